@@ -1,0 +1,60 @@
+//! Error replies shared by many commands, worded exactly as Redis 7.0 words
+//! them, and the error type handlers return.
+
+pub const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
+pub const SYNTAX: &str = "ERR syntax error";
+pub const NOT_INTEGER: &str = "ERR value is not an integer or out of range";
+pub const NOT_FLOAT: &str = "ERR value is not a valid float";
+pub const OVERFLOW: &str = "ERR increment or decrement would overflow";
+pub const NO_SUCH_KEY: &str = "ERR no such key";
+pub const DB_OUT_OF_RANGE: &str = "ERR DB index is out of range";
+pub const SAME_OBJECT: &str = "ERR source and destination objects are the same";
+pub const STRING_TOO_LONG: &str = "ERR string exceeds maximum allowed size (proto-max-bulk-len)";
+pub const INVALID_CURSOR: &str = "ERR invalid cursor";
+pub const OUT_OF_RANGE_POSITIVE: &str = "ERR value is out of range, must be positive";
+pub const TIMEOUT_NOT_FLOAT: &str = "ERR timeout is not a float or out of range";
+pub const TIMEOUT_NEGATIVE: &str = "ERR timeout is negative";
+
+/// Why a command failed; the dispatcher sends it as an error reply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CmdError {
+    Static(&'static str),
+    Owned(String),
+}
+
+impl CmdError {
+    pub fn text(&self) -> &str {
+        match self {
+            CmdError::Static(s) => s,
+            CmdError::Owned(s) => s,
+        }
+    }
+}
+
+impl From<&'static str> for CmdError {
+    fn from(s: &'static str) -> Self {
+        CmdError::Static(s)
+    }
+}
+
+impl From<String> for CmdError {
+    fn from(s: String) -> Self {
+        CmdError::Owned(s)
+    }
+}
+
+/// What a handler returns: `Err` becomes the error reply.
+pub type CmdResult = Result<(), CmdError>;
+
+/// `ERR invalid expire time in '<cmd>' command`.
+pub fn invalid_expire(command: &str) -> CmdError {
+    CmdError::Owned(format!("ERR invalid expire time in '{}' command", command))
+}
+
+/// `ERR wrong number of arguments for '<cmd>' command`.
+pub fn wrong_arity(command: &str) -> CmdError {
+    CmdError::Owned(format!(
+        "ERR wrong number of arguments for '{}' command",
+        command
+    ))
+}

@@ -1,0 +1,650 @@
+//! The shape of a command declaration, and the registry built from the
+//! command tables (`commands::TABLES`, one table per command family).
+//!
+//! A command is declared once, as data next to its handler: name, arity,
+//! flags, ACL categories, key specs, docs, handler, subcommands. Arity errors, key extraction
+//! (COMMAND GETKEYS), COMMAND INFO/DOCS/LIST/COUNT and per-command stats all
+//! read the same declaration.
+
+use crate::client::Client;
+use crate::commands::errors::CmdResult;
+use crate::resp::parser::Span;
+use crate::server::Server;
+use std::collections::HashMap;
+
+/// A command implementation. Arity has been checked before it runs.
+pub type Handler = fn(&mut Server, &mut Client, &Args) -> CmdResult;
+
+/// Custom key extraction for commands whose keys cannot be described by
+/// key specs alone (`movablekeys`): returns argument positions.
+pub type KeyFinder = fn(&Args) -> Vec<usize>;
+
+/// Command flags, as COMMAND INFO names them.
+pub mod flag {
+    pub const WRITE: u64 = 1 << 0;
+    pub const READONLY: u64 = 1 << 1;
+    pub const DENYOOM: u64 = 1 << 2;
+    pub const MODULE: u64 = 1 << 3;
+    pub const ADMIN: u64 = 1 << 4;
+    pub const PUBSUB: u64 = 1 << 5;
+    pub const NOSCRIPT: u64 = 1 << 6;
+    pub const BLOCKING: u64 = 1 << 8;
+    pub const LOADING: u64 = 1 << 9;
+    pub const STALE: u64 = 1 << 10;
+    pub const SKIP_MONITOR: u64 = 1 << 11;
+    pub const SKIP_SLOWLOG: u64 = 1 << 12;
+    pub const ASKING: u64 = 1 << 13;
+    pub const FAST: u64 = 1 << 14;
+    pub const NO_AUTH: u64 = 1 << 15;
+    pub const MAY_REPLICATE: u64 = 1 << 16;
+    pub const SENTINEL: u64 = 1 << 17;
+    pub const ONLY_SENTINEL: u64 = 1 << 18;
+    pub const NO_MANDATORY_KEYS: u64 = 1 << 19;
+    pub const PROTECTED: u64 = 1 << 20;
+    pub const NO_ASYNC_LOADING: u64 = 1 << 23;
+    pub const NO_MULTI: u64 = 1 << 24;
+    pub const MOVABLE_KEYS: u64 = 1 << 25;
+    pub const ALLOW_BUSY: u64 = 1 << 26;
+
+    /// Names in the order COMMAND INFO lists them.
+    pub const NAMES: &[(u64, &str)] = &[
+        (WRITE, "write"),
+        (READONLY, "readonly"),
+        (DENYOOM, "denyoom"),
+        (MODULE, "module"),
+        (ADMIN, "admin"),
+        (PUBSUB, "pubsub"),
+        (NOSCRIPT, "noscript"),
+        (BLOCKING, "blocking"),
+        (LOADING, "loading"),
+        (STALE, "stale"),
+        (SKIP_MONITOR, "skip_monitor"),
+        (SKIP_SLOWLOG, "skip_slowlog"),
+        (ASKING, "asking"),
+        (FAST, "fast"),
+        (NO_AUTH, "no_auth"),
+        (MAY_REPLICATE, "may_replicate"),
+        (NO_MANDATORY_KEYS, "no_mandatory_keys"),
+        (NO_ASYNC_LOADING, "no_async_loading"),
+        (NO_MULTI, "no_multi"),
+        (MOVABLE_KEYS, "movablekeys"),
+        (ALLOW_BUSY, "allow_busy"),
+    ];
+}
+
+/// ACL categories (`@read`, `@string`, ...).
+pub mod acl {
+    pub const KEYSPACE: u64 = 1 << 0;
+    pub const READ: u64 = 1 << 1;
+    pub const WRITE: u64 = 1 << 2;
+    pub const SET: u64 = 1 << 3;
+    pub const SORTEDSET: u64 = 1 << 4;
+    pub const LIST: u64 = 1 << 5;
+    pub const HASH: u64 = 1 << 6;
+    pub const STRING: u64 = 1 << 7;
+    pub const BITMAP: u64 = 1 << 8;
+    pub const HYPERLOGLOG: u64 = 1 << 9;
+    pub const GEO: u64 = 1 << 10;
+    pub const STREAM: u64 = 1 << 11;
+    pub const PUBSUB: u64 = 1 << 12;
+    pub const ADMIN: u64 = 1 << 13;
+    pub const FAST: u64 = 1 << 14;
+    pub const SLOW: u64 = 1 << 15;
+    pub const BLOCKING: u64 = 1 << 16;
+    pub const DANGEROUS: u64 = 1 << 17;
+    pub const CONNECTION: u64 = 1 << 18;
+    pub const TRANSACTION: u64 = 1 << 19;
+    pub const SCRIPTING: u64 = 1 << 20;
+
+    pub const NAMES: &[(u64, &str)] = &[
+        (KEYSPACE, "keyspace"),
+        (READ, "read"),
+        (WRITE, "write"),
+        (SET, "set"),
+        (SORTEDSET, "sortedset"),
+        (LIST, "list"),
+        (HASH, "hash"),
+        (STRING, "string"),
+        (BITMAP, "bitmap"),
+        (HYPERLOGLOG, "hyperloglog"),
+        (GEO, "geo"),
+        (STREAM, "stream"),
+        (PUBSUB, "pubsub"),
+        (ADMIN, "admin"),
+        (FAST, "fast"),
+        (SLOW, "slow"),
+        (BLOCKING, "blocking"),
+        (DANGEROUS, "dangerous"),
+        (CONNECTION, "connection"),
+        (TRANSACTION, "transaction"),
+        (SCRIPTING, "scripting"),
+    ];
+}
+
+/// Key spec flags.
+pub mod ks {
+    pub const RO: u32 = 1 << 0;
+    pub const RW: u32 = 1 << 1;
+    pub const OW: u32 = 1 << 2;
+    pub const RM: u32 = 1 << 3;
+    pub const ACCESS: u32 = 1 << 4;
+    pub const UPDATE: u32 = 1 << 5;
+    pub const INSERT: u32 = 1 << 6;
+    pub const DELETE: u32 = 1 << 7;
+    pub const NOT_KEY: u32 = 1 << 8;
+    pub const INCOMPLETE: u32 = 1 << 9;
+    pub const VARIABLE_FLAGS: u32 = 1 << 10;
+
+    pub const NAMES: &[(u32, &str)] = &[
+        (RO, "RO"),
+        (RW, "RW"),
+        (OW, "OW"),
+        (RM, "RM"),
+        (ACCESS, "access"),
+        (UPDATE, "update"),
+        (INSERT, "insert"),
+        (DELETE, "delete"),
+        (NOT_KEY, "not_key"),
+        (INCOMPLETE, "incomplete"),
+        (VARIABLE_FLAGS, "variable_flags"),
+    ];
+}
+
+/// Where the search for keys starts.
+#[derive(Debug, Clone, Copy)]
+pub enum Begin {
+    /// At a fixed argument position.
+    Index(i32),
+    /// After the first (or, with a negative `start_from`, last) occurrence of a keyword.
+    Keyword {
+        keyword: &'static str,
+        start_from: i32,
+    },
+    Unknown,
+}
+
+/// How keys are found from the start position.
+#[derive(Debug, Clone, Copy)]
+pub enum Find {
+    /// Keys up to `last` (relative; negative counts from the end) every
+    /// `step`; `limit` > 1 keeps only 1/limit of the remaining args.
+    Range {
+        last: i32,
+        step: i32,
+        limit: i32,
+    },
+    /// The argument at `num_idx` says how many keys follow from `first`.
+    Keynum {
+        num_idx: i32,
+        first: i32,
+        step: i32,
+    },
+    Unknown,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct KeySpec {
+    pub flags: u32,
+    pub begin: Begin,
+    pub find: Find,
+}
+
+impl KeySpec {
+    /// The most common spec: keys from `index` to `last` every `step`.
+    pub const fn range(flags: u32, index: i32, last: i32, step: i32) -> KeySpec {
+        KeySpec {
+            flags,
+            begin: Begin::Index(index),
+            find: Find::Range {
+                last,
+                step,
+                limit: 0,
+            },
+        }
+    }
+
+    /// Keys counted by an argument (`numkeys key [key ...]`).
+    pub const fn keynum(flags: u32, index: i32, num_idx: i32, first: i32, step: i32) -> KeySpec {
+        KeySpec {
+            flags,
+            begin: Begin::Index(index),
+            find: Find::Keynum {
+                num_idx,
+                first,
+                step,
+            },
+        }
+    }
+
+    pub const fn new(flags: u32, begin: Begin, find: Find) -> KeySpec {
+        KeySpec { flags, begin, find }
+    }
+}
+
+/// Documentation facts for COMMAND DOCS.
+#[derive(Debug, Clone, Copy)]
+pub struct Doc {
+    pub summary: &'static str,
+    pub since: &'static str,
+    pub group: &'static str,
+    pub complexity: &'static str,
+}
+
+/// One command (or subcommand) declaration.
+#[derive(Clone, Copy)]
+pub struct Command {
+    pub name: &'static str,
+    pub handler: Handler,
+    pub arity: i32,
+    pub flags: u64,
+    pub acl: u64,
+    pub key_specs: &'static [KeySpec],
+    pub key_finder: Option<KeyFinder>,
+    pub tips: &'static [&'static str],
+    pub doc: Doc,
+    pub subcommands: &'static [Command],
+}
+
+impl Command {
+    pub const fn new(name: &'static str, arity: i32, handler: Handler) -> Command {
+        Command {
+            name,
+            handler,
+            arity,
+            flags: 0,
+            acl: 0,
+            key_specs: &[],
+            key_finder: None,
+            tips: &[],
+            doc: Doc {
+                summary: "",
+                since: "1.0.0",
+                group: "generic",
+                complexity: "",
+            },
+            subcommands: &[],
+        }
+    }
+
+    pub const fn flags(mut self, flags: u64) -> Command {
+        self.flags = flags;
+        self
+    }
+
+    pub const fn acl(mut self, acl: u64) -> Command {
+        self.acl = acl;
+        self
+    }
+
+    pub const fn keys(mut self, specs: &'static [KeySpec]) -> Command {
+        self.key_specs = specs;
+        self
+    }
+
+    pub const fn key_finder(mut self, finder: KeyFinder) -> Command {
+        self.key_finder = Some(finder);
+        self
+    }
+
+    pub const fn tips(mut self, tips: &'static [&'static str]) -> Command {
+        self.tips = tips;
+        self
+    }
+
+    pub const fn doc(
+        mut self,
+        group: &'static str,
+        since: &'static str,
+        complexity: &'static str,
+        summary: &'static str,
+    ) -> Command {
+        self.doc = Doc {
+            summary,
+            since,
+            group,
+            complexity,
+        };
+        self
+    }
+
+    pub const fn subcommands(mut self, subs: &'static [Command]) -> Command {
+        self.subcommands = subs;
+        self
+    }
+
+    /// True if `argc` arguments (including the name) satisfy the arity.
+    pub fn arity_ok(&self, argc: usize) -> bool {
+        let argc = argc as i64;
+        let arity = self.arity as i64;
+        (arity > 0 && argc == arity) || (arity < 0 && argc >= -arity)
+    }
+
+    pub fn has(&self, f: u64) -> bool {
+        self.flags & f != 0
+    }
+
+    /// Legacy (first, last, step) key range derived from the key specs, as
+    /// Redis does for the COMMAND INFO reply.
+    pub fn legacy_range(&self) -> (i32, i32, i32) {
+        let mut first = 0;
+        let mut last = 0;
+        let mut step = 0;
+        let mut prev_end: i32 = -1;
+        for (i, spec) in self.key_specs.iter().enumerate() {
+            let (
+                Begin::Index(start),
+                Find::Range {
+                    last: l,
+                    step: s,
+                    limit: _,
+                },
+            ) = (spec.begin, spec.find)
+            else {
+                return (first, last, step);
+            };
+            if spec.flags & ks::INCOMPLETE != 0 {
+                return (first, last, step);
+            }
+            let end = if l < 0 { l } else { start + l };
+            if i == 0 {
+                first = start;
+                last = end;
+                step = s;
+                prev_end = end;
+            } else if prev_end >= 0 && start == prev_end + 1 && s == step && l >= 0 {
+                last = end;
+                prev_end = end;
+            } else {
+                return (first, last, step);
+            }
+        }
+        (first, last, step)
+    }
+}
+
+/// A command's arguments: spans into a buffer, argument 0 being the name.
+/// Indexing past the end yields an empty slice instead of panicking.
+#[derive(Clone, Copy)]
+pub struct Args<'a> {
+    pub buf: &'a [u8],
+    pub spans: &'a [Span],
+}
+
+impl<'a> Args<'a> {
+    pub fn new(buf: &'a [u8], spans: &'a [Span]) -> Self {
+        Args { buf, spans }
+    }
+
+    pub fn len(&self) -> usize {
+        self.spans.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.spans.is_empty()
+    }
+
+    pub fn get(&self, i: usize) -> Option<&'a [u8]> {
+        let &(start, end) = self.spans.get(i)?;
+        self.buf.get(start..end)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &'a [u8]> + '_ {
+        (0..self.len()).map(move |i| self.get(i).unwrap_or_default())
+    }
+
+    /// Arguments from position `from` on.
+    pub fn tail(&self, from: usize) -> Args<'a> {
+        Args {
+            buf: self.buf,
+            spans: self.spans.get(from..).unwrap_or_default(),
+        }
+    }
+
+    /// An owned copy of every argument (for MULTI queues, propagation).
+    pub fn to_vecs(&self) -> Vec<Vec<u8>> {
+        self.iter().map(|a| a.to_vec()).collect()
+    }
+}
+
+impl<'a> std::ops::Index<usize> for Args<'a> {
+    type Output = [u8];
+    fn index(&self, i: usize) -> &[u8] {
+        self.get(i).unwrap_or_default()
+    }
+}
+
+/// Owned arguments laid out so they can be borrowed as [`Args`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OwnedArgs {
+    pub buf: Vec<u8>,
+    pub spans: Vec<Span>,
+}
+
+impl OwnedArgs {
+    pub fn from_slices<T: AsRef<[u8]>>(parts: &[T]) -> Self {
+        let mut out = OwnedArgs::default();
+        for p in parts {
+            out.push(p.as_ref());
+        }
+        out
+    }
+
+    pub fn push(&mut self, arg: &[u8]) {
+        let start = self.buf.len();
+        self.buf.extend_from_slice(arg);
+        self.spans.push((start, self.buf.len()));
+    }
+
+    pub fn args(&self) -> Args<'_> {
+        Args::new(&self.buf, &self.spans)
+    }
+}
+
+/// Per-command counters for INFO commandstats.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct CommandStats {
+    pub calls: u64,
+    pub usec: u64,
+    pub rejected_calls: u64,
+    pub failed_calls: u64,
+}
+
+/// A command as registered: the declaration plus its full name and stats.
+pub struct Entry {
+    pub cmd: &'static Command,
+    /// `get`, or `client|list` for a subcommand.
+    pub fullname: String,
+    pub parent: Option<usize>,
+    pub stats: CommandStats,
+    subs: HashMap<Vec<u8>, usize>,
+}
+
+/// All commands by id, with lookups by name.
+pub struct Registry {
+    pub entries: Vec<Entry>,
+    top: HashMap<Vec<u8>, usize>,
+}
+
+impl Registry {
+    pub fn new(tables: &[&'static [Command]]) -> Self {
+        let mut reg = Registry {
+            entries: Vec::new(),
+            top: HashMap::new(),
+        };
+        for cmd in tables.iter().flat_map(|t| t.iter()) {
+            let id = reg.add(cmd, None, cmd.name.to_string());
+            reg.top.insert(cmd.name.as_bytes().to_vec(), id);
+            for sub in cmd.subcommands {
+                let fullname = format!("{}|{}", cmd.name, sub.name);
+                let sub_id = reg.add(sub, Some(id), fullname);
+                reg.entries[id]
+                    .subs
+                    .insert(sub.name.as_bytes().to_vec(), sub_id);
+            }
+        }
+        reg
+    }
+
+    fn add(&mut self, cmd: &'static Command, parent: Option<usize>, fullname: String) -> usize {
+        self.entries.push(Entry {
+            cmd,
+            fullname,
+            parent,
+            stats: CommandStats::default(),
+            subs: HashMap::new(),
+        });
+        self.entries.len() - 1
+    }
+
+    /// A top-level command by (any-case) name.
+    pub fn find(&self, name: &[u8]) -> Option<usize> {
+        let mut buf = [0u8; 64];
+        let lower = crate::util::lowercase_into(name, &mut buf)?;
+        self.top.get(lower).copied()
+    }
+
+    /// A subcommand of `parent` by (any-case) name.
+    pub fn find_sub(&self, parent: usize, name: &[u8]) -> Option<usize> {
+        let mut buf = [0u8; 64];
+        let lower = crate::util::lowercase_into(name, &mut buf)?;
+        self.entries.get(parent)?.subs.get(lower).copied()
+    }
+
+    /// Resolves a whole command line to a command or subcommand id, as
+    /// Redis's `lookupCommand`: a container resolves to its subcommand.
+    pub fn lookup(&self, args: &Args) -> Lookup {
+        let Some(id) = self.find(&args[0]) else {
+            return Lookup::Unknown;
+        };
+        let Some(entry) = self.entries.get(id) else {
+            return Lookup::Unknown;
+        };
+        if entry.cmd.subcommands.is_empty() || args.len() < 2 {
+            return Lookup::Found(id);
+        }
+        match self.find_sub(id, &args[1]) {
+            Some(sub) => Lookup::Found(sub),
+            None => Lookup::UnknownSub(id),
+        }
+    }
+
+    pub fn get(&self, id: usize) -> Option<&Entry> {
+        self.entries.get(id)
+    }
+
+    /// Ids of top-level commands, in declaration order.
+    pub fn top_level(&self) -> impl Iterator<Item = usize> + '_ {
+        self.entries
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| e.parent.is_none())
+            .map(|(i, _)| i)
+    }
+
+    /// Ids of the subcommands of `id`.
+    pub fn subcommands_of(&self, id: usize) -> impl Iterator<Item = usize> + '_ {
+        self.entries
+            .iter()
+            .enumerate()
+            .filter(move |(_, e)| e.parent == Some(id))
+            .map(|(i, _)| i)
+    }
+}
+
+/// Result of resolving a command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lookup {
+    Found(usize),
+    Unknown,
+    /// The container exists but the subcommand does not.
+    UnknownSub(usize),
+}
+
+/// Positions of the key arguments of a command line, from the key specs
+/// (or the command's own finder for `movablekeys` commands).
+pub fn key_positions(cmd: &Command, args: &Args) -> Vec<usize> {
+    if let Some(finder) = cmd.key_finder {
+        return finder(args);
+    }
+    let mut out = Vec::new();
+    for spec in cmd.key_specs {
+        if spec.flags & ks::NOT_KEY != 0 {
+            continue;
+        }
+        spec_positions(spec, args, &mut out);
+    }
+    out
+}
+
+fn spec_positions(spec: &KeySpec, args: &Args, out: &mut Vec<usize>) {
+    let argc = args.len() as i64;
+    let start = match spec.begin {
+        Begin::Index(i) => i as i64,
+        Begin::Keyword {
+            keyword,
+            start_from,
+        } => {
+            let (from, to, step): (i64, i64, i64) = if start_from >= 0 {
+                (start_from as i64, argc - 1, 1)
+            } else {
+                (argc + start_from as i64, 1, -1)
+            };
+            let mut pos = from;
+            let mut found = None;
+            while (step > 0 && pos <= to) || (step < 0 && pos >= to) {
+                if args
+                    .get(pos as usize)
+                    .is_some_and(|a| a.eq_ignore_ascii_case(keyword.as_bytes()))
+                {
+                    found = Some(pos + 1);
+                    break;
+                }
+                pos += step;
+            }
+            match found {
+                Some(p) => p,
+                None => return,
+            }
+        }
+        Begin::Unknown => return,
+    };
+    let (last, step) = match spec.find {
+        Find::Range { last, step, limit } => {
+            let last = if last >= 0 {
+                start + last as i64
+            } else if limit <= 1 {
+                argc + last as i64
+            } else {
+                start + (argc - start) / limit as i64 + last as i64
+            };
+            (last, step as i64)
+        }
+        Find::Keynum {
+            num_idx,
+            first,
+            step,
+        } => {
+            let Some(n) = args
+                .get((start + num_idx as i64) as usize)
+                .and_then(crate::util::parse_i64)
+            else {
+                return;
+            };
+            if n < 0 {
+                return;
+            }
+            let first_key = start + first as i64;
+            (first_key + (n - 1) * step as i64, step as i64)
+        }
+        Find::Unknown => return,
+    };
+    let first = match spec.find {
+        Find::Keynum { first, .. } => start + first as i64,
+        _ => start,
+    };
+    let mut i = first;
+    while i <= last && i < argc && step > 0 {
+        out.push(i as usize);
+        i += step;
+    }
+}

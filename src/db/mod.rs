@@ -1,0 +1,189 @@
+//! One logical database: the key -> value map plus the key -> expiry map.
+//!
+//! Both maps are insertion-ordered hash maps (`IndexMap`) so a key can be
+//! reached by position in O(1). That gives RANDOMKEY and expiry sampling, and
+//! a SCAN cursor with Redis's guarantee: positions are visited from the top
+//! down, and a removal only ever moves the last entry into the hole, so an
+//! entry present for a whole scan can only move to a position still ahead of
+//! the cursor (see [`scan_positions`]).
+//!
+//! `Db` has no policy: lazy expiry, notifications and propagation happen in
+//! the server's keyspace helpers, which call these primitives.
+
+pub mod glob;
+
+use crate::types::Object;
+use indexmap::IndexMap;
+
+/// Keys are binary-safe byte strings.
+pub type Key = Box<[u8]>;
+
+#[derive(Debug, Default)]
+pub struct Db {
+    pub keys: IndexMap<Key, Object>,
+    /// Absolute expiry time in unix milliseconds of every key that has one.
+    pub expires: IndexMap<Key, i64>,
+    /// Where the active expiry cycle continues in `expires`.
+    pub expire_cursor: usize,
+    /// Running average TTL of sampled keys, for INFO keyspace `avg_ttl`.
+    pub avg_ttl: i64,
+}
+
+impl Db {
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    pub fn get(&self, key: &[u8]) -> Option<&Object> {
+        self.keys.get(key)
+    }
+
+    pub fn get_mut(&mut self, key: &[u8]) -> Option<&mut Object> {
+        self.keys.get_mut(key)
+    }
+
+    pub fn contains(&self, key: &[u8]) -> bool {
+        self.keys.contains_key(key)
+    }
+
+    /// The expiry time of `key`, if it has one.
+    pub fn expire_of(&self, key: &[u8]) -> Option<i64> {
+        if self.expires.is_empty() {
+            return None;
+        }
+        self.expires.get(key).copied()
+    }
+
+    /// True if `key` has an expiry at or before `now_ms`.
+    pub fn is_expired(&self, key: &[u8], now_ms: i64) -> bool {
+        matches!(self.expire_of(key), Some(t) if t <= now_ms)
+    }
+
+    /// Stores `obj` under `key`, replacing any value. The old expiry is
+    /// dropped unless `keep_ttl`. Returns the previous value.
+    pub fn set(&mut self, key: &[u8], obj: Object, keep_ttl: bool) -> Option<Object> {
+        if !keep_ttl && !self.expires.is_empty() {
+            self.expires.swap_remove(key);
+        }
+        match self.keys.get_mut(key) {
+            Some(slot) => Some(std::mem::replace(slot, obj)),
+            None => {
+                self.keys.insert(key.into(), obj);
+                None
+            }
+        }
+    }
+
+    /// Removes `key` and its expiry.
+    pub fn remove(&mut self, key: &[u8]) -> Option<Object> {
+        let obj = self.keys.swap_remove(key)?;
+        if !self.expires.is_empty() {
+            self.expires.swap_remove(key);
+        }
+        Some(obj)
+    }
+
+    /// Sets the absolute expiry of an existing key.
+    pub fn set_expire(&mut self, key: &[u8], when_ms: i64) {
+        if !self.keys.contains_key(key) {
+            return;
+        }
+        match self.expires.get_mut(key) {
+            Some(t) => *t = when_ms,
+            None => {
+                self.expires.insert(key.into(), when_ms);
+            }
+        }
+    }
+
+    /// Drops the expiry of `key`; true if it had one.
+    pub fn persist(&mut self, key: &[u8]) -> bool {
+        self.expires.swap_remove(key).is_some()
+    }
+
+    /// The key at a position (for random sampling and SCAN).
+    pub fn key_at(&self, index: usize) -> Option<&Key> {
+        self.keys.get_index(index).map(|(k, _)| k)
+    }
+
+    pub fn clear(&mut self) {
+        self.keys = IndexMap::new();
+        self.expires = IndexMap::new();
+        self.expire_cursor = 0;
+        self.avg_ttl = 0;
+    }
+}
+
+/// Walks positions of a collection of `len` entries for one SCAN call.
+///
+/// The cursor is the number of positions still to visit from the top (0
+/// starts a new scan). Visits up to `count` positions, calling `visit` with
+/// each, and returns the cursor for the next call (0 when finished).
+pub fn scan_positions(len: usize, cursor: u64, count: usize, mut visit: impl FnMut(usize)) -> u64 {
+    let mut next = if cursor == 0 {
+        len
+    } else {
+        usize::try_from(cursor).unwrap_or(usize::MAX).min(len)
+    };
+    let mut visited = 0;
+    while next > 0 && visited < count.max(1) {
+        next -= 1;
+        visit(next);
+        visited += 1;
+    }
+    next as u64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::{StrValue, Value};
+
+    fn obj(s: &str) -> Object {
+        Object::new(Value::Str(StrValue::from_bytes(s.as_bytes())), 0)
+    }
+
+    #[test]
+    fn set_drops_ttl_unless_kept() {
+        let mut db = Db::default();
+        db.set(b"k", obj("v"), false);
+        db.set_expire(b"k", 100);
+        db.set(b"k", obj("w"), true);
+        assert_eq!(db.expire_of(b"k"), Some(100));
+        db.set(b"k", obj("x"), false);
+        assert_eq!(db.expire_of(b"k"), None);
+    }
+
+    #[test]
+    fn scan_returns_every_key_present_throughout() {
+        let mut db = Db::default();
+        for i in 0..100 {
+            db.set(format!("k{i}").as_bytes(), obj("v"), false);
+        }
+        let mut seen = std::collections::HashSet::new();
+        let mut cursor = 0;
+        let mut round = 0;
+        loop {
+            let mut batch = Vec::new();
+            cursor = scan_positions(db.len(), cursor, 7, |i| batch.extend(db.key_at(i).cloned()));
+            seen.extend(batch);
+            // Delete keys that were already returned, and add new ones.
+            round += 1;
+            db.remove(format!("k{}", round * 3).as_bytes());
+            db.set(format!("new{round}").as_bytes(), obj("v"), false);
+            if cursor == 0 {
+                break;
+            }
+        }
+        for i in 0..100 {
+            if i % 3 != 0 || i / 3 > round {
+                let key: Key = format!("k{i}").into_bytes().into();
+                assert!(seen.contains(&key), "missing k{i}");
+            }
+        }
+    }
+}

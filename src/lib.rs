@@ -1,0 +1,17 @@
+//! reddish: a Redis 7.0 compatible server in Rust.
+//!
+//! The binary (`reddish-server`) is a thin wrapper around [`cli::main`]; the
+//! library exposes the pieces so unit tests can reach them.
+
+pub mod alloc;
+pub mod cli;
+pub mod client;
+pub mod commands;
+pub mod config;
+pub mod db;
+pub mod event_loop;
+pub mod logging;
+pub mod resp;
+pub mod server;
+pub mod types;
+pub mod util;

@@ -1,0 +1,5 @@
+//! The wire protocol: request parsing (RESP and inline) and reply writing
+//! (RESP2 and RESP3).
+
+pub mod parser;
+pub mod reply;

@@ -1,0 +1,263 @@
+//! Reply writer: appends RESP2 or RESP3 replies to one client's output buffer.
+//!
+//! Commands describe replies by meaning (null, map, double, verbatim text) and
+//! the writer picks the wire form for the connection's protocol version, as
+//! Redis's `addReply*` family does. Error replies are also counted here so the
+//! server can keep `INFO errorstats`.
+
+use crate::util::{format_double_g17, i64_text, push_i64, push_u64};
+
+/// The output buffer of one client plus its protocol version.
+#[derive(Debug, Default)]
+pub struct Reply {
+    pub buf: Vec<u8>,
+    /// True after `HELLO 3`.
+    pub resp3: bool,
+    /// Error codes (first word of each error reply) not yet added to the stats.
+    pub error_codes: Vec<String>,
+}
+
+/// A placeholder for an aggregate length written once the count is known.
+#[derive(Debug, Clone, Copy)]
+pub struct Deferred {
+    pos: usize,
+}
+
+/// Aggregate kinds, which differ between RESP2 and RESP3.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Aggregate {
+    Array,
+    Map,
+    Set,
+    Push,
+}
+
+impl Reply {
+    fn line(&mut self, prefix: u8, body: &[u8]) {
+        self.buf.push(prefix);
+        self.buf.extend_from_slice(body);
+        self.buf.extend_from_slice(b"\r\n");
+    }
+
+    fn header(&mut self, prefix: u8, n: i64) {
+        self.buf.push(prefix);
+        push_i64(&mut self.buf, n);
+        self.buf.extend_from_slice(b"\r\n");
+    }
+
+    /// `+OK`.
+    pub fn ok(&mut self) {
+        self.buf.extend_from_slice(b"+OK\r\n");
+    }
+
+    /// A status reply such as `+PONG`.
+    pub fn simple(&mut self, s: &str) {
+        self.line(b'+', s.as_bytes());
+    }
+
+    /// An error reply. `msg` starts with its code (`ERR ...`, `WRONGTYPE ...`);
+    /// a leading `-` is optional. Newlines are replaced so the reply stays one line.
+    pub fn error(&mut self, msg: &str) {
+        let msg = msg.strip_prefix('-').unwrap_or(msg);
+        let code = match msg.find(' ') {
+            Some(i) if i < 32 => &msg[..i],
+            _ => "ERR",
+        };
+        self.error_codes.push(code.to_string());
+        self.buf.push(b'-');
+        self.buf.extend(
+            msg.bytes()
+                .map(|b| if b == b'\r' || b == b'\n' { b' ' } else { b }),
+        );
+        self.buf.extend_from_slice(b"\r\n");
+    }
+
+    /// An `ERR`-coded error: `error_err("syntax error")` sends `-ERR syntax error`.
+    pub fn error_err(&mut self, msg: &str) {
+        self.error(&format!("ERR {}", msg));
+    }
+
+    pub fn int(&mut self, v: i64) {
+        self.header(b':', v);
+    }
+
+    pub fn uint(&mut self, v: u64) {
+        self.buf.push(b':');
+        push_u64(&mut self.buf, v);
+        self.buf.extend_from_slice(b"\r\n");
+    }
+
+    pub fn bulk(&mut self, s: &[u8]) {
+        self.header(b'$', s.len() as i64);
+        self.buf.extend_from_slice(s);
+        self.buf.extend_from_slice(b"\r\n");
+    }
+
+    /// A bulk string holding the decimal text of `v`.
+    pub fn bulk_i64(&mut self, v: i64) {
+        let mut tmp = [0u8; 21];
+        self.bulk(i64_text(&mut tmp, v));
+    }
+
+    pub fn bulk_str(&mut self, s: &str) {
+        self.bulk(s.as_bytes());
+    }
+
+    /// A bulk string or the null reply.
+    pub fn bulk_opt(&mut self, s: Option<&[u8]>) {
+        match s {
+            Some(s) => self.bulk(s),
+            None => self.null(),
+        }
+    }
+
+    /// Null: `$-1` in RESP2, `_` in RESP3.
+    pub fn null(&mut self) {
+        if self.resp3 {
+            self.buf.extend_from_slice(b"_\r\n");
+        } else {
+            self.buf.extend_from_slice(b"$-1\r\n");
+        }
+    }
+
+    /// Null array: `*-1` in RESP2, `_` in RESP3.
+    pub fn null_array(&mut self) {
+        if self.resp3 {
+            self.buf.extend_from_slice(b"_\r\n");
+        } else {
+            self.buf.extend_from_slice(b"*-1\r\n");
+        }
+    }
+
+    pub fn array(&mut self, n: usize) {
+        self.header(b'*', n as i64);
+    }
+
+    /// A map of `n` pairs: `%n` in RESP3, a flat array of `2n` in RESP2.
+    pub fn map(&mut self, n: usize) {
+        if self.resp3 {
+            self.header(b'%', n as i64);
+        } else {
+            self.header(b'*', 2 * n as i64);
+        }
+    }
+
+    /// A set: `~n` in RESP3, an array in RESP2.
+    pub fn set(&mut self, n: usize) {
+        let prefix = if self.resp3 { b'~' } else { b'*' };
+        self.header(prefix, n as i64);
+    }
+
+    /// An out-of-band push: `>n` in RESP3, an array in RESP2.
+    pub fn push(&mut self, n: usize) {
+        let prefix = if self.resp3 { b'>' } else { b'*' };
+        self.header(prefix, n as i64);
+    }
+
+    pub fn empty_array(&mut self) {
+        self.buf.extend_from_slice(b"*0\r\n");
+    }
+
+    /// A double: `,1.5` in RESP3, a bulk string with `%.17g` text in RESP2.
+    pub fn double(&mut self, v: f64) {
+        let text = format_double_g17(v);
+        if self.resp3 {
+            self.line(b',', text.as_bytes());
+        } else {
+            self.bulk(text.as_bytes());
+        }
+    }
+
+    /// A boolean: `#t`/`#f` in RESP3, `:1`/`:0` in RESP2.
+    pub fn boolean(&mut self, v: bool) {
+        if self.resp3 {
+            self.buf
+                .extend_from_slice(if v { b"#t\r\n" } else { b"#f\r\n" });
+        } else {
+            self.int(v as i64);
+        }
+    }
+
+    /// Verbatim text (`=len\r\ntxt:...` in RESP3), a bulk string in RESP2.
+    pub fn verbatim(&mut self, text: &[u8]) {
+        if self.resp3 {
+            self.header(b'=', text.len() as i64 + 4);
+            self.buf.extend_from_slice(b"txt:");
+            self.buf.extend_from_slice(text);
+            self.buf.extend_from_slice(b"\r\n");
+        } else {
+            self.bulk(text);
+        }
+    }
+
+    /// Reserves room for an aggregate header whose length is not known yet.
+    pub fn defer(&mut self) -> Deferred {
+        Deferred {
+            pos: self.buf.len(),
+        }
+    }
+
+    /// Writes the header reserved by `defer` now that `n` is known.
+    pub fn fill(&mut self, at: Deferred, kind: Aggregate, n: usize) {
+        let mut header = Vec::with_capacity(16);
+        let (prefix, count) = match kind {
+            Aggregate::Array => (b'*', n),
+            Aggregate::Map if self.resp3 => (b'%', n),
+            Aggregate::Map => (b'*', 2 * n),
+            Aggregate::Set if self.resp3 => (b'~', n),
+            Aggregate::Push if self.resp3 => (b'>', n),
+            Aggregate::Set | Aggregate::Push => (b'*', n),
+        };
+        header.push(prefix);
+        push_u64(&mut header, count as u64);
+        header.extend_from_slice(b"\r\n");
+        let at = at.pos.min(self.buf.len());
+        self.buf.splice(at..at, header);
+    }
+
+    /// Appends bytes that are already valid RESP.
+    pub fn raw(&mut self, bytes: &[u8]) {
+        self.buf.extend_from_slice(bytes);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resp2_and_resp3_forms() {
+        let mut r = Reply::default();
+        r.null();
+        r.map(1);
+        r.double(1.5);
+        assert_eq!(r.buf, b"$-1\r\n*2\r\n$3\r\n1.5\r\n");
+        let mut r = Reply {
+            resp3: true,
+            ..Reply::default()
+        };
+        r.null();
+        r.map(1);
+        r.double(1.5);
+        assert_eq!(r.buf, b"_\r\n%1\r\n,1.5\r\n");
+    }
+
+    #[test]
+    fn errors_are_counted_and_one_line() {
+        let mut r = Reply::default();
+        r.error("WRONGTYPE bad\r\nthing");
+        r.error_err("syntax error");
+        assert_eq!(r.buf, b"-WRONGTYPE bad  thing\r\n-ERR syntax error\r\n");
+        assert_eq!(r.error_codes, vec!["WRONGTYPE", "ERR"]);
+    }
+
+    #[test]
+    fn deferred_length() {
+        let mut r = Reply::default();
+        let d = r.defer();
+        r.int(1);
+        r.int(2);
+        r.fill(d, Aggregate::Array, 2);
+        assert_eq!(r.buf, b"*2\r\n:1\r\n:2\r\n");
+    }
+}

@@ -1,0 +1,211 @@
+//! Running one command: lookup, the checks Redis makes before a command runs
+//! (existence, arity, DEBUG protection, authentication), the call itself, and
+//! the bookkeeping after it (stats, slowlog, latency, MONITOR).
+
+use super::Server;
+use crate::client::{Client, ReplyMode};
+use crate::commands::spec::{flag, Args, Lookup};
+use crate::config::Protection;
+use crate::util::now_ms;
+use std::time::Instant;
+
+impl Server {
+    /// Checks and runs one parsed command for client `c`.
+    pub fn process_command(&mut self, c: &mut Client, args: &Args) {
+        let name = &args[0];
+        if name.eq_ignore_ascii_case(b"host:") || name.eq_ignore_ascii_case(b"post") {
+            log::warn!("Possible SECURITY ATTACK detected. It looks like somebody is sending POST or Host: commands to Redis. This is likely due to an attacker attempting to use Cross Protocol Scripting to compromise your Redis instance. Connection aborted.");
+            c.close_asap = true;
+            return;
+        }
+        let id = match self.registry.lookup(args) {
+            Lookup::Found(id) => id,
+            Lookup::Unknown => {
+                let msg = unknown_command_message(args);
+                self.reject(c, None, &msg);
+                return;
+            }
+            Lookup::UnknownSub(parent) => {
+                let parent_name = self.registry.entries[parent].cmd.name.to_ascii_uppercase();
+                let msg = format!(
+                    "ERR unknown subcommand '{}'. Try {} HELP.",
+                    truncate_lossy(&args[1], 128),
+                    parent_name
+                );
+                self.reject(c, None, &msg);
+                return;
+            }
+        };
+        let cmd = self.registry.entries[id].cmd;
+        if !cmd.arity_ok(args.len()) {
+            let msg = format!(
+                "ERR wrong number of arguments for '{}' command",
+                self.registry.entries[id].fullname
+            );
+            self.reject(c, Some(id), &msg);
+            return;
+        }
+        if cmd.has(flag::PROTECTED) && !self.protected_allowed(c) {
+            self.reject(c, Some(id), DEBUG_NOT_ALLOWED);
+            return;
+        }
+        if !c.authenticated && self.config.requirepass.is_some() && !cmd.has(flag::NO_AUTH) {
+            self.reject(c, Some(id), "NOAUTH Authentication required.");
+            return;
+        }
+        self.call(c, id, args);
+    }
+
+    fn protected_allowed(&self, c: &Client) -> bool {
+        match self.config.enable_debug_command {
+            Protection::Yes => true,
+            Protection::No => false,
+            Protection::Local => c.is_local,
+        }
+    }
+
+    /// Refuses a command before it runs (counted as rejected, not called).
+    fn reject(&mut self, c: &mut Client, id: Option<usize>, msg: &str) {
+        if let Some(entry) = id.and_then(|i| self.registry.entries.get_mut(i)) {
+            entry.stats.rejected_calls += 1;
+        }
+        c.reply.error(msg);
+        self.account_errors(c);
+    }
+
+    /// Moves the client's pending error codes into INFO errorstats; returns
+    /// how many there were.
+    pub fn account_errors(&mut self, c: &mut Client) -> usize {
+        let n = c.reply.error_codes.len();
+        for code in c.reply.error_codes.drain(..) {
+            self.stats.count_error(&code);
+        }
+        n
+    }
+
+    /// Runs command `id` and does the bookkeeping around it.
+    pub fn call(&mut self, c: &mut Client, id: usize, args: &Args) {
+        let Some(entry) = self.registry.entries.get(id) else {
+            return;
+        };
+        let cmd = entry.cmd;
+        self.cmd_time_ms = now_ms();
+        let reply_mark = c.reply.buf.len();
+        if c.reply_mode == ReplyMode::SkipNext {
+            c.reply_mode = ReplyMode::Skip;
+        }
+        let started = Instant::now();
+        if let Err(e) = (cmd.handler)(self, c, args) {
+            c.reply.error(e.text());
+        }
+        let duration_us = started.elapsed().as_micros() as u64;
+        match c.reply_mode {
+            ReplyMode::Off => c.reply.buf.truncate(reply_mark.min(c.reply.buf.len())),
+            ReplyMode::Skip => {
+                c.reply.buf.truncate(reply_mark.min(c.reply.buf.len()));
+                c.reply_mode = ReplyMode::On;
+            }
+            ReplyMode::On | ReplyMode::SkipNext => {}
+        }
+        let failed = self.account_errors(c) > 0;
+        let Some(entry) = self.registry.entries.get_mut(id) else {
+            return;
+        };
+        entry.stats.calls += 1;
+        entry.stats.usec += duration_us;
+        if failed {
+            entry.stats.failed_calls += 1;
+        }
+        c.last_command = id;
+        c.commands_processed += 1;
+        self.stats.total_commands_processed += 1;
+        let fullname = entry.fullname.clone();
+        self.after_call(c, cmd.flags, &fullname, args, duration_us);
+    }
+
+    fn after_call(
+        &mut self,
+        c: &Client,
+        flags: u64,
+        fullname: &str,
+        args: &Args,
+        duration_us: u64,
+    ) {
+        if !flags_skip_slowlog(flags) {
+            let threshold = self.config.slowlog_log_slower_than;
+            if threshold >= 0 && duration_us >= threshold as u64 {
+                let peer = c.addr.clone();
+                let name = c
+                    .name
+                    .as_deref()
+                    .map(|n| String::from_utf8_lossy(n).into_owned())
+                    .unwrap_or_default();
+                self.slowlog
+                    .push(args, duration_us, &peer, &name, self.config.slowlog_max_len);
+            }
+            self.latency.add_if_needed(
+                "command",
+                duration_us / 1000,
+                self.config.latency_monitor_threshold,
+            );
+        }
+        if !self.monitors.is_empty() && flags & (flag::SKIP_MONITOR | flag::ADMIN) == 0 {
+            self.feed_monitors(c, args);
+        }
+        let _ = fullname;
+    }
+
+    /// Sends a command line to every MONITOR client, as Redis formats it.
+    fn feed_monitors(&mut self, c: &Client, args: &Args) {
+        let now = crate::util::now_us();
+        let mut line = format!(
+            "+{}.{:06} [{} {}]",
+            now / 1_000_000,
+            now % 1_000_000,
+            c.db,
+            c.addr
+        );
+        for a in args.iter() {
+            line.push(' ');
+            line.push_str(&crate::util::repr_bytes(a));
+        }
+        line.push_str("\r\n");
+        let monitors = self.monitors.clone();
+        for slot in monitors {
+            if let Some(m) = self.clients.get_mut(slot) {
+                m.reply.raw(line.as_bytes());
+                self.mark_pending_write(slot);
+            }
+        }
+    }
+}
+
+fn flags_skip_slowlog(flags: u64) -> bool {
+    flags & flag::SKIP_SLOWLOG != 0
+}
+
+const DEBUG_NOT_ALLOWED: &str = "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.";
+
+/// `ERR unknown command 'x', with args beginning with: 'a' 'b' `.
+fn unknown_command_message(args: &Args) -> String {
+    let mut rest = String::new();
+    for a in args.iter().skip(1) {
+        if rest.len() >= 128 {
+            break;
+        }
+        let room = 128 - rest.len();
+        rest.push('\'');
+        rest.push_str(&truncate_lossy(a, room));
+        rest.push_str("' ");
+    }
+    format!(
+        "ERR unknown command '{}', with args beginning with: {}",
+        truncate_lossy(&args[0], 128),
+        rest
+    )
+}
+
+/// At most `max` bytes of `s` as text (like printf's `%.*s`).
+pub fn truncate_lossy(s: &[u8], max: usize) -> String {
+    String::from_utf8_lossy(s.get(..s.len().min(max)).unwrap_or_default()).into_owned()
+}

@@ -1,0 +1,743 @@
+//! The server: all state the event loop owns (databases, clients, config,
+//! stats) and the network side of the loop (accept, read, parse, write).
+//!
+//! One thread, one `mio::Poll`. A client being served is taken out of the
+//! client table for the duration (so a handler gets `&mut Server` and
+//! `&mut Client` at once) and its query buffer is lent to the command as
+//! argument spans, so arguments are never copied.
+
+pub mod cron;
+pub mod dispatch;
+pub mod keyspace;
+pub mod stats;
+
+use crate::client::{Client, READ_CHUNK};
+use crate::commands::spec::Registry;
+use crate::config::Config;
+use crate::db::Db;
+use crate::event_loop::{EventLoop, Ready};
+use crate::resp::parser::Parsed;
+use crate::util::now_ms;
+use log::{info, warn};
+use mio::net::{TcpListener, TcpStream};
+use mio::{Interest, Token};
+use stats::Stats;
+use std::io;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::time::{Duration, Instant};
+
+/// Tokens below this are listeners; client slot `s` uses token `s + CLIENT_TOKEN_BASE`.
+const CLIENT_TOKEN_BASE: usize = 16;
+/// Reads served to one client per readiness event before others get a turn.
+const READS_PER_TURN: usize = 16;
+/// Timer id of the periodic cron.
+pub const TIMER_CRON: u64 = 1;
+
+/// Set by the SIGTERM/SIGINT handler; read by the loop.
+pub static SHUTDOWN_SIGNAL: AtomicI32 = AtomicI32::new(0);
+
+/// The client table: slots reused through a free list.
+#[derive(Default)]
+pub struct ClientTable {
+    slots: Vec<Option<Box<Client>>>,
+    free: Vec<usize>,
+    pub count: usize,
+}
+
+impl ClientTable {
+    fn reserve_slot(&mut self) -> usize {
+        match self.free.pop() {
+            Some(s) => s,
+            None => {
+                self.slots.push(None);
+                self.slots.len() - 1
+            }
+        }
+    }
+
+    fn put(&mut self, slot: usize, c: Box<Client>) {
+        if let Some(entry) = self.slots.get_mut(slot) {
+            *entry = Some(c);
+        }
+    }
+
+    /// Takes a client out (while it is being served).
+    fn take(&mut self, slot: usize) -> Option<Box<Client>> {
+        self.slots.get_mut(slot)?.take()
+    }
+
+    fn release(&mut self, slot: usize) {
+        if let Some(entry) = self.slots.get_mut(slot) {
+            *entry = None;
+            self.free.push(slot);
+        }
+    }
+
+    pub fn get_mut(&mut self, slot: usize) -> Option<&mut Client> {
+        self.slots.get_mut(slot)?.as_deref_mut()
+    }
+
+    pub fn get(&self, slot: usize) -> Option<&Client> {
+        self.slots.get(slot)?.as_deref()
+    }
+
+    /// Clients in the table (the one being served is not in it).
+    pub fn iter(&self) -> impl Iterator<Item = &Client> {
+        self.slots.iter().filter_map(|s| s.as_deref())
+    }
+
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = &mut Client> {
+        self.slots.iter_mut().filter_map(|s| s.as_deref_mut())
+    }
+}
+
+pub struct Server {
+    pub config: Config,
+    pub dbs: Vec<Db>,
+    pub clients: ClientTable,
+    pub registry: Registry,
+    pub stats: Stats,
+    pub event_loop: EventLoop,
+    listeners: Vec<TcpListener>,
+    pub next_client_id: u64,
+    pub start_ms: i64,
+    pub start_instant: Instant,
+    pub run_id: String,
+    /// Changes since the last save.
+    pub dirty: u64,
+    pub last_save_ms: i64,
+    /// Time of the command being executed (cached like Redis's `mstime`).
+    pub cmd_time_ms: i64,
+    pub active_expire_enabled: bool,
+    /// Slots of clients whose output should be written before sleeping.
+    pub pending_writes: Vec<usize>,
+    /// Slots of clients with unread input left after their turn.
+    pending_reads: Vec<usize>,
+    pub monitors: Vec<usize>,
+    pub cron_loops: u64,
+    /// Clients are paused until this time (CLIENT PAUSE), with the mode.
+    pub pause: Option<stats::Pause>,
+    pub shutdown_asap: bool,
+    /// Slot of the client being served now, if any.
+    pub current_slot: Option<usize>,
+    pub slowlog: stats::SlowLog,
+    pub latency: stats::LatencyMonitor,
+    /// The cron is frozen (DEBUG PAUSE-CRON).
+    pub cron_paused: bool,
+    pub executable: String,
+    pub expire_state: cron::ExpireState,
+    pub rng: Rng,
+}
+
+impl Server {
+    pub fn new(config: Config) -> io::Result<Server> {
+        let event_loop = EventLoop::new()?;
+        let databases = config.databases.max(1);
+        let now = now_ms();
+        let mut server = Server {
+            dbs: (0..databases).map(|_| Db::default()).collect(),
+            clients: ClientTable::default(),
+            registry: Registry::new(crate::commands::TABLES),
+            stats: Stats::default(),
+            event_loop,
+            listeners: Vec::new(),
+            next_client_id: 1,
+            start_ms: now,
+            start_instant: Instant::now(),
+            run_id: random_hex(40),
+            dirty: 0,
+            last_save_ms: now,
+            cmd_time_ms: now,
+            active_expire_enabled: true,
+            pending_writes: Vec::new(),
+            pending_reads: Vec::new(),
+            monitors: Vec::new(),
+            cron_loops: 0,
+            pause: None,
+            shutdown_asap: false,
+            current_slot: None,
+            slowlog: stats::SlowLog::default(),
+            latency: stats::LatencyMonitor::default(),
+            cron_paused: false,
+            expire_state: cron::ExpireState::default(),
+            rng: Rng::default(),
+            executable: std::env::current_exe()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default(),
+            config,
+        };
+        server.listen()?;
+        Ok(server)
+    }
+
+    /// Binds every `bind` address on `port` (a `-` prefix marks an address
+    /// that may be unavailable, such as IPv6 on a host without it).
+    fn listen(&mut self) -> io::Result<()> {
+        if self.config.port == 0 {
+            return Ok(());
+        }
+        let mut listeners = Vec::new();
+        for (i, raw) in self.config.bind.iter().enumerate() {
+            let optional = raw.starts_with('-');
+            let host = raw.trim_start_matches('-');
+            let host = match host {
+                "*" => "0.0.0.0",
+                "::*" => "::",
+                h => h,
+            };
+            let addr: Option<SocketAddr> = format!("{}:{}", host, self.config.port)
+                .parse()
+                .ok()
+                .or_else(|| format!("[{}]:{}", host, self.config.port).parse().ok());
+            let result = match addr {
+                Some(a) => bind_listener(a, self.config.tcp_backlog),
+                None => Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    "Invalid bind address",
+                )),
+            };
+            match result {
+                Ok(mut l) => {
+                    self.event_loop
+                        .registry()
+                        .register(&mut l, Token(i), Interest::READABLE)?;
+                    listeners.push(l);
+                }
+                Err(e) if optional || e.kind() == io::ErrorKind::Unsupported => {
+                    warn!(
+                        "Warning: Could not create server TCP listening socket {}:{}: {}",
+                        host, self.config.port, e
+                    );
+                }
+                Err(e) => {
+                    warn!(
+                        "Warning: Could not create server TCP listening socket {}:{}: {}",
+                        host, self.config.port, e
+                    );
+                    return Err(e);
+                }
+            }
+        }
+        if listeners.is_empty() && !self.config.bind.is_empty() {
+            return Err(io::Error::new(
+                io::ErrorKind::AddrNotAvailable,
+                "Failed listening on port",
+            ));
+        }
+        self.listeners = listeners;
+        Ok(())
+    }
+
+    /// Runs the loop until shutdown.
+    pub fn run(&mut self) -> io::Result<()> {
+        self.schedule_cron();
+        info!("Ready to accept connections");
+        let mut ready = Vec::with_capacity(1024);
+        loop {
+            self.before_sleep();
+            let max_wait = if self.pending_reads.is_empty() {
+                None
+            } else {
+                Some(Duration::ZERO)
+            };
+            self.event_loop.wait(&mut ready, max_wait)?;
+            for event in ready.drain(..) {
+                match event {
+                    Ready::Io {
+                        token,
+                        readable,
+                        writable,
+                    } => self.handle_io(token, readable, writable),
+                    Ready::Timer(TIMER_CRON) => {
+                        self.cron();
+                        self.schedule_cron();
+                    }
+                    Ready::Timer(_) => {}
+                }
+            }
+            self.serve_pending_reads();
+            let signal = SHUTDOWN_SIGNAL.swap(0, Ordering::SeqCst);
+            if signal != 0 {
+                let name = if signal == libc::SIGINT {
+                    "SIGINT"
+                } else {
+                    "SIGTERM"
+                };
+                warn!("Received {} scheduling shutdown...", name);
+                self.shutdown_asap = true;
+            }
+            if self.shutdown_asap && self.prepare_shutdown() {
+                return Ok(());
+            }
+        }
+    }
+
+    fn schedule_cron(&mut self) {
+        let period = Duration::from_millis(1000 / u64::from(self.config.hz.max(1)));
+        self.event_loop
+            .add_timer(Instant::now() + period, TIMER_CRON);
+    }
+
+    /// Work done once per loop iteration before waiting for events.
+    fn before_sleep(&mut self) {
+        if self.active_expire_enabled {
+            self.active_expire_cycle(cron::ExpireCycle::Fast);
+        }
+        self.flush_pending_writes();
+    }
+
+    /// Last steps before exit; returns false if shutdown was refused.
+    pub fn prepare_shutdown(&mut self) -> bool {
+        warn!("User requested shutdown...");
+        let slots: Vec<usize> = self.clients.iter().map(|c| c.slot).collect();
+        for slot in slots {
+            self.flush_client(slot);
+        }
+        if !self.config.pidfile.is_empty() {
+            info!("Removing the pid file.");
+            let _ = std::fs::remove_file(&self.config.pidfile);
+        }
+        warn!("Redis is now ready to exit, bye bye...");
+        true
+    }
+
+    fn handle_io(&mut self, token: Token, readable: bool, writable: bool) {
+        if token.0 < CLIENT_TOKEN_BASE {
+            self.accept_all(token.0);
+            return;
+        }
+        let slot = token.0 - CLIENT_TOKEN_BASE;
+        if writable {
+            self.handle_writable(slot);
+        }
+        if readable {
+            self.serve_client(slot);
+        }
+    }
+
+    fn accept_all(&mut self, listener: usize) {
+        loop {
+            let Some(l) = self.listeners.get(listener) else {
+                return;
+            };
+            match l.accept() {
+                Ok((stream, addr)) => self.add_client(stream, addr),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    warn!("Accepting client connection: {}", e);
+                    return;
+                }
+            }
+        }
+    }
+
+    fn add_client(&mut self, mut stream: TcpStream, addr: SocketAddr) {
+        let _ = stream.set_nodelay(true);
+        if self.config.tcp_keepalive > 0 {
+            set_keepalive(&stream, self.config.tcp_keepalive);
+        }
+        self.stats.total_connections_received += 1;
+        if self.clients.count as u64 >= self.config.maxclients {
+            self.stats.rejected_connections += 1;
+            let _ = io::Write::write_all(&mut stream, b"-ERR max number of clients reached\r\n");
+            return;
+        }
+        if self.protected_mode_denies(&addr) {
+            let _ = io::Write::write_all(&mut stream, PROTECTED_MODE_ERROR.as_bytes());
+            return;
+        }
+        let slot = self.clients.reserve_slot();
+        if let Err(e) = self.event_loop.registry().register(
+            &mut stream,
+            Token(slot + CLIENT_TOKEN_BASE),
+            Interest::READABLE,
+        ) {
+            warn!("Error registering fd event for the new client: {}", e);
+            self.clients.release(slot);
+            return;
+        }
+        let id = self.next_client_id;
+        self.next_client_id += 1;
+        let mut client = Box::new(Client::new(id, slot, Some(stream), now_ms()));
+        client.authenticated = self.config.requirepass.is_none();
+        self.clients.put(slot, client);
+        self.clients.count += 1;
+        // Bytes may already be waiting; edge-triggered readiness will not repeat them.
+        self.serve_client(slot);
+    }
+
+    fn protected_mode_denies(&self, addr: &SocketAddr) -> bool {
+        self.config.protected_mode
+            && self.config.requirepass.is_none()
+            && self.config.bind == ["*", "-::*"]
+            && !addr.ip().is_loopback()
+    }
+
+    /// Reads what a client sent and runs the complete commands in it.
+    fn serve_client(&mut self, slot: usize) {
+        let Some(mut c) = self.clients.take(slot) else {
+            return;
+        };
+        self.current_slot = Some(slot);
+        let outcome = self.read_and_process(&mut c);
+        self.current_slot = None;
+        match outcome {
+            ReadOutcome::Closed => {
+                self.clients.put(slot, c);
+                self.free_client(slot);
+            }
+            ReadOutcome::Drained | ReadOutcome::MoreLater => {
+                if matches!(outcome, ReadOutcome::MoreLater) {
+                    self.pending_reads.push(slot);
+                }
+                let needs_close = c.close_asap;
+                self.clients.put(slot, c);
+                if needs_close {
+                    self.free_client(slot);
+                } else {
+                    self.flush_client(slot);
+                }
+            }
+        }
+    }
+
+    fn read_and_process(&mut self, c: &mut Client) -> ReadOutcome {
+        for _ in 0..READS_PER_TURN {
+            let want = match c.parser.pending_bulk() {
+                Some(bulk) if bulk >= 32 * 1024 => {
+                    (bulk + 2).saturating_sub(c.query.len()).max(READ_CHUNK)
+                }
+                _ => READ_CHUNK,
+            };
+            let Some(stream) = c.stream.as_mut() else {
+                return ReadOutcome::Closed;
+            };
+            match c.query.read_from(stream, want) {
+                Ok((0, _)) => return ReadOutcome::Closed,
+                Ok((n, shifted)) => {
+                    c.parser.shift(shifted);
+                    c.net_in += n as u64;
+                    self.stats.net_input_bytes += n as u64;
+                    self.stats.total_reads_processed += 1;
+                    c.last_interaction_ms = now_ms();
+                    if c.query.len() as u64 > self.config.client_query_buffer_limit {
+                        warn!(
+                            "Closing client that reached max query buffer length: {} (qbuf initial bytes: {})",
+                            self.client_info_string(c),
+                            crate::util::repr_bytes(c.query.data.get(c.query.start..c.query.end.min(c.query.start + 64)).unwrap_or_default())
+                        );
+                        return ReadOutcome::Closed;
+                    }
+                    self.process_input(c);
+                    if c.close_asap {
+                        return ReadOutcome::Closed;
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return ReadOutcome::Drained,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(_) => return ReadOutcome::Closed,
+            }
+        }
+        ReadOutcome::MoreLater
+    }
+
+    /// Parses and runs every complete command in the client's query buffer.
+    pub fn process_input(&mut self, c: &mut Client) {
+        loop {
+            if c.close_after_reply || c.close_asap || self.client_is_paused(c) {
+                break;
+            }
+            let auth_required = !c.authenticated && self.config.requirepass.is_some();
+            let limits = c.parse_limits(self.config.proto_max_bulk_len, auth_required);
+            let mut pos = c.query.start;
+            let end = c.query.end;
+            let parsed = c.parser.parse(&mut c.query.data[..end], &mut pos, &limits);
+            c.query.start = pos;
+            match parsed {
+                Err(e) => {
+                    c.reply.error_err(&format!("Protocol error: {}", e.reply));
+                    c.close_after_reply = true;
+                    c.query.clear();
+                    c.parser.reset();
+                    break;
+                }
+                Ok(Parsed::Nothing) => continue,
+                Ok(Parsed::Incomplete) => break,
+                Ok(Parsed::Command) => {
+                    let data = std::mem::take(&mut c.query.data);
+                    let spans = std::mem::take(&mut c.parser.args);
+                    self.process_command(c, &crate::commands::spec::Args::new(&data, &spans));
+                    c.query.data = data;
+                    c.parser.args = spans;
+                    c.parser.reset();
+                }
+            }
+        }
+        if c.query.is_empty() {
+            c.query.clear();
+            c.query.shrink_if_idle();
+        }
+    }
+
+    fn serve_pending_reads(&mut self) {
+        let slots = std::mem::take(&mut self.pending_reads);
+        for slot in slots {
+            self.serve_client(slot);
+        }
+    }
+
+    /// Writes a client's pending output now; on a full socket, asks the loop
+    /// for a writable event; closes the client when it is done or failed.
+    pub fn flush_client(&mut self, slot: usize) {
+        let Some(c) = self.clients.get_mut(slot) else {
+            return;
+        };
+        let before = c.net_out;
+        let result = c.flush();
+        let written = c.net_out - before;
+        self.stats.net_output_bytes += written;
+        if written > 0 {
+            self.stats.total_writes_processed += 1;
+        }
+        match result {
+            Ok(true) => {
+                if c.close_after_reply {
+                    self.free_client(slot);
+                } else if c.want_writable {
+                    c.want_writable = false;
+                    self.reregister(slot, Interest::READABLE);
+                }
+            }
+            Ok(false) => {
+                if !c.want_writable {
+                    c.want_writable = true;
+                    self.reregister(slot, Interest::READABLE | Interest::WRITABLE);
+                }
+            }
+            Err(_) => self.free_client(slot),
+        }
+    }
+
+    fn reregister(&mut self, slot: usize, interest: Interest) {
+        let registry = self.event_loop.registry();
+        if let Some(stream) = self.clients.get_mut(slot).and_then(|c| c.stream.as_mut()) {
+            let _ = registry.reregister(stream, Token(slot + CLIENT_TOKEN_BASE), interest);
+        }
+    }
+
+    fn handle_writable(&mut self, slot: usize) {
+        self.flush_client(slot);
+    }
+
+    /// Asks for a client's output to be written before the loop sleeps.
+    pub fn mark_pending_write(&mut self, slot: usize) {
+        if !self.pending_writes.contains(&slot) {
+            self.pending_writes.push(slot);
+        }
+    }
+
+    fn flush_pending_writes(&mut self) {
+        let slots = std::mem::take(&mut self.pending_writes);
+        for slot in slots {
+            let has_output = self
+                .clients
+                .get(slot)
+                .is_some_and(|c| c.pending_output() > 0 || c.close_after_reply);
+            if has_output {
+                self.flush_client(slot);
+            }
+            let to_close = self.clients.get(slot).is_some_and(|c| c.close_asap);
+            if to_close {
+                self.free_client(slot);
+            }
+        }
+    }
+
+    /// Closes a client and forgets it.
+    pub fn free_client(&mut self, slot: usize) {
+        let Some(mut c) = self.clients.take(slot) else {
+            return;
+        };
+        if let Some(stream) = c.stream.as_mut() {
+            let _ = self.event_loop.registry().deregister(stream);
+        }
+        self.monitors.retain(|&s| s != slot);
+        self.clients.release(slot);
+        self.clients.count = self.clients.count.saturating_sub(1);
+    }
+}
+
+impl Server {
+    /// True while CLIENT PAUSE holds this client's commands back.
+    pub fn client_is_paused(&self, c: &Client) -> bool {
+        match self.pause {
+            Some(_) if c.kind == crate::client::ClientKind::Replica => false,
+            Some(p) => p.until_ms > now_ms(),
+            None => false,
+        }
+    }
+
+    /// Ends CLIENT PAUSE and runs the commands paused clients sent meanwhile.
+    pub fn unpause_clients(&mut self) {
+        self.pause = None;
+        let waiting: Vec<usize> = self
+            .clients
+            .iter()
+            .filter(|c| !c.query.is_empty())
+            .map(|c| c.slot)
+            .collect();
+        self.pending_reads.extend(waiting);
+    }
+
+    /// The `CLIENT LIST` line describing a client.
+    pub fn client_info_string(&self, c: &Client) -> String {
+        let now = now_ms();
+        let cmd = self
+            .registry
+            .get(c.last_command)
+            .map(|e| e.fullname.as_str())
+            .unwrap_or("NULL");
+        format!(
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi=-1 qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs={} rbp=0 obl=0 oll=0 omem={} tot-mem={} events=r cmd={} user=default redir=-1 resp={}",
+            c.id,
+            c.addr,
+            c.local_addr,
+            c.fd(),
+            String::from_utf8_lossy(c.name.as_deref().unwrap_or_default()),
+            (now - c.created_ms) / 1000,
+            (now - c.last_interaction_ms) / 1000,
+            c.flags_text(),
+            c.db,
+            c.query.len(),
+            c.query.data.len() - c.query.end,
+            c.reply.buf.capacity(),
+            c.pending_output(),
+            c.query.data.len() + c.reply.buf.capacity(),
+            cmd,
+            if c.reply.resp3 { 3 } else { 2 }
+        )
+    }
+}
+
+enum ReadOutcome {
+    /// The socket has no more bytes for now.
+    Drained,
+    /// The client used its turn; more may be waiting.
+    MoreLater,
+    /// The peer closed or the client must be dropped.
+    Closed,
+}
+
+const PROTECTED_MODE_ERROR: &str = "-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Set up an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n";
+
+fn bind_listener(addr: SocketAddr, backlog: i64) -> io::Result<TcpListener> {
+    let std_listener = std::net::TcpListener::bind(addr)?;
+    std_listener.set_nonblocking(true)?;
+    if backlog != 128 {
+        use std::os::fd::AsRawFd;
+        // SAFETY: listen() on a socket we own; it only changes the queue length.
+        unsafe {
+            libc::listen(
+                std_listener.as_raw_fd(),
+                backlog.clamp(1, i32::MAX as i64) as i32,
+            );
+        }
+    }
+    Ok(TcpListener::from_std(std_listener))
+}
+
+fn set_keepalive(stream: &TcpStream, interval: i64) {
+    use std::os::fd::AsRawFd;
+    let fd = stream.as_raw_fd();
+    let on: libc::c_int = 1;
+    let idle = interval.clamp(1, i32::MAX as i64) as libc::c_int;
+    let intvl = (idle / 3).max(1);
+    let probes: libc::c_int = 3;
+    let size = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: setsockopt on an fd we own, each value a live c_int whose size we pass.
+    unsafe {
+        libc::setsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_KEEPALIVE,
+            &on as *const _ as *const libc::c_void,
+            size,
+        );
+        libc::setsockopt(
+            fd,
+            libc::IPPROTO_TCP,
+            libc::TCP_KEEPIDLE,
+            &idle as *const _ as *const libc::c_void,
+            size,
+        );
+        libc::setsockopt(
+            fd,
+            libc::IPPROTO_TCP,
+            libc::TCP_KEEPINTVL,
+            &intvl as *const _ as *const libc::c_void,
+            size,
+        );
+        libc::setsockopt(
+            fd,
+            libc::IPPROTO_TCP,
+            libc::TCP_KEEPCNT,
+            &probes as *const _ as *const libc::c_void,
+            size,
+        );
+    }
+}
+
+/// Random lowercase hex text (run ids, replication ids).
+pub fn random_hex(len: usize) -> String {
+    let mut out = String::with_capacity(len);
+    let mut state = seed();
+    while out.len() < len {
+        state = splitmix64(state);
+        out.push_str(&format!("{:016x}", state));
+    }
+    out.truncate(len);
+    out
+}
+
+fn seed() -> u64 {
+    let mut buf = [0u8; 8];
+    if let Ok(mut f) = std::fs::File::open("/dev/urandom") {
+        let _ = io::Read::read_exact(&mut f, &mut buf);
+    }
+    u64::from_le_bytes(buf) ^ (crate::util::now_us() as u64) ^ u64::from(std::process::id())
+}
+
+fn splitmix64(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9E3779B97F4A7C15);
+    let mut z = x;
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58476D1CE4E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D049BB133111EB);
+    z ^ (z >> 31)
+}
+
+/// A small fast PRNG for sampling (RANDOMKEY, expiry sampling).
+#[derive(Debug, Clone)]
+pub struct Rng(u64);
+
+impl Default for Rng {
+    fn default() -> Self {
+        Rng(seed())
+    }
+}
+
+impl Rng {
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = splitmix64(self.0);
+        self.0
+    }
+
+    /// Uniform in `0..n` (n > 0).
+    pub fn below(&mut self, n: usize) -> usize {
+        if n == 0 {
+            return 0;
+        }
+        (self.next_u64() % n as u64) as usize
+    }
+}

@@ -1,0 +1,423 @@
+//! Number parsing and formatting with Redis's exact rules, clocks, and the
+//! quoted-argument splitter shared by inline commands and config files.
+//!
+//! Redis is strict about what counts as an integer (`string2ll`: no `+`, no
+//! leading zeros, no spaces) and prints doubles as `%.17g`; clients depend on
+//! those exact texts, so they live here once.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// Longest text `string2ll` accepts (sign plus 19 digits).
+const MAX_I64_CHARS: usize = 20;
+
+/// Parses a signed 64-bit integer the way Redis's `string2ll` does.
+pub fn parse_i64(s: &[u8]) -> Option<i64> {
+    if s.is_empty() || s.len() > MAX_I64_CHARS {
+        return None;
+    }
+    if s == b"0" {
+        return Some(0);
+    }
+    let (negative, digits) = match s.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        _ => (false, s),
+    };
+    match digits.first() {
+        Some(b'1'..=b'9') => {}
+        _ => return None,
+    }
+    let mut value: u64 = 0;
+    for &d in digits {
+        if !d.is_ascii_digit() {
+            return None;
+        }
+        value = value.checked_mul(10)?.checked_add(u64::from(d - b'0'))?;
+    }
+    if negative {
+        if value > (i64::MAX as u64) + 1 {
+            return None;
+        }
+        Some((value as i64).wrapping_neg())
+    } else {
+        i64::try_from(value).ok()
+    }
+}
+
+/// Parses an unsigned 64-bit integer with `string2ull` rules.
+pub fn parse_u64(s: &[u8]) -> Option<u64> {
+    if s.first() == Some(&b'-') {
+        return None;
+    }
+    if s.len() < MAX_I64_CHARS {
+        return parse_i64(s).and_then(|v| u64::try_from(v).ok());
+    }
+    std::str::from_utf8(s).ok()?.parse::<u64>().ok()
+}
+
+/// Parses a double with the rules of Redis's `string2d` (strtod, no
+/// surrounding spaces, no NaN, no overflow to infinity from finite text).
+pub fn parse_f64(s: &[u8]) -> Option<f64> {
+    let text = std::str::from_utf8(s).ok()?;
+    parse_float_text(text)
+}
+
+/// Shared by `parse_f64` and `parse_long_double`: Rust's parser accepts what
+/// strtod accepts for decimal input; the extra checks reject what Redis rejects.
+fn parse_float_text(text: &str) -> Option<f64> {
+    let first = *text.as_bytes().first()?;
+    if first.is_ascii_whitespace() {
+        return None;
+    }
+    let value: f64 = text.parse().ok()?;
+    if value.is_nan() {
+        return None;
+    }
+    let body = text.trim_start_matches(['+', '-']);
+    let names_infinity = body.eq_ignore_ascii_case("inf") || body.eq_ignore_ascii_case("infinity");
+    if value.is_infinite() && !names_infinity {
+        return None; // ERANGE overflow
+    }
+    if value == 0.0 && mantissa_has_nonzero_digit(body) {
+        return None; // ERANGE underflow
+    }
+    Some(value)
+}
+
+fn mantissa_has_nonzero_digit(body: &str) -> bool {
+    body.bytes()
+        .take_while(|b| *b != b'e' && *b != b'E')
+        .any(|b| (b'1'..=b'9').contains(&b))
+}
+
+/// Parses the operand of INCRBYFLOAT / HINCRBYFLOAT (`string2ld`).
+pub fn parse_long_double(s: &[u8]) -> Option<f64> {
+    if s.is_empty() || s.len() >= 5 * 1024 {
+        return None;
+    }
+    parse_f64(s)
+}
+
+/// Appends the decimal text of `v`.
+pub fn push_i64(out: &mut Vec<u8>, v: i64) {
+    let mut buf = [0u8; 21];
+    out.extend_from_slice(i64_text(&mut buf, v));
+}
+
+/// Writes the decimal text of `v` into `buf`, returning the used part.
+pub fn i64_text(buf: &mut [u8; 21], v: i64) -> &[u8] {
+    let mut digits = [0u8; 20];
+    let text = format_u64(&mut digits, v.unsigned_abs());
+    let sign = usize::from(v < 0);
+    buf[0] = b'-';
+    buf[sign..sign + text.len()].copy_from_slice(text);
+    &buf[..sign + text.len()]
+}
+
+/// Appends the decimal text of `v`.
+pub fn push_u64(out: &mut Vec<u8>, v: u64) {
+    let mut buf = [0u8; 20];
+    out.extend_from_slice(format_u64(&mut buf, v));
+}
+
+fn format_u64(buf: &mut [u8; 20], mut v: u64) -> &[u8] {
+    let mut pos = buf.len();
+    loop {
+        pos -= 1;
+        buf[pos] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    &buf[pos..]
+}
+
+/// The decimal text of an integer, as an owned byte vector.
+pub fn i64_to_bytes(v: i64) -> Vec<u8> {
+    let mut out = Vec::with_capacity(20);
+    push_i64(&mut out, v);
+    out
+}
+
+/// Formats a double like C's `%.17g`, which Redis 7.0 uses for double replies.
+pub fn format_double_g17(v: f64) -> String {
+    if v.is_infinite() {
+        return if v > 0.0 { "inf".into() } else { "-inf".into() };
+    }
+    if v.is_nan() {
+        return "nan".into();
+    }
+    if v == 0.0 {
+        return if v.is_sign_negative() {
+            "-0".into()
+        } else {
+            "0".into()
+        };
+    }
+    let sci = format!("{:.16e}", v);
+    let (mantissa, exp) = match sci.split_once('e') {
+        Some((m, e)) => (m, e.parse::<i32>().unwrap_or(0)),
+        None => (sci.as_str(), 0),
+    };
+    if !(-5..17).contains(&exp) {
+        let m = strip_fraction_zeros(mantissa);
+        let sign = if exp < 0 { '-' } else { '+' };
+        return format!("{}e{}{:02}", m, sign, exp.abs());
+    }
+    let decimals = (16 - exp).max(0) as usize;
+    strip_fraction_zeros(&format!("{:.*}", decimals, v)).to_string()
+}
+
+fn strip_fraction_zeros(s: &str) -> &str {
+    if !s.contains('.') {
+        return s;
+    }
+    s.trim_end_matches('0').trim_end_matches('.')
+}
+
+/// Formats the result of INCRBYFLOAT / HINCRBYFLOAT: plain decimal notation,
+/// no exponent, no trailing zeros (Redis's `LD_STR_HUMAN`).
+pub fn format_human_double(v: f64) -> String {
+    if v.is_infinite() {
+        return if v > 0.0 { "inf".into() } else { "-inf".into() };
+    }
+    let text = format!("{}", v);
+    if text == "-0" {
+        "0".into()
+    } else {
+        text
+    }
+}
+
+/// Wall clock in milliseconds since the epoch.
+pub fn now_ms() -> i64 {
+    now_us() / 1000
+}
+
+/// Wall clock in microseconds since the epoch.
+pub fn now_us() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_micros() as i64)
+        .unwrap_or(0)
+}
+
+/// Splits a line into arguments like Redis's `sdssplitargs`: blanks separate,
+/// "double quotes" understand `\n \r \t \b \a \\ \"` and `\xHH`, 'single
+/// quotes' only `\'`. Returns `None` for unbalanced quotes or a closing quote
+/// followed by a non-blank.
+pub fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
+    let mut args = Vec::new();
+    let mut pos = 0;
+    while let Some(start) = skip_blanks(line, pos) {
+        let (arg, next) = split_one_arg(line, start)?;
+        args.push(arg);
+        pos = next;
+    }
+    Some(args)
+}
+
+fn at(line: &[u8], pos: usize) -> u8 {
+    line.get(pos).copied().unwrap_or(0)
+}
+
+fn skip_blanks(line: &[u8], mut pos: usize) -> Option<usize> {
+    while is_c_space(at(line, pos)) {
+        pos += 1;
+    }
+    (at(line, pos) != 0).then_some(pos)
+}
+
+/// C's `isspace` in the "C" locale.
+pub fn is_c_space(c: u8) -> bool {
+    matches!(c, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c)
+}
+
+fn hex_value(c: u8) -> Option<u8> {
+    (c as char).to_digit(16).map(|d| d as u8)
+}
+
+/// Reads one argument starting at `pos`; returns it and the position after it.
+fn split_one_arg(line: &[u8], mut pos: usize) -> Option<(Vec<u8>, usize)> {
+    let mut current = Vec::new();
+    let mut in_double = false;
+    let mut in_single = false;
+    loop {
+        let c = at(line, pos);
+        if in_double {
+            match c {
+                0 => return None,
+                b'\\' if at(line, pos + 1) == b'x' => {
+                    match (hex_value(at(line, pos + 2)), hex_value(at(line, pos + 3))) {
+                        (Some(hi), Some(lo)) => {
+                            current.push(hi * 16 + lo);
+                            pos += 3;
+                        }
+                        _ => {
+                            current.push(b'x');
+                            pos += 1;
+                        }
+                    }
+                }
+                b'\\' if at(line, pos + 1) != 0 => {
+                    pos += 1;
+                    current.push(match at(line, pos) {
+                        b'n' => b'\n',
+                        b'r' => b'\r',
+                        b't' => b'\t',
+                        b'b' => 8,
+                        b'a' => 7,
+                        other => other,
+                    });
+                }
+                b'"' => {
+                    if at(line, pos + 1) != 0 && !is_c_space(at(line, pos + 1)) {
+                        return None;
+                    }
+                    return Some((current, pos + 1));
+                }
+                other => current.push(other),
+            }
+        } else if in_single {
+            match c {
+                0 => return None,
+                b'\\' if at(line, pos + 1) == b'\'' => {
+                    pos += 1;
+                    current.push(b'\'');
+                }
+                b'\'' => {
+                    if at(line, pos + 1) != 0 && !is_c_space(at(line, pos + 1)) {
+                        return None;
+                    }
+                    return Some((current, pos + 1));
+                }
+                other => current.push(other),
+            }
+        } else {
+            match c {
+                b' ' | b'\n' | b'\r' | b'\t' | 0 => return Some((current, pos)),
+                b'"' => in_double = true,
+                b'\'' => in_single = true,
+                other => current.push(other),
+            }
+        }
+        pos += 1;
+    }
+}
+
+/// Renders bytes the way Redis's `sdscatrepr` does: quoted, with escapes.
+pub fn repr_bytes(s: &[u8]) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for &c in s {
+        match c {
+            b'\\' => out.push_str("\\\\"),
+            b'"' => out.push_str("\\\""),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            b'\t' => out.push_str("\\t"),
+            7 => out.push_str("\\a"),
+            8 => out.push_str("\\b"),
+            c if c.is_ascii_graphic() || c == b' ' => out.push(c as char),
+            c => out.push_str(&format!("\\x{:02x}", c)),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Parses a memory size like Redis's `memtoull`: `1gb`, `100mb`, `1k`, plain bytes.
+pub fn parse_memory(s: &str) -> Option<u64> {
+    let lower = s.to_ascii_lowercase();
+    let units: [(&str, u64); 8] = [
+        ("gb", 1024 * 1024 * 1024),
+        ("mb", 1024 * 1024),
+        ("kb", 1024),
+        ("g", 1000 * 1000 * 1000),
+        ("m", 1000 * 1000),
+        ("k", 1000),
+        ("b", 1),
+        ("", 1),
+    ];
+    for (suffix, mul) in units {
+        if let Some(num) = lower.strip_suffix(suffix) {
+            if num.is_empty() || !num.bytes().all(|b| b.is_ascii_digit()) {
+                if suffix.is_empty() {
+                    return None;
+                }
+                continue;
+            }
+            return num.parse::<u64>().ok()?.checked_mul(mul);
+        }
+    }
+    None
+}
+
+/// Lowercases an ASCII command name into a stack buffer; `None` if too long.
+pub fn lowercase_into<'a>(name: &[u8], buf: &'a mut [u8; 64]) -> Option<&'a [u8]> {
+    let dst = buf.get_mut(..name.len())?;
+    for (d, s) in dst.iter_mut().zip(name) {
+        *d = s.to_ascii_lowercase();
+    }
+    Some(dst)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integers_follow_string2ll() {
+        assert_eq!(parse_i64(b"0"), Some(0));
+        assert_eq!(parse_i64(b"-9223372036854775808"), Some(i64::MIN));
+        assert_eq!(parse_i64(b"9223372036854775807"), Some(i64::MAX));
+        assert_eq!(parse_i64(b"9223372036854775808"), None);
+        for bad in [&b""[..], b"-0", b"+1", b"01", b" 1", b"1 ", b"1a", b"-"] {
+            assert_eq!(parse_i64(bad), None, "{:?}", bad);
+        }
+    }
+
+    #[test]
+    fn doubles_print_as_g17() {
+        assert_eq!(format_double_g17(1.5), "1.5");
+        assert_eq!(format_double_g17(0.1), "0.10000000000000001");
+        assert_eq!(format_double_g17(1e20), "1e+20");
+        assert_eq!(format_double_g17(123456.0), "123456");
+        assert_eq!(format_double_g17(1e-7), "9.9999999999999995e-08");
+        assert_eq!(format_double_g17(f64::INFINITY), "inf");
+    }
+
+    #[test]
+    fn doubles_parse_like_strtod() {
+        assert_eq!(parse_f64(b"1.5"), Some(1.5));
+        assert_eq!(parse_f64(b"-inf"), Some(f64::NEG_INFINITY));
+        assert_eq!(parse_f64(b"nan"), None);
+        assert_eq!(parse_f64(b" 1"), None);
+        assert_eq!(parse_f64(b"1e400"), None);
+    }
+
+    #[test]
+    fn split_args_handles_quotes() {
+        let args = split_args(b"set \"a b\" 'c\\'d' \"\\x41\\n\"").unwrap_or_default();
+        assert_eq!(
+            args,
+            vec![
+                b"set".to_vec(),
+                b"a b".to_vec(),
+                b"c'd".to_vec(),
+                b"A\n".to_vec()
+            ]
+        );
+        assert_eq!(split_args(b"\"unbalanced"), None);
+        assert_eq!(split_args(b"\"a\"b"), None);
+        assert_eq!(split_args(b"   "), Some(vec![]));
+    }
+
+    #[test]
+    fn memory_units() {
+        assert_eq!(parse_memory("1gb"), Some(1 << 30));
+        assert_eq!(parse_memory("10k"), Some(10_000));
+        assert_eq!(parse_memory("512"), Some(512));
+        assert_eq!(parse_memory("x"), None);
+    }
+}
