@@ -11,6 +11,7 @@ pub mod config;
 pub mod db;
 pub mod event_loop;
 pub mod logging;
+pub mod net;
 pub mod resp;
 pub mod server;
 pub mod types;

@@ -191,7 +191,7 @@ impl Server {
                 .ok()
                 .or_else(|| format!("[{}]:{}", host, self.config.port).parse().ok());
             let result = match addr {
-                Some(a) => bind_listener(a, self.config.tcp_backlog),
+                Some(a) => crate::net::listen(a, self.config.tcp_backlog),
                 None => Err(io::Error::new(
                     io::ErrorKind::InvalidInput,
                     "Invalid bind address",
@@ -631,22 +631,6 @@ enum ReadOutcome {
 }
 
 const PROTECTED_MODE_ERROR: &str = "-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Set up an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n";
-
-fn bind_listener(addr: SocketAddr, backlog: i64) -> io::Result<TcpListener> {
-    let std_listener = std::net::TcpListener::bind(addr)?;
-    std_listener.set_nonblocking(true)?;
-    if backlog != 128 {
-        use std::os::fd::AsRawFd;
-        // SAFETY: listen() on a socket we own; it only changes the queue length.
-        unsafe {
-            libc::listen(
-                std_listener.as_raw_fd(),
-                backlog.clamp(1, i32::MAX as i64) as i32,
-            );
-        }
-    }
-    Ok(TcpListener::from_std(std_listener))
-}
 
 fn set_keepalive(stream: &TcpStream, interval: i64) {
     use std::os::fd::AsRawFd;

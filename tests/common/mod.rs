@@ -1,0 +1,246 @@
+//! Test harness: starts the real `reddish-server` binary on a free port in
+//! a scratch directory and hands out clients (the `redis` crate, or a raw
+//! socket that speaks RESP byte for byte).
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub const BINARY: &str = env!("CARGO_BIN_EXE_reddish-server");
+
+/// A running server, killed when dropped.
+pub struct TestServer {
+    pub port: u16,
+    pub child: Child,
+    pub dir: tempfile::TempDir,
+}
+
+/// A port nobody listens on right now.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("no free port")
+}
+
+/// Polls `cond` every 10ms until it holds or `timeout` passes.
+pub fn wait_for(timeout: Duration, mut cond: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        if cond() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    cond()
+}
+
+impl TestServer {
+    pub fn start() -> TestServer {
+        Self::start_with(&[])
+    }
+
+    /// Starts with extra command-line arguments (`["--hz", "100"]`).
+    pub fn start_with(extra: &[&str]) -> TestServer {
+        let dir = tempfile::tempdir().expect("tempdir");
+        for _ in 0..5 {
+            let port = free_port();
+            let mut cmd = Command::new(BINARY);
+            cmd.arg("--port")
+                .arg(port.to_string())
+                .arg("--bind")
+                .arg("127.0.0.1")
+                .arg("--save")
+                .arg("")
+                .arg("--dir")
+                .arg(dir.path())
+                .arg("--enable-debug-command")
+                .arg("yes")
+                .args(extra)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null());
+            let mut child = cmd.spawn().expect("spawn reddish-server");
+            let up = wait_for(Duration::from_secs(10), || {
+                TcpStream::connect(("127.0.0.1", port)).is_ok()
+                    || child.try_wait().map(|s| s.is_some()).unwrap_or(true)
+            });
+            if up && child.try_wait().map(|s| s.is_none()).unwrap_or(false) {
+                return TestServer { port, child, dir };
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        panic!("reddish-server did not start");
+    }
+
+    pub fn addr(&self) -> String {
+        format!("redis://127.0.0.1:{}/", self.port)
+    }
+
+    /// A `redis` crate connection.
+    pub fn client(&self) -> redis::Connection {
+        redis::Client::open(self.addr())
+            .and_then(|c| c.get_connection())
+            .expect("connect")
+    }
+
+    /// A raw RESP connection.
+    pub fn raw(&self) -> Raw {
+        Raw::connect(self.port)
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// True while the process is alive.
+    pub fn alive(&mut self) -> bool {
+        self.child.try_wait().map(|s| s.is_none()).unwrap_or(false)
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A parsed reply, as the raw connection sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Frame {
+    Simple(String),
+    Error(String),
+    Int(i64),
+    Bulk(Option<Vec<u8>>),
+    Array(Option<Vec<Frame>>),
+    /// RESP3 types keep their prefix byte: `%`, `~`, `>`, `,`, `#`, `_`, `=`, `(`.
+    Typed(u8, Vec<Frame>),
+    Line(u8, String),
+}
+
+impl Frame {
+    pub fn bulk(s: &str) -> Frame {
+        Frame::Bulk(Some(s.as_bytes().to_vec()))
+    }
+
+    pub fn as_text(&self) -> String {
+        match self {
+            Frame::Simple(s) | Frame::Error(s) | Frame::Line(_, s) => s.clone(),
+            Frame::Int(n) => n.to_string(),
+            Frame::Bulk(Some(b)) => String::from_utf8_lossy(b).into_owned(),
+            other => format!("{:?}", other),
+        }
+    }
+}
+
+/// A plain TCP connection speaking RESP.
+pub struct Raw {
+    pub stream: BufReader<TcpStream>,
+}
+
+impl Raw {
+    pub fn connect(port: u16) -> Raw {
+        let stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+        stream.set_read_timeout(Some(Duration::from_secs(10))).ok();
+        Raw { stream: BufReader::new(stream) }
+    }
+
+    /// Sends bytes as they are.
+    pub fn send(&mut self, bytes: &[u8]) {
+        self.stream.get_mut().write_all(bytes).expect("write");
+    }
+
+    /// Sends a command as a RESP array of bulk strings.
+    pub fn cmd(&mut self, args: &[&str]) -> Frame {
+        self.send(&encode(args));
+        self.read()
+    }
+
+    /// Reads one reply.
+    pub fn read(&mut self) -> Frame {
+        read_frame(&mut self.stream).expect("read reply")
+    }
+
+    /// Reads exactly `n` raw bytes.
+    pub fn read_bytes(&mut self, n: usize) -> Vec<u8> {
+        let mut buf = vec![0; n];
+        self.stream.read_exact(&mut buf).expect("read bytes");
+        buf
+    }
+
+    /// True once the server has closed the connection.
+    pub fn is_closed(&mut self) -> bool {
+        let mut buf = [0u8; 1];
+        matches!(self.stream.read(&mut buf), Ok(0) | Err(_))
+    }
+}
+
+/// Encodes a command as RESP.
+pub fn encode(args: &[&str]) -> Vec<u8> {
+    let mut out = format!("*{}\r\n", args.len()).into_bytes();
+    for a in args {
+        out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
+        out.extend_from_slice(a.as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
+    out
+}
+
+fn read_line(r: &mut impl BufRead) -> Option<String> {
+    let mut line = Vec::new();
+    r.read_until(b'\n', &mut line).ok()?;
+    if line.is_empty() {
+        return None;
+    }
+    while line.last() == Some(&b'\n') || line.last() == Some(&b'\r') {
+        line.pop();
+    }
+    Some(String::from_utf8_lossy(&line).into_owned())
+}
+
+pub fn read_frame(r: &mut impl BufRead) -> Option<Frame> {
+    let line = read_line(r)?;
+    let (prefix, rest) = line.split_at(1);
+    let count = || rest.parse::<i64>().ok();
+    Some(match prefix.as_bytes()[0] {
+        b'+' => Frame::Simple(rest.to_string()),
+        b'-' => Frame::Error(rest.to_string()),
+        b':' => Frame::Int(count()?),
+        b'$' | b'=' => {
+            let n = count()?;
+            if n < 0 {
+                Frame::Bulk(None)
+            } else {
+                let mut buf = vec![0u8; n as usize + 2];
+                r.read_exact(&mut buf).ok()?;
+                buf.truncate(n as usize);
+                if prefix == "=" {
+                    Frame::Line(b'=', String::from_utf8_lossy(&buf).into_owned())
+                } else {
+                    Frame::Bulk(Some(buf))
+                }
+            }
+        }
+        b'*' => {
+            let n = count()?;
+            if n < 0 {
+                Frame::Array(None)
+            } else {
+                Frame::Array(Some((0..n).map(|_| read_frame(r)).collect::<Option<_>>()?))
+            }
+        }
+        p @ (b'%' | b'|') => {
+            let n = count()?;
+            Frame::Typed(p, (0..2 * n).map(|_| read_frame(r)).collect::<Option<_>>()?)
+        }
+        p @ (b'~' | b'>') => {
+            let n = count()?;
+            Frame::Typed(p, (0..n).map(|_| read_frame(r)).collect::<Option<_>>()?)
+        }
+        p => Frame::Line(p, rest.to_string()),
+    })
+}
