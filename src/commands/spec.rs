@@ -456,20 +456,20 @@ pub struct Entry {
     pub fullname: String,
     pub parent: Option<usize>,
     pub stats: CommandStats,
-    subs: HashMap<Vec<u8>, usize>,
+    subs: NameMap,
 }
 
 /// All commands by id, with lookups by name.
 pub struct Registry {
     pub entries: Vec<Entry>,
-    top: HashMap<Vec<u8>, usize>,
+    top: NameMap,
 }
 
 impl Registry {
     pub fn new(tables: &[&'static [Command]]) -> Self {
         let mut reg = Registry {
             entries: Vec::new(),
-            top: HashMap::new(),
+            top: NameMap::default(),
         };
         for cmd in tables.iter().flat_map(|t| t.iter()) {
             let id = reg.add(cmd, None, cmd.name.to_string());
@@ -491,7 +491,7 @@ impl Registry {
             fullname,
             parent,
             stats: CommandStats::default(),
-            subs: HashMap::new(),
+            subs: NameMap::default(),
         });
         self.entries.len() - 1
     }
@@ -648,3 +648,29 @@ fn spec_positions(spec: &KeySpec, args: &Args, out: &mut Vec<usize>) {
         i += step;
     }
 }
+
+/// FNV-1a: a fast hasher for the fixed, server-defined command-name table
+/// (its keys are ours, so collision attacks cannot grow it).
+#[derive(Default, Clone, Copy)]
+pub struct NameHasher(u64);
+
+impl std::hash::Hasher for NameHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 {
+            0xcbf29ce484222325
+        } else {
+            self.0
+        };
+        for &b in bytes {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x100000001b3);
+        }
+        self.0 = h;
+    }
+}
+
+type NameMap = HashMap<Vec<u8>, usize, std::hash::BuildHasherDefault<NameHasher>>;

@@ -13,6 +13,8 @@
 pub mod glob;
 
 use crate::types::Object;
+use indexmap::map::raw_entry_v1::RawEntryMut;
+use indexmap::map::RawEntryApiV1;
 use indexmap::IndexMap;
 
 /// Keys are binary-safe byte strings.
@@ -69,10 +71,10 @@ impl Db {
         if !keep_ttl && !self.expires.is_empty() {
             self.expires.swap_remove(key);
         }
-        match self.keys.get_mut(key) {
-            Some(slot) => Some(std::mem::replace(slot, obj)),
-            None => {
-                self.keys.insert(key.into(), obj);
+        match self.keys.raw_entry_mut_v1().from_key(key) {
+            RawEntryMut::Occupied(mut slot) => Some(slot.insert(obj)),
+            RawEntryMut::Vacant(slot) => {
+                slot.insert(key.into(), obj);
                 None
             }
         }

@@ -6,8 +6,7 @@ use super::Server;
 use crate::client::{Client, ReplyMode};
 use crate::commands::spec::{flag, Args, Lookup};
 use crate::config::Protection;
-use crate::util::now_ms;
-use std::time::Instant;
+use crate::util::now_us;
 
 impl Server {
     /// Checks and runs one parsed command for client `c`.
@@ -89,16 +88,16 @@ impl Server {
             return;
         };
         let cmd = entry.cmd;
-        self.cmd_time_ms = now_ms();
+        let started_us = now_us();
+        self.cmd_time_ms = started_us / 1000;
         let reply_mark = c.reply.buf.len();
         if c.reply_mode == ReplyMode::SkipNext {
             c.reply_mode = ReplyMode::Skip;
         }
-        let started = Instant::now();
         if let Err(e) = (cmd.handler)(self, c, args) {
             c.reply.error(e.text());
         }
-        let duration_us = started.elapsed().as_micros() as u64;
+        let duration_us = (now_us() - started_us).max(0) as u64;
         match c.reply_mode {
             ReplyMode::Off => c.reply.buf.truncate(reply_mark.min(c.reply.buf.len())),
             ReplyMode::Skip => {
@@ -119,18 +118,10 @@ impl Server {
         c.last_command = id;
         c.commands_processed += 1;
         self.stats.total_commands_processed += 1;
-        let fullname = entry.fullname.clone();
-        self.after_call(c, cmd.flags, &fullname, args, duration_us);
+        self.after_call(c, cmd.flags, args, duration_us);
     }
 
-    fn after_call(
-        &mut self,
-        c: &Client,
-        flags: u64,
-        fullname: &str,
-        args: &Args,
-        duration_us: u64,
-    ) {
+    fn after_call(&mut self, c: &Client, flags: u64, args: &Args, duration_us: u64) {
         if !flags_skip_slowlog(flags) {
             let threshold = self.config.slowlog_log_slower_than;
             if threshold >= 0 && duration_us >= threshold as u64 {
@@ -152,7 +143,6 @@ impl Server {
         if !self.monitors.is_empty() && flags & (flag::SKIP_MONITOR | flag::ADMIN) == 0 {
             self.feed_monitors(c, args);
         }
-        let _ = fullname;
     }
 
     /// Sends a command line to every MONITOR client, as Redis formats it.

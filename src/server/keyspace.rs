@@ -11,15 +11,20 @@ pub const LRU_CLOCK_RESOLUTION_MS: i64 = 1000;
 /// The LRU clock wraps at 24 bits.
 pub const LRU_CLOCK_MAX: u32 = (1 << 24) - 1;
 
+/// The LRU clock value at a unix time in milliseconds.
+pub fn lru_clock_at(ms: i64) -> u32 {
+    ((ms / LRU_CLOCK_RESOLUTION_MS) as u32) & LRU_CLOCK_MAX
+}
+
 impl Server {
     pub fn db(&mut self, index: usize) -> &mut Db {
         let last = self.dbs.len() - 1;
         &mut self.dbs[index.min(last)]
     }
 
-    /// The current LRU clock value.
+    /// The LRU clock as of the current command.
     pub fn lru_clock(&self) -> u32 {
-        ((crate::util::now_ms() / LRU_CLOCK_RESOLUTION_MS) as u32) & LRU_CLOCK_MAX
+        lru_clock_at(self.cmd_time_ms)
     }
 
     /// Deletes `key` if its time has come. True if it was (or is) expired.
