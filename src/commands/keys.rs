@@ -496,7 +496,7 @@ fn idle_seconds(clock: u32, lru: u32) -> u32 {
     if clock >= lru {
         clock - lru
     } else {
-        clock + (LRU_CLOCK_MAX - lru)
+        clock + LRU_CLOCK_MAX.saturating_sub(lru)
     }
 }
 

@@ -198,6 +198,43 @@ mod tests {
     }
 
     #[test]
+    fn take_and_insert_carry_the_expiry() {
+        let mut db = Db::default();
+        db.set(b"a", obj("v"), false);
+        db.set_expire(b"a", 100);
+        db.set(b"b", obj("w"), false);
+        db.set_expire(b"b", 200);
+        let (value, expire) = db.take(b"a").expect("a exists");
+        assert_eq!((db.contains(b"a"), expire), (false, Some(100)));
+        db.insert(b"b", value, expire);
+        assert_eq!(db.expire_of(b"b"), Some(100));
+        db.insert(b"b", obj("x"), None);
+        assert_eq!(db.expire_of(b"b"), None);
+        assert!(db.take(b"missing").is_none());
+    }
+
+    #[test]
+    fn swap_and_take_contents() {
+        let mut one = Db::default();
+        let mut two = Db::default();
+        one.set(b"k", obj("v"), false);
+        one.set_expire(b"k", 5);
+        one.swap_contents(&mut two);
+        assert_eq!((one.len(), two.len(), two.expire_of(b"k")), (0, 1, Some(5)));
+        let taken = two.take_contents();
+        assert_eq!((two.len(), two.expires.len(), taken.len()), (0, 0, 1));
+    }
+
+    #[test]
+    fn a_key_lives_through_its_expiry_millisecond() {
+        let mut db = Db::default();
+        db.set(b"k", obj("v"), false);
+        db.set_expire(b"k", 100);
+        assert!(!db.is_expired(b"k", 100));
+        assert!(db.is_expired(b"k", 101));
+    }
+
+    #[test]
     fn scan_returns_every_key_present_throughout() {
         let mut db = Db::default();
         for i in 0..100 {

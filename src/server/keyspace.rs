@@ -67,7 +67,7 @@ impl AccessTracking {
         let elapsed = if minutes >= last {
             minutes - last
         } else {
-            65535 - last + minutes
+            65535u32.saturating_sub(last) + minutes
         };
         let periods = match u32::try_from(decay_minutes) {
             Ok(d) if d > 0 => elapsed / d,
