@@ -60,9 +60,10 @@ impl Db {
         self.expires.get(key).copied()
     }
 
-    /// True if `key` has an expiry at or before `now_ms`.
+    /// True if `key` has an expiry strictly before `now_ms` (as Redis: a key
+    /// is still alive during the millisecond its expiry names).
     pub fn is_expired(&self, key: &[u8], now_ms: i64) -> bool {
-        matches!(self.expire_of(key), Some(t) if t <= now_ms)
+        matches!(self.expire_of(key), Some(t) if t < now_ms)
     }
 
     /// Stores `obj` under `key`, replacing any value. The old expiry is
@@ -89,6 +90,26 @@ impl Db {
         Some(obj)
     }
 
+    /// Removes `key` and hands back its value and expiry (RENAME, MOVE).
+    pub fn take(&mut self, key: &[u8]) -> Option<(Object, Option<i64>)> {
+        let obj = self.keys.swap_remove(key)?;
+        let expire = if self.expires.is_empty() {
+            None
+        } else {
+            self.expires.swap_remove(key)
+        };
+        Some((obj, expire))
+    }
+
+    /// Stores `obj` under `key` with exactly the given expiry, replacing any
+    /// value and expiry the key had.
+    pub fn insert(&mut self, key: &[u8], obj: Object, expire: Option<i64>) {
+        self.set(key, obj, false);
+        if let Some(when) = expire {
+            self.set_expire(key, when);
+        }
+    }
+
     /// Sets the absolute expiry of an existing key.
     pub fn set_expire(&mut self, key: &[u8], when_ms: i64) {
         if !self.keys.contains_key(key) {
@@ -113,10 +134,28 @@ impl Db {
     }
 
     pub fn clear(&mut self) {
-        self.keys = IndexMap::new();
-        self.expires = IndexMap::new();
-        self.expire_cursor = 0;
-        self.avg_ttl = 0;
+        drop(self.take_contents());
+    }
+
+    /// Moves the data (keys, expiries and expiry-sampling state) out, leaving
+    /// this database empty; other per-database state stays (FLUSHDB ASYNC
+    /// frees the returned data elsewhere).
+    pub fn take_contents(&mut self) -> Db {
+        Db {
+            keys: std::mem::take(&mut self.keys),
+            expires: std::mem::take(&mut self.expires),
+            expire_cursor: std::mem::take(&mut self.expire_cursor),
+            avg_ttl: std::mem::take(&mut self.avg_ttl),
+        }
+    }
+
+    /// Exchanges the data with `other` (SWAPDB); other per-database state
+    /// (clients blocked or watching keys) stays where it is.
+    pub fn swap_contents(&mut self, other: &mut Db) {
+        std::mem::swap(&mut self.keys, &mut other.keys);
+        std::mem::swap(&mut self.expires, &mut other.expires);
+        std::mem::swap(&mut self.expire_cursor, &mut other.expire_cursor);
+        std::mem::swap(&mut self.avg_ttl, &mut other.avg_ttl);
     }
 }
 
@@ -158,6 +197,43 @@ mod tests {
         assert_eq!(db.expire_of(b"k"), Some(100));
         db.set(b"k", obj("x"), false);
         assert_eq!(db.expire_of(b"k"), None);
+    }
+
+    #[test]
+    fn take_and_insert_carry_the_expiry() {
+        let mut db = Db::default();
+        db.set(b"a", obj("v"), false);
+        db.set_expire(b"a", 100);
+        db.set(b"b", obj("w"), false);
+        db.set_expire(b"b", 200);
+        let (value, expire) = db.take(b"a").expect("a exists");
+        assert_eq!((db.contains(b"a"), expire), (false, Some(100)));
+        db.insert(b"b", value, expire);
+        assert_eq!(db.expire_of(b"b"), Some(100));
+        db.insert(b"b", obj("x"), None);
+        assert_eq!(db.expire_of(b"b"), None);
+        assert!(db.take(b"missing").is_none());
+    }
+
+    #[test]
+    fn swap_and_take_contents() {
+        let mut one = Db::default();
+        let mut two = Db::default();
+        one.set(b"k", obj("v"), false);
+        one.set_expire(b"k", 5);
+        one.swap_contents(&mut two);
+        assert_eq!((one.len(), two.len(), two.expire_of(b"k")), (0, 1, Some(5)));
+        let taken = two.take_contents();
+        assert_eq!((two.len(), two.expires.len(), taken.len()), (0, 0, 1));
+    }
+
+    #[test]
+    fn a_key_lives_through_its_expiry_millisecond() {
+        let mut db = Db::default();
+        db.set(b"k", obj("v"), false);
+        db.set_expire(b"k", 100);
+        assert!(!db.is_expired(b"k", 100));
+        assert!(db.is_expired(b"k", 101));
     }
 
     #[test]

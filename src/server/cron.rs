@@ -166,13 +166,13 @@ impl Server {
                 break;
             };
             sampled += 1;
-            if when <= now {
+            if when < now {
                 let key = key.clone();
                 self.delete_expired(db, &key);
                 expired += 1;
                 // The last entry moved into `pos`; look at it next.
             } else {
-                ttl_sum += when - now;
+                ttl_sum = ttl_sum.saturating_add(when - now);
                 ttl_samples += 1;
                 d.expire_cursor = pos + 1;
             }

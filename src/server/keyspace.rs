@@ -2,7 +2,7 @@
 //! lookup, hit/miss counters, LRU/LFU touch, and the hooks every write goes
 //! through (dirty counter, expired-key accounting).
 
-use super::Server;
+use super::{Rng, Server};
 use crate::db::Db;
 use crate::types::{Object, Value};
 
@@ -10,6 +10,115 @@ use crate::types::{Object, Value};
 pub const LRU_CLOCK_RESOLUTION_MS: i64 = 1000;
 /// The LRU clock wraps at 24 bits.
 pub const LRU_CLOCK_MAX: u32 = (1 << 24) - 1;
+/// Access counter a new object starts with under an LFU policy, so it is
+/// not evicted before it had a chance to be used.
+pub const LFU_INIT_VAL: u32 = 5;
+
+/// How an object's `lru` field is maintained, from `maxmemory-policy`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum AccessTracking {
+    /// `lru` is the LRU clock (seconds, 24 bits) of the last access.
+    Lru(u32),
+    /// `lru` is 16 bits of minutes of the last decrement and an 8-bit
+    /// logarithmic access counter.
+    Lfu {
+        minutes: u32,
+        log_factor: i64,
+        decay_minutes: i64,
+    },
+}
+
+impl AccessTracking {
+    /// The `lru` field of an object created now.
+    pub fn initial(self) -> u32 {
+        match self {
+            AccessTracking::Lru(clock) => clock,
+            AccessTracking::Lfu { minutes, .. } => (minutes << 8) | LFU_INIT_VAL,
+        }
+    }
+
+    /// The `lru` field after an access.
+    pub fn touched(self, lru: u32, rng: &mut Rng) -> u32 {
+        match self {
+            AccessTracking::Lru(clock) => clock,
+            AccessTracking::Lfu {
+                minutes,
+                log_factor,
+                ..
+            } => {
+                let counter = lfu_log_incr(self.lfu_counter(lru), log_factor, rng);
+                (minutes << 8) | counter
+            }
+        }
+    }
+
+    /// The access counter of `lru` after the decay owed for the minutes since
+    /// its last decrement (Redis's `LFUDecrAndReturn`). Meaningless under LRU.
+    pub fn lfu_counter(self, lru: u32) -> u32 {
+        let AccessTracking::Lfu {
+            minutes,
+            decay_minutes,
+            ..
+        } = self
+        else {
+            return lru & 255;
+        };
+        let last = lru >> 8;
+        let elapsed = if minutes >= last {
+            minutes - last
+        } else {
+            65535u32.saturating_sub(last) + minutes
+        };
+        let periods = match u32::try_from(decay_minutes) {
+            Ok(d) if d > 0 => elapsed / d,
+            _ => 0,
+        };
+        (lru & 255).saturating_sub(periods)
+    }
+}
+
+/// Bumps an 8-bit LFU counter with a probability that falls as it grows.
+fn lfu_log_incr(counter: u32, log_factor: i64, rng: &mut Rng) -> u32 {
+    if counter >= 255 {
+        return 255;
+    }
+    let r = (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
+    let base = counter.saturating_sub(LFU_INIT_VAL) as f64;
+    let p = 1.0 / (base * log_factor as f64 + 1.0);
+    if r < p {
+        counter + 1
+    } else {
+        counter
+    }
+}
+
+/// What a lookup records besides finding the key.
+#[derive(Clone, Copy)]
+struct LookupEffects {
+    /// Count a keyspace hit or miss.
+    stats: bool,
+    /// Refresh the object's LRU/LFU data.
+    touch: bool,
+}
+
+impl LookupEffects {
+    const READ: Self = LookupEffects {
+        stats: true,
+        touch: true,
+    };
+    const READ_NOTOUCH: Self = LookupEffects {
+        stats: true,
+        touch: false,
+    };
+    const WRITE: Self = LookupEffects {
+        stats: false,
+        touch: true,
+    };
+    const QUIET: Self = LookupEffects {
+        stats: false,
+        touch: false,
+    };
+}
 
 /// The LRU clock value at a unix time in milliseconds.
 pub fn lru_clock_at(ms: i64) -> u32 {
@@ -25,6 +134,47 @@ impl Server {
     /// The LRU clock as of the current command.
     pub fn lru_clock(&self) -> u32 {
         lru_clock_at(self.cmd_time_ms)
+    }
+
+    /// A configuration value not typed in `Config` yet.
+    fn accepted_config(&self, name: &str) -> Option<&str> {
+        self.config.accepted.get(name).map(String::as_str)
+    }
+
+    /// `maxmemory-policy` (read from the untyped directives until the
+    /// eviction code gives it a typed field).
+    pub fn maxmemory_policy(&self) -> &str {
+        self.accepted_config("maxmemory-policy")
+            .unwrap_or("noeviction")
+    }
+
+    /// True under `allkeys-lfu` / `volatile-lfu`.
+    pub fn lfu_policy(&self) -> bool {
+        let policy = self.maxmemory_policy();
+        policy.eq_ignore_ascii_case("allkeys-lfu") || policy.eq_ignore_ascii_case("volatile-lfu")
+    }
+
+    /// True under `allkeys-lru` / `volatile-lru`.
+    pub fn lru_policy(&self) -> bool {
+        let policy = self.maxmemory_policy();
+        policy.eq_ignore_ascii_case("allkeys-lru") || policy.eq_ignore_ascii_case("volatile-lru")
+    }
+
+    /// How objects' `lru` fields are maintained right now.
+    pub fn access_tracking(&self) -> AccessTracking {
+        if !self.lfu_policy() {
+            return AccessTracking::Lru(self.lru_clock());
+        }
+        let number = |name, default| {
+            self.accepted_config(name)
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(default)
+        };
+        AccessTracking::Lfu {
+            minutes: ((crate::util::now_ms() / 60_000) & 65535) as u32,
+            log_factor: number("lfu-log-factor", 10),
+            decay_minutes: number("lfu-decay-time", 1),
+        }
     }
 
     /// Deletes `key` if its time has come. True if it was (or is) expired.
@@ -44,46 +194,64 @@ impl Server {
         }
     }
 
+    /// Finds a live key (expiring it lazily) with the given side effects.
+    fn lookup(&mut self, db: usize, key: &[u8], effects: LookupEffects) -> Option<&mut Object> {
+        self.expire_if_needed(db, key);
+        let tracking = effects.touch.then(|| self.access_tracking());
+        let last = self.dbs.len() - 1;
+        let found = self.dbs[db.min(last)].get_mut(key);
+        if effects.stats {
+            match found {
+                Some(_) => self.stats.keyspace_hits += 1,
+                None => self.stats.keyspace_misses += 1,
+            }
+        }
+        let obj = found?;
+        if let Some(tracking) = tracking {
+            obj.lru = tracking.touched(obj.lru, &mut self.rng);
+        }
+        Some(obj)
+    }
+
     /// Looks a key up for reading: expires it lazily, counts a hit or miss,
     /// and refreshes its access time.
     pub fn lookup_read(&mut self, db: usize, key: &[u8]) -> Option<&mut Object> {
-        self.expire_if_needed(db, key);
-        let clock = self.lru_clock();
-        let last = self.dbs.len() - 1;
-        let stats = &mut self.stats;
-        match self.dbs[db.min(last)].get_mut(key) {
-            Some(obj) => {
-                obj.lru = clock;
-                stats.keyspace_hits += 1;
-                Some(obj)
-            }
-            None => {
-                stats.keyspace_misses += 1;
-                None
-            }
-        }
+        self.lookup(db, key, LookupEffects::READ)
+    }
+
+    /// Like `lookup_read` but leaves the access time alone (EXISTS, TYPE,
+    /// TTL, OBJECT: looking at a key's metadata is not using it).
+    pub fn lookup_read_notouch(&mut self, db: usize, key: &[u8]) -> Option<&mut Object> {
+        self.lookup(db, key, LookupEffects::READ_NOTOUCH)
     }
 
     /// Looks a key up for writing: expires it lazily; no hit/miss counting.
     pub fn lookup_write(&mut self, db: usize, key: &[u8]) -> Option<&mut Object> {
-        self.expire_if_needed(db, key);
-        let clock = self.lru_clock();
-        let obj = self.db(db).get_mut(key)?;
-        obj.lru = clock;
-        Some(obj)
+        self.lookup(db, key, LookupEffects::WRITE)
     }
 
-    /// Like `lookup_read` without touching stats or access time (TYPE-less
-    /// checks such as EXISTS use the counting variant; OBJECT uses this).
+    /// Expires the key lazily but neither counts stats nor touches it.
     pub fn lookup_quiet(&mut self, db: usize, key: &[u8]) -> Option<&mut Object> {
-        self.expire_if_needed(db, key);
-        self.db(db).get_mut(key)
+        self.lookup(db, key, LookupEffects::QUIET)
     }
 
-    /// Stores a value (SET semantics: replaces, drops the TTL unless `keep_ttl`).
+    /// A new object holding `value`, with fresh access data.
+    pub fn new_object(&self, value: Value) -> Object {
+        Object::new(value, self.access_tracking().initial())
+    }
+
+    /// Stores a value (SET semantics: replaces, drops the TTL unless
+    /// `keep_ttl`). Under LFU an overwritten key keeps its access counter.
     pub fn set_key(&mut self, db: usize, key: &[u8], value: Value, keep_ttl: bool) {
-        let obj = Object::new(value, self.lru_clock());
-        self.db(db).set(key, obj, keep_ttl);
+        let tracking = self.access_tracking();
+        let obj = Object::new(value, tracking.initial());
+        let d = self.db(db);
+        let old = d.set(key, obj, keep_ttl);
+        if let (Some(old), AccessTracking::Lfu { .. }) = (old, tracking) {
+            if let Some(obj) = d.get_mut(key) {
+                obj.lru = old.lru;
+            }
+        }
         self.key_modified(db, key);
     }
 
@@ -102,8 +270,54 @@ impl Server {
     /// where WATCH invalidation and client-side caching hook in.
     pub fn key_modified(&mut self, _db: usize, _key: &[u8]) {}
 
+    /// Called after a whole database (`Some(i)`) or all of them (`None`)
+    /// were emptied by FLUSHDB/FLUSHALL: where WATCH and client-side caching
+    /// hook in for flushes.
+    pub fn db_flushed(&mut self, _db: Option<usize>) {}
+
+    /// Called after SWAPDB exchanged the contents of two databases: where
+    /// WATCH and blocked clients hook in.
+    pub fn dbs_swapped(&mut self, _a: usize, _b: usize) {}
+
     /// Counts `n` changes toward save points and INFO's change counter.
     pub fn add_dirty(&mut self, n: u64) {
         self.dirty += n;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lfu(minutes: u32, decay_minutes: i64) -> AccessTracking {
+        AccessTracking::Lfu {
+            minutes,
+            log_factor: 10,
+            decay_minutes,
+        }
+    }
+
+    #[test]
+    fn lfu_counter_decays_one_per_period() {
+        let lru = (100 << 8) | 20;
+        assert_eq!(lfu(100, 1).lfu_counter(lru), 20);
+        assert_eq!(lfu(103, 1).lfu_counter(lru), 17);
+        assert_eq!(lfu(106, 2).lfu_counter(lru), 17);
+        assert_eq!(lfu(200, 1).lfu_counter(lru), 0);
+        assert_eq!(lfu(200, 0).lfu_counter(lru), 20);
+        // The 16-bit minute clock wrapped since the last decrement.
+        let late = (65530 << 8) | 20;
+        assert_eq!(lfu(4, 1).lfu_counter(late), 11);
+    }
+
+    #[test]
+    fn lfu_counter_grows_and_saturates() {
+        let mut rng = Rng::default();
+        let t = lfu(7, 1);
+        let fresh = t.initial();
+        assert_eq!(t.lfu_counter(fresh), LFU_INIT_VAL);
+        // At or below the initial value every access counts.
+        assert_eq!(t.lfu_counter(t.touched(fresh, &mut rng)), LFU_INIT_VAL + 1);
+        assert_eq!(t.touched((7 << 8) | 255, &mut rng) & 255, 255);
     }
 }
