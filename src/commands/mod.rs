@@ -2,6 +2,7 @@
 //! with its table: the declarations (name, arity, flags, keys, docs) of its
 //! commands. `TABLES` lists the families; the registry reads nothing else.
 
+pub mod bits;
 pub mod errors;
 pub mod expire;
 pub mod keys;
@@ -12,7 +13,12 @@ use errors::CmdError;
 use spec::Command;
 
 /// Every command family's table.
-pub const TABLES: &[&[Command]] = &[strings::COMMANDS, keys::COMMANDS, expire::COMMANDS];
+pub const TABLES: &[&[Command]] = &[
+    strings::COMMANDS,
+    bits::COMMANDS,
+    keys::COMMANDS,
+    expire::COMMANDS,
+];
 
 /// Parses an integer argument (`ERR value is not an integer or out of range`).
 pub fn int_arg(arg: &[u8]) -> Result<i64, CmdError> {

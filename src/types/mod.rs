@@ -1,6 +1,7 @@
 //! Data structures for the values stored in the keyspace. Nothing here knows
 //! about the protocol; each type knows its Redis type and encoding names.
 
+pub mod bitmap;
 pub mod string;
 
 pub use string::StrValue;
