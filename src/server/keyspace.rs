@@ -23,12 +23,16 @@ impl Server {
     }
 
     /// Deletes `key` if its time has come. True if it was (or is) expired.
+    /// While CLIENT PAUSE holds clients the dataset stays still: an expired
+    /// key reads as missing but is left in place.
     pub fn expire_if_needed(&mut self, db: usize, key: &[u8]) -> bool {
         let now = self.cmd_time_ms;
         if !self.db(db).is_expired(key, now) {
             return false;
         }
-        self.delete_expired(db, key);
+        if self.pause.is_none() {
+            self.delete_expired(db, key);
+        }
         true
     }
 
@@ -42,7 +46,10 @@ impl Server {
     /// Looks a key up for reading: expires it lazily, counts a hit or miss,
     /// and refreshes its access time.
     pub fn lookup_read(&mut self, db: usize, key: &[u8]) -> Option<&mut Object> {
-        self.expire_if_needed(db, key);
+        if self.expire_if_needed(db, key) {
+            self.stats.keyspace_misses += 1;
+            return None;
+        }
         let clock = self.lru_clock();
         let last = self.dbs.len() - 1;
         let stats = &mut self.stats;
@@ -61,7 +68,9 @@ impl Server {
 
     /// Looks a key up for writing: expires it lazily; no hit/miss counting.
     pub fn lookup_write(&mut self, db: usize, key: &[u8]) -> Option<&mut Object> {
-        self.expire_if_needed(db, key);
+        if self.expire_if_needed(db, key) {
+            return None;
+        }
         let clock = self.lru_clock();
         let obj = self.db(db).get_mut(key)?;
         obj.lru = clock;
@@ -71,7 +80,9 @@ impl Server {
     /// Like `lookup_read` without touching stats or access time (TYPE-less
     /// checks such as EXISTS use the counting variant; OBJECT uses this).
     pub fn lookup_quiet(&mut self, db: usize, key: &[u8]) -> Option<&mut Object> {
-        self.expire_if_needed(db, key);
+        if self.expire_if_needed(db, key) {
+            return None;
+        }
         self.db(db).get_mut(key)
     }
 
@@ -84,7 +95,9 @@ impl Server {
 
     /// Deletes a key; true if it existed (and was not already expired).
     pub fn delete_key(&mut self, db: usize, key: &[u8]) -> bool {
-        self.expire_if_needed(db, key);
+        if self.expire_if_needed(db, key) {
+            return false;
+        }
         if self.db(db).remove(key).is_some() {
             self.key_modified(db, key);
             true
