@@ -12,11 +12,19 @@ pub const READ_CHUNK: usize = 16 * 1024;
 
 /// Bytes received but not yet executed. `data[start..end]` is live; the Vec is
 /// kept fully initialised so reads go straight into its tail without zeroing.
+///
+/// `cursor` is where parsing resumes. Bytes between `start` and `cursor` are
+/// already parsed but still needed: they hold the commands of the batch being
+/// run, a partly received request, or a command held back by CLIENT PAUSE
+/// (the parser's argument spans point into them).
 #[derive(Debug, Default)]
 pub struct QueryBuffer {
     pub data: Vec<u8>,
     pub start: usize,
+    pub cursor: usize,
     pub end: usize,
+    /// Size of `data` while it is lent to a running command.
+    lent: Option<usize>,
 }
 
 impl QueryBuffer {
@@ -28,6 +36,44 @@ impl QueryBuffer {
         self.start == self.end
     }
 
+    /// Bytes received but not parsed yet.
+    pub fn unparsed(&self) -> usize {
+        self.end - self.cursor
+    }
+
+    /// The length CLIENT LIST reports as `qbuf`, as Redis counts it: the
+    /// whole batch while its commands run, otherwise only what is not
+    /// parsed yet (Redis moves parsed arguments out of its buffer).
+    pub fn reported_len(&self) -> usize {
+        if self.lent.is_some() {
+            self.len()
+        } else {
+            self.unparsed()
+        }
+    }
+
+    /// Allocated bytes past the live ones (`qbuf-free`).
+    pub fn free(&self) -> usize {
+        self.allocated().saturating_sub(self.end)
+    }
+
+    /// Allocated size of the buffer.
+    pub fn allocated(&self) -> usize {
+        self.lent.unwrap_or(self.data.len())
+    }
+
+    /// Takes the bytes out while a command borrows its arguments from them.
+    pub fn lend(&mut self) -> Vec<u8> {
+        self.lent = Some(self.data.len());
+        std::mem::take(&mut self.data)
+    }
+
+    /// Puts back what [`QueryBuffer::lend`] took.
+    pub fn restore(&mut self, data: Vec<u8>) {
+        self.data = data;
+        self.lent = None;
+    }
+
     /// Makes room for at least `want` more bytes at the tail, moving live
     /// bytes to the front when that frees enough. Returns how far the live
     /// bytes moved back (parser spans must shift by the same amount).
@@ -36,6 +82,7 @@ impl QueryBuffer {
         if self.start > 0 && self.data.len() - self.end < want {
             self.data.copy_within(self.start..self.end, 0);
             shifted = self.start;
+            self.cursor -= self.start;
             self.end -= self.start;
             self.start = 0;
         }
@@ -56,6 +103,7 @@ impl QueryBuffer {
     /// Drops everything (after a protocol error, or when all was consumed).
     pub fn clear(&mut self) {
         self.start = 0;
+        self.cursor = 0;
         self.end = 0;
     }
 
@@ -68,15 +116,26 @@ impl QueryBuffer {
     }
 }
 
-/// What `CLIENT REPLY` set.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ReplyMode {
-    On,
-    Off,
-    /// Skip the reply of the next command only.
-    SkipNext,
-    /// Skipping the reply of the command running now.
-    Skip,
+/// What `CLIENT REPLY` set. Replies are dropped while `off`, and for the
+/// one command run while `skip`; `skip_next` turns into `skip` once the
+/// command that asked for it (CLIENT REPLY SKIP) is done.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct ReplyMode {
+    pub off: bool,
+    pub skip: bool,
+    pub skip_next: bool,
+}
+
+impl ReplyMode {
+    /// True while replies of the running command are to be dropped.
+    pub fn silenced(&self) -> bool {
+        self.off || self.skip
+    }
+
+    /// Moves on to the next command: a skip requested now applies to it.
+    pub fn command_done(&mut self) {
+        self.skip = std::mem::take(&mut self.skip_next);
+    }
 }
 
 /// Kinds of client as `CLIENT LIST TYPE` and `CLIENT KILL TYPE` name them.
@@ -107,6 +166,9 @@ pub struct Client {
     pub parser: RequestParser,
     pub authenticated: bool,
     pub reply_mode: ReplyMode,
+    /// Arguments of the running command that MONITOR and SLOWLOG must not
+    /// show (passwords), as a bit mask of positions.
+    pub redacted_args: u64,
     pub kind: ClientKind,
     pub no_evict: bool,
     pub monitor: bool,
@@ -116,6 +178,14 @@ pub struct Client {
     pub close_asap: bool,
     /// The socket is registered for writable events (output did not fit).
     pub want_writable: bool,
+    /// CLIENT PAUSE holds this client's next command (`flags=b`).
+    pub postponed: bool,
+    /// A parsed command waits in `parser.args` to be run (it was postponed).
+    pub pending_command: bool,
+    /// Total bytes of the arguments of the command being run (`argv-mem`).
+    pub argv_mem: usize,
+    /// Most output ever waiting at once (`rbp`).
+    pub reply_peak: usize,
     pub created_ms: i64,
     pub last_interaction_ms: i64,
     /// Registry id of the last command run, for CLIENT LIST's `cmd=`.
@@ -154,13 +224,18 @@ impl Client {
             query: QueryBuffer::default(),
             parser: RequestParser::default(),
             authenticated: false,
-            reply_mode: ReplyMode::On,
+            reply_mode: ReplyMode::default(),
+            redacted_args: 0,
             kind: ClientKind::Normal,
             no_evict: false,
             monitor: false,
             close_after_reply: false,
             close_asap: false,
             want_writable: false,
+            postponed: false,
+            pending_command: false,
+            argv_mem: 0,
+            reply_peak: 0,
             created_ms: now_ms,
             last_interaction_ms: now_ms,
             last_command: usize::MAX,
@@ -183,6 +258,7 @@ impl Client {
             self.sent = 0;
             return Ok(true);
         };
+        self.reply_peak = self.reply_peak.max(self.reply.buf.len());
         while self.sent < self.reply.buf.len() {
             match stream.write(&self.reply.buf[self.sent..]) {
                 Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
@@ -199,6 +275,7 @@ impl Client {
         self.sent = 0;
         if self.reply.buf.capacity() > 1024 * 1024 {
             self.reply.buf = Vec::new();
+            self.reply_peak = 0;
         }
         Ok(true)
     }
@@ -221,17 +298,47 @@ impl Client {
             .unwrap_or(-1)
     }
 
-    /// Flags string as `CLIENT LIST` prints it.
+    /// Drops what the command just run replied (from `mark` on) if CLIENT
+    /// REPLY silenced it, then lets a requested skip apply to the next command.
+    pub fn settle_reply_mode(&mut self, mark: usize) {
+        if self.reply_mode.silenced() {
+            self.reply.buf.truncate(mark);
+        }
+        self.reply_mode.command_done();
+    }
+
+    /// Hides argument `i` of the running command from MONITOR and SLOWLOG.
+    pub fn redact_arg(&mut self, i: usize) {
+        if i < 64 {
+            self.redacted_args |= 1 << i;
+        }
+    }
+
+    /// The type CLIENT LIST TYPE and CLIENT KILL TYPE match on (a MONITOR
+    /// client counts as normal).
+    pub fn client_type(&self) -> ClientKind {
+        if self.monitor {
+            ClientKind::Normal
+        } else {
+            self.kind
+        }
+    }
+
+    /// Flags string as `CLIENT LIST` prints it, letters in Redis's order.
     pub fn flags_text(&self) -> String {
         let mut flags = String::new();
-        match self.kind {
-            ClientKind::Replica => flags.push('S'),
-            ClientKind::Primary => flags.push('M'),
-            ClientKind::PubSub => flags.push('P'),
-            ClientKind::Normal => {}
-        }
         if self.monitor {
             flags.push('O');
+        } else if self.kind == ClientKind::Replica {
+            flags.push('S');
+        }
+        match self.kind {
+            ClientKind::Primary => flags.push('M'),
+            ClientKind::PubSub => flags.push('P'),
+            ClientKind::Normal | ClientKind::Replica => {}
+        }
+        if self.postponed {
+            flags.push('b');
         }
         if self.close_after_reply {
             flags.push('c');
@@ -246,5 +353,45 @@ impl Client {
             flags.push('N');
         }
         flags
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reply_skip_applies_to_the_next_command_only() {
+        let mut mode = ReplyMode {
+            skip_next: true,
+            ..ReplyMode::default()
+        };
+        assert!(!mode.silenced());
+        mode.command_done();
+        assert!(mode.silenced());
+        mode.command_done();
+        assert!(!mode.silenced());
+        mode.off = true;
+        mode.command_done();
+        assert!(mode.silenced());
+    }
+
+    #[test]
+    fn compaction_keeps_parsed_bytes_and_cursor() {
+        let mut q = QueryBuffer::default();
+        let mut src: &[u8] = b"0123456789";
+        q.read_from(&mut src, 10).unwrap();
+        q.start = 4;
+        q.cursor = 7;
+        let shifted = q.reserve_tail(10);
+        assert_eq!(shifted, 4);
+        assert_eq!((q.start, q.cursor, q.end), (0, 3, 6));
+        assert_eq!(&q.data[..q.end], b"456789");
+        assert_eq!(q.unparsed(), 3);
+        let data = q.lend();
+        assert_eq!(q.allocated(), data.len());
+        assert_eq!(q.reported_len(), 6);
+        q.restore(data);
+        assert_eq!(q.reported_len(), 3);
     }
 }

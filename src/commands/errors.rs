@@ -14,6 +14,10 @@ pub const INVALID_CURSOR: &str = "ERR invalid cursor";
 pub const OUT_OF_RANGE_POSITIVE: &str = "ERR value is out of range, must be positive";
 pub const TIMEOUT_NOT_FLOAT: &str = "ERR timeout is not a float or out of range";
 pub const TIMEOUT_NEGATIVE: &str = "ERR timeout is negative";
+pub const TIMEOUT_NOT_INTEGER: &str = "ERR timeout is not an integer or out of range";
+pub const INT32_OUT_OF_RANGE: &str =
+    "ERR value is out of range, value must between -2147483648 and 2147483647";
+pub const WRONGPASS: &str = "WRONGPASS invalid username-password pair or user is disabled.";
 
 /// Why a command failed; the dispatcher sends it as an error reply.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,6 +53,15 @@ pub type CmdResult = Result<(), CmdError>;
 /// `ERR invalid expire time in '<cmd>' command`.
 pub fn invalid_expire(command: &str) -> CmdError {
     CmdError::Owned(format!("ERR invalid expire time in '{}' command", command))
+}
+
+/// `ERR unknown subcommand or wrong number of arguments for '<sub>'. Try <CMD> HELP.`
+pub fn subcommand_syntax(command: &[u8], sub: &[u8]) -> CmdError {
+    CmdError::Owned(format!(
+        "ERR unknown subcommand or wrong number of arguments for '{}'. Try {} HELP.",
+        String::from_utf8_lossy(sub.get(..sub.len().min(128)).unwrap_or_default()),
+        String::from_utf8_lossy(command).to_ascii_uppercase()
+    ))
 }
 
 /// `ERR wrong number of arguments for '<cmd>' command`.

@@ -3,6 +3,7 @@
 //! commands. `TABLES` lists the families; the registry reads nothing else.
 
 pub mod bits;
+pub mod connection;
 pub mod errors;
 pub mod expire;
 pub mod keys;
@@ -18,6 +19,7 @@ pub const TABLES: &[&[Command]] = &[
     bits::COMMANDS,
     keys::COMMANDS,
     expire::COMMANDS,
+    connection::COMMANDS,
 ];
 
 /// Parses an integer argument (`ERR value is not an integer or out of range`).
@@ -33,11 +35,7 @@ pub fn i32_arg(arg: &[u8], error: Option<&'static str>) -> Result<i32, CmdError>
         .ok_or(CmdError::Static(error.unwrap_or(errors::NOT_INTEGER)))?;
     i32::try_from(n).map_err(|_| match error {
         Some(e) => CmdError::Static(e),
-        None => CmdError::Owned(format!(
-            "ERR value is out of range, value must between {} and {}",
-            i32::MIN,
-            i32::MAX
-        )),
+        None => CmdError::Static(errors::INT32_OUT_OF_RANGE),
     })
 }
 

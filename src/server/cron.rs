@@ -81,14 +81,18 @@ impl Server {
     /// Lifts CLIENT PAUSE when its time is up and resumes paused clients.
     pub fn end_pause_if_due(&mut self, now: i64) {
         if let Some(p) = self.pause {
-            if now >= p.until_ms {
+            if now > p.until_ms {
                 self.unpause_clients();
             }
         }
     }
 
-    /// Samples keys with a TTL and deletes the expired ones.
+    /// Samples keys with a TTL and deletes the expired ones (not while
+    /// CLIENT PAUSE keeps the dataset still).
     pub fn active_expire_cycle(&mut self, kind: ExpireCycle) {
+        if self.pause.is_some() {
+            return;
+        }
         let effort = i64::from(self.config.active_expire_effort.clamp(1, 10)) - 1;
         let keys_per_loop = KEYS_PER_LOOP + KEYS_PER_LOOP / 4 * effort as usize;
         let fast_duration = FAST_DURATION_US + FAST_DURATION_US / 4 * effort;

@@ -3,26 +3,47 @@
 //! the bookkeeping after it (stats, slowlog, latency, MONITOR).
 
 use super::Server;
-use crate::client::{Client, ReplyMode};
-use crate::commands::spec::{flag, Args, Lookup};
+use crate::client::Client;
+use crate::commands::spec::{flag, Args, Lookup, OwnedArgs};
 use crate::config::Protection;
 use crate::util::now_us;
 
+/// What became of a command handed to [`Server::process_command`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dispatch {
+    /// It ran, or was refused with an error reply.
+    Done,
+    /// CLIENT PAUSE holds it; it runs when the pause ends.
+    Postponed,
+}
+
 impl Server {
-    /// Checks and runs one parsed command for client `c`.
-    pub fn process_command(&mut self, c: &mut Client, args: &Args) {
+    /// Checks and runs one parsed command for client `c`, then applies
+    /// CLIENT REPLY to whatever it replied.
+    pub fn process_command(&mut self, c: &mut Client, args: &Args) -> Dispatch {
+        let reply_mark = c.reply.buf.len();
+        c.redacted_args = 0;
+        let outcome = self.check_and_call(c, args);
+        if outcome == Dispatch::Done {
+            c.settle_reply_mode(reply_mark);
+        }
+        outcome
+    }
+
+    fn check_and_call(&mut self, c: &mut Client, args: &Args) -> Dispatch {
         let name = &args[0];
         if name.eq_ignore_ascii_case(b"host:") || name.eq_ignore_ascii_case(b"post") {
             log::warn!("Possible SECURITY ATTACK detected. It looks like somebody is sending POST or Host: commands to Redis. This is likely due to an attacker attempting to use Cross Protocol Scripting to compromise your Redis instance. Connection aborted.");
             c.close_asap = true;
-            return;
+            return Dispatch::Done;
         }
+        c.last_command = usize::MAX;
         let id = match self.registry.lookup(args) {
             Lookup::Found(id) => id,
             Lookup::Unknown => {
                 let msg = unknown_command_message(args);
                 self.reject(c, None, &msg);
-                return;
+                return Dispatch::Done;
             }
             Lookup::UnknownSub(parent) => {
                 let parent_name = self.registry.entries[parent].cmd.name.to_ascii_uppercase();
@@ -32,9 +53,10 @@ impl Server {
                     parent_name
                 );
                 self.reject(c, None, &msg);
-                return;
+                return Dispatch::Done;
             }
         };
+        c.last_command = id;
         let cmd = self.registry.entries[id].cmd;
         if !cmd.arity_ok(args.len()) {
             let msg = format!(
@@ -42,17 +64,22 @@ impl Server {
                 self.registry.entries[id].fullname
             );
             self.reject(c, Some(id), &msg);
-            return;
+            return Dispatch::Done;
         }
         if cmd.has(flag::PROTECTED) && !self.protected_allowed(c) {
             self.reject(c, Some(id), DEBUG_NOT_ALLOWED);
-            return;
+            return Dispatch::Done;
         }
         if !c.authenticated && self.config.requirepass.is_some() && !cmd.has(flag::NO_AUTH) {
             self.reject(c, Some(id), "NOAUTH Authentication required.");
-            return;
+            return Dispatch::Done;
+        }
+        if self.pause_holds(c, cmd.flags) {
+            self.postpone(c);
+            return Dispatch::Postponed;
         }
         self.call(c, id, args);
+        Dispatch::Done
     }
 
     fn protected_allowed(&self, c: &Client) -> bool {
@@ -90,22 +117,10 @@ impl Server {
         let cmd = entry.cmd;
         let started_us = now_us();
         self.cmd_time_ms = started_us / 1000;
-        let reply_mark = c.reply.buf.len();
-        if c.reply_mode == ReplyMode::SkipNext {
-            c.reply_mode = ReplyMode::Skip;
-        }
         if let Err(e) = (cmd.handler)(self, c, args) {
             c.reply.error(e.text());
         }
         let duration_us = (now_us() - started_us).max(0) as u64;
-        match c.reply_mode {
-            ReplyMode::Off => c.reply.buf.truncate(reply_mark.min(c.reply.buf.len())),
-            ReplyMode::Skip => {
-                c.reply.buf.truncate(reply_mark.min(c.reply.buf.len()));
-                c.reply_mode = ReplyMode::On;
-            }
-            ReplyMode::On | ReplyMode::SkipNext => {}
-        }
         let failed = self.account_errors(c) > 0;
         let Some(entry) = self.registry.entries.get_mut(id) else {
             return;
@@ -115,13 +130,20 @@ impl Server {
         if failed {
             entry.stats.failed_calls += 1;
         }
-        c.last_command = id;
         c.commands_processed += 1;
         self.stats.total_commands_processed += 1;
         self.after_call(c, cmd.flags, args, duration_us);
     }
 
     fn after_call(&mut self, c: &Client, flags: u64, args: &Args, duration_us: u64) {
+        let redacted;
+        let shown = if c.redacted_args == 0 {
+            *args
+        } else {
+            redacted = redact(args, c.redacted_args);
+            redacted.args()
+        };
+        let args = &shown;
         if !flags_skip_slowlog(flags) {
             let threshold = self.config.slowlog_log_slower_than;
             if threshold >= 0 && duration_us >= threshold as u64 {
@@ -170,6 +192,17 @@ impl Server {
     }
 }
 
+/// A copy of `args` with the arguments in the `mask` positions replaced by
+/// `(redacted)`, as MONITOR and SLOWLOG show them.
+fn redact(args: &Args, mask: u64) -> OwnedArgs {
+    let mut out = OwnedArgs::default();
+    for (i, a) in args.iter().enumerate() {
+        let hidden = i < 64 && mask & (1 << i) != 0;
+        out.push(if hidden { b"(redacted)" } else { a });
+    }
+    out
+}
+
 fn flags_skip_slowlog(flags: u64) -> bool {
     flags & flag::SKIP_SLOWLOG != 0
 }
@@ -198,4 +231,20 @@ fn unknown_command_message(args: &Args) -> String {
 /// At most `max` bytes of `s` as text (like printf's `%.*s`).
 pub fn truncate_lossy(s: &[u8], max: usize) -> String {
     String::from_utf8_lossy(s.get(..s.len().min(max)).unwrap_or_default()).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redaction_hides_marked_arguments() {
+        let args = OwnedArgs::from_slices(&["hello", "3", "AUTH", "user", "secret"]);
+        let shown = redact(&args.args(), (1 << 3) | (1 << 4));
+        let shown: Vec<&[u8]> = shown.args().iter().collect();
+        assert_eq!(
+            shown,
+            [&b"hello"[..], b"3", b"AUTH", b"(redacted)", b"(redacted)"]
+        );
+    }
 }

@@ -178,12 +178,16 @@ impl Server {
     }
 
     /// Deletes `key` if its time has come. True if it was (or is) expired.
+    /// While CLIENT PAUSE holds clients the dataset stays still: an expired
+    /// key reads as missing but is left in place.
     pub fn expire_if_needed(&mut self, db: usize, key: &[u8]) -> bool {
         let now = self.cmd_time_ms;
         if !self.db(db).is_expired(key, now) {
             return false;
         }
-        self.delete_expired(db, key);
+        if self.pause.is_none() {
+            self.delete_expired(db, key);
+        }
         true
     }
 
@@ -196,10 +200,14 @@ impl Server {
 
     /// Finds a live key (expiring it lazily) with the given side effects.
     fn lookup(&mut self, db: usize, key: &[u8], effects: LookupEffects) -> Option<&mut Object> {
-        self.expire_if_needed(db, key);
+        let expired = self.expire_if_needed(db, key);
         let tracking = effects.touch.then(|| self.access_tracking());
         let last = self.dbs.len() - 1;
-        let found = self.dbs[db.min(last)].get_mut(key);
+        let found = if expired {
+            None
+        } else {
+            self.dbs[db.min(last)].get_mut(key)
+        };
         if effects.stats {
             match found {
                 Some(_) => self.stats.keyspace_hits += 1,
@@ -257,7 +265,9 @@ impl Server {
 
     /// Deletes a key; true if it existed (and was not already expired).
     pub fn delete_key(&mut self, db: usize, key: &[u8]) -> bool {
-        self.expire_if_needed(db, key);
+        if self.expire_if_needed(db, key) {
+            return false;
+        }
         if self.db(db).remove(key).is_some() {
             self.key_modified(db, key);
             true

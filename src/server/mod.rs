@@ -18,6 +18,7 @@ use crate::db::Db;
 use crate::event_loop::{EventLoop, Ready};
 use crate::resp::parser::Parsed;
 use crate::util::now_ms;
+use dispatch::Dispatch;
 use log::{info, warn};
 use mio::net::{TcpListener, TcpStream};
 use mio::{Interest, Token};
@@ -114,6 +115,11 @@ pub struct Server {
     pub pending_writes: Vec<usize>,
     /// Slots of clients with unread input left after their turn.
     pending_reads: Vec<usize>,
+    /// Slots of clients CLIENT PAUSE holds, in the order they were held.
+    pub postponed: Vec<usize>,
+    /// Slots of clients released from a pause, to run what they have
+    /// buffered before the loop sleeps.
+    unblocked: Vec<usize>,
     pub monitors: Vec<usize>,
     pub cron_loops: u64,
     /// Clients are paused until this time (CLIENT PAUSE), with the mode.
@@ -152,6 +158,8 @@ impl Server {
             active_expire_enabled: true,
             pending_writes: Vec::new(),
             pending_reads: Vec::new(),
+            postponed: Vec::new(),
+            unblocked: Vec::new(),
             monitors: Vec::new(),
             cron_loops: 0,
             pause: None,
@@ -281,6 +289,7 @@ impl Server {
 
     /// Work done once per loop iteration before waiting for events.
     fn before_sleep(&mut self) {
+        self.process_unblocked_clients();
         if self.active_expire_enabled {
             self.active_expire_cycle(cron::ExpireCycle::Fast);
         }
@@ -377,11 +386,37 @@ impl Server {
 
     /// Reads what a client sent and runs the complete commands in it.
     fn serve_client(&mut self, slot: usize) {
+        self.serve_with(slot, Self::read_and_process);
+    }
+
+    /// Runs what clients released from a pause have buffered, in order.
+    fn process_unblocked_clients(&mut self) {
+        while !self.unblocked.is_empty() {
+            for slot in std::mem::take(&mut self.unblocked) {
+                self.serve_with(slot, |srv, c| {
+                    srv.process_input(c);
+                    if c.close_asap {
+                        ReadOutcome::Closed
+                    } else {
+                        ReadOutcome::Drained
+                    }
+                });
+            }
+        }
+    }
+
+    /// Takes a client out of the table, lets `work` serve it, then puts it
+    /// back and sends its output (or closes it).
+    fn serve_with(
+        &mut self,
+        slot: usize,
+        work: impl FnOnce(&mut Self, &mut Client) -> ReadOutcome,
+    ) {
         let Some(mut c) = self.clients.take(slot) else {
             return;
         };
         self.current_slot = Some(slot);
-        let outcome = self.read_and_process(&mut c);
+        let outcome = work(self, &mut c);
         self.current_slot = None;
         match outcome {
             ReadOutcome::Closed => {
@@ -406,9 +441,9 @@ impl Server {
     fn read_and_process(&mut self, c: &mut Client) -> ReadOutcome {
         for _ in 0..READS_PER_TURN {
             let want = match c.parser.pending_bulk() {
-                Some(bulk) if bulk >= 32 * 1024 => {
-                    (bulk + 2).saturating_sub(c.query.len()).max(READ_CHUNK)
-                }
+                Some(bulk) if bulk >= 32 * 1024 => (bulk + 2)
+                    .saturating_sub(c.query.unparsed())
+                    .max(READ_CHUNK),
                 _ => READ_CHUNK,
             };
             let Some(stream) = c.stream.as_mut() else {
@@ -444,41 +479,66 @@ impl Server {
     }
 
     /// Parses and runs every complete command in the client's query buffer.
+    /// The bytes of the batch stay in the buffer until it is done (CLIENT
+    /// LIST's `qbuf` counts them, as Redis does); a partial request's or a
+    /// postponed command's bytes stay until it runs.
     pub fn process_input(&mut self, c: &mut Client) {
+        let mut request_start = c.query.start;
         loop {
-            if c.close_after_reply || c.close_asap || self.client_is_paused(c) {
+            if c.close_after_reply || c.close_asap || c.postponed {
                 break;
             }
-            let auth_required = !c.authenticated && self.config.requirepass.is_some();
-            let limits = c.parse_limits(self.config.proto_max_bulk_len, auth_required);
-            let mut pos = c.query.start;
-            let end = c.query.end;
-            let parsed = c.parser.parse(&mut c.query.data[..end], &mut pos, &limits);
-            c.query.start = pos;
-            match parsed {
-                Err(e) => {
-                    c.reply.error_err(&format!("Protocol error: {}", e.reply));
-                    c.close_after_reply = true;
-                    c.query.clear();
-                    c.parser.reset();
-                    break;
+            if !c.pending_command {
+                if !c.parser.in_progress() {
+                    request_start = c.query.cursor;
                 }
-                Ok(Parsed::Nothing) => continue,
-                Ok(Parsed::Incomplete) => break,
-                Ok(Parsed::Command) => {
-                    let data = std::mem::take(&mut c.query.data);
-                    let spans = std::mem::take(&mut c.parser.args);
-                    self.process_command(c, &crate::commands::spec::Args::new(&data, &spans));
-                    c.query.data = data;
-                    c.parser.args = spans;
-                    c.parser.reset();
+                let auth_required = !c.authenticated && self.config.requirepass.is_some();
+                let limits = c.parse_limits(self.config.proto_max_bulk_len, auth_required);
+                let mut pos = c.query.cursor;
+                let end = c.query.end;
+                let parsed = c.parser.parse(&mut c.query.data[..end], &mut pos, &limits);
+                c.query.cursor = pos;
+                match parsed {
+                    Err(e) => {
+                        c.reply.error_err(&format!("Protocol error: {}", e.reply));
+                        c.close_after_reply = true;
+                        c.query.clear();
+                        c.parser.reset();
+                        break;
+                    }
+                    Ok(Parsed::Nothing) => continue,
+                    Ok(Parsed::Incomplete) => break,
+                    Ok(Parsed::Command) => {}
                 }
             }
+            c.pending_command = self.run_parsed_command(c) == Dispatch::Postponed;
         }
+        let keep_request = c.pending_command || c.parser.in_progress();
+        c.query.start = if keep_request {
+            request_start
+        } else {
+            c.query.cursor
+        };
         if c.query.is_empty() {
             c.query.clear();
             c.query.shrink_if_idle();
         }
+    }
+
+    /// Runs the command whose arguments the parser holds, lending it the
+    /// query buffer. A postponed command keeps its arguments for later.
+    fn run_parsed_command(&mut self, c: &mut Client) -> Dispatch {
+        let data = c.query.lend();
+        let spans = std::mem::take(&mut c.parser.args);
+        c.argv_mem = spans.iter().map(|&(start, end)| end - start).sum();
+        let outcome = self.process_command(c, &crate::commands::spec::Args::new(&data, &spans));
+        c.query.restore(data);
+        c.parser.args = spans;
+        if outcome == Dispatch::Done {
+            c.parser.reset();
+            c.argv_mem = 0;
+        }
+        outcome
     }
 
     fn serve_pending_reads(&mut self) {
@@ -500,6 +560,9 @@ impl Server {
         self.stats.net_output_bytes += written;
         if written > 0 {
             self.stats.total_writes_processed += 1;
+            if c.kind != crate::client::ClientKind::Primary {
+                c.last_interaction_ms = now_ms();
+            }
         }
         match result {
             Ok(true) => {
@@ -564,60 +627,44 @@ impl Server {
             let _ = self.event_loop.registry().deregister(stream);
         }
         self.monitors.retain(|&s| s != slot);
+        self.postponed.retain(|&s| s != slot);
+        self.unblocked.retain(|&s| s != slot);
         self.clients.release(slot);
         self.clients.count = self.clients.count.saturating_sub(1);
     }
 }
 
 impl Server {
-    /// True while CLIENT PAUSE holds this client's commands back.
-    pub fn client_is_paused(&self, c: &Client) -> bool {
-        match self.pause {
-            Some(_) if c.kind == crate::client::ClientKind::Replica => false,
-            Some(p) => p.until_ms > now_ms(),
-            None => false,
+    /// True if CLIENT PAUSE holds back a command with these flags from `c`:
+    /// every command under a full pause, only those that write or may
+    /// replicate under `WRITE`. Replicas and MONITOR clients are never held.
+    pub fn pause_holds(&self, c: &Client, cmd_flags: u64) -> bool {
+        use crate::commands::spec::flag;
+        let Some(pause) = self.pause else {
+            return false;
+        };
+        if c.kind == crate::client::ClientKind::Replica || c.monitor {
+            return false;
         }
+        !pause.write_only || cmd_flags & (flag::WRITE | flag::MAY_REPLICATE) != 0
     }
 
-    /// Ends CLIENT PAUSE and runs the commands paused clients sent meanwhile.
+    /// Holds `c`'s current command until the pause ends.
+    fn postpone(&mut self, c: &mut Client) {
+        c.postponed = true;
+        self.postponed.push(c.slot);
+    }
+
+    /// Ends CLIENT PAUSE; the clients it held run their commands before the
+    /// loop sleeps again, in the order they were held.
     pub fn unpause_clients(&mut self) {
         self.pause = None;
-        let waiting: Vec<usize> = self
-            .clients
-            .iter()
-            .filter(|c| !c.query.is_empty())
-            .map(|c| c.slot)
-            .collect();
-        self.pending_reads.extend(waiting);
-    }
-
-    /// The `CLIENT LIST` line describing a client.
-    pub fn client_info_string(&self, c: &Client) -> String {
-        let now = now_ms();
-        let cmd = self
-            .registry
-            .get(c.last_command)
-            .map(|e| e.fullname.as_str())
-            .unwrap_or("NULL");
-        format!(
-            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi=-1 qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs={} rbp=0 obl=0 oll=0 omem={} tot-mem={} events=r cmd={} user=default redir=-1 resp={}",
-            c.id,
-            c.addr,
-            c.local_addr,
-            c.fd(),
-            String::from_utf8_lossy(c.name.as_deref().unwrap_or_default()),
-            (now - c.created_ms) / 1000,
-            (now - c.last_interaction_ms) / 1000,
-            c.flags_text(),
-            c.db,
-            c.query.len(),
-            c.query.data.len() - c.query.end,
-            c.reply.buf.capacity(),
-            c.pending_output(),
-            c.query.data.len() + c.reply.buf.capacity(),
-            cmd,
-            if c.reply.resp3 { 3 } else { 2 }
-        )
+        for slot in std::mem::take(&mut self.postponed) {
+            if let Some(c) = self.clients.get_mut(slot) {
+                c.postponed = false;
+                self.unblocked.push(slot);
+            }
+        }
     }
 }
 

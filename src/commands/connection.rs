@@ -1,0 +1,761 @@
+//! Connection commands: PING, ECHO, QUIT, RESET, SELECT, AUTH, HELLO, and
+//! CLIENT (identity and name, listing and killing connections, reply
+//! modes, eviction protection, pausing).
+//!
+//! Authentication knows one user, `default`, whose password is
+//! `requirepass` (no password: any password is accepted for it, as for a
+//! `nopass` ACL user).
+
+use super::errors::{self, CmdError, CmdResult};
+use super::{i32_arg, int_arg, is_opt, reply_help};
+use crate::client::{Client, ClientKind};
+use crate::commands::spec::{acl, flag, Args, Command};
+use crate::server::stats::Pause;
+use crate::server::Server;
+use crate::util::{now_ms, parse_i64};
+use std::fmt::Write as _;
+
+/// The only user until ACLs exist.
+const DEFAULT_USER: &[u8] = b"default";
+
+const AUTH_WITHOUT_PASSWORD: &str = "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?";
+const HELLO_NOAUTH: &str = "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time";
+const BAD_CLIENT_NAME: &str =
+    "ERR Client names cannot contain spaces, newlines or special characters.";
+
+/// Size of Redis's fixed reply buffer and of each reply block after it;
+/// CLIENT LIST's `obl`/`oll`/`omem` describe pending output in those units.
+const REPLY_CHUNK: usize = 16 * 1024;
+
+fn ping(_srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
+    if args.len() > 2 {
+        return Err(errors::wrong_arity("ping"));
+    }
+    let message = args.get(1);
+    if c.kind == ClientKind::PubSub && !c.reply.resp3 {
+        c.reply.array(2);
+        c.reply.bulk(b"pong");
+        c.reply.bulk(message.unwrap_or_default());
+        return Ok(());
+    }
+    match message {
+        Some(m) => c.reply.bulk(m),
+        None => c.reply.simple("PONG"),
+    }
+    Ok(())
+}
+
+fn echo(_srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
+    c.reply.bulk(&args[1]);
+    Ok(())
+}
+
+fn quit(_srv: &mut Server, c: &mut Client, _args: &Args) -> CmdResult {
+    c.reply.ok();
+    c.close_after_reply = true;
+    Ok(())
+}
+
+fn reset(srv: &mut Server, c: &mut Client, _args: &Args) -> CmdResult {
+    if matches!(c.kind, ClientKind::Replica | ClientKind::Primary) {
+        return Err("ERR can only reset normal client connections".into());
+    }
+    srv.reset_client_state(c);
+    c.reply.simple("RESET");
+    Ok(())
+}
+
+fn select(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
+    let index = i32_arg(&args[1], None)?;
+    match usize::try_from(index) {
+        Ok(db) if db < srv.dbs.len() => {
+            c.db = db;
+            c.reply.ok();
+            Ok(())
+        }
+        _ => Err(errors::DB_OUT_OF_RANGE.into()),
+    }
+}
+
+fn auth(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
+    if args.len() > 3 {
+        return Err(errors::SYNTAX.into());
+    }
+    c.redact_arg(1);
+    let (user, password) = if args.len() == 2 {
+        if srv.config.requirepass.is_none() {
+            return Err(AUTH_WITHOUT_PASSWORD.into());
+        }
+        (DEFAULT_USER, &args[1])
+    } else {
+        c.redact_arg(2);
+        (&args[1], &args[2])
+    };
+    srv.authenticate(c, user, password)?;
+    c.reply.ok();
+    Ok(())
+}
+
+/// `HELLO [protover [AUTH user pass] [SETNAME name]]`. Options take effect
+/// in order, so a name may be set even when a later check fails.
+fn hello(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
+    let mut version = None;
+    if args.len() >= 2 {
+        let v =
+            parse_i64(&args[1]).ok_or("ERR Protocol version is not an integer or out of range")?;
+        if !(2..=3).contains(&v) {
+            return Err("NOPROTO unsupported protocol version".into());
+        }
+        version = Some(v);
+    }
+    let mut j = 2;
+    while j < args.len() {
+        let more = args.len() - 1 - j;
+        let option = &args[j];
+        if is_opt(option, "auth") && more >= 2 {
+            c.redact_arg(j + 1);
+            c.redact_arg(j + 2);
+            srv.authenticate(c, &args[j + 1], &args[j + 2])?;
+            j += 3;
+        } else if is_opt(option, "setname") && more >= 1 {
+            set_client_name(c, &args[j + 1])?;
+            j += 2;
+        } else {
+            return Err(CmdError::Owned(format!(
+                "ERR Syntax error in HELLO option '{}'",
+                String::from_utf8_lossy(option)
+            )));
+        }
+    }
+    if !c.authenticated {
+        return Err(HELLO_NOAUTH.into());
+    }
+    if let Some(v) = version {
+        c.reply.resp3 = v == 3;
+    }
+    c.reply.map(7);
+    c.reply.bulk(b"server");
+    c.reply.bulk(b"redis");
+    c.reply.bulk(b"version");
+    c.reply.bulk_str(crate::cli::REDIS_VERSION);
+    c.reply.bulk(b"proto");
+    c.reply.int(if c.reply.resp3 { 3 } else { 2 });
+    c.reply.bulk(b"id");
+    c.reply.uint(c.id);
+    c.reply.bulk(b"mode");
+    c.reply.bulk(b"standalone");
+    c.reply.bulk(b"role");
+    c.reply.bulk(b"master");
+    c.reply.bulk(b"modules");
+    c.reply.empty_array();
+    Ok(())
+}
+
+/// Names are printable ASCII without spaces; an empty name removes it.
+fn set_client_name(c: &mut Client, name: &[u8]) -> CmdResult {
+    if !name.iter().all(|b| (b'!'..=b'~').contains(b)) {
+        return Err(BAD_CLIENT_NAME.into());
+    }
+    c.name = if name.is_empty() {
+        None
+    } else {
+        Some(name.to_vec())
+    };
+    Ok(())
+}
+
+/// The container: every valid call resolves to a subcommand first.
+fn client(_srv: &mut Server, _c: &mut Client, args: &Args) -> CmdResult {
+    Err(errors::subcommand_syntax(&args[0], &args[1]))
+}
+
+const CLIENT_HELP: &[&str] = &[
+    "GETNAME",
+    "    Return the name of the current connection.",
+    "ID",
+    "    Return the ID of the current connection.",
+    "INFO",
+    "    Return information about the current client connection.",
+    "KILL <ip:port>",
+    "    Kill connection made from <ip:port>.",
+    "KILL <option> <value> [<option> <value> [...]]",
+    "    Kill connections. Options are:",
+    "    * ADDR (<ip:port>|<unixsocket>:0)",
+    "      Kill connections made from the specified address",
+    "    * LADDR (<ip:port>|<unixsocket>:0)",
+    "      Kill connections made to specified local address",
+    "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+    "      Kill connections by type.",
+    "    * USER <username>",
+    "      Kill connections authenticated by <username>.",
+    "    * SKIPME (YES|NO)",
+    "      Skip killing current connection (default: yes).",
+    "LIST [options ...]",
+    "    Return information about client connections. Options:",
+    "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+    "      Return clients of specified type.",
+    "UNPAUSE",
+    "    Stop the current client pause, resuming traffic.",
+    "PAUSE <timeout> [WRITE|ALL]",
+    "    Suspend all, or just write, clients for <timeout> milliseconds.",
+    "REPLY (ON|OFF|SKIP)",
+    "    Control the replies sent to the current connection.",
+    "SETNAME <name>",
+    "    Assign the name <name> to the current connection.",
+    "NO-EVICT (ON|OFF)",
+    "    Protect current client connection from eviction.",
+];
+
+fn client_help(_srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
+    reply_help(c, &args[0], CLIENT_HELP);
+    Ok(())
+}
+
+fn client_id(_srv: &mut Server, c: &mut Client, _args: &Args) -> CmdResult {
+    c.reply.uint(c.id);
+    Ok(())
+}
+
+fn client_info(srv: &mut Server, c: &mut Client, _args: &Args) -> CmdResult {
+    let mut text = srv.client_info_string(c);
+    text.push('\n');
+    c.reply.verbatim(text.as_bytes());
+    Ok(())
+}
+
+/// `CLIENT LIST [TYPE type | ID id [id ...]]`: one line per client, in
+/// connection order (or in the order the ids were given).
+fn client_list(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
+    let mut text = String::new();
+    if args.len() == 4 && is_opt(&args[2], "type") {
+        let kind = client_type_by_name(&args[3])?;
+        for other in srv.clients_by_id(c) {
+            if other.client_type() == kind {
+                srv.write_client_info(&mut text, other);
+                text.push('\n');
+            }
+        }
+    } else if args.len() > 3 && is_opt(&args[2], "id") {
+        let ids = args
+            .iter()
+            .skip(3)
+            .map(|a| parse_i64(a).ok_or("ERR Invalid client ID"))
+            .collect::<Result<Vec<i64>, _>>()?;
+        for id in ids {
+            let found = srv.clients_by_id(c).into_iter().find(|o| o.id as i64 == id);
+            if let Some(other) = found {
+                srv.write_client_info(&mut text, other);
+                text.push('\n');
+            }
+        }
+    } else if args.len() == 2 {
+        for other in srv.clients_by_id(c) {
+            srv.write_client_info(&mut text, other);
+            text.push('\n');
+        }
+    } else {
+        return Err(errors::SYNTAX.into());
+    }
+    c.reply.verbatim(text.as_bytes());
+    Ok(())
+}
+
+/// `normal`, `master`, `replica` (or `slave`), `pubsub`.
+fn client_type_by_name(name: &[u8]) -> Result<ClientKind, CmdError> {
+    let kind = if is_opt(name, "normal") {
+        ClientKind::Normal
+    } else if is_opt(name, "slave") || is_opt(name, "replica") {
+        ClientKind::Replica
+    } else if is_opt(name, "pubsub") {
+        ClientKind::PubSub
+    } else if is_opt(name, "master") {
+        ClientKind::Primary
+    } else {
+        return Err(CmdError::Owned(format!(
+            "ERR Unknown client type '{}'",
+            String::from_utf8_lossy(name)
+        )));
+    };
+    Ok(kind)
+}
+
+fn client_setname(_srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
+    set_client_name(c, &args[2])?;
+    c.reply.ok();
+    Ok(())
+}
+
+fn client_getname(_srv: &mut Server, c: &mut Client, _args: &Args) -> CmdResult {
+    c.reply.bulk_opt(c.name.as_deref());
+    Ok(())
+}
+
+/// Which connections CLIENT KILL closes.
+struct KillFilter<'a> {
+    addr: Option<&'a [u8]>,
+    laddr: Option<&'a [u8]>,
+    kind: Option<ClientKind>,
+    id: Option<u64>,
+    skip_me: bool,
+}
+
+impl<'a> KillFilter<'a> {
+    /// The old form, `CLIENT KILL ip:port`, which may kill the caller.
+    fn by_address(addr: &'a [u8]) -> Self {
+        KillFilter {
+            addr: Some(addr),
+            laddr: None,
+            kind: None,
+            id: None,
+            skip_me: false,
+        }
+    }
+
+    /// The new form: option/value pairs from argument 2 on.
+    fn parse(args: &Args<'a>) -> Result<Self, CmdError> {
+        let mut filter = KillFilter {
+            addr: None,
+            laddr: None,
+            kind: None,
+            id: None,
+            skip_me: true,
+        };
+        let mut i = 2;
+        while i < args.len() {
+            let (option, value) = match (args.get(i), args.get(i + 1)) {
+                (Some(o), Some(v)) => (o, v),
+                _ => return Err(errors::SYNTAX.into()),
+            };
+            if is_opt(option, "id") {
+                let id = parse_i64(value)
+                    .filter(|&id| id >= 1)
+                    .ok_or("ERR client-id should be greater than 0")?;
+                filter.id = Some(id as u64);
+            } else if is_opt(option, "type") {
+                filter.kind = Some(client_type_by_name(value)?);
+            } else if is_opt(option, "addr") {
+                filter.addr = Some(value);
+            } else if is_opt(option, "laddr") {
+                filter.laddr = Some(value);
+            } else if is_opt(option, "user") {
+                if value != DEFAULT_USER {
+                    return Err(CmdError::Owned(format!(
+                        "ERR No such user '{}'",
+                        String::from_utf8_lossy(value)
+                    )));
+                }
+            } else if is_opt(option, "skipme") {
+                filter.skip_me = if is_opt(value, "yes") {
+                    true
+                } else if is_opt(value, "no") {
+                    false
+                } else {
+                    return Err(errors::SYNTAX.into());
+                };
+            } else {
+                return Err(errors::SYNTAX.into());
+            }
+            i += 2;
+        }
+        Ok(filter)
+    }
+
+    /// True if `c` is to be killed (every user is `default`, so USER only
+    /// validates its argument).
+    fn matches(&self, c: &Client) -> bool {
+        self.addr.is_none_or(|a| a == c.addr.as_bytes())
+            && self.laddr.is_none_or(|a| a == c.local_addr.as_bytes())
+            && self.kind.is_none_or(|k| k == c.client_type())
+            && self.id.is_none_or(|id| id == c.id)
+    }
+}
+
+/// `CLIENT KILL ip:port` replies OK or an error; the option form replies
+/// how many connections it closed. The caller, if killed, is closed once
+/// the reply is sent.
+fn client_kill(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
+    let old_form = args.len() == 3;
+    let filter = if old_form {
+        KillFilter::by_address(&args[2])
+    } else {
+        KillFilter::parse(args)?
+    };
+    let victims: Vec<usize> = srv
+        .clients
+        .iter()
+        .filter(|other| filter.matches(other))
+        .map(|other| other.slot)
+        .collect();
+    let kill_self = !filter.skip_me && filter.matches(c);
+    let killed = victims.len() + usize::from(kill_self);
+    for slot in victims {
+        srv.free_client(slot);
+    }
+    if old_form {
+        if killed == 0 {
+            return Err("ERR No such client".into());
+        }
+        c.reply.ok();
+    } else {
+        c.reply.uint(killed as u64);
+    }
+    if kill_self {
+        c.close_after_reply = true;
+    }
+    Ok(())
+}
+
+/// `CLIENT REPLY ON|OFF|SKIP`. Only ON replies: OFF and SKIP silence
+/// their own reply too.
+fn client_reply(_srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
+    let mode = &args[2];
+    if is_opt(mode, "on") {
+        c.reply_mode.off = false;
+        c.reply_mode.skip = false;
+        c.reply.ok();
+    } else if is_opt(mode, "off") {
+        c.reply_mode.off = true;
+    } else if is_opt(mode, "skip") {
+        if !c.reply_mode.off {
+            c.reply_mode.skip_next = true;
+        }
+    } else {
+        return Err(errors::SYNTAX.into());
+    }
+    Ok(())
+}
+
+fn client_no_evict(_srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
+    c.no_evict = on_off(&args[2])?;
+    c.reply.ok();
+    Ok(())
+}
+
+/// `on` or `off`, else a syntax error.
+fn on_off(arg: &[u8]) -> Result<bool, CmdError> {
+    if is_opt(arg, "on") {
+        Ok(true)
+    } else if is_opt(arg, "off") {
+        Ok(false)
+    } else {
+        Err(errors::SYNTAX.into())
+    }
+}
+
+/// `CLIENT PAUSE timeout [WRITE|ALL]`.
+fn client_pause(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
+    if args.len() > 4 {
+        return Err(errors::subcommand_syntax(&args[0], &args[1]));
+    }
+    let write_only = match args.get(3) {
+        None => false,
+        Some(m) if is_opt(m, "write") => true,
+        Some(m) if is_opt(m, "all") => false,
+        Some(_) => return Err("ERR CLIENT PAUSE mode must be WRITE or ALL".into()),
+    };
+    let timeout = int_arg(&args[2]).map_err(|_| CmdError::Static(errors::TIMEOUT_NOT_INTEGER))?;
+    if timeout < 0 {
+        return Err(errors::TIMEOUT_NEGATIVE.into());
+    }
+    // Redis adds the clock without an overflow check; a huge timeout wraps
+    // to the past and pauses nothing, and so it does here.
+    let until_ms = if timeout > 0 {
+        timeout.wrapping_add(now_ms())
+    } else {
+        0
+    };
+    srv.pause_clients(Pause {
+        until_ms,
+        write_only,
+    });
+    c.reply.ok();
+    Ok(())
+}
+
+fn client_unpause(srv: &mut Server, c: &mut Client, _args: &Args) -> CmdResult {
+    srv.unpause_clients();
+    c.reply.ok();
+    Ok(())
+}
+
+impl Server {
+    /// Checks `user`/`password` and, if they are right, authenticates `c`.
+    fn authenticate(&self, c: &mut Client, user: &[u8], password: &[u8]) -> CmdResult {
+        let accepted = user == DEFAULT_USER
+            && self
+                .config
+                .requirepass
+                .as_deref()
+                .is_none_or(|expected| constant_time_eq(expected, password));
+        if !accepted {
+            return Err(errors::WRONGPASS.into());
+        }
+        c.authenticated = true;
+        Ok(())
+    }
+
+    /// Puts a connection back in the state of a new one (RESET): database
+    /// 0, RESP2, no name, replies on, not a MONITOR, authenticated only if
+    /// no password is needed. Whatever per-connection state a feature adds
+    /// (transactions, subscriptions) is cleared here too.
+    pub fn reset_client_state(&mut self, c: &mut Client) {
+        if c.monitor {
+            c.monitor = false;
+            self.monitors.retain(|&slot| slot != c.slot);
+        }
+        if c.kind == ClientKind::PubSub {
+            c.kind = ClientKind::Normal;
+        }
+        c.db = 0;
+        c.reply.resp3 = false;
+        c.authenticated = self.config.requirepass.is_none();
+        c.name = None;
+        c.reply_mode.off = false;
+        c.reply_mode.skip_next = false;
+    }
+
+    /// Starts CLIENT PAUSE or extends the running one: the later end and
+    /// the stricter mode win. A pause already over ends at once.
+    pub fn pause_clients(&mut self, pause: Pause) {
+        let merged = match self.pause {
+            Some(old) => Pause {
+                until_ms: old.until_ms.max(pause.until_ms),
+                write_only: old.write_only && pause.write_only,
+            },
+            None => pause,
+        };
+        if merged.until_ms < now_ms() {
+            self.unpause_clients();
+        } else {
+            self.pause = Some(merged);
+        }
+    }
+
+    /// Every client including `current` (the one being served is out of
+    /// the table), oldest connection first.
+    fn clients_by_id<'a>(&'a self, current: &'a Client) -> Vec<&'a Client> {
+        let mut all: Vec<&Client> = self.clients.iter().collect();
+        all.push(current);
+        all.sort_unstable_by_key(|c| c.id);
+        all
+    }
+
+    /// The `CLIENT LIST` line describing a client.
+    pub fn client_info_string(&self, c: &Client) -> String {
+        let mut out = String::with_capacity(320);
+        self.write_client_info(&mut out, c);
+        out
+    }
+
+    /// Appends the `CLIENT LIST` line of `c` (without newline) to `out`.
+    ///
+    /// reddish keeps a client's output in one buffer: `rbs` is its size,
+    /// `rbp` the most it held, and `obl`/`oll`/`omem` split pending output
+    /// the way Redis's 16KB buffer plus 16KB blocks would hold it.
+    pub fn write_client_info(&self, out: &mut String, c: &Client) {
+        let now_s = now_ms() / 1000;
+        let cmd = self
+            .registry
+            .get(c.last_command)
+            .map_or("NULL", |e| e.fullname.as_str());
+        let pending = c.pending_output();
+        let obl = pending.min(REPLY_CHUNK);
+        let omem = pending - obl;
+        let oll = omem.div_ceil(REPLY_CHUNK);
+        let tot_mem = c.query.allocated()
+            + c.reply.buf.capacity()
+            + c.argv_mem
+            + std::mem::size_of::<Client>();
+        let events = if c.want_writable { "rw" } else { "r" };
+        let _ = write!(
+            out,
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} \
+             sub=0 psub=0 ssub=0 multi=-1 qbuf={} qbuf-free={} argv-mem={} multi-mem=0 \
+             rbs={} rbp={} obl={} oll={} omem={} tot-mem={} events={} cmd={} \
+             user=default redir=-1 resp={}",
+            c.id,
+            c.addr,
+            c.local_addr,
+            c.fd(),
+            String::from_utf8_lossy(c.name.as_deref().unwrap_or_default()),
+            now_s - c.created_ms / 1000,
+            now_s - c.last_interaction_ms / 1000,
+            c.flags_text(),
+            c.db,
+            c.query.reported_len(),
+            c.query.free(),
+            c.argv_mem,
+            c.reply.buf.capacity(),
+            c.reply_peak.max(c.reply.buf.len()),
+            obl,
+            oll,
+            omem,
+            tot_mem,
+            events,
+            cmd,
+            if c.reply.resp3 { 3 } else { 2 }
+        );
+    }
+}
+
+/// Compares a secret without stopping at the first difference.
+fn constant_time_eq(expected: &[u8], given: &[u8]) -> bool {
+    let mut diff = expected.len() ^ given.len();
+    for (i, &b) in expected.iter().enumerate() {
+        diff |= usize::from(b ^ given.get(i).copied().unwrap_or(!b));
+    }
+    diff == 0
+}
+
+const CLIENT_SUBCOMMANDS: &[Command] = &[
+    Command::new("help", 2, client_help)
+        .flags(flag::LOADING | flag::STALE)
+        .acl(acl::SLOW | acl::CONNECTION)
+        .doc("connection", "5.0.0", "O(1)", "Shows what CLIENT can do."),
+    Command::new("info", 2, client_info)
+        .flags(flag::NOSCRIPT | flag::LOADING | flag::STALE)
+        .acl(acl::SLOW | acl::CONNECTION)
+        .tips(&["nondeterministic_output"])
+        .doc("connection", "6.2.0", "O(1)", "Describes this connection."),
+    Command::new("no-evict", 3, client_no_evict)
+        .flags(flag::ADMIN | flag::NOSCRIPT | flag::LOADING | flag::STALE)
+        .acl(acl::ADMIN | acl::SLOW | acl::DANGEROUS | acl::CONNECTION)
+        .doc(
+            "connection",
+            "7.0.0",
+            "O(1)",
+            "Exempts this connection from client eviction, or not.",
+        ),
+    Command::new("getname", 2, client_getname)
+        .flags(flag::NOSCRIPT | flag::LOADING | flag::STALE)
+        .acl(acl::SLOW | acl::CONNECTION)
+        .doc(
+            "connection",
+            "2.6.9",
+            "O(1)",
+            "Returns this connection's name.",
+        ),
+    Command::new("reply", 3, client_reply)
+        .flags(flag::NOSCRIPT | flag::LOADING | flag::STALE)
+        .acl(acl::SLOW | acl::CONNECTION)
+        .doc(
+            "connection",
+            "3.2.0",
+            "O(1)",
+            "Turns the replies to this connection on or off, or skips one.",
+        ),
+    Command::new("pause", -3, client_pause)
+        .flags(flag::ADMIN | flag::NOSCRIPT | flag::LOADING | flag::STALE)
+        .acl(acl::ADMIN | acl::SLOW | acl::DANGEROUS | acl::CONNECTION)
+        .doc(
+            "connection",
+            "2.9.50",
+            "O(1)",
+            "Holds back the commands of clients for a while.",
+        ),
+    Command::new("list", -2, client_list)
+        .flags(flag::ADMIN | flag::NOSCRIPT | flag::LOADING | flag::STALE)
+        .acl(acl::ADMIN | acl::SLOW | acl::DANGEROUS | acl::CONNECTION)
+        .tips(&["nondeterministic_output"])
+        .doc(
+            "connection",
+            "2.4.0",
+            "O(N) where N is the number of client connections",
+            "Describes the open connections.",
+        ),
+    Command::new("unpause", 2, client_unpause)
+        .flags(flag::ADMIN | flag::NOSCRIPT | flag::LOADING | flag::STALE)
+        .acl(acl::ADMIN | acl::SLOW | acl::DANGEROUS | acl::CONNECTION)
+        .doc(
+            "connection",
+            "6.2.0",
+            "O(N) Where N is the number of paused clients",
+            "Ends a CLIENT PAUSE.",
+        ),
+    Command::new("setname", 3, client_setname)
+        .flags(flag::NOSCRIPT | flag::LOADING | flag::STALE)
+        .acl(acl::SLOW | acl::CONNECTION)
+        .doc("connection", "2.6.9", "O(1)", "Names this connection."),
+    Command::new("id", 2, client_id)
+        .flags(flag::NOSCRIPT | flag::LOADING | flag::STALE)
+        .acl(acl::SLOW | acl::CONNECTION)
+        .doc(
+            "connection",
+            "5.0.0",
+            "O(1)",
+            "Returns this connection's unique id.",
+        ),
+    Command::new("kill", -3, client_kill)
+        .flags(flag::ADMIN | flag::NOSCRIPT | flag::LOADING | flag::STALE)
+        .acl(acl::ADMIN | acl::SLOW | acl::DANGEROUS | acl::CONNECTION)
+        .doc(
+            "connection",
+            "2.4.0",
+            "O(N) where N is the number of client connections",
+            "Closes the connections that match a filter.",
+        ),
+];
+
+pub const COMMANDS: &[Command] = &[
+    Command::new("ping", -1, ping)
+        .flags(flag::FAST)
+        .acl(acl::FAST | acl::CONNECTION)
+        .tips(&["request_policy:all_shards", "response_policy:all_succeeded"])
+        .doc("connection", "1.0.0", "O(1)", "Replies PONG, or the given message."),
+    Command::new("echo", 2, echo)
+        .flags(flag::LOADING | flag::STALE | flag::FAST)
+        .acl(acl::FAST | acl::CONNECTION)
+        .doc("connection", "1.0.0", "O(1)", "Replies the given message."),
+    Command::new("quit", -1, quit)
+        .flags(flag::NOSCRIPT | flag::LOADING | flag::STALE | flag::FAST | flag::NO_AUTH | flag::ALLOW_BUSY)
+        .acl(acl::FAST | acl::CONNECTION)
+        .doc("connection", "1.0.0", "O(1)", "Closes the connection after replying OK."),
+    Command::new("reset", 1, reset)
+        .flags(flag::NOSCRIPT | flag::LOADING | flag::STALE | flag::FAST | flag::NO_AUTH | flag::ALLOW_BUSY)
+        .acl(acl::FAST | acl::CONNECTION)
+        .doc("connection", "6.2.0", "O(1)", "Puts the connection back in its initial state."),
+    Command::new("select", 2, select)
+        .flags(flag::LOADING | flag::STALE | flag::FAST)
+        .acl(acl::FAST | acl::CONNECTION)
+        .doc("connection", "1.0.0", "O(1)", "Changes the database this connection uses."),
+    Command::new("auth", -2, auth)
+        .flags(flag::NOSCRIPT | flag::LOADING | flag::STALE | flag::FAST | flag::NO_AUTH | flag::ALLOW_BUSY)
+        .acl(acl::FAST | acl::CONNECTION)
+        .doc("connection", "1.0.0", "O(N) where N is the number of passwords defined for the user", "Authenticates the connection."),
+    Command::new("hello", -1, hello)
+        .flags(flag::NOSCRIPT | flag::LOADING | flag::STALE | flag::FAST | flag::NO_AUTH | flag::ALLOW_BUSY)
+        .acl(acl::FAST | acl::CONNECTION)
+        .doc("connection", "6.0.0", "O(1)", "Picks the protocol version, optionally authenticating and naming the connection, and describes the server."),
+    Command::new("client", -2, client)
+        .acl(acl::SLOW)
+        .doc("connection", "2.4.0", "Depends on subcommand.", "Inspects and controls client connections.")
+        .subcommands(CLIENT_SUBCOMMANDS),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_comparison() {
+        assert!(constant_time_eq(b"foobar", b"foobar"));
+        assert!(!constant_time_eq(b"foobar", b"foobaz"));
+        assert!(!constant_time_eq(b"foobar", b"foo"));
+        assert!(!constant_time_eq(b"foo", b"foobar"));
+        assert!(constant_time_eq(b"", b""));
+        assert!(!constant_time_eq(b"a\0b", b"a"));
+    }
+
+    #[test]
+    fn client_names() {
+        let mut c = Client::new(1, 0, None, 0);
+        assert!(set_client_name(&mut c, b"my-name!").is_ok());
+        assert_eq!(c.name.as_deref(), Some(&b"my-name!"[..]));
+        assert!(set_client_name(&mut c, b"a b").is_err());
+        assert!(set_client_name(&mut c, b"a\nb").is_err());
+        assert!(set_client_name(&mut c, b"\x80").is_err());
+        assert_eq!(c.name.as_deref(), Some(&b"my-name!"[..]));
+        assert!(set_client_name(&mut c, b"").is_ok());
+        assert_eq!(c.name, None);
+    }
+}
