@@ -208,7 +208,7 @@ fn parse_save(values: &[String]) -> Result<Vec<(u64, u64)>, String> {
     if words.is_empty() || (words.len() == 1 && words[0].is_empty()) {
         return Ok(Vec::new());
     }
-    if words.len() % 2 != 0 {
+    if !words.len().is_multiple_of(2) {
         return Err("Invalid save parameters".into());
     }
     words
