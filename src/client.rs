@@ -28,16 +28,19 @@ impl QueryBuffer {
         self.start == self.end
     }
 
-    /// Makes room for at least `want` more bytes at the tail, moving live
-    /// bytes to the front when that frees enough. Returns how far the live
-    /// bytes moved back (parser spans must shift by the same amount).
-    pub fn reserve_tail(&mut self, want: usize) -> usize {
+    /// Makes room for at least `want` more bytes at the tail, moving the
+    /// bytes from `keep_from` on (the live bytes, and the arguments of a
+    /// half-read request, which lie before `start`) to the front when that
+    /// frees enough. Returns how far they moved back (parser spans must shift
+    /// by the same amount).
+    pub fn reserve_tail(&mut self, want: usize, keep_from: usize) -> usize {
+        let keep_from = keep_from.min(self.start);
         let mut shifted = 0;
-        if self.start > 0 && self.data.len() - self.end < want {
-            self.data.copy_within(self.start..self.end, 0);
-            shifted = self.start;
-            self.end -= self.start;
-            self.start = 0;
+        if keep_from > 0 && self.data.len() - self.end < want {
+            self.data.copy_within(keep_from..self.end, 0);
+            shifted = keep_from;
+            self.start -= keep_from;
+            self.end -= keep_from;
         }
         if self.data.len() - self.end < want {
             self.data.resize(self.end + want, 0);
@@ -45,12 +48,11 @@ impl QueryBuffer {
         shifted
     }
 
-    /// Reads once from `src` into the tail.
-    pub fn read_from(&mut self, src: &mut impl Read, want: usize) -> io::Result<(usize, usize)> {
-        let shifted = self.reserve_tail(want);
+    /// Reads once from `src` into the room [`QueryBuffer::reserve_tail`] made.
+    pub fn read_from(&mut self, src: &mut impl Read) -> io::Result<usize> {
         let n = src.read(&mut self.data[self.end..])?;
         self.end += n;
-        Ok((n, shifted))
+        Ok(n)
     }
 
     /// Drops everything (after a protocol error, or when all was consumed).
@@ -246,5 +248,24 @@ impl Client {
             flags.push('N');
         }
         flags
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compaction_keeps_bytes_of_a_half_read_request() {
+        let mut q = QueryBuffer {
+            data: b"*2\r\n$3\r\nGET\r\n$1\r\n".to_vec(),
+            start: 17,
+            end: 17,
+        };
+        let shifted = q.reserve_tail(64, 8);
+        assert_eq!(shifted, 8);
+        assert_eq!((q.start, q.end), (9, 9));
+        assert_eq!(&q.data[..3], b"GET");
+        assert!(q.data.len() - q.end >= 64);
     }
 }

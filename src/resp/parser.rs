@@ -78,6 +78,12 @@ impl RequestParser {
         self.bulk_len
     }
 
+    /// Where the arguments already parsed of a half-read request begin: the
+    /// query buffer must keep the bytes from there on.
+    pub fn first_arg_start(&self) -> Option<usize> {
+        self.args.first().map(|span| span.0)
+    }
+
     /// Shifts stored spans after the buffer dropped `n` consumed bytes.
     pub fn shift(&mut self, n: usize) {
         for span in &mut self.args {
