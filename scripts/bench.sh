@@ -14,7 +14,9 @@
 #   BENCH_ARGS       extra redis-benchmark args (default: "-r 100000", random keys)
 #   REDDISH_SERVER   reddish binary             (default: target/release, built if missing)
 #   REDIS_SERVER     real Redis binary          (default: redis-server on PATH)
-# A test redis-benchmark reports as several rows (lrange) shares the CPU of its run.
+# A test redis-benchmark reports as several rows (lrange) shares the CPU of
+# its run over all of them. A test a server fails (a command it does not have
+# yet) shows "-" and the error on stderr; the other tests still run.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -43,32 +45,47 @@ cpu_ticks() {
     echo "${stat##*) }" | awk '{ print $12 + $13 }'
 }
 
-# run_one PORT PID PIPELINE TEST: prints "name<TAB>rps<TAB>cpu-ticks" per
-# result row of one redis-benchmark run.
+# run_one NAME PORT PID PIPELINE TEST: prints "test<TAB>rps<TAB>cpu-ticks"
+# per result row of one redis-benchmark run; a failed run (e.g. a command the
+# server does not have yet) prints one row with rps "-" and says why on stderr.
 run_one() {
-    local port="$1" pid="$2" pipeline="$3" test="$4" before after csv
+    local name="$1" port="$2" pid="$3" pipeline="$4" test="$5" before after csv
     before="$(cpu_ticks "$pid")"
     # shellcheck disable=SC2086 # EXTRA_ARGS is a word list on purpose
-    csv="$(redis-benchmark -p "$port" -c "$CLIENTS" -n "$REQUESTS" -P "$pipeline" \
-        -t "$test" $EXTRA_ARGS --csv 2>/dev/null)" ||
-        die "redis-benchmark failed on port $port (test $test, -P $pipeline)"
+    if ! csv="$(timeout 600 redis-benchmark -p "$port" -c "$CLIENTS" -n "$REQUESTS" \
+        -P "$pipeline" -t "$test" $EXTRA_ARGS --csv 2>&1)"; then
+        echo "$name, $test, -P $pipeline: $(echo "$csv" | grep -v WARNING | head -n 1)" >&2
+        printf '%s\t-\t0\n' "$test"
+        return
+    fi
     after="$(cpu_ticks "$pid")"
-    echo "$csv" | awk -F'","' -v ticks=$((after - before)) '
-        NR > 1 { gsub(/"/, "", $1); gsub(/"/, "", $2); print $1 "\t" $2 "\t" ticks }'
+    echo "$csv" | grep '^"' | awk -F'","' -v ticks=$((after - before)) '
+        NR > 1 { gsub(/"/, "", $1); sub(/ \(.*/, "", $1); gsub(/"/, "", $2); print $1 "\t" $2 "\t" ticks }'
 }
 
-# Joins the rows of both servers into one table line per test.
+# The rows a failed run stands for: one per row the other server produced.
+failed_rows_like() {
+    echo "$1" | awk -F'\t' '{ print $1 "\t-\t0" }'
+}
+
+# print_rows PIPELINE OURS THEIRS: one table line per result row, joining the
+# rows of both servers; "-" where a server's run failed.
 print_rows() {
     local pipeline="$1" ours="$2" theirs="$3"
+    [[ "$ours" == *$'\t-\t'* ]] && ours="$(failed_rows_like "$theirs")"
+    [[ "$theirs" == *$'\t-\t'* ]] && theirs="$(failed_rows_like "$ours")"
     paste <(echo "$ours") <(echo "$theirs") | awk -F'\t' \
         -v p="$pipeline" -v n="$REQUESTS" -v hz="$TICKS_PER_SEC" '
+        function rps(x) { return x == "-" ? "-" : sprintf("%.0f", x) }
+        function cpu(ticks, rps_field) { return rps_field == "-" ? "-" : sprintf("%.2f", ticks * per_m) }
         { rows[NR] = $0 }
         END {
+            per_m = 1000000 / (n * NR) / hz
             for (i = 1; i <= NR; i++) {
                 split(rows[i], f, "\t")
-                per_m = 1000000 / (n * NR) / hz
-                printf "%-16s %3s %12.0f %12.0f %7.2f %10.2f %10.2f\n", f[1], p, f[2], f[5],
-                    (f[5] > 0 ? f[2] / f[5] : 0), f[3] * per_m, f[6] * per_m
+                ratio = (f[2] == "-" || f[5] == "-" || f[5] == 0) ? "-" : sprintf("%.2f", f[2] / f[5])
+                printf "%-16s %3s %12s %12s %7s %10s %10s\n", f[1], p, rps(f[2]), rps(f[5]),
+                    ratio, cpu(f[3], f[2]), cpu(f[6], f[5])
             }
         }'
 }
@@ -81,8 +98,8 @@ printf "%-16s %3s %12s %12s %7s %10s %10s\n" test P "reddish rps" "redis rps" ra
 printf "%-16s %3s %12s %12s %7s %10s %10s\n" "" "" "" "" "" "CPU s/M" "CPU s/M"
 for pipeline in $PIPELINES; do
     for test in ${TESTS//,/ }; do
-        ours="$(run_one "$REDDISH_PORT" "$REDDISH_PID" "$pipeline" "$test")"
-        theirs="$(run_one "$REDIS_PORT" "$REDIS_PID" "$pipeline" "$test")"
+        ours="$(run_one reddish "$REDDISH_PORT" "$REDDISH_PID" "$pipeline" "$test")"
+        theirs="$(run_one redis "$REDIS_PORT" "$REDIS_PID" "$pipeline" "$test")"
         print_rows "$pipeline" "$ours" "$theirs"
     done
 done

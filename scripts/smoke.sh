@@ -18,7 +18,7 @@ start_server smoke "$(reddish_binary)" --save "" --appendonly no
 CHECKS=0
 
 cli() {
-    redis-cli -p "$SERVER_PORT" --no-raw "$@" 2>&1
+    timeout 10 redis-cli -p "$SERVER_PORT" --no-raw "$@" 2>&1
 }
 
 fail() {
