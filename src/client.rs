@@ -92,12 +92,11 @@ impl QueryBuffer {
         shifted
     }
 
-    /// Reads once from `src` into the tail.
-    pub fn read_from(&mut self, src: &mut impl Read, want: usize) -> io::Result<(usize, usize)> {
-        let shifted = self.reserve_tail(want);
+    /// Reads once from `src` into the room [`QueryBuffer::reserve_tail`] made.
+    pub fn read_from(&mut self, src: &mut impl Read) -> io::Result<usize> {
         let n = src.read(&mut self.data[self.end..])?;
         self.end += n;
-        Ok((n, shifted))
+        Ok(n)
     }
 
     /// Drops everything (after a protocol error, or when all was consumed).
@@ -380,7 +379,8 @@ mod tests {
     fn compaction_keeps_parsed_bytes_and_cursor() {
         let mut q = QueryBuffer::default();
         let mut src: &[u8] = b"0123456789";
-        q.read_from(&mut src, 10).unwrap();
+        q.reserve_tail(10);
+        q.read_from(&mut src).unwrap();
         q.start = 4;
         q.cursor = 7;
         let shifted = q.reserve_tail(10);

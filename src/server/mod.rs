@@ -32,6 +32,8 @@ use std::time::{Duration, Instant};
 const CLIENT_TOKEN_BASE: usize = 16;
 /// Reads served to one client per readiness event before others get a turn.
 const READS_PER_TURN: usize = 16;
+/// Bulks at least this long are read with larger reads than `READ_CHUNK`.
+const BIG_BULK: usize = 32 * 1024;
 /// Timer id of the periodic cron.
 pub const TIMER_CRON: u64 = 1;
 
@@ -440,19 +442,15 @@ impl Server {
 
     fn read_and_process(&mut self, c: &mut Client) -> ReadOutcome {
         for _ in 0..READS_PER_TURN {
-            let want = match c.parser.pending_bulk() {
-                Some(bulk) if bulk >= 32 * 1024 => (bulk + 2)
-                    .saturating_sub(c.query.unparsed())
-                    .max(READ_CHUNK),
-                _ => READ_CHUNK,
-            };
+            let want = read_size(c.parser.pending_bulk(), c.query.unparsed());
+            let shifted = c.query.reserve_tail(want);
+            c.parser.shift(shifted);
             let Some(stream) = c.stream.as_mut() else {
                 return ReadOutcome::Closed;
             };
-            match c.query.read_from(stream, want) {
-                Ok((0, _)) => return ReadOutcome::Closed,
-                Ok((n, shifted)) => {
-                    c.parser.shift(shifted);
+            match c.query.read_from(stream) {
+                Ok(0) => return ReadOutcome::Closed,
+                Ok(n) => {
                     c.net_in += n as u64;
                     self.stats.net_input_bytes += n as u64;
                     self.stats.total_reads_processed += 1;
@@ -668,6 +666,21 @@ impl Server {
     }
 }
 
+/// How many bytes to ask the socket for. A big bulk being read gets room for
+/// the rest of it in as few reads as possible, but the buffer at most doubles
+/// per read: a header announcing a huge bulk must not make the server
+/// allocate (and zero) that much memory before the bytes actually arrive.
+fn read_size(pending_bulk: Option<usize>, buffered: usize) -> usize {
+    match pending_bulk {
+        Some(bulk) if bulk >= BIG_BULK => bulk
+            .saturating_add(2)
+            .saturating_sub(buffered)
+            .min(buffered)
+            .max(READ_CHUNK),
+        _ => READ_CHUNK,
+    }
+}
+
 enum ReadOutcome {
     /// The socket has no more bytes for now.
     Drained,
@@ -770,5 +783,22 @@ impl Rng {
             return 0;
         }
         (self.next_u64() % n as u64) as usize
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn big_bulk_reads_grow_with_received_bytes() {
+        assert_eq!(read_size(None, 0), READ_CHUNK);
+        assert_eq!(read_size(Some(100), 10), READ_CHUNK);
+        let huge = 512 * 1024 * 1024;
+        assert_eq!(read_size(Some(huge), 20), READ_CHUNK);
+        assert_eq!(read_size(Some(huge), 1 << 20), 1 << 20);
+        assert_eq!(read_size(Some(BIG_BULK), BIG_BULK), READ_CHUNK);
+        assert_eq!(read_size(Some(1 << 20), 1 << 20), READ_CHUNK);
+        assert_eq!(read_size(Some(3 << 20), 2 << 20), (1 << 20) + 2);
     }
 }

@@ -11,6 +11,13 @@ use std::time::{Duration, Instant};
 
 pub const BINARY: &str = env!("CARGO_BIN_EXE_reddish-server");
 
+/// The server binary tests start: `REDDISH_TEST_SERVER` when set (e.g. the
+/// real `redis-server`, to check that a test pins Redis's behaviour), else
+/// the reddish-server cargo just built.
+pub fn server_binary() -> String {
+    std::env::var("REDDISH_TEST_SERVER").unwrap_or_else(|_| BINARY.to_string())
+}
+
 /// A running server, killed when dropped.
 pub struct TestServer {
     pub port: u16,
@@ -48,7 +55,7 @@ impl TestServer {
         let dir = tempfile::tempdir().expect("tempdir");
         for _ in 0..5 {
             let port = free_port();
-            let mut cmd = Command::new(BINARY);
+            let mut cmd = Command::new(server_binary());
             cmd.arg("--port")
                 .arg(port.to_string())
                 .arg("--bind")
@@ -174,10 +181,17 @@ impl Raw {
         buf
     }
 
-    /// True once the server has closed the connection.
+    /// True once the server has closed the connection; false when bytes
+    /// arrive or the connection is still open when the read timeout expires.
     pub fn is_closed(&mut self) -> bool {
         let mut buf = [0u8; 1];
-        matches!(self.stream.read(&mut buf), Ok(0) | Err(_))
+        match self.stream.read(&mut buf) {
+            Ok(n) => n == 0,
+            Err(e) => !matches!(
+                e.kind(),
+                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+            ),
+        }
     }
 }
 

@@ -1,0 +1,34 @@
+# reddish: build, run, test, benchmark, lint.
+#   make run ARGS="--port 7000 --loglevel verbose"
+#   make test            cargo tests + scripts/smoke.sh (installs redis-tools/redis-server if missing)
+#   make bench           scripts/bench.sh: reddish vs redis-server side by side (see the script for settings)
+
+CARGO ?= cargo
+ARGS ?=
+RELEASE_BIN := target/release/reddish-server
+DEBUG_BIN := target/debug/reddish-server
+
+.PHONY: build run test bench lint deps
+
+build:
+	$(CARGO) build --release
+
+run: build
+	$(RELEASE_BIN) $(ARGS)
+
+# cargo test builds the debug binary the smoke test then drives.
+test: deps
+	$(CARGO) test
+	REDDISH_SERVER=$(DEBUG_BIN) scripts/smoke.sh
+
+bench: build deps
+	REDDISH_SERVER=$(RELEASE_BIN) scripts/bench.sh
+
+lint:
+	@$(CARGO) fmt --version >/dev/null 2>&1 || rustup component add rustfmt
+	@$(CARGO) clippy --version >/dev/null 2>&1 || rustup component add clippy
+	$(CARGO) fmt --check
+	$(CARGO) clippy --all-targets -- -D warnings
+
+deps:
+	scripts/deps.sh

@@ -1,0 +1,86 @@
+# Shell helpers shared by scripts/smoke.sh and scripts/bench.sh (sourced, not run):
+# starting a server on a free port in a scratch directory, and stopping every
+# server started this way when the script exits.
+#
+# Only bash, coreutils and awk are used: a fresh Debian machine has them.
+
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+SCRATCH="$(mktemp -d "${TMPDIR:-/tmp}/reddish-scripts.XXXXXX")"
+STARTED_PIDS=()
+
+die() {
+    echo "$(basename "$0"): $*" >&2
+    exit 1
+}
+
+stop_servers() {
+    local pid
+    for pid in "${STARTED_PIDS[@]}"; do
+        kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+    done
+    STARTED_PIDS=()
+}
+
+cleanup() {
+    stop_servers
+    rm -rf "$SCRATCH"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# True when something accepts TCP connections on 127.0.0.1:$1.
+port_open() {
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+require_tool() {
+    command -v "$1" >/dev/null 2>&1 ||
+        die "$1 not found; run 'make deps' (Debian: apt-get install -y redis-server redis-tools)"
+}
+
+# The reddish-server binary to test: $REDDISH_SERVER, else a release build
+# (built now if missing).
+reddish_binary() {
+    if [ -n "${REDDISH_SERVER:-}" ]; then
+        echo "$REDDISH_SERVER"
+        return
+    fi
+    local bin="$REPO_ROOT/target/release/reddish-server"
+    if [ ! -x "$bin" ]; then
+        (cd "$REPO_ROOT" && cargo build --release --quiet) >&2 || die "cargo build --release failed"
+    fi
+    echo "$bin"
+}
+
+# start_server NAME BINARY [ARGS...]: starts BINARY on a free port with its
+# own directory and log (under the scratch dir), waits until it accepts
+# connections, and sets SERVER_PORT and SERVER_PID. Retries on another port
+# if the chosen one was taken meanwhile.
+start_server() {
+    local name="$1" bin="$2"
+    shift 2
+    local dir="$SCRATCH/$name" attempt port pid i
+    mkdir -p "$dir"
+    for attempt in 1 2 3 4 5; do
+        port=$((20000 + RANDOM % 40000))
+        port_open "$port" && continue
+        "$bin" --port "$port" --bind 127.0.0.1 --dir "$dir" "$@" \
+            >>"$dir/server.log" 2>&1 &
+        pid=$!
+        for i in $(seq 1 200); do
+            kill -0 "$pid" 2>/dev/null || break
+            if port_open "$port"; then
+                STARTED_PIDS+=("$pid")
+                SERVER_PORT=$port
+                SERVER_PID=$pid
+                return 0
+            fi
+            sleep 0.05
+        done
+        kill "$pid" 2>/dev/null
+        wait "$pid" 2>/dev/null
+    done
+    echo "--- $dir/server.log:" >&2
+    tail -n 20 "$dir/server.log" >&2
+    die "$name ($bin) did not start"
+}
