@@ -58,3 +58,13 @@ pub fn wrong_arity(command: &str) -> CmdError {
         command
     ))
 }
+
+/// `ERR unknown subcommand or wrong number of arguments for '<sub>'. Try <CMD> HELP.`
+/// (`command` is the name as the client typed it).
+pub fn subcommand_syntax(command: &[u8], sub: &[u8]) -> CmdError {
+    CmdError::Owned(format!(
+        "ERR unknown subcommand or wrong number of arguments for '{}'. Try {} HELP.",
+        crate::server::dispatch::truncate_lossy(sub, 128),
+        String::from_utf8_lossy(command).to_ascii_uppercase()
+    ))
+}

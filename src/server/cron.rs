@@ -42,6 +42,7 @@ impl Server {
             return;
         }
         self.cron_loops += 1;
+        self.peak_memory = self.peak_memory.max(crate::alloc::used_memory());
         let now = now_ms();
         self.stats
             .ops_sec

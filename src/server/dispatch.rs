@@ -108,6 +108,7 @@ impl Server {
             ReplyMode::On | ReplyMode::SkipNext => {}
         }
         let failed = self.account_errors(c) > 0;
+        let track_latency = self.config.latency_tracking;
         let Some(entry) = self.registry.entries.get_mut(id) else {
             return;
         };
@@ -116,43 +117,50 @@ impl Server {
         if failed {
             entry.stats.failed_calls += 1;
         }
+        if track_latency {
+            entry.stats.record_latency(duration_us);
+        }
         c.last_command = id;
         c.commands_processed += 1;
         self.stats.total_commands_processed += 1;
-        let fullname = entry.fullname.clone();
-        self.after_call(c, cmd.flags, &fullname, args, duration_us);
+        self.after_call(c, cmd.flags, args, duration_us);
     }
 
-    fn after_call(
-        &mut self,
-        c: &Client,
-        flags: u64,
-        fullname: &str,
-        args: &Args,
-        duration_us: u64,
-    ) {
-        if !flags_skip_slowlog(flags) {
-            let threshold = self.config.slowlog_log_slower_than;
-            if threshold >= 0 && duration_us >= threshold as u64 {
-                let peer = c.addr.clone();
+    /// Latency monitor sample, slowlog entry and MONITOR feed of a command
+    /// that just ran (reading the configuration as the command left it).
+    fn after_call(&mut self, c: &Client, flags: u64, args: &Args, duration_us: u64) {
+        let event = if flags & flag::FAST != 0 {
+            "fast-command"
+        } else {
+            "command"
+        };
+        self.latency.add_if_needed(
+            event,
+            duration_us / 1000,
+            self.config.latency_monitor_threshold,
+        );
+        let threshold = self.config.slowlog_log_slower_than;
+        if flags & flag::SKIP_SLOWLOG == 0 && threshold >= 0 {
+            if duration_us >= threshold as u64 {
                 let name = c
                     .name
                     .as_deref()
                     .map(|n| String::from_utf8_lossy(n).into_owned())
                     .unwrap_or_default();
-                self.slowlog
-                    .push(args, duration_us, &peer, &name, self.config.slowlog_max_len);
+                self.slowlog.push(
+                    args,
+                    duration_us,
+                    &c.addr,
+                    &name,
+                    self.config.slowlog_max_len,
+                );
+            } else {
+                self.slowlog.trim(self.config.slowlog_max_len);
             }
-            self.latency.add_if_needed(
-                "command",
-                duration_us / 1000,
-                self.config.latency_monitor_threshold,
-            );
         }
         if !self.monitors.is_empty() && flags & (flag::SKIP_MONITOR | flag::ADMIN) == 0 {
             self.feed_monitors(c, args);
         }
-        let _ = fullname;
     }
 
     /// Sends a command line to every MONITOR client, as Redis formats it.
@@ -178,10 +186,6 @@ impl Server {
             }
         }
     }
-}
-
-fn flags_skip_slowlog(flags: u64) -> bool {
-    flags & flag::SKIP_SLOWLOG != 0
 }
 
 const DEBUG_NOT_ALLOWED: &str = "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.";
