@@ -46,6 +46,10 @@ pub struct Config {
     pub proto_max_bulk_len: u64,
     pub client_query_buffer_limit: u64,
     pub latency_monitor_threshold: u64,
+    /// Per-command latency histograms are kept (INFO latencystats).
+    pub latency_tracking: bool,
+    /// Percentiles INFO latencystats prints.
+    pub latency_tracking_info_percentiles: Vec<f64>,
     pub slowlog_log_slower_than: i64,
     pub slowlog_max_len: u64,
     pub active_expire_effort: u32,
@@ -79,6 +83,8 @@ impl Default for Config {
             proto_max_bulk_len: 512 * 1024 * 1024,
             client_query_buffer_limit: 1024 * 1024 * 1024,
             latency_monitor_threshold: 0,
+            latency_tracking: true,
+            latency_tracking_info_percentiles: vec![50.0, 99.0, 99.9],
             slowlog_log_slower_than: 10000,
             slowlog_max_len: 128,
             active_expire_effort: 1,
@@ -168,6 +174,17 @@ impl Config {
             "client-query-buffer-limit" => self.client_query_buffer_limit = parse_mem(one()?)?,
             "maxmemory" => self.maxmemory = parse_mem(one()?)?,
             "save" => self.save = parse_save(values)?,
+            "slowlog-log-slower-than" => {
+                self.slowlog_log_slower_than = parse_int(one()?, -1, i64::MAX)?
+            }
+            "slowlog-max-len" => self.slowlog_max_len = parse_int(one()?, 0, i64::MAX)? as u64,
+            "latency-monitor-threshold" => {
+                self.latency_monitor_threshold = parse_int(one()?, 0, i64::MAX)? as u64
+            }
+            "latency-tracking" => self.latency_tracking = parse_bool(one()?)?,
+            "latency-tracking-info-percentiles" => {
+                self.latency_tracking_info_percentiles = parse_percentiles(values)?
+            }
             "dbfilename" => self.dbfilename = one()?.to_string(),
             "dir" => std::env::set_current_dir(one()?).map_err(|e| e.to_string())?,
             _ => {
@@ -201,6 +218,26 @@ fn parse_int(v: &str, min: i64, max: i64) -> Result<i64, String> {
 
 fn parse_mem(v: &str) -> Result<u64, String> {
     parse_memory(v).ok_or_else(|| "argument must be a memory value".to_string())
+}
+
+/// Space-separated percentiles between 0 and 100 (a single "" means none).
+fn parse_percentiles(values: &[String]) -> Result<Vec<f64>, String> {
+    values
+        .iter()
+        .flat_map(|v| v.split_whitespace())
+        .map(|w| {
+            let p = crate::util::parse_f64(w.as_bytes()).ok_or_else(|| {
+                "Invalid latency-tracking-info-percentiles parameters".to_string()
+            })?;
+            if !(0.0..=100.0).contains(&p) {
+                return Err(
+                    "latency-tracking-info-percentiles parameters should sit between [0.0,100.0]"
+                        .to_string(),
+                );
+            }
+            Ok(p)
+        })
+        .collect()
 }
 
 fn parse_save(values: &[String]) -> Result<Vec<(u64, u64)>, String> {

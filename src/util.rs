@@ -362,9 +362,35 @@ pub fn lowercase_into<'a>(name: &[u8], buf: &'a mut [u8; 64]) -> Option<&'a [u8]
     Some(dst)
 }
 
+/// A byte count as Redis's `bytesToHuman` prints it: `512B`, `1.50K`,
+/// `2.00M`, ... up to petabytes.
+pub fn bytes_to_human(n: u64) -> String {
+    const UNITS: [&str; 5] = ["K", "M", "G", "T", "P"];
+    if n < 1024 {
+        return format!("{}B", n);
+    }
+    let mut scale: u64 = 1024;
+    for unit in UNITS {
+        let next = scale * 1024; // at most 2^60
+        if n < next {
+            return format!("{:.2}{}", n as f64 / scale as f64, unit);
+        }
+        scale = next;
+    }
+    format!("{}B", n)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn human_bytes() {
+        assert_eq!(bytes_to_human(1023), "1023B");
+        assert_eq!(bytes_to_human(916544), "895.06K");
+        assert_eq!(bytes_to_human(6516736), "6.21M");
+        assert_eq!(bytes_to_human(25276514304), "23.54G");
+    }
 
     #[test]
     fn integers_follow_string2ll() {

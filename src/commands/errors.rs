@@ -55,19 +55,20 @@ pub fn invalid_expire(command: &str) -> CmdError {
     CmdError::Owned(format!("ERR invalid expire time in '{}' command", command))
 }
 
-/// `ERR unknown subcommand or wrong number of arguments for '<sub>'. Try <CMD> HELP.`
-pub fn subcommand_syntax(command: &[u8], sub: &[u8]) -> CmdError {
-    CmdError::Owned(format!(
-        "ERR unknown subcommand or wrong number of arguments for '{}'. Try {} HELP.",
-        String::from_utf8_lossy(sub.get(..sub.len().min(128)).unwrap_or_default()),
-        String::from_utf8_lossy(command).to_ascii_uppercase()
-    ))
-}
-
 /// `ERR wrong number of arguments for '<cmd>' command`.
 pub fn wrong_arity(command: &str) -> CmdError {
     CmdError::Owned(format!(
         "ERR wrong number of arguments for '{}' command",
         command
+    ))
+}
+
+/// `ERR unknown subcommand or wrong number of arguments for '<sub>'. Try <CMD> HELP.`
+/// (`command` is the name as the client typed it).
+pub fn subcommand_syntax(command: &[u8], sub: &[u8]) -> CmdError {
+    CmdError::Owned(format!(
+        "ERR unknown subcommand or wrong number of arguments for '{}'. Try {} HELP.",
+        crate::server::dispatch::truncate_lossy(sub, 128),
+        String::from_utf8_lossy(command).to_ascii_uppercase()
     ))
 }

@@ -3,14 +3,21 @@
 //! commands. `TABLES` lists the families; the registry reads nothing else.
 
 pub mod bits;
+pub mod command;
 pub mod connection;
+pub mod debug;
 pub mod errors;
 pub mod expire;
+pub mod info;
 pub mod keys;
+pub mod latency;
+pub mod server;
 pub mod spec;
 pub mod strings;
 
-use errors::CmdError;
+use crate::client::Client;
+use crate::server::Server;
+use errors::{CmdError, CmdResult};
 use spec::Command;
 
 /// Every command family's table.
@@ -20,6 +27,11 @@ pub const TABLES: &[&[Command]] = &[
     keys::COMMANDS,
     expire::COMMANDS,
     connection::COMMANDS,
+    info::COMMANDS,
+    command::COMMANDS,
+    server::COMMANDS,
+    latency::COMMANDS,
+    debug::COMMANDS,
 ];
 
 /// Parses an integer argument (`ERR value is not an integer or out of range`).
@@ -39,22 +51,6 @@ pub fn i32_arg(arg: &[u8], error: Option<&'static str>) -> Result<i32, CmdError>
     })
 }
 
-/// Replies to `<COMMAND> HELP`: a header naming the command, `lines`, and
-/// the HELP entry itself, all as status replies (Redis's `addReplyHelp`).
-pub fn reply_help(c: &mut crate::client::Client, command: &[u8], lines: &[&str]) {
-    c.reply.array(lines.len() + 3);
-    let name = String::from_utf8_lossy(command).to_ascii_uppercase();
-    c.reply.simple(&format!(
-        "{} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-        name
-    ));
-    for line in lines {
-        c.reply.simple(line);
-    }
-    c.reply.simple("HELP");
-    c.reply.simple("    Prints this help.");
-}
-
 /// Parses a float argument (`ERR value is not a valid float`).
 pub fn float_arg(arg: &[u8]) -> Result<f64, CmdError> {
     crate::util::parse_f64(arg).ok_or(CmdError::Static(errors::NOT_FLOAT))
@@ -63,4 +59,26 @@ pub fn float_arg(arg: &[u8]) -> Result<f64, CmdError> {
 /// Case-insensitive comparison of an argument with an option name.
 pub fn is_opt(arg: &[u8], name: &str) -> bool {
     arg.eq_ignore_ascii_case(name.as_bytes())
+}
+
+/// The reply of `<CMD> HELP`: a header naming the command as the client
+/// typed it, the help lines, and the closing HELP entry (all status replies).
+pub fn reply_help(c: &mut Client, command: &[u8], lines: &[&str]) {
+    c.reply.array(lines.len() + 3);
+    c.reply.simple(&format!(
+        "{} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        String::from_utf8_lossy(command).to_ascii_uppercase()
+    ));
+    for line in lines {
+        c.reply.simple(line);
+    }
+    c.reply.simple("HELP");
+    c.reply.simple("    Prints this help.");
+}
+
+/// Handler of a container command (SLOWLOG, LATENCY, ...) itself. The
+/// dispatcher resolves the subcommand first, so this only runs for a
+/// subcommand it could not resolve.
+pub fn container(_srv: &mut Server, _c: &mut Client, args: &spec::Args) -> CmdResult {
+    Err(errors::subcommand_syntax(&args[0], &args[1]))
 }

@@ -9,6 +9,7 @@
 use crate::client::Client;
 use crate::commands::errors::CmdResult;
 use crate::resp::parser::Span;
+use crate::server::histogram::Histogram;
 use crate::server::Server;
 use std::collections::HashMap;
 
@@ -16,8 +17,18 @@ use std::collections::HashMap;
 pub type Handler = fn(&mut Server, &mut Client, &Args) -> CmdResult;
 
 /// Custom key extraction for commands whose keys cannot be described by
-/// key specs alone (`movablekeys`): returns argument positions.
-pub type KeyFinder = fn(&Args) -> Vec<usize>;
+/// key specs alone (`movablekeys`, or specs with `variable_flags`): returns
+/// each key's argument position with its key-spec flags (`ks::*`), as
+/// Redis's `getkeys_proc` does.
+pub type KeyFinder = fn(&Args) -> Vec<KeyRef>;
+
+/// A key argument found in a command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyRef {
+    pub pos: usize,
+    /// Key-spec flags (`ks::RO`, `ks::ACCESS`, ...) of this key.
+    pub flags: u32,
+}
 
 /// Command flags, as COMMAND INFO names them.
 pub mod flag {
@@ -187,6 +198,8 @@ pub struct KeySpec {
     pub flags: u32,
     pub begin: Begin,
     pub find: Find,
+    /// Remarks COMMAND INFO shows with the spec (empty: none).
+    pub notes: &'static str,
 }
 
 impl KeySpec {
@@ -200,6 +213,7 @@ impl KeySpec {
                 step,
                 limit: 0,
             },
+            notes: "",
         }
     }
 
@@ -213,11 +227,23 @@ impl KeySpec {
                 first,
                 step,
             },
+            notes: "",
         }
     }
 
     pub const fn new(flags: u32, begin: Begin, find: Find) -> KeySpec {
-        KeySpec { flags, begin, find }
+        KeySpec {
+            flags,
+            begin,
+            find,
+            notes: "",
+        }
+    }
+
+    /// Adds the remark COMMAND INFO shows for this spec.
+    pub const fn notes(mut self, notes: &'static str) -> KeySpec {
+        self.notes = notes;
+        self
     }
 }
 
@@ -323,42 +349,35 @@ impl Command {
         self.flags & f != 0
     }
 
-    /// Legacy (first, last, step) key range derived from the key specs, as
-    /// Redis does for the COMMAND INFO reply.
+    /// Legacy (first, last, step) key positions COMMAND INFO shows, derived
+    /// from the key specs as Redis does: a single index+range spec as it
+    /// is, otherwise the union of the consecutive step-1 range specs.
     pub fn legacy_range(&self) -> (i32, i32, i32) {
-        let mut first = 0;
-        let mut last = 0;
-        let mut step = 0;
-        let mut prev_end: i32 = -1;
-        for (i, spec) in self.key_specs.iter().enumerate() {
-            let (
-                Begin::Index(start),
-                Find::Range {
-                    last: l,
-                    step: s,
-                    limit: _,
-                },
-            ) = (spec.begin, spec.find)
-            else {
-                return (first, last, step);
-            };
-            if spec.flags & ks::INCOMPLETE != 0 {
-                return (first, last, step);
-            }
-            let end = if l < 0 { l } else { start + l };
-            if i == 0 {
-                first = start;
-                last = end;
-                step = s;
-                prev_end = end;
-            } else if prev_end >= 0 && start == prev_end + 1 && s == step && l >= 0 {
-                last = end;
-                prev_end = end;
-            } else {
+        if let [spec] = self.key_specs {
+            if let (Begin::Index(first), Find::Range { last, step, .. }) = (spec.begin, spec.find) {
+                let last = if last >= 0 { last + first } else { last };
                 return (first, last, step);
             }
         }
-        (first, last, step)
+        let mut first = i32::MAX;
+        // Compared as unsigned, so a negative (from-the-end) position wins.
+        let mut last: u32 = 0;
+        for spec in self.key_specs {
+            let (Begin::Index(pos), Find::Range { last: l, step, .. }) = (spec.begin, spec.find)
+            else {
+                continue;
+            };
+            if step != 1 || (last != 0 && last as i32 != pos - 1) {
+                continue;
+            }
+            first = first.min(pos);
+            let absolute = if l >= 0 { l + pos } else { l };
+            last = last.max(absolute as u32);
+        }
+        if first == i32::MAX {
+            return (0, 0, 0);
+        }
+        (first, last as i32, 1)
     }
 }
 
@@ -440,13 +459,25 @@ impl OwnedArgs {
     }
 }
 
-/// Per-command counters for INFO commandstats.
-#[derive(Debug, Default, Clone, Copy)]
+/// Per-command counters for INFO commandstats, plus the latency histogram
+/// for INFO latencystats and LATENCY HISTOGRAM (allocated on first call).
+#[derive(Debug, Default, Clone)]
 pub struct CommandStats {
     pub calls: u64,
     pub usec: u64,
     pub rejected_calls: u64,
     pub failed_calls: u64,
+    pub latency: Option<Box<Histogram>>,
+}
+
+impl CommandStats {
+    /// Adds one duration to the latency histogram.
+    pub fn record_latency(&mut self, duration_us: u64) {
+        let nanos = i64::try_from(duration_us.saturating_mul(1000)).unwrap_or(i64::MAX);
+        self.latency
+            .get_or_insert_with(Default::default)
+            .record(nanos);
+    }
 }
 
 /// A command as registered: the declaration plus its full name and stats.
@@ -532,6 +563,27 @@ impl Registry {
         self.entries.get(id)
     }
 
+    /// A command by full name (`get`, `config|get`), as Redis's
+    /// `lookupCommandBySds`: one level of subcommands, any case.
+    pub fn find_fullname(&self, name: &[u8]) -> Option<usize> {
+        let mut parts = name.split(|&b| b == b'|');
+        let parent = self.find(parts.next()?)?;
+        let Some(sub) = parts.next() else {
+            return Some(parent);
+        };
+        if parts.next().is_some() {
+            return None;
+        }
+        self.find_sub(parent, sub)
+    }
+
+    /// Zeroes every command's counters and histograms (CONFIG RESETSTAT).
+    pub fn reset_stats(&mut self) {
+        for e in &mut self.entries {
+            e.stats = CommandStats::default();
+        }
+    }
+
     /// Ids of top-level commands, in declaration order.
     pub fn top_level(&self) -> impl Iterator<Item = usize> + '_ {
         self.entries
@@ -560,92 +612,126 @@ pub enum Lookup {
     UnknownSub(usize),
 }
 
-/// Positions of the key arguments of a command line, from the key specs
-/// (or the command's own finder for `movablekeys` commands).
+/// Positions of the key arguments of a command line (see [`command_keys`]).
 pub fn key_positions(cmd: &Command, args: &Args) -> Vec<usize> {
-    if let Some(finder) = cmd.key_finder {
-        return finder(args);
+    command_keys(cmd, args).into_iter().map(|k| k.pos).collect()
+}
+
+/// True if the command can have key arguments at all (Redis's
+/// `doesCommandHaveKeys`).
+pub fn has_keys(cmd: &Command) -> bool {
+    cmd.key_finder.is_some() || cmd.key_specs.iter().any(|s| s.flags & ks::NOT_KEY == 0)
+}
+
+/// The keys of a command line with their flags, as Redis's
+/// `getKeysFromCommandWithSpecs`: the key specs when they are complete and
+/// their flags fixed, otherwise the command's own finder. A command whose
+/// specs have `variable_flags` but that declares no finder falls back to its
+/// specs (with the spec flags). Empty when the arguments do not match.
+pub fn command_keys(cmd: &Command, args: &Args) -> Vec<KeyRef> {
+    let variable_flags = cmd
+        .key_specs
+        .iter()
+        .any(|s| s.flags & ks::VARIABLE_FLAGS != 0);
+    if !variable_flags || cmd.key_finder.is_none() {
+        if let Some(keys) = keys_from_specs(cmd, args) {
+            return keys;
+        }
     }
+    cmd.key_finder.map(|f| f(args)).unwrap_or_default()
+}
+
+/// Keys by key specs alone; `None` when a spec cannot be evaluated for
+/// these arguments (unknown or incomplete spec, numbers out of range).
+pub fn keys_from_specs(cmd: &Command, args: &Args) -> Option<Vec<KeyRef>> {
+    let argc = args.len() as i64;
     let mut out = Vec::new();
     for spec in cmd.key_specs {
         if spec.flags & ks::NOT_KEY != 0 {
             continue;
         }
-        spec_positions(spec, args, &mut out);
+        let first = match spec.begin {
+            Begin::Index(i) => i64::from(i),
+            Begin::Keyword {
+                keyword,
+                start_from,
+            } => match keyword_position(args, keyword, start_from) {
+                Some(pos) => pos + 1,
+                None => continue,
+            },
+            Begin::Unknown => return None,
+        };
+        let (first, last, step) = spec_range(spec, args, first)?;
+        if last >= argc || last < first || first >= argc || step <= 0 {
+            return None;
+        }
+        let mut i = first;
+        while i <= last {
+            out.push(KeyRef {
+                pos: i as usize,
+                flags: spec.flags,
+            });
+            i += step;
+        }
+        if spec.flags & ks::INCOMPLETE != 0 {
+            return None;
+        }
     }
-    out
+    Some(out)
 }
 
-fn spec_positions(spec: &KeySpec, args: &Args, out: &mut Vec<usize>) {
+/// Where a `Begin::Keyword` spec finds its keyword: searching forward from
+/// `start_from`, or backward from the end when it is negative. As in Redis
+/// the last position of the walk (the last argument, or argument 1) is not
+/// examined: no key could follow it.
+fn keyword_position(args: &Args, keyword: &str, start_from: i32) -> Option<i64> {
     let argc = args.len() as i64;
-    let start = match spec.begin {
-        Begin::Index(i) => i as i64,
-        Begin::Keyword {
-            keyword,
-            start_from,
-        } => {
-            let (from, to, step): (i64, i64, i64) = if start_from >= 0 {
-                (start_from as i64, argc - 1, 1)
-            } else {
-                (argc + start_from as i64, 1, -1)
-            };
-            let mut pos = from;
-            let mut found = None;
-            while (step > 0 && pos <= to) || (step < 0 && pos >= to) {
-                if args
-                    .get(pos as usize)
-                    .is_some_and(|a| a.eq_ignore_ascii_case(keyword.as_bytes()))
-                {
-                    found = Some(pos + 1);
-                    break;
-                }
-                pos += step;
-            }
-            match found {
-                Some(p) => p,
-                None => return,
-            }
-        }
-        Begin::Unknown => return,
+    let start_from = i64::from(start_from);
+    let (mut i, end, step) = if start_from > 0 {
+        (start_from, argc - 1, 1)
+    } else {
+        (argc + start_from, 1, -1)
     };
-    let (last, step) = match spec.find {
+    while i != end {
+        if i >= argc || i < 1 {
+            return None;
+        }
+        if args[i as usize].eq_ignore_ascii_case(keyword.as_bytes()) {
+            return Some(i);
+        }
+        i += step;
+    }
+    None
+}
+
+/// The (first, last, step) key positions of a spec that starts at `first`.
+fn spec_range(spec: &KeySpec, args: &Args, first: i64) -> Option<(i64, i64, i64)> {
+    let argc = args.len() as i64;
+    match spec.find {
         Find::Range { last, step, limit } => {
-            let last = if last >= 0 {
-                start + last as i64
-            } else if limit <= 1 {
-                argc + last as i64
+            let last = i64::from(last);
+            let end = if last >= 0 {
+                first + last
+            } else if limit == 0 {
+                argc + last
             } else {
-                start + (argc - start) / limit as i64 + last as i64
+                first + ((argc - first) / i64::from(limit) + last)
             };
-            (last, step as i64)
+            Some((first, end, i64::from(step)))
         }
         Find::Keynum {
             num_idx,
-            first,
+            first: first_key,
             step,
         } => {
-            let Some(n) = args
-                .get((start + num_idx as i64) as usize)
+            let count = args
+                .get(usize::try_from(first + i64::from(num_idx)).ok()?)
                 .and_then(crate::util::parse_i64)
-            else {
-                return;
-            };
-            if n < 0 {
-                return;
-            }
-            let first_key = start + first as i64;
-            (first_key + (n - 1) * step as i64, step as i64)
+                .filter(|n| *n >= 0)?;
+            let start = first + i64::from(first_key);
+            Some((start, start + count - 1, i64::from(step)))
         }
-        Find::Unknown => return,
-    };
-    let first = match spec.find {
-        Find::Keynum { first, .. } => start + first as i64,
-        _ => start,
-    };
-    let mut i = first;
-    while i <= last && i < argc && step > 0 {
-        out.push(i as usize);
-        i += step;
+        Find::Unknown => None,
     }
 }
 

@@ -4,7 +4,7 @@
 use super::errors::{self, CmdError, CmdResult};
 use super::int_arg;
 use crate::client::Client;
-use crate::commands::spec::{acl, flag, ks, Args, Command, KeySpec};
+use crate::commands::spec::{acl, flag, ks, Args, Command, KeyRef, KeySpec};
 use crate::server::Server;
 use crate::types::{StrValue, Value};
 use crate::util::{format_human_double, parse_long_double};
@@ -195,6 +195,17 @@ fn string_for_write<'a>(
 pub fn set(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     let o = parse_options(args, 3, OptionsFor::Set)?;
     set_generic(srv, c, &args[1], &args[2], o, SetReplies::OkOrNull, "set")
+}
+
+/// SET's key and its flags: read as well as written when GET is given.
+fn set_keys(args: &Args) -> Vec<KeyRef> {
+    let get = args.tail(3).iter().any(|a| a.eq_ignore_ascii_case(b"get"));
+    let flags = if get {
+        ks::RW | ks::ACCESS | ks::UPDATE
+    } else {
+        ks::OW | ks::UPDATE
+    };
+    vec![KeyRef { pos: 1, flags }]
 }
 
 pub fn setnx(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
@@ -718,6 +729,7 @@ pub const COMMANDS: &[Command] = &[
         .flags(flag::WRITE | flag::DENYOOM)
         .acl(acl::WRITE | acl::STRING | acl::SLOW)
         .keys(&[KeySpec::range(ks::RW | ks::ACCESS | ks::UPDATE | ks::VARIABLE_FLAGS, 1, 0, 1)])
+        .key_finder(set_keys)
         .doc("string", "1.0.0", "O(1)", "Stores a string under a key, with optional expiry and conditions."),
     Command::new("setnx", 3, setnx)
         .flags(flag::WRITE | flag::DENYOOM | flag::FAST)

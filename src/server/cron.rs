@@ -42,6 +42,7 @@ impl Server {
             return;
         }
         self.cron_loops += 1;
+        self.peak_memory = self.peak_memory.max(crate::alloc::used_memory());
         let now = now_ms();
         self.stats
             .ops_sec
@@ -141,6 +142,11 @@ impl Server {
         }
         let elapsed = now_us() - start;
         self.stats.expire_cycle_time_used_us += elapsed.max(0) as u64;
+        self.latency.add_if_needed(
+            "expire-cycle",
+            elapsed.max(0) as u64 / 1000,
+            self.config.latency_monitor_threshold,
+        );
         let current_perc = if total_sampled > 0 {
             total_expired as f64 / total_sampled as f64
         } else {

@@ -122,6 +122,7 @@ impl Server {
         }
         let duration_us = (now_us() - started_us).max(0) as u64;
         let failed = self.account_errors(c) > 0;
+        let track_latency = self.config.latency_tracking;
         let Some(entry) = self.registry.entries.get_mut(id) else {
             return;
         };
@@ -130,11 +131,16 @@ impl Server {
         if failed {
             entry.stats.failed_calls += 1;
         }
+        if track_latency {
+            entry.stats.record_latency(duration_us);
+        }
         c.commands_processed += 1;
         self.stats.total_commands_processed += 1;
         self.after_call(c, cmd.flags, args, duration_us);
     }
 
+    /// Latency monitor sample, slowlog entry and MONITOR feed of a command
+    /// that just ran (reading the configuration as the command left it).
     fn after_call(&mut self, c: &Client, flags: u64, args: &Args, duration_us: u64) {
         let redacted;
         let shown = if c.redacted_args == 0 {
@@ -144,23 +150,34 @@ impl Server {
             redacted.args()
         };
         let args = &shown;
-        if !flags_skip_slowlog(flags) {
-            let threshold = self.config.slowlog_log_slower_than;
-            if threshold >= 0 && duration_us >= threshold as u64 {
-                let peer = c.addr.clone();
+        let event = if flags & flag::FAST != 0 {
+            "fast-command"
+        } else {
+            "command"
+        };
+        self.latency.add_if_needed(
+            event,
+            duration_us / 1000,
+            self.config.latency_monitor_threshold,
+        );
+        let threshold = self.config.slowlog_log_slower_than;
+        if flags & flag::SKIP_SLOWLOG == 0 && threshold >= 0 {
+            if duration_us >= threshold as u64 {
                 let name = c
                     .name
                     .as_deref()
                     .map(|n| String::from_utf8_lossy(n).into_owned())
                     .unwrap_or_default();
-                self.slowlog
-                    .push(args, duration_us, &peer, &name, self.config.slowlog_max_len);
+                self.slowlog.push(
+                    args,
+                    duration_us,
+                    &c.addr,
+                    &name,
+                    self.config.slowlog_max_len,
+                );
+            } else {
+                self.slowlog.trim(self.config.slowlog_max_len);
             }
-            self.latency.add_if_needed(
-                "command",
-                duration_us / 1000,
-                self.config.latency_monitor_threshold,
-            );
         }
         if !self.monitors.is_empty() && flags & (flag::SKIP_MONITOR | flag::ADMIN) == 0 {
             self.feed_monitors(c, args);
@@ -201,10 +218,6 @@ fn redact(args: &Args, mask: u64) -> OwnedArgs {
         out.push(if hidden { b"(redacted)" } else { a });
     }
     out
-}
-
-fn flags_skip_slowlog(flags: u64) -> bool {
-    flags & flag::SKIP_SLOWLOG != 0
 }
 
 const DEBUG_NOT_ALLOWED: &str = "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.";

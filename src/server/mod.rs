@@ -8,6 +8,7 @@
 
 pub mod cron;
 pub mod dispatch;
+pub mod histogram;
 pub mod keyspace;
 pub mod stats;
 
@@ -107,6 +108,8 @@ pub struct Server {
     pub start_ms: i64,
     pub start_instant: Instant,
     pub run_id: String,
+    /// Replication ID of the current history (INFO `master_replid`).
+    pub replid: String,
     /// Changes since the last save.
     pub dirty: u64,
     pub last_save_ms: i64,
@@ -127,6 +130,12 @@ pub struct Server {
     /// Clients are paused until this time (CLIENT PAUSE), with the mode.
     pub pause: Option<stats::Pause>,
     pub shutdown_asap: bool,
+    /// Options of the SHUTDOWN command that asked for the shutdown.
+    pub shutdown_flags: ShutdownFlags,
+    /// Bytes allocated when the server was ready (INFO `used_memory_startup`).
+    pub startup_memory: usize,
+    /// Most bytes ever allocated, sampled by the cron (INFO `used_memory_peak`).
+    pub peak_memory: usize,
     /// Slot of the client being served now, if any.
     pub current_slot: Option<usize>,
     pub slowlog: stats::SlowLog,
@@ -154,6 +163,7 @@ impl Server {
             start_ms: now,
             start_instant: Instant::now(),
             run_id: random_hex(40),
+            replid: random_hex(40),
             dirty: 0,
             last_save_ms: now,
             cmd_time_ms: now,
@@ -166,6 +176,9 @@ impl Server {
             cron_loops: 0,
             pause: None,
             shutdown_asap: false,
+            shutdown_flags: ShutdownFlags::default(),
+            startup_memory: 0,
+            peak_memory: 0,
             current_slot: None,
             slowlog: stats::SlowLog::default(),
             latency: stats::LatencyMonitor::default(),
@@ -241,6 +254,7 @@ impl Server {
 
     /// Runs the loop until shutdown.
     pub fn run(&mut self) -> io::Result<()> {
+        self.startup_memory = crate::alloc::used_memory();
         self.schedule_cron();
         info!("Ready to accept connections");
         let mut ready = Vec::with_capacity(1024);
@@ -679,6 +693,17 @@ fn read_size(pending_bulk: Option<usize>, buffered: usize) -> usize {
             .max(READ_CHUNK),
         _ => READ_CHUNK,
     }
+}
+
+/// What `SHUTDOWN` asked for. Once persistence exists, `prepare_shutdown`
+/// must save when save points are configured or `save` is set (never with
+/// `nosave`), and refuse on a failed save unless `force`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ShutdownFlags {
+    pub nosave: bool,
+    pub save: bool,
+    pub now: bool,
+    pub force: bool,
 }
 
 enum ReadOutcome {

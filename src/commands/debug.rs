@@ -1,0 +1,502 @@
+//! DEBUG: the testing and introspection hooks Redis's test suite relies on
+//! (DIGEST, OBJECT, POPULATE, PROTOCOL, SLEEP, SET-ACTIVE-EXPIRE,
+//! PAUSE-CRON, LOG, ERROR). The dispatcher only lets it run when
+//! `enable-debug-command` allows the client.
+//!
+//! DEBUG DIGEST uses Redis's algorithm, so the same dataset gives the same
+//! hex string on both servers: every key's digest is SHA1-mixed from the
+//! key, the value type and the value (order-sensitive parts are mixed,
+//! unordered parts xored), and the key digests are xored together per
+//! database. A new value type plugs in by adding its arm to
+//! [`mix_value_digest`] and [`type_code`].
+
+use super::errors::{self, CmdError, CmdResult};
+use super::reply_help;
+use super::spec::{acl, flag, Args, Command};
+use crate::client::Client;
+use crate::server::keyspace::{LRU_CLOCK_MAX, LRU_CLOCK_RESOLUTION_MS};
+use crate::server::Server;
+use crate::sha1::{hex, sha1};
+use crate::types::{Object, StrValue, Value};
+
+/// A 20-byte running digest.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Digest(pub [u8; 20]);
+
+impl Digest {
+    /// Xors in SHA1(data): order-insensitive accumulation.
+    pub fn xor(&mut self, data: &[u8]) {
+        for (d, h) in self.0.iter_mut().zip(sha1(data)) {
+            *d ^= h;
+        }
+    }
+
+    /// Xors in SHA1(data), then replaces the digest by its own SHA1:
+    /// order-sensitive accumulation.
+    pub fn mix(&mut self, data: &[u8]) {
+        self.xor(data);
+        self.0 = sha1(&self.0);
+    }
+
+    pub fn to_hex(self) -> String {
+        hex(&self.0)
+    }
+}
+
+/// Redis's numeric object type (`OBJ_STRING` = 0, ...), mixed into digests.
+fn type_code(value: &Value) -> u32 {
+    match value {
+        Value::Str(_) => 0,
+    }
+}
+
+/// Mixes the contents of a value into `d`.
+fn mix_value_digest(d: &mut Digest, value: &Value) {
+    match value {
+        Value::Str(s) => {
+            let mut tmp = [0u8; 21];
+            d.mix(s.bytes(&mut tmp));
+        }
+    }
+}
+
+/// Adds one value (type, contents, whether it has a TTL) to `d`.
+fn object_digest(d: &mut Digest, value: &Value, has_expire: bool) {
+    d.mix(&type_code(value).to_be_bytes());
+    mix_value_digest(d, value);
+    if has_expire {
+        d.xor(b"!!expire!!");
+    }
+}
+
+/// The digest of every database (keys logically expired but not yet
+/// deleted included, as in Redis).
+pub fn dataset_digest(srv: &Server) -> Digest {
+    let mut total = Digest::default();
+    for (index, db) in srv.dbs.iter().enumerate() {
+        if db.keys.is_empty() {
+            continue;
+        }
+        total.mix(&(index as u32).to_be_bytes());
+        for (key, obj) in &db.keys {
+            let mut d = Digest::default();
+            d.mix(key);
+            object_digest(&mut d, &obj.value, db.expires.contains_key(key));
+            total.xor(&d.0);
+        }
+    }
+    total
+}
+
+/// The digest of one key's value in the client's database (zeros if absent).
+fn value_digest(srv: &Server, db: usize, key: &[u8]) -> Digest {
+    let mut d = Digest::default();
+    if let Some(db) = srv.dbs.get(db) {
+        if let Some(obj) = db.keys.get(key) {
+            object_digest(&mut d, &obj.value, db.expires.contains_key(key));
+        }
+    }
+    d
+}
+
+/// C's `atoi`: optional blanks and sign, then digits; 0 when none.
+fn atoi(arg: &[u8]) -> i64 {
+    let text = std::str::from_utf8(arg).unwrap_or("");
+    let text = text.trim_start_matches(|ch: char| ch.is_ascii_whitespace());
+    let (negative, digits) = match text.as_bytes().first() {
+        Some(b'-') => (true, &text[1..]),
+        Some(b'+') => (false, &text[1..]),
+        _ => (false, text),
+    };
+    let n = digits
+        .bytes()
+        .take_while(u8::is_ascii_digit)
+        .fold(0i64, |n, d| {
+            n.wrapping_mul(10).wrapping_add(i64::from(d - b'0'))
+        });
+    if negative {
+        n.wrapping_neg()
+    } else {
+        n
+    }
+}
+
+/// C's `strtod` on the longest decimal prefix (0 when there is none).
+fn strtod_prefix(arg: &[u8]) -> f64 {
+    const MAX_NUMBER_LEN: usize = 400;
+    let start = arg.iter().take_while(|b| b.is_ascii_whitespace()).count();
+    let number: Vec<u8> = arg[start..]
+        .iter()
+        .take(MAX_NUMBER_LEN)
+        .take_while(|b| b.is_ascii_digit() || matches!(b, b'+' | b'-' | b'.' | b'e' | b'E'))
+        .copied()
+        .collect();
+    (1..=number.len())
+        .rev()
+        .find_map(|end| {
+            std::str::from_utf8(&number[..end])
+                .ok()?
+                .parse::<f64>()
+                .ok()
+        })
+        .unwrap_or(0.0)
+}
+
+/// Redis shares the integers 0..10000 between all keys; such values report
+/// the shared object's reference count.
+fn refcount(value: &Value) -> i64 {
+    match value {
+        Value::Str(StrValue::Int(n)) if (0..10_000).contains(n) => i64::from(i32::MAX),
+        _ => 1,
+    }
+}
+
+/// Bytes `rdbSaveLen` writes for a length.
+fn rdb_len_size(len: u64) -> u64 {
+    match len {
+        0..=63 => 1,
+        64..=16383 => 2,
+        16384..=0xFFFF_FFFF => 5,
+        _ => 9,
+    }
+}
+
+/// Bytes of an integer in RDB's compact integer encodings, if it fits one.
+fn rdb_int_size(n: i64) -> Option<u64> {
+    if i8::try_from(n).is_ok() {
+        Some(2)
+    } else if i16::try_from(n).is_ok() {
+        Some(3)
+    } else if i32::try_from(n).is_ok() {
+        Some(5)
+    } else {
+        None
+    }
+}
+
+/// Size of the value in an RDB file (DEBUG OBJECT `serializedlength`),
+/// without LZF compression.
+fn serialized_len(value: &Value) -> u64 {
+    match value {
+        Value::Str(s) => {
+            let mut tmp = [0u8; 21];
+            let bytes = s.bytes(&mut tmp);
+            let as_int = match s {
+                StrValue::Int(n) => Some(*n),
+                _ if bytes.len() <= 11 => crate::util::parse_i64(bytes),
+                _ => None,
+            };
+            as_int
+                .and_then(rdb_int_size)
+                .unwrap_or_else(|| rdb_len_size(bytes.len() as u64) + bytes.len() as u64)
+        }
+    }
+}
+
+/// Seconds since the object was last accessed, from the LRU clock.
+fn idle_seconds(srv: &Server, obj: &Object) -> u64 {
+    let clock = srv.lru_clock();
+    let ticks = if clock >= obj.lru {
+        clock - obj.lru
+    } else {
+        clock + (LRU_CLOCK_MAX - obj.lru)
+    };
+    u64::from(ticks) * LRU_CLOCK_RESOLUTION_MS as u64 / 1000
+}
+
+/// DEBUG OBJECT key: Redis's one-line description of the stored value.
+fn debug_object(srv: &mut Server, c: &mut Client, key: &[u8]) -> CmdResult {
+    let db = c.db.min(srv.dbs.len().saturating_sub(1));
+    let Some(obj) = srv.dbs.get(db).and_then(|d| d.keys.get(key)) else {
+        return Err(errors::NO_SUCH_KEY.into());
+    };
+    let line = format!(
+        "Value at:{:p} refcount:{} encoding:{} serializedlength:{} lru:{} lru_seconds_idle:{}",
+        obj as *const Object,
+        refcount(&obj.value),
+        obj.value.encoding(),
+        serialized_len(&obj.value),
+        obj.lru,
+        idle_seconds(srv, obj)
+    );
+    c.reply.simple(&line);
+    Ok(())
+}
+
+/// Longest key DEBUG POPULATE builds (Redis formats into 128 bytes).
+const POPULATE_KEY_MAX: usize = 127;
+
+/// DEBUG POPULATE count [prefix] [size]: creates `prefix:N` string keys
+/// holding `value:N` (cut or zero-padded to `size`), skipping existing keys.
+fn debug_populate(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
+    let positive = |arg: &[u8]| {
+        crate::util::parse_i64(arg)
+            .filter(|n| *n >= 0)
+            .ok_or(CmdError::Static(errors::OUT_OF_RANGE_POSITIVE))
+    };
+    let count = positive(&args[2])?;
+    let size = match args.get(4) {
+        Some(arg) => positive(arg)? as usize,
+        None => 0,
+    };
+    let prefix = match args.get(3) {
+        Some(p) => p.split(|&b| b == 0).next().unwrap_or_default(),
+        None => b"key",
+    };
+    let mut key = Vec::with_capacity(POPULATE_KEY_MAX);
+    for j in 0..count {
+        key.clear();
+        key.extend_from_slice(prefix);
+        key.extend_from_slice(format!(":{}", j).as_bytes());
+        key.truncate(POPULATE_KEY_MAX);
+        if srv.lookup_write(c.db, &key).is_some() {
+            continue;
+        }
+        let mut value = format!("value:{}", j).into_bytes();
+        if size > 0 {
+            value.resize(size, 0);
+        }
+        srv.set_key(c.db, &key, Value::Str(StrValue::from_text(&value)), false);
+    }
+    c.reply.ok();
+    Ok(())
+}
+
+/// DEBUG PROTOCOL type: a sample reply of each RESP type.
+fn debug_protocol(c: &mut Client, kind: &[u8]) -> CmdResult {
+    let r = &mut c.reply;
+    let is = |name: &str| kind.eq_ignore_ascii_case(name.as_bytes());
+    if is("string") {
+        r.bulk_str("Hello World");
+    } else if is("integer") {
+        r.int(12345);
+    } else if is("double") {
+        #[allow(clippy::approx_constant)] // Redis's sample value, not an approximation of pi
+        r.double(3.141);
+    } else if is("bignum") {
+        const BIG: &str = "1234567999999999999999999999999999999";
+        if r.resp3 {
+            r.raw(format!("({}\r\n", BIG).as_bytes());
+        } else {
+            r.bulk_str(BIG);
+        }
+    } else if is("null") {
+        r.null();
+    } else if is("array") || is("set") {
+        if is("set") {
+            r.set(3);
+        } else {
+            r.array(3);
+        }
+        for j in 0..3 {
+            r.int(j);
+        }
+    } else if is("map") {
+        r.map(3);
+        for j in 0..3 {
+            r.int(j);
+            r.boolean(j == 1);
+        }
+    } else if is("attrib") {
+        if r.resp3 {
+            r.raw(b"|1\r\n");
+            r.bulk_str("key-popularity");
+            r.array(2);
+            r.bulk_str("key:123");
+            r.int(90);
+        }
+        r.bulk_str("Some real reply following the attribute");
+    } else if is("push") {
+        if !r.resp3 {
+            return Err(CmdError::Static(
+                "ERR RESP2 is not supported by this command",
+            ));
+        }
+        r.push(2);
+        r.bulk_str("server-cpu-usage");
+        r.int(42);
+        r.bulk_str("Some real reply following the push reply");
+    } else if is("true") || is("false") {
+        r.boolean(is("true"));
+    } else if is("verbatim") {
+        r.verbatim(b"This is a verbatim\nstring");
+    } else {
+        return Err(CmdError::Static("ERR Wrong protocol type name. Please use one of the following: string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false"));
+    }
+    Ok(())
+}
+
+/// DEBUG SLEEP seconds: blocks the whole server (decimals allowed).
+fn debug_sleep(arg: &[u8]) {
+    let seconds = strtod_prefix(arg);
+    if !seconds.is_finite() {
+        return;
+    }
+    if let Ok(micros) = u64::try_from((seconds * 1_000_000.0) as i64) {
+        std::thread::sleep(std::time::Duration::from_micros(micros));
+    }
+}
+
+/// DEBUG ERROR text: replies `-text` as it is (newlines blanked), without
+/// counting it in the error statistics, as Redis.
+fn debug_error(c: &mut Client, text: &[u8]) {
+    let mut line = Vec::with_capacity(text.len() + 3);
+    line.push(b'-');
+    line.extend(
+        text.iter()
+            .map(|&b| if b == b'\r' || b == b'\n' { b' ' } else { b }),
+    );
+    line.extend_from_slice(b"\r\n");
+    c.reply.raw(&line);
+}
+
+fn debug_help(c: &mut Client, name: &[u8]) {
+    reply_help(
+        c,
+        name,
+        &[
+            "DIGEST",
+            "    Output a hex signature representing the current DB content.",
+            "DIGEST-VALUE <key> [<key> ...]",
+            "    Output a hex signature of the values of all the specified keys.",
+            "ERROR <string>",
+            "    Return a Redis protocol error with <string> as message. Useful for clients",
+            "    unit tests to simulate Redis errors.",
+            "LOG <message>",
+            "    Write <message> to the server log.",
+            "OBJECT <key>",
+            "    Show low level info about `key` and associated value.",
+            "POPULATE <count> [<prefix>] [<size>]",
+            "    Create <count> string keys named key:<num>. If <prefix> is specified then",
+            "    it is used instead of the 'key' prefix. These are not propagated to",
+            "    replicas. Cluster slots are not respected so keys not belonging to the",
+            "    current node can be created in cluster mode.",
+            "PROTOCOL <type>",
+            "    Reply with a test value of the specified type. <type> can be: string,",
+            "    integer, double, bignum, null, array, set, map, attrib, push, verbatim,",
+            "    true, false.",
+            "SET-ACTIVE-EXPIRE <0|1>",
+            "    Setting it to 0 disables expiring keys in background when they are not",
+            "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
+            "    default.",
+            "SLEEP <seconds>",
+            "    Stop the server for <seconds>. Decimals allowed.",
+            "PAUSE-CRON <0|1>",
+            "    Stop periodic cron job processing.",
+        ],
+    );
+}
+
+/// DEBUG subcommand [arg ...]
+fn debug(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
+    let sub = &args[1];
+    let is = |name: &str| sub.eq_ignore_ascii_case(name.as_bytes());
+    let argc = args.len();
+    if is("help") && argc == 2 {
+        debug_help(c, &args[0]);
+    } else if is("digest") && argc == 2 {
+        c.reply.simple(&dataset_digest(srv).to_hex());
+    } else if is("digest-value") {
+        c.reply.array(argc - 2);
+        for key in args.tail(2).iter() {
+            let d = value_digest(srv, c.db, key);
+            c.reply.simple(&d.to_hex());
+        }
+    } else if is("object") && argc == 3 {
+        return debug_object(srv, c, &args[2]);
+    } else if is("populate") && (3..=5).contains(&argc) {
+        return debug_populate(srv, c, args);
+    } else if is("protocol") && argc == 3 {
+        return debug_protocol(c, &args[2]);
+    } else if is("sleep") && argc == 3 {
+        debug_sleep(&args[2]);
+        c.reply.ok();
+    } else if is("set-active-expire") && argc == 3 {
+        srv.active_expire_enabled = atoi(&args[2]) != 0;
+        c.reply.ok();
+    } else if is("pause-cron") && argc == 3 {
+        srv.cron_paused = atoi(&args[2]) != 0;
+        c.reply.ok();
+    } else if is("log") && argc == 3 {
+        log::warn!("DEBUG LOG: {}", String::from_utf8_lossy(&args[2]));
+        c.reply.ok();
+    } else if is("error") && argc == 3 {
+        debug_error(c, &args[2]);
+    } else {
+        return Err(errors::subcommand_syntax(&args[0], sub));
+    }
+    Ok(())
+}
+
+pub const COMMANDS: &[Command] = &[Command::new("debug", -2, debug)
+    .flags(flag::ADMIN | flag::NOSCRIPT | flag::LOADING | flag::STALE | flag::PROTECTED)
+    .acl(acl::ADMIN | acl::SLOW | acl::DANGEROUS)
+    .doc(
+        "server",
+        "1.0.0",
+        "Depends on subcommand.",
+        "Testing and introspection hooks for developers.",
+    )];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn digest_of(pairs: &[(&[u8], &[u8], bool)]) -> String {
+        let mut total = Digest::default();
+        total.mix(&0u32.to_be_bytes());
+        for (key, value, ttl) in pairs {
+            let mut d = Digest::default();
+            d.mix(key);
+            object_digest(&mut d, &Value::Str(StrValue::from_bytes(value)), *ttl);
+            total.xor(&d.0);
+        }
+        total.to_hex()
+    }
+
+    #[test]
+    fn digests_match_redis() {
+        // Values computed by Redis 7.0.15 for the same data.
+        assert_eq!(
+            digest_of(&[(b"a", b"1", false)]),
+            "943d800368fb9c0e951138f1bc0e313ac769d91f"
+        );
+        let long = vec![b'x'; 100];
+        assert_eq!(
+            digest_of(&[
+                (b"a", b"1", false),
+                (b"foo", b"bar", false),
+                (b"long", &long, false)
+            ]),
+            "e6ba17203de59a2e227627f2af0c51cc08b786fa"
+        );
+        assert_eq!(
+            digest_of(&[
+                (b"long", &long, false),
+                (b"a", b"1", false),
+                (b"foo", b"bar", true)
+            ]),
+            "bf1d3222ecd48ae8b87c746a87b688607fe74a9b"
+        );
+    }
+
+    #[test]
+    fn serialized_lengths_match_redis() {
+        let len = |s: &[u8]| serialized_len(&Value::Str(StrValue::from_bytes(s)));
+        assert_eq!(len(b"100"), 2);
+        assert_eq!(len(b"20000"), 3);
+        assert_eq!(len(b"bar"), 4);
+        assert_eq!(len(&[b'z'; 400]), 402);
+        assert_eq!(len(b"12345678901"), 12);
+    }
+
+    #[test]
+    fn c_number_parsing() {
+        assert_eq!(atoi(b"1"), 1);
+        assert_eq!(atoi(b"  -2x"), -2);
+        assert_eq!(atoi(b"abc"), 0);
+        assert_eq!(strtod_prefix(b"0.25"), 0.25);
+        assert_eq!(strtod_prefix(b"1.5s"), 1.5);
+        assert_eq!(strtod_prefix(b"x"), 0.0);
+    }
+}

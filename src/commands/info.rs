@@ -1,0 +1,751 @@
+//! INFO: the server's state as `field:value` lines in `# Section` blocks,
+//! with Redis 7.0's section names, field names, order and number formats,
+//! so monitoring tools and the test suite read reddish like Redis.
+//!
+//! Fields for features reddish does not have yet (persistence, replicas,
+//! scripting, pub/sub, tracking) report what Redis reports when the feature
+//! is idle: zero counters, `ok` statuses, `-1` times.
+
+use super::errors::CmdResult;
+use super::spec::{Args, Command};
+use crate::client::{Client, ClientKind};
+use crate::commands::spec::{acl, flag};
+use crate::server::Server;
+use crate::util::{bytes_to_human, now_ms, now_us};
+use std::fmt::Write;
+
+/// What `INFO` with no argument (or `default`) shows.
+const DEFAULT_SECTIONS: &[&str] = &[
+    "server",
+    "clients",
+    "memory",
+    "persistence",
+    "stats",
+    "replication",
+    "cpu",
+    "module_list",
+    "errorstats",
+    "cluster",
+    "keyspace",
+];
+
+/// Writes the lines of one section (header included).
+type SectionWriter = fn(&Server, &Client, &mut String);
+
+/// Every section in output order: the names that select it, its writer.
+const SECTIONS: &[(&[&str], SectionWriter)] = &[
+    (&["server"], server_section),
+    (&["clients"], clients_section),
+    (&["memory"], memory_section),
+    (&["persistence"], persistence_section),
+    (&["stats"], stats_section),
+    (&["replication"], replication_section),
+    (&["cpu"], cpu_section),
+    (&["module_list", "modules"], modules_section),
+    (&["commandstats"], commandstats_section),
+    (&["errorstats"], errorstats_section),
+    (&["latencystats"], latencystats_section),
+    (&["cluster"], cluster_section),
+    (&["keyspace"], keyspace_section),
+];
+
+/// The sections an INFO call asked for.
+#[derive(Debug, Default)]
+pub struct SectionRequest {
+    /// Lowercased section names.
+    names: Vec<String>,
+    all: bool,
+}
+
+impl SectionRequest {
+    /// Parses INFO's arguments: section names (any case), `default`, `all`,
+    /// `everything`; no argument means `default`.
+    pub fn parse(args: &Args) -> SectionRequest {
+        let mut req = SectionRequest::default();
+        if args.is_empty() {
+            req.add_defaults();
+        }
+        for arg in args.iter() {
+            let name = String::from_utf8_lossy(arg).to_ascii_lowercase();
+            match name.as_str() {
+                "default" => req.add_defaults(),
+                "all" | "everything" => req.all = true,
+                _ => req.names.push(name),
+            }
+        }
+        req
+    }
+
+    fn add_defaults(&mut self) {
+        self.names
+            .extend(DEFAULT_SECTIONS.iter().map(|s| s.to_string()));
+    }
+
+    fn wants(&self, selectors: &[&str]) -> bool {
+        self.all || selectors.iter().any(|s| self.names.iter().any(|n| n == s))
+    }
+}
+
+/// INFO [section ...]
+fn info(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
+    let text = info_text(srv, c, &SectionRequest::parse(&args.tail(1)));
+    c.reply.verbatim(text.as_bytes());
+    Ok(())
+}
+
+/// The whole INFO text for a request; `c` is the client asking (it is not
+/// in the client table while its command runs).
+pub fn info_text(srv: &Server, c: &Client, req: &SectionRequest) -> String {
+    let mut out = String::with_capacity(4096);
+    for (selectors, write_section) in SECTIONS {
+        if !req.wants(selectors) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str("\r\n");
+        }
+        write_section(srv, c, &mut out);
+    }
+    out
+}
+
+/// Appends `name:value\r\n`.
+fn field(out: &mut String, name: &str, value: impl std::fmt::Display) {
+    let _ = write!(out, "{}:{}\r\n", name, value);
+}
+
+/// Appends several fields whose value is 0.
+fn zero_fields(out: &mut String, names: &[&str]) {
+    for name in names {
+        field(out, name, 0);
+    }
+}
+
+/// Replaces the characters that would break INFO's line format.
+fn safe_info_name(name: &str) -> String {
+    name.chars()
+        .map(|ch| {
+            if matches!(ch, '#' | ':' | '\n' | '\r') {
+                '_'
+            } else {
+                ch
+            }
+        })
+        .collect()
+}
+
+fn server_section(srv: &Server, _c: &Client, out: &mut String) {
+    let uptime = (now_ms() - srv.start_ms) / 1000;
+    let (sysname, release, machine) = uname();
+    out.push_str("# Server\r\n");
+    field(out, "redis_version", crate::cli::REDIS_VERSION);
+    field(out, "redis_git_sha1", "00000000");
+    field(out, "redis_git_dirty", 0);
+    field(out, "redis_build_id", build_id());
+    field(out, "redis_mode", "standalone");
+    field(out, "os", format!("{} {} {}", sysname, release, machine));
+    field(out, "arch_bits", usize::BITS);
+    field(out, "monotonic_clock", "POSIX clock_gettime");
+    field(out, "multiplexing_api", "epoll");
+    field(out, "atomicvar_api", "c11-builtin");
+    field(out, "gcc_version", "0.0.0");
+    field(out, "process_id", std::process::id());
+    field(out, "process_supervised", "no");
+    field(out, "run_id", &srv.run_id);
+    field(out, "tcp_port", srv.config.port);
+    field(out, "server_time_usec", now_us());
+    field(out, "uptime_in_seconds", uptime);
+    field(out, "uptime_in_days", uptime / (3600 * 24));
+    field(out, "hz", srv.config.hz);
+    field(out, "configured_hz", srv.config.hz);
+    field(out, "lru_clock", srv.lru_clock());
+    field(out, "executable", &srv.executable);
+    field(
+        out,
+        "config_file",
+        srv.config.config_file.as_deref().unwrap_or(""),
+    );
+    field(out, "io_threads_active", 0);
+}
+
+/// A stable id for this build (Redis hashes its build environment).
+fn build_id() -> String {
+    let text = concat!("reddish-", env!("CARGO_PKG_VERSION"));
+    format!("{:x}", crc64::crc64(0, text.as_bytes()))
+}
+
+/// Operating system name, release and machine, as `uname` reports them.
+fn uname() -> (String, String, String) {
+    // SAFETY: `utsname` is plain old data, so all-zero bytes are a valid
+    // value; `uname` only writes NUL-terminated strings into its arrays.
+    let name = unsafe {
+        let mut name: libc::utsname = std::mem::zeroed();
+        if libc::uname(&mut name) != 0 {
+            return Default::default();
+        }
+        name
+    };
+    let text = |field: &[libc::c_char]| {
+        let bytes: Vec<u8> = field
+            .iter()
+            .take_while(|&&ch| ch != 0)
+            .map(|&ch| ch as u8)
+            .collect();
+        String::from_utf8_lossy(&bytes).into_owned()
+    };
+    (
+        text(&name.sysname),
+        text(&name.release),
+        text(&name.machine),
+    )
+}
+
+/// Every connected client, the one being served included.
+fn all_clients<'a>(srv: &'a Server, c: &'a Client) -> impl Iterator<Item = &'a Client> {
+    srv.clients.iter().chain(std::iter::once(c))
+}
+
+fn clients_section(srv: &Server, c: &Client, out: &mut String) {
+    let replicas = all_clients(srv, c)
+        .filter(|cl| cl.kind == ClientKind::Replica)
+        .count();
+    let max_input = all_clients(srv, c)
+        .map(|cl| cl.query.len())
+        .max()
+        .unwrap_or(0);
+    let max_output = all_clients(srv, c)
+        .map(|cl| cl.pending_output())
+        .max()
+        .unwrap_or(0);
+    out.push_str("# Clients\r\n");
+    field(out, "connected_clients", srv.clients.count - replicas);
+    field(out, "cluster_connections", 0);
+    field(out, "maxclients", srv.config.maxclients);
+    field(out, "client_recent_max_input_buffer", max_input);
+    field(out, "client_recent_max_output_buffer", max_output);
+    zero_fields(
+        out,
+        &[
+            "blocked_clients",
+            "tracking_clients",
+            "clients_in_timeout_table",
+        ],
+    );
+}
+
+/// The memory figures INFO memory (and later MEMORY STATS) reports.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct MemoryReport {
+    pub used: u64,
+    pub rss: u64,
+    pub peak: u64,
+    pub startup: u64,
+    /// Memory that is not the dataset: startup, client buffers, key tables.
+    pub overhead: u64,
+    pub clients_normal: u64,
+    pub dataset: u64,
+}
+
+impl MemoryReport {
+    pub fn gather(srv: &Server, c: &Client) -> MemoryReport {
+        let used = crate::alloc::used_memory() as u64;
+        let startup = srv.startup_memory as u64;
+        let clients_normal: u64 = all_clients(srv, c)
+            .filter(|cl| cl.kind != ClientKind::Replica)
+            .map(|cl| (cl.query.data.len() + cl.reply.buf.capacity()) as u64)
+            .sum();
+        let overhead = startup + clients_normal + keyspace_overhead(srv);
+        MemoryReport {
+            used,
+            rss: process_rss(),
+            peak: (srv.peak_memory as u64).max(used),
+            startup,
+            overhead,
+            clients_normal,
+            dataset: used.saturating_sub(overhead),
+        }
+    }
+
+    /// Share of the memory grown since startup that holds data, in percent.
+    pub fn dataset_perc(&self) -> f64 {
+        let net = if self.used > self.startup {
+            self.used - self.startup
+        } else {
+            1
+        };
+        (self.dataset as f32 * 100.0 / net as f32) as f64
+    }
+}
+
+/// Bytes of the key and expiry tables themselves (not the values).
+fn keyspace_overhead(srv: &Server) -> u64 {
+    let key_entry = std::mem::size_of::<(u64, crate::db::Key, crate::types::Object)>()
+        + std::mem::size_of::<usize>();
+    let expire_entry =
+        std::mem::size_of::<(u64, crate::db::Key, i64)>() + std::mem::size_of::<usize>();
+    srv.dbs
+        .iter()
+        .map(|db| (db.keys.capacity() * key_entry + db.expires.capacity() * expire_entry) as u64)
+        .sum()
+}
+
+/// Resident set size of the process, from /proc/self/statm.
+fn process_rss() -> u64 {
+    let pages = std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(1)?.parse::<u64>().ok())
+        .unwrap_or(0);
+    pages * page_size()
+}
+
+fn page_size() -> u64 {
+    // SAFETY: sysconf has no preconditions.
+    let size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    u64::try_from(size).unwrap_or(4096)
+}
+
+fn total_system_memory() -> u64 {
+    // SAFETY: sysconf has no preconditions.
+    let pages = unsafe { libc::sysconf(libc::_SC_PHYS_PAGES) };
+    u64::try_from(pages).unwrap_or(0) * page_size()
+}
+
+/// `a / b` as the C code computes it in single precision (`%.2f` fields).
+fn ratio(a: u64, b: u64) -> f64 {
+    (a as f32 / b as f32) as f64
+}
+
+fn memory_section(srv: &Server, c: &Client, out: &mut String) {
+    let m = MemoryReport::gather(srv, c);
+    // With the system allocator Redis reports the allocator figures as the
+    // allocated bytes and the RSS (no allocator statistics exist).
+    let allocated = m.used;
+    let active = m.rss;
+    let resident = m.rss;
+    let policy = srv
+        .config
+        .accepted
+        .get("maxmemory-policy")
+        .map(String::as_str)
+        .unwrap_or("noeviction");
+    out.push_str("# Memory\r\n");
+    field(out, "used_memory", m.used);
+    field(out, "used_memory_human", bytes_to_human(m.used));
+    field(out, "used_memory_rss", m.rss);
+    field(out, "used_memory_rss_human", bytes_to_human(m.rss));
+    field(out, "used_memory_peak", m.peak);
+    field(out, "used_memory_peak_human", bytes_to_human(m.peak));
+    let peak_perc = (m.used as f32 * 100.0 / m.peak as f32) as f64;
+    field(out, "used_memory_peak_perc", format!("{:.2}%", peak_perc));
+    field(out, "used_memory_overhead", m.overhead);
+    field(out, "used_memory_startup", m.startup);
+    field(out, "used_memory_dataset", m.dataset);
+    field(
+        out,
+        "used_memory_dataset_perc",
+        format!("{:.2}%", m.dataset_perc()),
+    );
+    field(out, "allocator_allocated", allocated);
+    field(out, "allocator_active", active);
+    field(out, "allocator_resident", resident);
+    let total = total_system_memory();
+    field(out, "total_system_memory", total);
+    field(out, "total_system_memory_human", bytes_to_human(total));
+    field(out, "used_memory_lua", 0);
+    field(out, "used_memory_vm_eval", 0);
+    field(out, "used_memory_lua_human", bytes_to_human(0));
+    zero_fields(
+        out,
+        &[
+            "used_memory_scripts_eval",
+            "number_of_cached_scripts",
+            "number_of_functions",
+            "number_of_libraries",
+            "used_memory_vm_functions",
+            "used_memory_vm_total",
+        ],
+    );
+    field(out, "used_memory_vm_total_human", bytes_to_human(0));
+    zero_fields(out, &["used_memory_functions", "used_memory_scripts"]);
+    field(out, "used_memory_scripts_human", bytes_to_human(0));
+    field(out, "maxmemory", srv.config.maxmemory);
+    field(out, "maxmemory_human", bytes_to_human(srv.config.maxmemory));
+    field(out, "maxmemory_policy", policy);
+    field(
+        out,
+        "allocator_frag_ratio",
+        format!("{:.2}", ratio(active, allocated)),
+    );
+    field(
+        out,
+        "allocator_frag_bytes",
+        active.saturating_sub(allocated),
+    );
+    field(
+        out,
+        "allocator_rss_ratio",
+        format!("{:.2}", ratio(resident, active)),
+    );
+    field(out, "allocator_rss_bytes", resident as i64 - active as i64);
+    field(
+        out,
+        "rss_overhead_ratio",
+        format!("{:.2}", ratio(m.rss, resident)),
+    );
+    field(out, "rss_overhead_bytes", m.rss as i64 - resident as i64);
+    field(
+        out,
+        "mem_fragmentation_ratio",
+        format!("{:.2}", ratio(m.rss, m.used)),
+    );
+    field(out, "mem_fragmentation_bytes", m.rss as i64 - m.used as i64);
+    zero_fields(
+        out,
+        &[
+            "mem_not_counted_for_evict",
+            "mem_replication_backlog",
+            "mem_total_replication_buffers",
+            "mem_clients_slaves",
+        ],
+    );
+    field(out, "mem_clients_normal", m.clients_normal);
+    zero_fields(out, &["mem_cluster_links", "mem_aof_buffer"]);
+    field(out, "mem_allocator", "libc");
+    zero_fields(
+        out,
+        &[
+            "active_defrag_running",
+            "lazyfree_pending_objects",
+            "lazyfreed_objects",
+        ],
+    );
+}
+
+fn persistence_section(srv: &Server, _c: &Client, out: &mut String) {
+    out.push_str("# Persistence\r\n");
+    zero_fields(
+        out,
+        &[
+            "loading",
+            "async_loading",
+            "current_cow_peak",
+            "current_cow_size",
+            "current_cow_size_age",
+        ],
+    );
+    field(out, "current_fork_perc", "0.00");
+    zero_fields(
+        out,
+        &["current_save_keys_processed", "current_save_keys_total"],
+    );
+    field(out, "rdb_changes_since_last_save", srv.dirty);
+    field(out, "rdb_bgsave_in_progress", 0);
+    field(out, "rdb_last_save_time", srv.last_save_ms / 1000);
+    field(out, "rdb_last_bgsave_status", "ok");
+    field(out, "rdb_last_bgsave_time_sec", -1);
+    field(out, "rdb_current_bgsave_time_sec", -1);
+    zero_fields(
+        out,
+        &[
+            "rdb_saves",
+            "rdb_last_cow_size",
+            "rdb_last_load_keys_expired",
+            "rdb_last_load_keys_loaded",
+            "aof_enabled",
+            "aof_rewrite_in_progress",
+            "aof_rewrite_scheduled",
+        ],
+    );
+    field(out, "aof_last_rewrite_time_sec", -1);
+    field(out, "aof_current_rewrite_time_sec", -1);
+    field(out, "aof_last_bgrewrite_status", "ok");
+    zero_fields(out, &["aof_rewrites", "aof_rewrites_consecutive_failures"]);
+    field(out, "aof_last_write_status", "ok");
+    zero_fields(
+        out,
+        &[
+            "aof_last_cow_size",
+            "module_fork_in_progress",
+            "module_fork_last_cow_size",
+        ],
+    );
+}
+
+fn stats_section(srv: &Server, _c: &Client, out: &mut String) {
+    let s = &srv.stats;
+    let kbps = |per_second: f64| format!("{:.2}", (per_second as i64) as f32 / 1024.0);
+    out.push_str("# Stats\r\n");
+    field(
+        out,
+        "total_connections_received",
+        s.total_connections_received,
+    );
+    field(out, "total_commands_processed", s.total_commands_processed);
+    field(
+        out,
+        "instantaneous_ops_per_sec",
+        s.ops_sec.per_second() as i64,
+    );
+    field(out, "total_net_input_bytes", s.net_input_bytes);
+    field(out, "total_net_output_bytes", s.net_output_bytes);
+    zero_fields(
+        out,
+        &["total_net_repl_input_bytes", "total_net_repl_output_bytes"],
+    );
+    field(
+        out,
+        "instantaneous_input_kbps",
+        kbps(s.input_kbps.per_second()),
+    );
+    field(
+        out,
+        "instantaneous_output_kbps",
+        kbps(s.output_kbps.per_second()),
+    );
+    field(out, "instantaneous_input_repl_kbps", "0.00");
+    field(out, "instantaneous_output_repl_kbps", "0.00");
+    field(out, "rejected_connections", s.rejected_connections);
+    zero_fields(out, &["sync_full", "sync_partial_ok", "sync_partial_err"]);
+    field(out, "expired_keys", s.expired_keys);
+    field(
+        out,
+        "expired_stale_perc",
+        format!("{:.2}", s.expired_stale_perc * 100.0),
+    );
+    field(
+        out,
+        "expired_time_cap_reached_count",
+        s.expired_time_cap_reached_count,
+    );
+    field(
+        out,
+        "expire_cycle_cpu_milliseconds",
+        s.expire_cycle_time_used_us / 1000,
+    );
+    field(out, "evicted_keys", s.evicted_keys);
+    zero_fields(
+        out,
+        &[
+            "evicted_clients",
+            "total_eviction_exceeded_time",
+            "current_eviction_exceeded_time",
+        ],
+    );
+    field(out, "keyspace_hits", s.keyspace_hits);
+    field(out, "keyspace_misses", s.keyspace_misses);
+    zero_fields(
+        out,
+        &[
+            "pubsub_channels",
+            "pubsub_patterns",
+            "pubsubshard_channels",
+            "latest_fork_usec",
+            "total_forks",
+            "migrate_cached_sockets",
+            "slave_expires_tracked_keys",
+            "active_defrag_hits",
+            "active_defrag_misses",
+            "active_defrag_key_hits",
+            "active_defrag_key_misses",
+            "total_active_defrag_time",
+            "current_active_defrag_time",
+            "tracking_total_keys",
+            "tracking_total_items",
+            "tracking_total_prefixes",
+        ],
+    );
+    field(out, "unexpected_error_replies", s.unexpected_error_replies);
+    field(out, "total_error_replies", s.total_error_replies);
+    field(
+        out,
+        "dump_payload_sanitizations",
+        s.dump_payload_sanitizations,
+    );
+    field(out, "total_reads_processed", s.total_reads_processed);
+    field(out, "total_writes_processed", s.total_writes_processed);
+    zero_fields(
+        out,
+        &[
+            "io_threaded_reads_processed",
+            "io_threaded_writes_processed",
+            "reply_buffer_shrinks",
+            "reply_buffer_expands",
+        ],
+    );
+}
+
+fn replication_section(srv: &Server, _c: &Client, out: &mut String) {
+    let backlog_size = srv
+        .config
+        .accepted
+        .get("repl-backlog-size")
+        .and_then(|v| crate::util::parse_memory(v))
+        .unwrap_or(1024 * 1024);
+    out.push_str("# Replication\r\n");
+    field(out, "role", "master");
+    field(out, "connected_slaves", 0);
+    field(out, "master_failover_state", "no-failover");
+    field(out, "master_replid", &srv.replid);
+    field(out, "master_replid2", "0".repeat(40));
+    field(out, "master_repl_offset", 0);
+    field(out, "second_repl_offset", -1);
+    field(out, "repl_backlog_active", 0);
+    field(out, "repl_backlog_size", backlog_size);
+    field(out, "repl_backlog_first_byte_offset", 0);
+    field(out, "repl_backlog_histlen", 0);
+}
+
+/// User and system CPU time of `who` (RUSAGE_SELF, _CHILDREN, _THREAD).
+fn cpu_times(who: libc::c_int) -> (String, String) {
+    // SAFETY: `rusage` is plain old data (all-zero is valid) and getrusage
+    // only writes into the struct we pass.
+    let usage = unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        libc::getrusage(who, &mut usage);
+        usage
+    };
+    let text = |t: libc::timeval| format!("{}.{:06}", t.tv_sec, t.tv_usec);
+    (text(usage.ru_stime), text(usage.ru_utime))
+}
+
+fn cpu_section(_srv: &Server, _c: &Client, out: &mut String) {
+    let (sys, user) = cpu_times(libc::RUSAGE_SELF);
+    let (sys_children, user_children) = cpu_times(libc::RUSAGE_CHILDREN);
+    let (sys_main, user_main) = cpu_times(libc::RUSAGE_THREAD);
+    out.push_str("# CPU\r\n");
+    field(out, "used_cpu_sys", sys);
+    field(out, "used_cpu_user", user);
+    field(out, "used_cpu_sys_children", sys_children);
+    field(out, "used_cpu_user_children", user_children);
+    field(out, "used_cpu_sys_main_thread", sys_main);
+    field(out, "used_cpu_user_main_thread", user_main);
+}
+
+fn modules_section(_srv: &Server, _c: &Client, out: &mut String) {
+    out.push_str("# Modules\r\n");
+}
+
+fn commandstats_section(srv: &Server, _c: &Client, out: &mut String) {
+    out.push_str("# Commandstats\r\n");
+    for e in &srv.registry.entries {
+        let s = &e.stats;
+        if s.calls == 0 && s.failed_calls == 0 && s.rejected_calls == 0 {
+            continue;
+        }
+        let per_call = if s.calls == 0 {
+            0.0
+        } else {
+            (s.usec as f32 / s.calls as f32) as f64
+        };
+        let _ = write!(
+            out,
+            "cmdstat_{}:calls={},usec={},usec_per_call={:.2},rejected_calls={},failed_calls={}\r\n",
+            safe_info_name(&e.fullname),
+            s.calls,
+            s.usec,
+            per_call,
+            s.rejected_calls,
+            s.failed_calls
+        );
+    }
+}
+
+fn errorstats_section(srv: &Server, _c: &Client, out: &mut String) {
+    out.push_str("# Errorstats\r\n");
+    for (code, count) in &srv.stats.errors {
+        let _ = write!(
+            out,
+            "errorstat_{}:count={}\r\n",
+            safe_info_name(code),
+            count
+        );
+    }
+}
+
+/// A percentile as Redis labels it: `%f` without trailing zeros (`99.9`).
+fn percentile_label(p: f64) -> String {
+    let text = format!("{:.6}", p);
+    text.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+fn latencystats_section(srv: &Server, _c: &Client, out: &mut String) {
+    out.push_str("# Latencystats\r\n");
+    if !srv.config.latency_tracking {
+        return;
+    }
+    let percentiles = &srv.config.latency_tracking_info_percentiles;
+    for e in &srv.registry.entries {
+        let Some(histogram) = &e.stats.latency else {
+            continue;
+        };
+        let values: Vec<String> = percentiles
+            .iter()
+            .map(|&p| {
+                let micros = histogram.value_at_percentile(p) as f64 / 1000.0;
+                format!("p{}={:.3}", percentile_label(p), micros)
+            })
+            .collect();
+        let _ = write!(
+            out,
+            "latency_percentiles_usec_{}:{}\r\n",
+            safe_info_name(&e.fullname),
+            values.join(",")
+        );
+    }
+}
+
+fn cluster_section(_srv: &Server, _c: &Client, out: &mut String) {
+    out.push_str("# Cluster\r\n");
+    field(out, "cluster_enabled", 0);
+}
+
+fn keyspace_section(srv: &Server, _c: &Client, out: &mut String) {
+    out.push_str("# Keyspace\r\n");
+    for (i, db) in srv.dbs.iter().enumerate() {
+        if db.keys.is_empty() && db.expires.is_empty() {
+            continue;
+        }
+        let _ = write!(
+            out,
+            "db{}:keys={},expires={},avg_ttl={}\r\n",
+            i,
+            db.keys.len(),
+            db.expires.len(),
+            db.avg_ttl
+        );
+    }
+}
+
+pub const COMMANDS: &[Command] = &[Command::new("info", -1, info)
+    .flags(flag::LOADING | flag::STALE)
+    .acl(acl::SLOW | acl::DANGEROUS)
+    .tips(&[
+        "nondeterministic_output",
+        "request_policy:all_shards",
+        "response_policy:special",
+    ])
+    .doc(
+        "server",
+        "1.0.0",
+        "O(1)",
+        "Returns information and statistics about the server.",
+    )];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentile_labels() {
+        assert_eq!(percentile_label(50.0), "50");
+        assert_eq!(percentile_label(99.9), "99.9");
+        assert_eq!(percentile_label(0.0), "0");
+        assert_eq!(percentile_label(99.99), "99.99");
+    }
+
+    #[test]
+    fn unsafe_characters_are_replaced() {
+        assert_eq!(safe_info_name("a:b#c\r\nd"), "a_b_c__d");
+        assert_eq!(safe_info_name("client|list"), "client|list");
+    }
+}
