@@ -15,7 +15,12 @@ fn check(ret: libc::c_int) -> io::Result<libc::c_int> {
     }
 }
 
-fn set_int_option(fd: &OwnedFd, level: libc::c_int, name: libc::c_int, value: libc::c_int) -> io::Result<()> {
+fn set_int_option(
+    fd: &OwnedFd,
+    level: libc::c_int,
+    name: libc::c_int,
+    value: libc::c_int,
+) -> io::Result<()> {
     // SAFETY: `value` is a live c_int and we pass its exact size; the fd is owned.
     let ret = unsafe {
         libc::setsockopt(
@@ -31,11 +36,19 @@ fn set_int_option(fd: &OwnedFd, level: libc::c_int, name: libc::c_int, value: li
 
 /// Binds and listens on `addr`.
 pub fn listen(addr: SocketAddr, backlog: i64) -> io::Result<TcpListener> {
-    let domain = if addr.is_ipv6() { libc::AF_INET6 } else { libc::AF_INET };
+    let domain = if addr.is_ipv6() {
+        libc::AF_INET6
+    } else {
+        libc::AF_INET
+    };
     // SAFETY: socket() has no memory-safety preconditions; a valid result is
     // a fresh descriptor that OwnedFd takes sole ownership of.
     let fd = unsafe {
-        let raw = check(libc::socket(domain, libc::SOCK_STREAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC, 0))?;
+        let raw = check(libc::socket(
+            domain,
+            libc::SOCK_STREAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
+            0,
+        ))?;
         OwnedFd::from_raw_fd(raw)
     };
     set_int_option(&fd, libc::SOL_SOCKET, libc::SO_REUSEADDR, 1)?;

@@ -2,6 +2,7 @@
 //! with its table: the declarations (name, arity, flags, keys, docs) of its
 //! commands. `TABLES` lists the families; the registry reads nothing else.
 
+pub mod config;
 pub mod errors;
 pub mod spec;
 pub mod strings;
@@ -10,7 +11,7 @@ use errors::CmdError;
 use spec::Command;
 
 /// Every command family's table.
-pub const TABLES: &[&[Command]] = &[strings::COMMANDS];
+pub const TABLES: &[&[Command]] = &[strings::COMMANDS, config::COMMANDS];
 
 /// Parses an integer argument (`ERR value is not an integer or out of range`).
 pub fn int_arg(arg: &[u8]) -> Result<i64, CmdError> {

@@ -289,11 +289,9 @@ pub fn getex(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
             srv.key_modified(db, key);
             srv.add_dirty(1);
         }
-        None if o.persist => {
-            if srv.db(db).persist(key) {
-                srv.key_modified(db, key);
-                srv.add_dirty(1);
-            }
+        None if o.persist && srv.db(db).persist(key) => {
+            srv.key_modified(db, key);
+            srv.add_dirty(1);
         }
         None => {}
     }
@@ -315,7 +313,7 @@ pub fn mget(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
 }
 
 fn mset_generic(srv: &mut Server, c: &mut Client, args: &Args, nx: bool) -> CmdResult {
-    if args.len() % 2 == 0 {
+    if args.len().is_multiple_of(2) {
         let name = if nx { "msetnx" } else { "mset" };
         return Err(errors::wrong_arity(name));
     }

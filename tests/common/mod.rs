@@ -146,7 +146,9 @@ impl Raw {
     pub fn connect(port: u16) -> Raw {
         let stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
         stream.set_read_timeout(Some(Duration::from_secs(10))).ok();
-        Raw { stream: BufReader::new(stream) }
+        Raw {
+            stream: BufReader::new(stream),
+        }
     }
 
     /// Sends bytes as they are.
