@@ -167,7 +167,7 @@ macro_rules! typed_fields {
 
 typed_fields! {
     port: u16 = |c: &Config| c.num("port") as u16;
-    bind: Vec<String> = |c: &Config| match c.value("bind") {
+    bind: Vec<String> = |c: &Config| match c.get("bind") {
         Some(Value::Bind(addrs)) => addrs.clone(),
         _ => Vec::new(),
     };
@@ -183,7 +183,7 @@ typed_fields! {
     databases: usize = |c: &Config| c.num("databases") as usize;
     dbfilename: String = |c: &Config| c.text("dbfilename");
     /// (seconds, changes) points.
-    save: Vec<(u64, u64)> = |c: &Config| match c.value("save") {
+    save: Vec<(u64, u64)> = |c: &Config| match c.get("save") {
         Some(Value::Save(points)) => points
             .iter()
             .map(|p| (p.seconds.max(0) as u64, p.changes.max(0) as u64))
@@ -230,7 +230,7 @@ typed_fields! {
     auto_aof_rewrite_percentage: i64 = |c: &Config| c.num("auto-aof-rewrite-percentage") as i64;
     auto_aof_rewrite_min_size: u64 = |c: &Config| c.num("auto-aof-rewrite-min-size") as u64;
     /// The primary to replicate from (host, port).
-    replicaof: Option<(String, u16)> = |c: &Config| match c.value("replicaof") {
+    replicaof: Option<(String, u16)> = |c: &Config| match c.get("replicaof") {
         Some(Value::ReplicaOf(Some((host, port)))) => Some((host.clone(), *port as u16)),
         _ => None,
     };
@@ -259,7 +259,7 @@ typed_fields! {
     stream_node_max_entries: i64 = |c: &Config| c.num("stream-node-max-entries") as i64;
     hll_sparse_max_bytes: u64 = |c: &Config| c.num("hll-sparse-max-bytes") as u64;
     /// OR of `notify::*` classes.
-    notify_keyspace_events: u32 = |c: &Config| match c.value("notify-keyspace-events") {
+    notify_keyspace_events: u32 = |c: &Config| match c.get("notify-keyspace-events") {
         Some(Value::Notify(flags)) => *flags,
         _ => 0,
     };
@@ -274,7 +274,7 @@ typed_fields! {
     dynamic_hz: bool = |c: &Config| c.flag("dynamic-hz");
     /// normal, replica, pubsub.
     client_output_buffer_limits: [ObufLimit; 3] =
-        |c: &Config| match c.value("client-output-buffer-limit") {
+        |c: &Config| match c.get("client-output-buffer-limit") {
             Some(Value::ObufLimits(l)) => *l,
             _ => value::OBUF_DEFAULTS,
         };
@@ -283,7 +283,7 @@ typed_fields! {
     aclfile: String = |c: &Config| c.text("aclfile");
     latency_tracking: bool = |c: &Config| c.flag("latency-tracking");
     latency_tracking_info_percentiles: Vec<f64> =
-        |c: &Config| match c.value("latency-tracking-info-percentiles") {
+        |c: &Config| match c.get("latency-tracking-info-percentiles") {
             Some(Value::Percentiles(p)) => p.clone(),
             _ => Vec::new(),
         };
@@ -343,15 +343,17 @@ const DEPRECATED: [&str; 3] = [
 /// How deep `include` may nest (Redis recurses until it crashes).
 const MAX_INCLUDE_DEPTH: usize = 64;
 
-const WRONG_ARGS: &str = "wrong number of arguments";
-
 impl Config {
-    fn value(&self, name: &str) -> Option<&Value> {
-        table::id_of(name).and_then(|id| self.values.get(id))
+    /// The current value of the directive with primary name `name` (for
+    /// directives that have no typed field yet).
+    pub fn get(&self, name: &str) -> Option<&Value> {
+        let id = table::id_of(name);
+        debug_assert!(id.is_some(), "no directive named {}", name);
+        id.and_then(|id| self.values.get(id))
     }
 
     fn num(&self, name: &str) -> i128 {
-        self.value(name).map(Value::as_num).unwrap_or(0)
+        self.get(name).map(Value::as_num).unwrap_or(0)
     }
 
     fn code(&self, name: &str) -> i32 {
@@ -359,23 +361,15 @@ impl Config {
     }
 
     fn flag(&self, name: &str) -> bool {
-        self.value(name).is_some_and(Value::as_bool)
+        self.get(name).is_some_and(Value::as_bool)
     }
 
     fn text(&self, name: &str) -> String {
-        self.value(name).map(Value::as_string).unwrap_or_default()
+        self.get(name).map(Value::as_string).unwrap_or_default()
     }
 
     fn bytes(&self, name: &str) -> Option<Vec<u8>> {
-        self.value(name)
-            .and_then(Value::as_bytes)
-            .map(<[u8]>::to_vec)
-    }
-
-    /// The current value of the directive with primary name `name`, for
-    /// directives that have no typed field yet.
-    pub fn get(&self, name: &str) -> Option<&Value> {
-        self.value(name)
+        self.get(name).and_then(Value::as_bytes).map(<[u8]>::to_vec)
     }
 
     /// The value of directive `id` (index in [`DIRECTIVES`]).
@@ -466,11 +460,7 @@ impl Config {
             .filter(|(d, v)| !d.is_built() && **v != Value::default_for(d))
             .map(|(d, _)| d.name)
             .collect();
-        if self
-            .users
-            .iter()
-            .any(|u| u.first().map(String::as_str) != Some("default"))
-        {
+        if self.users.iter().any(|u| !is_default_user(u)) {
             out.push("user");
         }
         out
@@ -545,7 +535,7 @@ impl Config {
     fn set_from_line(&mut self, id: usize, argv: &[Vec<u8>]) -> Result<(), ParseError> {
         let multi = DIRECTIVES[id].has(flag::MULTI_ARG);
         if !multi && argv.len() != 2 {
-            return Err(WRONG_ARGS.into());
+            return Err(value::WRONG_ARGS.into());
         }
         let resplit;
         let words: Vec<&[u8]> = match argv {
@@ -639,6 +629,11 @@ impl Config {
             .push((old.to_string(), new.to_string()));
         Ok(())
     }
+}
+
+/// Whether `user` directive words declare the default user.
+fn is_default_user(words: &[String]) -> bool {
+    words.first().map(String::as_str) == Some("default")
 }
 
 /// A failure while reading one line.

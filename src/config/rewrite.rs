@@ -11,7 +11,7 @@ use super::value::{
     current_dir, enum_name, format_percentile, notify, Value, BIND_DEFAULTS, OBUF_DEFAULTS,
     OOM_DEFAULTS,
 };
-use super::Config;
+use super::{is_default_user, Config};
 use crate::util::repr_bytes;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::io::{self, Write};
@@ -300,10 +300,6 @@ fn rewrite_users(state: &mut State, config: &Config) {
         }
     }
     state.mark_processed("user");
-}
-
-fn is_default_user(words: &[String]) -> bool {
-    words.first().map(String::as_str) == Some("default")
 }
 
 /// How Redis describes the default user: a user declared in the config

@@ -276,7 +276,8 @@ fn parse_special(s: Special, args: &[&[u8]], current: &Value) -> Result<Value, P
     }
 }
 
-const WRONG_ARGS: &str = "wrong number of arguments";
+/// The error for a directive given the wrong number of words.
+pub const WRONG_ARGS: &str = "wrong number of arguments";
 
 /// A single empty word (`save ""`, `bind ""`) stands for no words at all.
 pub fn lone_empty_is_none<'a, 'b>(args: &'a [&'b [u8]]) -> &'a [&'b [u8]] {
