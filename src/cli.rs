@@ -303,6 +303,11 @@ fn start(mut config: Config, no_args: bool, argv0: &str) -> i32 {
     let pidfile = choose_pidfile(&mut config);
     let renames = config.renamed_commands.clone();
     let refused = refuse_modules(&config);
+    if config.tls_in_use() {
+        warn!("TLS is not supported by reddish");
+        warn!("Failed to configure TLS. Check logs for more info.");
+        return 1;
+    }
     let mut server = match Server::new(config) {
         Ok(s) => s,
         Err(_) => {

@@ -182,6 +182,14 @@ fn set_errors_match_redis() {
         (vec!["cluster-announce-hostname", "a_b"], set_failed("cluster-announce-hostname", "Hostnames may only contain alphanumeric characters, hyphens or dots")),
         (vec!["proc-title-template", "{nope}"], set_failed("proc-title-template", "template format is invalid or contains unknown variables")),
         (vec!["list-max-ziplist-size", "x"], set_failed("list-max-ziplist-size", "argument couldn't be parsed into an integer")),
+        (
+            vec!["activedefrag", "yes"],
+            set_failed("activedefrag", "Active defragmentation cannot be enabled: it requires a Redis server compiled with a modified Jemalloc like the one shipped by default with the Redis source distribution"),
+        ),
+        (
+            vec!["tls-port", "1234"],
+            set_failed("tls-port", "Unable to update TLS configuration. Check server logs."),
+        ),
     ];
     for (args, expected) in cases {
         let mut cmd = vec!["CONFIG", "SET"];

@@ -451,6 +451,12 @@ impl Config {
         self.set_from_command(id, text.as_bytes()).map(|_| ())
     }
 
+    /// Whether TLS would be needed (a TLS port, or TLS for replication or
+    /// the cluster bus); reddish has no TLS.
+    pub fn tls_in_use(&self) -> bool {
+        self.num("tls-port") != 0 || self.flag("tls-replication") || self.flag("tls-cluster")
+    }
+
     /// Directives whose feature reddish does not implement yet and that are
     /// configured away from their default.
     pub fn unbuilt_in_use(&self) -> Vec<&'static str> {

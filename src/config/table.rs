@@ -39,6 +39,8 @@ pub enum NumFormat {
 
 /// Checks a string value before it is stored.
 pub type StrCheck = fn(&[u8]) -> Result<(), &'static str>;
+/// Checks a yes/no value before it is stored.
+pub type BoolCheck = fn(bool) -> Result<(), &'static str>;
 /// Checks an enum value (OR of flags for multi-word enums).
 pub type EnumCheck = fn(i32) -> Result<(), &'static str>;
 
@@ -61,6 +63,7 @@ pub enum Special {
 pub enum Kind {
     Bool {
         default: bool,
+        check: Option<BoolCheck>,
     },
     /// Any C integer type. `unsigned` marks the types Redis bounds-checks
     /// as unsigned (unsigned int, size_t, unsigned long long).
@@ -96,6 +99,8 @@ pub enum Apply {
     LogLevel,
     /// Raise the open files limit for the new `maxclients`.
     MaxClients,
+    /// (Re)configure TLS, which reddish does not support.
+    Tls,
 }
 
 /// One directive.
@@ -167,7 +172,13 @@ impl Directive {
 }
 
 const fn yes_no(name: &'static str, default: bool) -> Directive {
-    Directive::new(name, Kind::Bool { default })
+    Directive::new(
+        name,
+        Kind::Bool {
+            default,
+            check: None,
+        },
+    )
 }
 
 /// A signed integer directive (int, long, long long, ssize_t, time_t, off_t).
@@ -326,6 +337,14 @@ fn check_base_name(
     }
 }
 
+/// Like a Redis built without its own jemalloc, reddish cannot defragment.
+fn check_active_defrag(on: bool) -> Result<(), &'static str> {
+    if on {
+        return Err("Active defragmentation cannot be enabled: it requires a Redis server compiled with a modified Jemalloc like the one shipped by default with the Redis source distribution");
+    }
+    Ok(())
+}
+
 fn check_dbfilename(v: &[u8]) -> Result<(), &'static str> {
     check_base_name(v, None, "dbfilename can't be a path, just a filename")
 }
@@ -428,7 +447,13 @@ pub static DIRECTIVES: &[Directive] = &[
     yes_no("replica-read-only", true).alias("slave-read-only"),
     yes_no("replica-ignore-maxmemory", true).alias("slave-ignore-maxmemory"),
     yes_no("jemalloc-bg-thread", true),
-    yes_no("activedefrag", false),
+    Directive::new(
+        "activedefrag",
+        Kind::Bool {
+            default: false,
+            check: Some(check_active_defrag),
+        },
+    ),
     yes_no("syslog-enabled", false).immutable(),
     yes_no("cluster-enabled", false).immutable(),
     yes_no("appendonly", false).with(DENY),
@@ -615,26 +640,26 @@ pub static DIRECTIVES: &[Directive] = &[
     )
     .with(HIDDEN),
     // TLS (the real server is built with it).
-    int("tls-port", 0, 65535, 0),
-    int("tls-session-cache-size", 0, INT_MAX, 20 * 1024),
-    int("tls-session-cache-timeout", 0, INT_MAX, 300),
-    yes_no("tls-cluster", false),
-    yes_no("tls-replication", false),
+    int("tls-port", 0, 65535, 0).apply(Apply::Tls),
+    int("tls-session-cache-size", 0, INT_MAX, 20 * 1024).apply(Apply::Tls),
+    int("tls-session-cache-timeout", 0, INT_MAX, 300).apply(Apply::Tls),
+    yes_no("tls-cluster", false).apply(Apply::Tls),
+    yes_no("tls-replication", false).apply(Apply::Tls),
     choice("tls-auth-clients", TLS_AUTH_CLIENTS, 1),
-    yes_no("tls-prefer-server-ciphers", false),
-    yes_no("tls-session-caching", true),
-    optional("tls-cert-file"),
-    optional("tls-key-file"),
-    optional("tls-key-file-pass"),
-    optional("tls-client-cert-file"),
-    optional("tls-client-key-file"),
-    optional("tls-client-key-file-pass"),
-    optional("tls-dh-params-file"),
-    optional("tls-ca-cert-file"),
-    optional("tls-ca-cert-dir"),
-    optional("tls-protocols"),
-    optional("tls-ciphers"),
-    optional("tls-ciphersuites"),
+    yes_no("tls-prefer-server-ciphers", false).apply(Apply::Tls),
+    yes_no("tls-session-caching", true).apply(Apply::Tls),
+    optional("tls-cert-file").apply(Apply::Tls),
+    optional("tls-key-file").apply(Apply::Tls),
+    optional("tls-key-file-pass").apply(Apply::Tls),
+    optional("tls-client-cert-file").apply(Apply::Tls),
+    optional("tls-client-key-file").apply(Apply::Tls),
+    optional("tls-client-key-file-pass").apply(Apply::Tls),
+    optional("tls-dh-params-file").apply(Apply::Tls),
+    optional("tls-ca-cert-file").apply(Apply::Tls),
+    optional("tls-ca-cert-dir").apply(Apply::Tls),
+    optional("tls-protocols").apply(Apply::Tls),
+    optional("tls-ciphers").apply(Apply::Tls),
+    optional("tls-ciphersuites").apply(Apply::Tls),
     // Special.
     special("dir", Special::Dir).with(PROTECTED | DENY).built(),
     special("save", Special::Save).with(MULTI),

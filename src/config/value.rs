@@ -167,7 +167,7 @@ impl Value {
     /// The value a directive has before any configuration.
     pub fn default_for(d: &Directive) -> Value {
         match d.kind {
-            Kind::Bool { default } => Value::Bool(default),
+            Kind::Bool { default, .. } => Value::Bool(default),
             Kind::Num { default, .. } => Value::Num(default),
             Kind::Str { default, .. } => Value::Str(default.map(|s| s.as_bytes().to_vec())),
             Kind::Enum { default, .. } => Value::Enum(default),
@@ -216,7 +216,13 @@ impl Value {
 pub fn parse(d: &Directive, args: &[&[u8]], current: &Value) -> Result<Value, ParseError> {
     let first = args.first().copied().unwrap_or_default();
     match d.kind {
-        Kind::Bool { .. } => parse_yes_no(first).map(Value::Bool),
+        Kind::Bool { check, .. } => {
+            let on = parse_yes_no(first)?;
+            if let Some(check) = check {
+                check(on).map_err(Cow::Borrowed)?;
+            }
+            Ok(Value::Bool(on))
+        }
         Kind::Num {
             min,
             max,

@@ -26,6 +26,11 @@ impl Server {
                 crate::logging::set_level(self.config.loglevel);
                 Ok(())
             }
+            Apply::Tls if self.config.tls_in_use() => {
+                warn!("TLS is not supported by reddish");
+                Err("Unable to update TLS configuration. Check server logs.".to_string())
+            }
+            Apply::Tls => Ok(()),
             Apply::MaxClients => {
                 let wanted = self.config.maxclients;
                 match adjust_open_files_limit(wanted) {
