@@ -682,11 +682,17 @@ pub fn read_config_source(path: &str) -> Result<Vec<u8>, ConfigError> {
     };
     let mut text = Vec::new();
     for file in files {
-        let content = std::fs::read(&file).map_err(|e| ConfigError::CantOpen {
-            path: file.clone(),
-            reason: value::strerror(&e),
-        })?;
-        text.extend_from_slice(&content);
+        match std::fs::read(&file) {
+            Ok(content) => text.extend_from_slice(&content),
+            // fopen() accepts a directory; reading it yields nothing.
+            Err(e) if e.kind() == std::io::ErrorKind::IsADirectory => {}
+            Err(e) => {
+                return Err(ConfigError::CantOpen {
+                    path: file,
+                    reason: value::strerror(&e),
+                })
+            }
+        }
     }
     Ok(text)
 }
