@@ -1,22 +1,24 @@
-//! The command line, as `redis-server` reads it:
+//! The command line and start-up, as `redis-server` does them:
 //! `reddish-server [/path/redis.conf] [--directive value ...] [-]`.
 //!
-//! clap handles `-v/--version` and `-h/--help`; everything else follows
-//! Redis's rules: a first argument not starting with `-` is the config file,
-//! each `--name` starts a directive line whose following arguments are its
-//! values (so `--replicaof host port` and `--save "900 1"` work), and a `-`
-//! first or last reads more config from stdin. File, then stdin, then the
-//! options: the last value of a directive wins.
+//! A first argument not starting with `-` is the config file; each
+//! `--name` starts a directive line whose following arguments are its
+//! values (so `--replicaof host port` and `--save "900 1"` work); a `-`
+//! first or last reads more config from stdin. The file comes first, then
+//! stdin, then the options: the last value of a directive wins.
 
 use crate::config::{Config, ConfigError};
 use crate::server::{Server, SHUTDOWN_SIGNAL};
 use crate::util::repr_bytes;
-use log::{info, warn};
+use log::warn;
 use std::io::Read;
 use std::sync::atomic::Ordering;
 
 /// The Redis version reddish is compatible with (clients check it).
 pub const REDIS_VERSION: &str = "7.0.15";
+
+/// Where a daemon writes its pid when no `pidfile` is configured.
+const DEFAULT_PIDFILE: &str = "/var/run/redis.pid";
 
 const USAGE: &str = "Usage: ./reddish-server [/path/to/redis.conf] [options] [-]
        ./reddish-server - (read config from stdin)
@@ -31,6 +33,7 @@ Examples:
        ./reddish-server --port 7777 --replicaof 127.0.0.1 8888
        ./reddish-server /etc/myredis.conf --loglevel verbose -
        ./reddish-server /etc/myredis.conf --loglevel verbose
+
 ";
 
 /// What the command line asks for.
@@ -47,11 +50,15 @@ pub fn main(argv: Vec<String>) -> i32 {
     if let Some(code) = handle_info_flags(&argv) {
         return code;
     }
-    let invocation = parse_invocation(&argv);
+    // Until the server exists Redis marks its log lines as a child's.
+    crate::logging::set_role(b'C');
     let mut config = Config::default();
-    if let Err(e) = load_config(&mut config, &invocation) {
-        report_config_error(&e);
-        return 1;
+    if argv.len() >= 2 {
+        let invocation = parse_invocation(&argv);
+        if let Err(e) = load_config(&mut config, &invocation) {
+            report_config_error(&e);
+            return 1;
+        }
     }
     if let Err(e) = crate::logging::init(config.loglevel, &config.logfile) {
         eprintln!("Can't open the log file: {}", e);
@@ -67,38 +74,24 @@ pub fn main(argv: Vec<String>) -> i32 {
     )
 }
 
-/// `-v`, `--version`, `-h`, `--help` through clap; `None` when the server should start.
+/// `-v`/`--version` and `-h`/`--help` as the first argument; `None` when
+/// the server should start.
 fn handle_info_flags(argv: &[String]) -> Option<i32> {
-    let first = argv.get(1)?;
-    if !matches!(first.as_str(), "-v" | "--version" | "-h" | "--help") {
-        return None;
+    match argv.get(1)?.as_str() {
+        "-v" | "--version" => {
+            println!(
+                "Redis server v={} sha=00000000:0 malloc=libc bits=64 build=reddish-{}",
+                REDIS_VERSION,
+                env!("CARGO_PKG_VERSION")
+            );
+            Some(0)
+        }
+        "-h" | "--help" => {
+            eprint!("{}", USAGE);
+            Some(1)
+        }
+        _ => None,
     }
-    let cmd = clap::Command::new("reddish-server")
-        .disable_help_flag(true)
-        .disable_version_flag(true)
-        .arg(
-            clap::Arg::new("version")
-                .short('v')
-                .long("version")
-                .action(clap::ArgAction::SetTrue),
-        )
-        .arg(
-            clap::Arg::new("help")
-                .short('h')
-                .long("help")
-                .action(clap::ArgAction::SetTrue),
-        );
-    let matches = cmd.try_get_matches_from(&argv[..2]).ok()?;
-    if matches.get_flag("version") {
-        println!(
-            "Redis server v={} sha=00000000:0 malloc=libc bits=64 build=reddish-{}",
-            REDIS_VERSION,
-            env!("CARGO_PKG_VERSION")
-        );
-        return Some(0);
-    }
-    eprint!("{}", USAGE);
-    Some(0)
 }
 
 /// Splits the arguments into config file, stdin flag and directive lines.
@@ -111,7 +104,7 @@ pub fn parse_invocation(argv: &[String]) -> Invocation {
     let mut j = 1;
     if let Some(first) = argv.get(1) {
         if !first.starts_with('-') {
-            inv.config_file = Some(first.clone());
+            inv.config_file = Some(absolute_path(first));
             j = 2;
         }
     }
@@ -129,7 +122,7 @@ pub fn parse_invocation(argv: &[String]) -> Invocation {
             inv.options.push(' ');
             let words = crate::util::split_args(arg.as_bytes())
                 .map(|w| w.len())
-                .unwrap_or(1);
+                .unwrap_or(0);
             name_pending_value = words == 1;
             let next_is_option = argv.get(j + 1).is_some_and(|n| n.starts_with("--"));
             if name_pending_value
@@ -149,41 +142,65 @@ pub fn parse_invocation(argv: &[String]) -> Invocation {
     inv
 }
 
-fn load_config(config: &mut Config, inv: &Invocation) -> Result<(), ConfigError> {
-    let mut text = String::new();
-    if let Some(path) = &inv.config_file {
-        let absolute = std::fs::canonicalize(path)
-            .map(|p| p.display().to_string())
-            .unwrap_or_else(|_| path.clone());
-        match std::fs::read_to_string(path) {
-            Ok(t) => text.push_str(&t),
-            Err(e) => {
-                eprintln!("Fatal error, can't open config file '{}': {}", absolute, e);
-                std::process::exit(1);
-            }
+/// A path made absolute against the working directory, as Redis's
+/// `getAbsolutePath` does (leading `../` elements are resolved).
+pub fn absolute_path(path: &str) -> String {
+    let mut rel = path.trim_matches([' ', '\r', '\n', '\t']);
+    if rel.starts_with('/') {
+        return rel.to_string();
+    }
+    let mut base = std::env::current_dir()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
+    if !base.ends_with('/') {
+        base.push('/');
+    }
+    while let Some(rest) = rel.strip_prefix("../") {
+        rel = rest;
+        if base.len() > 1 {
+            let trimmed = &base[..base.len() - 1];
+            let cut = trimmed.rfind('/').map_or(0, |i| i + 1);
+            base.truncate(cut);
         }
-        config.config_file = Some(absolute);
+    }
+    base + rel
+}
+
+/// File, then stdin, then the options: one text, as Redis loads it.
+fn load_config(config: &mut Config, inv: &Invocation) -> Result<(), ConfigError> {
+    let mut text = Vec::new();
+    if let Some(path) = &inv.config_file {
+        text = crate::config::read_config_source(path)?;
+        config.config_file = Some(path.clone());
     }
     if inv.read_stdin {
-        let mut stdin_text = String::new();
-        let _ = std::io::stdin().read_to_string(&mut stdin_text);
-        text.push('\n');
-        text.push_str(&stdin_text);
+        crate::logging::early_warning("Reading config from stdin");
+        let _ = std::io::stdin().read_to_end(&mut text);
     }
-    text.push('\n');
-    text.push_str(&inv.options);
+    text.push(b'\n');
+    text.extend_from_slice(inv.options.as_bytes());
     config.load_text(&text)
 }
 
-/// Prints Redis's start-up report for a bad config line.
+/// Prints Redis's start-up report for an unusable configuration.
 fn report_config_error(e: &ConfigError) {
-    eprintln!(
-        "\n*** FATAL CONFIG FILE ERROR (Redis {}) ***",
-        REDIS_VERSION
-    );
-    eprintln!("Reading the configuration file, at line {}", e.line_number);
-    eprintln!(">>> '{}'", e.line);
-    eprintln!("{}", e.message);
+    match e {
+        ConfigError::CantOpen { path, reason } => crate::logging::early_warning(&format!(
+            "Fatal error, can't open config file '{}': {}",
+            path, reason
+        )),
+        ConfigError::Bad { line, message } => {
+            eprintln!(
+                "\n*** FATAL CONFIG FILE ERROR (Redis {}) ***",
+                REDIS_VERSION
+            );
+            if let Some((number, text)) = line {
+                eprintln!("Reading the configuration file, at line {}", number);
+                eprintln!(">>> '{}'", String::from_utf8_lossy(text));
+            }
+            eprintln!("{}", message);
+        }
+    }
 }
 
 /// Detaches from the terminal like Redis's `daemonize()`.
@@ -224,7 +241,46 @@ fn install_signal_handlers() {
     }
 }
 
-fn start(config: Config, no_args: bool, argv0: &str) -> i32 {
+/// Fits `maxclients` to the open files limit, as Redis does at start;
+/// `false` when not even the server's own descriptors fit.
+fn fit_maxclients(config: &mut Config) -> bool {
+    match crate::server::config_apply::adjust_open_files_limit(config.maxclients) {
+        Some(0) => false,
+        Some(possible) => config
+            .set_internal("maxclients", &possible.to_string())
+            .is_ok(),
+        None => true,
+    }
+}
+
+/// The pid file a started server writes, if any (a daemon always has one).
+fn choose_pidfile(config: &mut Config) -> Option<String> {
+    if config.pidfile.is_empty() && config.daemonize {
+        let _ = config.set_internal("pidfile", DEFAULT_PIDFILE);
+    }
+    (!config.pidfile.is_empty()).then(|| config.pidfile.clone())
+}
+
+/// Redis refuses to run what it was asked to load as modules or module
+/// options; reddish has no modules, so any of them stops the start.
+fn refuse_modules(config: &Config) -> bool {
+    if let Some(module) = config.modules.first() {
+        let path = module.first().map(String::as_str).unwrap_or("");
+        warn!(
+            "Module {} failed to load: modules are not supported by reddish",
+            path
+        );
+        warn!("Can't load module from {}: server aborting", path);
+        return true;
+    }
+    if !config.module_configs.is_empty() {
+        warn!("Module Configuration detected without loadmodule directive or no ApplyConfig call: aborting");
+        return true;
+    }
+    false
+}
+
+fn start(mut config: Config, no_args: bool, argv0: &str) -> i32 {
     warn!("oO0OoO0OoO0Oo Redis is starting oO0OoO0OoO0Oo");
     warn!(
         "Redis version={}, bits=64, commit=00000000, modified=0, pid={}, just started",
@@ -236,33 +292,46 @@ fn start(config: Config, no_args: bool, argv0: &str) -> i32 {
     } else {
         warn!("Configuration loaded");
     }
-    for name in config.accepted.keys() {
+    for name in config.unbuilt_in_use() {
         warn!("Directive '{}' is accepted but its feature is not implemented by reddish; it has no effect", name);
     }
-    let pidfile = config.pidfile.clone();
-    let daemonized = config.daemonize;
+    crate::logging::set_role(b'M');
+    if !fit_maxclients(&mut config) {
+        return 1;
+    }
+    let port = config.port;
+    let pidfile = choose_pidfile(&mut config);
+    let renames = config.renamed_commands.clone();
+    let refused = refuse_modules(&config);
+    if config.tls_in_use() {
+        warn!("TLS is not supported by reddish");
+        warn!("Failed to configure TLS. Check logs for more info.");
+        return 1;
+    }
     let mut server = match Server::new(config) {
         Ok(s) => s,
-        Err(e) => {
-            warn!(
-                "Failed listening on port {} (tcp), aborting: {}",
-                "configured", e
-            );
+        Err(_) => {
+            warn!("Failed listening on port {} (TCP), aborting.", port);
             return 1;
         }
     };
-    if !pidfile.is_empty() || daemonized {
-        let path = if pidfile.is_empty() {
-            "/var/run/redis.pid".to_string()
-        } else {
-            pidfile
-        };
+    if !server.is_listening() {
+        warn!("Configured to not listen anywhere, exiting.");
+        return 1;
+    }
+    for (from, to) in &renames {
+        server.registry.rename(from, to);
+    }
+    if let Some(path) = pidfile {
         if let Err(e) = std::fs::write(&path, format!("{}\n", std::process::id())) {
             warn!("Failed to write PID file: {}", e);
         }
     }
     install_signal_handlers();
-    info!("Server initialized");
+    warn!("Server initialized");
+    if refused {
+        return 1;
+    }
     match server.run() {
         Ok(()) => 0,
         Err(e) => {
@@ -310,8 +379,31 @@ mod tests {
     }
 
     #[test]
+    fn name_and_value_in_one_argument() {
+        assert_eq!(
+            inv(&["--port 7000", "--hz", "5"]).options,
+            "port 7000 \nhz \"5\" "
+        );
+    }
+
+    #[test]
     fn stdin_marker() {
         assert!(inv(&["-"]).read_stdin);
         assert!(inv(&["--port", "1", "-"]).read_stdin);
+        assert!(!inv(&["--port", "-", "1"]).read_stdin);
+    }
+
+    #[test]
+    fn relative_config_paths_become_absolute() {
+        assert_eq!(absolute_path("/a/b.conf"), "/a/b.conf");
+        let cwd = std::env::current_dir()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default();
+        assert_eq!(absolute_path("x.conf"), format!("{}/x.conf", cwd));
+        let parent = std::path::Path::new(&cwd)
+            .parent()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default();
+        assert_eq!(absolute_path("../x.conf"), format!("{}/x.conf", parent));
     }
 }

@@ -37,7 +37,9 @@ fn level_mark(level: log::Level) -> char {
 /// Installs the logger: to `logfile` (appending) or stdout when empty.
 pub fn init(level: LogLevel, logfile: &str) -> std::io::Result<()> {
     let mut builder = env_logger::Builder::new();
-    builder.filter_level(level_filter(level));
+    // The builder lets everything through; `log::set_max_level` filters, so
+    // CONFIG SET loglevel can make the log more verbose later.
+    builder.filter_level(log::LevelFilter::Trace);
     builder.format(|buf, record| {
         writeln!(
             buf,
@@ -62,6 +64,18 @@ pub fn init(level: LogLevel, logfile: &str) -> std::io::Result<()> {
     let _ = builder.try_init();
     log::set_max_level(level_filter(level));
     Ok(())
+}
+
+/// Prints a warning line in the log format on stdout before the logger
+/// exists (config file problems at start-up), as Redis does.
+pub fn early_warning(msg: &str) {
+    println!(
+        "{}:{} {} # {}",
+        std::process::id(),
+        ROLE.load(Ordering::Relaxed) as char,
+        timestamp(),
+        msg
+    );
 }
 
 /// Changes the level at run time (CONFIG SET loglevel).

@@ -506,10 +506,8 @@ mod tests {
     use crate::config::Config;
 
     fn server() -> (Server, Client) {
-        let config = Config {
-            port: 0,
-            ..Config::default()
-        };
+        let mut config = Config::default();
+        config.set_internal("port", "0").expect("port 0");
         let srv = Server::new(config).expect("server");
         let c = Client::new(1, 0, None, crate::util::now_ms());
         (srv, c)

@@ -322,12 +322,7 @@ fn memory_section(srv: &Server, c: &Client, out: &mut String) {
     let allocated = m.used;
     let active = m.rss;
     let resident = m.rss;
-    let policy = srv
-        .config
-        .accepted
-        .get("maxmemory-policy")
-        .map(String::as_str)
-        .unwrap_or("noeviction");
+    let policy = srv.config.maxmemory_policy.name();
     out.push_str("# Memory\r\n");
     field(out, "used_memory", m.used);
     field(out, "used_memory_human", bytes_to_human(m.used));
@@ -575,12 +570,7 @@ fn stats_section(srv: &Server, _c: &Client, out: &mut String) {
 }
 
 fn replication_section(srv: &Server, _c: &Client, out: &mut String) {
-    let backlog_size = srv
-        .config
-        .accepted
-        .get("repl-backlog-size")
-        .and_then(|v| crate::util::parse_memory(v))
-        .unwrap_or(1024 * 1024);
+    let backlog_size = srv.config.repl_backlog_size;
     out.push_str("# Replication\r\n");
     field(out, "role", "master");
     field(out, "connected_slaves", 0);

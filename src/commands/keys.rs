@@ -401,11 +401,7 @@ pub fn swapdb(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
 /// without argument the `lazyfree-lazy-user-flush` setting.
 fn flush_is_async(srv: &Server, args: &Args) -> Result<bool, CmdError> {
     match args.len() {
-        1 => Ok(srv
-            .config
-            .accepted
-            .get("lazyfree-lazy-user-flush")
-            .is_some_and(|v| v.eq_ignore_ascii_case("yes"))),
+        1 => Ok(srv.config.lazyfree_lazy_user_flush),
         2 if is_opt(&args[1], "sync") => Ok(false),
         2 if is_opt(&args[1], "async") => Ok(true),
         _ => Err(errors::SYNTAX.into()),
@@ -475,7 +471,8 @@ pub fn object_encoding(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResu
 /// Small integers are shared in Redis unless an LRU/LFU maxmemory policy
 /// needs per-key access data.
 fn integers_shared(srv: &Server) -> bool {
-    srv.config.maxmemory == 0 || !(srv.lru_policy() || srv.lfu_policy())
+    srv.config.maxmemory == 0
+        || !(srv.config.maxmemory_policy.is_lru() || srv.config.maxmemory_policy.is_lfu())
 }
 
 pub fn object_refcount(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {

@@ -253,7 +253,7 @@ fn advice_text(srv: &Server, advice: Advice) -> Option<String> {
         Advice::DiskContention => "- Try to lower the disk contention. This is often caused by other disk intensive processes running in the same computer (including other Redis instances).\n".into(),
         Advice::NoAppendfsync => "- Assuming from the point of view of data safety this is viable in your environment, you could try to enable the 'no-appendfsync-on-rewrite' option, so that fsync will not be performed while there is a child rewriting the AOF file or producing an RDB file (the moment where there is high disk contention).\n".into(),
         Advice::RelaxFsync => {
-            let always = srv.config.accepted.get("appendfsync").is_some_and(|v| v.eq_ignore_ascii_case("always"));
+            let always = srv.config.appendfsync == crate::config::AppendFsync::Always;
             if !always {
                 return None;
             }

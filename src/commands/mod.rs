@@ -4,6 +4,7 @@
 
 pub mod bits;
 pub mod command;
+pub mod config;
 pub mod connection;
 pub mod debug;
 pub mod errors;
@@ -32,6 +33,7 @@ pub const TABLES: &[&[Command]] = &[
     server::COMMANDS,
     latency::COMMANDS,
     debug::COMMANDS,
+    config::COMMANDS,
 ];
 
 /// Parses an integer argument (`ERR value is not an integer or out of range`).

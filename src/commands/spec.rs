@@ -534,6 +534,16 @@ impl Registry {
         self.top.get(lower).copied()
     }
 
+    /// Makes a top-level command answer to `to` instead of `from`
+    /// (`rename-command`); an empty `to` removes it.
+    pub fn rename(&mut self, from: &str, to: &str) {
+        if let Some(id) = self.top.remove(from.to_ascii_lowercase().as_bytes()) {
+            if !to.is_empty() {
+                self.top.insert(to.to_ascii_lowercase().into_bytes(), id);
+            }
+        }
+    }
+
     /// A subcommand of `parent` by (any-case) name.
     pub fn find_sub(&self, parent: usize, name: &[u8]) -> Option<usize> {
         let mut buf = [0u8; 64];

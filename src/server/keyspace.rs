@@ -136,44 +136,15 @@ impl Server {
         lru_clock_at(self.cmd_time_ms)
     }
 
-    /// A configuration value not typed in `Config` yet.
-    fn accepted_config(&self, name: &str) -> Option<&str> {
-        self.config.accepted.get(name).map(String::as_str)
-    }
-
-    /// `maxmemory-policy` (read from the untyped directives until the
-    /// eviction code gives it a typed field).
-    pub fn maxmemory_policy(&self) -> &str {
-        self.accepted_config("maxmemory-policy")
-            .unwrap_or("noeviction")
-    }
-
-    /// True under `allkeys-lfu` / `volatile-lfu`.
-    pub fn lfu_policy(&self) -> bool {
-        let policy = self.maxmemory_policy();
-        policy.eq_ignore_ascii_case("allkeys-lfu") || policy.eq_ignore_ascii_case("volatile-lfu")
-    }
-
-    /// True under `allkeys-lru` / `volatile-lru`.
-    pub fn lru_policy(&self) -> bool {
-        let policy = self.maxmemory_policy();
-        policy.eq_ignore_ascii_case("allkeys-lru") || policy.eq_ignore_ascii_case("volatile-lru")
-    }
-
     /// How objects' `lru` fields are maintained right now.
     pub fn access_tracking(&self) -> AccessTracking {
-        if !self.lfu_policy() {
+        if !self.config.maxmemory_policy.is_lfu() {
             return AccessTracking::Lru(self.lru_clock());
         }
-        let number = |name, default| {
-            self.accepted_config(name)
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(default)
-        };
         AccessTracking::Lfu {
-            minutes: ((crate::util::now_ms() / 60_000) & 65535) as u32,
-            log_factor: number("lfu-log-factor", 10),
-            decay_minutes: number("lfu-decay-time", 1),
+            minutes: ((self.cmd_time_ms / 60_000) & 65535) as u32,
+            log_factor: self.config.lfu_log_factor,
+            decay_minutes: self.config.lfu_decay_time,
         }
     }
 

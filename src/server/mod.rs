@@ -6,6 +6,7 @@
 //! `&mut Client` at once) and its query buffer is lent to the command as
 //! argument spans, so arguments are never copied.
 
+pub mod config_apply;
 pub mod cron;
 pub mod dispatch;
 pub mod histogram;

@@ -1,0 +1,124 @@
+//! What the server does when CONFIG SET changes a directive that needs
+//! more than a new value: re-open listening sockets, change the log level,
+//! raise the open files limit for `maxclients`.
+
+use super::Server;
+use crate::config::Apply;
+use log::{info, warn};
+use std::io;
+
+/// File descriptors kept for the server's own use besides clients.
+const RESERVED_FDS: u64 = 32;
+
+impl Server {
+    /// Makes a changed directive take effect; the error text is what
+    /// CONFIG SET reports.
+    pub fn apply_config(&mut self, what: Apply) -> Result<(), String> {
+        match what {
+            Apply::Port => self
+                .relisten()
+                .map_err(|_| "Unable to listen on this port. Check server logs.".to_string()),
+            Apply::Bind => self.relisten().map_err(|_| {
+                warn!("Failed to bind");
+                "Failed to bind to specified addresses.".to_string()
+            }),
+            Apply::LogLevel => {
+                crate::logging::set_level(self.config.loglevel);
+                Ok(())
+            }
+            Apply::Tls if self.config.tls_in_use() => {
+                warn!("TLS is not supported by reddish");
+                Err("Unable to update TLS configuration. Check server logs.".to_string())
+            }
+            Apply::Tls => Ok(()),
+            Apply::MaxClients => {
+                let wanted = self.config.maxclients;
+                match adjust_open_files_limit(wanted) {
+                    Some(possible) if possible < wanted => Err(format!(
+                        "The operating system is not able to handle the specified number of clients, try with {}",
+                        possible
+                    )),
+                    _ => Ok(()),
+                }
+            }
+        }
+    }
+
+    /// Closes the listening sockets and opens them again from `port` and `bind`.
+    fn relisten(&mut self) -> io::Result<()> {
+        for mut listener in std::mem::take(&mut self.listeners) {
+            let _ = self.event_loop.registry().deregister(&mut listener);
+        }
+        self.listen()
+    }
+
+    /// True when some TCP listener is open.
+    pub fn is_listening(&self) -> bool {
+        !self.listeners.is_empty()
+    }
+}
+
+/// Raises the open files limit to fit `maxclients` like Redis's
+/// `adjustOpenFilesLimit`. Returns the number of clients the limit allows
+/// when that is fewer than asked (`Some(0)` when not even the reserved
+/// descriptors fit), `None` when the limit fits.
+pub fn adjust_open_files_limit(maxclients: u64) -> Option<u64> {
+    let wanted = maxclients.saturating_add(RESERVED_FDS);
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit writes into the struct we own and pass by pointer.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } == -1 {
+        warn!("Unable to obtain the current NOFILE limit ({}), assuming 1024 and setting the max clients configuration accordingly.", io::Error::last_os_error());
+        return Some(1024 - RESERVED_FDS);
+    }
+    let old = limit.rlim_cur;
+    if old >= wanted {
+        return None;
+    }
+    let mut best = wanted;
+    let mut error = None;
+    while best > old {
+        let attempt = libc::rlimit {
+            rlim_cur: best,
+            rlim_max: best,
+        };
+        // SAFETY: setrlimit only reads the struct we pass.
+        if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &attempt) } != -1 {
+            break;
+        }
+        error = Some(io::Error::last_os_error());
+        if best < 16 {
+            best = old;
+            break;
+        }
+        best -= 16;
+    }
+    best = best.max(old);
+    if best >= wanted {
+        info!(
+            "Increased maximum number of open files to {} (it was originally set to {}).",
+            wanted, old
+        );
+        return None;
+    }
+    if best <= RESERVED_FDS {
+        warn!("Your current 'ulimit -n' of {} is not enough for the server to start. Please increase your open file limit to at least {}. Exiting.", old, wanted);
+        return Some(0);
+    }
+    let possible = best - RESERVED_FDS;
+    warn!(
+        "You requested maxclients of {} requiring at least {} max file descriptors.",
+        maxclients, wanted
+    );
+    warn!(
+        "Server can't set maximum open files to {} because of OS error: {}.",
+        wanted,
+        error
+            .map(|e| crate::config::value::strerror(&e))
+            .unwrap_or_default()
+    );
+    warn!("Current maximum open files is {}. maxclients has been reduced to {} to compensate for low ulimit. If you need higher maxclients increase 'ulimit -n'.", best, possible);
+    Some(possible)
+}

@@ -1,0 +1,116 @@
+//! Start-up helpers shared by the config and command-line tests: start the
+//! server with a config file first on the command line, or run it to
+//! completion and collect its exit status and output.
+#![allow(dead_code)]
+
+use crate::common::{free_port, wait_for, TestServer, BINARY};
+use std::io::Write;
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// How a finished run ended.
+pub struct Outcome {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs the server with `args` (and `stdin` as its standard input) until it
+/// exits; panics if it is still running after 10 seconds.
+pub fn run(args: &[&str], stdin: &str) -> Outcome {
+    let mut child = Command::new(BINARY)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn reddish-server");
+    if let Some(mut input) = child.stdin.take() {
+        let _ = input.write_all(stdin.as_bytes());
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while child.try_wait().ok().flatten().is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("reddish-server {:?} did not exit", args);
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let out = child.wait_with_output().expect("collect output");
+    Outcome {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// Redis's report of a bad config line, as printed on stderr.
+pub fn fatal_report(line: Option<(usize, &str)>, message: &str) -> String {
+    let mut out = String::from("\n*** FATAL CONFIG FILE ERROR (Redis 7.0.15) ***\n");
+    if let Some((number, text)) = line {
+        out.push_str(&format!(
+            "Reading the configuration file, at line {}\n>>> '{}'\n",
+            number, text
+        ));
+    }
+    out.push_str(message);
+    out.push('\n');
+    out
+}
+
+/// Starts a server whose command line is `[conf] --port P --bind 127.0.0.1
+/// --dir <dir> extra...`, in `dir` (kept by the returned server).
+pub fn start_in(dir: tempfile::TempDir, conf: Option<&Path>, extra: &[&str]) -> TestServer {
+    let leading: Vec<String> = conf.map(|c| c.display().to_string()).into_iter().collect();
+    launch(dir, &leading, extra, "")
+}
+
+/// Starts a server whose command line is `leading... --port P --bind
+/// 127.0.0.1 --dir <dir> extra...`, with `stdin` as its standard input.
+pub fn launch(
+    dir: tempfile::TempDir,
+    leading: &[String],
+    extra: &[&str],
+    stdin: &str,
+) -> TestServer {
+    for _ in 0..5 {
+        let port = free_port();
+        let mut child = Command::new(BINARY)
+            .args(leading)
+            .arg("--port")
+            .arg(port.to_string())
+            .arg("--bind")
+            .arg("127.0.0.1")
+            .arg("--dir")
+            .arg(dir.path())
+            .args(extra)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn reddish-server");
+        if let Some(mut input) = child.stdin.take() {
+            let _ = input.write_all(stdin.as_bytes());
+        }
+        let up = wait_for(Duration::from_secs(10), || {
+            TcpStream::connect(("127.0.0.1", port)).is_ok()
+                || child.try_wait().map(|s| s.is_some()).unwrap_or(true)
+        });
+        if up && child.try_wait().map(|s| s.is_none()).unwrap_or(false) {
+            return TestServer { port, child, dir };
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    panic!("reddish-server did not start");
+}
+
+/// A scratch directory holding a config file with `content`.
+pub fn conf_dir(content: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("redis.conf");
+    std::fs::write(&path, content).expect("write config");
+    (dir, path)
+}
