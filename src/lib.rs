@@ -14,6 +14,6 @@ pub mod logging;
 pub mod net;
 pub mod resp;
 pub mod server;
-pub mod sha1;
+pub mod sha;
 pub mod types;
 pub mod util;

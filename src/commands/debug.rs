@@ -16,7 +16,7 @@ use super::spec::{acl, flag, Args, Command};
 use crate::client::Client;
 use crate::server::keyspace::{LRU_CLOCK_MAX, LRU_CLOCK_RESOLUTION_MS};
 use crate::server::Server;
-use crate::sha1::{hex, sha1};
+use crate::sha::{hex, sha1};
 use crate::types::{Object, StrValue, Value};
 
 /// A 20-byte running digest.

@@ -320,11 +320,7 @@ fn default_user_line(config: &Config) -> String {
 }
 
 fn sha256_hex(data: &[u8]) -> String {
-    use sha2::Digest;
-    sha2::Sha256::digest(data)
-        .iter()
-        .map(|b| format!("{:02x}", b))
-        .collect()
+    crate::sha::hex(&crate::sha::sha256(data))
 }
 
 /// Replaces the file atomically: a temporary file in the same directory,
