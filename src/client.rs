@@ -181,6 +181,10 @@ pub struct Client {
     pub postponed: bool,
     /// A parsed command waits in `parser.args` to be run (it was postponed).
     pub pending_command: bool,
+    /// Parked by a blocking command (see `server::blocking`).
+    pub blocked: Option<Box<crate::server::blocking::Blocked>>,
+    /// Commands run inside EXEC: blocking commands must not block.
+    pub in_exec: bool,
     /// Total bytes of the arguments of the command being run (`argv-mem`).
     pub argv_mem: usize,
     /// Most output ever waiting at once (`rbp`).
@@ -233,6 +237,8 @@ impl Client {
             want_writable: false,
             postponed: false,
             pending_command: false,
+            blocked: None,
+            in_exec: false,
             argv_mem: 0,
             reply_peak: 0,
             created_ms: now_ms,
@@ -336,7 +342,7 @@ impl Client {
             ClientKind::PubSub => flags.push('P'),
             ClientKind::Normal | ClientKind::Replica => {}
         }
-        if self.postponed {
+        if self.postponed || self.blocked.is_some() {
             flags.push('b');
         }
         if self.close_after_reply {

@@ -10,6 +10,7 @@ use super::errors::{self, CmdError, CmdResult};
 use super::{i32_arg, int_arg, is_opt, reply_help};
 use crate::client::{Client, ClientKind};
 use crate::commands::spec::{acl, flag, Args, Command};
+use crate::server::blocking::Unblock;
 use crate::server::stats::Pause;
 use crate::server::Server;
 use crate::util::{now_ms, parse_i64};
@@ -202,6 +203,8 @@ const CLIENT_HELP: &[&str] = &[
     "    Control the replies sent to the current connection.",
     "SETNAME <name>",
     "    Assign the name <name> to the current connection.",
+    "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+    "    Unblock the specified blocked client.",
     "NO-EVICT (ON|OFF)",
     "    Protect current client connection from eviction.",
 ];
@@ -478,6 +481,29 @@ fn client_unpause(srv: &mut Server, c: &mut Client, _args: &Args) -> CmdResult {
     Ok(())
 }
 
+/// `CLIENT UNBLOCK id [TIMEOUT|ERROR]`: 1 if a client blocked by a
+/// blocking command was released, else 0.
+fn client_unblock(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
+    if args.len() > 4 {
+        return Err(errors::subcommand_syntax(&args[0], &args[1]));
+    }
+    let how = match args.get(3) {
+        None => Unblock::Timeout,
+        Some(a) if is_opt(a, "timeout") => Unblock::Timeout,
+        Some(a) if is_opt(a, "error") => Unblock::Error,
+        Some(_) => return Err("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR".into()),
+    };
+    let id = int_arg(&args[2])?;
+    let slot = srv
+        .clients
+        .iter()
+        .find(|other| other.id as i64 == id)
+        .map(|o| o.slot);
+    let done = slot.is_some_and(|slot| srv.unblock_client(slot, how));
+    c.reply.int(i64::from(done));
+    Ok(())
+}
+
 impl Server {
     /// Checks `user`/`password` and, if they are right, authenticates `c`.
     fn authenticate(&self, c: &mut Client, user: &[u8], password: &[u8]) -> CmdResult {
@@ -662,6 +688,15 @@ const CLIENT_SUBCOMMANDS: &[Command] = &[
             "2.4.0",
             "O(N) where N is the number of client connections",
             "Describes the open connections.",
+        ),
+    Command::new("unblock", -3, client_unblock)
+        .flags(flag::ADMIN | flag::NOSCRIPT | flag::LOADING | flag::STALE)
+        .acl(acl::ADMIN | acl::SLOW | acl::DANGEROUS | acl::CONNECTION)
+        .doc(
+            "connection",
+            "5.0.0",
+            "O(log N) where N is the number of client connections",
+            "Releases a client blocked by a blocking command.",
         ),
     Command::new("unpause", 2, client_unpause)
         .flags(flag::ADMIN | flag::NOSCRIPT | flag::LOADING | flag::STALE)

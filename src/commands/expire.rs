@@ -113,13 +113,23 @@ fn expire_generic(
     }
     if when <= now_ms() {
         srv.db(db).remove(key);
+        crate::commands::strings::propagate_delete(srv, key, srv.config.lazyfree_lazy_expire);
     } else {
         srv.db(db).set_expire(key, when);
+        propagate_as_pexpireat(srv, args, when);
     }
     srv.key_modified(db, key);
     srv.add_dirty(1);
     c.reply.int(1);
     Ok(())
+}
+
+/// Replicas get every form as `PEXPIREAT key <absolute ms> [options]`.
+fn propagate_as_pexpireat(srv: &mut Server, args: &Args, when: i64) {
+    let when = when.to_string();
+    let mut parts: Vec<&[u8]> = vec![b"PEXPIREAT", &args[1], when.as_bytes()];
+    parts.extend(args.iter().skip(3));
+    srv.propagate_as(&parts);
 }
 
 pub fn expire(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {

@@ -223,14 +223,13 @@ fn clients_section(srv: &Server, c: &Client, out: &mut String) {
     field(out, "maxclients", srv.config.maxclients);
     field(out, "client_recent_max_input_buffer", max_input);
     field(out, "client_recent_max_output_buffer", max_output);
-    zero_fields(
+    field(
         out,
-        &[
-            "blocked_clients",
-            "tracking_clients",
-            "clients_in_timeout_table",
-        ],
+        "blocked_clients",
+        srv.blocking.count + srv.postponed.len(),
     );
+    field(out, "tracking_clients", 0);
+    field(out, "clients_in_timeout_table", srv.blocking.timed_count());
 }
 
 /// The memory figures INFO memory (and later MEMORY STATS) reports.

@@ -448,6 +448,18 @@ impl OwnedArgs {
         out
     }
 
+    /// A copy of borrowed arguments.
+    pub fn from_args(args: &Args) -> Self {
+        let mut out = OwnedArgs {
+            buf: Vec::with_capacity(args.iter().map(<[u8]>::len).sum()),
+            spans: Vec::with_capacity(args.len()),
+        };
+        for a in args.iter() {
+            out.push(a);
+        }
+        out
+    }
+
     pub fn push(&mut self, arg: &[u8]) {
         let start = self.buf.len();
         self.buf.extend_from_slice(arg);

@@ -157,6 +157,8 @@ fn set_generic(
     srv.add_dirty(1);
     if let Some(when) = expire_at {
         srv.db(db).set_expire(key, when);
+        let when = when.to_string();
+        srv.propagate_as(&[b"SET".as_slice(), key, value, b"PXAT", when.as_bytes()]);
     }
     if !o.get {
         match replies {
@@ -194,7 +196,17 @@ fn string_for_write<'a>(
 
 pub fn set(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     let o = parse_options(args, 3, OptionsFor::Set)?;
-    set_generic(srv, c, &args[1], &args[2], o, SetReplies::OkOrNull, "set")
+    set_generic(srv, c, &args[1], &args[2], o, SetReplies::OkOrNull, "set")?;
+    if o.get && o.expire.is_none() {
+        let kept: Vec<&[u8]> = args
+            .iter()
+            .enumerate()
+            .filter(|&(i, a)| i < 3 || !a.eq_ignore_ascii_case(b"get"))
+            .map(|(_, a)| a)
+            .collect();
+        srv.propagate_as(&kept);
+    }
+    Ok(())
 }
 
 /// SET's key and its flags: read as well as written when GET is given.
@@ -268,8 +280,16 @@ pub fn getdel(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     reply_string_value(srv, c, &args[1])?;
     if srv.delete_key(c.db, &args[1]) {
         srv.add_dirty(1);
+        propagate_delete(srv, &args[1], srv.config.lazyfree_lazy_user_del);
     }
     Ok(())
+}
+
+/// The running command reaches replicas as `DEL key` (`UNLINK key` when the
+/// matching lazyfree option is on).
+pub fn propagate_delete(srv: &mut Server, key: &[u8], lazy: bool) {
+    let command: &[u8] = if lazy { b"UNLINK" } else { b"DEL" };
+    srv.propagate_as(&[command, key]);
 }
 
 pub fn getex(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
@@ -294,15 +314,19 @@ pub fn getex(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
         Some((when, ExpireKind::Absolute)) if when <= srv.cmd_time_ms => {
             srv.delete_key(db, key);
             srv.add_dirty(1);
+            propagate_delete(srv, key, srv.config.lazyfree_lazy_expire);
         }
         Some((when, _)) => {
             srv.db(db).set_expire(key, when);
             srv.key_modified(db, key);
             srv.add_dirty(1);
+            let when = when.to_string();
+            srv.propagate_as(&[b"PEXPIREAT", key, when.as_bytes()]);
         }
         None if o.persist && srv.db(db).persist(key) => {
             srv.key_modified(db, key);
             srv.add_dirty(1);
+            srv.propagate_as(&[b"PERSIST", key]);
         }
         None => {}
     }
@@ -429,6 +453,7 @@ pub fn incrbyfloat(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     srv.key_modified(db, key);
     srv.add_dirty(1);
     c.reply.bulk(text.as_bytes());
+    srv.propagate_as(&[b"SET", key, text.as_bytes(), b"KEEPTTL"]);
     Ok(())
 }
 

@@ -117,9 +117,11 @@ impl Server {
         let cmd = entry.cmd;
         let started_us = now_us();
         self.cmd_time_ms = started_us / 1000;
+        let frame = self.begin_propagation_frame(c.db);
         if let Err(e) = (cmd.handler)(self, c, args) {
             c.reply.error(e.text());
         }
+        self.end_propagation_frame(frame, args);
         let duration_us = (now_us() - started_us).max(0) as u64;
         let failed = self.account_errors(c) > 0;
         let track_latency = self.config.latency_tracking;

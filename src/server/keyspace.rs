@@ -163,9 +163,17 @@ impl Server {
     }
 
     /// Removes a key whose TTL passed and accounts for it.
+    /// Replicas see it as a DEL (UNLINK with `lazyfree-lazy-expire`).
     pub fn delete_expired(&mut self, db: usize, key: &[u8]) {
         if self.db(db).remove(key).is_some() {
             self.stats.expired_keys += 1;
+            let command: &[u8] = if self.config.lazyfree_lazy_expire {
+                b"UNLINK"
+            } else {
+                b"DEL"
+            };
+            self.also_propagate(db, &[command, key]);
+            self.key_modified(db, key);
         }
     }
 
@@ -249,16 +257,21 @@ impl Server {
 
     /// Called after every change of a key's value or TTL: the one place
     /// where WATCH invalidation and client-side caching hook in.
-    pub fn key_modified(&mut self, _db: usize, _key: &[u8]) {}
+    pub fn key_modified(&mut self, db: usize, key: &[u8]) {
+        self.signal_key_ready(db, key);
+    }
 
     /// Called after a whole database (`Some(i)`) or all of them (`None`)
     /// were emptied by FLUSHDB/FLUSHALL: where WATCH and client-side caching
     /// hook in for flushes.
     pub fn db_flushed(&mut self, _db: Option<usize>) {}
 
-    /// Called after SWAPDB exchanged the contents of two databases: where
-    /// WATCH and blocked clients hook in.
-    pub fn dbs_swapped(&mut self, _a: usize, _b: usize) {}
+    /// Called after SWAPDB exchanged the contents of two databases: clients
+    /// blocked on keys that now exist are served.
+    pub fn dbs_swapped(&mut self, a: usize, b: usize) {
+        self.signal_db_ready(a);
+        self.signal_db_ready(b);
+    }
 
     /// Counts `n` changes toward save points and INFO's change counter.
     pub fn add_dirty(&mut self, n: u64) {

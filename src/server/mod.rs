@@ -6,11 +6,13 @@
 //! `&mut Client` at once) and its query buffer is lent to the command as
 //! argument spans, so arguments are never copied.
 
+pub mod blocking;
 pub mod config_apply;
 pub mod cron;
 pub mod dispatch;
 pub mod histogram;
 pub mod keyspace;
+pub mod propagate;
 pub mod stats;
 
 use crate::client::{Client, READ_CHUNK};
@@ -125,7 +127,7 @@ pub struct Server {
     pub postponed: Vec<usize>,
     /// Slots of clients released from a pause, to run what they have
     /// buffered before the loop sleeps.
-    unblocked: Vec<usize>,
+    pub unblocked: Vec<usize>,
     pub monitors: Vec<usize>,
     pub cron_loops: u64,
     /// Clients are paused until this time (CLIENT PAUSE), with the mode.
@@ -146,6 +148,9 @@ pub struct Server {
     pub executable: String,
     pub expire_state: cron::ExpireState,
     pub rng: Rng,
+    pub propagation: propagate::Propagation,
+    pub blocking: blocking::Blocking,
+    pub replication: crate::replication::Replication,
 }
 
 impl Server {
@@ -185,6 +190,9 @@ impl Server {
             latency: stats::LatencyMonitor::default(),
             cron_paused: false,
             expire_state: cron::ExpireState::default(),
+            propagation: propagate::Propagation::default(),
+            blocking: blocking::Blocking::default(),
+            replication: crate::replication::Replication::default(),
             rng: Rng::default(),
             executable: std::env::current_exe()
                 .map(|p| p.display().to_string())
@@ -278,6 +286,7 @@ impl Server {
                         self.cron();
                         self.schedule_cron();
                     }
+                    Ready::Timer(blocking::TIMER_BLOCKED) => self.expire_blocked_clients(),
                     Ready::Timer(_) => {}
                 }
             }
@@ -498,7 +507,7 @@ impl Server {
     pub fn process_input(&mut self, c: &mut Client) {
         let mut request_start = c.query.start;
         loop {
-            if c.close_after_reply || c.close_asap || c.postponed {
+            if c.close_after_reply || c.close_asap || c.postponed || c.blocked.is_some() {
                 break;
             }
             if !c.pending_command {
@@ -545,6 +554,7 @@ impl Server {
         let spans = std::mem::take(&mut c.parser.args);
         c.argv_mem = spans.iter().map(|&(start, end)| end - start).sum();
         let outcome = self.process_command(c, &crate::commands::spec::Args::new(&data, &spans));
+        self.serve_ready_keys();
         c.query.restore(data);
         c.parser.args = spans;
         if outcome == Dispatch::Done {
@@ -639,6 +649,7 @@ impl Server {
         if let Some(stream) = c.stream.as_mut() {
             let _ = self.event_loop.registry().deregister(stream);
         }
+        self.drop_blocked(&mut c);
         self.monitors.retain(|&s| s != slot);
         self.postponed.retain(|&s| s != slot);
         self.unblocked.retain(|&s| s != slot);

@@ -1,0 +1,102 @@
+//! Command propagation: what the replication stream (and, later, the AOF)
+//! receives for each write, as Redis defines it.
+//!
+//! A command that changed the dataset (the dirty counter moved) is
+//! propagated after it ran, as the client sent it unless the handler said
+//! otherwise (`propagate_as`: relative expiries become absolute, BLPOP
+//! becomes LPOP, SPOP becomes SREM...). Effects of a command beyond itself
+//! (keys it expired lazily, for example) are added with `also_propagate`, in
+//! order. When the outermost call ends, everything collected goes out; more
+//! than one command is wrapped in MULTI/EXEC so replicas apply it atomically.
+
+use super::Server;
+use crate::commands::spec::{Args, OwnedArgs};
+
+/// Commands collected during the current (outermost) call.
+#[derive(Debug, Default)]
+pub struct Propagation {
+    /// (database, command) in order.
+    pending: Vec<(usize, OwnedArgs)>,
+    /// What the running command propagates instead of itself.
+    rewritten: Option<OwnedArgs>,
+    /// The running command must not be propagated at all.
+    suppressed: bool,
+    /// Nesting of `call` (EXEC runs commands inside its own call).
+    depth: usize,
+}
+
+/// State saved around one (possibly nested) call.
+pub struct CallFrame {
+    dirty: u64,
+    db: usize,
+    rewritten: Option<OwnedArgs>,
+    suppressed: bool,
+}
+
+impl Server {
+    /// The running command propagates as `parts` instead of itself.
+    pub fn propagate_as<T: AsRef<[u8]>>(&mut self, parts: &[T]) {
+        self.propagation.rewritten = Some(OwnedArgs::from_slices(parts));
+    }
+
+    /// The running command is not propagated even though it wrote.
+    pub fn suppress_propagation(&mut self) {
+        self.propagation.suppressed = true;
+    }
+
+    /// Queues `parts` to be propagated in database `db`, before the running
+    /// command itself.
+    pub fn also_propagate<T: AsRef<[u8]>>(&mut self, db: usize, parts: &[T]) {
+        self.propagation
+            .pending
+            .push((db, OwnedArgs::from_slices(parts)));
+        if self.propagation.depth == 0 {
+            self.propagate_pending();
+        }
+    }
+
+    /// Marks the start of a command call.
+    pub fn begin_propagation_frame(&mut self, db: usize) -> CallFrame {
+        self.propagation.depth += 1;
+        CallFrame {
+            dirty: self.dirty,
+            db,
+            rewritten: self.propagation.rewritten.take(),
+            suppressed: std::mem::take(&mut self.propagation.suppressed),
+        }
+    }
+
+    /// Marks the end of a command call: queues the command if it wrote, and
+    /// sends everything out when this was the outermost call.
+    pub fn end_propagation_frame(&mut self, frame: CallFrame, args: &Args) {
+        let rewritten = std::mem::replace(&mut self.propagation.rewritten, frame.rewritten);
+        let suppressed = std::mem::replace(&mut self.propagation.suppressed, frame.suppressed);
+        if self.dirty > frame.dirty && !suppressed {
+            let command = rewritten.unwrap_or_else(|| OwnedArgs::from_args(args));
+            self.propagation.pending.push((frame.db, command));
+        }
+        self.propagation.depth = self.propagation.depth.saturating_sub(1);
+        if self.propagation.depth == 0 {
+            self.propagate_pending();
+        }
+    }
+
+    /// Sends what was collected: one command as is, several inside MULTI/EXEC.
+    fn propagate_pending(&mut self) {
+        let pending = std::mem::take(&mut self.propagation.pending);
+        let (Some(first), Some(last)) = (pending.first(), pending.last()) else {
+            return;
+        };
+        let transaction = pending.len() > 1;
+        let (first_db, last_db) = (first.0, last.0);
+        if transaction {
+            self.feed_replication(first_db, &OwnedArgs::from_slices(&["MULTI"]).args());
+        }
+        for (db, command) in &pending {
+            self.feed_replication(*db, &command.args());
+        }
+        if transaction {
+            self.feed_replication(last_db, &OwnedArgs::from_slices(&["EXEC"]).args());
+        }
+    }
+}
