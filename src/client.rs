@@ -92,6 +92,11 @@ impl QueryBuffer {
         shifted
     }
 
+    /// Room at the tail for the next read.
+    pub fn spare(&self) -> usize {
+        self.data.len() - self.end
+    }
+
     /// Reads once from `src` into the room [`QueryBuffer::reserve_tail`] made.
     pub fn read_from(&mut self, src: &mut impl Read) -> io::Result<usize> {
         let n = src.read(&mut self.data[self.end..])?;

@@ -469,12 +469,17 @@ impl Server {
             let want = read_size(c.parser.pending_bulk(), c.query.unparsed());
             let shifted = c.query.reserve_tail(want);
             c.parser.shift(shifted);
+            let offered = c.query.spare();
             let Some(stream) = c.stream.as_mut() else {
                 return ReadOutcome::Closed;
             };
             match c.query.read_from(stream) {
                 Ok(0) => return ReadOutcome::Closed,
                 Ok(n) => {
+                    // A short read took everything the socket had: new data
+                    // will raise a new edge, so skip the read that would
+                    // only say WouldBlock.
+                    let drained = n < offered;
                     c.net_in += n as u64;
                     self.stats.net_input_bytes += n as u64;
                     self.stats.total_reads_processed += 1;
@@ -490,6 +495,9 @@ impl Server {
                     self.process_input(c);
                     if c.close_asap {
                         return ReadOutcome::Closed;
+                    }
+                    if drained {
+                        return ReadOutcome::Drained;
                     }
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return ReadOutcome::Drained,
