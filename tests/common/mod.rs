@@ -25,12 +25,21 @@ pub struct TestServer {
     pub dir: tempfile::TempDir,
 }
 
-/// A port nobody listens on right now.
+/// A port nobody listens on right now, never handed out twice in this test
+/// process (tests run in parallel threads and could otherwise race for one).
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("no free port")
+    static HANDED_OUT: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
+    loop {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("no free port");
+        let mut taken = HANDED_OUT.lock().unwrap_or_else(|e| e.into_inner());
+        if !taken.contains(&port) {
+            taken.push(port);
+            return port;
+        }
+    }
 }
 
 /// Polls `cond` every 10ms until it holds or `timeout` passes.
