@@ -762,3 +762,19 @@ fn writes_count_as_changes() {
     r.cmd(&["SMOVE", "s", "t", "zz"]);
     assert_eq!(changes(&mut r) - before, 5);
 }
+
+#[test]
+fn copies_keep_the_encoding_and_are_independent() {
+    let server = TestServer::start();
+    let mut r = server.raw();
+    create_set(&mut r, "ints", &["1", "2"]);
+    create_set(&mut r, "words", &["a", "b"]);
+    for (src, enc) in [("ints", "intset"), ("words", "hashtable")] {
+        let dst = format!("{src}-copy");
+        assert_eq!(r.cmd(&["COPY", src, &dst]), int(1));
+        assert_eq!(encoding(&mut r, &dst), enc);
+        assert_eq!(r.cmd(&["SADD", &dst, "3"]), int(1));
+        assert_eq!(r.cmd(&["SCARD", src]), int(2));
+        assert_eq!(r.cmd(&["SCARD", &dst]), int(3));
+    }
+}

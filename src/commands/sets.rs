@@ -384,6 +384,7 @@ fn srandmember_with_count(srv: &mut Server, c: &mut Client, args: &Args) -> CmdR
             if let Some(member) = set.member_at(rng.below(size)) {
                 reply_member(c, member);
             }
+            // As Redis: stop producing once the client is to be closed.
             if c.close_asap {
                 break;
             }
