@@ -17,7 +17,7 @@ use crate::client::Client;
 use crate::server::keyspace::{LRU_CLOCK_MAX, LRU_CLOCK_RESOLUTION_MS};
 use crate::server::Server;
 use crate::sha::{hex, sha1};
-use crate::types::{Object, StrValue, Value};
+use crate::types::{Object, SetValue, StrValue, Value};
 
 /// A 20-byte running digest.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -47,6 +47,7 @@ impl Digest {
 fn type_code(value: &Value) -> u32 {
     match value {
         Value::Str(_) => 0,
+        Value::Set(_) => 2,
     }
 }
 
@@ -56,6 +57,12 @@ fn mix_value_digest(d: &mut Digest, value: &Value) {
         Value::Str(s) => {
             let mut tmp = [0u8; 21];
             d.mix(s.bytes(&mut tmp));
+        }
+        Value::Set(set) => {
+            let mut tmp = [0u8; 21];
+            for member in set.iter() {
+                d.xor(member.bytes(&mut tmp));
+            }
         }
     }
 }
@@ -180,17 +187,37 @@ fn serialized_len(value: &Value) -> u64 {
     match value {
         Value::Str(s) => {
             let mut tmp = [0u8; 21];
-            let bytes = s.bytes(&mut tmp);
-            let as_int = match s {
+            let known = match s {
                 StrValue::Int(n) => Some(*n),
-                _ if bytes.len() <= 11 => crate::util::parse_i64(bytes),
                 _ => None,
             };
-            as_int
-                .and_then(rdb_int_size)
-                .unwrap_or_else(|| rdb_len_size(bytes.len() as u64) + bytes.len() as u64)
+            rdb_string_size(s.bytes(&mut tmp), known)
+        }
+        Value::Set(SetValue::Ints(ints)) => {
+            let blob = ints.blob_len() as u64;
+            rdb_len_size(blob) + blob
+        }
+        Value::Set(set) => {
+            let mut tmp = [0u8; 21];
+            set.iter()
+                .fold(rdb_len_size(set.len() as u64), |size, member| {
+                    size + rdb_string_size(member.bytes(&mut tmp), None)
+                })
         }
     }
+}
+
+/// Bytes of a string in an RDB file: an integer encoding when the text is
+/// a short integer (`known` when it is already one), else length + bytes.
+fn rdb_string_size(bytes: &[u8], known: Option<i64>) -> u64 {
+    let as_int = match known {
+        Some(n) => Some(n),
+        None if bytes.len() <= 11 => crate::util::parse_i64(bytes),
+        None => None,
+    };
+    as_int
+        .and_then(rdb_int_size)
+        .unwrap_or_else(|| rdb_len_size(bytes.len() as u64) + bytes.len() as u64)
 }
 
 /// Seconds since the object was last accessed, from the LRU clock.

@@ -13,6 +13,7 @@ pub mod info;
 pub mod keys;
 pub mod latency;
 pub mod server;
+pub mod sets;
 pub mod spec;
 pub mod strings;
 
@@ -25,6 +26,7 @@ use spec::Command;
 pub const TABLES: &[&[Command]] = &[
     strings::COMMANDS,
     bits::COMMANDS,
+    sets::COMMANDS,
     keys::COMMANDS,
     expire::COMMANDS,
     connection::COMMANDS,
