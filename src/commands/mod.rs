@@ -12,6 +12,7 @@ pub mod expire;
 pub mod info;
 pub mod keys;
 pub mod latency;
+pub mod lists;
 pub mod server;
 pub mod spec;
 pub mod strings;
@@ -25,6 +26,7 @@ use spec::Command;
 pub const TABLES: &[&[Command]] = &[
     strings::COMMANDS,
     bits::COMMANDS,
+    lists::COMMANDS,
     keys::COMMANDS,
     expire::COMMANDS,
     connection::COMMANDS,

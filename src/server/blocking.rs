@@ -77,6 +77,13 @@ impl Server {
         !c.in_exec
     }
 
+    /// True while a parked command runs again because a key it waits on
+    /// was written: the handler is serving a blocked client (Redis then
+    /// skips keys of the wrong type instead of failing, for example).
+    pub fn serving_blocked(&self) -> bool {
+        self.blocking.rerunning
+    }
+
     /// Parks `c` on `keys` of its database until one is written or
     /// `deadline_ms` passes; inside a transaction it answers the timeout
     /// reply at once instead.
