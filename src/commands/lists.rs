@@ -529,7 +529,13 @@ fn blocking_move(
     if source_ready {
         return move_element(srv, c, args, from, to, rewrite);
     }
-    srv.block_on_keys(c, &[src], deadline, TimeoutReply::Null, args);
+    // Inside a transaction the answer is a null bulk string, but a block
+    // that times out answers a null array, as every list block does.
+    if !srv.may_block(c) {
+        c.reply.null();
+        return Ok(());
+    }
+    srv.block_on_keys(c, &[src], deadline, TimeoutReply::NullArray, args);
     Ok(())
 }
 
@@ -789,6 +795,94 @@ pub const COMMANDS: &[Command] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::commands::spec::OwnedArgs;
+    use crate::replication::backlog::Backlog;
+
+    /// Runs `commands` on an in-process server (no sockets) and returns
+    /// the commands it propagated, as space-joined words.
+    fn propagated(commands: &[&[&str]]) -> Vec<String> {
+        let mut config = crate::config::Config::default();
+        config.port = 0;
+        let mut srv = Server::new(config).expect("server");
+        srv.replication.backlog = Some(Backlog::new(1 << 20, 1));
+        let mut c = Client::new(1, 0, None, 0);
+        for cmd in commands {
+            let owned = OwnedArgs::from_slices(cmd);
+            srv.process_command(&mut c, &owned.args());
+        }
+        let stream = srv
+            .replication
+            .backlog
+            .as_ref()
+            .and_then(|b| b.since(1))
+            .unwrap_or_default();
+        let text = String::from_utf8_lossy(&stream).into_owned();
+        let mut out = Vec::new();
+        let mut lines = text.split("\r\n");
+        while let Some(header) = lines.next() {
+            let Some(n) = header.strip_prefix('*').and_then(|n| n.parse().ok()) else {
+                continue;
+            };
+            let words: Vec<&str> = (0..n).filter_map(|_| lines.nth(1)).collect();
+            out.push(words.join(" "));
+        }
+        out
+    }
+
+    #[test]
+    fn pops_and_moves_propagate_as_redis_rewrites_them() {
+        let stream = propagated(&[
+            &["RPUSH", "l", "a", "b", "c", "d", "e", "f"],
+            &["BLPOP", "none", "l", "0"],
+            &["BRPOP", "l", "1.5"],
+            &["BLMPOP", "0", "1", "l", "RIGHT", "COUNT", "10"],
+            &["RPUSH", "l", "a", "b", "c"],
+            &["LMPOP", "2", "none", "l", "left", "COUNT", "2"],
+            &["BLMOVE", "l", "m", "left", "RIGHT", "0"],
+            &["RPUSH", "l", "x"],
+            &["BRPOPLPUSH", "l", "m", "0"],
+            &["LPOP", "m", "0"],
+            &["LPUSHX", "none", "a"],
+            &["LREM", "m", "0", "absent"],
+            &["LPOP", "m", "5"],
+        ]);
+        assert_eq!(
+            stream,
+            [
+                "SELECT 0",
+                "RPUSH l a b c d e f",
+                "LPOP l",
+                "RPOP l",
+                "RPOP l 4",
+                "RPUSH l a b c",
+                "LPOP l 2",
+                "LMOVE l m left RIGHT",
+                "RPUSH l x",
+                "RPOPLPUSH l m",
+                "LPOP m 5",
+            ]
+        );
+    }
+
+    #[test]
+    fn blocking_forms_in_a_transaction_answer_at_once() {
+        let mut config = crate::config::Config::default();
+        config.port = 0;
+        let mut srv = Server::new(config).expect("server");
+        let mut c = Client::new(1, 0, None, 0);
+        c.in_exec = true;
+        for cmd in [
+            &["BLMOVE", "k", "d", "LEFT", "LEFT", "0"][..],
+            &["BRPOPLPUSH", "k", "d", "0"],
+            &["BLPOP", "k", "0"],
+            &["BLMPOP", "0", "1", "k", "LEFT"],
+        ] {
+            let owned = OwnedArgs::from_slices(cmd);
+            srv.process_command(&mut c, &owned.args());
+        }
+        assert_eq!(c.reply.buf, b"$-1\r\n$-1\r\n*-1\r\n*-1\r\n");
+        assert_eq!(srv.blocking.count, 0);
+    }
 
     #[test]
     fn ranges_clamp_like_redis() {

@@ -25,9 +25,10 @@ pub const TIMER_BLOCKED: u64 = 2;
 /// What a blocked command answers when its time is up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TimeoutReply {
-    /// `*-1` (RESP2) / `_` (RESP3): BLPOP, BZPOPMIN, BLMPOP, XREAD.
+    /// `*-1` (RESP2) / `_` (RESP3): every list, sorted set and stream
+    /// block in Redis 7.0 (BLMOVE and BRPOPLPUSH included).
     NullArray,
-    /// `$-1` / `_`: BLMOVE, BRPOPLPUSH.
+    /// `$-1` / `_`.
     Null,
 }
 
