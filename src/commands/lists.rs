@@ -96,6 +96,9 @@ fn push_elements<'e>(
     }
     let mut list = List::new(srv.config.list_max_listpack_size);
     elements.for_each(|e| list.push(end, e));
+    if list.len() > 1 {
+        list.shrink_to_fit();
+    }
     let len = list.len();
     srv.set_key(db, key, Value::List(Box::new(list)), false);
     Ok(len)

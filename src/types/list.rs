@@ -181,8 +181,8 @@ impl Node {
         let old_len = self.buf.len();
         let needed = old_len + size;
         if needed > self.buf.capacity() {
-            // Grow by a quarter: little slack per node, amortized O(1).
-            let target = needed.max(old_len + old_len / 4).max(MIN_NODE_CAPACITY);
+            // Grow by an eighth: little slack per node, amortized O(1).
+            let target = needed.max(old_len + old_len / 8).max(MIN_NODE_CAPACITY);
             self.buf.reserve_exact(target - old_len);
         }
         self.buf.resize(needed, 0);
@@ -296,6 +296,14 @@ impl List {
     /// listpack frame).
     pub fn node_bytes(&self) -> impl Iterator<Item = usize> + '_ {
         self.nodes.iter().map(|n| n.buf.len() + LISTPACK_FRAME)
+    }
+
+    /// Gives back the spare capacity of every node (after a bulk load).
+    pub fn shrink_to_fit(&mut self) {
+        for node in &mut self.nodes {
+            node.buf.shrink_to_fit();
+        }
+        self.nodes.shrink_to_fit();
     }
 
     /// Adds `data` at one end.
@@ -803,7 +811,7 @@ mod tests {
         let node = l.nodes.front().unwrap();
         assert_eq!(l.node_count(), 1);
         assert_eq!(node.buf.len(), payload + 200);
-        assert!(node.buf.capacity() <= (payload + 200) * 5 / 4 + MIN_NODE_CAPACITY);
+        assert!(node.buf.capacity() <= (payload + 200) * 9 / 8 + MIN_NODE_CAPACITY);
     }
 
     #[test]
