@@ -488,7 +488,7 @@ fn move_element(
     match rewrite {
         MoveRewrite::AsSent => {}
         MoveRewrite::Rpoplpush => srv.propagate_as(&[b"RPOPLPUSH", src, dst]),
-        MoveRewrite::Lmove if srv.serving_blocked() => {
+        MoveRewrite::Lmove if srv.serving_key().is_some() => {
             srv.propagate_as(&[b"LMOVE", src, dst, end_word(from), end_word(to)])
         }
         MoveRewrite::Lmove => srv.propagate_as(&[b"LMOVE", src, dst, &args[3], &args[4]]),
@@ -518,7 +518,7 @@ fn blocking_move(
 ) -> CmdResult {
     let deadline = deadline_from_seconds(timeout, srv.cmd_time_ms)?;
     let src = &args[1];
-    let serving = srv.serving_blocked();
+    let serving = srv.serving_key().is_some();
     let source_ready = match srv
         .lookup_write(c.db, src)
         .map(|o| o.value.as_list().is_some())
@@ -555,7 +555,8 @@ pub fn brpoplpush(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
 /// Pops from the first of `keys` holding a non-empty list, replying
 /// `[key, element]` (or `[key, [elements]]` with a count) and propagating
 /// the matching LPOP/RPOP. Returns false if every key was empty. A key of
-/// another type is an error, or skipped while serving a parked client.
+/// another type is an error. Serving a parked client, only the key whose
+/// write woke it is considered, and another type there just means empty.
 fn pop_first_nonempty(
     srv: &mut Server,
     c: &mut Client,
@@ -564,12 +565,15 @@ fn pop_first_nonempty(
     count: Option<usize>,
 ) -> Result<bool, CmdError> {
     let db = c.db;
-    let serving = srv.serving_blocked();
+    let serving: Option<Vec<u8>> = srv.serving_key().map(<[u8]>::to_vec);
     for key in keys.iter() {
+        if serving.as_deref().is_some_and(|ready| ready != key) {
+            continue;
+        }
         let list = match write_list(srv, db, key) {
             Ok(Some(list)) if !list.is_empty() => list,
             Ok(_) => continue,
-            Err(_) if serving => continue,
+            Err(_) if serving.is_some() => continue,
             Err(e) => return Err(e),
         };
         c.reply.array(2);

@@ -62,6 +62,8 @@ pub struct Blocking {
     rerunning: bool,
     /// Set when the rerun command asked to block again.
     reblocked: bool,
+    /// The key whose write is being served while commands run again.
+    serving: Option<Key>,
 }
 
 impl Blocking {
@@ -78,11 +80,16 @@ impl Server {
         !c.in_exec
     }
 
-    /// True while a parked command runs again because a key it waits on
-    /// was written: the handler is serving a blocked client (Redis then
-    /// skips keys of the wrong type instead of failing, for example).
-    pub fn serving_blocked(&self) -> bool {
-        self.blocking.rerunning
+    /// While a parked command runs again because a key it waits on was
+    /// written: that key. Redis serves a blocked client from that key only,
+    /// and a key of another type there leaves the client waiting instead of
+    /// failing it.
+    pub fn serving_key(&self) -> Option<&[u8]> {
+        if self.blocking.rerunning {
+            self.blocking.serving.as_deref()
+        } else {
+            None
+        }
     }
 
     /// Parks `c` on `keys` of its database until one is written or
@@ -173,9 +180,11 @@ impl Server {
                     .get(&(db, key.clone()))
                     .map(|q| q.iter().copied().collect())
                     .unwrap_or_default();
+                self.blocking.serving = Some(key);
                 for slot in queue {
                     self.rerun_blocked(slot);
                 }
+                self.blocking.serving = None;
             }
         }
     }
