@@ -639,7 +639,18 @@ fn blocking_timeout_arguments() {
     let mut r = s.raw();
     let negative = err("ERR timeout is negative");
     let not_float = err("ERR timeout is not a float or out of range");
-    for (timeout, expected) in [("-1", &negative), ("abc", &not_float), ("1x", &not_float)] {
+    // Milliseconds beyond a C long long convert to a negative number there.
+    for (timeout, expected) in [
+        ("-1", &negative),
+        ("1e20", &negative),
+        ("inf", &negative),
+        ("-inf", &negative),
+        ("9223372036854776", &negative),
+        ("abc", &not_float),
+        ("1x", &not_float),
+        ("nan", &not_float),
+        (" 1", &not_float),
+    ] {
         for cmd in [
             &["BLPOP", "k", timeout][..],
             &["BRPOP", "k", timeout],

@@ -305,8 +305,14 @@ pub fn deadline_from_seconds(
 ) -> Result<Option<i64>, crate::commands::errors::CmdError> {
     use crate::commands::errors;
     let secs = crate::util::parse_long_double(arg).ok_or(errors::TIMEOUT_NOT_FLOAT)?;
-    // Like C's (long long) cast: out-of-range values saturate.
-    let ms = (secs * 1000.0).ceil() as i64;
+    let ms = (secs * 1000.0).ceil();
+    // C's (long long) conversion gives LLONG_MIN for a value out of range
+    // (x86-64), so Redis calls a huge or infinite timeout negative.
+    let ms = if ms.is_finite() && ms < i64::MAX as f64 {
+        ms as i64
+    } else {
+        i64::MIN
+    };
     if ms < 0 {
         return Err(errors::TIMEOUT_NEGATIVE.into());
     }
