@@ -7,7 +7,7 @@
 # stime from /proc/<pid>/stat, read before and after the run).
 #
 # Settings (environment):
-#   BENCH_TESTS      redis-benchmark -t list    (default: set,get,incr,mset)
+#   BENCH_TESTS      redis-benchmark -t list    (default: set,get,incr,mset,lpush,rpush,lpop,rpop,lrange_100,lrange_600)
 #   BENCH_REQUESTS   requests per test (-n)     (default: 200000)
 #   BENCH_CLIENTS    parallel connections (-c)  (default: 50)
 #   BENCH_PIPELINES  depths to run (-P)         (default: "1 16")
@@ -20,7 +20,7 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
-TESTS="${BENCH_TESTS:-set,get,incr,mset}"
+TESTS="${BENCH_TESTS:-set,get,incr,mset,lpush,rpush,lpop,rpop,lrange_100,lrange_600}"
 REQUESTS="${BENCH_REQUESTS:-200000}"
 CLIENTS="${BENCH_CLIENTS:-50}"
 PIPELINES="${BENCH_PIPELINES:-1 16}"

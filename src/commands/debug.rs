@@ -48,6 +48,7 @@ fn type_code(value: &Value) -> u32 {
     match value {
         Value::Str(_) => 0,
         Value::Set(_) => 2,
+        Value::List(_) => 1,
     }
 }
 
@@ -62,6 +63,11 @@ fn mix_value_digest(d: &mut Digest, value: &Value) {
             let mut tmp = [0u8; 21];
             for member in set.iter() {
                 d.xor(member.bytes(&mut tmp));
+            }
+        }
+        Value::List(l) => {
+            for element in l.iter() {
+                d.mix(element);
             }
         }
     }
@@ -204,6 +210,13 @@ fn serialized_len(value: &Value) -> u64 {
                     size + rdb_string_size(member.bytes(&mut tmp), None)
                 })
         }
+        // The node count, then per node its container type and its packed
+        // entries as one string (estimated from our node sizes, no LZF).
+        Value::List(l) => l
+            .node_bytes()
+            .fold(rdb_len_size(l.node_count() as u64), |sum, n| {
+                sum + 1 + rdb_len_size(n as u64) + n as u64
+            }),
     }
 }
 
@@ -218,6 +231,22 @@ fn rdb_string_size(bytes: &[u8], known: Option<i64>) -> u64 {
     as_int
         .and_then(rdb_int_size)
         .unwrap_or_else(|| rdb_len_size(bytes.len() as u64) + bytes.len() as u64)
+}
+
+/// DEBUG OBJECT's quicklist details: nodes, average fill, fill setting,
+/// compression (never) and total node bytes.
+fn quicklist_details(value: &Value) -> String {
+    let Value::List(l) = value else {
+        return String::new();
+    };
+    let nodes = l.node_count();
+    format!(
+        " ql_nodes:{} ql_avg_node:{:.2} ql_listpack_max:{} ql_compressed:0 ql_uncompressed_size:{}",
+        nodes,
+        l.len() as f64 / nodes as f64,
+        l.fill(),
+        l.node_bytes().sum::<usize>()
+    )
 }
 
 /// Seconds since the object was last accessed, from the LRU clock.
@@ -238,13 +267,14 @@ fn debug_object(srv: &mut Server, c: &mut Client, key: &[u8]) -> CmdResult {
         return Err(errors::NO_SUCH_KEY.into());
     };
     let line = format!(
-        "Value at:{:p} refcount:{} encoding:{} serializedlength:{} lru:{} lru_seconds_idle:{}",
+        "Value at:{:p} refcount:{} encoding:{} serializedlength:{} lru:{} lru_seconds_idle:{}{}",
         obj as *const Object,
         refcount(&obj.value),
         obj.value.encoding(),
         serialized_len(&obj.value),
         obj.lru,
-        idle_seconds(srv, obj)
+        idle_seconds(srv, obj),
+        quicklist_details(&obj.value)
     );
     c.reply.simple(&line);
     Ok(())
@@ -406,6 +436,9 @@ fn debug_help(c: &mut Client, name: &[u8]) {
             "    Setting it to 0 disables expiring keys in background when they are not",
             "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
             "    default.",
+            "QUICKLIST-PACKED-THRESHOLD <size>",
+            "    Sets the threshold for elements to be inserted as plain vs packed nodes",
+            "    Default value is 1GB, allows values up to 4GB. Setting to 0 restores to default.",
             "SLEEP <seconds>",
             "    Stop the server for <seconds>. Decimals allowed.",
             "PAUSE-CRON <0|1>",
@@ -443,6 +476,14 @@ fn debug(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
         c.reply.ok();
     } else if is("pause-cron") && argc == 3 {
         srv.cron_paused = atoi(&args[2]) != 0;
+        c.reply.ok();
+    } else if is("quicklist-packed-threshold") && argc == 3 {
+        let bytes = crate::config::value::memtoull(&args[2]);
+        if !bytes.is_some_and(crate::types::list::set_packed_threshold) {
+            return Err(CmdError::Static(
+                "ERR argument must be a memory value bigger than 1 and smaller than 4gb",
+            ));
+        }
         c.reply.ok();
     } else if is("log") && argc == 3 {
         log::warn!("DEBUG LOG: {}", String::from_utf8_lossy(&args[2]));

@@ -12,6 +12,7 @@ pub mod expire;
 pub mod info;
 pub mod keys;
 pub mod latency;
+pub mod lists;
 pub mod server;
 pub mod sets;
 pub mod spec;
@@ -27,6 +28,7 @@ pub const TABLES: &[&[Command]] = &[
     strings::COMMANDS,
     bits::COMMANDS,
     sets::COMMANDS,
+    lists::COMMANDS,
     keys::COMMANDS,
     expire::COMMANDS,
     connection::COMMANDS,

@@ -25,9 +25,10 @@ pub const TIMER_BLOCKED: u64 = 2;
 /// What a blocked command answers when its time is up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TimeoutReply {
-    /// `*-1` (RESP2) / `_` (RESP3): BLPOP, BZPOPMIN, BLMPOP, XREAD.
+    /// `*-1` (RESP2) / `_` (RESP3): every list, sorted set and stream
+    /// block in Redis 7.0 (BLMOVE and BRPOPLPUSH included).
     NullArray,
-    /// `$-1` / `_`: BLMOVE, BRPOPLPUSH.
+    /// `$-1` / `_`.
     Null,
 }
 
@@ -61,6 +62,8 @@ pub struct Blocking {
     rerunning: bool,
     /// Set when the rerun command asked to block again.
     reblocked: bool,
+    /// The key whose write is being served while commands run again.
+    serving: Option<Key>,
 }
 
 impl Blocking {
@@ -75,6 +78,18 @@ impl Server {
     /// True if the running command may block (not inside MULTI/EXEC).
     pub fn may_block(&self, c: &Client) -> bool {
         !c.in_exec
+    }
+
+    /// While a parked command runs again because a key it waits on was
+    /// written: that key. Redis serves a blocked client from that key only,
+    /// and a key of another type there leaves the client waiting instead of
+    /// failing it.
+    pub fn serving_key(&self) -> Option<&[u8]> {
+        if self.blocking.rerunning {
+            self.blocking.serving.as_deref()
+        } else {
+            None
+        }
     }
 
     /// Parks `c` on `keys` of its database until one is written or
@@ -165,9 +180,11 @@ impl Server {
                     .get(&(db, key.clone()))
                     .map(|q| q.iter().copied().collect())
                     .unwrap_or_default();
+                self.blocking.serving = Some(key);
                 for slot in queue {
                     self.rerun_blocked(slot);
                 }
+                self.blocking.serving = None;
             }
         }
     }
@@ -288,8 +305,14 @@ pub fn deadline_from_seconds(
 ) -> Result<Option<i64>, crate::commands::errors::CmdError> {
     use crate::commands::errors;
     let secs = crate::util::parse_long_double(arg).ok_or(errors::TIMEOUT_NOT_FLOAT)?;
-    // Like C's (long long) cast: out-of-range values saturate.
-    let ms = (secs * 1000.0).ceil() as i64;
+    let ms = (secs * 1000.0).ceil();
+    // C's (long long) conversion gives LLONG_MIN for a value out of range
+    // (x86-64), so Redis calls a huge or infinite timeout negative.
+    let ms = if ms.is_finite() && ms < i64::MAX as f64 {
+        ms as i64
+    } else {
+        i64::MIN
+    };
     if ms < 0 {
         return Err(errors::TIMEOUT_NEGATIVE.into());
     }

@@ -2,9 +2,11 @@
 //! about the protocol; each type knows its Redis type and encoding names.
 
 pub mod bitmap;
+pub mod list;
 pub mod set;
 pub mod string;
 
+pub use list::List;
 pub use set::SetValue;
 pub use string::StrValue;
 
@@ -13,6 +15,7 @@ pub use string::StrValue;
 pub enum Value {
     Str(StrValue),
     Set(SetValue),
+    List(Box<List>),
 }
 
 impl Value {
@@ -21,6 +24,7 @@ impl Value {
         match self {
             Value::Str(_) => "string",
             Value::Set(_) => "set",
+            Value::List(_) => "list",
         }
     }
 
@@ -47,9 +51,24 @@ impl Value {
         }
     }
 
+    /// The list inside, or `None` for other types.
+    pub fn as_list(&self) -> Option<&List> {
+        match self {
+            Value::List(l) => Some(l),
+            _ => None,
+        }
+    }
+
     pub fn as_set_mut(&mut self) -> Option<&mut SetValue> {
         match self {
             Value::Set(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn as_list_mut(&mut self) -> Option<&mut List> {
+        match self {
+            Value::List(l) => Some(l),
             _ => None,
         }
     }
@@ -59,6 +78,7 @@ impl Value {
         match self {
             Value::Str(s) => s.encoding(),
             Value::Set(s) => s.encoding(),
+            Value::List(_) => "quicklist",
         }
     }
 }
