@@ -9,6 +9,7 @@ pub mod connection;
 pub mod debug;
 pub mod errors;
 pub mod expire;
+pub mod hashes;
 pub mod info;
 pub mod keys;
 pub mod latency;
@@ -25,6 +26,7 @@ use spec::Command;
 pub const TABLES: &[&[Command]] = &[
     strings::COMMANDS,
     bits::COMMANDS,
+    hashes::COMMANDS,
     keys::COMMANDS,
     expire::COMMANDS,
     connection::COMMANDS,
