@@ -9,6 +9,8 @@
 //! A hash starts compact and becomes a table for good once it holds more
 //! entries, or a longer field or value, than the [`Limits`] allow.
 
+use indexmap::map::raw_entry_v1::RawEntryMut;
+use indexmap::map::RawEntryApiV1;
 use indexmap::IndexMap;
 use std::ops::Range;
 
@@ -277,13 +279,18 @@ impl HashValue {
                 }
                 true
             }
-            HashValue::Table(t) => match t.get_mut(field) {
-                Some(slot) => {
-                    *slot = value.into();
+            HashValue::Table(t) => match t.raw_entry_mut_v1().from_key(field) {
+                RawEntryMut::Occupied(mut slot) => {
+                    let old = slot.get_mut();
+                    if old.len() == value.len() {
+                        old.copy_from_slice(value);
+                    } else {
+                        *old = value.into();
+                    }
                     false
                 }
-                None => {
-                    t.insert(field.into(), value.into());
+                RawEntryMut::Vacant(slot) => {
+                    slot.insert(field.into(), value.into());
                     true
                 }
             },
