@@ -10,7 +10,7 @@ use crate::client::Client;
 use crate::commands::spec::{acl, flag, ks, Args, Command, KeySpec};
 use crate::db::scan_positions;
 use crate::server::{Rng, Server};
-use crate::types::hash::{Limits, Positional};
+use crate::types::hash::{Limits, Pair, Positional};
 use crate::types::{HashValue, Value};
 use crate::util::{format_human_double, i64_text, parse_i64, parse_long_double};
 use std::collections::HashSet;
@@ -401,9 +401,9 @@ pub fn hscan(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
             0
         }
         HashValue::Table(t) => scan_positions(t.len(), cursor, o.count, |i| {
-            if let Some((field, value)) = t.get_index(i) {
+            if let Some((field, value)) = t.get_index(i).map(Pair::parts) {
                 if o.matches(field) {
-                    batch.push((&**field, &**value));
+                    batch.push((field, value));
                 }
             }
         }),

@@ -3,19 +3,20 @@
 //! - `listpack`: a [`Listpack`], one heap buffer holding the fields and values
 //!   one after the other, each prefixed by its length. Lookups are linear, but
 //!   a small hash costs one allocation and a couple of bytes per entry.
-//! - `hashtable`: an insertion-ordered map ([`FieldMap`]) so entries can also
-//!   be reached by position (random picks, HSCAN's cursor).
+//! - `hashtable`: an insertion-ordered set of [`Pair`]s looked up by field
+//!   ([`FieldTable`]), so entries can also be reached by position (random
+//!   picks, HSCAN's cursor). A pair keeps field and value in one allocation.
 //!
 //! A hash starts compact and becomes a table for good once it holds more
 //! entries, or a longer field or value, than the [`Limits`] allow.
 
-use indexmap::map::raw_entry_v1::RawEntryMut;
-use indexmap::map::RawEntryApiV1;
-use indexmap::IndexMap;
+use indexmap::IndexSet;
+use std::borrow::Borrow;
+use std::hash::{Hash, Hasher};
 use std::ops::Range;
 
-/// The `hashtable` encoding's map.
-pub type FieldMap = IndexMap<Box<[u8]>, Box<[u8]>>;
+/// The `hashtable` encoding: pairs found by their field.
+pub type FieldTable = IndexSet<Pair>;
 
 /// A compact buffer never grows beyond this (Redis's listpack safety
 /// limit): adding more converts the hash to a table.
@@ -185,12 +186,74 @@ impl<'a> Iterator for Entries<'a> {
     }
 }
 
+/// A field and its value in one buffer: the field's length prefix, the
+/// field, then the value. A pair is identified by its field alone (equality
+/// and hashing look at the field), so a table finds it from a `&[u8]`.
+#[derive(Debug, Clone)]
+pub struct Pair(Box<[u8]>);
+
+impl Pair {
+    pub fn new(field: &[u8], value: &[u8]) -> Pair {
+        let mut buf = Vec::with_capacity(entry_size(field.len()) + value.len());
+        push_len(&mut buf, field.len());
+        buf.extend_from_slice(field);
+        buf.extend_from_slice(value);
+        Pair(buf.into_boxed_slice())
+    }
+
+    /// Where the value starts.
+    fn split(&self) -> usize {
+        entry_at(&self.0, 0).map_or(self.0.len(), |(_, end)| end)
+    }
+
+    pub fn field(&self) -> &[u8] {
+        entry_at(&self.0, 0).map_or(&[], |(field, _)| field)
+    }
+
+    pub fn value(&self) -> &[u8] {
+        self.0.get(self.split()..).unwrap_or_default()
+    }
+
+    /// Both parts.
+    pub fn parts(&self) -> (&[u8], &[u8]) {
+        (self.field(), self.value())
+    }
+}
+
+impl PartialEq for Pair {
+    fn eq(&self, other: &Pair) -> bool {
+        self.field() == other.field()
+    }
+}
+
+impl Eq for Pair {}
+
+impl Hash for Pair {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.field().hash(state);
+    }
+}
+
+impl Borrow<[u8]> for Pair {
+    fn borrow(&self) -> &[u8] {
+        self.field()
+    }
+}
+
 /// A hash value in one of its two encodings.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub enum HashValue {
     /// Alternating field and value entries.
     Listpack(Listpack),
-    Table(Box<FieldMap>),
+    Table(Box<FieldTable>),
+}
+
+/// Two hashes are equal when they map the same fields to the same values,
+/// whatever their encodings and orders.
+impl PartialEq for HashValue {
+    fn eq(&self, other: &HashValue) -> bool {
+        self.len() == other.len() && self.iter().all(|(f, v)| other.get(f) == Some(v))
+    }
 }
 
 impl Default for HashValue {
@@ -229,7 +292,7 @@ impl HashValue {
                 let at = lp.find_pair(field).ok()?;
                 entry_at(&lp.buf, at.value.start).map(|(v, _)| v)
             }
-            HashValue::Table(t) => t.get(field).map(|v| &**v),
+            HashValue::Table(t) => t.get(field).map(Pair::value),
         }
     }
 
@@ -279,21 +342,7 @@ impl HashValue {
                 }
                 true
             }
-            HashValue::Table(t) => match t.raw_entry_mut_v1().from_key(field) {
-                RawEntryMut::Occupied(mut slot) => {
-                    let old = slot.get_mut();
-                    if old.len() == value.len() {
-                        old.copy_from_slice(value);
-                    } else {
-                        *old = value.into();
-                    }
-                    false
-                }
-                RawEntryMut::Vacant(slot) => {
-                    slot.insert(field.into(), value.into());
-                    true
-                }
-            },
+            HashValue::Table(t) => t.replace_full(Pair::new(field, value)).1.is_none(),
         }
     }
 
@@ -309,7 +358,7 @@ impl HashValue {
             },
             HashValue::Table(t) => {
                 // swap_remove keeps HSCAN's guarantee (see `crate::db`).
-                let removed = t.swap_remove(field).is_some();
+                let removed = t.swap_remove(field);
                 if removed && t.capacity() > 64 && t.len() * 8 < t.capacity() {
                     t.shrink_to(t.len() * 2);
                 }
@@ -330,7 +379,7 @@ impl HashValue {
     pub fn pair_at(&self, index: usize) -> Option<(&[u8], &[u8])> {
         match self {
             HashValue::Listpack(_) => self.iter().nth(index),
-            HashValue::Table(t) => t.get_index(index).map(|(f, v)| (&**f, &**v)),
+            HashValue::Table(t) => t.get_index(index).map(Pair::parts),
         }
     }
 
@@ -346,9 +395,9 @@ impl HashValue {
     /// Switches to the `hashtable` encoding (no-op if already there).
     pub fn convert_to_table(&mut self) {
         if let HashValue::Listpack(_) = self {
-            let mut map = FieldMap::with_capacity(self.len());
-            map.extend(self.iter().map(|(f, v)| (f.into(), v.into())));
-            *self = HashValue::Table(Box::new(map));
+            let mut table = FieldTable::with_capacity(self.len());
+            table.extend(self.iter().map(|(f, v)| Pair::new(f, v)));
+            *self = HashValue::Table(Box::new(table));
         }
     }
 }
@@ -356,7 +405,7 @@ impl HashValue {
 /// Iterator over a hash's (field, value) pairs.
 pub enum Pairs<'a> {
     Listpack(Entries<'a>),
-    Table(indexmap::map::Iter<'a, Box<[u8]>, Box<[u8]>>),
+    Table(indexmap::set::Iter<'a, Pair>),
 }
 
 impl<'a> Iterator for Pairs<'a> {
@@ -365,7 +414,7 @@ impl<'a> Iterator for Pairs<'a> {
     fn next(&mut self) -> Option<Self::Item> {
         match self {
             Pairs::Listpack(entries) => Some((entries.next()?, entries.next()?)),
-            Pairs::Table(it) => it.next().map(|(f, v)| (&**f, &**v)),
+            Pairs::Table(it) => it.next().map(Pair::parts),
         }
     }
 }
@@ -373,7 +422,7 @@ impl<'a> Iterator for Pairs<'a> {
 /// A hash's pairs addressable by position in O(1).
 pub enum Positional<'a> {
     Listed(Vec<(&'a [u8], &'a [u8])>),
-    Table(&'a FieldMap),
+    Table(&'a FieldTable),
 }
 
 impl<'a> Positional<'a> {
@@ -391,7 +440,7 @@ impl<'a> Positional<'a> {
     pub fn get(&self, index: usize) -> Option<(&'a [u8], &'a [u8])> {
         match self {
             Positional::Listed(pairs) => pairs.get(index).copied(),
-            Positional::Table(t) => t.get_index(index).map(|(f, v)| (&**f, &**v)),
+            Positional::Table(t) => t.get_index(index).map(Pair::parts),
         }
     }
 }
@@ -493,8 +542,22 @@ mod tests {
         assert_eq!(p.get(1), Some((b"f1".as_slice(), b"v1".as_slice())));
         assert_eq!(h.pair_at(2), Some((b"f2".as_slice(), b"v2".as_slice())));
         assert_eq!(h.pair_at(3), None);
+        let compact = h.clone();
         h.convert_to_table();
         assert_eq!(h.positional().get(0), h.pair_at(0));
+        assert_eq!(h, compact);
+        h.insert(b"f0", b"other", SMALL);
+        assert_ne!(h, compact);
+    }
+
+    #[test]
+    fn pairs_keep_field_and_value_apart() {
+        let long = vec![b'f'; 200];
+        for (field, value) in [(b"".as_slice(), b"".as_slice()), (b"f", b"v"), (&long, b"")] {
+            let pair = Pair::new(field, value);
+            assert_eq!(pair.parts(), (field, value));
+        }
+        assert_eq!(Pair::new(b"f", b"1"), Pair::new(b"f", b"2"));
     }
 
     #[test]
