@@ -12,6 +12,7 @@
 #   BENCH_CLIENTS    parallel connections (-c)  (default: 50)
 #   BENCH_PIPELINES  depths to run (-P)         (default: "1 16")
 #   BENCH_ARGS       extra redis-benchmark args (default: "-r 100000", random keys)
+#   SERVER_PORTS     ports for reddish then redis (default: random free ports)
 #   REDDISH_SERVER   reddish binary             (default: target/release, built if missing)
 #   REDIS_SERVER     real Redis binary          (default: redis-server on PATH)
 # A test redis-benchmark reports as several rows (lrange) shares the CPU of

@@ -52,6 +52,21 @@ reddish_binary() {
     echo "$bin"
 }
 
+# Ports the servers get, in start order, when $SERVER_PORTS lists them
+# (space-separated, e.g. "7513 7514" on a shared machine); else random.
+# shellcheck disable=SC2206 # a word list on purpose
+PORTS_LEFT=(${SERVER_PORTS:-})
+
+# A port to try: the next of $SERVER_PORTS (nothing once they are used
+# up), else a random one.
+next_port() {
+    if [ -n "${SERVER_PORTS:-}" ]; then
+        echo "${PORTS_LEFT[0]:-}"
+        return
+    fi
+    echo $((20000 + RANDOM % 40000))
+}
+
 # start_server NAME BINARY [ARGS...]: starts BINARY on a free port with its
 # own directory and log (under the scratch dir), waits until it accepts
 # connections, and sets SERVER_PORT and SERVER_PID. Retries on another port
@@ -62,7 +77,9 @@ start_server() {
     local dir="$SCRATCH/$name" attempt port pid i
     mkdir -p "$dir"
     for attempt in 1 2 3 4 5; do
-        port=$((20000 + RANDOM % 40000))
+        port="$(next_port)"
+        [ -n "$port" ] || die "no port left in SERVER_PORTS for $name"
+        PORTS_LEFT=("${PORTS_LEFT[@]:1}")
         port_open "$port" && continue
         "$bin" --port "$port" --bind 127.0.0.1 --dir "$dir" "$@" \
             >>"$dir/server.log" 2>&1 &

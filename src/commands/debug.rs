@@ -17,7 +17,7 @@ use crate::client::Client;
 use crate::server::keyspace::{LRU_CLOCK_MAX, LRU_CLOCK_RESOLUTION_MS};
 use crate::server::Server;
 use crate::sha::{hex, sha1};
-use crate::types::{Object, SetValue, StrValue, Value};
+use crate::types::{HashValue, Object, SetValue, StrValue, Value};
 
 /// A 20-byte running digest.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -49,6 +49,7 @@ fn type_code(value: &Value) -> u32 {
         Value::Str(_) => 0,
         Value::Set(_) => 2,
         Value::List(_) => 1,
+        Value::Hash(_) => 4,
     }
 }
 
@@ -70,6 +71,19 @@ fn mix_value_digest(d: &mut Digest, value: &Value) {
                 d.mix(element);
             }
         }
+        Value::Hash(h) => xor_pairs_digest(d, h.iter()),
+    }
+}
+
+/// Xors in one order-sensitive digest per (field, value) pair: the digest
+/// of an unordered collection of pairs (hashes, and sorted sets with their
+/// scores as text).
+pub fn xor_pairs_digest<'a>(d: &mut Digest, pairs: impl Iterator<Item = (&'a [u8], &'a [u8])>) {
+    for (field, value) in pairs {
+        let mut pair = Digest::default();
+        pair.mix(field);
+        pair.mix(value);
+        d.xor(&pair.0);
     }
 }
 
@@ -217,6 +231,55 @@ fn serialized_len(value: &Value) -> u64 {
             .fold(rdb_len_size(l.node_count() as u64), |sum, n| {
                 sum + 1 + rdb_len_size(n as u64) + n as u64
             }),
+        Value::Hash(HashValue::Listpack(lp)) => {
+            let bytes = listpack_bytes(lp.entries());
+            rdb_len_size(bytes) + bytes
+        }
+        Value::Hash(h) => h.iter().fold(rdb_len_size(h.len() as u64), |n, (f, v)| {
+            n + rdb_string_size(f, None) + rdb_string_size(v, None)
+        }),
+    }
+}
+
+/// Size of a Redis listpack holding `entries`: a 6-byte header, each entry's
+/// encoding and data plus its back-length, and the end byte.
+pub fn listpack_bytes<'a>(entries: impl Iterator<Item = &'a [u8]>) -> u64 {
+    const HEADER: u64 = 6;
+    const END: u64 = 1;
+    entries.fold(HEADER + END, |total, entry| {
+        let body = listpack_entry_body(entry);
+        total + body + listpack_backlen_size(body)
+    })
+}
+
+/// Bytes of a listpack entry's encoding and data.
+fn listpack_entry_body(entry: &[u8]) -> u64 {
+    if let Some(n) = crate::util::parse_i64(entry) {
+        return match n {
+            0..=127 => 1,
+            -4096..=4095 => 2,
+            -32_768..=32_767 => 3,
+            -8_388_608..=8_388_607 => 4,
+            -2_147_483_648..=2_147_483_647 => 5,
+            _ => 9,
+        };
+    }
+    let len = entry.len() as u64;
+    match len {
+        0..=63 => 1 + len,
+        64..=4095 => 2 + len,
+        _ => 5 + len,
+    }
+}
+
+/// Bytes of the back-length that follows an entry body of `body` bytes.
+fn listpack_backlen_size(body: u64) -> u64 {
+    match body {
+        0..=127 => 1,
+        128..=16_382 => 2,
+        16_383..=2_097_150 => 3,
+        2_097_151..=268_435_454 => 4,
+        _ => 5,
     }
 }
 

@@ -9,6 +9,7 @@ pub mod connection;
 pub mod debug;
 pub mod errors;
 pub mod expire;
+pub mod hashes;
 pub mod info;
 pub mod keys;
 pub mod latency;
@@ -29,6 +30,7 @@ pub const TABLES: &[&[Command]] = &[
     bits::COMMANDS,
     sets::COMMANDS,
     lists::COMMANDS,
+    hashes::COMMANDS,
     keys::COMMANDS,
     expire::COMMANDS,
     connection::COMMANDS,

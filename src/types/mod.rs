@@ -2,10 +2,12 @@
 //! about the protocol; each type knows its Redis type and encoding names.
 
 pub mod bitmap;
+pub mod hash;
 pub mod list;
 pub mod set;
 pub mod string;
 
+pub use hash::HashValue;
 pub use list::List;
 pub use set::SetValue;
 pub use string::StrValue;
@@ -16,6 +18,7 @@ pub enum Value {
     Str(StrValue),
     Set(SetValue),
     List(Box<List>),
+    Hash(HashValue),
 }
 
 impl Value {
@@ -25,6 +28,7 @@ impl Value {
             Value::Str(_) => "string",
             Value::Set(_) => "set",
             Value::List(_) => "list",
+            Value::Hash(_) => "hash",
         }
     }
 
@@ -51,6 +55,14 @@ impl Value {
         }
     }
 
+    /// The hash inside, or `None` for other types.
+    pub fn as_hash(&self) -> Option<&HashValue> {
+        match self {
+            Value::Hash(h) => Some(h),
+            _ => None,
+        }
+    }
+
     /// The list inside, or `None` for other types.
     pub fn as_list(&self) -> Option<&List> {
         match self {
@@ -73,12 +85,20 @@ impl Value {
         }
     }
 
+    pub fn as_hash_mut(&mut self) -> Option<&mut HashValue> {
+        match self {
+            Value::Hash(h) => Some(h),
+            _ => None,
+        }
+    }
+
     /// The name OBJECT ENCODING answers.
     pub fn encoding(&self) -> &'static str {
         match self {
             Value::Str(s) => s.encoding(),
             Value::Set(s) => s.encoding(),
             Value::List(_) => "quicklist",
+            Value::Hash(h) => h.encoding(),
         }
     }
 }
