@@ -15,6 +15,7 @@ pub mod latency;
 pub mod server;
 pub mod spec;
 pub mod strings;
+pub mod transactions;
 
 use crate::client::Client;
 use crate::server::Server;
@@ -28,6 +29,7 @@ pub const TABLES: &[&[Command]] = &[
     keys::COMMANDS,
     expire::COMMANDS,
     connection::COMMANDS,
+    transactions::COMMANDS,
     info::COMMANDS,
     command::COMMANDS,
     server::COMMANDS,

@@ -55,6 +55,11 @@ impl Server {
         }
     }
 
+    /// True while a command runs (a call now would be nested, as EXEC's are).
+    pub fn inside_call(&self) -> bool {
+        self.propagation.depth > 0
+    }
+
     /// Marks the start of a command call.
     pub fn begin_propagation_frame(&mut self, db: usize) -> CallFrame {
         self.propagation.depth += 1;
