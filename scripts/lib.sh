@@ -1,4 +1,4 @@
-# Shell helpers shared by scripts/smoke.sh and scripts/bench.sh (sourced, not run):
+# Shell helpers shared by scripts/smoke.sh, bench.sh and txbench.sh (sourced, not run):
 # starting a server on a free port in a scratch directory, and stopping every
 # server started this way when the script exits.
 #
@@ -52,6 +52,10 @@ reddish_binary() {
     echo "$bin"
 }
 
+# Ports start_server takes in order when $SERVER_PORTS (space-separated)
+# is set, e.g. a range reserved for this run; random free ones otherwise.
+read -r -a FIXED_PORTS <<<"${SERVER_PORTS:-}"
+
 # start_server NAME BINARY [ARGS...]: starts BINARY on a free port with its
 # own directory and log (under the scratch dir), waits until it accepts
 # connections, and sets SERVER_PORT and SERVER_PID. Retries on another port
@@ -62,7 +66,12 @@ start_server() {
     local dir="$SCRATCH/$name" attempt port pid i
     mkdir -p "$dir"
     for attempt in 1 2 3 4 5; do
-        port=$((20000 + RANDOM % 40000))
+        if [ "${#FIXED_PORTS[@]}" -gt 0 ]; then
+            port="${FIXED_PORTS[0]}"
+            FIXED_PORTS=("${FIXED_PORTS[@]:1}")
+        else
+            port=$((20000 + RANDOM % 40000))
+        fi
         port_open "$port" && continue
         "$bin" --port "$port" --bind 127.0.0.1 --dir "$dir" "$@" \
             >>"$dir/server.log" 2>&1 &

@@ -185,8 +185,8 @@ pub struct Client {
     pub blocked: Option<Box<crate::server::blocking::Blocked>>,
     /// Commands run inside EXEC: blocking commands must not block.
     pub in_exec: bool,
-    /// The open transaction (between MULTI and EXEC/DISCARD).
-    pub multi: Option<Box<crate::server::multi::Transaction>>,
+    /// MULTI/EXEC state (open between MULTI and EXEC/DISCARD).
+    pub multi: crate::server::multi::Transaction,
     /// Where the running command's reply starts: what CLIENT REPLY silences
     /// is cut from here. EXEC settles each queued command's reply itself
     /// and moves the mark past it.
@@ -245,7 +245,7 @@ impl Client {
             pending_command: false,
             blocked: None,
             in_exec: false,
-            multi: None,
+            multi: Default::default(),
             reply_mark: 0,
             argv_mem: 0,
             reply_peak: 0,
@@ -363,7 +363,7 @@ impl Client {
             ClientKind::PubSub => flags.push('P'),
             ClientKind::Normal | ClientKind::Replica => {}
         }
-        if self.multi.is_some() {
+        if self.multi.is_open() {
             flags.push('x');
         }
         if self.postponed || self.blocked.is_some() {

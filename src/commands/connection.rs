@@ -589,8 +589,8 @@ impl Server {
         let obl = pending.min(REPLY_CHUNK);
         let omem = pending - obl;
         let oll = omem.div_ceil(REPLY_CHUNK);
-        let multi_mem = c.multi.as_deref().map_or(0, |tx| tx.memory);
-        let multi_count = c.multi.as_deref().map_or(-1, |tx| tx.count as i64);
+        let multi_mem = c.multi.memory();
+        let multi_count = c.multi.reported_count();
         let tot_mem = c.query.allocated()
             + c.reply.buf.capacity()
             + c.argv_mem

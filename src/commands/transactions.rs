@@ -10,16 +10,16 @@ use crate::server::Server;
 const EXECABORT: &str = "EXECABORT Transaction discarded because of previous errors.";
 
 fn multi(_srv: &mut Server, c: &mut Client, _args: &Args) -> CmdResult {
-    if c.multi.is_some() {
+    if c.multi.is_open() {
         return Err("ERR MULTI calls can not be nested".into());
     }
-    c.multi = Some(Box::default());
+    c.multi.begin();
     c.reply.ok();
     Ok(())
 }
 
 fn discard(srv: &mut Server, c: &mut Client, _args: &Args) -> CmdResult {
-    if c.multi.is_none() {
+    if !c.multi.is_open() {
         return Err("ERR DISCARD without MULTI".into());
     }
     srv.discard_transaction(c);
@@ -32,9 +32,10 @@ fn discard(srv: &mut Server, c: &mut Client, _args: &Args) -> CmdResult {
 /// propagated: what its commands wrote is, wrapped in MULTI/EXEC when more
 /// than one command goes out.
 fn exec(srv: &mut Server, c: &mut Client, _args: &Args) -> CmdResult {
-    let Some(aborted) = c.multi.as_deref().map(|tx| tx.aborted) else {
+    if !c.multi.is_open() {
         return Err("ERR EXEC without MULTI".into());
-    };
+    }
+    let aborted = c.multi.aborted();
     let watch_failed = srv.watch_failed(c);
     if aborted || watch_failed {
         srv.discard_transaction(c);
@@ -46,27 +47,24 @@ fn exec(srv: &mut Server, c: &mut Client, _args: &Args) -> CmdResult {
     }
     srv.unwatch_keys(c);
     srv.suppress_propagation();
-    let commands = c
-        .multi
-        .as_deref_mut()
-        .map(|tx| std::mem::take(&mut tx.commands))
-        .unwrap_or_default();
+    let queue = c.multi.take_queue();
     if !c.reply_mode.silenced() {
-        c.reply.array(commands.len());
+        c.reply.array(queue.len());
     }
     let was_in_exec = std::mem::replace(&mut c.in_exec, true);
-    for queued in &commands {
+    for (id, args) in queue.iter() {
         let mark = c.reply.buf.len();
-        srv.call(c, queued.id, &queued.args.args());
+        srv.call(c, id, &args);
         c.settle_nested_reply(mark);
     }
     c.in_exec = was_in_exec;
+    c.multi.restore_queue(queue);
     srv.discard_transaction(c);
     Ok(())
 }
 
 fn watch(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
-    if c.multi.is_some() {
+    if c.multi.is_open() {
         return Err("ERR WATCH inside MULTI is not allowed".into());
     }
     if !srv.watches.is_touched(c.slot) {
@@ -277,7 +275,7 @@ mod tests {
             c.reply.buf,
             b"+OK\r\n+QUEUED\r\n+QUEUED\r\n*2\r\n+OK\r\n:2\r\n"
         );
-        assert!(c.multi.is_none());
+        assert!(!c.multi.is_open());
         assert!(!c.in_exec);
     }
 }

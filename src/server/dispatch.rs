@@ -75,7 +75,7 @@ impl Server {
             self.reject(c, args, Some(id), "NOAUTH Authentication required.");
             return Dispatch::Done;
         }
-        if c.multi.is_some() && cmd.has(flag::NO_MULTI) {
+        if c.multi.is_open() && cmd.has(flag::NO_MULTI) {
             self.reject(c, args, Some(id), NOT_IN_MULTI);
             return Dispatch::Done;
         }

@@ -22,42 +22,132 @@ use crate::client::Client;
 use crate::commands::spec::{Args, OwnedArgs, Registry};
 use crate::db::{Db, Key};
 use std::collections::HashMap;
+use std::ops::Range;
 
-/// A client's open transaction (between MULTI and the end of EXEC/DISCARD).
+/// A client's transaction state. Open between MULTI and the end of
+/// EXEC/DISCARD; its buffers are kept for the next transaction, so queueing
+/// does not allocate once a client's transactions have warmed them up.
 #[derive(Debug, Default)]
 pub struct Transaction {
+    open: bool,
     /// Commands waiting for EXEC.
-    pub commands: Vec<Queued>,
+    queue: Queue,
     /// How many commands were queued; stays while EXEC runs them
     /// (CLIENT LIST `multi=`).
-    pub count: usize,
+    count: usize,
     /// Union of the queued commands' flags: EXEC is held by CLIENT PAUSE
     /// WRITE when it would write.
-    pub flags: u64,
+    flags: u64,
     /// A command was refused while queueing: EXEC must not run any.
-    pub aborted: bool,
+    aborted: bool,
     /// Argument bytes held, counted as Redis does (`multi-mem`): each
     /// argument's length plus a pointer per argument.
-    pub memory: usize,
+    memory: usize,
 }
 
-/// One queued command: its registry id and its arguments.
-#[derive(Debug)]
-pub struct Queued {
-    pub id: usize,
-    pub args: OwnedArgs,
+/// Queued commands: owned copies of their arguments, back to back in one
+/// buffer, and for each command its registry id and argument spans.
+#[derive(Debug, Default)]
+pub struct Queue {
+    args: OwnedArgs,
+    commands: Vec<(usize, Range<usize>)>,
+}
+
+/// Buffers bigger than this are freed after a transaction, not kept.
+const KEEP_QUEUE_BYTES: usize = 64 * 1024;
+
+impl Queue {
+    fn push(&mut self, id: usize, args: &Args) {
+        let first = self.args.spans.len();
+        for a in args.iter() {
+            self.args.push(a);
+        }
+        self.commands.push((id, first..self.args.spans.len()));
+    }
+
+    /// Each queued command's id and arguments, in order.
+    pub fn iter(&self) -> impl Iterator<Item = (usize, Args<'_>)> {
+        self.commands.iter().map(|(id, spans)| {
+            let spans = self.args.spans.get(spans.clone()).unwrap_or_default();
+            (*id, Args::new(&self.args.buf, spans))
+        })
+    }
+
+    pub fn len(&self) -> usize {
+        self.commands.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.commands.is_empty()
+    }
+
+    /// Empties the queue, keeping its memory unless it grew large.
+    fn clear(&mut self) {
+        if self.args.buf.capacity() > KEEP_QUEUE_BYTES {
+            *self = Queue::default();
+            return;
+        }
+        self.args.buf.clear();
+        self.args.spans.clear();
+        self.commands.clear();
+    }
 }
 
 impl Transaction {
+    /// True between MULTI and the end of EXEC/DISCARD (`flags=x`).
+    pub fn is_open(&self) -> bool {
+        self.open
+    }
+
+    /// MULTI: opens an empty transaction.
+    pub fn begin(&mut self) {
+        self.open = true;
+    }
+
+    /// Closes the transaction and forgets what was queued.
+    fn end(&mut self) {
+        self.queue.clear();
+        *self = Transaction {
+            queue: std::mem::take(&mut self.queue),
+            ..Transaction::default()
+        };
+    }
+
+    /// CLIENT LIST's `multi=`: commands queued, -1 outside a transaction.
+    pub fn reported_count(&self) -> i64 {
+        if self.open {
+            self.count as i64
+        } else {
+            -1
+        }
+    }
+
+    /// CLIENT LIST's `multi-mem`.
+    pub fn memory(&self) -> usize {
+        self.memory
+    }
+
+    /// True if a command was refused while queueing.
+    pub fn aborted(&self) -> bool {
+        self.aborted
+    }
+
+    /// Hands the queued commands to EXEC; [`Transaction::restore_queue`]
+    /// gives the buffers back for reuse.
+    pub fn take_queue(&mut self) -> Queue {
+        std::mem::take(&mut self.queue)
+    }
+
+    pub fn restore_queue(&mut self, queue: Queue) {
+        self.queue = queue;
+    }
+
     fn push(&mut self, id: usize, args: &Args, flags: u64) {
         let bytes: usize = args.iter().map(<[u8]>::len).sum();
         self.memory += bytes + args.len() * std::mem::size_of::<usize>();
         self.flags |= flags;
         self.count += 1;
-        self.commands.push(Queued {
-            id,
-            args: OwnedArgs::from_args(args),
-        });
+        self.queue.push(id, args);
     }
 }
 
@@ -328,30 +418,27 @@ impl Server {
 
     /// Ends the client's transaction, if any, and unwatches its keys.
     pub fn discard_transaction(&mut self, c: &mut Client) {
-        c.multi = None;
+        c.multi.end();
         self.watches.forget(c.slot);
     }
 
     /// Marks the open transaction, if any, as doomed (a command was refused).
     pub fn flag_transaction(&self, c: &mut Client) {
-        if let Some(tx) = c.multi.as_mut() {
-            tx.aborted = true;
+        if c.multi.open {
+            c.multi.aborted = true;
         }
     }
 
     /// True if `c` has a transaction open and command `id` is to be queued.
     pub fn queues_command(&self, c: &Client, id: usize) -> bool {
-        c.multi.is_some() && !self.tx_commands.runs_inside_multi(id)
+        c.multi.open && !self.tx_commands.runs_inside_multi(id)
     }
 
     /// Queues a command that passed the checks and answers QUEUED. An
     /// already doomed transaction keeps nothing more.
     pub fn queue_command(&mut self, c: &mut Client, id: usize, args: &Args, flags: u64) {
-        let watch_touched = self.watches.is_touched(c.slot);
-        if let Some(tx) = c.multi.as_mut() {
-            if !tx.aborted && !watch_touched {
-                tx.push(id, args, flags);
-            }
+        if !c.multi.aborted && !self.watches.is_touched(c.slot) {
+            c.multi.push(id, args, flags);
         }
         c.reply.simple("QUEUED");
     }
@@ -360,9 +447,10 @@ impl Server {
     /// PAUSE, min-replicas-to-write): EXEC counts with the flags of what it
     /// would run.
     pub fn effective_flags(&self, c: &Client, id: usize, flags: u64) -> u64 {
-        match c.multi.as_deref() {
-            Some(tx) if id == self.tx_commands.exec => flags | tx.flags,
-            _ => flags,
+        if c.multi.open && id == self.tx_commands.exec {
+            flags | c.multi.flags
+        } else {
+            flags
         }
     }
 
@@ -390,6 +478,33 @@ mod tests {
             db.insert(k.as_bytes(), obj, *expire);
         }
         db
+    }
+
+    #[test]
+    fn the_queue_keeps_commands_apart_and_is_reused() {
+        let mut tx = Transaction::default();
+        tx.begin();
+        let set = OwnedArgs::from_slices(&["SET", "k", "v"]);
+        let ping = OwnedArgs::from_slices(&["PING"]);
+        tx.push(7, &set.args(), 1);
+        tx.push(9, &ping.args(), 2);
+        assert_eq!((tx.reported_count(), tx.memory()), (2, 5 + 4 + 4 * 8));
+        let queue = tx.take_queue();
+        let seen: Vec<(usize, Vec<Vec<u8>>)> =
+            queue.iter().map(|(id, a)| (id, a.to_vecs())).collect();
+        assert_eq!(
+            seen,
+            [(7, set.args().to_vecs()), (9, ping.args().to_vecs())]
+        );
+        // Still counted while EXEC runs them.
+        assert_eq!(tx.reported_count(), 2);
+        tx.restore_queue(queue);
+        let capacity = tx.queue.args.buf.capacity();
+        tx.end();
+        assert_eq!(tx.reported_count(), -1);
+        assert!(tx.queue.is_empty());
+        assert_eq!(tx.queue.args.buf.capacity(), capacity);
+        assert_eq!(tx.flags, 0);
     }
 
     #[test]
