@@ -93,3 +93,24 @@ start_server() {
     tail -n 20 "$dir/server.log" >&2
     die "$name ($bin) did not start"
 }
+
+# start_both_servers: reddish ($REDDISH_BIN, else reddish_binary) and the real
+# redis-server ($REDIS_SERVER, else the one on PATH), both without persistence,
+# for side-by-side benchmarks. Sets REDDISH_BIN/PORT/PID and REDIS_BIN/PORT/PID.
+start_both_servers() {
+    REDIS_BIN="${REDIS_SERVER:-$(command -v redis-server || true)}"
+    [ -n "$REDIS_BIN" ] || die "redis-server not found; run 'make deps'"
+    REDDISH_BIN="${REDDISH_BIN:-$(reddish_binary)}"
+    start_server reddish "$REDDISH_BIN" --save "" --appendonly no
+    REDDISH_PORT=$SERVER_PORT REDDISH_PID=$SERVER_PID
+    start_server redis "$REDIS_BIN" --save "" --appendonly no
+    REDIS_PORT=$SERVER_PORT REDIS_PID=$SERVER_PID
+}
+
+# cpu_ticks PID: utime + stime of a process, in clock ticks.
+cpu_ticks() {
+    local stat
+    stat="$(cat "/proc/$1/stat")" || die "server process $1 is gone"
+    # Fields after "pid (comm) ": state is the 1st, utime the 12th, stime the 13th.
+    echo "${stat##*) }" | awk '{ print $12 + $13 }'
+}

@@ -29,25 +29,13 @@ PIPELINES="${TX_PIPELINES:-1 16}"
 KEYSPACE="${TX_KEYSPACE:-100000}"
 TICKS_PER_SEC="$(getconf CLK_TCK)"
 
-REDIS_BIN="${REDIS_SERVER:-$(command -v redis-server || true)}"
-[ -n "$REDIS_BIN" ] || die "redis-server not found; run 'make deps'"
 REDDISH_BIN="$(reddish_binary)"
 (cd "$REPO_ROOT" && cargo build --release --quiet --example txbench) >&2 ||
     die "cargo build --release --example txbench failed"
 LOADGEN="$REPO_ROOT/target/release/examples/txbench"
 mapfile -t COMMANDS <<<"$UNIT"
 
-start_server reddish "$REDDISH_BIN" --save "" --appendonly no
-REDDISH_PORT=$SERVER_PORT REDDISH_PID=$SERVER_PID
-start_server redis "$REDIS_BIN" --save "" --appendonly no
-REDIS_PORT=$SERVER_PORT REDIS_PID=$SERVER_PID
-
-# utime + stime of a process, in clock ticks.
-cpu_ticks() {
-    local stat
-    stat="$(cat "/proc/$1/stat")" || die "server process $1 is gone"
-    echo "${stat##*) }" | awk '{ print $12 + $13 }'
-}
+start_both_servers
 
 # run_one PORT PID PIPELINE: prints "units/s<TAB>CPU s per million units".
 run_one() {
