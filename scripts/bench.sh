@@ -29,22 +29,7 @@ EXTRA_ARGS="${BENCH_ARGS:--r 100000}"
 TICKS_PER_SEC="$(getconf CLK_TCK)"
 
 require_tool redis-benchmark
-REDIS_BIN="${REDIS_SERVER:-$(command -v redis-server || true)}"
-[ -n "$REDIS_BIN" ] || die "redis-server not found; run 'make deps'"
-REDDISH_BIN="$(reddish_binary)"
-
-start_server reddish "$REDDISH_BIN" --save "" --appendonly no
-REDDISH_PORT=$SERVER_PORT REDDISH_PID=$SERVER_PID
-start_server redis "$REDIS_BIN" --save "" --appendonly no
-REDIS_PORT=$SERVER_PORT REDIS_PID=$SERVER_PID
-
-# utime + stime of a process, in clock ticks.
-cpu_ticks() {
-    local stat
-    stat="$(cat "/proc/$1/stat")" || die "server process $1 is gone"
-    # Fields after "pid (comm) ": state is the 1st, utime the 12th, stime the 13th.
-    echo "${stat##*) }" | awk '{ print $12 + $13 }'
-}
+start_both_servers
 
 # run_one NAME PORT PID PIPELINE TEST: prints "test<TAB>rps<TAB>cpu-ticks"
 # per result row of one redis-benchmark run; a failed run (e.g. a command the

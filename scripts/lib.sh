@@ -1,4 +1,4 @@
-# Shell helpers shared by scripts/smoke.sh and scripts/bench.sh (sourced, not run):
+# Shell helpers shared by scripts/smoke.sh, bench.sh and txbench.sh (sourced, not run):
 # starting a server on a free port in a scratch directory, and stopping every
 # server started this way when the script exits.
 #
@@ -52,20 +52,9 @@ reddish_binary() {
     echo "$bin"
 }
 
-# Ports the servers get, in start order, when $SERVER_PORTS lists them
-# (space-separated, e.g. "7513 7514" on a shared machine); else random.
-# shellcheck disable=SC2206 # a word list on purpose
-PORTS_LEFT=(${SERVER_PORTS:-})
-
-# A port to try: the next of $SERVER_PORTS (nothing once they are used
-# up), else a random one.
-next_port() {
-    if [ -n "${SERVER_PORTS:-}" ]; then
-        echo "${PORTS_LEFT[0]:-}"
-        return
-    fi
-    echo $((20000 + RANDOM % 40000))
-}
+# Ports start_server takes in order when $SERVER_PORTS (space-separated)
+# is set, e.g. a range reserved for this run; random free ones otherwise.
+read -r -a FIXED_PORTS <<<"${SERVER_PORTS:-}"
 
 # start_server NAME BINARY [ARGS...]: starts BINARY on a free port with its
 # own directory and log (under the scratch dir), waits until it accepts
@@ -77,9 +66,12 @@ start_server() {
     local dir="$SCRATCH/$name" attempt port pid i
     mkdir -p "$dir"
     for attempt in 1 2 3 4 5; do
-        port="$(next_port)"
-        [ -n "$port" ] || die "no port left in SERVER_PORTS for $name"
-        PORTS_LEFT=("${PORTS_LEFT[@]:1}")
+        if [ "${#FIXED_PORTS[@]}" -gt 0 ]; then
+            port="${FIXED_PORTS[0]}"
+            FIXED_PORTS=("${FIXED_PORTS[@]:1}")
+        else
+            port=$((20000 + RANDOM % 40000))
+        fi
         port_open "$port" && continue
         "$bin" --port "$port" --bind 127.0.0.1 --dir "$dir" "$@" \
             >>"$dir/server.log" 2>&1 &
@@ -100,4 +92,25 @@ start_server() {
     echo "--- $dir/server.log:" >&2
     tail -n 20 "$dir/server.log" >&2
     die "$name ($bin) did not start"
+}
+
+# start_both_servers: reddish ($REDDISH_BIN, else reddish_binary) and the real
+# redis-server ($REDIS_SERVER, else the one on PATH), both without persistence,
+# for side-by-side benchmarks. Sets REDDISH_BIN/PORT/PID and REDIS_BIN/PORT/PID.
+start_both_servers() {
+    REDIS_BIN="${REDIS_SERVER:-$(command -v redis-server || true)}"
+    [ -n "$REDIS_BIN" ] || die "redis-server not found; run 'make deps'"
+    REDDISH_BIN="${REDDISH_BIN:-$(reddish_binary)}"
+    start_server reddish "$REDDISH_BIN" --save "" --appendonly no
+    REDDISH_PORT=$SERVER_PORT REDDISH_PID=$SERVER_PID
+    start_server redis "$REDIS_BIN" --save "" --appendonly no
+    REDIS_PORT=$SERVER_PORT REDIS_PID=$SERVER_PID
+}
+
+# cpu_ticks PID: utime + stime of a process, in clock ticks.
+cpu_ticks() {
+    local stat
+    stat="$(cat "/proc/$1/stat")" || die "server process $1 is gone"
+    # Fields after "pid (comm) ": state is the 1st, utime the 12th, stime the 13th.
+    echo "${stat##*) }" | awk '{ print $12 + $13 }'
 }

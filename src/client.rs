@@ -190,6 +190,12 @@ pub struct Client {
     pub blocked: Option<Box<crate::server::blocking::Blocked>>,
     /// Commands run inside EXEC: blocking commands must not block.
     pub in_exec: bool,
+    /// MULTI/EXEC state (open between MULTI and EXEC/DISCARD).
+    pub multi: crate::server::multi::Transaction,
+    /// Where the running command's reply starts: what CLIENT REPLY silences
+    /// is cut from here. EXEC settles each queued command's reply itself
+    /// and moves the mark past it.
+    pub reply_mark: usize,
     /// Total bytes of the arguments of the command being run (`argv-mem`).
     pub argv_mem: usize,
     /// Most output ever waiting at once (`rbp`).
@@ -244,6 +250,8 @@ impl Client {
             pending_command: false,
             blocked: None,
             in_exec: false,
+            multi: Default::default(),
+            reply_mark: 0,
             argv_mem: 0,
             reply_peak: 0,
             created_ms: now_ms,
@@ -308,13 +316,25 @@ impl Client {
             .unwrap_or(-1)
     }
 
-    /// Drops what the command just run replied (from `mark` on) if CLIENT
-    /// REPLY silenced it, then lets a requested skip apply to the next command.
-    pub fn settle_reply_mode(&mut self, mark: usize) {
+    /// Drops what the command just run replied (from `reply_mark` on) if
+    /// CLIENT REPLY silenced it, then lets a requested skip apply to the
+    /// next command.
+    pub fn settle_reply_mode(&mut self) {
+        if self.reply_mode.silenced() {
+            self.reply.buf.truncate(self.reply_mark);
+        }
+        self.reply_mode.command_done();
+    }
+
+    /// Settles the reply of a command EXEC ran (it started at `mark`): as
+    /// in Redis, replies are dropped while CLIENT REPLY silences them, so
+    /// a CLIENT REPLY OFF inside the transaction keeps what came before.
+    /// A skip requested inside applies to the command after EXEC.
+    pub fn settle_nested_reply(&mut self, mark: usize) {
         if self.reply_mode.silenced() {
             self.reply.buf.truncate(mark);
         }
-        self.reply_mode.command_done();
+        self.reply_mark = self.reply.buf.len();
     }
 
     /// Hides argument `i` of the running command from MONITOR and SLOWLOG.
@@ -334,8 +354,9 @@ impl Client {
         }
     }
 
-    /// Flags string as `CLIENT LIST` prints it, letters in Redis's order.
-    pub fn flags_text(&self) -> String {
+    /// Flags string as `CLIENT LIST` prints it, letters in Redis's order;
+    /// `watch_touched` is whether a key it watches was modified (`d`).
+    pub fn flags_text(&self, watch_touched: bool) -> String {
         let mut flags = String::new();
         if self.monitor {
             flags.push('O');
@@ -347,8 +368,14 @@ impl Client {
             ClientKind::PubSub => flags.push('P'),
             ClientKind::Normal | ClientKind::Replica => {}
         }
+        if self.multi.is_open() {
+            flags.push('x');
+        }
         if self.postponed || self.blocked.is_some() {
             flags.push('b');
+        }
+        if watch_touched {
+            flags.push('d');
         }
         if self.close_after_reply {
             flags.push('c');

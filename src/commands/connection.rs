@@ -538,6 +538,7 @@ impl Server {
         c.name = None;
         c.reply_mode.off = false;
         c.reply_mode.skip_next = false;
+        self.discard_transaction(c);
     }
 
     /// Starts CLIENT PAUSE or extends the running one: the later end and
@@ -588,15 +589,18 @@ impl Server {
         let obl = pending.min(REPLY_CHUNK);
         let omem = pending - obl;
         let oll = omem.div_ceil(REPLY_CHUNK);
+        let multi_mem = c.multi.memory();
+        let multi_count = c.multi.reported_count();
         let tot_mem = c.query.allocated()
             + c.reply.buf.capacity()
             + c.argv_mem
+            + multi_mem
             + std::mem::size_of::<Client>();
         let events = if c.want_writable { "rw" } else { "r" };
         let _ = write!(
             out,
             "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} \
-             sub=0 psub=0 ssub=0 multi=-1 qbuf={} qbuf-free={} argv-mem={} multi-mem=0 \
+             sub=0 psub=0 ssub=0 multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem={} \
              rbs={} rbp={} obl={} oll={} omem={} tot-mem={} events={} cmd={} \
              user=default redir=-1 resp={}",
             c.id,
@@ -606,11 +610,13 @@ impl Server {
             String::from_utf8_lossy(c.name.as_deref().unwrap_or_default()),
             now_s - c.created_ms / 1000,
             now_s - c.last_interaction_ms / 1000,
-            c.flags_text(),
+            c.flags_text(self.watches.is_touched(c.slot)),
             c.db,
+            multi_count,
             c.query.reported_len(),
             c.query.free(),
             c.argv_mem,
+            multi_mem,
             c.reply.buf.capacity(),
             c.reply_peak.max(c.reply.buf.len()),
             obl,

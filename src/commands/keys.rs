@@ -427,16 +427,17 @@ fn empty_db(srv: &mut Server, index: usize) -> (Db, u64) {
 
 pub fn flushdb(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     let background = flush_is_async(srv, args)?;
+    srv.db_flushing(Some(c.db));
     let (data, removed) = empty_db(srv, c.db);
     free_data(vec![data], background);
     srv.add_dirty(removed);
-    srv.db_flushed(Some(c.db));
     c.reply.ok();
     Ok(())
 }
 
 pub fn flushall(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     let background = flush_is_async(srv, args)?;
+    srv.db_flushing(None);
     let mut emptied = Vec::with_capacity(srv.dbs.len());
     let mut removed = 0;
     for i in 0..srv.dbs.len() {
@@ -446,7 +447,6 @@ pub fn flushall(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     }
     free_data(emptied, background);
     srv.add_dirty(removed);
-    srv.db_flushed(None);
     c.reply.ok();
     Ok(())
 }

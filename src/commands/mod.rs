@@ -18,6 +18,7 @@ pub mod server;
 pub mod sets;
 pub mod spec;
 pub mod strings;
+pub mod transactions;
 
 use crate::client::Client;
 use crate::server::Server;
@@ -34,6 +35,7 @@ pub const TABLES: &[&[Command]] = &[
     keys::COMMANDS,
     expire::COMMANDS,
     connection::COMMANDS,
+    transactions::COMMANDS,
     info::COMMANDS,
     command::COMMANDS,
     server::COMMANDS,

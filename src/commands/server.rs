@@ -61,6 +61,10 @@ fn shutdown(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
 /// MONITOR: from now on the client receives every command the server runs.
 /// A client that already monitors (or is a replica) gets no reply.
 fn monitor(srv: &mut Server, c: &mut Client, _args: &Args) -> CmdResult {
+    if c.in_exec {
+        // It would leave EXEC's reply without one entry per command.
+        return Err("ERR MONITOR isn't allowed for DENY BLOCKING client".into());
+    }
     if c.monitor || c.kind == ClientKind::Replica {
         return Ok(());
     }

@@ -1,6 +1,7 @@
 //! Running one command: lookup, the checks Redis makes before a command runs
-//! (existence, arity, DEBUG protection, authentication), the call itself, and
-//! the bookkeeping after it (stats, slowlog, latency, MONITOR).
+//! (existence, arity, DEBUG protection, authentication, MULTI restrictions,
+//! CLIENT PAUSE), queueing inside MULTI or the call itself, and the
+//! bookkeeping after it (stats, slowlog, latency, MONITOR).
 
 use super::Server;
 use crate::client::Client;
@@ -21,11 +22,11 @@ impl Server {
     /// Checks and runs one parsed command for client `c`, then applies
     /// CLIENT REPLY to whatever it replied.
     pub fn process_command(&mut self, c: &mut Client, args: &Args) -> Dispatch {
-        let reply_mark = c.reply.buf.len();
+        c.reply_mark = c.reply.buf.len();
         c.redacted_args = 0;
         let outcome = self.check_and_call(c, args);
         if outcome == Dispatch::Done {
-            c.settle_reply_mode(reply_mark);
+            c.settle_reply_mode();
         }
         outcome
     }
@@ -42,7 +43,7 @@ impl Server {
             Lookup::Found(id) => id,
             Lookup::Unknown => {
                 let msg = unknown_command_message(args);
-                self.reject(c, None, &msg);
+                self.reject(c, args, None, &msg);
                 return Dispatch::Done;
             }
             Lookup::UnknownSub(parent) => {
@@ -52,7 +53,7 @@ impl Server {
                     truncate_lossy(&args[1], 128),
                     parent_name
                 );
-                self.reject(c, None, &msg);
+                self.reject(c, args, None, &msg);
                 return Dispatch::Done;
             }
         };
@@ -63,23 +64,46 @@ impl Server {
                 "ERR wrong number of arguments for '{}' command",
                 self.registry.entries[id].fullname
             );
-            self.reject(c, Some(id), &msg);
+            self.reject(c, args, Some(id), &msg);
             return Dispatch::Done;
         }
         if cmd.has(flag::PROTECTED) && !self.protected_allowed(c) {
-            self.reject(c, Some(id), DEBUG_NOT_ALLOWED);
+            self.reject(c, args, Some(id), DEBUG_NOT_ALLOWED);
             return Dispatch::Done;
         }
         if !c.authenticated && self.config.requirepass.is_some() && !cmd.has(flag::NO_AUTH) {
-            self.reject(c, Some(id), "NOAUTH Authentication required.");
+            self.reject(c, args, Some(id), "NOAUTH Authentication required.");
             return Dispatch::Done;
         }
-        if self.pause_holds(c, cmd.flags) {
+        if c.multi.is_open() && cmd.has(flag::NO_MULTI) {
+            self.reject(c, args, Some(id), NOT_IN_MULTI);
+            return Dispatch::Done;
+        }
+        let flags = self.effective_flags(c, id, cmd.flags);
+        if flags & flag::WRITE != 0 && !self.enough_good_replicas() {
+            self.reject(c, args, Some(id), NO_REPLICAS);
+            return Dispatch::Done;
+        }
+        if self.pause_holds(c, flags) {
             self.postpone(c);
             return Dispatch::Postponed;
         }
-        self.call(c, id, args);
+        if self.queues_command(c, id) {
+            self.queue_command(c, id, args, cmd.flags);
+        } else {
+            self.call(c, id, args);
+        }
         Dispatch::Done
+    }
+
+    /// False when `min-replicas-to-write` asks for more replicas than are
+    /// attached (writes are refused). Every attached replica counts as good
+    /// until replication tracks their lag.
+    fn enough_good_replicas(&self) -> bool {
+        let wanted = self.config.min_replicas_to_write;
+        self.config.min_replicas_max_lag == 0
+            || wanted == 0
+            || self.replication.replicas.len() as i64 >= wanted
     }
 
     fn protected_allowed(&self, c: &Client) -> bool {
@@ -91,11 +115,20 @@ impl Server {
     }
 
     /// Refuses a command before it runs (counted as rejected, not called).
-    fn reject(&mut self, c: &mut Client, id: Option<usize>, msg: &str) {
+    /// An open transaction is doomed by it; a refused EXEC drops it.
+    fn reject(&mut self, c: &mut Client, args: &Args, id: Option<usize>, msg: &str) {
         if let Some(entry) = id.and_then(|i| self.registry.entries.get_mut(i)) {
             entry.stats.rejected_calls += 1;
         }
-        c.reply.error(msg);
+        self.flag_transaction(c);
+        if id == Some(self.tx_commands.exec) {
+            self.abort_exec(c, msg);
+            if !self.monitors.is_empty() {
+                self.feed_monitors(c, args);
+            }
+        } else {
+            c.reply.error(msg);
+        }
         self.account_errors(c);
     }
 
@@ -116,7 +149,10 @@ impl Server {
         };
         let cmd = entry.cmd;
         let started_us = now_us();
-        self.cmd_time_ms = started_us / 1000;
+        if !self.inside_call() {
+            // Commands EXEC runs all see the time EXEC started.
+            self.cmd_time_ms = started_us / 1000;
+        }
         let frame = self.begin_propagation_frame(c.db);
         if let Err(e) = (cmd.handler)(self, c, args) {
             c.reply.error(e.text());
@@ -221,6 +257,10 @@ fn redact(args: &Args, mask: u64) -> OwnedArgs {
     }
     out
 }
+
+const NO_REPLICAS: &str = "NOREPLICAS Not enough good replicas to write.";
+
+const NOT_IN_MULTI: &str = "ERR Command not allowed inside a transaction";
 
 const DEBUG_NOT_ALLOWED: &str = "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.";
 

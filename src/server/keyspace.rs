@@ -255,22 +255,28 @@ impl Server {
         }
     }
 
-    /// Called after every change of a key's value or TTL: the one place
-    /// where WATCH invalidation and client-side caching hook in.
+    /// Called after every change of a key's value or TTL (writes, expiry,
+    /// writes a replica applies): the one place where blocked clients, WATCH
+    /// and client-side caching hook in.
     pub fn key_modified(&mut self, db: usize, key: &[u8]) {
         self.signal_key_ready(db, key);
+        self.touch_watched_key(db, key);
     }
 
-    /// Called after a whole database (`Some(i)`) or all of them (`None`)
-    /// were emptied by FLUSHDB/FLUSHALL: where WATCH and client-side caching
-    /// hook in for flushes.
-    pub fn db_flushed(&mut self, _db: Option<usize>) {}
+    /// Called just before a whole database (`Some(i)`) or all of them
+    /// (`None`) are emptied by FLUSHDB/FLUSHALL, while their keys can still
+    /// be seen: WATCH fails for keys that existed.
+    pub fn db_flushing(&mut self, db: Option<usize>) {
+        self.touch_watched_before_flush(db);
+    }
 
     /// Called after SWAPDB exchanged the contents of two databases: clients
-    /// blocked on keys that now exist are served.
+    /// blocked on keys that now exist are served, and WATCH fails for keys
+    /// that existed on either side.
     pub fn dbs_swapped(&mut self, a: usize, b: usize) {
         self.signal_db_ready(a);
         self.signal_db_ready(b);
+        self.touch_watched_after_swap(a, b);
     }
 
     /// Counts `n` changes toward save points and INFO's change counter.

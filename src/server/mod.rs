@@ -12,6 +12,7 @@ pub mod cron;
 pub mod dispatch;
 pub mod histogram;
 pub mod keyspace;
+pub mod multi;
 pub mod propagate;
 pub mod stats;
 
@@ -150,6 +151,10 @@ pub struct Server {
     pub rng: Rng,
     pub propagation: propagate::Propagation,
     pub blocking: blocking::Blocking,
+    /// Keys clients WATCH, and which clients saw one modified.
+    pub watches: multi::Watches,
+    /// Ids of the commands MULTI runs at once instead of queueing.
+    pub tx_commands: multi::TransactionCommands,
     pub replication: crate::replication::Replication,
 }
 
@@ -158,10 +163,12 @@ impl Server {
         let event_loop = EventLoop::new()?;
         let databases = config.databases.max(1);
         let now = now_ms();
+        let registry = Registry::new(crate::commands::TABLES);
         let mut server = Server {
             dbs: (0..databases).map(|_| Db::default()).collect(),
             clients: ClientTable::default(),
-            registry: Registry::new(crate::commands::TABLES),
+            tx_commands: multi::TransactionCommands::resolve(&registry),
+            registry,
             stats: Stats::default(),
             event_loop,
             listeners: Vec::new(),
@@ -192,6 +199,7 @@ impl Server {
             expire_state: cron::ExpireState::default(),
             propagation: propagate::Propagation::default(),
             blocking: blocking::Blocking::default(),
+            watches: multi::Watches::default(),
             replication: crate::replication::Replication::default(),
             rng: Rng::default(),
             executable: std::env::current_exe()
@@ -658,6 +666,7 @@ impl Server {
             let _ = self.event_loop.registry().deregister(stream);
         }
         self.drop_blocked(&mut c);
+        self.watches.forget(slot);
         self.monitors.retain(|&s| s != slot);
         self.postponed.retain(|&s| s != slot);
         self.unblocked.retain(|&s| s != slot);

@@ -47,12 +47,26 @@ impl Server {
     /// Queues `parts` to be propagated in database `db`, before the running
     /// command itself.
     pub fn also_propagate<T: AsRef<[u8]>>(&mut self, db: usize, parts: &[T]) {
+        if !self.propagation_wanted() {
+            return;
+        }
         self.propagation
             .pending
             .push((db, OwnedArgs::from_slices(parts)));
         if self.propagation.depth == 0 {
             self.propagate_pending();
         }
+    }
+
+    /// True while a command runs (a call now would be nested, as EXEC's are).
+    pub fn inside_call(&self) -> bool {
+        self.propagation.depth > 0
+    }
+
+    /// True when something consumes the stream (a backlog or a replica);
+    /// otherwise collecting commands would only cost copies.
+    fn propagation_wanted(&self) -> bool {
+        self.replication.backlog.is_some() || !self.replication.replicas.is_empty()
     }
 
     /// Marks the start of a command call.
@@ -71,7 +85,7 @@ impl Server {
     pub fn end_propagation_frame(&mut self, frame: CallFrame, args: &Args) {
         let rewritten = std::mem::replace(&mut self.propagation.rewritten, frame.rewritten);
         let suppressed = std::mem::replace(&mut self.propagation.suppressed, frame.suppressed);
-        if self.dirty > frame.dirty && !suppressed {
+        if self.dirty > frame.dirty && !suppressed && self.propagation_wanted() {
             let command = rewritten.unwrap_or_else(|| OwnedArgs::from_args(args));
             self.propagation.pending.push((frame.db, command));
         }
