@@ -17,7 +17,7 @@ use crate::client::Client;
 use crate::server::keyspace::{LRU_CLOCK_MAX, LRU_CLOCK_RESOLUTION_MS};
 use crate::server::Server;
 use crate::sha::{hex, sha1};
-use crate::types::{Object, StrValue, Value};
+use crate::types::{Object, StrValue, Stream, Value};
 
 /// A 20-byte running digest.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -47,6 +47,7 @@ impl Digest {
 fn type_code(value: &Value) -> u32 {
     match value {
         Value::Str(_) => 0,
+        Value::Stream(_) => 6,
     }
 }
 
@@ -56,6 +57,20 @@ fn mix_value_digest(d: &mut Digest, value: &Value) {
         Value::Str(s) => {
             let mut tmp = [0u8; 21];
             d.mix(s.bytes(&mut tmp));
+        }
+        Value::Stream(s) => mix_stream_digest(d, s),
+    }
+}
+
+/// Every entry in order: its ID as `<ms>.<seq>`, then each field and
+/// value (consumer groups are not part of the digest).
+fn mix_stream_digest(d: &mut Digest, s: &Stream) {
+    let mut tmp = [0u8; 21];
+    for entry in s.entries.iter() {
+        d.mix(entry.id.text_with(b'.').as_ref());
+        for (field, value) in entry.fields() {
+            d.mix(field.bytes(&mut tmp));
+            d.mix(value.bytes(&mut tmp));
         }
     }
 }
@@ -190,7 +205,42 @@ fn serialized_len(value: &Value) -> u64 {
                 .and_then(rdb_int_size)
                 .unwrap_or_else(|| rdb_len_size(bytes.len() as u64) + bytes.len() as u64)
         }
+        Value::Stream(s) => stream_serialized_len(s),
     }
+}
+
+/// A stream's RDB size (nodes as raw strings, metadata, groups), without
+/// the LZF compression Redis may apply to node strings.
+fn stream_serialized_len(s: &Stream) -> u64 {
+    let raw = |len: u64| rdb_len_size(len) + len;
+    let e = &s.entries;
+    let mut total = rdb_len_size(e.node_count() as u64);
+    total += e
+        .node_sizes()
+        .map(|bytes| raw(16) + raw(bytes as u64))
+        .sum::<u64>();
+    let ids = [e.last_id, e.first_id, e.max_deleted_id];
+    total += ids
+        .iter()
+        .map(|id| rdb_len_size(id.ms) + rdb_len_size(id.seq))
+        .sum::<u64>();
+    total += rdb_len_size(e.len()) + rdb_len_size(e.entries_added);
+    total += rdb_len_size(s.groups.len() as u64);
+    for (name, g) in &s.groups {
+        total += raw(name.len() as u64) + rdb_len_size(g.last_id.ms) + rdb_len_size(g.last_id.seq);
+        total += rdb_len_size(g.entries_read as u64) + rdb_len_size(g.pel.len() as u64);
+        total += g
+            .pel
+            .values()
+            .map(|p| 16 + 8 + rdb_len_size(p.delivery_count))
+            .sum::<u64>();
+        total += rdb_len_size(g.consumer_count() as u64);
+        for c in g.consumers() {
+            total += raw(c.name.len() as u64) + 8 + rdb_len_size(c.pel.len() as u64);
+            total += 16 * c.pel.len() as u64;
+        }
+    }
+    total
 }
 
 /// Seconds since the object was last accessed, from the LRU clock.

@@ -14,6 +14,7 @@ pub mod keys;
 pub mod latency;
 pub mod server;
 pub mod spec;
+pub mod streams;
 pub mod strings;
 
 use crate::client::Client;
@@ -34,6 +35,7 @@ pub const TABLES: &[&[Command]] = &[
     latency::COMMANDS,
     debug::COMMANDS,
     config::COMMANDS,
+    streams::COMMANDS,
 ];
 
 /// Parses an integer argument (`ERR value is not an integer or out of range`).

@@ -263,8 +263,14 @@ impl Server {
 
     /// Called after a whole database (`Some(i)`) or all of them (`None`)
     /// were emptied by FLUSHDB/FLUSHALL: where WATCH and client-side caching
-    /// hook in for flushes.
-    pub fn db_flushed(&mut self, _db: Option<usize>) {}
+    /// hook in for flushes. Clients blocked on keys of those databases are
+    /// woken (XREADGROUP fails on a deleted stream, as in Redis).
+    pub fn db_flushed(&mut self, db: Option<usize>) {
+        match db {
+            Some(db) => self.signal_db_ready(db),
+            None => (0..self.dbs.len()).for_each(|db| self.signal_db_ready(db)),
+        }
+    }
 
     /// Called after SWAPDB exchanged the contents of two databases: clients
     /// blocked on keys that now exist are served.

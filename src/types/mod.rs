@@ -2,14 +2,18 @@
 //! about the protocol; each type knows its Redis type and encoding names.
 
 pub mod bitmap;
+pub mod stream;
 pub mod string;
 
+pub use stream::Stream;
 pub use string::StrValue;
 
 /// A value stored under a key.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
     Str(StrValue),
+    /// Boxed: a stream's header is much larger than a string's.
+    Stream(Box<Stream>),
 }
 
 impl Value {
@@ -17,6 +21,7 @@ impl Value {
     pub fn type_name(&self) -> &'static str {
         match self {
             Value::Str(_) => "string",
+            Value::Stream(_) => "stream",
         }
     }
 
@@ -24,12 +29,29 @@ impl Value {
     pub fn as_str(&self) -> Option<&StrValue> {
         match self {
             Value::Str(s) => Some(s),
+            _ => None,
         }
     }
 
     pub fn as_str_mut(&mut self) -> Option<&mut StrValue> {
         match self {
             Value::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The stream inside, or `None` for other types.
+    pub fn as_stream(&self) -> Option<&Stream> {
+        match self {
+            Value::Stream(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn as_stream_mut(&mut self) -> Option<&mut Stream> {
+        match self {
+            Value::Stream(s) => Some(s),
+            _ => None,
         }
     }
 
@@ -37,6 +59,7 @@ impl Value {
     pub fn encoding(&self) -> &'static str {
         match self {
             Value::Str(s) => s.encoding(),
+            Value::Stream(_) => "stream",
         }
     }
 }
