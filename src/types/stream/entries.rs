@@ -106,9 +106,12 @@ impl Entries {
     ) -> Result<StreamId, AddError> {
         let id = match new_id {
             NewId::Auto => self.last_id.successor_at(now_ms),
-            NewId::AutoSeq(ms) if ms == self.last_id.ms => {
-                self.last_id.next().filter(|id| id.ms == ms)
+            // Redis fails a sequence overflow here without saying why,
+            // and its caller then reports the "too large" error.
+            NewId::AutoSeq(ms) if ms == self.last_id.ms && self.last_id.seq == u64::MAX => {
+                return Err(AddError::TooLarge)
             }
+            NewId::AutoSeq(ms) if ms == self.last_id.ms => self.last_id.next(),
             NewId::AutoSeq(ms) => Some(StreamId::new(ms, 0)),
             NewId::Exact(id) => Some(id),
         };
