@@ -1016,6 +1016,15 @@ fn blocked_xreadgroup_fails_when_group_or_stream_goes() {
             "after {kill}"
         );
     }
+    // The key expiring (actively, with no command touching it).
+    run(&mut r, "XGROUP CREATE s g $ MKSTREAM");
+    send(&mut reader, "XREADGROUP GROUP g alice BLOCK 0 STREAMS s >");
+    wait_blocked(&mut r, 1);
+    run(&mut r, "PEXPIRE s 20");
+    assert_eq!(
+        show(&reader.read()),
+        "!UNBLOCKED the stream key no longer exists"
+    );
     // RENAME of a stream without the group over the key.
     run(&mut r, "DEL s");
     run(&mut r, "XGROUP CREATE s g $ MKSTREAM");
