@@ -124,12 +124,6 @@ impl AsRef<[u8]> for IdText {
     }
 }
 
-impl std::fmt::Display for StreamId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}-{}", self.ms, self.seq)
-    }
-}
-
 /// How an ID argument may be written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IdForm {
