@@ -43,15 +43,32 @@ pub fn parse_i64(s: &[u8]) -> Option<i64> {
     }
 }
 
-/// Parses an unsigned 64-bit integer with `string2ull` rules.
+/// Parses an unsigned 64-bit integer as Redis's `string2ull`: a strict
+/// `string2ll` integer that is not negative, else whatever C's `strtoull`
+/// consumes entirely (leading blanks, a sign, leading zeros; a minus sign
+/// negates modulo 2^64 as in C), refusing overflow.
 pub fn parse_u64(s: &[u8]) -> Option<u64> {
-    if s.first() == Some(&b'-') {
+    if let Some(v) = parse_i64(s) {
+        return u64::try_from(v).ok();
+    }
+    let blanks = s.iter().take_while(|&&b| is_c_space(b)).count();
+    let rest = s.get(blanks..).unwrap_or_default();
+    let (negative, digits) = match rest.split_first() {
+        Some((b'-', tail)) => (true, tail),
+        Some((b'+', tail)) => (false, tail),
+        _ => (false, rest),
+    };
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
         return None;
     }
-    if s.len() < MAX_I64_CHARS {
-        return parse_i64(s).and_then(|v| u64::try_from(v).ok());
-    }
-    std::str::from_utf8(s).ok()?.parse::<u64>().ok()
+    let value = digits.iter().try_fold(0u64, |v, &d| {
+        v.checked_mul(10)?.checked_add(u64::from(d - b'0'))
+    })?;
+    Some(if negative {
+        value.wrapping_neg()
+    } else {
+        value
+    })
 }
 
 /// Parses a double with the rules of Redis's `string2d` (strtod, no

@@ -17,7 +17,7 @@ use crate::client::Client;
 use crate::server::keyspace::{LRU_CLOCK_MAX, LRU_CLOCK_RESOLUTION_MS};
 use crate::server::Server;
 use crate::sha::{hex, sha1};
-use crate::types::{HashValue, Object, SetValue, StrValue, Value};
+use crate::types::{HashValue, Object, SetValue, StrValue, Stream, Value};
 
 /// A 20-byte running digest.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -50,6 +50,7 @@ fn type_code(value: &Value) -> u32 {
         Value::Set(_) => 2,
         Value::List(_) => 1,
         Value::Hash(_) => 4,
+        Value::Stream(_) => 6,
     }
 }
 
@@ -72,6 +73,7 @@ fn mix_value_digest(d: &mut Digest, value: &Value) {
             }
         }
         Value::Hash(h) => xor_pairs_digest(d, h.iter()),
+        Value::Stream(s) => mix_stream_digest(d, s),
     }
 }
 
@@ -84,6 +86,19 @@ pub fn xor_pairs_digest<'a>(d: &mut Digest, pairs: impl Iterator<Item = (&'a [u8
         pair.mix(field);
         pair.mix(value);
         d.xor(&pair.0);
+    }
+}
+
+/// Every entry in order: its ID as `<ms>.<seq>`, then each field and
+/// value (consumer groups are not part of the digest).
+fn mix_stream_digest(d: &mut Digest, s: &Stream) {
+    let mut tmp = [0u8; 21];
+    for entry in s.entries.iter() {
+        d.mix(entry.id.text_with(b'.').as_ref());
+        for (field, value) in entry.fields() {
+            d.mix(field.bytes(&mut tmp));
+            d.mix(value.bytes(&mut tmp));
+        }
     }
 }
 
@@ -238,7 +253,42 @@ fn serialized_len(value: &Value) -> u64 {
         Value::Hash(h) => h.iter().fold(rdb_len_size(h.len() as u64), |n, (f, v)| {
             n + rdb_string_size(f, None) + rdb_string_size(v, None)
         }),
+        Value::Stream(s) => stream_serialized_len(s),
     }
+}
+
+/// A stream's RDB size (nodes as raw strings, metadata, groups), without
+/// the LZF compression Redis may apply to node strings.
+fn stream_serialized_len(s: &Stream) -> u64 {
+    let raw = |len: u64| rdb_len_size(len) + len;
+    let e = &s.entries;
+    let mut total = rdb_len_size(e.node_count() as u64);
+    total += e
+        .node_sizes()
+        .map(|bytes| raw(16) + raw(bytes as u64))
+        .sum::<u64>();
+    let ids = [e.last_id, e.first_id, e.max_deleted_id];
+    total += ids
+        .iter()
+        .map(|id| rdb_len_size(id.ms) + rdb_len_size(id.seq))
+        .sum::<u64>();
+    total += rdb_len_size(e.len()) + rdb_len_size(e.entries_added);
+    total += rdb_len_size(s.groups.len() as u64);
+    for (name, g) in &s.groups {
+        total += raw(name.len() as u64) + rdb_len_size(g.last_id.ms) + rdb_len_size(g.last_id.seq);
+        total += rdb_len_size(g.entries_read as u64) + rdb_len_size(g.pel.len() as u64);
+        total += g
+            .pel
+            .values()
+            .map(|p| 16 + 8 + rdb_len_size(p.delivery_count))
+            .sum::<u64>();
+        total += rdb_len_size(g.consumer_count() as u64);
+        for c in g.consumers() {
+            total += raw(c.name.len() as u64) + 8 + rdb_len_size(c.pel.len() as u64);
+            total += 16 * c.pel.len() as u64;
+        }
+    }
+    total
 }
 
 /// Size of a Redis listpack holding `entries`: a 6-byte header, each entry's

@@ -17,6 +17,7 @@ pub mod lists;
 pub mod server;
 pub mod sets;
 pub mod spec;
+pub mod streams;
 pub mod strings;
 pub mod transactions;
 
@@ -42,6 +43,7 @@ pub const TABLES: &[&[Command]] = &[
     latency::COMMANDS,
     debug::COMMANDS,
     config::COMMANDS,
+    streams::COMMANDS,
 ];
 
 /// Parses an integer argument (`ERR value is not an integer or out of range`).

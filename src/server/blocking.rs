@@ -67,6 +67,17 @@ pub struct Blocking {
 }
 
 impl Blocking {
+    /// True while a parked command is being run again.
+    pub fn rerunning(&self) -> bool {
+        self.rerunning
+    }
+
+    /// While a parked command is run again: the key whose write woke it
+    /// (XREAD serves only that key, as Redis does).
+    pub fn serving_key(&self) -> Option<&[u8]> {
+        self.serving.as_deref().filter(|_| self.rerunning)
+    }
+
     /// Blocked clients with a deadline (INFO `clients_in_timeout_table`);
     /// entries of clients already unblocked are not counted.
     pub fn timed_count(&self) -> usize {
@@ -295,6 +306,20 @@ pub fn reply_timeout(c: &mut Client, kind: TimeoutReply) {
         TimeoutReply::NullArray => c.reply.null_array(),
         TimeoutReply::Null => c.reply.null(),
     }
+}
+
+/// Converts a timeout argument in whole milliseconds (XREAD's BLOCK) to an
+/// absolute deadline; 0 means forever.
+pub fn deadline_from_millis(
+    arg: &[u8],
+    now_ms: i64,
+) -> Result<Option<i64>, crate::commands::errors::CmdError> {
+    use crate::commands::errors;
+    let ms = crate::util::parse_i64(arg).ok_or(errors::TIMEOUT_NOT_INTEGER)?;
+    if ms < 0 {
+        return Err(errors::TIMEOUT_NEGATIVE.into());
+    }
+    Ok((ms > 0).then_some(now_ms.saturating_add(ms)))
 }
 
 /// Converts a blocking command's timeout argument (seconds, fractions

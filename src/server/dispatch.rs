@@ -161,16 +161,24 @@ impl Server {
         let duration_us = (now_us() - started_us).max(0) as u64;
         let failed = self.account_errors(c) > 0;
         let track_latency = self.config.latency_tracking;
+        // A blocked command run again when its key was written was already
+        // counted (and shown to MONITOR) when the client sent it.
+        let rerun = self.blocking.rerunning();
         let Some(entry) = self.registry.entries.get_mut(id) else {
             return;
         };
-        entry.stats.calls += 1;
+        if !rerun {
+            entry.stats.calls += 1;
+        }
         entry.stats.usec += duration_us;
         if failed {
             entry.stats.failed_calls += 1;
         }
         if track_latency {
             entry.stats.record_latency(duration_us);
+        }
+        if rerun {
+            return;
         }
         c.commands_processed += 1;
         self.stats.total_commands_processed += 1;

@@ -266,8 +266,14 @@ impl Server {
     /// Called just before a whole database (`Some(i)`) or all of them
     /// (`None`) are emptied by FLUSHDB/FLUSHALL, while their keys can still
     /// be seen: WATCH fails for keys that existed.
+    /// Clients blocked on keys there are woken once the flush is done
+    /// (XREADGROUP then fails on its deleted stream, as in Redis).
     pub fn db_flushing(&mut self, db: Option<usize>) {
         self.touch_watched_before_flush(db);
+        match db {
+            Some(db) => self.signal_db_ready(db),
+            None => (0..self.dbs.len()).for_each(|db| self.signal_db_ready(db)),
+        }
     }
 
     /// Called after SWAPDB exchanged the contents of two databases: clients

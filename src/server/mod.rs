@@ -321,12 +321,15 @@ impl Server {
             .add_timer(Instant::now() + period, TIMER_CRON);
     }
 
-    /// Work done once per loop iteration before waiting for events.
+    /// Work done once per loop iteration before waiting for events. Keys
+    /// written outside commands (expired by the cron or the fast cycle)
+    /// wake their blocked clients here.
     fn before_sleep(&mut self) {
-        self.process_unblocked_clients();
         if self.active_expire_enabled {
             self.active_expire_cycle(cron::ExpireCycle::Fast);
         }
+        self.serve_ready_keys();
+        self.process_unblocked_clients();
         self.flush_pending_writes();
     }
 

@@ -5,20 +5,56 @@ pub mod bitmap;
 pub mod hash;
 pub mod list;
 pub mod set;
+pub mod stream;
 pub mod string;
 
 pub use hash::HashValue;
 pub use list::List;
 pub use set::SetValue;
+pub use stream::Stream;
 pub use string::StrValue;
 
 /// A value stored under a key.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
     Str(StrValue),
-    Set(SetValue),
     List(Box<List>),
+    Set(SetValue),
     Hash(HashValue),
+    /// Boxed: a stream's header is much larger than a string's.
+    Stream(Box<Stream>),
+}
+
+/// `as_x` / `as_x_mut`: the value inside if it is of that type, else `None`
+/// (the caller answers WRONGTYPE).
+macro_rules! accessors {
+    ($($variant:ident: $ty:ty => $get:ident, $get_mut:ident;)*) => {
+        impl Value {
+            $(
+                pub fn $get(&self) -> Option<&$ty> {
+                    match self {
+                        Value::$variant(v) => Some(v),
+                        _ => None,
+                    }
+                }
+
+                pub fn $get_mut(&mut self) -> Option<&mut $ty> {
+                    match self {
+                        Value::$variant(v) => Some(v),
+                        _ => None,
+                    }
+                }
+            )*
+        }
+    };
+}
+
+accessors! {
+    Str: StrValue => as_str, as_str_mut;
+    List: List => as_list, as_list_mut;
+    Set: SetValue => as_set, as_set_mut;
+    Hash: HashValue => as_hash, as_hash_mut;
+    Stream: Stream => as_stream, as_stream_mut;
 }
 
 impl Value {
@@ -26,69 +62,10 @@ impl Value {
     pub fn type_name(&self) -> &'static str {
         match self {
             Value::Str(_) => "string",
-            Value::Set(_) => "set",
             Value::List(_) => "list",
+            Value::Set(_) => "set",
             Value::Hash(_) => "hash",
-        }
-    }
-
-    /// The string inside, or `None` for other types.
-    pub fn as_str(&self) -> Option<&StrValue> {
-        match self {
-            Value::Str(s) => Some(s),
-            _ => None,
-        }
-    }
-
-    pub fn as_str_mut(&mut self) -> Option<&mut StrValue> {
-        match self {
-            Value::Str(s) => Some(s),
-            _ => None,
-        }
-    }
-
-    /// The set inside, or `None` for other types.
-    pub fn as_set(&self) -> Option<&SetValue> {
-        match self {
-            Value::Set(s) => Some(s),
-            _ => None,
-        }
-    }
-
-    /// The hash inside, or `None` for other types.
-    pub fn as_hash(&self) -> Option<&HashValue> {
-        match self {
-            Value::Hash(h) => Some(h),
-            _ => None,
-        }
-    }
-
-    /// The list inside, or `None` for other types.
-    pub fn as_list(&self) -> Option<&List> {
-        match self {
-            Value::List(l) => Some(l),
-            _ => None,
-        }
-    }
-
-    pub fn as_set_mut(&mut self) -> Option<&mut SetValue> {
-        match self {
-            Value::Set(s) => Some(s),
-            _ => None,
-        }
-    }
-
-    pub fn as_list_mut(&mut self) -> Option<&mut List> {
-        match self {
-            Value::List(l) => Some(l),
-            _ => None,
-        }
-    }
-
-    pub fn as_hash_mut(&mut self) -> Option<&mut HashValue> {
-        match self {
-            Value::Hash(h) => Some(h),
-            _ => None,
+            Value::Stream(_) => "stream",
         }
     }
 
@@ -96,9 +73,10 @@ impl Value {
     pub fn encoding(&self) -> &'static str {
         match self {
             Value::Str(s) => s.encoding(),
-            Value::Set(s) => s.encoding(),
             Value::List(_) => "quicklist",
+            Value::Set(s) => s.encoding(),
             Value::Hash(h) => h.encoding(),
+            Value::Stream(_) => "stream",
         }
     }
 }
