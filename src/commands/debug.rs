@@ -1,5 +1,5 @@
 //! DEBUG: the testing and introspection hooks Redis's test suite relies on
-//! (DIGEST, OBJECT, POPULATE, PROTOCOL, SLEEP, SET-ACTIVE-EXPIRE,
+//! (DIGEST, OBJECT, POPULATE, PROTOCOL, RELOAD, SLEEP, SET-ACTIVE-EXPIRE,
 //! PAUSE-CRON, LOG, ERROR). The dispatcher only lets it run when
 //! `enable-debug-command` allows the client.
 //!
@@ -14,6 +14,8 @@ use super::errors::{self, CmdError, CmdResult};
 use super::reply_help;
 use super::spec::{acl, flag, Args, Command};
 use crate::client::Client;
+use crate::persistence::snapshot::write_options;
+use crate::persistence::writer::serialized_len;
 use crate::server::keyspace::{LRU_CLOCK_MAX, LRU_CLOCK_RESOLUTION_MS};
 use crate::server::Server;
 use crate::sha::{hex, sha1};
@@ -151,48 +153,6 @@ fn refcount(value: &Value) -> i64 {
     }
 }
 
-/// Bytes `rdbSaveLen` writes for a length.
-fn rdb_len_size(len: u64) -> u64 {
-    match len {
-        0..=63 => 1,
-        64..=16383 => 2,
-        16384..=0xFFFF_FFFF => 5,
-        _ => 9,
-    }
-}
-
-/// Bytes of an integer in RDB's compact integer encodings, if it fits one.
-fn rdb_int_size(n: i64) -> Option<u64> {
-    if i8::try_from(n).is_ok() {
-        Some(2)
-    } else if i16::try_from(n).is_ok() {
-        Some(3)
-    } else if i32::try_from(n).is_ok() {
-        Some(5)
-    } else {
-        None
-    }
-}
-
-/// Size of the value in an RDB file (DEBUG OBJECT `serializedlength`),
-/// without LZF compression.
-fn serialized_len(value: &Value) -> u64 {
-    match value {
-        Value::Str(s) => {
-            let mut tmp = [0u8; 21];
-            let bytes = s.bytes(&mut tmp);
-            let as_int = match s {
-                StrValue::Int(n) => Some(*n),
-                _ if bytes.len() <= 11 => crate::util::parse_i64(bytes),
-                _ => None,
-            };
-            as_int
-                .and_then(rdb_int_size)
-                .unwrap_or_else(|| rdb_len_size(bytes.len() as u64) + bytes.len() as u64)
-        }
-    }
-}
-
 /// Seconds since the object was last accessed, from the LRU clock.
 fn idle_seconds(srv: &Server, obj: &Object) -> u64 {
     let clock = srv.lru_clock();
@@ -215,7 +175,10 @@ fn debug_object(srv: &mut Server, c: &mut Client, key: &[u8]) -> CmdResult {
         obj as *const Object,
         refcount(&obj.value),
         obj.value.encoding(),
-        serialized_len(&obj.value),
+        serialized_len(
+            &crate::persistence::value::save_form(&obj.value),
+            write_options(srv)
+        ),
         obj.lru,
         idle_seconds(srv, obj)
     );
@@ -326,6 +289,28 @@ fn debug_protocol(c: &mut Client, kind: &[u8]) -> CmdResult {
     Ok(())
 }
 
+/// DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE]: saves, empties the dataset
+/// and loads the file back.
+fn debug_reload(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
+    let (mut merge, mut flush, mut save) = (false, true, true);
+    for opt in args.tail(2).iter() {
+        if opt.eq_ignore_ascii_case(b"merge") {
+            merge = true;
+        } else if opt.eq_ignore_ascii_case(b"noflush") {
+            flush = false;
+        } else if opt.eq_ignore_ascii_case(b"nosave") {
+            save = false;
+        } else {
+            return Err(CmdError::Static(
+                "ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.",
+            ));
+        }
+    }
+    srv.debug_reload(save, flush, merge)?;
+    c.reply.ok();
+    Ok(())
+}
+
 /// DEBUG SLEEP seconds: blocks the whole server (decimals allowed).
 fn debug_sleep(arg: &[u8]) {
     let seconds = strtod_prefix(arg);
@@ -375,6 +360,19 @@ fn debug_help(c: &mut Client, name: &[u8]) {
             "    Reply with a test value of the specified type. <type> can be: string,",
             "    integer, double, bignum, null, array, set, map, attrib, push, verbatim,",
             "    true, false.",
+            "RELOAD [option ...]",
+            "    Save the RDB on disk and reload it back to memory. Valid <option> values:",
+            "    * MERGE: conflicting keys will be loaded from RDB.",
+            "    * NOFLUSH: the existing database will not be removed before load, but",
+            "      conflicting keys will generate an exception and kill the server.",
+            "    * NOSAVE: the database will be loaded from an existing RDB file.",
+            "    Examples:",
+            "    * DEBUG RELOAD: verify that the server is able to persist, flush and reload",
+            "      the database.",
+            "    * DEBUG RELOAD NOSAVE: replace the current database with the contents of an",
+            "      existing RDB file.",
+            "    * DEBUG RELOAD NOSAVE NOFLUSH MERGE: add the contents of an existing RDB",
+            "      file to the database.",
             "SET-ACTIVE-EXPIRE <0|1>",
             "    Setting it to 0 disables expiring keys in background when they are not",
             "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
@@ -422,6 +420,8 @@ fn debug(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
         c.reply.ok();
     } else if is("error") && argc == 3 {
         debug_error(c, &args[2]);
+    } else if is("reload") {
+        return debug_reload(srv, c, args);
     } else {
         return Err(errors::subcommand_syntax(&args[0], sub));
     }
@@ -482,7 +482,15 @@ mod tests {
 
     #[test]
     fn serialized_lengths_match_redis() {
-        let len = |s: &[u8]| serialized_len(&Value::Str(StrValue::from_bytes(s)));
+        let opts = crate::persistence::writer::WriteOptions {
+            compression: false,
+            checksum: false,
+            limits: Default::default(),
+        };
+        let len = |s: &[u8]| {
+            let value = StrValue::from_bytes(s);
+            serialized_len(&crate::persistence::value::ValueRef::Str(&value), opts)
+        };
         assert_eq!(len(b"100"), 2);
         assert_eq!(len(b"20000"), 3);
         assert_eq!(len(b"bar"), 4);

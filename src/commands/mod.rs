@@ -12,6 +12,7 @@ pub mod expire;
 pub mod info;
 pub mod keys;
 pub mod latency;
+pub mod persistence;
 pub mod server;
 pub mod spec;
 pub mod strings;
@@ -31,6 +32,7 @@ pub const TABLES: &[&[Command]] = &[
     info::COMMANDS,
     command::COMMANDS,
     server::COMMANDS,
+    persistence::COMMANDS,
     latency::COMMANDS,
     debug::COMMANDS,
     config::COMMANDS,

@@ -1,6 +1,7 @@
 //! Running one command: lookup, the checks Redis makes before a command runs
-//! (existence, arity, DEBUG protection, authentication), the call itself, and
-//! the bookkeeping after it (stats, slowlog, latency, MONITOR).
+//! (existence, arity, DEBUG protection, authentication, MISCONF, LOADING),
+//! the call itself, and the bookkeeping after it (stats, slowlog, latency,
+//! MONITOR).
 
 use super::Server;
 use crate::client::Client;
@@ -74,12 +75,31 @@ impl Server {
             self.reject(c, Some(id), "NOAUTH Authentication required.");
             return Dispatch::Done;
         }
+        if let Some(refusal) = self.persistence_refusal(id) {
+            self.reject(c, Some(id), refusal);
+            return Dispatch::Done;
+        }
         if self.pause_holds(c, cmd.flags) {
             self.postpone(c);
             return Dispatch::Postponed;
         }
         self.call(c, id, args);
         Dispatch::Done
+    }
+
+    /// MISCONF for writes (and PING) after a failed background save, and
+    /// LOADING for what may not run while a file loads.
+    fn persistence_refusal(&self, id: usize) -> Option<&'static str> {
+        let entry = &self.registry.entries[id];
+        let flags = entry.cmd.flags;
+        let write_or_ping = flags & flag::WRITE != 0 || entry.fullname == "ping";
+        if write_or_ping && self.writes_refused_by_save_error() {
+            return Some(crate::commands::errors::MISCONF);
+        }
+        if self.persistence.loading.is_some() && flags & flag::LOADING == 0 {
+            return Some(crate::commands::errors::LOADING);
+        }
+        None
     }
 
     fn protected_allowed(&self, c: &Client) -> bool {
