@@ -284,6 +284,25 @@ fn choose_pidfile(config: &mut Config) -> Option<String> {
     (!config.pidfile.is_empty()).then(|| config.pidfile.clone())
 }
 
+/// The start-up banner: shown when `always-show-logo` is on or the log is
+/// a terminal (it carries the ` PID: n` mark test harnesses wait for),
+/// else the one-line summary Redis logs instead of its logo.
+fn show_banner(config: &Config) {
+    // SAFETY: isatty only inspects the descriptor.
+    let tty = config.logfile.is_empty() && unsafe { libc::isatty(1) } == 1;
+    if config.always_show_logo || tty {
+        log::info!(
+            "reddish {} (Redis {} compatible) 64 bit, standalone mode, Port: {} PID: {}",
+            env!("CARGO_PKG_VERSION"),
+            REDIS_VERSION,
+            config.port,
+            std::process::id()
+        );
+    } else {
+        log::info!("Running mode=standalone, port={}.", config.port);
+    }
+}
+
 /// Redis refuses to run what it was asked to load as modules or module
 /// options; reddish has no modules, so any of them stops the start.
 fn refuse_modules(config: &Config) -> bool {
@@ -351,6 +370,7 @@ fn start(mut config: Config, no_args: bool, argv0: &str) -> i32 {
         }
     }
     install_signal_handlers();
+    show_banner(&server.config);
     warn!("Server initialized");
     if refused || !server.load_data_from_disk() {
         return 1;

@@ -419,21 +419,22 @@ fn persistence_section(srv: &Server, _c: &Client, out: &mut String) {
     let p = &srv.persistence;
     let now = crate::persistence::unix_seconds();
     out.push_str("# Persistence\r\n");
+    let child = &p.child_stats;
     field(out, "loading", u8::from(p.loading.is_some()));
-    zero_fields(
+    field(out, "async_loading", 0);
+    field(out, "current_cow_peak", child.cow_peak);
+    field(out, "current_cow_size", child.cow_bytes);
+    let cow_age = child
+        .cow_updated_ms
+        .map_or(0, |at| (crate::util::now_ms() - at).max(0) / 1000);
+    field(out, "current_cow_size_age", cow_age);
+    field(
         out,
-        &[
-            "async_loading",
-            "current_cow_peak",
-            "current_cow_size",
-            "current_cow_size_age",
-        ],
+        "current_fork_perc",
+        format!("{:.2}", child.fork_percent()),
     );
-    field(out, "current_fork_perc", "0.00");
-    zero_fields(
-        out,
-        &["current_save_keys_processed", "current_save_keys_total"],
-    );
+    field(out, "current_save_keys_processed", child.keys_processed);
+    field(out, "current_save_keys_total", child.keys_total);
     field(out, "rdb_changes_since_last_save", srv.changes_since_save());
     field(out, "rdb_bgsave_in_progress", u8::from(p.child.is_some()));
     field(out, "rdb_last_save_time", srv.last_save_ms / 1000);
@@ -443,7 +444,7 @@ fn persistence_section(srv: &Server, _c: &Client, out: &mut String) {
     let current = p.child.map_or(-1, |child| now - child.started_s);
     field(out, "rdb_current_bgsave_time_sec", current);
     field(out, "rdb_saves", p.saves);
-    field(out, "rdb_last_cow_size", 0);
+    field(out, "rdb_last_cow_size", child.last_cow_bytes);
     field(out, "rdb_last_load_keys_expired", p.last_load_keys_expired);
     field(out, "rdb_last_load_keys_loaded", p.last_load_keys_loaded);
     zero_fields(

@@ -205,6 +205,7 @@ typed_fields! {
     timeout: i64 = |c: &Config| c.num("timeout") as i64;
     tcp_keepalive: i64 = |c: &Config| c.num("tcp-keepalive") as i64;
     daemonize: bool = |c: &Config| c.flag("daemonize");
+    always_show_logo: bool = |c: &Config| c.flag("always-show-logo");
     /// "" when unset.
     pidfile: String = |c: &Config| c.text("pidfile");
     loglevel: LogLevel = |c: &Config| LogLevel::from_code(c.code("loglevel"));

@@ -419,7 +419,7 @@ pub static DIRECTIVES: &[Directive] = &[
     yes_no("rdbchecksum", true).immutable().built(),
     yes_no("daemonize", false).immutable().built(),
     yes_no("io-threads-do-reads", false).immutable(),
-    yes_no("always-show-logo", false).immutable(),
+    yes_no("always-show-logo", false).immutable().built(),
     yes_no("protected-mode", true).built(),
     yes_no("rdbcompression", true).built(),
     yes_no("rdb-del-sync-files", false),

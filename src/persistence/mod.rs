@@ -11,6 +11,7 @@
 //! BGSAVE, save points and the MISCONF state, [`load`] reads a file at
 //! start-up and for DEBUG RELOAD.
 
+pub mod childinfo;
 pub mod codec;
 pub mod format;
 pub mod load;
@@ -37,6 +38,8 @@ pub struct Persistence {
     /// Duration of the last background save, -1 before the first.
     pub last_bgsave_secs: i64,
     pub child: Option<SaveChild>,
+    /// What the save child reported (copy-on-write size, progress).
+    pub child_stats: childinfo::ChildStats,
     /// BGSAVE SCHEDULE asked for a save as soon as possible.
     pub bgsave_scheduled: bool,
     /// SAVE and BGSAVE calls (INFO `rdb_saves`).
@@ -59,6 +62,7 @@ impl Default for Persistence {
             last_bgsave_try_s: 0,
             last_bgsave_secs: -1,
             child: None,
+            child_stats: childinfo::ChildStats::default(),
             bgsave_scheduled: false,
             saves: 0,
             total_forks: 0,

@@ -8,6 +8,7 @@
 //! (a successful save clears the changes counted before the fork; a
 //! failed one sets the MISCONF state when save points are configured).
 
+use super::childinfo::{self, Reporter};
 use super::snapshot::{save_to_file, temp_file_name};
 use super::{unix_seconds, SaveChild};
 use crate::server::Server;
@@ -37,7 +38,7 @@ impl Server {
     /// DEBUG RELOAD). True on success.
     pub fn rdb_save(&mut self) -> bool {
         let filename = self.config.dbfilename.clone();
-        if !save_to_file(self, &filename) {
+        if !save_to_file(self, &filename, None) {
             return false;
         }
         self.persistence.dirty_at_save = self.dirty;
@@ -55,6 +56,7 @@ impl Server {
         self.persistence.saves += 1;
         let dirty_before = self.dirty;
         self.persistence.last_bgsave_try_s = unix_seconds();
+        let report_pipe = childinfo::pipe();
         let started = std::time::Instant::now();
         // SAFETY: fork has no memory-safety preconditions. The child only
         // reads the dataset it inherited, writes a file and leaves with
@@ -62,17 +64,27 @@ impl Server {
         // runs twice. glibc's fork handlers keep malloc usable in the child.
         let pid = unsafe { libc::fork() };
         if pid == 0 {
-            self.run_save_child();
+            self.run_save_child(report_pipe);
+        }
+        if let Some((_, write_end)) = report_pipe {
+            childinfo::close_end(write_end);
         }
         self.persistence.latest_fork_usec = started.elapsed().as_micros() as u64;
         if pid < 0 {
             let e = std::io::Error::last_os_error();
+            if let Some((read_end, _)) = report_pipe {
+                childinfo::close_end(read_end);
+            }
             self.persistence.last_bgsave_ok = false;
             warn!("Can't save in background: fork: {}", super::error_text(&e));
             return false;
         }
         self.persistence.total_forks += 1;
         info!("Background saving started by pid {}", pid);
+        let keys = self.dbs.iter().map(|d| d.len() as u64).sum();
+        self.persistence
+            .child_stats
+            .start(report_pipe.map(|(read_end, _)| read_end), keys);
         self.persistence.child = Some(SaveChild {
             pid,
             started_s: unix_seconds(),
@@ -81,12 +93,17 @@ impl Server {
         true
     }
 
-    /// The child side of BGSAVE: writes the file and exits.
-    fn run_save_child(&mut self) -> ! {
+    /// The child side of BGSAVE: writes the file, reporting progress on
+    /// the pipe, and exits.
+    fn run_save_child(&mut self, report_pipe: Option<(i32, i32)>) -> ! {
         crate::logging::set_role(b'C');
         self.close_listening_sockets();
+        let mut reporter = report_pipe.map(|(read_end, write_end)| {
+            childinfo::close_end(read_end);
+            Reporter::new(write_end)
+        });
         let filename = self.config.dbfilename.clone();
-        let ok = save_to_file(self, &filename);
+        let ok = save_to_file(self, &filename, reporter.as_mut());
         // SAFETY: `_exit` ends the child without running the parent's
         // destructors or flushing state that belongs to the parent.
         unsafe { libc::_exit(if ok { 0 } else { 1 }) }
@@ -121,6 +138,8 @@ impl Server {
 
     fn background_save_done(&mut self, child: SaveChild, exit: ChildExit) {
         let p = &mut self.persistence;
+        p.child_stats.receive();
+        p.child_stats.stop();
         match exit {
             ChildExit::Code(0) => {
                 info!("Background saving terminated with success");
@@ -168,12 +187,14 @@ impl Server {
             libc::waitpid(child.pid, &mut status, 0);
         }
         let _ = std::fs::remove_file(temp_file_name(child.pid as u32));
+        self.persistence.child_stats.stop();
     }
 
     /// The cron's persistence duties: reap the child, start saves that
     /// save points or BGSAVE SCHEDULE ask for.
     pub fn persistence_cron(&mut self) {
         if self.has_save_child() {
+            self.persistence.child_stats.receive();
             self.reap_save_child();
             return;
         }

@@ -2,6 +2,7 @@
 //! database with its keys, EOF and checksum. The same code serves SAVE,
 //! the BGSAVE child and the bytes a replica's SYNC receives.
 
+use super::childinfo::Reporter;
 use super::value::{save_form, Limits};
 use super::writer::{Access, WriteOptions, Writer};
 use super::{error_text, unix_seconds};
@@ -41,7 +42,12 @@ fn access_of(srv: &Server, tracking: AccessTracking, clock: u32, lru: u32) -> Ac
 }
 
 /// Writes the dataset to `out` and returns it once the checksum is out.
-pub fn write_snapshot<W: Write>(srv: &Server, out: W) -> io::Result<W> {
+/// `on_key` hears the number of keys written after each key.
+pub fn write_snapshot<W: Write>(
+    srv: &Server,
+    out: W,
+    on_key: &mut dyn FnMut(u64),
+) -> io::Result<W> {
     let mut w = Writer::new(out, write_options(srv));
     w.header()?;
     w.aux("redis-ver", crate::cli::REDIS_VERSION.as_bytes())?;
@@ -59,6 +65,7 @@ pub fn write_snapshot<W: Write>(srv: &Server, out: W) -> io::Result<W> {
     let tracking = srv.access_tracking_at(now);
     let clock = lru_clock_at(now);
     let delay = srv.config.rdb_key_save_delay;
+    let mut written = 0u64;
     for (index, db) in srv.dbs.iter().enumerate() {
         if db.is_empty() {
             continue;
@@ -68,6 +75,8 @@ pub fn write_snapshot<W: Write>(srv: &Server, out: W) -> io::Result<W> {
         for (key, obj) in &db.keys {
             let access = access_of(srv, tracking, clock, obj.lru);
             w.key(key, &save_form(&obj.value), db.expire_of(key), access)?;
+            written += 1;
+            on_key(written);
             if delay != 0 {
                 debug_delay(delay);
             }
@@ -101,7 +110,7 @@ fn fastrand_below(n: u64) -> u64 {
 /// The dataset as RDB bytes (what a full resynchronization sends).
 pub fn rdb_snapshot_bytes(srv: &Server) -> Vec<u8> {
     // Writing into memory cannot fail.
-    write_snapshot(srv, Vec::new()).unwrap_or_default()
+    write_snapshot(srv, Vec::new(), &mut |_| {}).unwrap_or_default()
 }
 
 /// A file that is fsynced every few megabytes while being written.
@@ -141,8 +150,9 @@ fn cwd_text() -> String {
 /// Saves the dataset into `filename` (relative to `dir`, the working
 /// directory) crash-safely: a temp file is written and fsynced, renamed
 /// over the target, and the directory is fsynced. Either the old file or
-/// the complete new one is there at any moment. Logs like Redis.
-pub fn save_to_file(srv: &Server, filename: &str) -> bool {
+/// the complete new one is there at any moment. Logs like Redis. A
+/// forked child passes its `reporter`.
+pub fn save_to_file(srv: &Server, filename: &str, mut reporter: Option<&mut Reporter>) -> bool {
     let tmp = temp_file_name(std::process::id());
     let file = match File::create(&tmp) {
         Ok(f) => f,
@@ -161,7 +171,14 @@ pub fn save_to_file(srv: &Server, filename: &str) -> bool {
         unsynced: 0,
         enabled: srv.config.rdb_save_incremental_fsync,
     };
-    let result = write_snapshot(srv, BufWriter::with_capacity(1 << 16, sink))
+    let mut keys = 0;
+    let mut on_key = |n: u64| {
+        keys = n;
+        if let Some(r) = reporter.as_deref_mut() {
+            r.key_saved(n);
+        }
+    };
+    let result = write_snapshot(srv, BufWriter::with_capacity(1 << 16, sink), &mut on_key)
         .map_err(|e| ("rdbSaveRio", e))
         .and_then(|buf| buf.into_inner().map_err(|e| ("fflush", e.into_error())))
         .and_then(|sink| sink.file.sync_all().map_err(|e| ("fsync", e)));
@@ -189,6 +206,9 @@ pub fn save_to_file(srv: &Server, filename: &str) -> bool {
         return false;
     }
     log::info!("DB saved on disk");
+    if let Some(r) = reporter {
+        r.finish(keys);
+    }
     true
 }
 
