@@ -54,6 +54,9 @@ struct LoadOptions {
     replace: bool,
 }
 
+/// Most entries reserved ahead on a RESIZEDB hint (the hint comes from
+/// the file and may lie).
+const RESERVE_MAX: usize = 1 << 20;
 /// Empty keys reported in the log at most this many times per load.
 const EMPTY_KEYS_LOGGED: u64 = 10;
 
@@ -191,8 +194,8 @@ impl Server {
                 }
                 Item::ResizeDb(keys, expires) => {
                     let d = &mut self.dbs[db];
-                    d.keys.reserve((keys as usize).min(1 << 24));
-                    d.expires.reserve((expires as usize).min(1 << 24));
+                    d.keys.reserve((keys as usize).min(RESERVE_MAX));
+                    d.expires.reserve((expires as usize).min(RESERVE_MAX));
                 }
                 Item::Function(_) => {
                     warn!("Skipping a function library found in the RDB file: reddish has no scripting");
@@ -374,7 +377,7 @@ fn describe_failure(failure: &LoadFailure) {
             warn!("{}", e);
             warn!("Fatal error loading the DB: Invalid argument. Exiting.");
         }
-        LoadFailure::Rdb(RdbError::Eof, pos) => {
+        LoadFailure::Rdb(RdbError::Eof | RdbError::Io(_), pos) => {
             warn!("Short read or OOM loading DB. Unrecoverable error, aborting now.");
             internal(*pos, "Unexpected EOF reading RDB file");
         }
