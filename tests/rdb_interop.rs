@@ -150,8 +150,13 @@ fn fill(r: &mut Raw) {
     assert_eq!(r.cmd(&["SELECT", "0"]), ok());
 }
 
-/// Every key of every database: (db, key) -> (type, value, has TTL).
-fn snapshot(r: &mut Raw) -> BTreeMap<(usize, Vec<u8>), (String, Vec<u8>, bool)> {
+/// (database, key).
+type Place = (usize, Vec<u8>);
+/// (type, value, has a TTL).
+type Content = (String, Vec<u8>, bool);
+
+/// Every key of every database.
+fn snapshot(r: &mut Raw) -> BTreeMap<Place, Content> {
     let mut out = BTreeMap::new();
     for db in 0..16 {
         assert_eq!(r.cmd(&["SELECT", &db.to_string()]), ok());
@@ -495,7 +500,7 @@ fn a_real_redis_file_with_every_type_decodes_entirely() {
             _ => {}
         }
     }
-    assert_eq!(reader.verify_checksum(true).expect("checksum"), true);
+    assert!(reader.verify_checksum(true).expect("checksum"));
     let expected: BTreeMap<String, (&str, bool)> = [
         ("str", ("string", false)),
         ("list", ("list", false)),
