@@ -266,10 +266,12 @@ impl Server {
         let lru = self.loaded_lru(entry.idle_seconds, entry.freq, clock);
         self.persistence.last_load_keys_loaded += 1;
         let d = &mut self.dbs[db];
-        if d.contains(&entry.key) && !replace {
-            return Err(LoadFailure::Duplicate(entry.key, db));
+        let key = entry.key.into_boxed_slice();
+        let (index, replaced) = d.add_owned(key, Object::new(value, lru), entry.expire_ms);
+        if replaced.is_some() && !replace {
+            let key = d.key_at(index).map(|k| k.to_vec()).unwrap_or_default();
+            return Err(LoadFailure::Duplicate(key, db));
         }
-        d.insert(&entry.key, Object::new(value, lru), entry.expire_ms);
         if self.config.key_load_delay != 0 {
             super::snapshot::debug_delay(self.config.key_load_delay);
         }

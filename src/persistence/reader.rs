@@ -116,48 +116,106 @@ impl Collected {
 /// Largest ratio of decompressed to compressed size LZF can produce.
 const LZF_MAX_RATIO: u64 = 100;
 
+/// Read-ahead of a file reader.
+const FILE_BUFFER: usize = 1 << 16;
+
+/// Reads RDB data from any `io::Read` through its own buffer. The CRC64
+/// is computed over consumed bytes in batches (when the buffer is
+/// refilled), not per small read.
 pub struct Reader<R: Read> {
     input: R,
+    buf: Vec<u8>,
+    /// Next byte to consume in `buf`; `end` is where valid bytes stop.
+    pos: usize,
+    end: usize,
+    /// Bytes of `buf` before this one are already in `crc`.
+    crc_from: usize,
+    /// Bytes consumed before the current buffer.
+    consumed_before: u64,
     crc: u64,
     /// Compute the checksum while reading.
     checksum: bool,
-    pos: u64,
     version: u32,
 }
 
 impl<R: Read> Reader<R> {
     pub fn new(input: R, checksum: bool) -> Self {
+        Self::with_buffer(input, checksum, FILE_BUFFER)
+    }
+
+    /// A reader with a read-ahead buffer of `size` bytes.
+    pub fn with_buffer(input: R, checksum: bool, size: usize) -> Self {
         Reader {
             input,
+            buf: vec![0; size.max(16)],
+            pos: 0,
+            end: 0,
+            crc_from: 0,
+            consumed_before: 0,
             crc: 0,
             checksum,
-            pos: 0,
             version: u32::from(RDB_VERSION_MAX_READ),
         }
     }
 
     /// Bytes consumed so far.
     pub fn position(&self) -> u64 {
-        self.pos
+        self.consumed_before + self.pos as u64
     }
 
     pub fn version(&self) -> u32 {
         self.version
     }
 
-    fn fill(&mut self, buf: &mut [u8]) -> Result<(), RdbError> {
-        self.input.read_exact(buf)?;
-        if self.checksum {
-            self.crc = format::crc64(self.crc, buf);
+    /// Adds the bytes consumed since the last call to the checksum.
+    fn settle_crc(&mut self) {
+        if self.checksum && self.crc_from < self.pos {
+            self.crc = format::crc64(self.crc, &self.buf[self.crc_from..self.pos]);
         }
-        self.pos += buf.len() as u64;
+        self.crc_from = self.pos;
+    }
+
+    fn refill(&mut self) -> Result<(), RdbError> {
+        self.settle_crc();
+        self.consumed_before += self.pos as u64;
+        self.pos = 0;
+        self.end = 0;
+        self.crc_from = 0;
+        let n = loop {
+            match self.input.read(&mut self.buf) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e.into()),
+            }
+        };
+        if n == 0 {
+            return Err(RdbError::Eof);
+        }
+        self.end = n;
+        Ok(())
+    }
+
+    fn fill(&mut self, out: &mut [u8]) -> Result<(), RdbError> {
+        let mut done = 0;
+        while done < out.len() {
+            if self.pos == self.end {
+                self.refill()?;
+            }
+            let n = (self.end - self.pos).min(out.len() - done);
+            out[done..done + n].copy_from_slice(&self.buf[self.pos..self.pos + n]);
+            self.pos += n;
+            done += n;
+        }
         Ok(())
     }
 
     fn byte(&mut self) -> Result<u8, RdbError> {
-        let mut b = [0u8; 1];
-        self.fill(&mut b)?;
-        Ok(b[0])
+        if self.pos == self.end {
+            self.refill()?;
+        }
+        let b = self.buf[self.pos];
+        self.pos += 1;
+        Ok(b)
     }
 
     fn array<const N: usize>(&mut self) -> Result<[u8; N], RdbError> {
@@ -170,12 +228,20 @@ impl<R: Read> Reader<R> {
     /// reader allocate more than the input holds.
     fn bytes(&mut self, n: u64) -> Result<Vec<u8>, RdbError> {
         const CHUNK: u64 = 1 << 20;
+        let buffered = self.end - self.pos;
+        if n <= buffered as u64 {
+            let start = self.pos;
+            self.pos += n as usize;
+            return Ok(self.buf[start..self.pos].to_vec());
+        }
         let mut out = Vec::with_capacity(n.min(CHUNK) as usize);
         while (out.len() as u64) < n {
-            let start = out.len();
-            let step = (n - start as u64).min(CHUNK) as usize;
-            out.resize(start + step, 0);
-            self.fill(&mut out[start..])?;
+            if self.pos == self.end {
+                self.refill()?;
+            }
+            let step = (self.end - self.pos).min((n - out.len() as u64).min(CHUNK) as usize);
+            out.extend_from_slice(&self.buf[self.pos..self.pos + step]);
+            self.pos += step;
         }
         Ok(out)
     }
@@ -269,7 +335,7 @@ impl<R: Read> Reader<R> {
     fn str_value(&mut self) -> Result<StrValue, RdbError> {
         Ok(match self.collected()? {
             Collected::Int(n) => StrValue::Int(n),
-            Collected::Bytes(b) => StrValue::from_bytes(&b),
+            Collected::Bytes(b) => StrValue::from_vec(b),
         })
     }
 
@@ -302,11 +368,9 @@ impl<R: Read> Reader<R> {
         if self.version < 5 {
             return Ok(false);
         }
+        self.settle_crc();
         let expected = self.crc;
-        let mut trailer = [0u8; 8];
-        self.input.read_exact(&mut trailer)?;
-        self.pos += 8;
-        let got = u64::from_le_bytes(trailer);
+        let got = u64::from_le_bytes(self.array()?);
         if !verify || got == 0 {
             return Ok(false);
         }
@@ -820,7 +884,7 @@ pub fn verify_payload(payload: &[u8], verify_crc: bool) -> Option<&[u8]> {
 /// Parses the serialized value of a verified DUMP payload; `None` when it
 /// is not valid (Redis's `Bad data format`).
 pub fn parse_payload(body: &[u8]) -> Option<RdbValue> {
-    let mut r = Reader::new(body, false);
+    let mut r = Reader::with_buffer(body, false, body.len().min(FILE_BUFFER));
     let code = r.byte().ok()?;
     if !is_value_type(code) {
         return None;
