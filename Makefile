@@ -2,13 +2,14 @@
 #   make run ARGS="--port 7000 --loglevel verbose"
 #   make test            cargo tests + scripts/smoke.sh (installs redis-tools/redis-server if missing)
 #   make bench           scripts/bench.sh: reddish vs redis-server side by side (see the script for settings)
+#   make bench-rdb       scripts/bench-rdb.sh: SAVE and load times of 1M keys, reddish vs redis-server
 
 CARGO ?= cargo
 ARGS ?=
 RELEASE_BIN := target/release/reddish-server
 DEBUG_BIN := target/debug/reddish-server
 
-.PHONY: build run test bench lint deps
+.PHONY: build run test bench bench-rdb lint deps
 
 build:
 	$(CARGO) build --release
@@ -23,6 +24,9 @@ test: deps
 
 bench: build deps
 	REDDISH_SERVER=$(RELEASE_BIN) scripts/bench.sh
+
+bench-rdb: build deps
+	REDDISH_SERVER=$(RELEASE_BIN) scripts/bench-rdb.sh
 
 lint:
 	@$(CARGO) fmt --version >/dev/null 2>&1 || rustup component add rustfmt

@@ -20,8 +20,7 @@ KEYS="${BENCH_RDB_KEYS:-1000000}"
 ROUNDS="${BENCH_RDB_ROUNDS:-3}"
 
 require_tool redis-cli
-REDIS_BIN="${REDIS_SERVER:-$(command -v redis-server || true)}"
-[ -n "$REDIS_BIN" ] || die "redis-server not found; run 'make deps'"
+REDIS_BIN="$(redis_binary)"
 REDDISH_BIN="$(reddish_binary)"
 COMMON_ARGS=(--save "" --appendonly no --enable-debug-command yes)
 

@@ -28,8 +28,7 @@ EXTRA_ARGS="${BENCH_ARGS:--r 100000}"
 TICKS_PER_SEC="$(getconf CLK_TCK)"
 
 require_tool redis-benchmark
-REDIS_BIN="${REDIS_SERVER:-$(command -v redis-server || true)}"
-[ -n "$REDIS_BIN" ] || die "redis-server not found; run 'make deps'"
+REDIS_BIN="$(redis_binary)"
 REDDISH_BIN="$(reddish_binary)"
 
 start_server reddish "$REDDISH_BIN" --save "" --appendonly no

@@ -52,6 +52,13 @@ reddish_binary() {
     echo "$bin"
 }
 
+# The real redis-server to compare with: $REDIS_SERVER, else the one on PATH.
+redis_binary() {
+    local bin="${REDIS_SERVER:-$(command -v redis-server || true)}"
+    [ -n "$bin" ] || die "redis-server not found; run 'make deps'"
+    echo "$bin"
+}
+
 # start_server NAME BINARY [ARGS...]: starts BINARY on a free port with its
 # own directory and log (under the scratch dir), waits until it accepts
 # connections, and sets SERVER_PORT and SERVER_PID. Retries on another port
