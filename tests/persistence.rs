@@ -228,6 +228,51 @@ fn keys_expired_in_the_file_are_not_loaded() {
 }
 
 #[test]
+fn lru_idle_time_and_lfu_counter_survive_a_restart() {
+    let srv = fresh(&["--maxmemory-policy", "allkeys-lru"]);
+    let mut r = srv.raw();
+    assert_eq!(r.cmd(&["SET", "k", "v"]), ok());
+    let payload = match r.cmd(&["DUMP", "k"]) {
+        Frame::Bulk(Some(b)) => b,
+        other => panic!("{:?}", other),
+    };
+    let restore = [
+        &b"RESTORE"[..],
+        b"k",
+        b"0",
+        &payload,
+        b"REPLACE",
+        b"IDLETIME",
+        b"1000",
+    ];
+    assert_eq!(cmd_bytes(&mut r, &restore), ok());
+    assert_eq!(r.cmd(&["SAVE"]), ok());
+    let srv = restart(srv, &["--maxmemory-policy", "allkeys-lru"]);
+    let mut r = srv.raw();
+    match r.cmd(&["OBJECT", "IDLETIME", "k"]) {
+        Frame::Int(n) => assert!((1000..1010).contains(&n), "idle {}", n),
+        other => panic!("{:?}", other),
+    }
+    assert_eq!(
+        r.cmd(&["CONFIG", "SET", "maxmemory-policy", "allkeys-lfu"]),
+        ok()
+    );
+    let restore = [
+        &b"RESTORE"[..],
+        b"k",
+        b"0",
+        &payload,
+        b"REPLACE",
+        b"FREQ",
+        b"100",
+    ];
+    assert_eq!(cmd_bytes(&mut r, &restore), ok());
+    assert_eq!(r.cmd(&["SAVE"]), ok());
+    let srv = restart(srv, &["--maxmemory-policy", "allkeys-lfu"]);
+    assert_eq!(srv.raw().cmd(&["OBJECT", "FREQ", "k"]), Frame::Int(100));
+}
+
+#[test]
 fn lastsave_and_info_follow_saves() {
     let srv = fresh(&[]);
     let mut r = srv.raw();

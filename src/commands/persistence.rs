@@ -189,3 +189,85 @@ pub const COMMANDS: &[Command] = &[
         .keys(&[KeySpec::range(ks::OW | ks::UPDATE, 1, 0, 1)])
         .doc("generic", "2.6.0", "O(1) to create the new key and additional O(N*M) to reconstruct the serialized value, where N is the number of Redis objects composing the value and M their average size. For small string values the time complexity is thus O(1)+O(1*M) where M is small, so simply O(1). However for sorted set values the complexity is O(N*M*log(N)) because inserting values into sorted sets is O(log(N)).", "Creates a key from the serialized representation of a value."),
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::commands::spec::OwnedArgs;
+    use crate::replication::backlog::Backlog;
+
+    /// A server without listeners whose replication stream is kept.
+    fn server() -> Server {
+        let mut config = crate::config::Config::default();
+        config.set_internal("port", "0").expect("port 0");
+        let mut srv = Server::new(config).expect("server");
+        srv.replication.backlog = Some(Backlog::new(1 << 20, 1));
+        srv
+    }
+
+    fn run(srv: &mut Server, c: &mut Client, args: &[&[u8]]) -> Vec<u8> {
+        let owned = OwnedArgs::from_slices(args);
+        c.reply.buf.clear();
+        srv.process_command(c, &owned.args());
+        c.reply.buf.clone()
+    }
+
+    /// Everything the replication stream received so far.
+    fn stream(srv: &Server) -> String {
+        let backlog = srv.replication.backlog.as_ref().expect("backlog");
+        String::from_utf8_lossy(&backlog.since(1).unwrap_or_default()).into_owned()
+    }
+
+    #[test]
+    fn restore_propagates_an_absolute_ttl_and_expired_replacements_as_del() {
+        let mut srv = server();
+        let mut c = Client::new(1, 0, None, 0);
+        run(&mut srv, &mut c, &[b"SET", b"k", b"v"]);
+        let payload = run(&mut srv, &mut c, &[b"DUMP", b"k"]);
+        // The bulk reply: "$<len>\r\n<payload>\r\n".
+        let start = payload
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(0, |i| i + 1);
+        let payload = payload[start..payload.len() - 2].to_vec();
+        let before = srv.replication.master_offset;
+        let reply = run(
+            &mut srv,
+            &mut c,
+            &[b"RESTORE", b"r", b"5000", &payload, b"REPLACE"],
+        );
+        assert_eq!(reply, b"+OK\r\n");
+        let when = srv.db(0).expire_of(b"r").expect("ttl set");
+        let text = stream(&srv);
+        let expected = format!(
+            "*6\r\n$7\r\nRESTORE\r\n$1\r\nr\r\n${}\r\n{}\r\n",
+            when.to_string().len(),
+            when
+        );
+        assert!(text.contains(&expected), "{:?}", text);
+        assert!(
+            text.ends_with("$7\r\nREPLACE\r\n$6\r\nABSTTL\r\n"),
+            "{:?}",
+            text
+        );
+        assert!(srv.replication.master_offset > before);
+
+        let reply = run(
+            &mut srv,
+            &mut c,
+            &[b"RESTORE", b"r", b"1", &payload, b"REPLACE", b"ABSTTL"],
+        );
+        assert_eq!(reply, b"+OK\r\n");
+        assert!(srv.db(0).get(b"r").is_none());
+        assert!(stream(&srv).ends_with("*2\r\n$3\r\nDEL\r\n$1\r\nr\r\n"));
+
+        // Nothing to delete and already expired: nothing propagated.
+        let offset = srv.replication.master_offset;
+        run(
+            &mut srv,
+            &mut c,
+            &[b"RESTORE", b"r", b"1", &payload, b"ABSTTL"],
+        );
+        assert_eq!(srv.replication.master_offset, offset);
+    }
+}

@@ -220,3 +220,42 @@ fn fsync_dir_of(path: &str) -> io::Result<()> {
     };
     File::open(dir)?.sync_all()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::persistence::reader::{Item, Reader};
+    use crate::types::{Object, StrValue, Value};
+
+    #[test]
+    fn snapshot_bytes_hold_every_database() {
+        let mut config = crate::config::Config::default();
+        config.set_internal("port", "0").expect("port 0");
+        let mut srv = Server::new(config).expect("server");
+        let value = |s: &[u8]| Object::new(Value::Str(StrValue::from_bytes(s)), 0);
+        srv.db(0).insert(b"a", value(b"1"), None);
+        srv.db(7)
+            .insert(b"b", value(b"two"), Some(4_000_000_000_000));
+        let bytes = rdb_snapshot_bytes(&srv);
+        let mut r = Reader::new(bytes.as_slice(), true);
+        assert_eq!(r.header().expect("header"), 10);
+        let mut seen = Vec::new();
+        let mut db = 0;
+        loop {
+            match r.next_item().expect("item") {
+                Item::Eof => break,
+                Item::SelectDb(n) => db = n,
+                Item::Key(e) => seen.push((db, e.key, e.expire_ms)),
+                _ => {}
+            }
+        }
+        assert!(r.verify_checksum(true).expect("trailer"));
+        assert_eq!(
+            seen,
+            vec![
+                (0, b"a".to_vec(), None),
+                (7, b"b".to_vec(), Some(4_000_000_000_000))
+            ]
+        );
+    }
+}
