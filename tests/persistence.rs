@@ -39,7 +39,12 @@ fn cmd_bytes(r: &mut Raw, args: &[&[u8]]) -> Frame {
 }
 
 fn info_field(r: &mut Raw, field: &str) -> String {
-    let info = text(&r.cmd(&["INFO", "persistence"]));
+    info_in(r, "persistence", field)
+}
+
+/// A field of an INFO section.
+fn info_in(r: &mut Raw, section: &str, field: &str) -> String {
+    let info = text(&r.cmd(&["INFO", section]));
     info.split("\r\n")
         .find_map(|l| l.strip_prefix(&format!("{}:", field)))
         .unwrap_or_default()
@@ -894,4 +899,118 @@ fn fuzzed_payloads_are_refused_without_changing_anything() {
         }
     }
     assert_eq!(r.cmd(&["DBSIZE"]), Frame::Int(1));
+}
+
+// ----------------------------------------------------------------- MIGRATE
+
+fn int(f: Frame) -> i64 {
+    match f {
+        Frame::Int(n) => n,
+        other => panic!("expected an integer, got {:?}", other),
+    }
+}
+
+/// MIGRATE to 127.0.0.1:`port` with the arguments after the port.
+fn migrate(r: &mut Raw, port: u16, rest: &[&str]) -> Frame {
+    let port = port.to_string();
+    let mut args = vec!["MIGRATE", "127.0.0.1", &port];
+    args.extend_from_slice(rest);
+    r.cmd(&args)
+}
+
+const BUSYKEY_FROM_TARGET: &str =
+    "ERR Target instance replied with error: BUSYKEY Target key name already exists.";
+
+#[test]
+fn migrate_moves_copies_and_replaces_keys() {
+    let source = TestServer::start();
+    let target = TestServer::start();
+    let (mut a, mut b) = (source.raw(), target.raw());
+    let port = target.port;
+    assert_eq!(a.cmd(&["SET", "k", "v", "EX", "100"]), ok());
+    assert_eq!(migrate(&mut a, port, &["k", "3", "5000"]), ok());
+    assert_eq!(a.cmd(&["EXISTS", "k"]), Frame::Int(0));
+    assert_eq!(b.cmd(&["SELECT", "3"]), ok());
+    assert_eq!(b.cmd(&["GET", "k"]), bulk(b"v"));
+    let ttl = int(b.cmd(&["TTL", "k"]));
+    assert!((95..=100).contains(&ttl), "ttl {}", ttl);
+    assert_eq!(info_stat(&mut a, "migrate_cached_sockets"), "1");
+
+    assert_eq!(a.cmd(&["SET", "k", "new"]), ok());
+    assert_eq!(
+        migrate(&mut a, port, &["k", "3", "5000", "COPY"]),
+        err(BUSYKEY_FROM_TARGET)
+    );
+    assert_eq!(
+        migrate(&mut a, port, &["k", "3", "5000", "COPY", "REPLACE"]),
+        ok()
+    );
+    assert_eq!(a.cmd(&["GET", "k"]), bulk(b"new"));
+    assert_eq!(b.cmd(&["GET", "k"]), bulk(b"new"));
+    assert_eq!(b.cmd(&["TTL", "k"]), Frame::Int(-1));
+}
+
+#[test]
+fn migrate_keys_form_and_errors() {
+    let source = TestServer::start();
+    let target = TestServer::start();
+    let (mut a, mut b) = (source.raw(), target.raw());
+    let port = target.port;
+    assert_eq!(a.cmd(&["MSET", "a", "1", "b", "2", "c", "3"]), ok());
+    assert_eq!(b.cmd(&["SET", "c", "busy"]), ok());
+    let nothing = ["", "0", "5000", "KEYS", "x", "y"];
+    assert_eq!(
+        migrate(&mut a, port, &nothing),
+        Frame::Simple("NOKEY".into())
+    );
+    assert_eq!(
+        migrate(&mut a, port, &["a", "0", "5000", "KEYS", "b"]),
+        err("ERR When using MIGRATE KEYS option, the key argument must be set to the empty string")
+    );
+    assert_eq!(
+        migrate(&mut a, port, &["a", "0", "5000", "BOGUS"]),
+        err("ERR syntax error")
+    );
+    assert_eq!(
+        migrate(&mut a, port, &["a", "x", "5000"]),
+        err("ERR value is not an integer or out of range")
+    );
+    // Keys the target accepted are deleted here even when another failed.
+    let some_busy = ["", "0", "5000", "KEYS", "a", "missing", "c", "b"];
+    assert_eq!(migrate(&mut a, port, &some_busy), err(BUSYKEY_FROM_TARGET));
+    assert_eq!(a.cmd(&["DBSIZE"]), Frame::Int(1));
+    assert_eq!(a.cmd(&["GET", "c"]), bulk(b"3"));
+    let values = vec![bulk(b"1"), bulk(b"2"), bulk(b"busy")];
+    assert_eq!(b.cmd(&["MGET", "a", "b", "c"]), Frame::Array(Some(values)));
+    assert_eq!(
+        migrate(&mut a, common::free_port(), &["c", "0", "1000"]),
+        err("IOERR error or timeout connecting to the client")
+    );
+}
+
+#[test]
+fn migrate_authenticates_with_the_target() {
+    let source = TestServer::start();
+    let target = TestServer::start_with(&["--requirepass", "secret"]);
+    let mut a = source.raw();
+    let port = target.port;
+    assert_eq!(a.cmd(&["SET", "k", "v"]), ok());
+    assert_eq!(
+        migrate(&mut a, port, &["k", "0", "5000", "COPY"]),
+        err("ERR Target instance replied with error: NOAUTH Authentication required.")
+    );
+    assert_eq!(
+        migrate(&mut a, port, &["k", "0", "5000", "AUTH", "wrong"]),
+        err("ERR Target instance replied with error: WRONGPASS invalid username-password pair or user is disabled.")
+    );
+    assert_eq!(a.cmd(&["EXISTS", "k"]), Frame::Int(1));
+    let auth2 = ["k", "0", "5000", "AUTH2", "default", "secret"];
+    assert_eq!(migrate(&mut a, port, &auth2), ok());
+    let mut b = target.raw();
+    assert_eq!(b.cmd(&["AUTH", "secret"]), ok());
+    assert_eq!(b.cmd(&["GET", "k"]), bulk(b"v"));
+}
+
+fn info_stat(r: &mut Raw, field: &str) -> String {
+    info_in(r, "stats", field)
 }

@@ -516,3 +516,50 @@ fn a_real_redis_file_with_every_type_decodes_entirely() {
     .collect();
     assert_eq!(types, expected);
 }
+
+#[test]
+fn migrate_moves_keys_to_real_redis_and_back() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let Some(real) = RealRedis::start(dir.path(), &[]) else {
+        return;
+    };
+    let srv = TestServer::start();
+    let (mut mine, mut theirs) = (srv.raw(), real.raw());
+    for (k, v) in string_values() {
+        assert_eq!(cmd_bytes(&mut mine, &[b"SET", &k, &v]), ok());
+    }
+    let mut args: Vec<Vec<u8>> = [
+        "MIGRATE",
+        "127.0.0.1",
+        &real.port.to_string(),
+        "",
+        "2",
+        "5000",
+        "KEYS",
+    ]
+    .iter()
+    .map(|s| s.as_bytes().to_vec())
+    .collect();
+    args.extend(string_values().into_iter().map(|(k, _)| k));
+    let refs: Vec<&[u8]> = args.iter().map(Vec::as_slice).collect();
+    assert_eq!(cmd_bytes(&mut mine, &refs), ok());
+    assert_eq!(mine.cmd(&["DBSIZE"]), Frame::Int(0));
+    assert_eq!(theirs.cmd(&["SELECT", "2"]), ok());
+    for (k, v) in string_values() {
+        assert_eq!(bytes_of(cmd_bytes(&mut theirs, &[b"GET", &k])), v);
+    }
+    // And back with the real MIGRATE.
+    let back = [
+        "MIGRATE",
+        "127.0.0.1",
+        &srv.port.to_string(),
+        "text",
+        "0",
+        "5000",
+    ];
+    assert_eq!(theirs.cmd(&back), ok());
+    assert_eq!(
+        mine.cmd(&["GET", "text"]),
+        Frame::Bulk(Some(b"hello".to_vec()))
+    );
+}

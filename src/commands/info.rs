@@ -570,10 +570,10 @@ fn stats_section(srv: &Server, _c: &Client, out: &mut String) {
     );
     field(out, "latest_fork_usec", srv.persistence.latest_fork_usec);
     field(out, "total_forks", srv.persistence.total_forks);
+    field(out, "migrate_cached_sockets", srv.migrate_sockets.len());
     zero_fields(
         out,
         &[
-            "migrate_cached_sockets",
             "slave_expires_tracked_keys",
             "active_defrag_hits",
             "active_defrag_misses",

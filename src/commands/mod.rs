@@ -12,6 +12,7 @@ pub mod expire;
 pub mod info;
 pub mod keys;
 pub mod latency;
+pub mod migrate;
 pub mod persistence;
 pub mod server;
 pub mod spec;
@@ -33,6 +34,7 @@ pub const TABLES: &[&[Command]] = &[
     command::COMMANDS,
     server::COMMANDS,
     persistence::COMMANDS,
+    migrate::COMMANDS,
     latency::COMMANDS,
     debug::COMMANDS,
     config::COMMANDS,

@@ -1,6 +1,6 @@
 //! Periodic work on the loop's timer: the `hz` cron (shutdown signals,
 //! client timeouts, instantaneous metrics, the slow active-expiry cycle,
-//! background saves and save points) and the fast expiry cycle run before
+//! background saves and save points, idle MIGRATE connections) and the fast expiry cycle run before
 //! each sleep.
 //!
 //! Active expiry is adaptive as in Redis: each pass samples keys with a TTL
@@ -62,6 +62,8 @@ impl Server {
             self.active_expire_cycle(ExpireCycle::Slow);
         }
         self.persistence_cron();
+        self.migrate_sockets
+            .close_idle(crate::persistence::unix_seconds());
     }
 
     /// Closes idle clients when `timeout` is set (replicas and primaries exempt).

@@ -165,6 +165,8 @@ pub struct Server {
     pub blocking: blocking::Blocking,
     pub replication: crate::replication::Replication,
     pub persistence: crate::persistence::Persistence,
+    /// MIGRATE's connections to target servers.
+    pub migrate_sockets: crate::commands::migrate::MigrateCache,
 }
 
 impl Server {
@@ -208,6 +210,7 @@ impl Server {
             blocking: blocking::Blocking::default(),
             replication: crate::replication::Replication::default(),
             persistence: crate::persistence::Persistence::default(),
+            migrate_sockets: Default::default(),
             rng: Rng::default(),
             executable: std::env::current_exe()
                 .map(|p| p.display().to_string())
