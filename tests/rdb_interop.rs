@@ -563,3 +563,28 @@ fn migrate_moves_keys_to_real_redis_and_back() {
         Frame::Bulk(Some(b"hello".to_vec()))
     );
 }
+
+#[test]
+fn function_libraries_in_a_real_redis_file_are_skipped() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let Some(real) = RealRedis::start(dir.path(), &[]) else {
+        return;
+    };
+    let mut r = real.raw();
+    let code = "#!lua name=mylib\nredis.register_function('f', function() return 1 end)";
+    assert_eq!(
+        r.cmd(&["FUNCTION", "LOAD", code]),
+        Frame::Bulk(Some(b"mylib".to_vec()))
+    );
+    assert_eq!(r.cmd(&["SET", "k", "v"]), ok());
+    assert_eq!(r.cmd(&["SAVE"]), ok());
+    let (copy, _) = copy_dump(&dir.path().join("dump.rdb"));
+    let log = copy.path().join("log").display().to_string();
+    let srv = start::start_in(copy, None, &["--save", "", "--logfile", &log]);
+    let mut mine = srv.raw();
+    assert!(wait_for(Duration::from_secs(10), || mine.cmd(&["PING"])
+        == Frame::Simple("PONG".into())));
+    assert_eq!(mine.cmd(&["GET", "k"]), Frame::Bulk(Some(b"v".to_vec())));
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(text.contains("Skipping a function library"), "{}", text);
+}

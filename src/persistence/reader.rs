@@ -1102,6 +1102,56 @@ mod tests {
     }
 
     #[test]
+    fn redis_7_2_types_decode() {
+        // A listpack set (type 20).
+        let mut lp = listpack::Builder::default();
+        lp.push(b"a");
+        lp.push(b"7");
+        let lp = lp.finish();
+        let mut payload = vec![kind::SET_LISTPACK, lp.len() as u8];
+        payload.extend_from_slice(&lp);
+        assert_eq!(
+            parse_payload(&payload),
+            Some(RdbValue::Set {
+                members: bytes(&["a", "7"]),
+                intset: false
+            })
+        );
+        // An empty stream (type 21) with a group whose consumer has an
+        // active time besides its seen time.
+        let mut s = vec![kind::STREAM_LISTPACKS_3, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+        s.extend_from_slice(&[1, 1, b'g', 0, 0, 0, 0, 1, 1, b'c']);
+        s.extend_from_slice(&5i64.to_le_bytes());
+        s.extend_from_slice(&9i64.to_le_bytes());
+        s.push(0);
+        let Some(RdbValue::Stream(v)) = parse_payload(&s) else {
+            panic!("not a stream");
+        };
+        let consumer = &v.groups[0].consumers[0];
+        assert_eq!((consumer.seen_time_ms, consumer.active_time_ms), (5, 9));
+        let mut header = Reader::new(&b"REDIS0011"[..], true);
+        assert_eq!(header.header().ok(), Some(11));
+    }
+
+    #[test]
+    fn module_data_is_refused_with_its_name() {
+        let id = (0..9).fold(0u64, |acc, _| (acc << 6) | 1) << 10; // "BBBBBBBBB"
+        let mut payload = vec![kind::MODULE_2, 0x81];
+        payload.extend_from_slice(&id.to_be_bytes());
+        let mut r = Reader::new(payload.as_slice(), false);
+        let code = r.byte().expect("type");
+        match r.object(code) {
+            Err(RdbError::Module(m)) => assert!(m.contains("'BBBBBBBBB'"), "{}", m),
+            other => panic!("{:?}", other),
+        }
+        assert!(parse_payload(&payload).is_none());
+        let mut aux = vec![op::MODULE_AUX, 0x81];
+        aux.extend_from_slice(&id.to_be_bytes());
+        let mut r = Reader::new(aux.as_slice(), false);
+        assert!(matches!(r.next_item(), Err(RdbError::Module(_))));
+    }
+
+    #[test]
     fn huge_lengths_fail_without_allocating() {
         // A string claiming 2^40 bytes, and a set claiming 2^40 members.
         let mut s = vec![kind::STRING, 0x81];
