@@ -686,6 +686,40 @@ fn clients_get_loading_errors_while_a_file_loads() {
     assert_eq!(info_field(&mut r, "loading"), "0");
 }
 
+#[test]
+fn shutdown_while_loading_exits_without_saving() {
+    let srv = fresh(&[]);
+    let mut r = srv.raw();
+    assert_eq!(r.cmd(&["DEBUG", "POPULATE", "2000", "key", "1000"]), ok());
+    assert_eq!(r.cmd(&["CONFIG", "SET", "rdbcompression", "no"]), ok());
+    assert_eq!(r.cmd(&["SAVE"]), ok());
+    let saved = std::fs::read(srv.path("dump.rdb")).expect("dump.rdb");
+    let mut srv = srv;
+    let dir = std::mem::replace(&mut srv.dir, tempfile::tempdir().expect("tempdir"));
+    drop(srv);
+    let log = log_path(dir.path()).display().to_string();
+    let loading = [
+        "--save",
+        "3600 1",
+        "--logfile",
+        &log,
+        "--key-load-delay",
+        "1000",
+        "--loading-process-events-interval-bytes",
+        "1024",
+    ];
+    let mut srv = start::start_in(dir, None, &loading);
+    let mut r = srv.raw();
+    assert_eq!(info_field(&mut r, "loading"), "1");
+    r.send(&common::encode(&["SHUTDOWN"]));
+    assert_eq!(wait_exit(&mut srv), Some(0));
+    assert_eq!(
+        std::fs::read(srv.path("dump.rdb")).expect("dump.rdb"),
+        saved
+    );
+    assert!(!read_log(srv.dir.path()).contains("Saving the final RDB snapshot"));
+}
+
 // ------------------------------------------------------------ DEBUG RELOAD
 
 #[test]

@@ -337,14 +337,18 @@ impl Server {
     }
 
     /// Records progress and lets clients in (they get `-LOADING` for all
-    /// but the commands allowed while loading). A shutdown signal stops
-    /// the server without saving.
+    /// but the commands allowed while loading). SHUTDOWN or a shutdown
+    /// signal stops the server without saving.
     fn loading_progress(&mut self, position: u64) {
         if let Some(l) = self.persistence.loading.as_mut() {
             l.loaded_bytes = position;
         }
         self.peak_memory = self.peak_memory.max(crate::alloc::used_memory());
         self.process_events_while_blocked();
+        if self.shutdown_asap {
+            // A SHUTDOWN command was served (and prepared) meanwhile.
+            std::process::exit(0);
+        }
         if crate::server::take_shutdown_signal().is_some() {
             let flags = crate::server::ShutdownFlags {
                 nosave: true,
