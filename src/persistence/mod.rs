@@ -2,8 +2,8 @@
 //!
 //! The format layer is pure and type-neutral: [`lzf`] and the [`codec`]
 //! modules (listpack, ziplist, intset, zipmap, stream nodes) are byte
-//! codecs, and the [`writer`] and [`reader`] speak in terms of neutral
-//! values ([`value::RdbValue`]). [`value`] is the one place where reddish's
+//! codecs, and the [`writer`] and [`reader`] (with [`decode`] for value
+//! bodies) speak in terms of neutral values ([`value::RdbValue`]). [`value`] is the one place where reddish's
 //! own `Value` type is converted to and from those neutral values.
 //!
 //! The server side: [`snapshot`] writes the whole dataset (a file, a
@@ -13,6 +13,7 @@
 
 pub mod childinfo;
 pub mod codec;
+pub mod decode;
 pub mod format;
 pub mod load;
 pub mod lzf;

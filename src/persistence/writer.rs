@@ -25,6 +25,17 @@ pub struct WriteOptions {
     pub limits: Limits,
 }
 
+impl Default for WriteOptions {
+    /// Redis's defaults: compression and checksum on, default thresholds.
+    fn default() -> Self {
+        WriteOptions {
+            compression: true,
+            checksum: true,
+            limits: Limits::default(),
+        }
+    }
+}
+
 /// Access information saved before a key (`IDLE` under an LRU policy,
 /// `FREQ` under an LFU one).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -451,11 +462,7 @@ mod tests {
     use super::*;
 
     fn opts() -> WriteOptions {
-        WriteOptions {
-            compression: true,
-            checksum: true,
-            limits: Limits::default(),
-        }
+        WriteOptions::default()
     }
 
     fn hex(b: &[u8]) -> String {
