@@ -3,13 +3,15 @@
 //! The format layer is pure and type-neutral: [`lzf`] and the [`codec`]
 //! modules (listpack, ziplist, intset, zipmap, stream nodes) are byte
 //! codecs, and the [`writer`] and [`reader`] (with [`decode`] for value
-//! bodies) speak in terms of neutral values ([`value::RdbValue`]). [`value`] is the one place where reddish's
-//! own `Value` type is converted to and from those neutral values.
+//! bodies) speak in terms of neutral values ([`value::RdbValue`]).
+//! [`value`] is the one place where reddish's own `Value` type is
+//! converted to and from those neutral values.
 //!
 //! The server side: [`snapshot`] writes the whole dataset (a file, a
 //! forked child's file, or bytes for replication), [`save`] runs SAVE,
 //! BGSAVE, save points and the MISCONF state, [`load`] reads a file at
-//! start-up and for DEBUG RELOAD.
+//! start-up and for DEBUG RELOAD, [`childinfo`] carries a save child's
+//! progress to the parent.
 
 pub mod childinfo;
 pub mod codec;
