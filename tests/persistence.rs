@@ -452,8 +452,15 @@ fn shutdown_saves_with_save_points_and_not_with_nosave() {
     assert_eq!(r.cmd(&["SET", "a", "2"]), ok());
     r.send(&common::encode(&["SHUTDOWN", "NOSAVE"]));
     assert_eq!(wait_exit(&mut srv), Some(0));
+    // Without save points only SHUTDOWN SAVE saves.
+    let mut srv = restart(srv, &[]);
+    let mut r = srv.raw();
+    assert_eq!(r.cmd(&["GET", "a"]), bulk(b"1"));
+    assert_eq!(r.cmd(&["SET", "a", "3"]), ok());
+    r.send(&common::encode(&["SHUTDOWN", "SAVE"]));
+    assert_eq!(wait_exit(&mut srv), Some(0));
     let srv = restart(srv, &[]);
-    assert_eq!(srv.raw().cmd(&["GET", "a"]), bulk(b"1"));
+    assert_eq!(srv.raw().cmd(&["GET", "a"]), bulk(b"3"));
 }
 
 #[test]
