@@ -3,13 +3,14 @@
 #   make test            cargo tests + scripts/smoke.sh (installs redis-tools/redis-server if missing)
 #   make bench           scripts/bench.sh: reddish vs redis-server side by side (see the script for settings)
 #   make bench-tx        scripts/txbench.sh: the same for MULTI/SET/INCR/EXEC transactions
+#   make bench-rdb       scripts/bench-rdb.sh: SAVE and load times of 1M keys, reddish vs redis-server
 
 CARGO ?= cargo
 ARGS ?=
 RELEASE_BIN := target/release/reddish-server
 DEBUG_BIN := target/debug/reddish-server
 
-.PHONY: build run test bench bench-tx lint deps
+.PHONY: build run test bench bench-tx bench-rdb lint deps
 
 build:
 	$(CARGO) build --release
@@ -27,6 +28,9 @@ bench: build deps
 
 bench-tx: build deps
 	REDDISH_SERVER=$(RELEASE_BIN) scripts/txbench.sh
+
+bench-rdb: build deps
+	REDDISH_SERVER=$(RELEASE_BIN) scripts/bench-rdb.sh
 
 lint:
 	@$(CARGO) fmt --version >/dev/null 2>&1 || rustup component add rustfmt

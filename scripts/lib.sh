@@ -56,6 +56,13 @@ reddish_binary() {
 # is set, e.g. a range reserved for this run; random free ones otherwise.
 read -r -a FIXED_PORTS <<<"${SERVER_PORTS:-}"
 
+# The real redis-server to compare with: $REDIS_SERVER, else the one on PATH.
+redis_binary() {
+    local bin="${REDIS_SERVER:-$(command -v redis-server || true)}"
+    [ -n "$bin" ] || die "redis-server not found; run 'make deps'"
+    echo "$bin"
+}
+
 # start_server NAME BINARY [ARGS...]: starts BINARY on a free port with its
 # own directory and log (under the scratch dir), waits until it accepts
 # connections, and sets SERVER_PORT and SERVER_PID. Retries on another port

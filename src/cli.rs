@@ -8,11 +8,13 @@
 //! stdin, then the options: the last value of a directive wins.
 
 use crate::config::{Config, ConfigError};
-use crate::server::{Server, SHUTDOWN_SIGNAL};
+use crate::server::{Server, SHUTDOWN_PENDING, SHUTDOWN_SIGNAL};
 use crate::util::repr_bytes;
 use log::warn;
+use std::ffi::CString;
 use std::io::Read;
 use std::sync::atomic::Ordering;
+use std::sync::OnceLock;
 
 /// The Redis version reddish is compatible with (clients check it).
 pub const REDIS_VERSION: &str = "7.0.15";
@@ -225,12 +227,33 @@ fn daemonize() {
     }
 }
 
+/// The temp file a synchronous save of this process writes, removed when
+/// a second SIGINT interrupts the final save.
+static TEMP_RDB: OnceLock<CString> = OnceLock::new();
+
 extern "C" fn on_shutdown_signal(sig: libc::c_int) {
+    if sig == libc::SIGINT && SHUTDOWN_PENDING.load(Ordering::SeqCst) {
+        // "You insist": leave now, without the save in progress.
+        if let Some(path) = TEMP_RDB.get() {
+            // SAFETY: unlink and _exit are async-signal-safe; the path is a
+            // NUL-terminated string initialized before the handler was set.
+            unsafe {
+                libc::unlink(path.as_ptr());
+            }
+        }
+        // SAFETY: as above.
+        unsafe { libc::_exit(1) };
+    }
+    SHUTDOWN_PENDING.store(true, Ordering::SeqCst);
     SHUTDOWN_SIGNAL.store(sig, Ordering::SeqCst);
 }
 
-/// Routes SIGTERM and SIGINT to a flag the loop checks.
+/// Routes SIGTERM and SIGINT to a flag the cron checks.
 fn install_signal_handlers() {
+    let temp = crate::persistence::snapshot::temp_file_name(std::process::id());
+    if let Ok(path) = CString::new(temp) {
+        let _ = TEMP_RDB.set(path);
+    }
     let handler = on_shutdown_signal as extern "C" fn(libc::c_int) as libc::sighandler_t;
     // SAFETY: the handler only performs an atomic store, which is
     // async-signal-safe; `signal` is given a valid function pointer.
@@ -259,6 +282,25 @@ fn choose_pidfile(config: &mut Config) -> Option<String> {
         let _ = config.set_internal("pidfile", DEFAULT_PIDFILE);
     }
     (!config.pidfile.is_empty()).then(|| config.pidfile.clone())
+}
+
+/// The start-up banner: shown when `always-show-logo` is on or the log is
+/// a terminal (it carries the ` PID: n` mark test harnesses wait for),
+/// else the one-line summary Redis logs instead of its logo.
+fn show_banner(config: &Config) {
+    // SAFETY: isatty only inspects the descriptor.
+    let tty = config.logfile.is_empty() && unsafe { libc::isatty(1) } == 1;
+    if config.always_show_logo || tty {
+        log::info!(
+            "reddish {} (Redis {} compatible) 64 bit, standalone mode, Port: {} PID: {}",
+            env!("CARGO_PKG_VERSION"),
+            REDIS_VERSION,
+            config.port,
+            std::process::id()
+        );
+    } else {
+        log::info!("Running mode=standalone, port={}.", config.port);
+    }
 }
 
 /// Redis refuses to run what it was asked to load as modules or module
@@ -328,8 +370,9 @@ fn start(mut config: Config, no_args: bool, argv0: &str) -> i32 {
         }
     }
     install_signal_handlers();
+    show_banner(&server.config);
     warn!("Server initialized");
-    if refused {
+    if refused || !server.load_data_from_disk() {
         return 1;
     }
     match server.run() {

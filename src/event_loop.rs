@@ -47,6 +47,30 @@ impl EventLoop {
         self.timers.push(Reverse((deadline, self.sequence, id)));
     }
 
+    /// Fills `out` with the sockets ready now, without waiting and without
+    /// looking at timers.
+    pub fn poll_io(&mut self, out: &mut Vec<Ready>) -> io::Result<()> {
+        out.clear();
+        self.poll_sockets(out, Some(Duration::ZERO))
+    }
+
+    /// Polls for at most `timeout` and appends the ready sockets to `out`.
+    fn poll_sockets(&mut self, out: &mut Vec<Ready>, timeout: Option<Duration>) -> io::Result<()> {
+        match self.poll.poll(&mut self.events, timeout) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+        for event in self.events.iter() {
+            out.push(Ready::Io {
+                token: event.token(),
+                readable: event.is_readable() || event.is_read_closed() || event.is_error(),
+                writable: event.is_writable(),
+            });
+        }
+        Ok(())
+    }
+
     /// Waits for I/O until the next timer (or `max_wait`, if sooner) and
     /// fills `out` with ready sockets, then with every timer that is due.
     pub fn wait(&mut self, out: &mut Vec<Ready>, max_wait: Option<Duration>) -> io::Result<()> {
@@ -60,18 +84,7 @@ impl EventLoop {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
-        match self.poll.poll(&mut self.events, timeout) {
-            Ok(()) => {}
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-        for event in self.events.iter() {
-            out.push(Ready::Io {
-                token: event.token(),
-                readable: event.is_readable() || event.is_read_closed() || event.is_error(),
-                writable: event.is_writable(),
-            });
-        }
+        self.poll_sockets(out, timeout)?;
         let now = Instant::now();
         while let Some(Reverse((deadline, _, id))) = self.timers.peek().copied() {
             if deadline > now {

@@ -12,6 +12,7 @@ pub mod db;
 pub mod event_loop;
 pub mod logging;
 pub mod net;
+pub mod persistence;
 pub mod replication;
 pub mod resp;
 pub mod server;

@@ -548,7 +548,7 @@ fn daemonize_writes_the_pid_file() {
         .unwrap_or(0);
     assert!(pid > 0);
     assert!(wait_for(Duration::from_secs(10), || {
-        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+        common::is_listening(port)
     }));
     let mut raw = common::Raw::connect(port);
     let daemonized = raw.cmd(&["CONFIG", "GET", "daemonize"]);

@@ -1,5 +1,5 @@
 //! DEBUG: the testing and introspection hooks Redis's test suite relies on
-//! (DIGEST, OBJECT, POPULATE, PROTOCOL, SLEEP, SET-ACTIVE-EXPIRE,
+//! (DIGEST, OBJECT, POPULATE, PROTOCOL, RELOAD, SLEEP, SET-ACTIVE-EXPIRE,
 //! PAUSE-CRON, LOG, ERROR). The dispatcher only lets it run when
 //! `enable-debug-command` allows the client.
 //!
@@ -14,10 +14,12 @@ use super::errors::{self, CmdError, CmdResult};
 use super::reply_help;
 use super::spec::{acl, flag, Args, Command};
 use crate::client::Client;
+use crate::persistence::snapshot::write_options;
+use crate::persistence::writer::serialized_len;
 use crate::server::keyspace::{LRU_CLOCK_MAX, LRU_CLOCK_RESOLUTION_MS};
 use crate::server::Server;
 use crate::sha::{hex, sha1};
-use crate::types::{HashValue, Object, SetValue, StrValue, Stream, Value};
+use crate::types::{Object, StrValue, Stream, Value};
 
 /// A 20-byte running digest.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -193,159 +195,6 @@ fn refcount(value: &Value) -> i64 {
     }
 }
 
-/// Bytes `rdbSaveLen` writes for a length.
-fn rdb_len_size(len: u64) -> u64 {
-    match len {
-        0..=63 => 1,
-        64..=16383 => 2,
-        16384..=0xFFFF_FFFF => 5,
-        _ => 9,
-    }
-}
-
-/// Bytes of an integer in RDB's compact integer encodings, if it fits one.
-fn rdb_int_size(n: i64) -> Option<u64> {
-    if i8::try_from(n).is_ok() {
-        Some(2)
-    } else if i16::try_from(n).is_ok() {
-        Some(3)
-    } else if i32::try_from(n).is_ok() {
-        Some(5)
-    } else {
-        None
-    }
-}
-
-/// Size of the value in an RDB file (DEBUG OBJECT `serializedlength`),
-/// without LZF compression.
-fn serialized_len(value: &Value) -> u64 {
-    match value {
-        Value::Str(s) => {
-            let mut tmp = [0u8; 21];
-            let known = match s {
-                StrValue::Int(n) => Some(*n),
-                _ => None,
-            };
-            rdb_string_size(s.bytes(&mut tmp), known)
-        }
-        Value::Set(SetValue::Ints(ints)) => {
-            let blob = ints.blob_len() as u64;
-            rdb_len_size(blob) + blob
-        }
-        Value::Set(set) => {
-            let mut tmp = [0u8; 21];
-            set.iter()
-                .fold(rdb_len_size(set.len() as u64), |size, member| {
-                    size + rdb_string_size(member.bytes(&mut tmp), None)
-                })
-        }
-        // The node count, then per node its container type and its packed
-        // entries as one string (estimated from our node sizes, no LZF).
-        Value::List(l) => l
-            .node_bytes()
-            .fold(rdb_len_size(l.node_count() as u64), |sum, n| {
-                sum + 1 + rdb_len_size(n as u64) + n as u64
-            }),
-        Value::Hash(HashValue::Listpack(lp)) => {
-            let bytes = listpack_bytes(lp.entries());
-            rdb_len_size(bytes) + bytes
-        }
-        Value::Hash(h) => h.iter().fold(rdb_len_size(h.len() as u64), |n, (f, v)| {
-            n + rdb_string_size(f, None) + rdb_string_size(v, None)
-        }),
-        Value::Stream(s) => stream_serialized_len(s),
-    }
-}
-
-/// A stream's RDB size (nodes as raw strings, metadata, groups), without
-/// the LZF compression Redis may apply to node strings.
-fn stream_serialized_len(s: &Stream) -> u64 {
-    let raw = |len: u64| rdb_len_size(len) + len;
-    let e = &s.entries;
-    let mut total = rdb_len_size(e.node_count() as u64);
-    total += e
-        .node_sizes()
-        .map(|bytes| raw(16) + raw(bytes as u64))
-        .sum::<u64>();
-    let ids = [e.last_id, e.first_id, e.max_deleted_id];
-    total += ids
-        .iter()
-        .map(|id| rdb_len_size(id.ms) + rdb_len_size(id.seq))
-        .sum::<u64>();
-    total += rdb_len_size(e.len()) + rdb_len_size(e.entries_added);
-    total += rdb_len_size(s.groups.len() as u64);
-    for (name, g) in &s.groups {
-        total += raw(name.len() as u64) + rdb_len_size(g.last_id.ms) + rdb_len_size(g.last_id.seq);
-        total += rdb_len_size(g.entries_read as u64) + rdb_len_size(g.pel.len() as u64);
-        total += g
-            .pel
-            .values()
-            .map(|p| 16 + 8 + rdb_len_size(p.delivery_count))
-            .sum::<u64>();
-        total += rdb_len_size(g.consumer_count() as u64);
-        for c in g.consumers() {
-            total += raw(c.name.len() as u64) + 8 + rdb_len_size(c.pel.len() as u64);
-            total += 16 * c.pel.len() as u64;
-        }
-    }
-    total
-}
-
-/// Size of a Redis listpack holding `entries`: a 6-byte header, each entry's
-/// encoding and data plus its back-length, and the end byte.
-pub fn listpack_bytes<'a>(entries: impl Iterator<Item = &'a [u8]>) -> u64 {
-    const HEADER: u64 = 6;
-    const END: u64 = 1;
-    entries.fold(HEADER + END, |total, entry| {
-        let body = listpack_entry_body(entry);
-        total + body + listpack_backlen_size(body)
-    })
-}
-
-/// Bytes of a listpack entry's encoding and data.
-fn listpack_entry_body(entry: &[u8]) -> u64 {
-    if let Some(n) = crate::util::parse_i64(entry) {
-        return match n {
-            0..=127 => 1,
-            -4096..=4095 => 2,
-            -32_768..=32_767 => 3,
-            -8_388_608..=8_388_607 => 4,
-            -2_147_483_648..=2_147_483_647 => 5,
-            _ => 9,
-        };
-    }
-    let len = entry.len() as u64;
-    match len {
-        0..=63 => 1 + len,
-        64..=4095 => 2 + len,
-        _ => 5 + len,
-    }
-}
-
-/// Bytes of the back-length that follows an entry body of `body` bytes.
-fn listpack_backlen_size(body: u64) -> u64 {
-    match body {
-        0..=127 => 1,
-        128..=16_382 => 2,
-        16_383..=2_097_150 => 3,
-        2_097_151..=268_435_454 => 4,
-        _ => 5,
-    }
-}
-
-/// Bytes of a string in an RDB file: an integer encoding when the text is
-/// a short integer (`known` when it is already one), else length + bytes.
-fn rdb_string_size(bytes: &[u8], known: Option<i64>) -> u64 {
-    let as_int = match known {
-        Some(n) => Some(n),
-        None if bytes.len() <= 11 => crate::util::parse_i64(bytes),
-        None => None,
-    };
-    as_int
-        .and_then(rdb_int_size)
-        .unwrap_or_else(|| rdb_len_size(bytes.len() as u64) + bytes.len() as u64)
-}
-
 /// DEBUG OBJECT's quicklist details: nodes, average fill, fill setting,
 /// compression (never) and total node bytes.
 fn quicklist_details(value: &Value) -> String {
@@ -384,7 +233,10 @@ fn debug_object(srv: &mut Server, c: &mut Client, key: &[u8]) -> CmdResult {
         obj as *const Object,
         refcount(&obj.value),
         obj.value.encoding(),
-        serialized_len(&obj.value),
+        serialized_len(
+            &crate::persistence::value::save_form(&obj.value),
+            write_options(srv)
+        ),
         obj.lru,
         idle_seconds(srv, obj),
         quicklist_details(&obj.value)
@@ -496,6 +348,28 @@ fn debug_protocol(c: &mut Client, kind: &[u8]) -> CmdResult {
     Ok(())
 }
 
+/// DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE]: saves, empties the dataset
+/// and loads the file back.
+fn debug_reload(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
+    let (mut merge, mut flush, mut save) = (false, true, true);
+    for opt in args.tail(2).iter() {
+        if opt.eq_ignore_ascii_case(b"merge") {
+            merge = true;
+        } else if opt.eq_ignore_ascii_case(b"noflush") {
+            flush = false;
+        } else if opt.eq_ignore_ascii_case(b"nosave") {
+            save = false;
+        } else {
+            return Err(CmdError::Static(
+                "ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.",
+            ));
+        }
+    }
+    srv.debug_reload(save, flush, merge)?;
+    c.reply.ok();
+    Ok(())
+}
+
 /// DEBUG SLEEP seconds: blocks the whole server (decimals allowed).
 fn debug_sleep(arg: &[u8]) {
     let seconds = strtod_prefix(arg);
@@ -545,6 +419,19 @@ fn debug_help(c: &mut Client, name: &[u8]) {
             "    Reply with a test value of the specified type. <type> can be: string,",
             "    integer, double, bignum, null, array, set, map, attrib, push, verbatim,",
             "    true, false.",
+            "RELOAD [option ...]",
+            "    Save the RDB on disk and reload it back to memory. Valid <option> values:",
+            "    * MERGE: conflicting keys will be loaded from RDB.",
+            "    * NOFLUSH: the existing database will not be removed before load, but",
+            "      conflicting keys will generate an exception and kill the server.",
+            "    * NOSAVE: the database will be loaded from an existing RDB file.",
+            "    Examples:",
+            "    * DEBUG RELOAD: verify that the server is able to persist, flush and reload",
+            "      the database.",
+            "    * DEBUG RELOAD NOSAVE: replace the current database with the contents of an",
+            "      existing RDB file.",
+            "    * DEBUG RELOAD NOSAVE NOFLUSH MERGE: add the contents of an existing RDB",
+            "      file to the database.",
             "SET-ACTIVE-EXPIRE <0|1>",
             "    Setting it to 0 disables expiring keys in background when they are not",
             "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
@@ -603,6 +490,8 @@ fn debug(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
         c.reply.ok();
     } else if is("error") && argc == 3 {
         debug_error(c, &args[2]);
+    } else if is("reload") {
+        return debug_reload(srv, c, args);
     } else {
         return Err(errors::subcommand_syntax(&args[0], sub));
     }
@@ -663,7 +552,15 @@ mod tests {
 
     #[test]
     fn serialized_lengths_match_redis() {
-        let len = |s: &[u8]| serialized_len(&Value::Str(StrValue::from_bytes(s)));
+        let opts = crate::persistence::writer::WriteOptions {
+            compression: false,
+            checksum: false,
+            limits: Default::default(),
+        };
+        let len = |s: &[u8]| {
+            let value = StrValue::from_bytes(s);
+            serialized_len(&crate::persistence::value::ValueRef::Str(&value), opts)
+        };
         assert_eq!(len(b"100"), 2);
         assert_eq!(len(b"20000"), 3);
         assert_eq!(len(b"bar"), 4);

@@ -17,6 +17,9 @@ pub const TIMEOUT_NEGATIVE: &str = "ERR timeout is negative";
 pub const TIMEOUT_NOT_INTEGER: &str = "ERR timeout is not an integer or out of range";
 pub const INT32_OUT_OF_RANGE: &str =
     "ERR value is out of range, value must between -2147483648 and 2147483647";
+pub const BUSYKEY: &str = "BUSYKEY Target key name already exists.";
+pub const MISCONF: &str = "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.";
+pub const LOADING: &str = "LOADING Redis is loading the dataset in memory";
 pub const WRONGPASS: &str = "WRONGPASS invalid username-password pair or user is disabled.";
 
 /// Why a command failed; the dispatcher sends it as an error reply.

@@ -2,7 +2,7 @@
 //! with Redis 7.0's section names, field names, order and number formats,
 //! so monitoring tools and the test suite read reddish like Redis.
 //!
-//! Fields for features reddish does not have yet (persistence, replicas,
+//! Fields for features reddish does not have yet (AOF, replicas,
 //! scripting, pub/sub, tracking) report what Redis reports when the feature
 //! is idle: zero counters, `ok` statuses, `-1` times.
 
@@ -416,35 +416,40 @@ fn memory_section(srv: &Server, c: &Client, out: &mut String) {
 }
 
 fn persistence_section(srv: &Server, _c: &Client, out: &mut String) {
+    let p = &srv.persistence;
+    let now = crate::persistence::unix_seconds();
     out.push_str("# Persistence\r\n");
-    zero_fields(
+    let child = &p.child_stats;
+    field(out, "loading", u8::from(p.loading.is_some()));
+    field(out, "async_loading", 0);
+    field(out, "current_cow_peak", child.cow_peak);
+    field(out, "current_cow_size", child.cow_bytes);
+    let cow_age = child
+        .cow_updated_ms
+        .map_or(0, |at| (crate::util::now_ms() - at).max(0) / 1000);
+    field(out, "current_cow_size_age", cow_age);
+    field(
         out,
-        &[
-            "loading",
-            "async_loading",
-            "current_cow_peak",
-            "current_cow_size",
-            "current_cow_size_age",
-        ],
+        "current_fork_perc",
+        format!("{:.2}", child.fork_percent()),
     );
-    field(out, "current_fork_perc", "0.00");
-    zero_fields(
-        out,
-        &["current_save_keys_processed", "current_save_keys_total"],
-    );
-    field(out, "rdb_changes_since_last_save", srv.dirty);
-    field(out, "rdb_bgsave_in_progress", 0);
+    field(out, "current_save_keys_processed", child.keys_processed);
+    field(out, "current_save_keys_total", child.keys_total);
+    field(out, "rdb_changes_since_last_save", srv.changes_since_save());
+    field(out, "rdb_bgsave_in_progress", u8::from(p.child.is_some()));
     field(out, "rdb_last_save_time", srv.last_save_ms / 1000);
-    field(out, "rdb_last_bgsave_status", "ok");
-    field(out, "rdb_last_bgsave_time_sec", -1);
-    field(out, "rdb_current_bgsave_time_sec", -1);
+    let status = if p.last_bgsave_ok { "ok" } else { "err" };
+    field(out, "rdb_last_bgsave_status", status);
+    field(out, "rdb_last_bgsave_time_sec", p.last_bgsave_secs);
+    let current = p.child.map_or(-1, |child| now - child.started_s);
+    field(out, "rdb_current_bgsave_time_sec", current);
+    field(out, "rdb_saves", p.saves);
+    field(out, "rdb_last_cow_size", child.last_cow_bytes);
+    field(out, "rdb_last_load_keys_expired", p.last_load_keys_expired);
+    field(out, "rdb_last_load_keys_loaded", p.last_load_keys_loaded);
     zero_fields(
         out,
         &[
-            "rdb_saves",
-            "rdb_last_cow_size",
-            "rdb_last_load_keys_expired",
-            "rdb_last_load_keys_loaded",
             "aof_enabled",
             "aof_rewrite_in_progress",
             "aof_rewrite_scheduled",
@@ -463,6 +468,38 @@ fn persistence_section(srv: &Server, _c: &Client, out: &mut String) {
             "module_fork_last_cow_size",
         ],
     );
+    if let Some(l) = p.loading {
+        loading_fields(out, &l, now);
+    }
+}
+
+/// The progress fields INFO shows while a file loads.
+fn loading_fields(out: &mut String, l: &crate::persistence::load::Loading, now: i64) {
+    let (perc, remaining) = if l.total_bytes > 0 {
+        (
+            l.loaded_bytes as f64 / l.total_bytes as f64 * 100.0,
+            l.total_bytes.saturating_sub(l.loaded_bytes) as i64,
+        )
+    } else if l.rdb_used_mem > 0 {
+        (
+            (l.loaded_bytes as f64 / l.rdb_used_mem as f64 * 100.0).min(99.99),
+            (l.rdb_used_mem.saturating_sub(l.loaded_bytes) as i64).max(1),
+        )
+    } else {
+        (0.0, 1)
+    };
+    let elapsed = now - l.start_s;
+    let eta = if elapsed == 0 {
+        1
+    } else {
+        elapsed * remaining / (l.loaded_bytes as i64 + 1)
+    };
+    field(out, "loading_start_time", l.start_s);
+    field(out, "loading_total_bytes", l.total_bytes);
+    field(out, "loading_rdb_used_mem", l.rdb_used_mem);
+    field(out, "loading_loaded_bytes", l.loaded_bytes);
+    field(out, "loading_loaded_perc", format!("{:.2}", perc));
+    field(out, "loading_eta_seconds", eta);
 }
 
 fn stats_section(srv: &Server, _c: &Client, out: &mut String) {
@@ -529,13 +566,14 @@ fn stats_section(srv: &Server, _c: &Client, out: &mut String) {
     field(out, "keyspace_misses", s.keyspace_misses);
     zero_fields(
         out,
+        &["pubsub_channels", "pubsub_patterns", "pubsubshard_channels"],
+    );
+    field(out, "latest_fork_usec", srv.persistence.latest_fork_usec);
+    field(out, "total_forks", srv.persistence.total_forks);
+    field(out, "migrate_cached_sockets", srv.migrate_sockets.len());
+    zero_fields(
+        out,
         &[
-            "pubsub_channels",
-            "pubsub_patterns",
-            "pubsubshard_channels",
-            "latest_fork_usec",
-            "total_forks",
-            "migrate_cached_sockets",
             "slave_expires_tracked_keys",
             "active_defrag_hits",
             "active_defrag_misses",

@@ -447,6 +447,12 @@ pub fn flushall(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     }
     free_data(emptied, background);
     srv.add_dirty(removed);
+    // As Redis 7.0: a running save is stopped and, with save points, the
+    // (now empty) dataset is saved at once.
+    srv.kill_save_child();
+    if !srv.config.save.is_empty() {
+        srv.rdb_save();
+    }
     c.reply.ok();
     Ok(())
 }

@@ -14,6 +14,8 @@ pub mod info;
 pub mod keys;
 pub mod latency;
 pub mod lists;
+pub mod migrate;
+pub mod persistence;
 pub mod server;
 pub mod sets;
 pub mod spec;
@@ -40,6 +42,8 @@ pub const TABLES: &[&[Command]] = &[
     info::COMMANDS,
     command::COMMANDS,
     server::COMMANDS,
+    persistence::COMMANDS,
+    migrate::COMMANDS,
     latency::COMMANDS,
     debug::COMMANDS,
     config::COMMANDS,

@@ -1,4 +1,4 @@
-//! Server administration commands: TIME, LASTSAVE, SHUTDOWN, MONITOR,
+//! Server administration commands: TIME, SHUTDOWN, MONITOR,
 //! SLOWLOG, and FUNCTION FLUSH (reddish has no scripting, so FLUSH is the
 //! only FUNCTION subcommand: with no libraries there is nothing to delete).
 
@@ -17,16 +17,11 @@ fn time(_srv: &mut Server, c: &mut Client, _args: &Args) -> CmdResult {
     Ok(())
 }
 
-/// LASTSAVE: unix time of the last successful save (start-up until one happens).
-fn lastsave(srv: &mut Server, c: &mut Client, _args: &Args) -> CmdResult {
-    c.reply.int(srv.last_save_ms / 1000);
-    Ok(())
-}
-
 /// SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]
 ///
-/// With no replicas to wait for, a shutdown is never pending, so ABORT
-/// always fails and a valid SHUTDOWN stops the server without replying.
+/// With no replicas to wait for, the shutdown happens now: on success the
+/// process exits without replying; a failed final save refuses it (unless
+/// FORCE). ABORT cancels a shutdown a signal asked for.
 fn shutdown(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     let mut flags = ShutdownFlags::default();
     let mut abort = false;
@@ -49,9 +44,17 @@ fn shutdown(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
         return Err(errors::SYNTAX.into());
     }
     if abort {
+        if srv.abort_shutdown() {
+            c.reply.ok();
+            return Ok(());
+        }
         return Err(CmdError::Static("ERR No shutdown in progress."));
     }
-    srv.shutdown_flags = flags;
+    if !srv.prepare_shutdown(flags) {
+        return Err(CmdError::Static(
+            "ERR Errors trying to SHUTDOWN. Check logs.",
+        ));
+    }
     srv.shutdown_asap = true;
     // Nothing more from this client runs; the process exits after this loop turn.
     c.close_asap = true;
@@ -220,11 +223,6 @@ pub const COMMANDS: &[Command] = &[
         .acl(acl::FAST)
         .tips(&["nondeterministic_output"])
         .doc("server", "2.6.0", "O(1)", "Returns the server's clock."),
-    Command::new("lastsave", 1, lastsave)
-        .flags(flag::LOADING | flag::STALE | flag::FAST)
-        .acl(acl::ADMIN | acl::FAST | acl::DANGEROUS)
-        .tips(&["nondeterministic_output"])
-        .doc("server", "1.0.0", "O(1)", "Returns the unix time of the last successful save."),
     Command::new("shutdown", -1, shutdown)
         .flags(flag::ADMIN | flag::NOSCRIPT | flag::LOADING | flag::STALE | flag::NO_MULTI | flag::ALLOW_BUSY)
         .acl(acl::ADMIN | acl::SLOW | acl::DANGEROUS)

@@ -205,6 +205,7 @@ typed_fields! {
     timeout: i64 = |c: &Config| c.num("timeout") as i64;
     tcp_keepalive: i64 = |c: &Config| c.num("tcp-keepalive") as i64;
     daemonize: bool = |c: &Config| c.flag("daemonize");
+    always_show_logo: bool = |c: &Config| c.flag("always-show-logo");
     /// "" when unset.
     pidfile: String = |c: &Config| c.text("pidfile");
     loglevel: LogLevel = |c: &Config| LogLevel::from_code(c.code("loglevel"));
@@ -248,6 +249,13 @@ typed_fields! {
     rdbchecksum: bool = |c: &Config| c.flag("rdbchecksum");
     rdb_del_sync_files: bool = |c: &Config| c.flag("rdb-del-sync-files");
     stop_writes_on_bgsave_error: bool = |c: &Config| c.flag("stop-writes-on-bgsave-error");
+    rdb_save_incremental_fsync: bool = |c: &Config| c.flag("rdb-save-incremental-fsync");
+    /// Microseconds slept after saving each key (testing aid).
+    rdb_key_save_delay: i64 = |c: &Config| c.num("rdb-key-save-delay") as i64;
+    /// Microseconds slept after loading each key (testing aid).
+    key_load_delay: i64 = |c: &Config| c.num("key-load-delay") as i64;
+    loading_process_events_interval_bytes: u64 =
+        |c: &Config| c.num("loading-process-events-interval-bytes") as u64;
     appendonly: bool = |c: &Config| c.flag("appendonly");
     appendfsync: AppendFsync = |c: &Config| AppendFsync::from_code(c.code("appendfsync"));
     appendfilename: String = |c: &Config| c.text("appendfilename");

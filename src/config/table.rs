@@ -416,15 +416,15 @@ use flag::{DENY_LOADING as DENY, HIDDEN, MULTI_ARG as MULTI, PROTECTED, SENSITIV
 
 /// Every directive, in the order of Redis's own table.
 pub static DIRECTIVES: &[Directive] = &[
-    yes_no("rdbchecksum", true).immutable(),
+    yes_no("rdbchecksum", true).immutable().built(),
     yes_no("daemonize", false).immutable().built(),
     yes_no("io-threads-do-reads", false).immutable(),
-    yes_no("always-show-logo", false).immutable(),
+    yes_no("always-show-logo", false).immutable().built(),
     yes_no("protected-mode", true).built(),
-    yes_no("rdbcompression", true),
+    yes_no("rdbcompression", true).built(),
     yes_no("rdb-del-sync-files", false),
     yes_no("activerehashing", true),
-    yes_no("stop-writes-on-bgsave-error", true),
+    yes_no("stop-writes-on-bgsave-error", true).built(),
     yes_no("set-proc-title", true).immutable(),
     yes_no("dynamic-hz", true),
     yes_no("lazyfree-lazy-eviction", false),
@@ -437,7 +437,7 @@ pub static DIRECTIVES: &[Directive] = &[
     yes_no("aof-rewrite-incremental-fsync", true),
     yes_no("no-appendfsync-on-rewrite", false),
     yes_no("cluster-require-full-coverage", true),
-    yes_no("rdb-save-incremental-fsync", true),
+    yes_no("rdb-save-incremental-fsync", true).built(),
     yes_no("aof-load-truncated", true),
     yes_no("aof-use-rdb-preamble", true),
     yes_no("aof-timestamp-enabled", false),
@@ -480,6 +480,7 @@ pub static DIRECTIVES: &[Directive] = &[
     string("syslog-ident", "redis").immutable(),
     string("dbfilename", "dump.rdb")
         .with(PROTECTED)
+        .built()
         .string_check(check_dbfilename),
     string("appendfilename", "appendonly.aof")
         .immutable()
@@ -550,8 +551,12 @@ pub static DIRECTIVES: &[Directive] = &[
     int("repl-timeout", 1, INT_MAX, 60),
     int("repl-ping-replica-period", 1, INT_MAX, 10).alias("repl-ping-slave-period"),
     int("list-compress-depth", 0, INT_MAX, 0),
-    int("rdb-key-save-delay", INT_MIN, INT_MAX, 0).with(HIDDEN),
-    int("key-load-delay", INT_MIN, INT_MAX, 0).with(HIDDEN),
+    int("rdb-key-save-delay", INT_MIN, INT_MAX, 0)
+        .with(HIDDEN)
+        .built(),
+    int("key-load-delay", INT_MIN, INT_MAX, 0)
+        .with(HIDDEN)
+        .built(),
     int("active-expire-effort", 1, 10, 1).built(),
     int("hz", 0, INT_MAX, 10).built(),
     int("min-replicas-to-write", 0, INT_MAX, 0).alias("min-slaves-to-write"),
@@ -638,7 +643,8 @@ pub static DIRECTIVES: &[Directive] = &[
         INT_MAX,
         2 * 1024 * 1024,
     )
-    .with(HIDDEN),
+    .with(HIDDEN)
+    .built(),
     // TLS (the real server is built with it).
     int("tls-port", 0, 65535, 0).apply(Apply::Tls),
     int("tls-session-cache-size", 0, INT_MAX, 20 * 1024).apply(Apply::Tls),
@@ -662,7 +668,7 @@ pub static DIRECTIVES: &[Directive] = &[
     optional("tls-ciphersuites").apply(Apply::Tls),
     // Special.
     special("dir", Special::Dir).with(PROTECTED | DENY).built(),
-    special("save", Special::Save).with(MULTI),
+    special("save", Special::Save).with(MULTI).built(),
     special(
         "client-output-buffer-limit",
         Special::ClientOutputBufferLimit,

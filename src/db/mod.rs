@@ -110,6 +110,27 @@ impl Db {
         }
     }
 
+    /// Stores `obj` under an owned key with exactly the given expiry, in
+    /// one lookup and without copying the key (loading a file). Returns
+    /// the key's position and the value it replaced, if any.
+    pub fn add_owned(
+        &mut self,
+        key: Key,
+        obj: Object,
+        expire: Option<i64>,
+    ) -> (usize, Option<Object>) {
+        match expire {
+            Some(when) => {
+                self.expires.insert(key.clone(), when);
+            }
+            None if !self.expires.is_empty() => {
+                self.expires.swap_remove(&key);
+            }
+            None => {}
+        }
+        self.keys.insert_full(key, obj)
+    }
+
     /// Sets the absolute expiry of an existing key.
     pub fn set_expire(&mut self, key: &[u8], when_ms: i64) {
         if !self.keys.contains_key(key) {

@@ -1,6 +1,7 @@
-//! Periodic work on the loop's timer: the `hz` cron (client timeouts,
-//! instantaneous metrics, the slow active-expiry cycle) and the fast expiry
-//! cycle run before each sleep.
+//! Periodic work on the loop's timer: the `hz` cron (shutdown signals,
+//! client timeouts, instantaneous metrics, the slow active-expiry cycle,
+//! background saves and save points, idle MIGRATE connections) and the fast expiry cycle run before
+//! each sleep.
 //!
 //! Active expiry is adaptive as in Redis: each pass samples keys with a TTL
 //! from every database in turn and keeps going while more than the
@@ -51,11 +52,18 @@ impl Server {
         self.stats
             .output_kbps
             .track(now, self.stats.net_output_bytes);
+        self.handle_shutdown_signal();
+        if self.shutdown_asap {
+            return;
+        }
         self.close_timed_out_clients(now);
         self.end_pause_if_due(now);
         if self.active_expire_enabled {
             self.active_expire_cycle(ExpireCycle::Slow);
         }
+        self.persistence_cron();
+        self.migrate_sockets
+            .close_idle(crate::persistence::unix_seconds());
     }
 
     /// Closes idle clients when `timeout` is set (replicas and primaries exempt).

@@ -1,7 +1,7 @@
 //! Running one command: lookup, the checks Redis makes before a command runs
 //! (existence, arity, DEBUG protection, authentication, MULTI restrictions,
-//! CLIENT PAUSE), queueing inside MULTI or the call itself, and the
-//! bookkeeping after it (stats, slowlog, latency, MONITOR).
+//! MISCONF, NOREPLICAS, LOADING, CLIENT PAUSE), queueing inside MULTI or the
+//! call itself, and the bookkeeping after it (stats, slowlog, latency, MONITOR).
 
 use super::Server;
 use crate::client::Client;
@@ -80,8 +80,17 @@ impl Server {
             return Dispatch::Done;
         }
         let flags = self.effective_flags(c, id, cmd.flags);
+        let is_ping = self.registry.entries[id].fullname == "ping";
+        if (flags & flag::WRITE != 0 || is_ping) && self.writes_refused_by_save_error() {
+            self.reject(c, args, Some(id), crate::commands::errors::MISCONF);
+            return Dispatch::Done;
+        }
         if flags & flag::WRITE != 0 && !self.enough_good_replicas() {
             self.reject(c, args, Some(id), NO_REPLICAS);
+            return Dispatch::Done;
+        }
+        if self.persistence.loading.is_some() && flags & flag::LOADING == 0 {
+            self.reject(c, args, Some(id), crate::commands::errors::LOADING);
             return Dispatch::Done;
         }
         if self.pause_holds(c, flags) {

@@ -138,11 +138,16 @@ impl Server {
 
     /// How objects' `lru` fields are maintained right now.
     pub fn access_tracking(&self) -> AccessTracking {
+        self.access_tracking_at(self.cmd_time_ms)
+    }
+
+    /// How objects' `lru` fields are maintained at unix time `now_ms`.
+    pub fn access_tracking_at(&self, now_ms: i64) -> AccessTracking {
         if !self.config.maxmemory_policy.is_lfu() {
-            return AccessTracking::Lru(self.lru_clock());
+            return AccessTracking::Lru(lru_clock_at(now_ms));
         }
         AccessTracking::Lfu {
-            minutes: ((self.cmd_time_ms / 60_000) & 65535) as u32,
+            minutes: ((now_ms / 60_000) & 65535) as u32,
             log_factor: self.config.lfu_log_factor,
             decay_minutes: self.config.lfu_decay_time,
         }

@@ -30,7 +30,7 @@ use mio::{Interest, Token};
 use stats::Stats;
 use std::io;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::time::{Duration, Instant};
 
 /// Tokens below this are listeners; client slot `s` uses token `s + CLIENT_TOKEN_BASE`.
@@ -42,8 +42,19 @@ const BIG_BULK: usize = 32 * 1024;
 /// Timer id of the periodic cron.
 pub const TIMER_CRON: u64 = 1;
 
-/// Set by the SIGTERM/SIGINT handler; read by the loop.
+/// Set by the SIGTERM/SIGINT handler; read by the cron.
 pub static SHUTDOWN_SIGNAL: AtomicI32 = AtomicI32::new(0);
+/// A signal asked for a shutdown that has not been cancelled or refused:
+/// a second SIGINT meanwhile exits at once.
+pub static SHUTDOWN_PENDING: AtomicBool = AtomicBool::new(false);
+
+/// The shutdown signal received since the last call, if any.
+pub fn take_shutdown_signal() -> Option<i32> {
+    match SHUTDOWN_SIGNAL.swap(0, Ordering::SeqCst) {
+        0 => None,
+        sig => Some(sig),
+    }
+}
 
 /// The client table: slots reused through a free list.
 #[derive(Default)]
@@ -114,7 +125,8 @@ pub struct Server {
     pub run_id: String,
     /// Replication ID of the current history (INFO `master_replid`).
     pub replid: String,
-    /// Changes since the last save.
+    /// Changes made since the start (never reset; the changes since the
+    /// last save are counted from `persistence.dirty_at_save`).
     pub dirty: u64,
     pub last_save_ms: i64,
     /// Time of the command being executed (cached like Redis's `mstime`).
@@ -133,8 +145,9 @@ pub struct Server {
     pub cron_loops: u64,
     /// Clients are paused until this time (CLIENT PAUSE), with the mode.
     pub pause: Option<stats::Pause>,
+    /// The shutdown was prepared: the loop returns and the process exits.
     pub shutdown_asap: bool,
-    /// Options of the SHUTDOWN command that asked for the shutdown.
+    /// Options of the shutdown being prepared.
     pub shutdown_flags: ShutdownFlags,
     /// Bytes allocated when the server was ready (INFO `used_memory_startup`).
     pub startup_memory: usize,
@@ -156,6 +169,9 @@ pub struct Server {
     /// Ids of the commands MULTI runs at once instead of queueing.
     pub tx_commands: multi::TransactionCommands,
     pub replication: crate::replication::Replication,
+    pub persistence: crate::persistence::Persistence,
+    /// MIGRATE's connections to target servers.
+    pub migrate_sockets: crate::commands::migrate::MigrateCache,
 }
 
 impl Server {
@@ -201,6 +217,8 @@ impl Server {
             blocking: blocking::Blocking::default(),
             watches: multi::Watches::default(),
             replication: crate::replication::Replication::default(),
+            persistence: crate::persistence::Persistence::default(),
+            migrate_sockets: Default::default(),
             rng: Rng::default(),
             executable: std::env::current_exe()
                 .map(|p| p.display().to_string())
@@ -299,20 +317,76 @@ impl Server {
                 }
             }
             self.serve_pending_reads();
-            let signal = SHUTDOWN_SIGNAL.swap(0, Ordering::SeqCst);
-            if signal != 0 {
-                let name = if signal == libc::SIGINT {
-                    "SIGINT"
-                } else {
-                    "SIGTERM"
-                };
-                warn!("Received {} scheduling shutdown...", name);
-                self.shutdown_asap = true;
-            }
-            if self.shutdown_asap && self.prepare_shutdown() {
+            if self.shutdown_asap {
                 return Ok(());
             }
         }
+    }
+
+    /// A shutdown signal that arrived (checked by the cron, as Redis does,
+    /// so DEBUG PAUSE-CRON holds it and SHUTDOWN ABORT can cancel it):
+    /// prepares the shutdown with the flags `shutdown-on-sigterm` or
+    /// `shutdown-on-sigint` give.
+    pub fn handle_shutdown_signal(&mut self) {
+        let Some(signal) = take_shutdown_signal() else {
+            return;
+        };
+        let (name, code) = if signal == libc::SIGINT {
+            ("SIGINT", self.config.shutdown_on_sigint)
+        } else {
+            ("SIGTERM", self.config.shutdown_on_sigterm)
+        };
+        warn!("Received {} scheduling shutdown...", name);
+        let flags = ShutdownFlags {
+            save: code & 1 != 0,
+            nosave: code & 2 != 0,
+            now: code & 4 != 0,
+            force: code & 8 != 0,
+        };
+        if self.prepare_shutdown(flags) {
+            self.shutdown_asap = true;
+        } else {
+            SHUTDOWN_PENDING.store(false, Ordering::SeqCst);
+        }
+    }
+
+    /// SHUTDOWN ABORT: cancels a shutdown a signal asked for and that has
+    /// not started yet. False when there is none.
+    pub fn abort_shutdown(&mut self) -> bool {
+        let pending = SHUTDOWN_PENDING.swap(false, Ordering::SeqCst);
+        SHUTDOWN_SIGNAL.store(0, Ordering::SeqCst);
+        if pending {
+            log::info!("Shutdown manually aborted.");
+        }
+        pending
+    }
+
+    /// Serves clients in the middle of a long operation (loading a file):
+    /// reads, runs what they sent and writes replies, without running
+    /// timers. Commands not allowed while loading get `-LOADING`.
+    pub fn process_events_while_blocked(&mut self) {
+        let mut ready = Vec::new();
+        if self.event_loop.poll_io(&mut ready).is_err() {
+            return;
+        }
+        for event in ready {
+            if let Ready::Io {
+                token,
+                readable,
+                writable,
+            } = event
+            {
+                self.handle_io(token, readable, writable);
+            }
+        }
+        self.serve_pending_reads();
+        self.flush_pending_writes();
+    }
+
+    /// Closes the listening sockets in a forked child (the parent keeps
+    /// them open and registered).
+    pub fn close_listening_sockets(&mut self) {
+        self.listeners.clear();
     }
 
     fn schedule_cron(&mut self) {
@@ -333,9 +407,31 @@ impl Server {
         self.flush_pending_writes();
     }
 
-    /// Last steps before exit; returns false if shutdown was refused.
-    pub fn prepare_shutdown(&mut self) -> bool {
+    /// Last steps before exit: stops a save child, saves when save points
+    /// are configured (or `save` is asked; never with `nosave` or while
+    /// loading), flushes clients, removes the pid file. Returns false if a
+    /// failed save refused the shutdown (unless `force`).
+    pub fn prepare_shutdown(&mut self, mut flags: ShutdownFlags) -> bool {
+        if self.persistence.loading.is_some() {
+            flags.save = false;
+            flags.nosave = true;
+        }
+        self.shutdown_flags = flags;
         warn!("User requested shutdown...");
+        self.stop_save_child_now();
+        if (!self.config.save.is_empty() && !flags.nosave) || flags.save {
+            log::info!("Saving the final RDB snapshot before exiting.");
+            if !self.rdb_save() {
+                if flags.force {
+                    warn!("Error trying to save the DB. Exit anyway.");
+                } else {
+                    warn!("Error trying to save the DB, can't exit.");
+                    warn!("Errors trying to shut down the server. Check the logs for more information.");
+                    self.shutdown_flags = ShutdownFlags::default();
+                    return false;
+                }
+            }
+        }
         let slots: Vec<usize> = self.clients.iter().map(|c| c.slot).collect();
         for slot in slots {
             self.flush_client(slot);
@@ -727,9 +823,7 @@ fn read_size(pending_bulk: Option<usize>, buffered: usize) -> usize {
     }
 }
 
-/// What `SHUTDOWN` asked for. Once persistence exists, `prepare_shutdown`
-/// must save when save points are configured or `save` is set (never with
-/// `nosave`), and refuse on a failed save unless `force`.
+/// What `SHUTDOWN` (or `shutdown-on-sigterm`/`-sigint`) asks for.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ShutdownFlags {
     pub nosave: bool,

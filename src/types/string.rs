@@ -30,6 +30,21 @@ impl StrValue {
         }
     }
 
+    /// Like [`StrValue::from_bytes`] for a buffer the caller gives away
+    /// (loading a file): a `raw` value keeps it without copying.
+    pub fn from_vec(s: Vec<u8>) -> Self {
+        if s.len() <= 20 {
+            if let Some(n) = parse_i64(&s) {
+                return StrValue::Int(n);
+            }
+        }
+        if s.len() <= EMBSTR_MAX {
+            StrValue::Emb(s.into_boxed_slice())
+        } else {
+            StrValue::Raw(s)
+        }
+    }
+
     /// A string stored as text even if it looks like a number (what
     /// INCRBYFLOAT stores): `embstr` when short, `raw` otherwise.
     pub fn from_text(s: &[u8]) -> Self {

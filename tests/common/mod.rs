@@ -42,6 +42,22 @@ pub fn free_port() -> u16 {
     }
 }
 
+/// True when a server on `port` answers an inline PING (`+PONG`, or an
+/// error such as `-NOAUTH` or `-LOADING`). A successful connect alone is not
+/// proof: on a busy loopback a connect to a port nobody listens on yet can
+/// succeed (a socket connected to itself, or a leftover of an earlier server
+/// on that port), and the next connect is then refused.
+pub fn is_listening(port: u16) -> bool {
+    let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
+    stream.set_read_timeout(Some(Duration::from_secs(2))).ok();
+    let mut first = [0u8; 1];
+    stream.write_all(b"PING\r\n").is_ok()
+        && stream.read_exact(&mut first).is_ok()
+        && matches!(first[0], b'+' | b'-')
+}
+
 /// Polls `cond` every 10ms until it holds or `timeout` passes.
 pub fn wait_for(timeout: Duration, mut cond: impl FnMut() -> bool) -> bool {
     let deadline = Instant::now() + timeout;
@@ -80,8 +96,7 @@ impl TestServer {
                 .stderr(Stdio::null());
             let mut child = cmd.spawn().expect("spawn reddish-server");
             let up = wait_for(Duration::from_secs(10), || {
-                TcpStream::connect(("127.0.0.1", port)).is_ok()
-                    || child.try_wait().map(|s| s.is_some()).unwrap_or(true)
+                is_listening(port) || child.try_wait().map(|s| s.is_some()).unwrap_or(true)
             });
             if up && child.try_wait().map(|s| s.is_none()).unwrap_or(false) {
                 return TestServer { port, child, dir };

@@ -1,0 +1,103 @@
+//! Persistence: RDB snapshots that real Redis 7.0 reads and writes.
+//!
+//! The format layer is pure and type-neutral: [`lzf`] and the [`codec`]
+//! modules (listpack, ziplist, intset, zipmap, stream nodes) are byte
+//! codecs, and the [`writer`] and [`reader`] (with [`decode`] for value
+//! bodies) speak in terms of neutral values ([`value::RdbValue`]).
+//! [`value`] is the one place where reddish's own `Value` type is
+//! converted to and from those neutral values.
+//!
+//! The server side: [`snapshot`] writes the whole dataset (a file, a
+//! forked child's file, or bytes for replication), [`save`] runs SAVE,
+//! BGSAVE, save points and the MISCONF state, [`load`] reads a file at
+//! start-up and for DEBUG RELOAD, [`childinfo`] carries a save child's
+//! progress to the parent.
+
+pub mod childinfo;
+pub mod codec;
+pub mod decode;
+pub mod format;
+pub mod load;
+pub mod lzf;
+pub mod reader;
+pub mod save;
+pub mod snapshot;
+pub mod value;
+pub mod writer;
+
+pub use snapshot::rdb_snapshot_bytes;
+
+/// Persistence state the server keeps.
+#[derive(Debug)]
+pub struct Persistence {
+    /// The server's change counter at the last successful save; INFO's
+    /// `rdb_changes_since_last_save` is the distance to it.
+    pub dirty_at_save: u64,
+    /// Whether the last background save (or failed SAVE) went well.
+    pub last_bgsave_ok: bool,
+    /// Unix seconds of the last BGSAVE attempt (save points retry failed
+    /// saves only after a delay).
+    pub last_bgsave_try_s: i64,
+    /// Duration of the last background save, -1 before the first.
+    pub last_bgsave_secs: i64,
+    pub child: Option<SaveChild>,
+    /// What the save child reported (copy-on-write size, progress).
+    pub child_stats: childinfo::ChildStats,
+    /// BGSAVE SCHEDULE asked for a save as soon as possible.
+    pub bgsave_scheduled: bool,
+    /// SAVE and BGSAVE calls (INFO `rdb_saves`).
+    pub saves: u64,
+    pub total_forks: u64,
+    pub latest_fork_usec: u64,
+    /// Set while a file is being loaded.
+    pub loading: Option<load::Loading>,
+    pub last_load_keys_loaded: u64,
+    pub last_load_keys_expired: u64,
+    /// Replication data found in the file loaded at start-up.
+    pub loaded_repl: Option<load::ReplInfo>,
+}
+
+impl Default for Persistence {
+    fn default() -> Self {
+        Persistence {
+            dirty_at_save: 0,
+            last_bgsave_ok: true,
+            last_bgsave_try_s: 0,
+            last_bgsave_secs: -1,
+            child: None,
+            child_stats: childinfo::ChildStats::default(),
+            bgsave_scheduled: false,
+            saves: 0,
+            total_forks: 0,
+            latest_fork_usec: 0,
+            loading: None,
+            last_load_keys_loaded: 0,
+            last_load_keys_expired: 0,
+            loaded_repl: None,
+        }
+    }
+}
+
+/// A forked child writing a snapshot.
+#[derive(Debug, Clone, Copy)]
+pub struct SaveChild {
+    pub pid: i32,
+    pub started_s: i64,
+    /// The change counter when the child was forked: what a successful
+    /// save covers.
+    pub dirty_before: u64,
+}
+
+/// `strerror`-style text of an I/O error (without Rust's `(os error N)`).
+pub fn error_text(e: &std::io::Error) -> String {
+    let text = e.to_string();
+    match text.find(" (os error ") {
+        Some(cut) => text[..cut].to_string(),
+        None => text,
+    }
+}
+
+/// Unix time in seconds.
+pub fn unix_seconds() -> i64 {
+    crate::util::now_ms() / 1000
+}

@@ -1,0 +1,397 @@
+//! Neutral values: what the RDB writer and reader exchange with the rest
+//! of reddish, and the two plug points that convert reddish's own values.
+//!
+//! The format layer never sees `Value`. Saving turns a `Value` into a
+//! [`ValueRef`] ([`save_form`]); loading turns an [`RdbValue`] into a
+//! `Value` ([`load_form`]). Adding a type to persistence is one arm in
+//! each of these two functions:
+//!
+//! - lists: `RdbValue::List(elements head to tail)`;
+//! - hashes: `RdbValue::Hash { pairs, listpack }`;
+//! - sets: `RdbValue::Set { members, intset }`;
+//! - sorted sets: `RdbValue::ZSet { members (ascending order), listpack }`;
+//! - streams: `RdbValue::Stream(StreamValue)`.
+//!
+//! The `listpack`/`intset` flags say which encoding the value is saved
+//! with; a type passes its own in-memory encoding so DUMP payloads equal
+//! Redis's. [`Limits`] has Redis's thresholds, for types that want to pick
+//! the encoding on load the way Redis does (a loaded hash with more than
+//! `hash-max-listpack-entries` fields becomes a hash table, and so on).
+
+use crate::config::Config;
+use crate::types::list::End;
+use crate::types::{HashValue, List, SetValue, StrValue, Stream, Value};
+
+/// A value as the RDB format sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RdbValue {
+    /// Strings keep reddish's representation (built like Redis's
+    /// `tryObjectEncoding`: int, embstr or raw).
+    Str(StrValue),
+    /// Elements from head to tail.
+    List(Vec<Vec<u8>>),
+    /// Members; `intset` when stored (or to be stored) as an intset.
+    Set {
+        members: Vec<Vec<u8>>,
+        intset: bool,
+    },
+    /// Field-value pairs; `listpack` when stored as a listpack.
+    Hash {
+        pairs: Vec<(Vec<u8>, Vec<u8>)>,
+        listpack: bool,
+    },
+    /// Members with their scores in ascending order; `listpack` when
+    /// stored as a listpack.
+    ZSet {
+        members: Vec<(Vec<u8>, f64)>,
+        listpack: bool,
+    },
+    Stream(Box<StreamValue>),
+}
+
+impl RdbValue {
+    /// Redis's TYPE name of the value.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            RdbValue::Str(_) => "string",
+            RdbValue::List(_) => "list",
+            RdbValue::Set { .. } => "set",
+            RdbValue::Hash { .. } => "hash",
+            RdbValue::ZSet { .. } => "zset",
+            RdbValue::Stream(_) => "stream",
+        }
+    }
+}
+
+/// A stream entry ID.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct StreamId {
+    pub ms: u64,
+    pub seq: u64,
+}
+
+impl StreamId {
+    /// The 16-byte big-endian form Redis uses as radix-tree keys.
+    pub fn to_bytes(self) -> [u8; 16] {
+        let mut out = [0u8; 16];
+        out[..8].copy_from_slice(&self.ms.to_be_bytes());
+        out[8..].copy_from_slice(&self.seq.to_be_bytes());
+        out
+    }
+
+    pub fn from_bytes(b: &[u8; 16]) -> StreamId {
+        let mut ms = [0u8; 8];
+        let mut seq = [0u8; 8];
+        ms.copy_from_slice(&b[..8]);
+        seq.copy_from_slice(&b[8..]);
+        StreamId {
+            ms: u64::from_be_bytes(ms),
+            seq: u64::from_be_bytes(seq),
+        }
+    }
+}
+
+/// One stream entry: its ID and field-value pairs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StreamEntry {
+    pub id: StreamId,
+    pub fields: Vec<(Vec<u8>, Vec<u8>)>,
+}
+
+/// A message delivered to a consumer group and not acknowledged yet.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PendingEntry {
+    pub id: StreamId,
+    pub delivery_time_ms: i64,
+    pub delivery_count: u64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct StreamConsumer {
+    pub name: Vec<u8>,
+    pub seen_time_ms: i64,
+    /// Last successful read (Redis 7.2 files; the seen time before).
+    pub active_time_ms: i64,
+    /// IDs of the group's pending entries owned by this consumer.
+    pub pending: Vec<StreamId>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct StreamGroup {
+    pub name: Vec<u8>,
+    pub last_id: StreamId,
+    /// The group's read counter (-1 when unknown); `None` in files older
+    /// than Redis 7.0, where the stream type must estimate it.
+    pub entries_read: Option<i64>,
+    pub pending: Vec<PendingEntry>,
+    pub consumers: Vec<StreamConsumer>,
+}
+
+/// A whole stream with its metadata and consumer groups. Entries are in
+/// ID order; pending entries by ID and consumers by name (the order Redis's
+/// radix trees give), so saved bytes equal Redis's.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct StreamValue {
+    pub entries: Vec<StreamEntry>,
+    pub length: u64,
+    pub last_id: StreamId,
+    pub first_id: StreamId,
+    pub max_deleted_id: StreamId,
+    pub entries_added: u64,
+    pub groups: Vec<StreamGroup>,
+}
+
+/// A value as the writer takes it: strings are borrowed, other types are
+/// converted to their neutral form.
+#[derive(Debug)]
+pub enum ValueRef<'a> {
+    Str(&'a StrValue),
+    Neutral(RdbValue),
+}
+
+/// Plug point for saving: reddish value -> what the writer serializes.
+pub fn save_form(value: &Value) -> ValueRef<'_> {
+    match value {
+        Value::Str(s) => ValueRef::Str(s),
+        Value::List(l) => ValueRef::Neutral(RdbValue::List(l.iter().map(<[u8]>::to_vec).collect())),
+        Value::Set(set) => {
+            let mut tmp = [0u8; 21];
+            let members = set.iter().map(|m| m.bytes(&mut tmp).to_vec()).collect();
+            ValueRef::Neutral(RdbValue::Set {
+                members,
+                intset: matches!(set, SetValue::Ints(_)),
+            })
+        }
+        Value::Hash(h) => ValueRef::Neutral(RdbValue::Hash {
+            pairs: h.iter().map(|(f, v)| (f.to_vec(), v.to_vec())).collect(),
+            listpack: h.encoding() == "listpack",
+        }),
+        Value::Stream(s) => ValueRef::Neutral(RdbValue::Stream(Box::new(stream_save_form(s)))),
+    }
+}
+
+fn to_id(id: crate::types::stream::id::StreamId) -> StreamId {
+    StreamId {
+        ms: id.ms,
+        seq: id.seq,
+    }
+}
+
+/// A stream in neutral form: live entries in ID order, groups with their
+/// pending entries (by ID) and consumers (by name).
+fn stream_save_form(s: &Stream) -> StreamValue {
+    let e = &s.entries;
+    let mut tmp_f = [0u8; 21];
+    let mut tmp_v = [0u8; 21];
+    let entries = e
+        .iter()
+        .map(|entry| StreamEntry {
+            id: to_id(entry.id),
+            fields: entry
+                .fields()
+                .map(|(f, v)| (f.bytes(&mut tmp_f).to_vec(), v.bytes(&mut tmp_v).to_vec()))
+                .collect(),
+        })
+        .collect();
+    let groups = s
+        .groups
+        .iter()
+        .map(|(name, g)| StreamGroup {
+            name: name.to_vec(),
+            last_id: to_id(g.last_id),
+            entries_read: Some(g.entries_read),
+            pending: g
+                .pel
+                .iter()
+                .map(|(id, p)| PendingEntry {
+                    id: to_id(*id),
+                    delivery_time_ms: p.delivery_time,
+                    delivery_count: p.delivery_count,
+                })
+                .collect(),
+            consumers: g
+                .consumers()
+                .map(|c| StreamConsumer {
+                    name: c.name.to_vec(),
+                    seen_time_ms: c.seen_time,
+                    active_time_ms: c.seen_time,
+                    pending: c.pel.iter().map(|id| to_id(*id)).collect(),
+                })
+                .collect(),
+        })
+        .collect();
+    StreamValue {
+        entries,
+        length: e.len(),
+        last_id: to_id(e.last_id),
+        first_id: to_id(e.first_id),
+        max_deleted_id: to_id(e.max_deleted_id),
+        entries_added: e.entries_added,
+        groups,
+    }
+}
+
+/// Why a loaded value cannot become a reddish value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unsupported(pub &'static str);
+
+/// Plug point for loading: neutral value -> reddish value, in the encoding
+/// Redis would give it for the configured thresholds.
+pub fn load_form(value: RdbValue, limits: &Limits) -> Result<Value, Unsupported> {
+    match value {
+        RdbValue::Str(s) => Ok(Value::Str(s)),
+        RdbValue::List(elements) => {
+            let mut list = List::new(limits.list_max_listpack_size);
+            for e in &elements {
+                list.push(End::Tail, e);
+            }
+            Ok(Value::List(Box::new(list)))
+        }
+        RdbValue::Set { members, .. } => {
+            let mut set = match members.first() {
+                Some(first) => SetValue::for_member(first),
+                None => SetValue::empty_intset(),
+            };
+            let intset_limit = limits.set_max_intset_entries.min(1 << 30) as usize;
+            for m in &members {
+                set.add(m, intset_limit);
+            }
+            Ok(Value::Set(set))
+        }
+        RdbValue::Hash { pairs, .. } => {
+            let hash_limits = crate::types::hash::Limits {
+                max_entries: limits.hash_max_listpack_entries as usize,
+                max_value: limits.hash_max_listpack_value as usize,
+            };
+            let mut hash = HashValue::default();
+            hash.prepare_for(
+                pairs.iter().flat_map(|(f, v)| [f.len(), v.len()]),
+                hash_limits,
+            );
+            for (f, v) in &pairs {
+                hash.insert(f, v, hash_limits);
+            }
+            Ok(Value::Hash(hash))
+        }
+        other => Err(Unsupported(other.type_name())),
+    }
+}
+
+/// Redis's thresholds between compact and plain encodings, and the list
+/// node size, as configured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    pub list_max_listpack_size: i64,
+    pub hash_max_listpack_entries: u64,
+    pub hash_max_listpack_value: u64,
+    pub set_max_intset_entries: u64,
+    pub zset_max_listpack_entries: u64,
+    pub zset_max_listpack_value: u64,
+    pub stream_node_max_bytes: u64,
+    pub stream_node_max_entries: i64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits::from_config(&Config::default())
+    }
+}
+
+impl Limits {
+    pub fn from_config(c: &Config) -> Limits {
+        Limits {
+            list_max_listpack_size: c.list_max_listpack_size,
+            hash_max_listpack_entries: c.hash_max_listpack_entries,
+            hash_max_listpack_value: c.hash_max_listpack_value,
+            set_max_intset_entries: c.set_max_intset_entries,
+            zset_max_listpack_entries: c.zset_max_listpack_entries,
+            zset_max_listpack_value: c.zset_max_listpack_value,
+            stream_node_max_bytes: c.stream_node_max_bytes,
+            stream_node_max_entries: c.stream_node_max_entries,
+        }
+    }
+
+    /// Whether a hash with these pairs is a listpack in Redis.
+    pub fn hash_fits_listpack(&self, pairs: &[(Vec<u8>, Vec<u8>)]) -> bool {
+        let max = self.hash_max_listpack_value as usize;
+        pairs.len() as u64 <= self.hash_max_listpack_entries
+            && pairs.iter().all(|(f, v)| f.len() <= max && v.len() <= max)
+    }
+
+    /// Whether a sorted set with these members is a listpack in Redis.
+    pub fn zset_fits_listpack(&self, members: &[(Vec<u8>, f64)]) -> bool {
+        let max = self.zset_max_listpack_value as usize;
+        members.len() as u64 <= self.zset_max_listpack_entries
+            && members.iter().all(|(m, _)| m.len() <= max)
+    }
+
+    /// Whether a set with these members is an intset in Redis.
+    pub fn set_fits_intset(&self, members: &[Vec<u8>]) -> bool {
+        members.len() as u64 <= self.set_max_intset_entries.min(1 << 30)
+            && members.iter().all(|m| crate::util::parse_i64(m).is_some())
+    }
+
+    /// Builders of neutral values with the encoding Redis would pick.
+    pub fn hash(&self, pairs: Vec<(Vec<u8>, Vec<u8>)>) -> RdbValue {
+        let listpack = self.hash_fits_listpack(&pairs);
+        RdbValue::Hash { pairs, listpack }
+    }
+
+    pub fn zset(&self, members: Vec<(Vec<u8>, f64)>) -> RdbValue {
+        let listpack = self.zset_fits_listpack(&members);
+        RdbValue::ZSet { members, listpack }
+    }
+
+    pub fn set(&self, members: Vec<Vec<u8>>) -> RdbValue {
+        let intset = self.set_fits_intset(&members);
+        RdbValue::Set { members, intset }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thresholds_follow_the_config() {
+        let limits = Limits::default();
+        let small = vec![(b"f".to_vec(), b"v".to_vec())];
+        assert!(matches!(
+            limits.hash(small),
+            RdbValue::Hash { listpack: true, .. }
+        ));
+        let wide = vec![(b"f".to_vec(), vec![b'v'; 65])];
+        assert!(matches!(
+            limits.hash(wide),
+            RdbValue::Hash {
+                listpack: false,
+                ..
+            }
+        ));
+        let many: Vec<Vec<u8>> = (0..513).map(|i| i.to_string().into_bytes()).collect();
+        assert!(matches!(
+            limits.set(many),
+            RdbValue::Set { intset: false, .. }
+        ));
+        assert!(matches!(
+            limits.set(vec![b"-3".to_vec()]),
+            RdbValue::Set { intset: true, .. }
+        ));
+        assert!(matches!(
+            limits.set(vec![b"03".to_vec()]),
+            RdbValue::Set { intset: false, .. }
+        ));
+        let zs = vec![(b"m".to_vec(), 1.5)];
+        assert!(matches!(
+            limits.zset(zs),
+            RdbValue::ZSet { listpack: true, .. }
+        ));
+    }
+
+    #[test]
+    fn stream_ids_use_big_endian_keys() {
+        let id = StreamId { ms: 1, seq: 2 };
+        assert_eq!(id.to_bytes()[7], 1);
+        assert_eq!(StreamId::from_bytes(&id.to_bytes()), id);
+    }
+}

@@ -1,0 +1,1057 @@
+//! Persistence: SAVE, BGSAVE, save points, MISCONF, loading at start,
+//! SHUTDOWN and SIGTERM saves, FLUSHALL, DEBUG RELOAD, DUMP / RESTORE,
+//! crash safety (kill -9 during a save) and bad files.
+
+mod common;
+#[path = "support/start.rs"]
+mod start;
+
+use common::{wait_for, Frame, Raw, TestServer};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+fn ok() -> Frame {
+    Frame::Simple("OK".into())
+}
+
+fn err(text: &str) -> Frame {
+    Frame::Error(text.to_string())
+}
+
+fn bulk(s: &[u8]) -> Frame {
+    Frame::Bulk(Some(s.to_vec()))
+}
+
+fn text(f: &Frame) -> String {
+    f.as_text()
+}
+
+/// Sends a command whose arguments are bytes.
+fn cmd_bytes(r: &mut Raw, args: &[&[u8]]) -> Frame {
+    let mut out = format!("*{}\r\n", args.len()).into_bytes();
+    for a in args {
+        out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
+        out.extend_from_slice(a);
+        out.extend_from_slice(b"\r\n");
+    }
+    r.send(&out);
+    r.read()
+}
+
+fn info_field(r: &mut Raw, field: &str) -> String {
+    info_in(r, "persistence", field)
+}
+
+/// A field of an INFO section.
+fn info_in(r: &mut Raw, section: &str, field: &str) -> String {
+    let info = text(&r.cmd(&["INFO", section]));
+    info.split("\r\n")
+        .find_map(|l| l.strip_prefix(&format!("{}:", field)))
+        .unwrap_or_default()
+        .to_string()
+}
+
+fn log_path(dir: &Path) -> PathBuf {
+    dir.join("server.log")
+}
+
+/// Starts reddish in `dir` (kept across restarts) with a log file and
+/// `extra` options, and waits until it has loaded its data.
+fn start_in(dir: tempfile::TempDir, extra: &[&str]) -> TestServer {
+    let log = log_path(dir.path()).display().to_string();
+    let mut args = vec!["--enable-debug-command", "yes", "--logfile", &log];
+    if !extra.contains(&"--save") {
+        args.extend_from_slice(&["--save", ""]);
+    }
+    args.extend_from_slice(extra);
+    let srv = start::start_in(dir, None, &args);
+    wait_loaded(&srv);
+    srv
+}
+
+fn wait_loaded(srv: &TestServer) {
+    let mut r = srv.raw();
+    assert!(
+        wait_for(Duration::from_secs(20), || r.cmd(&["PING"])
+            == Frame::Simple("PONG".into())),
+        "server still loading"
+    );
+}
+
+fn fresh(extra: &[&str]) -> TestServer {
+    start_in(tempfile::tempdir().expect("tempdir"), extra)
+}
+
+/// Kills the server (SIGKILL) and starts a new one on the same directory.
+fn restart(mut srv: TestServer, extra: &[&str]) -> TestServer {
+    let dir = std::mem::replace(&mut srv.dir, tempfile::tempdir().expect("tempdir"));
+    drop(srv);
+    start_in(dir, extra)
+}
+
+/// Waits until the server process exits and returns its status code.
+fn wait_exit(srv: &mut TestServer) -> Option<i32> {
+    assert!(wait_for(Duration::from_secs(20), || !srv.alive()));
+    srv.child.wait().ok().and_then(|s| s.code())
+}
+
+fn read_log(dir: &Path) -> String {
+    std::fs::read_to_string(log_path(dir)).unwrap_or_default()
+}
+
+fn digest(r: &mut Raw) -> String {
+    text(&r.cmd(&["DEBUG", "DIGEST"]))
+}
+
+fn wait_bgsave_done(r: &mut Raw) {
+    assert!(wait_for(Duration::from_secs(30), || info_field(
+        r,
+        "rdb_bgsave_in_progress"
+    ) == "0"));
+}
+
+/// A dataset of strings in every encoding, expiries and several databases.
+fn fill_dataset(r: &mut Raw) {
+    let long = vec![b'a'; 5000];
+    let random: Vec<u8> = (0..3000u32).map(|i| (i * 7919 % 251) as u8).collect();
+    let values: Vec<(&[u8], &[u8])> = vec![
+        (b"small-int", b"12"),
+        (b"negative", b"-300"),
+        (b"int32", b"2000000000"),
+        (b"int64", b"9223372036854775807"),
+        (b"not-int", b"007"),
+        (b"embstr", b"hello world"),
+        (b"empty", b""),
+        (b"binary\x00key", b"\x00\xff\r\n"),
+        (b"compressible", &long),
+        (b"incompressible", &random),
+    ];
+    for (k, v) in values {
+        assert_eq!(cmd_bytes(r, &[b"SET", k, v]), ok());
+    }
+    assert_eq!(r.cmd(&["SET", "with-ttl", "v", "PX", "500000"]), ok());
+    assert_eq!(r.cmd(&["SET", "raw", "grown"]), ok());
+    assert_eq!(r.cmd(&["APPEND", "raw", " by append"]), Frame::Int(15));
+    for db in ["5", "15"] {
+        assert_eq!(r.cmd(&["SELECT", db]), ok());
+        assert_eq!(r.cmd(&["SET", "k", db]), ok());
+        assert_eq!(r.cmd(&["SET", "t", "x", "EX", "1000"]), ok());
+    }
+    assert_eq!(r.cmd(&["SELECT", "0"]), ok());
+}
+
+// ------------------------------------------------------------- SAVE & load
+
+#[test]
+fn save_and_restart_keep_every_key_ttl_and_database() {
+    let srv = fresh(&[]);
+    let mut r = srv.raw();
+    fill_dataset(&mut r);
+    let before = digest(&mut r);
+    let encoding = text(&r.cmd(&["OBJECT", "ENCODING", "raw"]));
+    assert_eq!(r.cmd(&["SAVE"]), ok());
+    assert_eq!(info_field(&mut r, "rdb_changes_since_last_save"), "0");
+    assert!(srv.path("dump.rdb").exists());
+    let srv = restart(srv, &[]);
+    let mut r = srv.raw();
+    assert_eq!(digest(&mut r), before);
+    assert_eq!(r.cmd(&["DBSIZE"]), Frame::Int(12));
+    let ttl = match r.cmd(&["PTTL", "with-ttl"]) {
+        Frame::Int(n) => n,
+        other => panic!("{:?}", other),
+    };
+    assert!(ttl > 400_000 && ttl <= 500_000, "ttl {}", ttl);
+    assert_eq!(r.cmd(&["GET", "int64"]), bulk(b"9223372036854775807"));
+    assert_eq!(r.cmd(&["GET", "binary\x00key"]), bulk(b"\x00\xff\r\n"));
+    assert_eq!(r.cmd(&["OBJECT", "ENCODING", "small-int"]), bulk(b"int"));
+    assert_eq!(r.cmd(&["OBJECT", "ENCODING", "embstr"]), bulk(b"embstr"));
+    // Loaded strings are encoded as Redis encodes them on load.
+    assert_eq!(encoding, "raw");
+    assert_eq!(r.cmd(&["OBJECT", "ENCODING", "raw"]), bulk(b"embstr"));
+    assert_eq!(r.cmd(&["OBJECT", "ENCODING", "compressible"]), bulk(b"raw"));
+    assert_eq!(r.cmd(&["SELECT", "15"]), ok());
+    assert_eq!(r.cmd(&["GET", "k"]), bulk(b"15"));
+    assert_eq!(r.cmd(&["SELECT", "1"]), ok());
+    assert_eq!(r.cmd(&["DBSIZE"]), Frame::Int(0));
+    let log = read_log(srv.dir.path());
+    assert!(log.contains("Done loading RDB, keys loaded: 16, keys expired: 0."));
+    assert!(log.contains("DB loaded from disk: "));
+    let loaded = log.find("DB loaded from disk").unwrap_or(usize::MAX);
+    let ready = log.rfind("Ready to accept connections").unwrap_or(0);
+    assert!(loaded < ready, "loading must finish before Ready");
+}
+
+#[test]
+fn an_empty_dataset_saves_and_loads() {
+    let srv = fresh(&[]);
+    let mut r = srv.raw();
+    assert_eq!(r.cmd(&["SAVE"]), ok());
+    let srv = restart(srv, &[]);
+    let mut r = srv.raw();
+    assert_eq!(r.cmd(&["DBSIZE"]), Frame::Int(0));
+    assert_eq!(digest(&mut r), "0".repeat(40));
+}
+
+#[test]
+fn compression_and_checksum_can_be_disabled() {
+    let srv = fresh(&["--rdbcompression", "no", "--rdbchecksum", "no"]);
+    let mut r = srv.raw();
+    let long = "b".repeat(1000);
+    assert_eq!(r.cmd(&["SET", "long", &long]), ok());
+    assert_eq!(r.cmd(&["SAVE"]), ok());
+    let file = std::fs::read(srv.path("dump.rdb")).expect("dump.rdb");
+    assert_eq!(
+        &file[file.len() - 8..],
+        &[0u8; 8],
+        "no checksum: zero trailer"
+    );
+    assert!(
+        file.windows(1000).any(|w| w == long.as_bytes()),
+        "stored uncompressed"
+    );
+    let srv = restart(srv, &[]);
+    let mut r = srv.raw();
+    assert_eq!(r.cmd(&["GET", "long"]), bulk(long.as_bytes()));
+    assert!(read_log(srv.dir.path())
+        .contains("RDB file was saved with checksum disabled: no check performed."));
+}
+
+#[test]
+fn keys_expired_in_the_file_are_not_loaded() {
+    let srv = fresh(&[]);
+    let mut r = srv.raw();
+    assert_eq!(r.cmd(&["DEBUG", "SET-ACTIVE-EXPIRE", "0"]), ok());
+    assert_eq!(r.cmd(&["SET", "short", "v", "PX", "100"]), ok());
+    assert_eq!(r.cmd(&["SET", "kept", "v"]), ok());
+    assert_eq!(r.cmd(&["SAVE"]), ok());
+    std::thread::sleep(Duration::from_millis(150));
+    let srv = restart(srv, &[]);
+    let mut r = srv.raw();
+    assert_eq!(r.cmd(&["DBSIZE"]), Frame::Int(1));
+    assert_eq!(info_field(&mut r, "rdb_last_load_keys_expired"), "1");
+    assert_eq!(info_field(&mut r, "rdb_last_load_keys_loaded"), "1");
+}
+
+#[test]
+fn lru_idle_time_and_lfu_counter_survive_a_restart() {
+    let srv = fresh(&["--maxmemory-policy", "allkeys-lru"]);
+    let mut r = srv.raw();
+    assert_eq!(r.cmd(&["SET", "k", "v"]), ok());
+    let payload = match r.cmd(&["DUMP", "k"]) {
+        Frame::Bulk(Some(b)) => b,
+        other => panic!("{:?}", other),
+    };
+    let restore = [
+        &b"RESTORE"[..],
+        b"k",
+        b"0",
+        &payload,
+        b"REPLACE",
+        b"IDLETIME",
+        b"1000",
+    ];
+    assert_eq!(cmd_bytes(&mut r, &restore), ok());
+    assert_eq!(r.cmd(&["SAVE"]), ok());
+    let srv = restart(srv, &["--maxmemory-policy", "allkeys-lru"]);
+    let mut r = srv.raw();
+    match r.cmd(&["OBJECT", "IDLETIME", "k"]) {
+        Frame::Int(n) => assert!((1000..1010).contains(&n), "idle {}", n),
+        other => panic!("{:?}", other),
+    }
+    assert_eq!(
+        r.cmd(&["CONFIG", "SET", "maxmemory-policy", "allkeys-lfu"]),
+        ok()
+    );
+    let restore = [
+        &b"RESTORE"[..],
+        b"k",
+        b"0",
+        &payload,
+        b"REPLACE",
+        b"FREQ",
+        b"100",
+    ];
+    assert_eq!(cmd_bytes(&mut r, &restore), ok());
+    assert_eq!(r.cmd(&["SAVE"]), ok());
+    let srv = restart(srv, &["--maxmemory-policy", "allkeys-lfu"]);
+    assert_eq!(srv.raw().cmd(&["OBJECT", "FREQ", "k"]), Frame::Int(100));
+}
+
+#[test]
+fn lastsave_and_info_follow_saves() {
+    let srv = fresh(&[]);
+    let mut r = srv.raw();
+    assert_eq!(r.cmd(&["SET", "a", "1"]), ok());
+    assert_eq!(info_field(&mut r, "rdb_changes_since_last_save"), "1");
+    let before = r.cmd(&["LASTSAVE"]);
+    assert_eq!(r.cmd(&["SAVE"]), ok());
+    let after = r.cmd(&["LASTSAVE"]);
+    match (before, after) {
+        (Frame::Int(b), Frame::Int(a)) => assert!(a >= b),
+        other => panic!("{:?}", other),
+    }
+    assert_eq!(info_field(&mut r, "rdb_saves"), "1");
+    assert_eq!(info_field(&mut r, "rdb_last_bgsave_status"), "ok");
+    assert_eq!(
+        r.cmd(&["SAVE", "x"]),
+        err("ERR wrong number of arguments for 'save' command")
+    );
+    assert_eq!(r.cmd(&["BGSAVE", "x"]), err("ERR syntax error"));
+}
+
+// ------------------------------------------------------------------ BGSAVE
+
+#[test]
+fn bgsave_keeps_serving_and_saves_the_moment_of_the_fork() {
+    let srv = fresh(&["--rdb-key-save-delay", "50"]);
+    let mut r = srv.raw();
+    assert_eq!(r.cmd(&["DEBUG", "POPULATE", "20000"]), ok());
+    assert_eq!(r.cmd(&["SET", "marker", "before"]), ok());
+    assert_eq!(
+        r.cmd(&["BGSAVE"]),
+        Frame::Simple("Background saving started".into())
+    );
+    assert_eq!(info_field(&mut r, "rdb_bgsave_in_progress"), "1");
+    assert_eq!(
+        r.cmd(&["BGSAVE"]),
+        err("ERR Background save already in progress")
+    );
+    assert_eq!(
+        r.cmd(&["SAVE"]),
+        err("ERR Background save already in progress")
+    );
+    // The parent keeps answering while the child writes; changes made now
+    // are not in the file.
+    let mut longest = Duration::ZERO;
+    let mut i = 0;
+    while info_field(&mut r, "rdb_bgsave_in_progress") == "1" {
+        let started = Instant::now();
+        assert_eq!(r.cmd(&["SET", &format!("after:{}", i), "x"]), ok());
+        assert_eq!(r.cmd(&["SET", "marker", "after"]), ok());
+        longest = longest.max(started.elapsed());
+        i += 1;
+    }
+    eprintln!(
+        "longest stall during BGSAVE: {:?} over {} writes",
+        longest, i
+    );
+    assert!(i > 10, "the save finished too fast to observe");
+    assert!(longest < Duration::from_millis(500), "stall {:?}", longest);
+    assert_eq!(info_field(&mut r, "rdb_last_bgsave_status"), "ok");
+    let changes: u64 = info_field(&mut r, "rdb_changes_since_last_save")
+        .parse()
+        .unwrap_or(0);
+    assert!(changes >= 2 * i as u64, "writes after the fork still count");
+    let log = read_log(srv.dir.path());
+    assert!(log.contains("Background saving started by pid "));
+    assert!(log.contains("Background saving terminated with success"));
+    let srv = restart(srv, &[]);
+    let mut r = srv.raw();
+    assert_eq!(r.cmd(&["GET", "marker"]), bulk(b"before"));
+    assert_eq!(r.cmd(&["EXISTS", "after:0"]), Frame::Int(0));
+    assert_eq!(r.cmd(&["DBSIZE"]), Frame::Int(20001));
+}
+
+#[test]
+fn save_points_start_background_saves() {
+    let srv = fresh(&["--save", "1 2", "--hz", "50"]);
+    let mut r = srv.raw();
+    assert_eq!(r.cmd(&["SET", "a", "1"]), ok());
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(info_field(&mut r, "rdb_changes_since_last_save"), "1");
+    assert_eq!(r.cmd(&["SET", "b", "2"]), ok());
+    assert!(wait_for(Duration::from_secs(10), || info_field(
+        &mut r,
+        "rdb_changes_since_last_save"
+    ) == "0"));
+    assert!(read_log(srv.dir.path()).contains("2 changes in 1 seconds. Saving..."));
+    let srv = restart(srv, &[]);
+    assert_eq!(srv.raw().cmd(&["GET", "b"]), bulk(b"2"));
+}
+
+#[test]
+fn a_failed_bgsave_refuses_writes_until_a_save_succeeds() {
+    let srv = fresh(&["--save", "3600 1"]);
+    let mut r = srv.raw();
+    assert_eq!(r.cmd(&["SET", "x", "1"]), ok());
+    // A directory in the way makes the final rename fail.
+    std::fs::create_dir(srv.path("dump.rdb")).expect("mkdir");
+    assert_eq!(
+        r.cmd(&["BGSAVE"]),
+        Frame::Simple("Background saving started".into())
+    );
+    wait_bgsave_done(&mut r);
+    assert_eq!(info_field(&mut r, "rdb_last_bgsave_status"), "err");
+    let misconf = "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.";
+    assert_eq!(r.cmd(&["SET", "x", "2"]), err(misconf));
+    assert_eq!(r.cmd(&["PING"]), err(misconf));
+    assert_eq!(r.cmd(&["GET", "x"]), bulk(b"1"));
+    assert_eq!(r.cmd(&["SAVE"]), err("ERR"));
+    assert!(read_log(srv.dir.path()).contains("Background saving error"));
+    std::fs::remove_dir(srv.path("dump.rdb")).expect("rmdir");
+    assert_eq!(
+        r.cmd(&["BGSAVE"]),
+        Frame::Simple("Background saving started".into())
+    );
+    wait_bgsave_done(&mut r);
+    assert_eq!(r.cmd(&["SET", "x", "3"]), ok());
+    // Without save points the error does not block writes.
+    assert_eq!(r.cmd(&["CONFIG", "SET", "save", ""]), ok());
+    std::fs::remove_file(srv.path("dump.rdb")).expect("rm");
+    std::fs::create_dir(srv.path("dump.rdb")).expect("mkdir");
+    assert_eq!(
+        r.cmd(&["BGSAVE"]),
+        Frame::Simple("Background saving started".into())
+    );
+    wait_bgsave_done(&mut r);
+    assert_eq!(info_field(&mut r, "rdb_last_bgsave_status"), "err");
+    assert_eq!(r.cmd(&["SET", "x", "4"]), ok());
+}
+
+#[test]
+fn flushall_stops_the_child_and_saves_the_empty_dataset() {
+    let srv = fresh(&["--save", "3600 1000000", "--rdb-key-save-delay", "1000"]);
+    let mut r = srv.raw();
+    assert_eq!(r.cmd(&["DEBUG", "POPULATE", "2000"]), ok());
+    assert_eq!(
+        r.cmd(&["BGSAVE"]),
+        Frame::Simple("Background saving started".into())
+    );
+    assert_eq!(r.cmd(&["FLUSHALL"]), ok());
+    assert!(wait_for(Duration::from_secs(5), || info_field(
+        &mut r,
+        "rdb_bgsave_in_progress"
+    ) == "0"));
+    assert_eq!(info_field(&mut r, "rdb_last_bgsave_status"), "ok");
+    assert_eq!(info_field(&mut r, "rdb_changes_since_last_save"), "0");
+    assert!(wait_for(Duration::from_secs(5), || std::fs::read_dir(
+        srv.dir.path()
+    )
+    .map(|d| d
+        .filter_map(Result::ok)
+        .all(|e| !e.file_name().to_string_lossy().starts_with("temp-")))
+    .unwrap_or(false)));
+    let srv = restart(srv, &[]);
+    assert_eq!(srv.raw().cmd(&["DBSIZE"]), Frame::Int(0));
+}
+
+// ---------------------------------------------------------------- shutdown
+
+#[test]
+fn shutdown_saves_with_save_points_and_not_with_nosave() {
+    let mut srv = fresh(&["--save", "3600 1"]);
+    let mut r = srv.raw();
+    assert_eq!(r.cmd(&["SET", "a", "1"]), ok());
+    r.send(&common::encode(&["SHUTDOWN"]));
+    assert_eq!(wait_exit(&mut srv), Some(0));
+    let log = read_log(srv.dir.path());
+    assert!(log.contains("Saving the final RDB snapshot before exiting."));
+    let mut srv = restart(srv, &["--save", "3600 1"]);
+    let mut r = srv.raw();
+    assert_eq!(r.cmd(&["GET", "a"]), bulk(b"1"));
+    assert_eq!(r.cmd(&["SET", "a", "2"]), ok());
+    r.send(&common::encode(&["SHUTDOWN", "NOSAVE"]));
+    assert_eq!(wait_exit(&mut srv), Some(0));
+    // Without save points only SHUTDOWN SAVE saves.
+    let mut srv = restart(srv, &[]);
+    let mut r = srv.raw();
+    assert_eq!(r.cmd(&["GET", "a"]), bulk(b"1"));
+    assert_eq!(r.cmd(&["SET", "a", "3"]), ok());
+    r.send(&common::encode(&["SHUTDOWN", "SAVE"]));
+    assert_eq!(wait_exit(&mut srv), Some(0));
+    let srv = restart(srv, &[]);
+    assert_eq!(srv.raw().cmd(&["GET", "a"]), bulk(b"3"));
+}
+
+#[test]
+fn sigterm_saves_and_a_failed_save_refuses_shutdown() {
+    let mut srv = fresh(&["--save", "3600 1"]);
+    let mut r = srv.raw();
+    assert_eq!(r.cmd(&["SET", "a", "1"]), ok());
+    std::fs::create_dir(srv.path("dump.rdb")).expect("mkdir");
+    // SAFETY: signalling the test's own child process.
+    unsafe { libc::kill(srv.child.id() as i32, libc::SIGTERM) };
+    assert!(wait_for(Duration::from_secs(5), || read_log(
+        srv.dir.path()
+    )
+    .contains("Error trying to save the DB, can't exit.")));
+    assert!(srv.alive());
+    assert_eq!(
+        r.cmd(&["SHUTDOWN"]),
+        err("ERR Errors trying to SHUTDOWN. Check logs.")
+    );
+    std::fs::remove_dir(srv.path("dump.rdb")).expect("rmdir");
+    // SAFETY: as above.
+    unsafe { libc::kill(srv.child.id() as i32, libc::SIGTERM) };
+    assert_eq!(wait_exit(&mut srv), Some(0));
+    let srv = restart(srv, &[]);
+    assert_eq!(srv.raw().cmd(&["GET", "a"]), bulk(b"1"));
+}
+
+// ------------------------------------------------------------ crash safety
+
+fn temp_files(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .map(|d| {
+            d.filter_map(Result::ok)
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| n.starts_with("temp-"))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn kill_9_during_bgsave_or_save_keeps_the_old_file() {
+    let srv = fresh(&["--rdb-key-save-delay", "200"]);
+    let mut r = srv.raw();
+    assert_eq!(r.cmd(&["SET", "generation", "old"]), ok());
+    assert_eq!(r.cmd(&["SAVE"]), ok());
+    let old_file = std::fs::read(srv.path("dump.rdb")).expect("dump.rdb");
+    assert_eq!(r.cmd(&["DEBUG", "POPULATE", "5000"]), ok());
+    assert_eq!(r.cmd(&["SET", "generation", "new"]), ok());
+
+    // The child dies half way through its temp file.
+    assert_eq!(
+        r.cmd(&["BGSAVE"]),
+        Frame::Simple("Background saving started".into())
+    );
+    assert!(wait_for(Duration::from_secs(5), || !temp_files(
+        srv.dir.path()
+    )
+    .is_empty()));
+    let temp = temp_files(srv.dir.path()).remove(0);
+    let pid: i32 = temp
+        .trim_start_matches("temp-")
+        .trim_end_matches(".rdb")
+        .parse()
+        .expect("pid in the temp file name");
+    // SAFETY: killing the server's save child (named by its temp file).
+    unsafe { libc::kill(pid, libc::SIGKILL) };
+    wait_bgsave_done(&mut r);
+    assert_eq!(info_field(&mut r, "rdb_last_bgsave_status"), "err");
+    assert_eq!(
+        std::fs::read(srv.path("dump.rdb")).expect("dump.rdb"),
+        old_file
+    );
+    assert!(temp_files(srv.dir.path()).is_empty(), "temp file removed");
+
+    // The server itself dies during a synchronous SAVE.
+    let mut saver = srv.raw();
+    saver.send(&common::encode(&["SAVE"]));
+    assert!(wait_for(Duration::from_secs(5), || !temp_files(
+        srv.dir.path()
+    )
+    .is_empty()));
+    // SAFETY: killing the test's own child process.
+    unsafe { libc::kill(srv.child.id() as i32, libc::SIGKILL) };
+    assert!(saver.is_closed());
+    assert_eq!(
+        std::fs::read(srv.path("dump.rdb")).expect("dump.rdb"),
+        old_file
+    );
+    let srv = restart(srv, &[]);
+    let mut r = srv.raw();
+    assert_eq!(r.cmd(&["GET", "generation"]), bulk(b"old"));
+    assert_eq!(r.cmd(&["DBSIZE"]), Frame::Int(1));
+}
+
+// --------------------------------------------------------------- bad files
+
+/// Runs the server on a directory holding `file` as dump.rdb; returns its
+/// exit code and log.
+fn start_with_file(file: &[u8]) -> (Option<i32>, String) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("dump.rdb"), file).expect("write dump.rdb");
+    let log = log_path(dir.path()).display().to_string();
+    let port = common::free_port().to_string();
+    let dir_text = dir.path().display().to_string();
+    let outcome = start::run(
+        &["--port", &port, "--dir", &dir_text, "--logfile", &log],
+        "",
+    );
+    if outcome.code.is_none() {
+        panic!("server did not exit");
+    }
+    (outcome.code, read_log(dir.path()))
+}
+
+/// A valid file with a few keys, made by reddish.
+fn sample_file() -> Vec<u8> {
+    let srv = fresh(&[]);
+    let mut r = srv.raw();
+    fill_dataset(&mut r);
+    assert_eq!(r.cmd(&["SAVE"]), ok());
+    std::fs::read(srv.path("dump.rdb")).expect("dump.rdb")
+}
+
+#[test]
+fn corrupt_or_truncated_files_stop_the_start_with_the_reason() {
+    let file = sample_file();
+    let mut bad_crc = file.clone();
+    let n = bad_crc.len();
+    bad_crc[n - 8..].copy_from_slice(b"foobar00");
+    let (code, log) = start_with_file(&bad_crc);
+    assert_eq!(code, Some(1));
+    assert!(log.contains("Wrong RDB checksum expected"), "{}", log);
+    assert!(log.contains("RDB CRC error"));
+    assert!(log.contains("Terminating server after rdb file reading failure."));
+    assert!(!log.contains("Ready to accept connections"));
+
+    let (code, log) = start_with_file(&file[..file.len() / 2]);
+    assert_eq!(code, Some(1));
+    assert!(log.contains("Short read or OOM loading DB"), "{}", log);
+
+    let (code, log) = start_with_file(b"NOTREDIS0010");
+    assert_eq!(code, Some(1));
+    assert!(log.contains("Wrong signature trying to load DB from file"));
+    assert!(log.contains("Fatal error loading the DB: Invalid argument. Exiting."));
+
+    let (code, log) = start_with_file(b"REDIS0099");
+    assert_eq!(code, Some(1));
+    assert!(log.contains("Can't handle RDB format version 99"));
+}
+
+#[test]
+fn fuzzed_files_never_crash_the_loader() {
+    let file = sample_file();
+    let mut seed = 0x9E3779B97F4A7C15u64;
+    let mut next = || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    for round in 0..12 {
+        let mut bad = file.clone();
+        if round % 2 == 0 {
+            let cut = (next() % bad.len() as u64) as usize;
+            bad.truncate(cut);
+        } else {
+            let at = 9 + (next() % (bad.len() as u64 - 9)) as usize;
+            bad[at] ^= 1 << (next() % 8);
+        }
+        let (code, log) = start_with_file(&bad);
+        assert_eq!(code, Some(1), "round {}: {}", round, log);
+        assert!(!log.contains("panicked"), "round {}: {}", round, log);
+    }
+}
+
+#[test]
+fn an_unreadable_file_stops_the_start() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // A directory named dump.rdb opens but cannot be read.
+    std::fs::create_dir(dir.path().join("dump.rdb")).expect("mkdir");
+    let log = log_path(dir.path()).display().to_string();
+    let port = common::free_port().to_string();
+    let dir_text = dir.path().display().to_string();
+    let outcome = start::run(
+        &["--port", &port, "--dir", &dir_text, "--logfile", &log],
+        "",
+    );
+    assert_eq!(outcome.code, Some(1));
+    assert!(read_log(dir.path()).contains("Short read or OOM loading DB"));
+}
+
+#[test]
+fn clients_get_loading_errors_while_a_file_loads() {
+    let srv = fresh(&[]);
+    let mut r = srv.raw();
+    assert_eq!(r.cmd(&["DEBUG", "POPULATE", "3000", "key", "1000"]), ok());
+    assert_eq!(r.cmd(&["CONFIG", "SET", "rdbcompression", "no"]), ok());
+    assert_eq!(r.cmd(&["SAVE"]), ok());
+    let mut srv = srv;
+    let dir = std::mem::replace(&mut srv.dir, tempfile::tempdir().expect("tempdir"));
+    drop(srv);
+    let log = log_path(dir.path()).display().to_string();
+    let srv = start::start_in(
+        dir,
+        None,
+        &[
+            "--save",
+            "",
+            "--logfile",
+            &log,
+            "--key-load-delay",
+            "1000",
+            "--loading-process-events-interval-bytes",
+            "1024",
+        ],
+    );
+    let mut r = srv.raw();
+    assert_eq!(
+        r.cmd(&["GET", "key:1"]),
+        err("LOADING Redis is loading the dataset in memory")
+    );
+    assert_eq!(info_field(&mut r, "loading"), "1");
+    let total: u64 = info_field(&mut r, "loading_total_bytes")
+        .parse()
+        .unwrap_or(0);
+    assert!(total > 3_000_000);
+    assert!(wait_for(Duration::from_secs(30), || r.cmd(&["DBSIZE"])
+        == Frame::Int(3000)));
+    assert_eq!(info_field(&mut r, "loading"), "0");
+}
+
+#[test]
+fn shutdown_while_loading_exits_without_saving() {
+    let srv = fresh(&[]);
+    let mut r = srv.raw();
+    assert_eq!(r.cmd(&["DEBUG", "POPULATE", "2000", "key", "1000"]), ok());
+    assert_eq!(r.cmd(&["CONFIG", "SET", "rdbcompression", "no"]), ok());
+    assert_eq!(r.cmd(&["SAVE"]), ok());
+    let saved = std::fs::read(srv.path("dump.rdb")).expect("dump.rdb");
+    let mut srv = srv;
+    let dir = std::mem::replace(&mut srv.dir, tempfile::tempdir().expect("tempdir"));
+    drop(srv);
+    let log = log_path(dir.path()).display().to_string();
+    let loading = [
+        "--save",
+        "3600 1",
+        "--logfile",
+        &log,
+        "--key-load-delay",
+        "1000",
+        "--loading-process-events-interval-bytes",
+        "1024",
+    ];
+    let mut srv = start::start_in(dir, None, &loading);
+    let mut r = srv.raw();
+    assert_eq!(info_field(&mut r, "loading"), "1");
+    r.send(&common::encode(&["SHUTDOWN"]));
+    assert_eq!(wait_exit(&mut srv), Some(0));
+    assert_eq!(
+        std::fs::read(srv.path("dump.rdb")).expect("dump.rdb"),
+        saved
+    );
+    assert!(!read_log(srv.dir.path()).contains("Saving the final RDB snapshot"));
+}
+
+// ------------------------------------------------------------ DEBUG RELOAD
+
+#[test]
+fn debug_reload_saves_flushes_and_loads() {
+    let srv = fresh(&[]);
+    let mut r = srv.raw();
+    fill_dataset(&mut r);
+    let before = digest(&mut r);
+    assert_eq!(r.cmd(&["DEBUG", "RELOAD"]), ok());
+    assert_eq!(digest(&mut r), before);
+    // NOSAVE reloads the file as it is: later changes are dropped.
+    assert_eq!(r.cmd(&["SET", "later", "x"]), ok());
+    assert_eq!(r.cmd(&["DEBUG", "RELOAD", "NOSAVE"]), ok());
+    assert_eq!(r.cmd(&["EXISTS", "later"]), Frame::Int(0));
+    // NOFLUSH MERGE keeps keys not in the file.
+    assert_eq!(r.cmd(&["SET", "later", "x"]), ok());
+    assert_eq!(
+        r.cmd(&["DEBUG", "RELOAD", "NOSAVE", "NOFLUSH", "MERGE"]),
+        ok()
+    );
+    assert_eq!(r.cmd(&["EXISTS", "later"]), Frame::Int(1));
+    assert_eq!(
+        r.cmd(&["DEBUG", "RELOAD", "NOSAVE", "NOFLUSH"]),
+        err("ERR Error trying to load the RDB dump")
+    );
+    assert_eq!(
+        r.cmd(&["DEBUG", "RELOAD", "BOGUS"]),
+        err("ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.")
+    );
+    // A bad file leaves the dataset alone.
+    let keys = r.cmd(&["DBSIZE"]);
+    std::fs::write(srv.path("dump.rdb"), b"REDIS0010garbage").expect("write");
+    assert_eq!(
+        r.cmd(&["DEBUG", "RELOAD", "NOSAVE"]),
+        err("ERR Error trying to load the RDB dump")
+    );
+    assert_eq!(r.cmd(&["DBSIZE"]), keys);
+    assert!(srv.raw().cmd(&["PING"]) == Frame::Simple("PONG".into()));
+}
+
+// ----------------------------------------------------------- DUMP/RESTORE
+
+fn dump(r: &mut Raw, key: &str) -> Vec<u8> {
+    match r.cmd(&["DUMP", key]) {
+        Frame::Bulk(Some(b)) => b,
+        other => panic!("DUMP {}: {:?}", key, other),
+    }
+}
+
+#[test]
+fn dump_and_restore_roundtrip_every_string_encoding() {
+    let srv = TestServer::start();
+    let mut r = srv.raw();
+    fill_dataset(&mut r);
+    let keys = [
+        "small-int",
+        "negative",
+        "int32",
+        "int64",
+        "not-int",
+        "embstr",
+        "empty",
+        "compressible",
+        "incompressible",
+        "raw",
+    ];
+    for key in keys {
+        let value = r.cmd(&["GET", key]);
+        let payload = dump(&mut r, key);
+        assert_eq!(r.cmd(&["DEL", key]), Frame::Int(1));
+        assert_eq!(
+            cmd_bytes(&mut r, &[b"RESTORE", key.as_bytes(), b"0", &payload]),
+            ok()
+        );
+        assert_eq!(r.cmd(&["GET", key]), value, "{}", key);
+        assert_eq!(r.cmd(&["TTL", key]), Frame::Int(-1));
+    }
+    assert_eq!(r.cmd(&["DUMP", "missing"]), Frame::Bulk(None));
+}
+
+#[test]
+fn restore_options_and_errors() {
+    let srv = TestServer::start();
+    let mut r = srv.raw();
+    assert_eq!(r.cmd(&["SET", "k", "value"]), ok());
+    let payload = dump(&mut r, "k");
+    let restore = |r: &mut Raw, extra: &[&[u8]]| {
+        let mut args: Vec<&[u8]> = vec![b"RESTORE", b"k"];
+        args.extend_from_slice(extra);
+        cmd_bytes(r, &args)
+    };
+    assert_eq!(
+        restore(&mut r, &[b"0", &payload]),
+        err("BUSYKEY Target key name already exists.")
+    );
+    assert_eq!(
+        restore(&mut r, &[b"0", &payload, b"REPLACE", b"BOGUS"]),
+        err("ERR syntax error")
+    );
+    assert_eq!(
+        restore(&mut r, &[b"-1", &payload, b"REPLACE"]),
+        err("ERR Invalid TTL value, must be >= 0")
+    );
+    assert_eq!(
+        restore(&mut r, &[b"x", &payload, b"REPLACE"]),
+        err("ERR value is not an integer or out of range")
+    );
+    assert_eq!(
+        restore(&mut r, &[b"0", &payload, b"REPLACE", b"IDLETIME", b"-1"]),
+        err("ERR Invalid IDLETIME value, must be >= 0")
+    );
+    assert_eq!(
+        restore(&mut r, &[b"0", &payload, b"REPLACE", b"FREQ", b"256"]),
+        err("ERR Invalid FREQ value, must be >= 0 and <= 255")
+    );
+    assert_eq!(
+        restore(
+            &mut r,
+            &[b"0", &payload, b"REPLACE", b"FREQ", b"1", b"IDLETIME", b"1"]
+        ),
+        err("ERR syntax error")
+    );
+    let mut bad_crc = payload.clone();
+    let n = bad_crc.len();
+    bad_crc[n - 1] ^= 0xFF;
+    assert_eq!(
+        restore(&mut r, &[b"0", &bad_crc, b"REPLACE"]),
+        err("ERR DUMP payload version or checksum are wrong")
+    );
+    assert_eq!(
+        restore(&mut r, &[b"0", b"short", b"REPLACE"]),
+        err("ERR DUMP payload version or checksum are wrong")
+    );
+    // A valid footer around garbage.
+    let mut garbage = vec![0xEEu8, 1, 2, 3];
+    garbage.extend_from_slice(&payload[payload.len() - 10..payload.len() - 8]);
+    let crc = crc64::crc64(0, &garbage);
+    garbage.extend_from_slice(&crc.to_le_bytes());
+    assert_eq!(
+        restore(&mut r, &[b"0", &garbage, b"REPLACE"]),
+        err("ERR Bad data format")
+    );
+    assert_eq!(
+        r.cmd(&["GET", "k"]),
+        bulk(b"value"),
+        "untouched by failures"
+    );
+
+    assert_eq!(restore(&mut r, &[b"5000", &payload, b"REPLACE"]), ok());
+    match r.cmd(&["PTTL", "k"]) {
+        Frame::Int(n) => assert!(n > 4000 && n <= 5000),
+        other => panic!("{:?}", other),
+    }
+    let past = (common_now_ms() - 1000).to_string();
+    assert_eq!(
+        restore(&mut r, &[past.as_bytes(), &payload, b"REPLACE", b"ABSTTL"]),
+        ok()
+    );
+    assert_eq!(
+        r.cmd(&["EXISTS", "k"]),
+        Frame::Int(0),
+        "restored already expired"
+    );
+    assert_eq!(
+        restore(&mut r, &[b"0", &payload, b"IDLETIME", b"1000"]),
+        ok()
+    );
+    match r.cmd(&["OBJECT", "IDLETIME", "k"]) {
+        Frame::Int(n) => assert!((1000..1010).contains(&n)),
+        other => panic!("{:?}", other),
+    }
+}
+
+fn common_now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+#[test]
+fn fuzzed_payloads_are_refused_without_changing_anything() {
+    let srv = TestServer::start();
+    let mut r = srv.raw();
+    let long = "xyz".repeat(300);
+    assert_eq!(r.cmd(&["SET", "src", &long]), ok());
+    let payload = dump(&mut r, "src");
+    let body_len = payload.len() - 10;
+    let mut seed = 12345u64;
+    for i in 0..300 {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let mut body = payload[..body_len].to_vec();
+        if i % 3 == 0 {
+            body.truncate((seed >> 33) as usize % body_len);
+        } else {
+            let at = (seed >> 33) as usize % body_len;
+            body[at] ^= 1 << ((seed >> 20) % 8);
+        }
+        body.extend_from_slice(&payload[body_len..body_len + 2]);
+        let crc = crc64::crc64(0, &body);
+        body.extend_from_slice(&crc.to_le_bytes());
+        let reply = cmd_bytes(&mut r, &[b"RESTORE", b"dst", b"0", &body, b"REPLACE"]);
+        match reply {
+            Frame::Simple(_) => {
+                assert_eq!(r.cmd(&["DEL", "dst"]), Frame::Int(1));
+            }
+            Frame::Error(e) => assert_eq!(e, "ERR Bad data format"),
+            other => panic!("{:?}", other),
+        }
+    }
+    assert_eq!(r.cmd(&["DBSIZE"]), Frame::Int(1));
+}
+
+// ----------------------------------------------------------------- MIGRATE
+
+fn int(f: Frame) -> i64 {
+    match f {
+        Frame::Int(n) => n,
+        other => panic!("expected an integer, got {:?}", other),
+    }
+}
+
+/// MIGRATE to 127.0.0.1:`port` with the arguments after the port.
+fn migrate(r: &mut Raw, port: u16, rest: &[&str]) -> Frame {
+    let port = port.to_string();
+    let mut args = vec!["MIGRATE", "127.0.0.1", &port];
+    args.extend_from_slice(rest);
+    r.cmd(&args)
+}
+
+const BUSYKEY_FROM_TARGET: &str =
+    "ERR Target instance replied with error: BUSYKEY Target key name already exists.";
+
+#[test]
+fn migrate_moves_copies_and_replaces_keys() {
+    let source = TestServer::start();
+    let target = TestServer::start();
+    let (mut a, mut b) = (source.raw(), target.raw());
+    let port = target.port;
+    assert_eq!(a.cmd(&["SET", "k", "v", "EX", "100"]), ok());
+    assert_eq!(migrate(&mut a, port, &["k", "3", "5000"]), ok());
+    assert_eq!(a.cmd(&["EXISTS", "k"]), Frame::Int(0));
+    assert_eq!(b.cmd(&["SELECT", "3"]), ok());
+    assert_eq!(b.cmd(&["GET", "k"]), bulk(b"v"));
+    let ttl = int(b.cmd(&["TTL", "k"]));
+    assert!((95..=100).contains(&ttl), "ttl {}", ttl);
+    assert_eq!(info_stat(&mut a, "migrate_cached_sockets"), "1");
+
+    assert_eq!(a.cmd(&["SET", "k", "new"]), ok());
+    assert_eq!(
+        migrate(&mut a, port, &["k", "3", "5000", "COPY"]),
+        err(BUSYKEY_FROM_TARGET)
+    );
+    assert_eq!(
+        migrate(&mut a, port, &["k", "3", "5000", "COPY", "REPLACE"]),
+        ok()
+    );
+    assert_eq!(a.cmd(&["GET", "k"]), bulk(b"new"));
+    assert_eq!(b.cmd(&["GET", "k"]), bulk(b"new"));
+    assert_eq!(b.cmd(&["TTL", "k"]), Frame::Int(-1));
+}
+
+#[test]
+fn migrate_keys_form_and_errors() {
+    let source = TestServer::start();
+    let target = TestServer::start();
+    let (mut a, mut b) = (source.raw(), target.raw());
+    let port = target.port;
+    assert_eq!(a.cmd(&["MSET", "a", "1", "b", "2", "c", "3"]), ok());
+    assert_eq!(b.cmd(&["SET", "c", "busy"]), ok());
+    let nothing = ["", "0", "5000", "KEYS", "x", "y"];
+    assert_eq!(
+        migrate(&mut a, port, &nothing),
+        Frame::Simple("NOKEY".into())
+    );
+    assert_eq!(
+        migrate(&mut a, port, &["a", "0", "5000", "KEYS", "b"]),
+        err("ERR When using MIGRATE KEYS option, the key argument must be set to the empty string")
+    );
+    assert_eq!(
+        migrate(&mut a, port, &["a", "0", "5000", "BOGUS"]),
+        err("ERR syntax error")
+    );
+    assert_eq!(
+        migrate(&mut a, port, &["a", "x", "5000"]),
+        err("ERR value is not an integer or out of range")
+    );
+    // Keys the target accepted are deleted here even when another failed.
+    let some_busy = ["", "0", "5000", "KEYS", "a", "missing", "c", "b"];
+    assert_eq!(migrate(&mut a, port, &some_busy), err(BUSYKEY_FROM_TARGET));
+    assert_eq!(a.cmd(&["DBSIZE"]), Frame::Int(1));
+    assert_eq!(a.cmd(&["GET", "c"]), bulk(b"3"));
+    let values = vec![bulk(b"1"), bulk(b"2"), bulk(b"busy")];
+    assert_eq!(b.cmd(&["MGET", "a", "b", "c"]), Frame::Array(Some(values)));
+    assert_eq!(
+        migrate(&mut a, common::free_port(), &["c", "0", "1000"]),
+        err("IOERR error or timeout connecting to the client")
+    );
+}
+
+#[test]
+fn migrate_authenticates_with_the_target() {
+    let source = TestServer::start();
+    let target = TestServer::start_with(&["--requirepass", "secret"]);
+    let mut a = source.raw();
+    let port = target.port;
+    assert_eq!(a.cmd(&["SET", "k", "v"]), ok());
+    assert_eq!(
+        migrate(&mut a, port, &["k", "0", "5000", "COPY"]),
+        err("ERR Target instance replied with error: NOAUTH Authentication required.")
+    );
+    assert_eq!(
+        migrate(&mut a, port, &["k", "0", "5000", "AUTH", "wrong"]),
+        err("ERR Target instance replied with error: WRONGPASS invalid username-password pair or user is disabled.")
+    );
+    assert_eq!(a.cmd(&["EXISTS", "k"]), Frame::Int(1));
+    let auth2 = ["k", "0", "5000", "AUTH2", "default", "secret"];
+    assert_eq!(migrate(&mut a, port, &auth2), ok());
+    let mut b = target.raw();
+    assert_eq!(b.cmd(&["AUTH", "secret"]), ok());
+    assert_eq!(b.cmd(&["GET", "k"]), bulk(b"v"));
+}
+
+fn info_stat(r: &mut Raw, field: &str) -> String {
+    info_in(r, "stats", field)
+}
