@@ -47,6 +47,7 @@ impl Digest {
 fn type_code(value: &Value) -> u32 {
     match value {
         Value::Str(_) => 0,
+        Value::ZSet(_) => 3,
     }
 }
 
@@ -57,7 +58,20 @@ fn mix_value_digest(d: &mut Digest, value: &Value) {
             let mut tmp = [0u8; 21];
             d.mix(s.bytes(&mut tmp));
         }
+        Value::ZSet(z) => {
+            for (member, score) in z.iter() {
+                d.xor(&member_score_digest(member, score).0);
+            }
+        }
     }
+}
+
+/// The digest of one sorted-set entry: member, then the `%.17g` score.
+fn member_score_digest(member: &[u8], score: f64) -> Digest {
+    let mut e = Digest::default();
+    e.mix(member);
+    e.mix(crate::util::format_double_g17(score).as_bytes());
+    e
 }
 
 /// Adds one value (type, contents, whether it has a TTL) to `d`.
@@ -174,21 +188,35 @@ fn rdb_int_size(n: i64) -> Option<u64> {
     }
 }
 
+/// Bytes of a string in RDB: a compact integer when it is one, else length
+/// and bytes (without LZF compression).
+fn rdb_string_size(bytes: &[u8]) -> u64 {
+    let as_int = if bytes.len() <= 11 {
+        crate::util::parse_i64(bytes)
+    } else {
+        None
+    };
+    as_int
+        .and_then(rdb_int_size)
+        .unwrap_or_else(|| rdb_len_size(bytes.len() as u64) + bytes.len() as u64)
+}
+
 /// Size of the value in an RDB file (DEBUG OBJECT `serializedlength`),
-/// without LZF compression.
+/// without LZF compression. Sorted sets are sized in the skiplist format
+/// (count, then member and binary score per entry) whatever their encoding:
+/// an estimate for listpacks, which Redis saves as one blob.
 fn serialized_len(value: &Value) -> u64 {
     match value {
+        Value::Str(StrValue::Int(n)) => {
+            rdb_int_size(*n).unwrap_or_else(|| rdb_string_size(n.to_string().as_bytes()))
+        }
         Value::Str(s) => {
             let mut tmp = [0u8; 21];
-            let bytes = s.bytes(&mut tmp);
-            let as_int = match s {
-                StrValue::Int(n) => Some(*n),
-                _ if bytes.len() <= 11 => crate::util::parse_i64(bytes),
-                _ => None,
-            };
-            as_int
-                .and_then(rdb_int_size)
-                .unwrap_or_else(|| rdb_len_size(bytes.len() as u64) + bytes.len() as u64)
+            rdb_string_size(s.bytes(&mut tmp))
+        }
+        Value::ZSet(z) => {
+            let entries: u64 = z.iter().map(|(m, _)| rdb_string_size(m) + 8).sum();
+            rdb_len_size(z.len() as u64) + entries
         }
     }
 }

@@ -15,6 +15,7 @@ pub mod latency;
 pub mod server;
 pub mod spec;
 pub mod strings;
+pub mod zsets;
 
 use crate::client::Client;
 use crate::server::Server;
@@ -34,6 +35,7 @@ pub const TABLES: &[&[Command]] = &[
     latency::COMMANDS,
     debug::COMMANDS,
     config::COMMANDS,
+    zsets::COMMANDS,
 ];
 
 /// Parses an integer argument (`ERR value is not an integer or out of range`).

@@ -77,6 +77,13 @@ impl Server {
         !c.in_exec
     }
 
+    /// True while a parked command runs again because one of its keys was
+    /// written. Redis serves a waiting client only from a key of the type it
+    /// waits for, so a handler then treats other types as not ready.
+    pub fn is_serving_blocked(&self) -> bool {
+        self.blocking.rerunning
+    }
+
     /// Parks `c` on `keys` of its database until one is written or
     /// `deadline_ms` passes; inside a transaction it answers the timeout
     /// reply at once instead.
