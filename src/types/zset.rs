@@ -2,8 +2,9 @@
 //! ordered by score and then by member bytes, in Redis 7.0's two
 //! encodings. Small sets are a `listpack` (one compact buffer, linear
 //! operations); a set that grows past `zset-max-listpack-entries` entries or
-//! gets a member longer than `zset-max-listpack-value` bytes becomes a
-//! `skiplist` (O(log n) rank and range operations plus a member index).
+//! gets a member longer than `zset-max-listpack-value` bytes takes the
+//! encoding Redis calls `skiplist`, here an order-statistic B+tree with a
+//! member index (O(log n) rank and range operations, O(1) score lookups).
 //! Like Redis, a set never converts back on its own; commands that build a
 //! new set (ZUNIONSTORE, ZRANGESTORE, ...) pick the encoding from its size.
 //!
@@ -11,10 +12,10 @@
 //! says otherwise. Scores are never NaN.
 
 mod listpack;
-mod skiplist;
+mod tree;
 
 pub use listpack::Listpack;
-pub use skiplist::SkipList;
+pub use tree::ScoreTree;
 
 use std::cmp::Ordering;
 
@@ -170,7 +171,8 @@ pub enum AddOutcome {
 #[derive(Debug, Clone, PartialEq)]
 pub enum ZSet {
     Listpack(Listpack),
-    Skiplist(Box<SkipList>),
+    /// The scalable encoding, named as OBJECT ENCODING names it.
+    Skiplist(Box<ScoreTree>),
 }
 
 impl ZSet {
@@ -196,11 +198,11 @@ impl ZSet {
         if limits.allow(len, longest) {
             return ZSet::Listpack(Listpack::from_sorted(entries));
         }
-        let mut list = SkipList::default();
+        let mut tree = ScoreTree::default();
         for (member, score) in entries {
-            list.insert(member, score);
+            tree.insert(member, score);
         }
-        ZSet::Skiplist(Box::new(list))
+        ZSet::Skiplist(Box::new(tree))
     }
 
     pub fn len(&self) -> usize {
@@ -288,11 +290,11 @@ impl ZSet {
     /// Switches a listpack to the skiplist encoding.
     pub fn convert_to_skiplist(&mut self) {
         if let ZSet::Listpack(lp) = self {
-            let mut list = SkipList::default();
+            let mut tree = ScoreTree::default();
             for e in lp.iter() {
-                list.insert(e.member, e.score);
+                tree.insert(e.member, e.score);
             }
-            *self = ZSet::Skiplist(Box::new(list));
+            *self = ZSet::Skiplist(Box::new(tree));
         }
     }
 
@@ -395,7 +397,7 @@ impl ZSet {
                 lp.remove_run(at, 1);
                 Some((member, score))
             }
-            ZSet::Skiplist(sl) => sl.pop(max).map(|(m, s)| (m.into_vec(), s)),
+            ZSet::Skiplist(sl) => sl.pop(max).map(|(m, s)| (m.to_vec(), s)),
         }
     }
 
@@ -455,7 +457,7 @@ pub enum Iter<'a> {
         lp: &'a Listpack,
         offsets: Vec<u32>,
     },
-    Skiplist(skiplist::Walk<'a>),
+    Skiplist(tree::Walk<'a>),
 }
 
 impl<'a> Iterator for Iter<'a> {
