@@ -894,15 +894,16 @@ struct Pop {
 }
 
 /// Pops from the first non-empty sorted set of `keys` (Redis's
-/// `genericZpopCommand`). Returns whether it found one; when it did not it
-/// has replied unless `block` is set (the caller will block instead).
-fn pop_first_of(
+/// `genericZpopCommand`). Returns the key it popped from and the set's size
+/// before; when there was none it has replied unless `block` is set (the
+/// caller will block instead).
+fn pop_first_of<'a>(
     srv: &mut Server,
     c: &mut Client,
-    keys: Args,
+    keys: Args<'a>,
     pop: Pop,
     block: bool,
-) -> Result<bool, CmdError> {
+) -> Result<Option<(&'a [u8], usize)>, CmdError> {
     let db = c.db;
     let serving = srv.is_serving_blocked();
     let mut found = None;
@@ -911,7 +912,7 @@ fn pop_first_of(
             None => continue,
             Some(obj) => match obj.value.as_zset() {
                 Some(z) if !z.is_empty() => {
-                    found = Some(key);
+                    found = Some((key, z.len()));
                     break;
                 }
                 Some(_) => continue,
@@ -922,21 +923,20 @@ fn pop_first_of(
             },
         }
     }
-    let Some(key) = found else {
+    let Some((key, len)) = found else {
         if !block {
             match pop.shape {
                 PopShape::KeyPairs => c.reply.null_array(),
                 _ => c.reply.empty_array(),
             }
         }
-        return Ok(false);
+        return Ok(None);
     };
     pop_from(srv, c, key, pop);
-    Ok(true)
+    Ok(Some((key, len)))
 }
 
-/// Pops from the non-empty sorted set at `key`, replies, and propagates
-/// the pop as ZPOPMIN/ZPOPMAX when the command was another one.
+/// Pops from the non-empty sorted set at `key` and replies.
 fn pop_from(srv: &mut Server, c: &mut Client, key: &[u8], pop: Pop) {
     let db = c.db;
     let Some(z) = srv.db(db).get_mut(key).and_then(|o| o.value.as_zset_mut()) else {
@@ -985,11 +985,6 @@ fn propagate_pop(srv: &mut Server, key: &[u8], pop: Pop, len_before: usize) {
             srv.propagate_as(&[name, key, n.as_bytes()]);
         }
     }
-}
-
-/// Size of the sorted set at `key`, without lookup side effects.
-fn stored_len(srv: &Server, db: usize, key: &[u8]) -> usize {
-    stored_zset(&srv.dbs, db, key).map_or(0, ZSet::len)
 }
 
 fn zpop_generic(srv: &mut Server, c: &mut Client, args: &Args, max: bool) -> CmdResult {
@@ -1071,19 +1066,11 @@ fn serve_pop(
     pop: Pop,
     block: bool,
 ) -> Result<bool, CmdError> {
-    let db = c.db;
-    let lens: Vec<usize> = keys.iter().map(|k| stored_len(srv, db, k)).collect();
-    let served = pop_first_of(srv, c, keys, pop, block)?;
-    if served {
-        let popped = keys
-            .iter()
-            .zip(lens)
-            .find(|&(k, len)| len > 0 && stored_len(srv, db, k) < len);
-        if let Some((key, len)) = popped {
-            propagate_pop(srv, key, pop, len);
-        }
+    let popped = pop_first_of(srv, c, keys, pop, block)?;
+    if let Some((key, len)) = popped {
+        propagate_pop(srv, key, pop, len);
     }
-    Ok(served)
+    Ok(popped.is_some())
 }
 
 /// BZPOPMIN/BZPOPMAX/BZMPOP: pops now, or blocks on `keys` until `timeout`.
@@ -1813,6 +1800,99 @@ pub const COMMANDS: &[Command] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::commands::spec::{Lookup, OwnedArgs};
+    use crate::config::Config;
+    use crate::replication::backlog::Backlog;
+
+    /// A server without listeners whose replication stream is kept.
+    fn server() -> (Server, Client) {
+        let mut config = Config::default();
+        config.set_internal("port", "0").expect("port 0");
+        let mut srv = Server::new(config).expect("server");
+        srv.replication.backlog = Some(Backlog::new(1 << 20, 1));
+        let c = Client::new(1, 0, None, crate::util::now_ms());
+        (srv, c)
+    }
+
+    fn run(srv: &mut Server, c: &mut Client, line: &str) {
+        let words: Vec<&str> = line.split(' ').collect();
+        let owned = OwnedArgs::from_slices(&words);
+        let Lookup::Found(id) = srv.registry.lookup(&owned.args()) else {
+            panic!("unknown command in {line}");
+        };
+        srv.call(c, id, &owned.args());
+    }
+
+    /// The replication stream so far.
+    fn stream(srv: &Server) -> Vec<u8> {
+        let backlog = srv.replication.backlog.as_ref().expect("backlog");
+        backlog.since(backlog.first_offset()).unwrap_or_default()
+    }
+
+    /// Commands as RESP, after the stream's initial SELECT 0.
+    fn commands(lines: &[&str]) -> Vec<u8> {
+        let mut out = Vec::new();
+        for line in std::iter::once("SELECT 0").chain(lines.iter().copied()) {
+            let words: Vec<&str> = line.split(' ').collect();
+            crate::replication::encode_command(&mut out, &OwnedArgs::from_slices(&words).args());
+        }
+        out
+    }
+
+    #[test]
+    fn pops_propagate_as_zpopmin_or_zpopmax() {
+        let (mut srv, mut c) = server();
+        for line in [
+            "ZADD z 1 a 2 b 3 c 4 d 5 e 6 f",
+            "ZADD z 1 a",
+            "ZADD z XX 9 nope",
+            "ZPOPMIN z 1",
+            "ZMPOP 2 nokey z MAX COUNT 2",
+            "BZPOPMIN nokey z 0",
+            "BZMPOP 0 1 z MIN COUNT 10",
+            "ZMPOP 1 z MIN",
+            "ZPOPMIN z",
+        ] {
+            run(&mut srv, &mut c, line);
+        }
+        let expected = commands(&[
+            "ZADD z 1 a 2 b 3 c 4 d 5 e 6 f",
+            "ZPOPMIN z 1",
+            "ZPOPMAX z 2",
+            "ZPOPMIN z",
+            "ZPOPMIN z 2",
+        ]);
+        assert_eq!(
+            String::from_utf8_lossy(&stream(&srv)),
+            String::from_utf8_lossy(&expected)
+        );
+    }
+
+    #[test]
+    fn stores_propagate_as_sent_and_only_when_they_write() {
+        let (mut srv, mut c) = server();
+        for line in [
+            "ZADD z 1 a 2 b",
+            "ZRANGESTORE d z 0 0",
+            "ZRANGESTORE d nokey 0 -1",
+            "ZRANGESTORE d nokey 0 -1",
+            "ZUNIONSTORE u 1 z",
+            "ZREM z nope",
+            "ZREMRANGEBYSCORE z 5 6",
+        ] {
+            run(&mut srv, &mut c, line);
+        }
+        let expected = commands(&[
+            "ZADD z 1 a 2 b",
+            "ZRANGESTORE d z 0 0",
+            "ZRANGESTORE d nokey 0 -1",
+            "ZUNIONSTORE u 1 z",
+        ]);
+        assert_eq!(
+            String::from_utf8_lossy(&stream(&srv)),
+            String::from_utf8_lossy(&expected)
+        );
+    }
 
     #[test]
     fn hexadecimal_doubles_like_strtod() {

@@ -20,10 +20,15 @@ const TAG_F64: u8 = 0;
 const TAG_I8: u8 = 1;
 /// A signed 16-bit integer follows (little-endian).
 const TAG_I16: u8 = 2;
+/// A signed 24-bit integer follows (little-endian).
+const TAG_I24: u8 = 3;
 /// A signed 32-bit integer follows (little-endian).
-const TAG_I32: u8 = 3;
+const TAG_I32: u8 = 4;
 /// Tags from this one up hold the integer `tag - TAG_SMALL` with no payload.
-const TAG_SMALL: u8 = 4;
+const TAG_SMALL: u8 = 5;
+/// Range of a signed 24-bit integer.
+const I24_MIN: i32 = -(1 << 23);
+const I24_MAX: i32 = (1 << 23) - 1;
 /// Longest encoded score: tag plus eight bytes.
 const MAX_SCORE_BYTES: usize = 9;
 /// Longest varint of a `u64`.
@@ -281,6 +286,10 @@ fn encode_score(out: &mut [u8; MAX_SCORE_BYTES], score: f64) -> &[u8] {
         out[0] = TAG_I16;
         out[1..3].copy_from_slice(&h.to_le_bytes());
         &out[..3]
+    } else if (I24_MIN..=I24_MAX).contains(&n) {
+        out[0] = TAG_I24;
+        out[1..4].copy_from_slice(&n.to_le_bytes()[..3]);
+        &out[..4]
     } else {
         out[0] = TAG_I32;
         out[1..5].copy_from_slice(&n.to_le_bytes());
@@ -306,6 +315,12 @@ fn decode_score(buf: &[u8], at: usize) -> Option<(f64, usize)> {
             let mut b = [0u8; 2];
             b.copy_from_slice(fixed(2)?);
             (f64::from(i16::from_le_bytes(b)), body + 2)
+        }
+        TAG_I24 => {
+            let mut b = [0u8; 4];
+            b[..3].copy_from_slice(fixed(3)?);
+            // Sign-extend from 24 bits.
+            ((i32::from_le_bytes(b) << 8 >> 8).into(), body + 3)
         }
         TAG_I32 => {
             let mut b = [0u8; 4];
@@ -337,6 +352,11 @@ mod tests {
             300.0,
             -40000.0,
             70000.0,
+            -70000.0,
+            8388607.0,
+            -8388608.0,
+            8388608.0,
+            -8388609.0,
             2147483647.0,
             -2147483648.0,
             4294967296.0,
