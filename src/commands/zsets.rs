@@ -280,13 +280,12 @@ fn stored_zset<'a>(dbs: &'a [Db], db: usize, key: &[u8]) -> Option<&'a ZSet> {
     dbs.get(db)?.get(key)?.value.as_zset()
 }
 
-/// After `changes` changes to the set at `key`: deletes it if it became
-/// empty, signals the write and counts it.
-fn finish_write(srv: &mut Server, db: usize, key: &[u8], changes: u64) {
+/// After `changes` changes to the set at `key`: deletes it if they
+/// `emptied` it, signals the write and counts it.
+fn finish_write(srv: &mut Server, db: usize, key: &[u8], changes: u64, emptied: bool) {
     if changes == 0 {
         return;
     }
-    let emptied = stored_zset(&srv.dbs, db, key).is_some_and(ZSet::is_empty);
     if emptied {
         srv.db(db).remove(key);
     }
@@ -482,7 +481,7 @@ fn zadd_generic(srv: &mut Server, c: &mut Client, args: &Args, incr: bool) -> Cm
         }
         return Err(NAN_SCORE.into());
     }
-    finish_write(srv, db, key, changes);
+    finish_write(srv, db, key, changes, false);
     if o.flags.incr {
         if tally.processed > 0 {
             c.reply.double(tally.score);
@@ -520,7 +519,8 @@ pub fn zrem(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
             break;
         }
     }
-    finish_write(srv, db, key, deleted);
+    let emptied = z.is_empty();
+    finish_write(srv, db, key, deleted, emptied);
     c.reply.int(deleted as i64);
     Ok(())
 }
@@ -847,7 +847,8 @@ fn remove_range(srv: &mut Server, c: &mut Client, key: &[u8], bounds: Bounds) ->
     };
     let (start, end) = select(z, &bounds, false, 0, -1).ascending(z.len());
     let removed = z.remove_ranks(start, end) as u64;
-    finish_write(srv, db, key, removed);
+    let emptied = z.is_empty();
+    finish_write(srv, db, key, removed, emptied);
     c.reply.int(removed as i64);
     Ok(())
 }
@@ -906,48 +907,41 @@ fn pop_first_of<'a>(
 ) -> Result<Option<(&'a [u8], usize)>, CmdError> {
     let db = c.db;
     let serving = srv.is_serving_blocked();
-    let mut found = None;
     for key in keys.iter() {
-        match srv.lookup_write(db, key) {
-            None => continue,
-            Some(obj) => match obj.value.as_zset() {
-                Some(z) if !z.is_empty() => {
-                    found = Some((key, z.len()));
-                    break;
-                }
-                Some(_) => continue,
-                // A key of another type written while a client waited does
-                // not serve it (as in Redis); otherwise it is an error.
-                None if serving => continue,
-                None => return Err(errors::WRONGTYPE.into()),
-            },
+        let Some(obj) = srv.lookup_write(db, key) else {
+            continue;
+        };
+        let z = match obj.value.as_zset_mut() {
+            Some(z) if !z.is_empty() => z,
+            Some(_) => continue,
+            // A key of another type written while a client waited does not
+            // serve it (as in Redis); otherwise it is an error.
+            None if serving => continue,
+            None => return Err(errors::WRONGTYPE.into()),
+        };
+        let len = z.len();
+        let popped = pop_entries(c, key, z, pop);
+        let emptied = z.is_empty();
+        finish_write(srv, db, key, popped, emptied);
+        return Ok(Some((key, len)));
+    }
+    if !block {
+        match pop.shape {
+            PopShape::KeyPairs => c.reply.null_array(),
+            _ => c.reply.empty_array(),
         }
     }
-    let Some((key, len)) = found else {
-        if !block {
-            match pop.shape {
-                PopShape::KeyPairs => c.reply.null_array(),
-                _ => c.reply.empty_array(),
-            }
-        }
-        return Ok(None);
-    };
-    pop_from(srv, c, key, pop);
-    Ok(Some((key, len)))
+    Ok(None)
 }
 
-/// Pops from the non-empty sorted set at `key` and replies.
-fn pop_from(srv: &mut Server, c: &mut Client, key: &[u8], pop: Pop) {
-    let db = c.db;
-    let Some(z) = srv.db(db).get_mut(key).and_then(|o| o.value.as_zset_mut()) else {
-        return;
-    };
-    let len = z.len();
-    let n = pop.count.map_or(1, |n| n.min(len as u64) as usize);
+/// Pops from a non-empty sorted set and replies; returns how many entries
+/// it popped.
+fn pop_entries(c: &mut Client, key: &[u8], z: &mut ZSet, pop: Pop) -> u64 {
     if pop.count == Some(0) {
         c.reply.empty_array();
-        return;
+        return 0;
     }
+    let n = pop.count.map_or(1, |n| n.min(z.len() as u64) as usize);
     match pop.shape {
         PopShape::Flat => c.reply.array(2 * n),
         PopShape::Pairs => c.reply.array(n),
@@ -963,16 +957,15 @@ fn pop_from(srv: &mut Server, c: &mut Client, key: &[u8], pop: Pop) {
     }
     let pairs = matches!(pop.shape, PopShape::Pairs | PopShape::KeyPairs);
     for _ in 0..n {
-        let Some((member, score)) = z.pop(pop.max) else {
-            break;
-        };
-        if pairs {
-            c.reply.array(2);
-        }
-        c.reply.bulk(&member);
-        c.reply.double(score);
+        z.pop(pop.max, |member, score| {
+            if pairs {
+                c.reply.array(2);
+            }
+            c.reply.bulk(member);
+            c.reply.double(score);
+        });
     }
-    finish_write(srv, db, key, n as u64);
+    n as u64
 }
 
 /// The ZPOPMIN/ZPOPMAX a pop reaches replicas as.

@@ -384,21 +384,29 @@ impl ZSet {
         }
     }
 
-    /// Removes and returns the lowest entry (the highest with `max`).
-    pub fn pop(&mut self, max: bool) -> Option<(Vec<u8>, f64)> {
+    /// Removes the lowest entry (the highest with `max`), showing it to
+    /// `take` first. False when the set is empty.
+    pub fn pop(&mut self, max: bool, take: impl FnOnce(&[u8], f64)) -> bool {
         match self {
             ZSet::Listpack(lp) => {
-                let e = if max {
+                let last = if max {
                     lp.iter().last()
                 } else {
                     lp.iter().next()
-                }?;
-                let (member, score, at) = (e.member.to_vec(), e.score, e.at);
+                };
+                let Some(e) = last else {
+                    return false;
+                };
+                take(e.member, e.score);
+                let at = e.at;
                 lp.remove_run(at, 1);
-                Some((member, score))
             }
-            ZSet::Skiplist(sl) => sl.pop(max).map(|(m, s)| (m.to_vec(), s)),
+            ZSet::Skiplist(sl) => match sl.pop(max) {
+                Some((member, score)) => take(&member, score),
+                None => return false,
+            },
         }
+        true
     }
 
     /// The entry at position `i` of the storage order: rank order for a
@@ -676,10 +684,18 @@ mod tests {
         let mut big = ZSet::from_sorted(pairs.iter().copied(), big_limits);
         assert_eq!(big.encoding(), "skiplist");
         for z in [&mut small, &mut big] {
-            assert_eq!(z.pop(true), Some((b"c".to_vec(), 3.0)));
-            assert_eq!(z.pop(false), Some((b"a".to_vec(), 1.0)));
-            assert_eq!(z.pop(false), Some((b"b".to_vec(), 2.0)));
-            assert_eq!(z.pop(false), None);
+            let mut popped = Vec::new();
+            let mut take = |m: &[u8], s| popped.push((m.to_vec(), s));
+            assert!(z.pop(true, &mut take) && z.pop(false, &mut take) && z.pop(false, &mut take));
+            assert!(!z.pop(false, &mut take));
+            assert_eq!(
+                popped,
+                [
+                    (b"c".to_vec(), 3.0),
+                    (b"a".to_vec(), 1.0),
+                    (b"b".to_vec(), 2.0)
+                ]
+            );
         }
     }
 }
