@@ -514,6 +514,13 @@ mod tests {
     }
 
     #[test]
+    fn a_sorted_set_value_is_two_words() {
+        // Small enough to sit beside a string in `Value` without making
+        // every key's object larger.
+        assert_eq!(std::mem::size_of::<ZSet>(), 16);
+    }
+
+    #[test]
     fn converts_at_the_limits() {
         let mut z = ZSet::new(LIMITS, 1);
         for (i, m) in ["a", "b", "c", "d"].iter().enumerate() {

@@ -34,16 +34,17 @@ const MAX_SCORE_BYTES: usize = 9;
 /// Longest varint of a `u64`.
 const MAX_VARINT_BYTES: usize = 10;
 
-/// A sorted set in one contiguous buffer.
+/// A sorted set in one contiguous buffer, sized exactly (a boxed slice
+/// keeps the value small: no capacity field).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Listpack {
-    buf: Vec<u8>,
+    buf: Box<[u8]>,
 }
 
 impl Default for Listpack {
     fn default() -> Self {
         Listpack {
-            buf: vec![0; HEADER],
+            buf: vec![0; HEADER].into_boxed_slice(),
         }
     }
 }
@@ -77,11 +78,6 @@ impl Listpack {
         if let Some(h) = self.buf.get_mut(..HEADER) {
             h.copy_from_slice(&n);
         }
-    }
-
-    /// Bytes the buffer holds (for memory estimates).
-    pub fn bytes(&self) -> usize {
-        self.buf.capacity()
     }
 
     /// The entry starting at byte offset `at`, if there is one.
@@ -127,17 +123,19 @@ impl Listpack {
         let mut score_bytes = [0u8; MAX_SCORE_BYTES];
         let score_bytes = encode_score(&mut score_bytes, score);
         let size = len_bytes.len() + member.len() + score_bytes.len();
-        let old_len = self.buf.len();
-        self.buf.reserve_exact(size);
-        self.buf.resize(old_len + size, 0);
-        self.buf.copy_within(at..old_len, at + size);
+        let mut buf = std::mem::take(&mut self.buf).into_vec();
+        let old_len = buf.len();
+        buf.reserve_exact(size);
+        buf.resize(old_len + size, 0);
+        buf.copy_within(at..old_len, at + size);
         let mut put = at;
         for part in [len_bytes, member, score_bytes] {
-            if let Some(dst) = self.buf.get_mut(put..put + part.len()) {
+            if let Some(dst) = buf.get_mut(put..put + part.len()) {
                 dst.copy_from_slice(part);
             }
             put += part.len();
         }
+        self.buf = buf.into_boxed_slice();
         let n = self.len() + 1;
         self.set_len(n);
     }
@@ -154,8 +152,9 @@ impl Listpack {
             removed += 1;
         }
         if end > at {
-            self.buf.drain(at..end);
-            self.release_slack();
+            let mut buf = std::mem::take(&mut self.buf).into_vec();
+            buf.drain(at..end);
+            self.buf = buf.into_boxed_slice();
         }
         let n = self.len() - removed;
         self.set_len(n);
@@ -177,29 +176,22 @@ impl Listpack {
         self.remove_run(at, end - start)
     }
 
-    /// Gives memory back once removals left a lot of unused capacity.
-    fn release_slack(&mut self) {
-        if self.buf.capacity() - self.buf.len() > self.buf.len() / 8 + 16 {
-            self.buf.shrink_to_fit();
-        }
-    }
-
     /// Builds a listpack from entries already in order.
     pub fn from_sorted<'a>(entries: impl Iterator<Item = (&'a [u8], f64)>) -> Listpack {
-        let mut lp = Listpack::default();
+        let mut buf = vec![0; HEADER];
         let mut n = 0;
         for (member, score) in entries {
             let mut len_bytes = [0u8; MAX_VARINT_BYTES];
-            lp.buf
-                .extend_from_slice(encode_varint(&mut len_bytes, member.len() as u64));
-            lp.buf.extend_from_slice(member);
+            buf.extend_from_slice(encode_varint(&mut len_bytes, member.len() as u64));
+            buf.extend_from_slice(member);
             let mut score_bytes = [0u8; MAX_SCORE_BYTES];
-            lp.buf
-                .extend_from_slice(encode_score(&mut score_bytes, score));
+            buf.extend_from_slice(encode_score(&mut score_bytes, score));
             n += 1;
         }
+        let mut lp = Listpack {
+            buf: buf.into_boxed_slice(),
+        };
         lp.set_len(n);
-        lp.buf.shrink_to_fit();
         lp
     }
 }
