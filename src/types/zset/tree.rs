@@ -681,9 +681,17 @@ mod tests {
         assert_eq!(back.into_iter().rev().collect::<Vec<_>>(), all);
     }
 
+    /// A longer run: `cargo test --release --lib many_seeds -- --ignored`.
     #[test]
-    fn random_operations_keep_the_structure() {
-        let mut state = 12345u64;
+    #[ignore]
+    fn random_operations_many_seeds() {
+        for seed in 1..40u64 {
+            random_ops(seed, 200_000, 1 + seed * 997 % 20_000);
+        }
+    }
+
+    fn random_ops(seed: u64, rounds: u32, universe: u64) {
+        let mut state = seed;
         let mut next = |n: u64| {
             state = state
                 .wrapping_mul(6364136223846793005)
@@ -692,9 +700,17 @@ mod tests {
         };
         let mut tree = ScoreTree::default();
         let mut model = std::collections::BTreeMap::new();
-        for round in 0..40_000u32 {
-            let member = format!("k{}", next(8000)).into_bytes();
-            let score = next(300) as f64;
+        let mut seq = 0.0;
+        for _ in 0..rounds {
+            let member = format!("k{}", next(universe)).into_bytes();
+            let score = match next(3) {
+                0 => {
+                    seq += 1.0;
+                    seq
+                }
+                1 => -seq,
+                _ => next(300) as f64,
+            };
             match next(10) {
                 0..=4 => match tree.score(&member) {
                     Some(_) => tree.set_score(&member, score),
@@ -714,7 +730,7 @@ mod tests {
                 _ => {
                     let start = next(tree.len() as u64 + 1) as usize;
                     let mut gone = Vec::new();
-                    tree.remove_ranks(start, start + next(40) as usize, |m, _| {
+                    tree.remove_ranks(start, start + next(200) as usize, |m, _| {
                         gone.push(m.to_vec())
                     });
                     for m in gone {
@@ -724,15 +740,17 @@ mod tests {
                 }
             }
             model.insert(member, score);
-            if round % 5000 == 0 {
-                check(&tree);
-            }
         }
         check(&tree);
         assert_eq!(tree.len(), model.len());
         for (m, s) in &model {
             assert_eq!(tree.score(m), Some(*s));
         }
+    }
+
+    #[test]
+    fn random_operations_keep_the_structure() {
+        random_ops(12345, 40_000, 8000);
     }
 
     fn height(tree: &ScoreTree) -> usize {
