@@ -90,21 +90,30 @@ fn parse_hex_double(text: &[u8]) -> Option<(f64, bool)> {
         return None;
     }
     if let Some(&(b'p' | b'P')) = rest.get(i) {
-        let exp_text = std::str::from_utf8(rest.get(i + 1..)?).ok()?;
-        let valid = exp_text
-            .trim_start_matches(['+', '-'])
-            .bytes()
-            .all(|b| b.is_ascii_digit());
-        if !valid || exp_text.len() > 12 {
-            return None;
-        }
-        exponent += exp_text.parse::<i64>().ok()?;
+        exponent = exponent.saturating_add(binary_exponent(rest.get(i + 1..)?)?);
     } else if i != rest.len() {
         return None;
     }
     let value = scale_by_power_of_two((mantissa | u64::from(sticky)) as f64, exponent);
     let range_error = value.is_infinite() || (value == 0.0 && mantissa != 0);
     Some((if negative { -value } else { value }, range_error))
+}
+
+/// The decimal exponent after a hexadecimal float's `p`: an optional sign
+/// and digits; huge values saturate (the result is then 0 or infinite).
+fn binary_exponent(text: &[u8]) -> Option<i64> {
+    let (negative, digits) = match text.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        Some((b'+', rest)) => (false, rest),
+        _ => (false, text),
+    };
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let magnitude = digits.iter().fold(0i64, |n, &d| {
+        n.saturating_mul(10).saturating_add(i64::from(d - b'0'))
+    });
+    Some(if negative { -magnitude } else { magnitude })
 }
 
 /// `x * 2^e` without intermediate overflow.
@@ -155,7 +164,7 @@ fn range_double(text: &[u8]) -> Option<f64> {
         return Some(0.0);
     }
     let start = text.iter().position(|&b| !crate::util::is_c_space(b))?;
-    let body = &text[start..];
+    let body = text.get(start..)?;
     let parsed = std::str::from_utf8(body)
         .ok()
         .and_then(|s| s.parse::<f64>().ok())
@@ -1894,9 +1903,17 @@ mod tests {
         assert_eq!(parse_hex_double(b"-0X1.8P1"), Some((-3.0, false)));
         assert_eq!(parse_hex_double(b"+0x10"), Some((16.0, false)));
         assert_eq!(parse_hex_double(b"0x1.p1"), Some((2.0, false)));
+        assert!(
+            matches!(parse_hex_double(b"0x1p99999999999999999999"), Some((v, true)) if v.is_infinite())
+        );
+        assert_eq!(
+            parse_hex_double(b"0x1p-99999999999999999999"),
+            Some((0.0, true))
+        );
         for bad in [
             &b"0x1P"[..],
             b"0x1p+",
+            b"0x1p+-1",
             b"0x.",
             b"0xg",
             b"0x",
