@@ -53,6 +53,7 @@ fn type_code(value: &Value) -> u32 {
         Value::List(_) => 1,
         Value::Hash(_) => 4,
         Value::Stream(_) => 6,
+        Value::ZSet(_) => 3,
     }
 }
 
@@ -62,6 +63,11 @@ fn mix_value_digest(d: &mut Digest, value: &Value) {
         Value::Str(s) => {
             let mut tmp = [0u8; 21];
             d.mix(s.bytes(&mut tmp));
+        }
+        Value::ZSet(z) => {
+            for (member, score) in z.iter() {
+                d.xor(&member_score_digest(member, score).0);
+            }
         }
         Value::Set(set) => {
             let mut tmp = [0u8; 21];
@@ -102,6 +108,14 @@ fn mix_stream_digest(d: &mut Digest, s: &Stream) {
             d.mix(value.bytes(&mut tmp));
         }
     }
+}
+
+/// The digest of one sorted-set entry: member, then the `%.17g` score.
+fn member_score_digest(member: &[u8], score: f64) -> Digest {
+    let mut e = Digest::default();
+    e.mix(member);
+    e.mix(crate::util::format_double_g17(score).as_bytes());
+    e
 }
 
 /// Adds one value (type, contents, whether it has a TTL) to `d`.

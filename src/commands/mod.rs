@@ -22,6 +22,7 @@ pub mod spec;
 pub mod streams;
 pub mod strings;
 pub mod transactions;
+pub mod zsets;
 
 use crate::client::Client;
 use crate::server::Server;
@@ -48,6 +49,7 @@ pub const TABLES: &[&[Command]] = &[
     debug::COMMANDS,
     config::COMMANDS,
     streams::COMMANDS,
+    zsets::COMMANDS,
 ];
 
 /// Parses an integer argument (`ERR value is not an integer or out of range`).

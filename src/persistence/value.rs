@@ -20,7 +20,8 @@
 
 use crate::config::Config;
 use crate::types::list::End;
-use crate::types::{HashValue, List, SetValue, StrValue, Stream, Value};
+use crate::types::zset::{entry_cmp, ListpackLimits};
+use crate::types::{HashValue, List, SetValue, StrValue, Stream, Value, ZSet};
 
 /// A value as the RDB format sees it.
 #[derive(Debug, Clone, PartialEq)]
@@ -167,6 +168,10 @@ pub fn save_form(value: &Value) -> ValueRef<'_> {
             listpack: h.encoding() == "listpack",
         }),
         Value::Stream(s) => ValueRef::Neutral(RdbValue::Stream(Box::new(stream_save_form(s)))),
+        Value::ZSet(z) => ValueRef::Neutral(RdbValue::ZSet {
+            members: z.iter().map(|(m, score)| (m.to_vec(), score)).collect(),
+            listpack: matches!(z, ZSet::Listpack(_)),
+        }),
     }
 }
 
@@ -273,8 +278,30 @@ pub fn load_form(value: RdbValue, limits: &Limits) -> Result<Value, Unsupported>
             }
             Ok(Value::Hash(hash))
         }
+        RdbValue::ZSet { members, .. } => zset_load_form(members, limits).map(Value::ZSet),
         other => Err(Unsupported(other.type_name())),
     }
+}
+
+/// A loaded sorted set, in Redis's order and encoding for its size. A
+/// member that appears twice makes the payload corrupt.
+fn zset_load_form(mut members: Vec<(Vec<u8>, f64)>, limits: &Limits) -> Result<ZSet, Unsupported> {
+    if members.iter().any(|(_, score)| score.is_nan()) {
+        return Err(Unsupported("zset with a NaN score"));
+    }
+    members.sort_by(|(ma, sa), (mb, sb)| entry_cmp(*sa, ma, *sb, mb));
+    let mut seen = std::collections::HashSet::with_capacity(members.len());
+    if !members.iter().all(|(m, _)| seen.insert(m.as_slice())) {
+        return Err(Unsupported("zset with a duplicate member"));
+    }
+    let zset_limits = ListpackLimits {
+        max_entries: limits.zset_max_listpack_entries,
+        max_value: limits.zset_max_listpack_value,
+    };
+    Ok(ZSet::from_sorted(
+        members.iter().map(|(m, score)| (m.as_slice(), *score)),
+        zset_limits,
+    ))
 }
 
 /// Redis's thresholds between compact and plain encodings, and the list

@@ -7,12 +7,14 @@ pub mod list;
 pub mod set;
 pub mod stream;
 pub mod string;
+pub mod zset;
 
 pub use hash::HashValue;
 pub use list::List;
 pub use set::SetValue;
 pub use stream::Stream;
 pub use string::StrValue;
+pub use zset::ZSet;
 
 /// A value stored under a key.
 #[derive(Debug, Clone, PartialEq)]
@@ -23,6 +25,7 @@ pub enum Value {
     Hash(HashValue),
     /// Boxed: a stream's header is much larger than a string's.
     Stream(Box<Stream>),
+    ZSet(ZSet),
 }
 
 /// `as_x` / `as_x_mut`: the value inside if it is of that type, else `None`
@@ -55,6 +58,7 @@ accessors! {
     Set: SetValue => as_set, as_set_mut;
     Hash: HashValue => as_hash, as_hash_mut;
     Stream: Stream => as_stream, as_stream_mut;
+    ZSet: ZSet => as_zset, as_zset_mut;
 }
 
 impl Value {
@@ -66,6 +70,7 @@ impl Value {
             Value::Set(_) => "set",
             Value::Hash(_) => "hash",
             Value::Stream(_) => "stream",
+            Value::ZSet(_) => "zset",
         }
     }
 
@@ -77,6 +82,7 @@ impl Value {
             Value::Set(s) => s.encoding(),
             Value::Hash(h) => h.encoding(),
             Value::Stream(_) => "stream",
+            Value::ZSet(z) => z.encoding(),
         }
     }
 }
