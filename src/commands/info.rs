@@ -612,7 +612,7 @@ fn replication_section(srv: &Server, _c: &Client, out: &mut String) {
     field(out, "role", "master");
     field(out, "connected_slaves", 0);
     field(out, "master_failover_state", "no-failover");
-    field(out, "master_replid", &srv.replid);
+    field(out, "master_replid", &srv.replication.id.replid);
     field(out, "master_replid2", "0".repeat(40));
     field(out, "master_repl_offset", 0);
     field(out, "second_repl_offset", -1);

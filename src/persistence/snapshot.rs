@@ -57,7 +57,7 @@ pub fn write_snapshot<W: Write>(
     if srv.replication.backlog.is_some() {
         let db = srv.replication.selected_db.unwrap_or(0);
         w.aux_int("repl-stream-db", db as i64)?;
-        w.aux("repl-id", srv.replid.as_bytes())?;
+        w.aux("repl-id", srv.replication.id.replid.as_bytes())?;
         w.aux_int("repl-offset", srv.replication.master_offset as i64)?;
     }
     w.aux_int("aof-base", 0)?;

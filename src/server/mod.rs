@@ -123,8 +123,6 @@ pub struct Server {
     pub start_ms: i64,
     pub start_instant: Instant,
     pub run_id: String,
-    /// Replication ID of the current history (INFO `master_replid`).
-    pub replid: String,
     /// Changes made since the start (never reset; the changes since the
     /// last save are counted from `persistence.dirty_at_save`).
     pub dirty: u64,
@@ -192,7 +190,6 @@ impl Server {
             start_ms: now,
             start_instant: Instant::now(),
             run_id: random_hex(40),
-            replid: random_hex(40),
             dirty: 0,
             last_save_ms: now,
             cmd_time_ms: now,
