@@ -444,10 +444,11 @@ fn collection_payloads_of_real_redis_decode_and_reencode() {
 }
 
 fn check_stream(s: &StreamValue) {
-    let ids: Vec<(u64, u64)> = s.entries.iter().map(|e| (e.id.ms, e.id.seq)).collect();
+    let entries = s.entries().expect("valid nodes");
+    let ids: Vec<(u64, u64)> = entries.iter().map(|e| (e.id.ms, e.id.seq)).collect();
     assert_eq!(ids, [(1, 1), (1, 2), (5, 0)]);
     assert_eq!(
-        s.entries[2].fields,
+        entries[2].fields,
         vec![(b"other".to_vec(), b"field".to_vec())]
     );
     assert_eq!((s.length, s.entries_added), (3, 3));

@@ -7,7 +7,9 @@
 use super::codec::{intset, listpack, stream, ziplist, zipmap, Elem};
 use super::format::{self, kind, CONTAINER_PACKED, CONTAINER_PLAIN};
 use super::reader::{check, corrupt, RdbError, Reader};
-use super::value::{PendingEntry, RdbValue, StreamConsumer, StreamGroup, StreamId, StreamValue};
+use super::value::{
+    PendingEntry, RdbValue, StreamConsumer, StreamGroup, StreamId, StreamNode, StreamValue,
+};
 use std::collections::HashSet;
 use std::io::Read;
 
@@ -155,6 +157,7 @@ impl<R: Read> Reader<R> {
         let mut s = StreamValue::default();
         let nodes = self.count()?;
         let mut masters = HashSet::new();
+        let mut first_live = None;
         for _ in 0..nodes {
             let key = self.string()?;
             let key: [u8; 16] = key
@@ -170,7 +173,13 @@ impl<R: Read> Reader<R> {
                 stream::decode_node(master, &lp),
                 "Stream listpack integrity check failed.",
             )?;
-            s.entries.extend(entries);
+            if first_live.is_none() {
+                first_live = entries.first().map(|e| e.id);
+            }
+            s.nodes.push(StreamNode {
+                master,
+                listpack: lp,
+            });
         }
         s.length = self.length()?;
         s.last_id = self.stream_id()?;
@@ -180,7 +189,12 @@ impl<R: Read> Reader<R> {
             s.entries_added = self.length()?;
         } else {
             s.entries_added = s.length;
-            s.first_id = s.entries.first().map(|e| e.id).unwrap_or_default();
+            // Redis looks the first entry up; an empty stream gets the
+            // largest ID.
+            s.first_id = first_live.unwrap_or(StreamId {
+                ms: u64::MAX,
+                seq: u64::MAX,
+            });
         }
         if s.length > 0 && nodes == 0 {
             return Err(corrupt("Stream length inconsistent with rax entries"));
@@ -483,7 +497,6 @@ mod tests {
         };
         let id = StreamId { ms: 2, seq: 0 };
         let s = StreamValue {
-            entries: vec![entry(1, "a"), entry(2, "b")],
             length: 2,
             last_id: id,
             first_id: StreamId { ms: 1, seq: 0 },
@@ -505,6 +518,7 @@ mod tests {
                     pending: vec![id],
                 }],
             }],
+            ..StreamValue::from_entries(&[entry(1, "a"), entry(2, "b")], 4096, 100)
         };
         let v = RdbValue::Stream(Box::new(s));
         assert_eq!(roundtrip(v.clone()), v);
