@@ -584,6 +584,38 @@ mod tests {
     }
 
     #[test]
+    fn pre_7_streams_decode_and_load() {
+        use crate::persistence::value::{load_form, Limits};
+        let entry = StreamEntry {
+            id: StreamId { ms: 5, seq: 0 },
+            fields: vec![(b"f".to_vec(), b"v".to_vec())],
+        };
+        let node = StreamValue::from_entries(&[entry], 4096, 100)
+            .nodes
+            .remove(0);
+        // Type 15: nodes, length, last ID, then groups without read counters.
+        let mut s = vec![kind::STREAM_LISTPACKS, 1, 16];
+        s.extend_from_slice(&node.master.to_bytes());
+        s.push(node.listpack.len() as u8);
+        s.extend_from_slice(&node.listpack);
+        s.extend_from_slice(&[1, 5, 0, 1, 1, b'g', 5, 0, 0, 0]);
+        let Some(RdbValue::Stream(v)) = parse_payload(&s) else {
+            panic!("not a stream");
+        };
+        assert_eq!((v.first_id, v.entries_added), (node.master, 1));
+        assert_eq!(v.groups[0].entries_read, None);
+        let loaded = load_form(RdbValue::Stream(v), &Limits::default()).expect("loads");
+        let stream = loaded.as_stream().expect("a stream");
+        assert_eq!(stream.group(b"g").map(|g| g.entries_read), Some(1));
+        // An empty one remembers the largest ID as its first, as in Redis.
+        let empty = [kind::STREAM_LISTPACKS, 0, 0, 0, 0, 0];
+        let Some(RdbValue::Stream(v)) = parse_payload(&empty) else {
+            panic!("not a stream");
+        };
+        assert_eq!(v.first_id.ms, u64::MAX);
+    }
+
+    #[test]
     fn redis_7_2_types_decode() {
         // A listpack set (type 20).
         let mut lp = listpack::Builder::default();

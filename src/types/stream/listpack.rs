@@ -340,6 +340,19 @@ mod tests {
     use super::*;
 
     #[test]
+    fn redis_byte_form_roundtrips() {
+        let mut lp = Listpack::with_capacity(64);
+        lp.push(b"field");
+        lp.push_int(-70000);
+        let bytes = lp.to_bytes();
+        assert_eq!(bytes.len(), lp.total_bytes());
+        assert_eq!(&bytes[4..6], &[2, 0]);
+        assert_eq!(Listpack::from_bytes(&bytes), Some(lp));
+        assert_eq!(Listpack::from_bytes(&bytes[..bytes.len() - 1]), None);
+        assert_eq!(Listpack::from_bytes(&[7, 0, 0, 0, 0, 0, 0]), None);
+    }
+
+    #[test]
     fn round_trips_both_directions() {
         let big = vec![b'x'; 5000];
         let mid = vec![b'y'; 300];
