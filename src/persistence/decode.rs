@@ -435,8 +435,8 @@ mod tests {
     use super::*;
     use crate::persistence::format::op;
     use crate::persistence::reader::{parse_payload, verify_payload};
-    use crate::persistence::value::StreamEntry;
     use crate::persistence::value::ValueRef;
+    use crate::persistence::value::{load_form, Limits, StreamEntry};
     use crate::persistence::writer::{dump_payload, WriteOptions};
 
     fn opts(compression: bool) -> WriteOptions {
@@ -585,7 +585,6 @@ mod tests {
 
     #[test]
     fn pre_7_streams_decode_and_load() {
-        use crate::persistence::value::{load_form, Limits};
         let entry = StreamEntry {
             id: StreamId { ms: 5, seq: 0 },
             fields: vec![(b"f".to_vec(), b"v".to_vec())],
@@ -643,6 +642,13 @@ mod tests {
         };
         let consumer = &v.groups[0].consumers[0];
         assert_eq!((consumer.seen_time_ms, consumer.active_time_ms), (5, 9));
+        let loaded = load_form(RdbValue::Stream(v), &Limits::default()).expect("loads");
+        let group = loaded
+            .as_stream()
+            .and_then(|s| s.group(b"g"))
+            .expect("group");
+        let id = group.find_consumer(b"c").expect("consumer");
+        assert_eq!(group.consumer(id).map(|c| c.seen_time), Some(5));
         let mut header = Reader::new(&b"REDIS0011"[..], true);
         assert_eq!(header.header().ok(), Some(11));
     }
