@@ -5,6 +5,8 @@
 mod common;
 #[path = "support/start.rs"]
 mod start;
+#[path = "support/stream_data.rs"]
+mod stream_data;
 
 use common::{wait_for, Frame, Raw, TestServer};
 use std::path::{Path, PathBuf};
@@ -1054,4 +1056,150 @@ fn migrate_authenticates_with_the_target() {
 
 fn info_stat(r: &mut Raw, field: &str) -> String {
     info_in(r, "stats", field)
+}
+
+// ------------------------------------------------------ streams and zsets
+
+/// Runs commands that must not fail.
+fn run_all(r: &mut Raw, commands: &[Vec<String>]) {
+    for c in commands {
+        let args: Vec<&str> = c.iter().map(String::as_str).collect();
+        let reply = r.cmd(&args);
+        assert!(!matches!(reply, Frame::Error(_)), "{:?}: {:?}", c, reply);
+    }
+}
+
+fn fill_streams(r: &mut Raw) {
+    run_all(r, &stream_data::commands());
+    run_all(r, &stream_data::group_commands());
+}
+
+/// XINFO STREAM FULL of both streams and the digest.
+fn stream_state(r: &mut Raw) -> (Frame, Frame, String) {
+    (
+        r.cmd(&["XINFO", "STREAM", "s", "FULL"]),
+        r.cmd(&["XINFO", "STREAM", "e", "FULL"]),
+        digest(r),
+    )
+}
+
+#[test]
+fn streams_survive_reload_restore_and_restart_unchanged() {
+    let srv = fresh(&[]);
+    let mut r = srv.raw();
+    fill_streams(&mut r);
+    let before = stream_state(&mut r);
+    assert_eq!(r.cmd(&["DEBUG", "RELOAD"]), ok());
+    assert_eq!(stream_state(&mut r), before, "after DEBUG RELOAD");
+    for key in ["s", "e"] {
+        let payload = dump(&mut r, key);
+        assert_eq!(r.cmd(&["DEL", key]), Frame::Int(1));
+        let restore = [b"RESTORE", key.as_bytes(), b"0", &payload];
+        assert_eq!(cmd_bytes(&mut r, &restore), ok());
+        assert_eq!(dump(&mut r, key), payload, "DUMP after RESTORE");
+    }
+    assert_eq!(stream_state(&mut r), before, "after RESTORE");
+    assert_eq!(r.cmd(&["SAVE"]), ok());
+    let srv = restart(srv, &[]);
+    let mut r = srv.raw();
+    assert_eq!(stream_state(&mut r), before, "after a restart");
+}
+
+#[test]
+fn loaded_streams_keep_working() {
+    let srv = fresh(&[]);
+    let mut r = srv.raw();
+    fill_streams(&mut r);
+    assert_eq!(r.cmd(&["DEBUG", "RELOAD"]), ok());
+    // Pending entries are shared by the group and their consumer.
+    assert_eq!(r.cmd(&["XACK", "s", "g", "11-1", "30-1"]), Frame::Int(2));
+    let consumers = r.cmd(&["XINFO", "CONSUMERS", "s", "g"]);
+    let pending: Vec<i64> = match consumers {
+        Frame::Array(Some(list)) => list
+            .iter()
+            .map(|c| match c {
+                Frame::Array(Some(fields)) => match fields.get(3) {
+                    Some(Frame::Int(n)) => *n,
+                    other => panic!("{:?}", other),
+                },
+                other => panic!("{:?}", other),
+            })
+            .collect(),
+        other => panic!("{:?}", other),
+    };
+    assert_eq!(pending, vec![2, 2, 0], "alice, bob, carol");
+    match r.cmd(&["XPENDING", "s", "g"]) {
+        Frame::Array(Some(v)) => assert_eq!(v.first(), Some(&Frame::Int(4))),
+        other => panic!("{:?}", other),
+    }
+    // New entries go after the loaded last ID, into the loaded tail node.
+    assert!(matches!(
+        r.cmd(&["XADD", "s", "*", "k", "v"]),
+        Frame::Bulk(Some(_))
+    ));
+    assert_eq!(r.cmd(&["XLEN", "s"]), Frame::Int(241));
+    assert_eq!(
+        r.cmd(&["XADD", "s", "300-0", "k", "v"]),
+        err("ERR The ID specified in XADD is equal or smaller than the target stream top item")
+    );
+    assert_eq!(
+        r.cmd(&["XADD", "e", "5-5", "k", "v"]),
+        err("ERR The ID specified in XADD is equal or smaller than the target stream top item")
+    );
+}
+
+#[test]
+fn sorted_sets_reload_in_the_encoding_their_size_calls_for() {
+    let srv = fresh(&[]);
+    let mut r = srv.raw();
+    let words = |line: String| line.split(' ').map(str::to_string).collect::<Vec<_>>();
+    let mut commands: Vec<Vec<String>> = (0..10)
+        .map(|i| words(format!("ZADD small {}.5 m{}", i, i)))
+        .collect();
+    commands.extend((0..200).map(|i| words(format!("ZADD big {} m{}", i, i))));
+    commands.push(words(format!("ZADD wide 1 {} 2 x", "w".repeat(65))));
+    commands.push(words("ZADD inf -inf a inf b 0 c".to_string()));
+    run_all(&mut r, &commands);
+    let expected = [
+        ("small", "listpack"),
+        ("big", "skiplist"),
+        ("wide", "skiplist"),
+        ("inf", "listpack"),
+    ];
+    let encodings = |r: &mut Raw| -> Vec<String> {
+        expected
+            .iter()
+            .map(|(k, _)| r.cmd(&["OBJECT", "ENCODING", k]).as_text())
+            .collect()
+    };
+    let want: Vec<String> = expected.iter().map(|(_, e)| e.to_string()).collect();
+    assert_eq!(encodings(&mut r), want);
+    let before = digest(&mut r);
+    let ranges: Vec<Frame> = expected
+        .iter()
+        .map(|(k, _)| r.cmd(&["ZRANGE", k, "0", "-1", "WITHSCORES"]))
+        .collect();
+    assert_eq!(r.cmd(&["DEBUG", "RELOAD"]), ok());
+    assert_eq!(digest(&mut r), before);
+    assert_eq!(encodings(&mut r), want);
+    for (k, _) in expected {
+        let payload = dump(&mut r, k);
+        let restore = [b"RESTORE", k.as_bytes(), b"0", &payload, b"REPLACE"];
+        assert_eq!(cmd_bytes(&mut r, &restore), ok());
+    }
+    assert_eq!(encodings(&mut r), want);
+    let after: Vec<Frame> = expected
+        .iter()
+        .map(|(k, _)| r.cmd(&["ZRANGE", k, "0", "-1", "WITHSCORES"]))
+        .collect();
+    assert_eq!(after, ranges);
+    // A smaller threshold at load time converts the loaded set.
+    assert_eq!(r.cmd(&["SAVE"]), ok());
+    let srv = restart(srv, &["--zset-max-listpack-entries", "5"]);
+    let mut r = srv.raw();
+    assert_eq!(
+        r.cmd(&["OBJECT", "ENCODING", "small"]).as_text(),
+        "skiplist"
+    );
+    assert_eq!(digest(&mut r), before);
 }

@@ -9,6 +9,8 @@
 mod common;
 #[path = "support/start.rs"]
 mod start;
+#[path = "support/stream_data.rs"]
+mod stream_data;
 
 use common::{free_port, wait_for, Frame, Raw, TestServer};
 use reddish::persistence::reader::{parse_payload, verify_payload, Item, Reader};
@@ -444,10 +446,11 @@ fn collection_payloads_of_real_redis_decode_and_reencode() {
 }
 
 fn check_stream(s: &StreamValue) {
-    let ids: Vec<(u64, u64)> = s.entries.iter().map(|e| (e.id.ms, e.id.seq)).collect();
+    let entries = s.entries().expect("valid nodes");
+    let ids: Vec<(u64, u64)> = entries.iter().map(|e| (e.id.ms, e.id.seq)).collect();
     assert_eq!(ids, [(1, 1), (1, 2), (5, 0)]);
     assert_eq!(
-        s.entries[2].fields,
+        entries[2].fields,
         vec![(b"other".to_vec(), b"field".to_vec())]
     );
     assert_eq!((s.length, s.entries_added), (3, 3));
@@ -585,4 +588,96 @@ fn function_libraries_in_a_real_redis_file_are_skipped() {
     assert_eq!(mine.cmd(&["GET", "k"]), Frame::Bulk(Some(b"v".to_vec())));
     let text = std::fs::read_to_string(&log).unwrap_or_default();
     assert!(text.contains("Skipping a function library"), "{}", text);
+}
+
+fn run(r: &mut Raw, commands: &[Vec<String>]) {
+    for c in commands {
+        let args: Vec<&str> = c.iter().map(String::as_str).collect();
+        let reply = r.cmd(&args);
+        assert!(!matches!(reply, Frame::Error(_)), "{:?}: {:?}", c, reply);
+    }
+}
+
+/// What must be equal on both servers: XINFO STREAM FULL, encodings,
+/// DUMP payloads and the digest.
+fn stream_and_zset_state(r: &mut Raw) -> Vec<Frame> {
+    let mut out = vec![
+        r.cmd(&["XINFO", "STREAM", "s", "FULL"]),
+        r.cmd(&["XINFO", "STREAM", "e", "FULL"]),
+        r.cmd(&["DEBUG", "DIGEST"]),
+    ];
+    for key in ["s", "e", "zsmall", "zbig"] {
+        out.push(r.cmd(&["OBJECT", "ENCODING", key]));
+        out.push(r.cmd(&["DUMP", key]));
+    }
+    out
+}
+
+#[test]
+fn streams_and_sorted_sets_move_between_reddish_and_real_redis() {
+    if !real_redis_installed() {
+        eprintln!("redis-server is not installed: skipping");
+        return;
+    }
+    let srv = TestServer::start();
+    let mut r = srv.raw();
+    run(&mut r, &stream_data::commands());
+    run(&mut r, &stream_data::group_commands());
+    let mine = stream_and_zset_state(&mut r);
+    assert_eq!(r.cmd(&["SAVE"]), ok());
+    let (dir, _) = copy_dump(&srv.path("dump.rdb"));
+    let Some(real) = RealRedis::start(dir.path(), &[]) else {
+        return;
+    };
+    let mut real_r = real.raw();
+    assert_eq!(
+        stream_and_zset_state(&mut real_r),
+        mine,
+        "reddish file in Redis"
+    );
+    // Changed by real Redis, then loaded back by reddish.
+    run(
+        &mut real_r,
+        &[
+            command(&["XACK", "s", "g", "11-1", "30-1"]),
+            command(&["XADD", "s", "400-0", "f", "v"]),
+            command(&["XDEL", "s", "250-1"]),
+        ],
+    );
+    let theirs = stream_and_zset_state(&mut real_r);
+    assert_eq!(real_r.cmd(&["SAVE"]), ok());
+    let (copy, _) = copy_dump(&dir.path().join("dump.rdb"));
+    let back = start::start_in(copy, None, &["--save", "", "--enable-debug-command", "yes"]);
+    let mut back_r = back.raw();
+    assert!(wait_for(Duration::from_secs(10), || back_r.cmd(&["PING"])
+        == Frame::Simple("PONG".into())));
+    assert_eq!(
+        stream_and_zset_state(&mut back_r),
+        theirs,
+        "Redis file in reddish"
+    );
+    // Payloads cross with RESTORE as well.
+    for key in ["s", "zbig"] {
+        let payload = bytes_of(real_r.cmd(&["DUMP", key]));
+        let restore = [&b"RESTORE"[..], b"copy", b"0", &payload];
+        assert_eq!(cmd_bytes(&mut back_r, &restore), ok());
+        assert_eq!(bytes_of(back_r.cmd(&["DUMP", "copy"])), payload);
+        assert_eq!(back_r.cmd(&["DEL", "copy"]), Frame::Int(1));
+    }
+}
+
+#[test]
+fn streams_and_sorted_sets_built_alike_dump_alike() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let Some(real) = RealRedis::start(dir.path(), &[]) else {
+        return;
+    };
+    let srv = TestServer::start();
+    let (mut mine, mut theirs) = (srv.raw(), real.raw());
+    run(&mut mine, &stream_data::commands());
+    run(&mut theirs, &stream_data::commands());
+    assert_eq!(
+        stream_and_zset_state(&mut mine),
+        stream_and_zset_state(&mut theirs)
+    );
 }

@@ -753,3 +753,48 @@ fn resp3_null_for_a_failed_watch() {
     r.send(&common::encode(&["EXEC"]));
     assert_eq!(r.read_bytes(3), b"_\r\n");
 }
+
+const OOM: &str = "OOM command not allowed when used memory > 'maxmemory'.";
+
+#[test]
+fn over_maxmemory_queueing_is_refused_and_exec_of_writes_aborts() {
+    let srv = TestServer::start();
+    let (mut r, mut admin) = (srv.raw(), srv.raw());
+    let maxmemory = |admin: &mut Raw, v: &str| {
+        assert_eq!(admin.cmd(&["CONFIG", "SET", "maxmemory", v]), ok());
+    };
+    // Refused while queueing: the transaction is doomed.
+    assert_eq!(r.cmd(&["MULTI"]), ok());
+    assert_eq!(r.cmd(&["SET", "a", "1"]), queued());
+    maxmemory(&mut admin, "1");
+    assert_eq!(r.cmd(&["LPUSH", "l", "x"]), err(OOM));
+    assert_eq!(
+        r.cmd(&["GET", "a"]),
+        err(OOM),
+        "reads are not queued either"
+    );
+    maxmemory(&mut admin, "0");
+    assert_eq!(r.cmd(&["EXEC"]), err(EXECABORT));
+    // EXEC of a transaction holding a write is refused; of reads it runs.
+    assert_eq!(r.cmd(&["MULTI"]), ok());
+    assert_eq!(r.cmd(&["SET", "b", "1"]), queued());
+    maxmemory(&mut admin, "1");
+    assert_eq!(
+        r.cmd(&["EXEC"]),
+        err(&format!(
+            "EXECABORT Transaction discarded because of: {}",
+            OOM
+        ))
+    );
+    assert_eq!(r.cmd(&["MULTI"]), ok());
+    assert_eq!(r.cmd(&["GET", "b"]), err(OOM));
+    assert_eq!(r.cmd(&["DISCARD"]), ok());
+    assert_eq!(r.cmd(&["SET", "b", "1"]), err(OOM));
+    assert_eq!(r.cmd(&["DEL", "b"]), Frame::Int(0), "DEL frees memory");
+    maxmemory(&mut admin, "0");
+    assert_eq!(
+        transaction(&mut r, &[&["GET", "b"]]),
+        array(vec![Frame::Bulk(None)])
+    );
+    assert_eq!(r.cmd(&["SET", "b", "1"]), ok());
+}

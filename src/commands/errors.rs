@@ -20,6 +20,7 @@ pub const INT32_OUT_OF_RANGE: &str =
 pub const BUSYKEY: &str = "BUSYKEY Target key name already exists.";
 pub const MISCONF: &str = "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.";
 pub const LOADING: &str = "LOADING Redis is loading the dataset in memory";
+pub const OOM: &str = "OOM command not allowed when used memory > 'maxmemory'.";
 pub const WRONGPASS: &str = "WRONGPASS invalid username-password pair or user is disabled.";
 
 /// Why a command failed; the dispatcher sends it as an error reply.

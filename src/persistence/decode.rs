@@ -7,7 +7,9 @@
 use super::codec::{intset, listpack, stream, ziplist, zipmap, Elem};
 use super::format::{self, kind, CONTAINER_PACKED, CONTAINER_PLAIN};
 use super::reader::{check, corrupt, RdbError, Reader};
-use super::value::{PendingEntry, RdbValue, StreamConsumer, StreamGroup, StreamId, StreamValue};
+use super::value::{
+    PendingEntry, RdbValue, StreamConsumer, StreamGroup, StreamId, StreamNode, StreamValue,
+};
 use std::collections::HashSet;
 use std::io::Read;
 
@@ -155,6 +157,7 @@ impl<R: Read> Reader<R> {
         let mut s = StreamValue::default();
         let nodes = self.count()?;
         let mut masters = HashSet::new();
+        let mut first_live = None;
         for _ in 0..nodes {
             let key = self.string()?;
             let key: [u8; 16] = key
@@ -170,7 +173,13 @@ impl<R: Read> Reader<R> {
                 stream::decode_node(master, &lp),
                 "Stream listpack integrity check failed.",
             )?;
-            s.entries.extend(entries);
+            if first_live.is_none() {
+                first_live = entries.first().map(|e| e.id);
+            }
+            s.nodes.push(StreamNode {
+                master,
+                listpack: lp,
+            });
         }
         s.length = self.length()?;
         s.last_id = self.stream_id()?;
@@ -180,7 +189,12 @@ impl<R: Read> Reader<R> {
             s.entries_added = self.length()?;
         } else {
             s.entries_added = s.length;
-            s.first_id = s.entries.first().map(|e| e.id).unwrap_or_default();
+            // Redis looks the first entry up; an empty stream gets the
+            // largest ID.
+            s.first_id = first_live.unwrap_or(StreamId {
+                ms: u64::MAX,
+                seq: u64::MAX,
+            });
         }
         if s.length > 0 && nodes == 0 {
             return Err(corrupt("Stream length inconsistent with rax entries"));
@@ -421,8 +435,8 @@ mod tests {
     use super::*;
     use crate::persistence::format::op;
     use crate::persistence::reader::{parse_payload, verify_payload};
-    use crate::persistence::value::StreamEntry;
     use crate::persistence::value::ValueRef;
+    use crate::persistence::value::{load_form, Limits, StreamEntry};
     use crate::persistence::writer::{dump_payload, WriteOptions};
 
     fn opts(compression: bool) -> WriteOptions {
@@ -483,7 +497,6 @@ mod tests {
         };
         let id = StreamId { ms: 2, seq: 0 };
         let s = StreamValue {
-            entries: vec![entry(1, "a"), entry(2, "b")],
             length: 2,
             last_id: id,
             first_id: StreamId { ms: 1, seq: 0 },
@@ -505,6 +518,7 @@ mod tests {
                     pending: vec![id],
                 }],
             }],
+            ..StreamValue::from_entries(&[entry(1, "a"), entry(2, "b")], 4096, 100)
         };
         let v = RdbValue::Stream(Box::new(s));
         assert_eq!(roundtrip(v.clone()), v);
@@ -570,6 +584,37 @@ mod tests {
     }
 
     #[test]
+    fn pre_7_streams_decode_and_load() {
+        let entry = StreamEntry {
+            id: StreamId { ms: 5, seq: 0 },
+            fields: vec![(b"f".to_vec(), b"v".to_vec())],
+        };
+        let node = StreamValue::from_entries(&[entry], 4096, 100)
+            .nodes
+            .remove(0);
+        // Type 15: nodes, length, last ID, then groups without read counters.
+        let mut s = vec![kind::STREAM_LISTPACKS, 1, 16];
+        s.extend_from_slice(&node.master.to_bytes());
+        s.push(node.listpack.len() as u8);
+        s.extend_from_slice(&node.listpack);
+        s.extend_from_slice(&[1, 5, 0, 1, 1, b'g', 5, 0, 0, 0]);
+        let Some(RdbValue::Stream(v)) = parse_payload(&s) else {
+            panic!("not a stream");
+        };
+        assert_eq!((v.first_id, v.entries_added), (node.master, 1));
+        assert_eq!(v.groups[0].entries_read, None);
+        let loaded = load_form(RdbValue::Stream(v), &Limits::default()).expect("loads");
+        let stream = loaded.as_stream().expect("a stream");
+        assert_eq!(stream.group(b"g").map(|g| g.entries_read), Some(1));
+        // An empty one remembers the largest ID as its first, as in Redis.
+        let empty = [kind::STREAM_LISTPACKS, 0, 0, 0, 0, 0];
+        let Some(RdbValue::Stream(v)) = parse_payload(&empty) else {
+            panic!("not a stream");
+        };
+        assert_eq!(v.first_id.ms, u64::MAX);
+    }
+
+    #[test]
     fn redis_7_2_types_decode() {
         // A listpack set (type 20).
         let mut lp = listpack::Builder::default();
@@ -597,6 +642,13 @@ mod tests {
         };
         let consumer = &v.groups[0].consumers[0];
         assert_eq!((consumer.seen_time_ms, consumer.active_time_ms), (5, 9));
+        let loaded = load_form(RdbValue::Stream(v), &Limits::default()).expect("loads");
+        let group = loaded
+            .as_stream()
+            .and_then(|s| s.group(b"g"))
+            .expect("group");
+        let id = group.find_consumer(b"c").expect("consumer");
+        assert_eq!(group.consumer(id).map(|c| c.seen_time), Some(5));
         let mut header = Reader::new(&b"REDIS0011"[..], true);
         assert_eq!(header.header().ok(), Some(11));
     }

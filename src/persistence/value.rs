@@ -18,8 +18,10 @@
 //! the encoding on load the way Redis does (a loaded hash with more than
 //! `hash-max-listpack-entries` fields becomes a hash table, and so on).
 
+use super::codec::{stream, Corrupt};
 use crate::config::Config;
 use crate::types::list::End;
+use crate::types::stream::{self as stream_type, ConsumerGroup, Listpack, Pending, NO_CONSUMER};
 use crate::types::zset::{entry_cmp, ListpackLimits};
 use crate::types::{HashValue, List, SetValue, StrValue, Stream, Value, ZSet};
 
@@ -128,18 +130,52 @@ pub struct StreamGroup {
     pub consumers: Vec<StreamConsumer>,
 }
 
-/// A whole stream with its metadata and consumer groups. Entries are in
-/// ID order; pending entries by ID and consumers by name (the order Redis's
-/// radix trees give), so saved bytes equal Redis's.
+/// One node of a stream: the ID its entries are delta-encoded from and
+/// its listpack, byte for byte as Redis stores it (deleted entries stay
+/// in it, flagged, until the whole node goes).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StreamNode {
+    pub master: StreamId,
+    pub listpack: Vec<u8>,
+}
+
+/// A whole stream with its metadata and consumer groups. Nodes are kept
+/// as they are so a stream loads back with the same layout; they are in
+/// ID order, pending entries by ID and consumers by name (the order
+/// Redis's radix trees give), so saved bytes equal Redis's.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct StreamValue {
-    pub entries: Vec<StreamEntry>,
+    pub nodes: Vec<StreamNode>,
     pub length: u64,
     pub last_id: StreamId,
     pub first_id: StreamId,
     pub max_deleted_id: StreamId,
     pub entries_added: u64,
     pub groups: Vec<StreamGroup>,
+}
+
+impl StreamValue {
+    /// A stream of `entries` in nodes laid out as consecutive XADDs under
+    /// these node limits would lay them out; the metadata is left to set.
+    pub fn from_entries(entries: &[StreamEntry], max_bytes: u64, max_entries: i64) -> Self {
+        let nodes = stream::encode_nodes(entries, max_bytes, max_entries)
+            .into_iter()
+            .map(|(master, listpack)| StreamNode { master, listpack })
+            .collect();
+        StreamValue {
+            nodes,
+            ..StreamValue::default()
+        }
+    }
+
+    /// The live entries of every node, in order.
+    pub fn entries(&self) -> Result<Vec<StreamEntry>, Corrupt> {
+        let mut out = Vec::new();
+        for node in &self.nodes {
+            out.extend(stream::decode_node(node.master, &node.listpack)?);
+        }
+        Ok(out)
+    }
 }
 
 /// A value as the writer takes it: strings are borrowed, other types are
@@ -175,27 +211,26 @@ pub fn save_form(value: &Value) -> ValueRef<'_> {
     }
 }
 
-fn to_id(id: crate::types::stream::id::StreamId) -> StreamId {
+fn to_id(id: stream_type::StreamId) -> StreamId {
     StreamId {
         ms: id.ms,
         seq: id.seq,
     }
 }
 
-/// A stream in neutral form: live entries in ID order, groups with their
+fn from_id(id: StreamId) -> stream_type::StreamId {
+    stream_type::StreamId::new(id.ms, id.seq)
+}
+
+/// A stream in neutral form: its nodes as they are, groups with their
 /// pending entries (by ID) and consumers (by name).
 fn stream_save_form(s: &Stream) -> StreamValue {
     let e = &s.entries;
-    let mut tmp_f = [0u8; 21];
-    let mut tmp_v = [0u8; 21];
-    let entries = e
-        .iter()
-        .map(|entry| StreamEntry {
-            id: to_id(entry.id),
-            fields: entry
-                .fields()
-                .map(|(f, v)| (f.bytes(&mut tmp_f).to_vec(), v.bytes(&mut tmp_v).to_vec()))
-                .collect(),
+    let nodes = e
+        .nodes()
+        .map(|(master, lp)| StreamNode {
+            master: to_id(master),
+            listpack: lp.to_bytes(),
         })
         .collect();
     let groups = s
@@ -219,6 +254,7 @@ fn stream_save_form(s: &Stream) -> StreamValue {
                 .map(|c| StreamConsumer {
                     name: c.name.to_vec(),
                     seen_time_ms: c.seen_time,
+                    // Redis 7.0 keeps no separate active time.
                     active_time_ms: c.seen_time,
                     pending: c.pel.iter().map(|id| to_id(*id)).collect(),
                 })
@@ -226,7 +262,7 @@ fn stream_save_form(s: &Stream) -> StreamValue {
         })
         .collect();
     StreamValue {
-        entries,
+        nodes,
         length: e.len(),
         last_id: to_id(e.last_id),
         first_id: to_id(e.first_id),
@@ -234,6 +270,75 @@ fn stream_save_form(s: &Stream) -> StreamValue {
         entries_added: e.entries_added,
         groups,
     }
+}
+
+/// A loaded stream: its nodes adopted as they are, then its groups. A
+/// group from a file older than Redis 7.0 gets its read counter estimated
+/// as Redis estimates it.
+fn stream_load_form(s: StreamValue) -> Result<Stream, Unsupported> {
+    let mut nodes = Vec::with_capacity(s.nodes.len());
+    for node in &s.nodes {
+        let lp = Listpack::from_bytes(&node.listpack).ok_or(Unsupported("stream node"))?;
+        nodes.push((from_id(node.master), lp));
+    }
+    let meta = stream_type::Meta {
+        length: s.length,
+        last_id: from_id(s.last_id),
+        first_id: from_id(s.first_id),
+        max_deleted_id: from_id(s.max_deleted_id),
+        entries_added: s.entries_added,
+    };
+    let mut stream = Stream {
+        entries: stream_type::Entries::from_nodes(nodes, meta),
+        groups: Default::default(),
+    };
+    for g in s.groups {
+        let last_id = from_id(g.last_id);
+        let entries_read = g.entries_read.unwrap_or_else(|| {
+            stream
+                .entries
+                .counter_of(last_id)
+                .unwrap_or(stream_type::ENTRIES_READ_INVALID)
+        });
+        let group = group_load_form(last_id, entries_read, g.pending, g.consumers);
+        stream.groups.insert(g.name.into(), group);
+    }
+    Ok(stream)
+}
+
+/// A consumer group with its pending entries, each owned by the consumer
+/// whose list names it (entries no consumer names stay ownerless, as Redis
+/// leaves them).
+fn group_load_form(
+    last_id: stream_type::StreamId,
+    entries_read: i64,
+    pending: Vec<PendingEntry>,
+    consumers: Vec<StreamConsumer>,
+) -> ConsumerGroup {
+    let mut group = ConsumerGroup::new(last_id, entries_read);
+    for p in pending {
+        let entry = Pending {
+            delivery_time: p.delivery_time_ms,
+            delivery_count: p.delivery_count,
+            consumer: NO_CONSUMER,
+        };
+        group.pel.insert(from_id(p.id), entry);
+    }
+    for c in consumers {
+        let Some(owner) = group.create_consumer(&c.name, c.seen_time_ms) else {
+            continue;
+        };
+        for id in c.pending {
+            let id = from_id(id);
+            if let Some(p) = group.pel.get_mut(&id) {
+                p.consumer = owner;
+                if let Some(consumer) = group.consumer_mut(owner) {
+                    consumer.pel.insert(id);
+                }
+            }
+        }
+    }
+    group
 }
 
 /// Why a loaded value cannot become a reddish value.
@@ -279,7 +384,7 @@ pub fn load_form(value: RdbValue, limits: &Limits) -> Result<Value, Unsupported>
             Ok(Value::Hash(hash))
         }
         RdbValue::ZSet { members, .. } => zset_load_form(members, limits).map(Value::ZSet),
-        other => Err(Unsupported(other.type_name())),
+        RdbValue::Stream(s) => stream_load_form(*s).map(|s| Value::Stream(Box::new(s))),
     }
 }
 

@@ -8,7 +8,7 @@
 //! intset) or the plain form; lists are written as quicklist nodes split
 //! the way consecutive RPUSHes split them.
 
-use super::codec::{intset, listpack, stream};
+use super::codec::{intset, listpack};
 use super::format::{self, enc, kind, op, CONTAINER_PACKED, CONTAINER_PLAIN, RDB_VERSION};
 use super::lzf::Compressor;
 use super::value::{Limits, RdbValue, StreamValue, ValueRef};
@@ -348,16 +348,10 @@ impl<W: Write> Writer<W> {
 
     /// A stream as `STREAM_LISTPACKS_2`: nodes, metadata, groups.
     fn stream(&mut self, s: &StreamValue) -> io::Result<()> {
-        let limits = self.opts.limits;
-        let nodes = stream::encode_nodes(
-            &s.entries,
-            limits.stream_node_max_bytes,
-            limits.stream_node_max_entries,
-        );
-        self.len(nodes.len() as u64)?;
-        for (master, lp) in &nodes {
-            self.string(&master.to_bytes())?;
-            self.string(lp)?;
+        self.len(s.nodes.len() as u64)?;
+        for node in &s.nodes {
+            self.string(&node.master.to_bytes())?;
+            self.string(&node.listpack)?;
         }
         for n in [
             s.length,

@@ -1,12 +1,12 @@
 //! Running one command: lookup, the checks Redis makes before a command runs
 //! (existence, arity, DEBUG protection, authentication, MULTI restrictions,
-//! MISCONF, NOREPLICAS, LOADING, CLIENT PAUSE), queueing inside MULTI or the
+//! maxmemory, MISCONF, NOREPLICAS, LOADING, CLIENT PAUSE), queueing inside MULTI or the
 //! call itself, and the bookkeeping after it (stats, slowlog, latency, MONITOR).
 
 use super::Server;
 use crate::client::Client;
 use crate::commands::spec::{flag, Args, Lookup, OwnedArgs};
-use crate::config::Protection;
+use crate::config::{MaxmemoryPolicy, Protection};
 use crate::util::now_us;
 
 /// What became of a command handed to [`Server::process_command`].
@@ -80,6 +80,10 @@ impl Server {
             return Dispatch::Done;
         }
         let flags = self.effective_flags(c, id, cmd.flags);
+        if self.refused_for_memory(c, id, flags) {
+            self.reject(c, args, Some(id), crate::commands::errors::OOM);
+            return Dispatch::Done;
+        }
         let is_ping = self.registry.entries[id].fullname == "ping";
         if (flags & flag::WRITE != 0 || is_ping) && self.writes_refused_by_save_error() {
             self.reject(c, args, Some(id), crate::commands::errors::MISCONF);
@@ -103,6 +107,23 @@ impl Server {
             self.call(c, id, args);
         }
         Dispatch::Done
+    }
+
+    /// Redis's maxmemory check before a command, for `noeviction` (there is
+    /// nothing to evict): over the limit, commands that may grow memory are
+    /// refused, and so is queueing anything inside MULTI (EXEC only when it
+    /// holds such a command). Not while loading or while clients are paused.
+    fn refused_for_memory(&self, c: &Client, id: usize, flags: u64) -> bool {
+        let limit = self.config.maxmemory;
+        if limit == 0
+            || self.config.maxmemory_policy != MaxmemoryPolicy::NoEviction
+            || self.persistence.loading.is_some()
+            || self.pause.is_some()
+        {
+            return false;
+        }
+        let may_grow = flags & flag::DENYOOM != 0 || self.queues_command(c, id);
+        may_grow && crate::alloc::used_memory() as u64 > limit
     }
 
     /// False when `min-replicas-to-write` asks for more replicas than are

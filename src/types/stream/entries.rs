@@ -60,6 +60,16 @@ pub struct Trim {
     pub limit: u64,
 }
 
+/// A stream's counters and remembered IDs, apart from its nodes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Meta {
+    pub length: u64,
+    pub last_id: StreamId,
+    pub first_id: StreamId,
+    pub max_deleted_id: StreamId,
+    pub entries_added: u64,
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Entries {
     nodes: BTreeMap<StreamId, Listpack>,
@@ -78,6 +88,24 @@ impl Entries {
 
     pub fn is_empty(&self) -> bool {
         self.length == 0
+    }
+
+    /// Entries made of existing nodes (keyed by their master IDs) and
+    /// their metadata, as a saved stream is loaded back.
+    pub fn from_nodes(nodes: impl IntoIterator<Item = (StreamId, Listpack)>, meta: Meta) -> Self {
+        Entries {
+            nodes: nodes.into_iter().collect(),
+            length: meta.length,
+            last_id: meta.last_id,
+            first_id: meta.first_id,
+            max_deleted_id: meta.max_deleted_id,
+            entries_added: meta.entries_added,
+        }
+    }
+
+    /// The nodes with their master IDs, in order.
+    pub fn nodes(&self) -> impl Iterator<Item = (StreamId, &Listpack)> + '_ {
+        self.nodes.iter().map(|(id, lp)| (*id, lp))
     }
 
     /// Number of nodes (XINFO `radix-tree-keys`).

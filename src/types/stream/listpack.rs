@@ -78,6 +78,36 @@ impl Listpack {
         self.buf.capacity()
     }
 
+    /// The listpack in Redis's byte form: the header (total bytes, element
+    /// count, or 65535 when there are that many or more), the elements and
+    /// the end marker.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut count = 0usize;
+        let mut pos = self.first();
+        while let Some(p) = pos {
+            count += 1;
+            pos = self.next(p);
+        }
+        let mut out = Vec::with_capacity(self.total_bytes());
+        out.extend_from_slice(&(self.total_bytes() as u32).to_le_bytes());
+        out.extend_from_slice(&(count.min(usize::from(u16::MAX)) as u16).to_le_bytes());
+        out.extend_from_slice(&self.buf);
+        out.push(0xFF);
+        out
+    }
+
+    /// Takes a listpack in Redis's byte form, whose elements the caller
+    /// has validated; `None` when the header size or end marker is wrong.
+    pub fn from_bytes(bytes: &[u8]) -> Option<Listpack> {
+        let total = u32::from_le_bytes(bytes.get(..4)?.try_into().ok()?) as usize;
+        if total != bytes.len() || total < HEADER_SIZE + EOF_SIZE || bytes.last() != Some(&0xFF) {
+            return None;
+        }
+        Some(Listpack {
+            buf: bytes[HEADER_SIZE..total - EOF_SIZE].to_vec(),
+        })
+    }
+
     pub fn shrink_to_fit(&mut self) {
         self.buf.shrink_to_fit();
     }
@@ -308,6 +338,19 @@ fn encode_backlen(len: usize, out: &mut [u8; 5]) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn redis_byte_form_roundtrips() {
+        let mut lp = Listpack::with_capacity(64);
+        lp.push(b"field");
+        lp.push_int(-70000);
+        let bytes = lp.to_bytes();
+        assert_eq!(bytes.len(), lp.total_bytes());
+        assert_eq!(&bytes[4..6], &[2, 0]);
+        assert_eq!(Listpack::from_bytes(&bytes), Some(lp));
+        assert_eq!(Listpack::from_bytes(&bytes[..bytes.len() - 1]), None);
+        assert_eq!(Listpack::from_bytes(&[7, 0, 0, 0, 0, 0, 0]), None);
+    }
 
     #[test]
     fn round_trips_both_directions() {

@@ -16,10 +16,10 @@ pub mod id;
 pub mod listpack;
 pub mod node;
 
-pub use entries::{AddError, Entries, Entry, NewId, NodeLimits, Trim, TrimBy};
+pub use entries::{AddError, Entries, Entry, Meta, NewId, NodeLimits, Trim, TrimBy};
 pub use group::{ConsumerGroup, ConsumerId, Pending, ENTRIES_READ_INVALID, NO_CONSUMER};
 pub use id::StreamId;
-pub use listpack::Elem;
+pub use listpack::{Elem, Listpack};
 
 use std::collections::BTreeMap;
 
