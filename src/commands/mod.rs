@@ -18,6 +18,7 @@ pub mod migrate;
 pub mod persistence;
 pub mod server;
 pub mod sets;
+pub mod sort;
 pub mod spec;
 pub mod streams;
 pub mod strings;
@@ -50,6 +51,7 @@ pub const TABLES: &[&[Command]] = &[
     config::COMMANDS,
     streams::COMMANDS,
     zsets::COMMANDS,
+    sort::COMMANDS,
 ];
 
 /// Parses an integer argument (`ERR value is not an integer or out of range`).

@@ -132,7 +132,7 @@ fn scale_by_power_of_two(mut x: f64, mut e: i64) -> f64 {
 
 /// A double argument as Redis's `string2d` reads it: the whole text, no
 /// leading blank, no NaN, no overflow.
-fn strict_double(arg: &[u8]) -> Option<f64> {
+pub(crate) fn strict_double(arg: &[u8]) -> Option<f64> {
     parse_f64(arg).or_else(|| match parse_hex_double(arg) {
         Some((v, false)) => Some(v),
         _ => None,
@@ -153,7 +153,7 @@ fn arg_slice<'a>(args: &Args<'a>, from: usize, len: usize) -> Args<'a> {
 }
 
 /// The part of an argument C string functions see: up to the first NUL.
-fn c_string(arg: &[u8]) -> &[u8] {
+pub(crate) fn c_string(arg: &[u8]) -> &[u8] {
     arg.split(|&b| b == 0).next().unwrap_or_default()
 }
 
