@@ -278,14 +278,26 @@ impl MemoryReport {
 
 /// Bytes of the key and expiry tables themselves (not the values).
 fn keyspace_overhead(srv: &Server) -> u64 {
+    srv.dbs
+        .iter()
+        .map(|db| {
+            let (main, expires) = db_overhead(db);
+            main + expires
+        })
+        .sum()
+}
+
+/// Bytes of one database's key table and expiry table (MEMORY STATS
+/// `overhead.hashtable.main` and `.expires`).
+pub fn db_overhead(db: &crate::db::Db) -> (u64, u64) {
     let key_entry = std::mem::size_of::<(u64, crate::db::Key, crate::types::Object)>()
         + std::mem::size_of::<usize>();
     let expire_entry =
         std::mem::size_of::<(u64, crate::db::Key, i64)>() + std::mem::size_of::<usize>();
-    srv.dbs
-        .iter()
-        .map(|db| (db.keys.capacity() * key_entry + db.expires.capacity() * expire_entry) as u64)
-        .sum()
+    (
+        (db.keys.capacity() * key_entry) as u64,
+        (db.expires.capacity() * expire_entry) as u64,
+    )
 }
 
 /// Resident set size of the process, from /proc/self/statm.
@@ -310,7 +322,7 @@ fn total_system_memory() -> u64 {
 }
 
 /// `a / b` as the C code computes it in single precision (`%.2f` fields).
-fn ratio(a: u64, b: u64) -> f64 {
+pub fn ratio(a: u64, b: u64) -> f64 {
     (a as f32 / b as f32) as f64
 }
 

@@ -14,6 +14,7 @@ pub mod info;
 pub mod keys;
 pub mod latency;
 pub mod lists;
+pub mod memory;
 pub mod migrate;
 pub mod persistence;
 pub mod server;
@@ -52,6 +53,7 @@ pub const TABLES: &[&[Command]] = &[
     streams::COMMANDS,
     zsets::COMMANDS,
     sort::COMMANDS,
+    memory::COMMANDS,
 ];
 
 /// Parses an integer argument (`ERR value is not an integer or out of range`).
