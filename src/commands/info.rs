@@ -290,15 +290,19 @@ fn keyspace_overhead(srv: &Server) -> u64 {
 /// Bytes of one database's key table and expiry table (MEMORY STATS
 /// `overhead.hashtable.main` and `.expires`).
 pub fn db_overhead(db: &crate::db::Db) -> (u64, u64) {
-    let key_entry = std::mem::size_of::<(u64, crate::db::Key, crate::types::Object)>()
-        + std::mem::size_of::<usize>();
     let expire_entry =
         std::mem::size_of::<(u64, crate::db::Key, i64)>() + std::mem::size_of::<usize>();
     (
-        (db.keys.capacity() * key_entry) as u64,
+        (db.keys.capacity() * KEY_ENTRY_BYTES) as u64,
         (db.expires.capacity() * expire_entry) as u64,
     )
 }
+
+/// Bytes of one slot of a key table: the entry (hash, key, object) and
+/// its index.
+pub const KEY_ENTRY_BYTES: usize =
+    std::mem::size_of::<(u64, crate::db::Key, crate::types::Object)>()
+        + std::mem::size_of::<usize>();
 
 /// Resident set size of the process, from /proc/self/statm.
 fn process_rss() -> u64 {

@@ -8,7 +8,7 @@
 //! measured and their average stands for the rest.
 
 use super::errors::{self, CmdResult};
-use super::info::{db_overhead, ratio, MemoryReport};
+use super::info::{db_overhead, ratio, MemoryReport, KEY_ENTRY_BYTES};
 use super::spec::{acl, flag, ks, Args, Command, KeySpec};
 use super::{int_arg, is_opt, reply_help};
 use crate::client::{Client, ClientKind};
@@ -115,17 +115,17 @@ fn stream_size(stream: &Stream) -> usize {
     block(size_of::<Stream>()) + stream.heap_size()
 }
 
-/// Estimated bytes of a value, its object header included.
-pub fn value_size(value: &Value, samples: usize) -> usize {
-    let body = match value {
+/// Estimated heap bytes of a value (its object header lives in the key
+/// table's entry).
+fn value_size(value: &Value, samples: usize) -> usize {
+    match value {
         Value::Str(s) => string_size(s),
         Value::List(l) => list_size(l),
         Value::Set(s) => set_size(s, samples),
         Value::Hash(h) => hash_size(h, samples),
         Value::ZSet(z) => zset_size(z, samples),
         Value::Stream(s) => stream_size(s),
-    };
-    size_of::<crate::types::Object>() + body
+    }
 }
 
 /// The SAMPLES option of MEMORY USAGE (0: every element).
@@ -156,10 +156,7 @@ fn memory_usage(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
         c.reply.null();
         return Ok(());
     };
-    let entry = size_of::<(u64, crate::db::Key, crate::types::Object)>() + size_of::<usize>();
-    let usage = value_size(&obj.value, samples) - size_of::<crate::types::Object>()
-        + entry
-        + block(key.len());
+    let usage = value_size(&obj.value, samples) + KEY_ENTRY_BYTES + block(key.len());
     c.reply.int(usage as i64);
     Ok(())
 }
