@@ -355,16 +355,8 @@ const REPORT_TIPS: &[&str] = &[
     "response_policy:special",
 ];
 
+/// In the order Redis lists them (COMMAND INFO, COMMAND DOCS).
 const MEMORY_SUBCOMMANDS: &[Command] = &[
-    Command::new("doctor", 2, memory_doctor)
-        .acl(acl::SLOW)
-        .tips(REPORT_TIPS)
-        .doc(
-            "server",
-            "4.0.0",
-            "O(1)",
-            "Reports memory problems the server can detect.",
-        ),
     Command::new("malloc-stats", 2, memory_malloc_stats)
         .acl(acl::SLOW)
         .tips(REPORT_TIPS)
@@ -410,6 +402,15 @@ const MEMORY_SUBCOMMANDS: &[Command] = &[
             "4.0.0",
             "O(1)",
             "Returns help on the MEMORY subcommands.",
+        ),
+    Command::new("doctor", 2, memory_doctor)
+        .acl(acl::SLOW)
+        .tips(REPORT_TIPS)
+        .doc(
+            "server",
+            "4.0.0",
+            "O(1)",
+            "Reports memory problems the server can detect.",
         ),
 ];
 

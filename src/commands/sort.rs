@@ -461,14 +461,18 @@ fn sort_ro_keys(_args: &Args) -> Vec<KeyRef> {
     }]
 }
 
+/// Key spec notes COMMAND INFO shows, as Redis words them.
+const BY_GET_NOTES: &str = "For the optional BY/GET keyword. It is marked 'unknown' because the key names derive from the content of the key we sort";
+const STORE_NOTES: &str = "For the optional STORE keyword. It is marked 'unknown' because the keyword can appear anywhere in the argument array";
+
 pub const COMMANDS: &[Command] = &[
     Command::new("sort", -2, sort)
         .flags(flag::WRITE | flag::DENYOOM | flag::MOVABLE_KEYS)
         .acl(acl::WRITE | acl::SET | acl::SORTEDSET | acl::LIST | acl::SLOW | acl::DANGEROUS)
         .keys(&[
             KeySpec::range(ks::RO | ks::ACCESS, 1, 0, 1),
-            KeySpec::new(ks::RO | ks::ACCESS, Begin::Unknown, Find::Unknown),
-            KeySpec::new(ks::OW | ks::UPDATE, Begin::Unknown, Find::Unknown),
+            KeySpec::new(ks::RO | ks::ACCESS, Begin::Unknown, Find::Unknown).notes(BY_GET_NOTES),
+            KeySpec::new(ks::OW | ks::UPDATE, Begin::Unknown, Find::Unknown).notes(STORE_NOTES),
         ])
         .key_finder(sort_keys)
         .doc("generic", "1.0.0", "O(N+M*log(M)) where N is the number of elements in the list or set to sort, and M the number of returned elements. When the elements are not sorted, complexity is O(N).", "Sorts the elements of a list, set or sorted set, optionally storing the result."),
@@ -477,7 +481,7 @@ pub const COMMANDS: &[Command] = &[
         .acl(acl::READ | acl::SET | acl::SORTEDSET | acl::LIST | acl::SLOW | acl::DANGEROUS)
         .keys(&[
             KeySpec::range(ks::RO | ks::ACCESS, 1, 0, 1),
-            KeySpec::new(ks::RO | ks::ACCESS, Begin::Unknown, Find::Unknown),
+            KeySpec::new(ks::RO | ks::ACCESS, Begin::Unknown, Find::Unknown).notes(BY_GET_NOTES),
         ])
         .key_finder(sort_ro_keys)
         .doc("generic", "7.0.0", "O(N+M*log(M)) where N is the number of elements in the list or set to sort, and M the number of returned elements. When the elements are not sorted, complexity is O(N).", "Sorts the elements of a list, set or sorted set (read-only variant of SORT)."),
