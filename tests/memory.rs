@@ -26,6 +26,16 @@ fn fill(r: &mut Raw, cmd: &[&str], key: &str, n: usize, width: usize) {
     }
 }
 
+/// Every text in a (nested) reply, joined by newlines.
+fn all_text(frame: &Frame) -> String {
+    match frame {
+        Frame::Array(Some(items)) | Frame::Typed(_, items) => {
+            items.iter().map(all_text).collect::<Vec<_>>().join("\n")
+        }
+        other => other.as_text(),
+    }
+}
+
 #[test]
 fn usage_grows_with_every_type() {
     let s = TestServer::start();
@@ -188,4 +198,11 @@ fn doctor_malloc_stats_purge_and_help() {
         matches!(&doctor, Frame::Line(b'=', text) if text.starts_with("txt:Hi Sam")),
         "{doctor:?}"
     );
+    // Subcommands are listed in Redis's order.
+    let info = all_text(&r.cmd(&["COMMAND", "INFO", "MEMORY"]));
+    let order: Vec<usize> = ["malloc-stats", "purge", "stats", "usage", "help", "doctor"]
+        .iter()
+        .map(|name| info.find(&format!("memory|{name}")).expect(name))
+        .collect();
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "{info}");
 }

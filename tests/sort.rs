@@ -34,6 +34,16 @@ fn changes(r: &mut Raw) -> i64 {
         .expect("rdb_changes_since_last_save")
 }
 
+/// Every text in a (nested) reply, joined by newlines.
+fn all_text(frame: &Frame) -> String {
+    match frame {
+        Frame::Array(Some(items)) | Frame::Typed(_, items) => {
+            items.iter().map(all_text).collect::<Vec<_>>().join("\n")
+        }
+        other => other.as_text(),
+    }
+}
+
 #[test]
 fn numeric_and_alpha_order() {
     let s = TestServer::start();
@@ -281,4 +291,7 @@ fn command_getkeys_finds_the_last_store() {
         ["abc"]
     );
     assert_eq!(keys(&mut r, &["SORT_RO", "abc", "BY", "x"]), ["abc"]);
+    // The key specs carry Redis's notes.
+    let info = all_text(&r.cmd(&["COMMAND", "INFO", "SORT"]));
+    assert!(info.contains("For the optional STORE keyword."), "{info}");
 }
