@@ -1276,3 +1276,39 @@ fn ranks_and_ranges_match_a_model_in_a_listpack() {
 fn ranks_and_ranges_match_a_model_in_a_skiplist() {
     model_test("0", 3000, 2500, 0x85EB_CA6B);
 }
+
+#[test]
+fn set_operations_accept_plain_sets_scoring_one() {
+    let mut t = Target::start();
+    t.cmd(&["SADD", "seta", "a", "b", "c", "1", "2"]);
+    t.cmd(&["SADD", "ints", "1", "3"]);
+    t.cmd(&["ZADD", "zsetb", "1", "b", "2", "c", "3", "d", "5", "1"]);
+    let args = [
+        "ZUNIONSTORE",
+        "zc",
+        "2",
+        "seta",
+        "zsetb",
+        "WEIGHTS",
+        "2",
+        "3",
+    ];
+    assert_eq!(t.int(&args), 6);
+    assert_eq!(
+        t.strings(&["ZRANGE", "zc", "0", "-1", "WITHSCORES"]),
+        words("2 2 a 2 b 5 c 8 d 9 1 17")
+    );
+    assert_eq!(t.int(&["ZINTERSTORE", "zc", "2", "seta", "zsetb"]), 3);
+    assert_eq!(
+        t.strings(&["ZRANGE", "zc", "0", "-1", "WITHSCORES"]),
+        words("b 2 c 3 1 6")
+    );
+    assert_eq!(t.strings(&["ZDIFF", "2", "seta", "zsetb"]), words("2 a"));
+    assert_eq!(t.int(&["ZINTERCARD", "2", "ints", "seta"]), 1);
+    assert_eq!(
+        t.strings(&["ZUNION", "2", "ints", "seta", "WITHSCORES"]),
+        words("2 1 3 1 a 1 b 1 c 1 1 2")
+    );
+    t.cmd(&["SET", "str", "x"]);
+    assert_eq!(t.err(&["ZUNION", "2", "str", "seta"]), WRONGTYPE);
+}

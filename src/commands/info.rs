@@ -278,15 +278,31 @@ impl MemoryReport {
 
 /// Bytes of the key and expiry tables themselves (not the values).
 fn keyspace_overhead(srv: &Server) -> u64 {
-    let key_entry = std::mem::size_of::<(u64, crate::db::Key, crate::types::Object)>()
-        + std::mem::size_of::<usize>();
-    let expire_entry =
-        std::mem::size_of::<(u64, crate::db::Key, i64)>() + std::mem::size_of::<usize>();
     srv.dbs
         .iter()
-        .map(|db| (db.keys.capacity() * key_entry + db.expires.capacity() * expire_entry) as u64)
+        .map(|db| {
+            let (main, expires) = db_overhead(db);
+            main + expires
+        })
         .sum()
 }
+
+/// Bytes of one database's key table and expiry table (MEMORY STATS
+/// `overhead.hashtable.main` and `.expires`).
+pub fn db_overhead(db: &crate::db::Db) -> (u64, u64) {
+    let expire_entry =
+        std::mem::size_of::<(u64, crate::db::Key, i64)>() + std::mem::size_of::<usize>();
+    (
+        (db.keys.capacity() * KEY_ENTRY_BYTES) as u64,
+        (db.expires.capacity() * expire_entry) as u64,
+    )
+}
+
+/// Bytes of one slot of a key table: the entry (hash, key, object) and
+/// its index.
+pub const KEY_ENTRY_BYTES: usize =
+    std::mem::size_of::<(u64, crate::db::Key, crate::types::Object)>()
+        + std::mem::size_of::<usize>();
 
 /// Resident set size of the process, from /proc/self/statm.
 fn process_rss() -> u64 {
@@ -310,7 +326,7 @@ fn total_system_memory() -> u64 {
 }
 
 /// `a / b` as the C code computes it in single precision (`%.2f` fields).
-fn ratio(a: u64, b: u64) -> f64 {
+pub fn ratio(a: u64, b: u64) -> f64 {
     (a as f32 / b as f32) as f64
 }
 

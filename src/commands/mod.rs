@@ -14,10 +14,12 @@ pub mod info;
 pub mod keys;
 pub mod latency;
 pub mod lists;
+pub mod memory;
 pub mod migrate;
 pub mod persistence;
 pub mod server;
 pub mod sets;
+pub mod sort;
 pub mod spec;
 pub mod streams;
 pub mod strings;
@@ -50,6 +52,8 @@ pub const TABLES: &[&[Command]] = &[
     config::COMMANDS,
     streams::COMMANDS,
     zsets::COMMANDS,
+    sort::COMMANDS,
+    memory::COMMANDS,
 ];
 
 /// Parses an integer argument (`ERR value is not an integer or out of range`).

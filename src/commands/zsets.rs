@@ -15,10 +15,11 @@ use crate::commands::spec::{acl, flag, ks, Args, Command, KeySpec};
 use crate::db::{scan_positions, Db};
 use crate::server::blocking::{deadline_from_seconds, TimeoutReply};
 use crate::server::Server;
+use crate::types::set::Member;
 use crate::types::zset::{
     entry_cmp, AddFlags, AddOutcome, LexBound, LexRange, ListpackLimits, ScoreRange,
 };
-use crate::types::{Value, ZSet};
+use crate::types::{SetValue, Value, ZSet};
 use crate::util::{format_double_g17, parse_f64};
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
@@ -132,7 +133,7 @@ fn scale_by_power_of_two(mut x: f64, mut e: i64) -> f64 {
 
 /// A double argument as Redis's `string2d` reads it: the whole text, no
 /// leading blank, no NaN, no overflow.
-fn strict_double(arg: &[u8]) -> Option<f64> {
+pub(crate) fn strict_double(arg: &[u8]) -> Option<f64> {
     parse_f64(arg).or_else(|| match parse_hex_double(arg) {
         Some((v, false)) => Some(v),
         _ => None,
@@ -153,7 +154,7 @@ fn arg_slice<'a>(args: &Args<'a>, from: usize, len: usize) -> Args<'a> {
 }
 
 /// The part of an argument C string functions see: up to the first NUL.
-fn c_string(arg: &[u8]) -> &[u8] {
+pub(crate) fn c_string(arg: &[u8]) -> &[u8] {
     arg.split(|&b| b == 0).next().unwrap_or_default()
 }
 
@@ -1262,14 +1263,13 @@ fn random_distinct(len: usize, wanted: usize, rng: &mut crate::server::Rng) -> V
 // ZUNION, ZINTER, ZDIFF, their STORE forms and ZINTERCARD
 // ---------------------------------------------------------------------------
 
-/// An input of the set operations. Plain sets are accepted by Redis too,
-/// every member scoring 1: when the set type lands, add its variant here
-/// (`Set(&'a SetValue)`) with its arms in `of`, `len`, `score` and `entries`
-/// (members as `Cow::Owned` where the set stores integers).
+/// An input of the set operations: plain sets are accepted too, every
+/// member scoring 1.
 #[derive(Clone, Copy)]
 enum Source<'a> {
     Missing,
     Sorted(&'a ZSet),
+    Plain(&'a SetValue),
 }
 
 impl<'a> Source<'a> {
@@ -1277,6 +1277,7 @@ impl<'a> Source<'a> {
         match value {
             None => Ok(Source::Missing),
             Some(Value::ZSet(z)) => Ok(Source::Sorted(z)),
+            Some(Value::Set(s)) => Ok(Source::Plain(s)),
             Some(_) => Err(errors::WRONGTYPE.into()),
         }
     }
@@ -1285,6 +1286,7 @@ impl<'a> Source<'a> {
         match self {
             Source::Missing => 0,
             Source::Sorted(z) => z.len(),
+            Source::Plain(s) => s.len(),
         }
     }
 
@@ -1292,6 +1294,7 @@ impl<'a> Source<'a> {
         match self {
             Source::Missing => None,
             Source::Sorted(z) => z.score(member),
+            Source::Plain(s) => s.contains(member).then_some(1.0),
         }
     }
 
@@ -1299,6 +1302,13 @@ impl<'a> Source<'a> {
         match *self {
             Source::Missing => Box::new(std::iter::empty()),
             Source::Sorted(z) => Box::new(z.iter().map(|(m, s)| (Cow::Borrowed(m), s))),
+            Source::Plain(set) => Box::new(set.iter().map(|m| {
+                let member = match m {
+                    Member::Bytes(b) => Cow::Borrowed(b),
+                    Member::Int(_) => Cow::Owned(m.to_boxed().into_vec()),
+                };
+                (member, 1.0)
+            })),
         }
     }
 }

@@ -69,6 +69,11 @@ impl Listpack {
         u32::from_le_bytes(count) as usize
     }
 
+    /// Bytes of the buffer (header included).
+    pub fn byte_len(&self) -> usize {
+        self.buf.len()
+    }
+
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
