@@ -191,6 +191,10 @@ fn full_sync_then_stream(primary_opts: &[&str]) {
     assert!(wait_for(SYNC_WAIT, || {
         info_field(&mut t.r, "replication", "slave_repl_offset") == real_offset
     }));
+    // The link never dropped (a stray byte sent back would have cut it).
+    let stats = |p: &mut Raw, name: &str| info_field(p, "stats", name);
+    assert_eq!(stats(&mut t.p, "sync_full").as_deref(), Some("1"));
+    assert_eq!(stats(&mut t.p, "sync_partial_ok").as_deref(), Some("0"));
 }
 
 #[test]
@@ -524,4 +528,29 @@ fn rdb_with_one_key() -> Vec<u8> {
     rdb.extend_from_slice(b"\xfe\x00\x00\x03key\x05value\xff");
     rdb.extend_from_slice(&[0u8; 8]);
     rdb
+}
+
+#[test]
+fn restarted_replica_resyncs_partially_from_its_own_dump() {
+    let Some(mut t) = linked(FAST_SYNC, &[], fill_every_type) else {
+        return;
+    };
+    let dump_dir = tempfile::tempdir().unwrap();
+    let dir_arg = dump_dir.path().display().to_string();
+    let mut first = start_replica(t.real.port, &["--dir", &dir_arg]);
+    let mut r = first.raw();
+    assert!(wait_link_up(&mut r));
+    assert!(wait_same_data(&mut r, &mut t.p));
+    assert_eq!(r.cmd(&["SAVE"]), ok());
+    let _ = first.child.kill();
+    let _ = first.child.wait();
+    let partial_before = info_field(&mut t.p, "stats", "sync_partial_ok");
+    live_writes(&mut t.p);
+    let second = start_replica(t.real.port, &["--dir", &dir_arg]);
+    let mut r = second.raw();
+    assert!(wait_link_up(&mut r));
+    assert!(wait_same_data(&mut r, &mut t.p));
+    let partial_after = info_field(&mut t.p, "stats", "sync_partial_ok");
+    assert_eq!(partial_before.as_deref(), Some("0"));
+    assert_eq!(partial_after.as_deref(), Some("1"));
 }

@@ -22,13 +22,14 @@ impl Server {
     /// Checks and runs one parsed command for client `c`, then applies
     /// CLIENT REPLY to whatever it replied.
     pub fn process_command(&mut self, c: &mut Client, args: &Args) -> Dispatch {
-        c.reply_mark = c.reply.buf.len();
+        let reply_start = c.reply.buf.len();
+        c.reply_mark = reply_start;
         c.redacted_args = 0;
         let outcome = self.check_and_call(c, args);
         if outcome == Dispatch::Done {
             c.settle_reply_mode();
             if c.kind == crate::client::ClientKind::Primary {
-                self.primary_command_done(c, args);
+                self.primary_command_done(c, args, reply_start);
             }
         }
         outcome

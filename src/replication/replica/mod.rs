@@ -467,6 +467,16 @@ impl Server {
         self.connect_to_primary();
     }
 
+    /// On a replica, the database the primary's stream has selected (what
+    /// a snapshot records as `repl-stream-db`).
+    pub fn replica_stream_db(&self) -> Option<usize> {
+        let up = self.replication.upstream.as_ref()?;
+        match up.client_slot.and_then(|slot| self.clients.get(slot)) {
+            Some(c) => Some(c.db),
+            None => up.cached.then_some(up.cached_db),
+        }
+    }
+
     /// True while the command running is one the primary sent.
     pub fn serving_primary(&self) -> bool {
         let primary = self
@@ -500,10 +510,11 @@ impl Server {
         }
     }
 
-    /// Hook (after a command from the primary): its reply is dropped, but
-    /// REPLCONF GETACK is answered with our offset.
-    pub fn primary_command_done(&mut self, c: &mut Client, args: &Args) {
-        c.reply.buf.truncate(c.reply_mark);
+    /// Hook (after a command from the primary): its reply (everything
+    /// from `reply_start` on) is dropped, but REPLCONF GETACK is answered
+    /// with our offset.
+    pub fn primary_command_done(&mut self, c: &mut Client, args: &Args, reply_start: usize) {
+        c.reply.buf.truncate(reply_start);
         if args[0].eq_ignore_ascii_case(b"replconf") && args[1].eq_ignore_ascii_case(b"getack") {
             push_ack(c, self.replication.master_offset);
         }
