@@ -554,3 +554,25 @@ fn restarted_replica_resyncs_partially_from_its_own_dump() {
     assert_eq!(partial_before.as_deref(), Some("0"));
     assert_eq!(partial_after.as_deref(), Some("1"));
 }
+
+#[test]
+fn becoming_a_replica_unblocks_blocked_clients() {
+    let server = TestServer::start();
+    let mut blocked = server.raw();
+    blocked.send(&common::encode(&["BLPOP", "list", "0"]));
+    let mut admin = server.raw();
+    assert!(wait_for(SYNC_WAIT, || {
+        info_field(&mut admin, "clients", "blocked_clients").as_deref() == Some("1")
+    }));
+    let closed = common::free_port().to_string();
+    assert_eq!(admin.cmd(&["REPLICAOF", "127.0.0.1", &closed]), ok());
+    assert_eq!(
+        blocked.read(),
+        Frame::Error(
+            "UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)"
+                .into()
+        )
+    );
+    assert!(blocked.is_closed());
+    assert_eq!(admin.cmd(&["REPLICAOF", "NO", "ONE"]), ok());
+}

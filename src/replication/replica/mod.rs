@@ -157,6 +157,7 @@ impl Server {
                 up
             }
         };
+        self.disconnect_blocked_clients();
         info!("Connecting to MASTER {}:{}", up.host, up.port);
         let words = [up.host.clone(), up.port.to_string()];
         self.replication.upstream = Some(up);
@@ -178,6 +179,24 @@ impl Server {
         self.replication.selected_db = None;
         self.record_replicaof(&[b"no".as_slice(), b"one"]);
         crate::logging::set_role(b'M');
+    }
+
+    /// Clients blocked on keys are told the server changed role and are
+    /// closed once told (clients held by CLIENT PAUSE just wait).
+    fn disconnect_blocked_clients(&mut self) {
+        let blocked: Vec<usize> = self
+            .clients
+            .iter()
+            .filter(|c| c.blocked.is_some())
+            .map(|c| c.slot)
+            .collect();
+        for slot in blocked {
+            if self.unblock_client(slot, crate::server::blocking::Unblock::RoleChange) {
+                if let Some(c) = self.clients.get_mut(slot) {
+                    c.close_after_reply = true;
+                }
+            }
+        }
     }
 
     /// Keeps the `replicaof` directive (CONFIG GET / REWRITE) in step.
