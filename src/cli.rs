@@ -375,6 +375,7 @@ fn start(mut config: Config, no_args: bool, argv0: &str) -> i32 {
     if refused || !server.load_data_from_disk() {
         return 1;
     }
+    server.replica_start();
     match server.run() {
         Ok(()) => 0,
         Err(e) => {

@@ -146,7 +146,11 @@ fn hello(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     c.reply.bulk(b"mode");
     c.reply.bulk(b"standalone");
     c.reply.bulk(b"role");
-    c.reply.bulk(b"master");
+    c.reply.bulk(if srv.is_replica() {
+        b"replica".as_slice()
+    } else {
+        b"master"
+    });
     c.reply.bulk(b"modules");
     c.reply.empty_array();
     Ok(())

@@ -625,7 +625,12 @@ fn stats_section(srv: &Server, _c: &Client, out: &mut String) {
 fn replication_section(srv: &Server, _c: &Client, out: &mut String) {
     let backlog_size = srv.config.repl_backlog_size;
     out.push_str("# Replication\r\n");
-    field(out, "role", "master");
+    field(
+        out,
+        "role",
+        if srv.is_replica() { "slave" } else { "master" },
+    );
+    srv.replica_info_fields(out);
     field(out, "connected_slaves", 0);
     field(out, "master_failover_state", "no-failover");
     field(out, "master_replid", &srv.replication.id.replid);

@@ -17,6 +17,7 @@ pub mod lists;
 pub mod memory;
 pub mod migrate;
 pub mod persistence;
+pub mod replicaof;
 pub mod server;
 pub mod sets;
 pub mod sort;
@@ -54,6 +55,7 @@ pub const TABLES: &[&[Command]] = &[
     zsets::COMMANDS,
     sort::COMMANDS,
     memory::COMMANDS,
+    replicaof::COMMANDS,
 ];
 
 /// Parses an integer argument (`ERR value is not an integer or out of range`).

@@ -283,6 +283,9 @@ typed_fields! {
     replica_serve_stale_data: bool = |c: &Config| c.flag("replica-serve-stale-data");
     replica_lazy_flush: bool = |c: &Config| c.flag("replica-lazy-flush");
     replica_priority: i64 = |c: &Config| c.num("replica-priority") as i64;
+    replica_announced: bool = |c: &Config| c.flag("replica-announced");
+    replica_announce_ip: Option<Vec<u8>> = |c: &Config| c.bytes("replica-announce-ip");
+    replica_announce_port: u16 = |c: &Config| c.num("replica-announce-port") as u16;
     min_replicas_to_write: i64 = |c: &Config| c.num("min-replicas-to-write") as i64;
     min_replicas_max_lag: i64 = |c: &Config| c.num("min-replicas-max-lag") as i64;
     list_max_listpack_size: i64 = |c: &Config| c.num("list-max-listpack-size") as i64;

@@ -443,8 +443,12 @@ pub static DIRECTIVES: &[Directive] = &[
     yes_no("aof-timestamp-enabled", false),
     yes_no("cluster-replica-no-failover", false).alias("cluster-slave-no-failover"),
     yes_no("replica-lazy-flush", false).alias("slave-lazy-flush"),
-    yes_no("replica-serve-stale-data", true).alias("slave-serve-stale-data"),
-    yes_no("replica-read-only", true).alias("slave-read-only"),
+    yes_no("replica-serve-stale-data", true)
+        .alias("slave-serve-stale-data")
+        .built(),
+    yes_no("replica-read-only", true)
+        .alias("slave-read-only")
+        .built(),
     yes_no("replica-ignore-maxmemory", true).alias("slave-ignore-maxmemory"),
     yes_no("jemalloc-bg-thread", true),
     Directive::new(
@@ -464,7 +468,7 @@ pub static DIRECTIVES: &[Directive] = &[
     yes_no("use-exit-on-panic", false).with(HIDDEN),
     yes_no("disable-thp", true).immutable(),
     yes_no("cluster-allow-replica-migration", true),
-    yes_no("replica-announced", true),
+    yes_no("replica-announced", true).built(),
     yes_no("latency-tracking", true),
     yes_no("aof-disable-auto-gc", false),
     yes_no("replica-ignore-disk-write-errors", false),
@@ -472,8 +476,10 @@ pub static DIRECTIVES: &[Directive] = &[
     string("aclfile", "").immutable(),
     optional("unixsocket").immutable(),
     optional("pidfile").immutable().built(),
-    optional("replica-announce-ip").alias("slave-announce-ip"),
-    optional("masteruser").with(SENSITIVE),
+    optional("replica-announce-ip")
+        .alias("slave-announce-ip")
+        .built(),
+    optional("masteruser").with(SENSITIVE).built(),
     optional("cluster-announce-ip"),
     string("cluster-config-file", "nodes.conf").immutable(),
     optional("cluster-announce-hostname").string_check(check_hostname),
@@ -497,7 +503,7 @@ pub static DIRECTIVES: &[Directive] = &[
         .string_check(check_proc_title_template),
     optional("bind-source-addr"),
     string("logfile", "").immutable().built(),
-    optional("masterauth").with(SENSITIVE),
+    optional("masterauth").with(SENSITIVE).built(),
     optional("requirepass").with(SENSITIVE).built(),
     // Enums.
     choice("supervised", SUPERVISED, 0).immutable(),
@@ -537,18 +543,22 @@ pub static DIRECTIVES: &[Directive] = &[
     int("active-defrag-threshold-upper", 0, 1000, 100),
     int("lfu-log-factor", 0, INT_MAX, 10),
     int("lfu-decay-time", 0, INT_MAX, 1),
-    int("replica-priority", 0, INT_MAX, 100).alias("slave-priority"),
+    int("replica-priority", 0, INT_MAX, 100)
+        .alias("slave-priority")
+        .built(),
     int("repl-diskless-sync-delay", 0, INT_MAX, 5),
     int("maxmemory-samples", 1, INT_MAX, 5),
     int("maxmemory-eviction-tenacity", 0, 100, 10),
     int("timeout", 0, INT_MAX, 0).built(),
-    int("replica-announce-port", 0, 65535, 0).alias("slave-announce-port"),
+    int("replica-announce-port", 0, 65535, 0)
+        .alias("slave-announce-port")
+        .built(),
     int("tcp-backlog", 0, INT_MAX, 511).immutable().built(),
     int("cluster-port", 0, 65535, 0).immutable(),
     int("cluster-announce-bus-port", 0, 65535, 0),
     int("cluster-announce-port", 0, 65535, 0),
     int("cluster-announce-tls-port", 0, 65535, 0),
-    int("repl-timeout", 1, INT_MAX, 60),
+    int("repl-timeout", 1, INT_MAX, 60).built(),
     int("repl-ping-replica-period", 1, INT_MAX, 10).alias("repl-ping-slave-period"),
     int("list-compress-depth", 0, INT_MAX, 0),
     int("rdb-key-save-delay", INT_MIN, INT_MAX, 0)
@@ -682,6 +692,7 @@ pub static DIRECTIVES: &[Directive] = &[
         .apply(Apply::Bind),
     special("replicaof", Special::ReplicaOf)
         .alias("slaveof")
+        .built()
         .immutable()
         .with(MULTI),
     special(

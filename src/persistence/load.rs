@@ -99,20 +99,42 @@ impl Server {
         if save && !self.rdb_save() {
             return Err("ERR");
         }
-        if flush {
-            self.db_flushing(None);
-        }
-        let previous: Vec<Db> = self.dbs.iter_mut().map(Db::take_contents).collect();
         let filename = self.config.dbfilename.clone();
         let opts = LoadOptions {
             events: false,
             replace: merge,
         };
-        let loaded = self.load_rdb(&filename, opts).and_then(|()| {
+        if !self.reload_from(&filename, opts, flush) {
+            return Err("ERR Error trying to load the RDB dump");
+        }
+        warn!("DB reloaded by DEBUG RELOAD");
+        Ok(())
+    }
+
+    /// Replaces the whole dataset with the file at `path` (a replica's
+    /// full sync), serving clients with `-LOADING` meanwhile. On failure
+    /// (logged) the dataset is left as it was.
+    pub fn replace_dataset_from_file(&mut self, path: &str) -> bool {
+        let opts = LoadOptions {
+            events: true,
+            replace: false,
+        };
+        self.reload_from(path, opts, true)
+    }
+
+    /// Loads `path` over the current dataset: with `flush` the file's keys
+    /// replace everything, otherwise they are added to what was there. On
+    /// failure (logged) the dataset is put back as it was.
+    fn reload_from(&mut self, path: &str, opts: LoadOptions, flush: bool) -> bool {
+        if flush {
+            self.db_flushing(None);
+        }
+        let previous: Vec<Db> = self.dbs.iter_mut().map(Db::take_contents).collect();
+        let loaded = self.load_rdb(path, opts).and_then(|()| {
             if flush {
                 Ok(())
             } else {
-                self.keep_previous(&previous, merge)
+                self.keep_previous(&previous, opts.replace)
             }
         });
         if let Err(failure) = loaded {
@@ -120,11 +142,9 @@ impl Server {
             for (db, mut old) in self.dbs.iter_mut().zip(previous) {
                 db.swap_contents(&mut old);
             }
-            return Err("ERR Error trying to load the RDB dump");
+            return false;
         }
-        drop(previous);
-        warn!("DB reloaded by DEBUG RELOAD");
-        Ok(())
+        true
     }
 
     /// Adds the keys that were in memory before a NOFLUSH reload.

@@ -55,7 +55,10 @@ pub fn write_snapshot<W: Write>(
     w.aux_int("ctime", unix_seconds())?;
     w.aux_int("used-mem", crate::alloc::used_memory() as i64)?;
     if srv.replication.backlog.is_some() {
-        let db = srv.replication.selected_db.unwrap_or(0);
+        let db = srv
+            .replica_stream_db()
+            .or(srv.replication.selected_db)
+            .unwrap_or(0);
         w.aux_int("repl-stream-db", db as i64)?;
         w.aux("repl-id", srv.replication.id.replid.as_bytes())?;
         w.aux_int("repl-offset", srv.replication.master_offset as i64)?;

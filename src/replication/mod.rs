@@ -3,6 +3,7 @@
 //! it stopped. Every propagated byte advances the primary's offset.
 
 pub mod backlog;
+pub mod replica;
 
 use crate::commands::spec::Args;
 use crate::server::Server;
@@ -68,6 +69,8 @@ pub struct Replication {
     pub replicas: Vec<usize>,
     /// The database the stream last SELECTed; `None` forces a SELECT.
     pub selected_db: Option<usize>,
+    /// The primary we replicate from (`None` on a primary).
+    pub upstream: Option<replica::Upstream>,
 }
 
 /// Appends a command in RESP (an array of bulk strings) to `out`.

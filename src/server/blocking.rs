@@ -255,6 +255,7 @@ impl Server {
             Unblock::Error => c
                 .reply
                 .error("UNBLOCKED client unblocked via CLIENT UNBLOCK"),
+            Unblock::RoleChange => c.reply.error("UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)"),
         }
         self.account_errors(&mut c);
         self.forget_blocked(&c, &blocked);
@@ -298,6 +299,8 @@ impl Server {
 pub enum Unblock {
     Timeout,
     Error,
+    /// The server became a replica (REPLICAOF host port).
+    RoleChange,
 }
 
 /// Sends the reply a blocking command gives when nothing arrived in time.

@@ -62,6 +62,7 @@ impl Server {
             self.active_expire_cycle(ExpireCycle::Slow);
         }
         self.persistence_cron();
+        self.replica_cron();
         self.migrate_sockets
             .close_idle(crate::persistence::unix_seconds());
     }
@@ -97,9 +98,9 @@ impl Server {
     }
 
     /// Samples keys with a TTL and deletes the expired ones (not while
-    /// CLIENT PAUSE keeps the dataset still).
+    /// CLIENT PAUSE keeps the dataset still, never on a replica).
     pub fn active_expire_cycle(&mut self, kind: ExpireCycle) {
-        if self.pause.is_some() {
+        if self.pause.is_some() || self.is_replica() {
             return;
         }
         let effort = i64::from(self.config.active_expire_effort.clamp(1, 10)) - 1;

@@ -22,11 +22,15 @@ impl Server {
     /// Checks and runs one parsed command for client `c`, then applies
     /// CLIENT REPLY to whatever it replied.
     pub fn process_command(&mut self, c: &mut Client, args: &Args) -> Dispatch {
-        c.reply_mark = c.reply.buf.len();
+        let reply_start = c.reply.buf.len();
+        c.reply_mark = reply_start;
         c.redacted_args = 0;
         let outcome = self.check_and_call(c, args);
         if outcome == Dispatch::Done {
             c.settle_reply_mode();
+            if c.kind == crate::client::ClientKind::Primary {
+                self.primary_command_done(c, args, reply_start);
+            }
         }
         outcome
     }
@@ -85,12 +89,17 @@ impl Server {
             return Dispatch::Done;
         }
         let is_ping = self.registry.entries[id].fullname == "ping";
-        if (flags & flag::WRITE != 0 || is_ping) && self.writes_refused_by_save_error() {
+        let obeyed = c.kind == crate::client::ClientKind::Primary;
+        if (flags & flag::WRITE != 0 || is_ping) && !obeyed && self.writes_refused_by_save_error() {
             self.reject(c, args, Some(id), crate::commands::errors::MISCONF);
             return Dispatch::Done;
         }
         if flags & flag::WRITE != 0 && !self.enough_good_replicas() {
             self.reject(c, args, Some(id), NO_REPLICAS);
+            return Dispatch::Done;
+        }
+        if let Some(refusal) = self.replica_refusal(c, flags) {
+            self.reject(c, args, Some(id), refusal);
             return Dispatch::Done;
         }
         if self.persistence.loading.is_some() && flags & flag::LOADING == 0 {
@@ -131,7 +140,8 @@ impl Server {
     /// until replication tracks their lag.
     fn enough_good_replicas(&self) -> bool {
         let wanted = self.config.min_replicas_to_write;
-        self.config.min_replicas_max_lag == 0
+        self.is_replica()
+            || self.config.min_replicas_max_lag == 0
             || wanted == 0
             || self.replication.replicas.len() as i64 >= wanted
     }

@@ -155,11 +155,16 @@ impl Server {
 
     /// Deletes `key` if its time has come. True if it was (or is) expired.
     /// While CLIENT PAUSE holds clients the dataset stays still: an expired
-    /// key reads as missing but is left in place.
+    /// key reads as missing but is left in place. A replica never deletes
+    /// on its own (its primary sends the DEL): an expired key reads as
+    /// missing, except to the primary's commands, which see it as it is.
     pub fn expire_if_needed(&mut self, db: usize, key: &[u8]) -> bool {
         let now = self.cmd_time_ms;
         if !self.db(db).is_expired(key, now) {
             return false;
+        }
+        if self.is_replica() {
+            return !self.serving_primary();
         }
         if self.pause.is_none() {
             self.delete_expired(db, key);

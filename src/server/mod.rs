@@ -442,6 +442,10 @@ impl Server {
     }
 
     fn handle_io(&mut self, token: Token, readable: bool, writable: bool) {
+        if token == crate::replication::replica::LINK_TOKEN {
+            self.replica_link_event(readable, writable);
+            return;
+        }
         if token.0 < CLIENT_TOKEN_BASE {
             self.accept_all(token.0);
             return;
@@ -473,7 +477,6 @@ impl Server {
     }
 
     fn add_client(&mut self, mut stream: TcpStream, addr: SocketAddr) {
-        let _ = stream.set_nodelay(true);
         if self.config.tcp_keepalive > 0 {
             set_keepalive(&stream, self.config.tcp_keepalive);
         }
@@ -487,6 +490,21 @@ impl Server {
             let _ = io::Write::write_all(&mut stream, PROTECTED_MODE_ERROR.as_bytes());
             return;
         }
+        let Some(slot) = self.adopt_connection(stream) else {
+            return;
+        };
+        let authenticated = self.config.requirepass.is_none();
+        if let Some(c) = self.clients.get_mut(slot) {
+            c.authenticated = authenticated;
+        }
+        // Bytes may already be waiting; edge-triggered readiness will not repeat them.
+        self.serve_client(slot);
+    }
+
+    /// Makes a connected socket a client (an accepted one, or the link to
+    /// our primary once the sync is done). Returns its slot.
+    pub fn adopt_connection(&mut self, mut stream: TcpStream) -> Option<usize> {
+        let _ = stream.set_nodelay(true);
         let slot = self.clients.reserve_slot();
         if let Err(e) = self.event_loop.registry().register(
             &mut stream,
@@ -495,16 +513,14 @@ impl Server {
         ) {
             warn!("Error registering fd event for the new client: {}", e);
             self.clients.release(slot);
-            return;
+            return None;
         }
         let id = self.next_client_id;
         self.next_client_id += 1;
-        let mut client = Box::new(Client::new(id, slot, Some(stream), now_ms()));
-        client.authenticated = self.config.requirepass.is_none();
+        let client = Box::new(Client::new(id, slot, Some(stream), now_ms()));
         self.clients.put(slot, client);
         self.clients.count += 1;
-        // Bytes may already be waiting; edge-triggered readiness will not repeat them.
-        self.serve_client(slot);
+        Some(slot)
     }
 
     fn protected_mode_denies(&self, addr: &SocketAddr) -> bool {
@@ -628,7 +644,8 @@ impl Server {
                 }
                 let auth_required = !c.authenticated && self.config.requirepass.is_some();
                 let limits = c.parse_limits(self.config.proto_max_bulk_len, auth_required);
-                let mut pos = c.query.cursor;
+                let parse_from = c.query.cursor;
+                let mut pos = parse_from;
                 let end = c.query.end;
                 let parsed = c.parser.parse(&mut c.query.data[..end], &mut pos, &limits);
                 c.query.cursor = pos;
@@ -640,12 +657,20 @@ impl Server {
                         c.parser.reset();
                         break;
                     }
-                    Ok(Parsed::Nothing) => continue,
+                    Ok(Parsed::Nothing) => {
+                        if c.kind == crate::client::ClientKind::Primary {
+                            self.primary_stream_consumed(c, parse_from);
+                        }
+                        continue;
+                    }
                     Ok(Parsed::Incomplete) => break,
                     Ok(Parsed::Command) => {}
                 }
             }
             c.pending_command = self.run_parsed_command(c) == Dispatch::Postponed;
+            if c.kind == crate::client::ClientKind::Primary && !c.pending_command {
+                self.primary_stream_consumed(c, request_start);
+            }
         }
         let keep_request = c.pending_command || c.parser.in_progress();
         c.query.start = if keep_request {
@@ -768,6 +793,9 @@ impl Server {
         self.unblocked.retain(|&s| s != slot);
         self.clients.release(slot);
         self.clients.count = self.clients.count.saturating_sub(1);
+        if c.kind == crate::client::ClientKind::Primary {
+            self.primary_client_freed(&c);
+        }
     }
 }
 

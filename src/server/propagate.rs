@@ -65,8 +65,10 @@ impl Server {
 
     /// True when something consumes the stream (a backlog or a replica);
     /// otherwise collecting commands would only cost copies.
+    /// A replica never propagates: it passes its primary's stream on as is.
     fn propagation_wanted(&self) -> bool {
-        self.replication.backlog.is_some() || !self.replication.replicas.is_empty()
+        !self.is_replica()
+            && (self.replication.backlog.is_some() || !self.replication.replicas.is_empty())
     }
 
     /// Marks the start of a command call.

@@ -1,0 +1,719 @@
+//! Replication, replica side: following a primary (REPLICAOF).
+//!
+//! The link goes through Redis's states: `connect` (the cron connects
+//! each second), `connecting` (a non-blocking connect in flight), the
+//! handshake and the payload transfer of a full resync ([`link`]), then
+//! `connected`: the socket becomes the primary's client (flag `M`), whose
+//! commands run like any client's with their replies dropped. Every byte
+//! the primary's client consumes advances our replication offset and goes
+//! verbatim to our own backlog and sub-replicas, so chains of replicas
+//! share one stream and one offset space.
+//!
+//! PSYNC2: after a sync our replication ID and offset are the primary's.
+//! When the link drops they stay as the "cached primary" offered to the
+//! primary on reconnection (`PSYNC <replid> <offset+1>`), which makes the
+//! reconnection a partial resync when the primary's backlog still holds
+//! what we missed.
+
+pub mod link;
+
+use crate::client::{Client, ClientKind};
+use crate::commands::spec::{flag, Args};
+use crate::server::Server;
+use crate::util::now_ms;
+use link::{Hello, Link, Progress};
+use log::{info, warn};
+use mio::net::TcpStream;
+use mio::{Interest, Token};
+use std::fmt::Write as _;
+
+/// The event-loop token of the link socket before it becomes a client.
+pub const LINK_TOKEN: Token = Token(usize::MAX - 1);
+
+pub const READONLY: &str = "READONLY You can't write against a read only replica.";
+pub const MASTERDOWN: &str =
+    "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.";
+
+/// Where the link to the primary is (ROLE's state names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkState {
+    Connect,
+    Connecting,
+    Handshake,
+    Transfer,
+    Connected,
+}
+
+impl LinkState {
+    pub fn name(self) -> &'static str {
+        match self {
+            LinkState::Connect => "connect",
+            LinkState::Connecting => "connecting",
+            LinkState::Handshake => "handshake",
+            LinkState::Transfer => "sync",
+            LinkState::Connected => "connected",
+        }
+    }
+}
+
+/// The primary this server replicates from.
+#[derive(Debug)]
+pub struct Upstream {
+    pub host: String,
+    pub port: u16,
+    /// The socket until the sync is done.
+    link: Option<Link>,
+    /// Client slot of the primary once the link is up.
+    pub client_slot: Option<usize>,
+    /// Our replication ID and offset may be offered for a partial resync.
+    cached: bool,
+    /// The database the primary's stream had selected when the link dropped.
+    cached_db: usize,
+    /// Our offset when the primary's client was created: its bytes read
+    /// count from there (INFO `slave_read_repl_offset`).
+    read_base: u64,
+    /// Unix seconds the link went down; 0 if it never was up.
+    down_since_s: i64,
+    /// Bytes of a transaction from the primary, applied (and fed on) at EXEC.
+    pending: Vec<u8>,
+    last_cron_ms: i64,
+}
+
+impl Upstream {
+    fn new(host: String, port: u16) -> Upstream {
+        Upstream {
+            host,
+            port,
+            link: None,
+            client_slot: None,
+            cached: false,
+            cached_db: 0,
+            read_base: 0,
+            down_since_s: 0,
+            pending: Vec::new(),
+            last_cron_ms: 0,
+        }
+    }
+
+    pub fn state(&self) -> LinkState {
+        match (&self.link, self.client_slot) {
+            (Some(l), _) if l.step == link::Step::Connecting => LinkState::Connecting,
+            (Some(l), _) if l.in_transfer() => LinkState::Transfer,
+            (Some(_), _) => LinkState::Handshake,
+            (None, Some(_)) => LinkState::Connected,
+            (None, None) => LinkState::Connect,
+        }
+    }
+}
+
+/// `REPLCONF ACK <offset>` to the primary.
+fn push_ack(c: &mut Client, offset: u64) {
+    c.reply
+        .raw(&link::encode(&["REPLCONF", "ACK", &offset.to_string()]));
+}
+
+impl Server {
+    /// This server follows a primary.
+    pub fn is_replica(&self) -> bool {
+        self.replication.upstream.is_some()
+    }
+
+    /// At start-up: follows the `replicaof` of the configuration. A dataset
+    /// loaded from a file that recorded its replication ID and offset lets
+    /// the first sync be a partial one.
+    pub fn replica_start(&mut self) {
+        let Some((host, port)) = self.config.replicaof.clone() else {
+            return;
+        };
+        let mut up = Upstream::new(host, port);
+        if let Some(loaded) = self.persistence.loaded_repl.clone() {
+            if let (Some(replid), Some(offset)) = (loaded.replid, loaded.offset) {
+                info!("Before turning into a replica, using my own master parameters to synthesize a cached master: I may be able to synchronize with the new master with just a partial transfer.");
+                self.replication.id.replid = replid;
+                self.replication.master_offset = offset.max(0) as u64;
+                up.cached = true;
+                up.cached_db = loaded.stream_db.unwrap_or(0).max(0) as usize;
+            }
+        }
+        self.replication.upstream = Some(up);
+        crate::logging::set_role(b'S');
+    }
+
+    /// REPLICAOF host port: follows a new primary. The current link (and
+    /// its client) goes; what we hold stays cached for a partial resync.
+    pub fn set_primary(&mut self, host: String, port: u16) {
+        let up = match self.replication.upstream.take() {
+            Some(mut up) => {
+                self.drop_primary_client(&mut up);
+                self.cancel_link(&mut up);
+                up.host = host;
+                up.port = port;
+                up
+            }
+            None => {
+                info!("Before turning into a replica, using my own master parameters to synthesize a cached master: I may be able to synchronize with the new master with just a partial transfer.");
+                let mut up = Upstream::new(host, port);
+                up.cached = true;
+                up
+            }
+        };
+        self.disconnect_blocked_clients();
+        info!("Connecting to MASTER {}:{}", up.host, up.port);
+        let words = [up.host.clone(), up.port.to_string()];
+        self.replication.upstream = Some(up);
+        self.record_replicaof(&[words[0].as_bytes(), words[1].as_bytes()]);
+        crate::logging::set_role(b'S');
+        self.connect_to_primary();
+    }
+
+    /// REPLICAOF NO ONE: becomes a primary whose history continues the
+    /// old one (former siblings can PSYNC partially with us).
+    pub fn unset_primary(&mut self) {
+        let Some(mut up) = self.replication.upstream.take() else {
+            return;
+        };
+        self.drop_primary_client(&mut up);
+        self.cancel_link(&mut up);
+        self.replication.id.shift(self.replication.master_offset);
+        self.disconnect_sub_replicas();
+        self.replication.selected_db = None;
+        self.record_replicaof(&[b"no".as_slice(), b"one"]);
+        crate::logging::set_role(b'M');
+    }
+
+    /// Clients blocked on keys are told the server changed role and are
+    /// closed once told (clients held by CLIENT PAUSE just wait).
+    fn disconnect_blocked_clients(&mut self) {
+        let blocked: Vec<usize> = self
+            .clients
+            .iter()
+            .filter(|c| c.blocked.is_some())
+            .map(|c| c.slot)
+            .collect();
+        for slot in blocked {
+            if self.unblock_client(slot, crate::server::blocking::Unblock::RoleChange) {
+                if let Some(c) = self.clients.get_mut(slot) {
+                    c.close_after_reply = true;
+                }
+            }
+        }
+    }
+
+    /// Keeps the `replicaof` directive (CONFIG GET / REWRITE) in step.
+    fn record_replicaof(&mut self, words: &[&[u8]]) {
+        if let Some(id) = crate::config::table::id_of("replicaof") {
+            if let Err(e) = self.config.set_words(id, words) {
+                warn!("Could not record replicaof: {}", e);
+            }
+        }
+    }
+
+    /// Frees the primary's client, keeping its state cached.
+    fn drop_primary_client(&mut self, up: &mut Upstream) {
+        let Some(slot) = up.client_slot.take() else {
+            return;
+        };
+        up.cached_db = self.clients.get(slot).map(|c| c.db).unwrap_or(0);
+        up.cached = true;
+        up.pending.clear();
+        self.free_client(slot);
+    }
+
+    /// Abandons a connect, handshake or transfer in progress.
+    fn cancel_link(&mut self, up: &mut Upstream) {
+        if let Some(link) = up.link.take() {
+            self.close_link(link);
+        }
+    }
+
+    fn close_link(&mut self, mut link: Link) {
+        let _ = self.event_loop.registry().deregister(&mut link.stream);
+        if let Some(t) = link.transfer.take() {
+            let _ = std::fs::remove_file(&t.path);
+        }
+    }
+
+    /// Closes the links of our own replicas (they must sync again).
+    fn disconnect_sub_replicas(&mut self) {
+        for slot in self.replication.replicas.clone() {
+            self.free_client(slot);
+        }
+        let clients = &self.clients;
+        self.replication
+            .replicas
+            .retain(|&slot| clients.get(slot).is_some());
+    }
+
+    /// What the handshake sends, from the configuration and cached state.
+    fn hello(&self, cached: bool) -> Hello {
+        let auth = self.config.masterauth.clone().map(|pass| {
+            let mut words: Vec<Vec<u8>> = self.config.masteruser.iter().cloned().collect();
+            words.push(pass);
+            words
+        });
+        let (psync_replid, psync_offset) = if cached {
+            (
+                self.replication.id.replid.clone(),
+                self.replication.master_offset as i64 + 1,
+            )
+        } else {
+            ("?".to_string(), -1)
+        };
+        Hello {
+            auth,
+            listening_port: match self.config.replica_announce_port {
+                0 => self.config.port,
+                port => port,
+            },
+            announce_ip: self.config.replica_announce_ip.clone(),
+            psync_replid,
+            psync_offset,
+        }
+    }
+
+    /// Starts a non-blocking connect to the primary.
+    fn connect_to_primary(&mut self) {
+        let Some(cached) = self.replication.upstream.as_ref().map(|u| u.cached) else {
+            return;
+        };
+        let hello = self.hello(cached);
+        let Some(up) = self.replication.upstream.as_mut() else {
+            return;
+        };
+        match Link::connect(&up.host, up.port, hello, now_ms()) {
+            Ok(mut link) => {
+                let registered = self.event_loop.registry().register(
+                    &mut link.stream,
+                    LINK_TOKEN,
+                    Interest::READABLE | Interest::WRITABLE,
+                );
+                match registered {
+                    Ok(()) => {
+                        info!("MASTER <-> REPLICA sync started");
+                        up.link = Some(link);
+                    }
+                    Err(e) => warn!("Unable to connect to MASTER: {}", e),
+                }
+            }
+            Err(e) => warn!("Unable to connect to MASTER: {}", e),
+        }
+    }
+
+    /// Readiness of the link socket (before it became a client).
+    pub fn replica_link_event(&mut self, readable: bool, writable: bool) {
+        let Some(mut link) = self
+            .replication
+            .upstream
+            .as_mut()
+            .and_then(|u| u.link.take())
+        else {
+            return;
+        };
+        match link.on_event(readable, writable, now_ms()) {
+            Progress::More => match self.replication.upstream.as_mut() {
+                Some(up) => up.link = Some(link),
+                None => self.close_link(link),
+            },
+            Progress::Failed => self.close_link(link),
+            Progress::Continue(new_replid) => self.partial_resync_accepted(link, new_replid),
+            Progress::Synced => self.full_sync_received(link),
+        }
+    }
+
+    /// `+CONTINUE`: the stream goes on from our offset; a new replication
+    /// ID (the primary was promoted) becomes ours, the old one our second.
+    fn partial_resync_accepted(&mut self, mut link: Link, new_replid: Option<String>) {
+        let _ = self.event_loop.registry().deregister(&mut link.stream);
+        let leftover = link.take_input();
+        if let Some(new) = new_replid.filter(|id| *id != self.replication.id.replid) {
+            warn!("Master replication ID changed to {}", new);
+            let id = &mut self.replication.id;
+            id.replid2 = std::mem::replace(&mut id.replid, new);
+            id.second_replid_offset = self.replication.master_offset as i64 + 1;
+            self.disconnect_sub_replicas();
+        }
+        info!("MASTER <-> REPLICA sync: Master accepted a Partial Resynchronization.");
+        self.ensure_backlog();
+        let db = self
+            .replication
+            .upstream
+            .as_ref()
+            .map(|u| u.cached_db)
+            .unwrap_or(0);
+        self.primary_link_up(link.stream, &leftover, db);
+    }
+
+    /// The payload of a full resync arrived: it replaces the dump file and
+    /// the whole dataset (a bad payload leaves the dataset as it was), and
+    /// the primary's ID and offset become ours.
+    fn full_sync_received(&mut self, mut link: Link) {
+        let _ = self.event_loop.registry().deregister(&mut link.stream);
+        let marked = link.transfer.as_ref().is_some_and(|t| t.size.is_none());
+        let (replid, offset) = link
+            .full_sync
+            .clone()
+            .unwrap_or_else(|| (super::NO_REPLID.to_string(), -1));
+        let Some((transfer, leftover)) = link.finish_transfer() else {
+            warn!(
+                "Failed trying to sync the temp DB to disk in MASTER <-> REPLICA synchronization"
+            );
+            return;
+        };
+        if let Some(child) = self.persistence.child {
+            info!("Replica is about to load the RDB file received from the master, but there is a pending RDB child running. Killing process {} and removing its temp file to avoid any race", child.pid);
+            self.stop_save_child_now();
+        }
+        self.attach_to_new_primary();
+        let target = self.config.dbfilename.clone();
+        if let Err(e) = std::fs::rename(&transfer.path, &target) {
+            warn!(
+                "Failed trying to rename the temp DB into {} in MASTER <-> REPLICA synchronization: {}",
+                target,
+                crate::persistence::error_text(&e)
+            );
+            let _ = std::fs::remove_file(&transfer.path);
+            return;
+        }
+        drop(transfer);
+        info!("MASTER <-> REPLICA sync: Flushing old data");
+        info!("MASTER <-> REPLICA sync: Loading DB in memory");
+        self.persistence.loaded_repl = None;
+        if !self.replace_dataset_from_file(&target) {
+            warn!("Failed trying to load the MASTER synchronization DB from disk");
+            return;
+        }
+        self.remove_sync_file_if_unwanted(&target);
+        let stream_db = self
+            .persistence
+            .loaded_repl
+            .as_ref()
+            .and_then(|r| r.stream_db)
+            .and_then(|db| usize::try_from(db).ok())
+            .filter(|&db| db < self.dbs.len())
+            .unwrap_or(0);
+        self.replication.id.replid = replid;
+        self.replication.id.clear_previous();
+        self.replication.master_offset = offset.max(0) as u64;
+        self.ensure_backlog();
+        self.primary_link_up(link.stream, &leftover, stream_db);
+        info!("MASTER <-> REPLICA sync: Finished with success");
+        if marked {
+            self.send_ack_to_primary();
+        }
+    }
+
+    /// With persistence off and `rdb-del-sync-files`, the file the primary
+    /// sent is not kept.
+    fn remove_sync_file_if_unwanted(&self, path: &str) {
+        if self.config.rdb_del_sync_files && self.config.save.is_empty() && !self.config.appendonly
+        {
+            info!("Removing the RDB file obtained from the master. This replica has persistence disabled");
+            let _ = std::fs::remove_file(path);
+        }
+    }
+
+    /// A full resync starts a new history here: the cached state goes,
+    /// our replicas must sync again, and the backlog starts over.
+    fn attach_to_new_primary(&mut self) {
+        if let Some(up) = self.replication.upstream.as_mut() {
+            up.cached = false;
+        }
+        self.disconnect_sub_replicas();
+        self.replication.backlog = None;
+    }
+
+    /// A replica keeps a backlog even without replicas of its own, to
+    /// serve partial resyncs if it is promoted.
+    fn ensure_backlog(&mut self) {
+        if self.replication.backlog.is_none() {
+            let size = usize::try_from(self.config.repl_backlog_size).unwrap_or(usize::MAX);
+            self.replication.backlog = Some(super::backlog::Backlog::new(
+                size,
+                self.replication.master_offset + 1,
+            ));
+        }
+    }
+
+    /// The socket becomes the primary's client; bytes that came after the
+    /// sync reply are its first input.
+    fn primary_link_up(&mut self, stream: TcpStream, leftover: &[u8], db: usize) {
+        let Some(slot) = self.adopt_connection(stream) else {
+            warn!("Can't create the master client after the sync");
+            return;
+        };
+        if let Some(c) = self.clients.get_mut(slot) {
+            c.kind = ClientKind::Primary;
+            c.authenticated = true;
+            c.db = db;
+            c.query.reserve_tail(leftover.len());
+            let mut src = leftover;
+            while !src.is_empty() {
+                match c.query.read_from(&mut src) {
+                    Ok(n) if n > 0 => c.net_in += n as u64,
+                    _ => break,
+                }
+            }
+        }
+        let offset = self.replication.master_offset;
+        if let Some(up) = self.replication.upstream.as_mut() {
+            up.client_slot = Some(slot);
+            up.read_base = offset;
+            up.down_since_s = 0;
+            up.pending.clear();
+        }
+        if !leftover.is_empty() {
+            self.unblocked.push(slot);
+        }
+    }
+
+    /// Hook (freeing a client): the primary's link dropped. Its state is
+    /// cached for a partial resync and we connect again at once.
+    pub fn primary_client_freed(&mut self, c: &Client) {
+        let Some(up) = self.replication.upstream.as_mut() else {
+            return;
+        };
+        if up.client_slot != Some(c.slot) {
+            return;
+        }
+        up.client_slot = None;
+        up.cached = true;
+        up.cached_db = c.db;
+        up.pending.clear();
+        up.down_since_s = crate::persistence::unix_seconds();
+        info!("Connection with master lost.");
+        info!("Caching the disconnected master state.");
+        info!("Reconnecting to MASTER {}:{}", up.host, up.port);
+        self.connect_to_primary();
+    }
+
+    /// On a replica, the database the primary's stream has selected (what
+    /// a snapshot records as `repl-stream-db`).
+    pub fn replica_stream_db(&self) -> Option<usize> {
+        let up = self.replication.upstream.as_ref()?;
+        match up.client_slot.and_then(|slot| self.clients.get(slot)) {
+            Some(c) => Some(c.db),
+            None => up.cached.then_some(up.cached_db),
+        }
+    }
+
+    /// True while the command running is one the primary sent.
+    pub fn serving_primary(&self) -> bool {
+        let primary = self
+            .replication
+            .upstream
+            .as_ref()
+            .and_then(|u| u.client_slot);
+        primary.is_some() && self.current_slot == primary
+    }
+
+    /// Hook (input processing): the primary's client consumed
+    /// `query[from..cursor]`. The bytes count in our offset and go to our
+    /// backlog and replicas, a transaction's all at once at EXEC.
+    pub fn primary_stream_consumed(&mut self, c: &Client, from: usize) {
+        let Some(bytes) = c.query.data.get(from..c.query.cursor) else {
+            return;
+        };
+        let Some(up) = self.replication.upstream.as_mut() else {
+            return;
+        };
+        if c.multi.is_open() {
+            up.pending.extend_from_slice(bytes);
+            return;
+        }
+        if up.pending.is_empty() {
+            self.feed_replication_bytes(bytes);
+        } else {
+            let mut all = std::mem::take(&mut up.pending);
+            all.extend_from_slice(bytes);
+            self.feed_replication_bytes(&all);
+        }
+    }
+
+    /// Hook (after a command from the primary): its reply (everything
+    /// from `reply_start` on) is dropped, but REPLCONF GETACK is answered
+    /// with our offset.
+    pub fn primary_command_done(&mut self, c: &mut Client, args: &Args, reply_start: usize) {
+        c.reply.buf.truncate(reply_start);
+        if args[0].eq_ignore_ascii_case(b"replconf") && args[1].eq_ignore_ascii_case(b"getack") {
+            push_ack(c, self.replication.master_offset);
+        }
+    }
+
+    fn send_ack_to_primary(&mut self) {
+        let offset = self.replication.master_offset;
+        let Some(slot) = self
+            .replication
+            .upstream
+            .as_ref()
+            .and_then(|u| u.client_slot)
+        else {
+            return;
+        };
+        if let Some(c) = self.clients.get_mut(slot) {
+            push_ack(c, offset);
+            self.mark_pending_write(slot);
+        }
+    }
+
+    /// Hook (before a command runs): the error a replica answers instead,
+    /// if any (writes on a read-only replica, most commands while the link
+    /// is down with `replica-serve-stale-data no`).
+    pub fn replica_refusal(&self, c: &Client, flags: u64) -> Option<&'static str> {
+        let up = self.replication.upstream.as_ref()?;
+        if c.kind == ClientKind::Primary {
+            return None;
+        }
+        if self.config.replica_read_only && flags & flag::WRITE != 0 {
+            return Some(READONLY);
+        }
+        let down = up.state() != LinkState::Connected;
+        if down && !self.config.replica_serve_stale_data && flags & flag::STALE == 0 {
+            return Some(MASTERDOWN);
+        }
+        None
+    }
+
+    /// Hook (cron): once a second, connects when the link is down, drops
+    /// a link silent for `repl-timeout`, and acknowledges our offset.
+    pub fn replica_cron(&mut self) {
+        let now = now_ms();
+        let timeout_ms = self.config.repl_timeout.saturating_mul(1000);
+        let Some(up) = self.replication.upstream.as_mut() else {
+            return;
+        };
+        if now - up.last_cron_ms < 1000 {
+            return;
+        }
+        up.last_cron_ms = now;
+        let link_idle = up.link.as_ref().map(|l| now - l.last_io_ms);
+        if link_idle.is_some_and(|idle| idle > timeout_ms) {
+            if up.state() == LinkState::Transfer {
+                warn!("Timeout receiving bulk data from MASTER... If the problem persists try to set the 'repl-timeout' parameter in redis.conf to a larger value.");
+            } else {
+                warn!("Timeout connecting to the MASTER...");
+            }
+            if let Some(link) = up.link.take() {
+                self.close_link(link);
+            }
+        }
+        let primary = self
+            .replication
+            .upstream
+            .as_ref()
+            .and_then(|u| u.client_slot);
+        if let Some(slot) = primary {
+            let silent = self
+                .clients
+                .get(slot)
+                .is_some_and(|c| now - c.last_interaction_ms > timeout_ms);
+            if silent {
+                warn!("MASTER timeout: no data nor PING received...");
+                self.free_client(slot);
+            }
+        }
+        let state = self.replication.upstream.as_ref().map(Upstream::state);
+        match state {
+            Some(LinkState::Connect) => {
+                if let Some(up) = self.replication.upstream.as_ref() {
+                    info!("Connecting to MASTER {}:{}", up.host, up.port);
+                }
+                self.connect_to_primary();
+            }
+            Some(LinkState::Connected) => self.send_ack_to_primary(),
+            _ => {}
+        }
+    }
+
+    /// (applied offset, read offset) as INFO reports them.
+    fn replica_offsets(&self, up: &Upstream) -> (u64, u64) {
+        let applied = self.replication.master_offset;
+        match up.client_slot.and_then(|slot| self.clients.get(slot)) {
+            Some(c) => (applied, up.read_base + c.net_in),
+            None if up.cached => (applied, applied),
+            None => (1, 1),
+        }
+    }
+
+    /// The replica's fields of INFO replication (after `role:slave`).
+    pub fn replica_info_fields(&self, out: &mut String) {
+        let Some(up) = self.replication.upstream.as_ref() else {
+            return;
+        };
+        let now_s = crate::persistence::unix_seconds();
+        let state = up.state();
+        let last_io = up
+            .client_slot
+            .and_then(|slot| self.clients.get(slot))
+            .map(|c| now_s - c.last_interaction_ms / 1000)
+            .unwrap_or(-1);
+        let (applied, read) = self.replica_offsets(up);
+        let link_status = if state == LinkState::Connected {
+            "up"
+        } else {
+            "down"
+        };
+        let _ = write!(
+            out,
+            "master_host:{}\r\nmaster_port:{}\r\nmaster_link_status:{}\r\nmaster_last_io_seconds_ago:{}\r\nmaster_sync_in_progress:{}\r\nslave_read_repl_offset:{}\r\nslave_repl_offset:{}\r\n",
+            up.host,
+            up.port,
+            link_status,
+            last_io,
+            u8::from(state == LinkState::Transfer),
+            read,
+            applied
+        );
+        if let Some(link) = up.link.as_ref().filter(|l| l.in_transfer()) {
+            let (total, done) = match &link.transfer {
+                Some(t) => (t.total_bytes(), t.read as i64),
+                None => (-1, 0),
+            };
+            let perc = if total != 0 {
+                done as f64 / total as f64 * 100.0
+            } else {
+                0.0
+            };
+            let _ = write!(
+                out,
+                "master_sync_total_bytes:{}\r\nmaster_sync_read_bytes:{}\r\nmaster_sync_left_bytes:{}\r\nmaster_sync_perc:{:.2}\r\nmaster_sync_last_io_seconds_ago:{}\r\n",
+                total,
+                done,
+                total - done,
+                perc,
+                now_s - link.last_io_ms / 1000
+            );
+        }
+        if state != LinkState::Connected {
+            let since = match up.down_since_s {
+                0 => -1,
+                t => now_s - t,
+            };
+            let _ = write!(out, "master_link_down_since_seconds:{}\r\n", since);
+        }
+        let _ = write!(
+            out,
+            "slave_priority:{}\r\nslave_read_only:{}\r\nreplica_announced:{}\r\n",
+            self.config.replica_priority,
+            u8::from(self.config.replica_read_only),
+            u8::from(self.config.replica_announced)
+        );
+    }
+
+    /// ROLE on a replica: `slave`, host, port, link state, offset (-1
+    /// while there is no primary client). False on a primary.
+    pub fn reply_role_as_replica(&self, c: &mut Client) -> bool {
+        let Some(up) = self.replication.upstream.as_ref() else {
+            return false;
+        };
+        c.reply.array(5);
+        c.reply.bulk(b"slave");
+        c.reply.bulk(up.host.as_bytes());
+        c.reply.int(i64::from(up.port));
+        c.reply.bulk(up.state().name().as_bytes());
+        match up.client_slot {
+            Some(_) => c.reply.int(self.replication.master_offset as i64),
+            None => c.reply.int(-1),
+        }
+        true
+    }
+}

@@ -1,0 +1,89 @@
+//! A real redis-server (Debian's 7.0) started by a test, killed when
+//! dropped; it can be restarted on the same port and directory.
+#![allow(dead_code)]
+
+use crate::common::{free_port, is_listening, wait_for, Frame, Raw};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+pub struct RealRedis {
+    pub port: u16,
+    pub dir: PathBuf,
+    extra: Vec<String>,
+    child: Option<Child>,
+}
+
+/// True when `redis-server` can be run (tests skip otherwise).
+pub fn installed() -> bool {
+    Command::new("redis-server")
+        .arg("--version")
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false)
+}
+
+impl RealRedis {
+    /// Starts the real server on a free port, working in `dir`.
+    pub fn start(dir: &Path, extra: &[&str]) -> RealRedis {
+        for _ in 0..5 {
+            let mut server = RealRedis {
+                port: free_port(),
+                dir: dir.to_path_buf(),
+                extra: extra.iter().map(|s| s.to_string()).collect(),
+                child: None,
+            };
+            if server.launch() {
+                return server;
+            }
+        }
+        panic!("redis-server did not start");
+    }
+
+    /// Starts the process again (same port, directory and options).
+    pub fn restart(&mut self) {
+        assert!(self.launch(), "redis-server did not restart");
+    }
+
+    fn launch(&mut self) -> bool {
+        let mut child = Command::new("redis-server")
+            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--dir", &self.dir.display().to_string(), "--save", ""])
+            .args(["--enable-debug-command", "yes"])
+            .args(&self.extra)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn redis-server");
+        if !wait_for(Duration::from_secs(10), || is_listening(self.port)) {
+            let _ = child.kill();
+            let _ = child.wait();
+            return false;
+        }
+        self.child = Some(child);
+        let mut r = self.raw();
+        wait_for(Duration::from_secs(20), || {
+            r.cmd(&["PING"]) == Frame::Simple("PONG".into())
+        })
+    }
+
+    /// Waits for the process to exit (after SHUTDOWN).
+    pub fn wait_exit(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.wait();
+        }
+    }
+
+    pub fn raw(&self) -> Raw {
+        Raw::connect(self.port)
+    }
+}
+
+impl Drop for RealRedis {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
