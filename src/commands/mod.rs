@@ -16,6 +16,7 @@ pub mod latency;
 pub mod lists;
 pub mod migrate;
 pub mod persistence;
+pub mod replication;
 pub mod server;
 pub mod sets;
 pub mod spec;
@@ -50,6 +51,7 @@ pub const TABLES: &[&[Command]] = &[
     config::COMMANDS,
     streams::COMMANDS,
     zsets::COMMANDS,
+    replication::COMMANDS,
 ];
 
 /// Parses an integer argument (`ERR value is not an integer or out of range`).

@@ -162,6 +162,7 @@ impl Server {
         }
         p.child = None;
         p.last_bgsave_secs = unix_seconds() - child.started_s;
+        self.replicas_snapshot_done(exit == ChildExit::Code(0));
     }
 
     /// Stops the save child without waiting (FLUSHALL); the cron reaps it

@@ -62,6 +62,7 @@ impl Server {
             self.active_expire_cycle(ExpireCycle::Slow);
         }
         self.persistence_cron();
+        self.replication_cron();
         self.migrate_sockets
             .close_idle(crate::persistence::unix_seconds());
     }

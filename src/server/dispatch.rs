@@ -24,9 +24,13 @@ impl Server {
     pub fn process_command(&mut self, c: &mut Client, args: &Args) -> Dispatch {
         c.reply_mark = c.reply.buf.len();
         c.redacted_args = 0;
+        let (was_replica, mark) = (c.kind == crate::client::ClientKind::Replica, c.reply_mark);
         let outcome = self.check_and_call(c, args);
         if outcome == Dispatch::Done {
             c.settle_reply_mode();
+        }
+        if was_replica {
+            self.check_replica_reply(c, mark);
         }
         outcome
     }
@@ -105,14 +109,14 @@ impl Server {
         Dispatch::Done
     }
 
-    /// False when `min-replicas-to-write` asks for more replicas than are
-    /// attached (writes are refused). Every attached replica counts as good
-    /// until replication tracks their lag.
+    /// False when `min-replicas-to-write` asks for more online replicas
+    /// with a lag of at most `min-replicas-max-lag` than there are (writes
+    /// are refused).
     fn enough_good_replicas(&self) -> bool {
         let wanted = self.config.min_replicas_to_write;
         self.config.min_replicas_max_lag == 0
             || wanted == 0
-            || self.replication.replicas.len() as i64 >= wanted
+            || self.good_replicas() as i64 >= wanted
     }
 
     fn protected_allowed(&self, c: &Client) -> bool {
@@ -162,11 +166,15 @@ impl Server {
             // Commands EXEC runs all see the time EXEC started.
             self.cmd_time_ms = started_us / 1000;
         }
+        let offset_before = self.replication.master_offset;
         let frame = self.begin_propagation_frame(c.db);
         if let Err(e) = (cmd.handler)(self, c, args) {
             c.reply.error(e.text());
         }
         self.end_propagation_frame(frame, args);
+        if self.replication.master_offset != offset_before {
+            c.repl.woff = self.replication.master_offset;
+        }
         let duration_us = (now_us() - started_us).max(0) as u64;
         let failed = self.account_errors(c) > 0;
         let track_latency = self.config.latency_tracking;
