@@ -5,7 +5,7 @@
 mod common;
 
 use common::{free_port, is_listening, wait_for, Frame, Raw, TestServer};
-use std::io::{BufRead, Read};
+use std::io::BufRead;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
