@@ -5,7 +5,7 @@
 mod common;
 
 use common::{free_port, is_listening, wait_for, Frame, Raw, TestServer};
-use std::io::BufRead;
+use std::io::{BufRead, Read};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -127,9 +127,29 @@ fn live_writes(raw: &mut Raw) {
     }
 }
 
+const DISK_SYNC: &[&str] = &["--repl-diskless-sync", "no"];
+const DISKLESS_SYNC: &[&str] = &[
+    "--repl-diskless-sync",
+    "yes",
+    "--repl-diskless-sync-delay",
+    "0",
+];
+
+/// No PING in the stream during a test.
+const QUIET_PING: &[&str] = &["--repl-ping-replica-period", "1000"];
+
 #[test]
-fn real_replica_full_sync_live_stream_wait_and_info() {
-    let primary = TestServer::start();
+fn real_replica_full_sync_on_disk() {
+    full_sync_live_stream_wait_and_info(DISK_SYNC);
+}
+
+#[test]
+fn real_replica_full_sync_diskless() {
+    full_sync_live_stream_wait_and_info(DISKLESS_SYNC);
+}
+
+fn full_sync_live_stream_wait_and_info(config: &[&str]) {
+    let primary = TestServer::start_with(config);
     let mut p = primary.raw();
     fill_dataset(&mut p);
     let replica = start_real_replica(primary.port);
@@ -187,7 +207,7 @@ fn real_replica_full_sync_live_stream_wait_and_info() {
 
 #[test]
 fn wait_times_out_and_min_replicas_counts_good_ones() {
-    let primary = TestServer::start();
+    let primary = TestServer::start_with(DISKLESS_SYNC);
     let mut p = primary.raw();
     p.cmd(&["SET", "k", "v"]);
     assert_eq!(p.cmd(&["WAIT", "1", "50"]), Frame::Int(0));
@@ -214,7 +234,7 @@ fn wait_times_out_and_min_replicas_counts_good_ones() {
 
 #[test]
 fn killed_replica_link_continues_from_the_backlog() {
-    let primary = TestServer::start();
+    let primary = TestServer::start_with(DISK_SYNC);
     let mut p = primary.raw();
     fill_dataset(&mut p);
     let replica = start_real_replica(primary.port);
@@ -275,7 +295,7 @@ fn full_sync(raw: &mut Raw, replid: &str, offset: &str) -> (String, u64) {
 
 #[test]
 fn psync_with_unknown_replid_gets_a_full_resync() {
-    let primary = TestServer::start_with(&["--repl-ping-replica-period", "1000"]);
+    let primary = TestServer::start_with(&[DISK_SYNC, QUIET_PING].concat());
     let mut p = primary.raw();
     p.cmd(&["SET", "k", "v"]);
     let mut replica = primary.raw();
@@ -312,7 +332,7 @@ fn read_stream_skipping_ping(raw: &mut Raw, len: usize) -> Vec<u8> {
 
 #[test]
 fn psync_inside_the_backlog_continues_with_the_missing_bytes() {
-    let primary = TestServer::start_with(&["--repl-ping-replica-period", "1000"]);
+    let primary = TestServer::start_with(&[DISK_SYNC, QUIET_PING].concat());
     let mut p = primary.raw();
     let mut first = primary.raw();
     let (replid, start) = full_sync(&mut first, "?", "-1");
@@ -355,6 +375,65 @@ fn psync_inside_the_backlog_continues_with_the_missing_bytes() {
     let past = (end + 100).to_string();
     full_sync(&mut fourth, &replid, &past);
     assert_eq!(info_field(&mut p, "stats", "sync_partial_err"), "1");
+}
+
+#[test]
+fn diskless_transfer_ends_with_the_mark_and_the_stream_waits_for_an_ack() {
+    let primary = TestServer::start_with(&[DISKLESS_SYNC, QUIET_PING].concat());
+    let mut p = primary.raw();
+    p.cmd(&["SET", "k", "v"]);
+    let mut replica = primary.raw();
+    assert_eq!(
+        cmd(&mut replica, &["REPLCONF", "capa", "eof", "capa", "psync2"]),
+        "OK"
+    );
+    replica.send(&common::encode(&["PSYNC", "?", "-1"]));
+    let fullresync = read_line(&mut replica);
+    assert!(fullresync.starts_with("+FULLRESYNC "), "{}", fullresync);
+    let preamble = read_line(&mut replica);
+    let mark = preamble
+        .strip_prefix("$EOF:")
+        .expect("EOF preamble")
+        .to_string();
+    assert_eq!(mark.len(), 40);
+    let mut payload = Vec::new();
+    while !payload.ends_with(mark.as_bytes()) {
+        payload.extend(replica.read_bytes(1));
+    }
+    assert!(payload.starts_with(b"REDIS0010"));
+    assert!(wait_for(PATIENCE, || info_field(
+        &mut p,
+        "replication",
+        "slave0"
+    )
+    .contains("state=online")));
+    p.cmd(&["SET", "k2", "v2"]);
+    let offset = info_field(&mut p, "replication", "master_repl_offset");
+    // The write was served (INFO answered after it): a streaming replica
+    // would have its bytes on the loopback socket by now.
+    assert!(replica.stream.buffer().is_empty());
+    let socket = replica.stream.get_mut();
+    socket.set_nonblocking(true).expect("nonblocking");
+    let early = socket.read(&mut [0u8; 1]);
+    assert!(
+        matches!(&early, Err(e) if e.kind() == std::io::ErrorKind::WouldBlock),
+        "stream sent before the first ack: {:?}",
+        early
+    );
+    socket.set_nonblocking(false).expect("blocking");
+    replica.send(&common::encode(&["REPLCONF", "ACK", &offset]));
+    let mut expected = common::encode(&["SELECT", "0"]);
+    expected.extend(common::encode(&["SET", "k2", "v2"]));
+    assert_eq!(
+        read_stream_skipping_ping(&mut replica, expected.len()),
+        expected
+    );
+    assert!(wait_for(PATIENCE, || info_field(
+        &mut p,
+        "replication",
+        "slave0"
+    )
+    .contains(&format!("offset={},", offset))));
 }
 
 #[test]

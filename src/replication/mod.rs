@@ -3,6 +3,7 @@
 //! it stopped. Every propagated byte advances the primary's offset.
 
 pub mod backlog;
+pub mod diskless;
 pub mod primary;
 
 use crate::commands::spec::Args;

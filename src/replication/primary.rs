@@ -18,6 +18,7 @@
 
 use crate::client::{Client, ClientKind};
 use crate::commands::errors::CmdResult;
+use crate::persistence::SaveTarget;
 use crate::server::{ClientTable, Server};
 use crate::util::now_ms;
 use log::{info, warn};
@@ -66,14 +67,6 @@ impl ReplicaState {
             ReplicaState::Online => "online",
         }
     }
-
-    /// Before the file transfer: the link only gets keep-alive newlines.
-    fn before_transfer(self) -> bool {
-        matches!(
-            self,
-            ReplicaState::WaitBgsaveStart | ReplicaState::WaitBgsaveEnd
-        )
-    }
 }
 
 /// A snapshot file being sent to a replica.
@@ -102,12 +95,34 @@ pub struct ReplicaLink {
     pub ack_time_s: i64,
     /// The stream offset its snapshot corresponds to.
     pub initial_offset: u64,
+    /// Unix seconds when it asked for a full sync (diskless sync delay).
+    pub since_s: i64,
+    /// Its snapshot goes straight into its socket from the save child.
+    pub diskless: bool,
+    /// Online after a diskless transfer: the stream starts with its first
+    /// ack (so the end of the file is not glued to stream bytes).
+    pub stream_on_ack: bool,
     /// Stream bytes it has not been given yet.
     pending: Vec<u8>,
     transfer: Option<BulkTransfer>,
 }
 
 impl ReplicaLink {
+    /// Waiting for its file while the parent may write to its socket:
+    /// it gets keep-alive newlines (not while a child streams to it).
+    fn needs_keepalive(&self) -> bool {
+        match self.state {
+            ReplicaState::WaitBgsaveStart => true,
+            ReplicaState::WaitBgsaveEnd => !self.diskless,
+            ReplicaState::SendBulk | ReplicaState::Online => false,
+        }
+    }
+
+    /// Gets the stream as it is produced.
+    fn streaming(&self) -> bool {
+        self.state == ReplicaState::Online && !self.stream_on_ack
+    }
+
     /// The name Redis logs a replica by: `ip:port`.
     pub fn name(&self) -> String {
         let host = if self.ip.contains(':') {
@@ -138,11 +153,7 @@ impl ReplicaLink {
     pub fn take_stream(&mut self, bytes: &[u8], clients: &mut ClientTable) -> Option<usize> {
         match self.state {
             ReplicaState::WaitBgsaveStart => None,
-            ReplicaState::WaitBgsaveEnd | ReplicaState::SendBulk => {
-                self.pending.extend_from_slice(bytes);
-                None
-            }
-            ReplicaState::Online => match clients.get_mut(self.slot) {
+            _ => match clients.get_mut(self.slot).filter(|_| self.streaming()) {
                 Some(c) => {
                     self.give_pending(c);
                     c.reply.raw(bytes);
@@ -280,6 +291,9 @@ impl Server {
             ack_offset: 0,
             ack_time_s: now_s(),
             initial_offset: 0,
+            since_s: now_s(),
+            diskless: false,
+            stream_on_ack: false,
             pending: Vec::new(),
             transfer: None,
         }
@@ -350,17 +364,47 @@ impl Server {
     /// progress when another replica already collects the stream since its
     /// fork) and starts a save when replicas wait for one.
     fn start_pending_syncs(&mut self) {
-        if std::mem::take(&mut self.replication.primary.sync_requested) && self.has_save_child() {
-            self.join_running_save();
+        let running = self.persistence.child.map(|c| c.target);
+        if std::mem::take(&mut self.replication.primary.sync_requested) {
+            match running {
+                Some(SaveTarget::Disk) => self.join_running_save(),
+                Some(SaveTarget::ReplicaSockets) => {
+                    info!("Current BGSAVE has socket target. Waiting for next BGSAVE for SYNC")
+                }
+                None => {}
+            }
         }
-        let waiting = self
-            .replication
-            .replicas
-            .iter()
-            .any(|l| l.state == ReplicaState::WaitBgsaveStart);
-        if waiting && !self.has_save_child() {
-            self.start_bgsave_for_replication();
+        if running.is_none() {
+            if let Some(diskless) = self.sync_to_start() {
+                self.start_bgsave_for_replication(diskless);
+            }
         }
+    }
+
+    /// Whether a save for the waiting replicas should start now, and if so
+    /// whether it goes straight to their sockets: with
+    /// `repl-diskless-sync` a diskless save waits `repl-diskless-sync-delay`
+    /// seconds (or for `repl-diskless-sync-max-replicas` replicas) so more
+    /// replicas can share it; it is diskless when all of them understand
+    /// the `$EOF:` form.
+    fn sync_to_start(&self) -> Option<bool> {
+        let now = now_s();
+        let mut waiting = 0;
+        let mut longest = 0;
+        let mut all_eof = true;
+        for link in &self.replication.replicas {
+            if link.state == ReplicaState::WaitBgsaveStart {
+                waiting += 1;
+                longest = longest.max(now - link.since_s);
+                all_eof &= link.capa_eof;
+            }
+        }
+        let config = &self.config;
+        let max_replicas = config.repl_diskless_sync_max_replicas;
+        let due = !config.repl_diskless_sync
+            || (max_replicas > 0 && waiting >= max_replicas)
+            || longest >= config.repl_diskless_sync_delay;
+        (waiting > 0 && due).then_some(config.repl_diskless_sync && all_eof)
     }
 
     /// Replicas waiting for a save join the running one if a replica
@@ -405,13 +449,27 @@ impl Server {
 
     /// Forks the save the waiting replicas will receive; when fork fails
     /// they are told and dropped.
-    fn start_bgsave_for_replication(&mut self) {
-        info!("Starting BGSAVE for SYNC with target: disk");
-        if !self.rdb_bgsave() {
+    fn start_bgsave_for_replication(&mut self, diskless: bool) {
+        let target = if diskless { "replicas sockets" } else { "disk" };
+        info!("Starting BGSAVE for SYNC with target: {}", target);
+        let started = if diskless {
+            self.start_diskless_transfer()
+        } else {
+            self.rdb_bgsave()
+        };
+        if !started {
             warn!("BGSAVE for replication failed");
             self.drop_waiting_replicas();
             return;
         }
+        if !diskless {
+            self.setup_waiting_replicas();
+        }
+    }
+
+    /// Every replica waiting for a save gets `+FULLRESYNC` with the offset
+    /// of the save just forked.
+    fn setup_waiting_replicas(&mut self) {
         let offset = self.replication.master_offset;
         for i in 0..self.replication.replicas.len() {
             if self.replication.replicas.get(i).map(|l| l.state)
@@ -420,6 +478,44 @@ impl Server {
                 self.setup_full_resync(i, offset);
             }
         }
+    }
+
+    /// Diskless sync: the waiting replicas get `+FULLRESYNC` written out
+    /// now, then a child streams the snapshot into their sockets as
+    /// `$EOF:<mark>\r\n<rdb><mark>`. The parent keeps their stream until
+    /// each acknowledges the load.
+    fn start_diskless_transfer(&mut self) -> bool {
+        let mut fds = Vec::new();
+        let offset = self.replication.master_offset;
+        for i in 0..self.replication.replicas.len() {
+            let Some(link) = self.replication.replicas.get_mut(i) else {
+                break;
+            };
+            if link.state != ReplicaState::WaitBgsaveStart {
+                continue;
+            }
+            link.diskless = true;
+            let slot = link.slot;
+            self.setup_full_resync(i, offset);
+            self.flush_client(slot);
+            match self.clients.get(slot) {
+                Some(c) if c.pending_output() == 0 => fds.push(c.fd() as i32),
+                _ => self.close_replica_async(slot),
+            }
+        }
+        let mark = crate::server::random_hex(40);
+        let timeout_ms = self.config.repl_timeout.saturating_mul(1000);
+        let started = self.fork_save_child(SaveTarget::ReplicaSockets, move |srv, reporter| {
+            super::diskless::stream_snapshot(srv, &fds, &mark, timeout_ms, reporter).is_ok()
+        });
+        if !started {
+            for link in self.replication.replicas.iter_mut() {
+                if link.diskless && link.state == ReplicaState::WaitBgsaveEnd {
+                    link.state = ReplicaState::WaitBgsaveStart;
+                }
+            }
+        }
+        started
     }
 
     /// Replicas waiting for a save that could not start become normal
@@ -463,8 +559,9 @@ impl Server {
     }
 
     /// A background save ended: replicas waiting for it start receiving
-    /// the file, or are closed if it failed.
-    pub fn replicas_snapshot_done(&mut self, ok: bool) {
+    /// the file (or, after a diskless transfer, are online and wait for
+    /// their first ack), or are closed if it failed.
+    pub fn replicas_snapshot_done(&mut self, ok: bool, target: SaveTarget) {
         let filename = self.config.dbfilename.clone();
         for i in 0..self.replication.replicas.len() {
             let Some(link) = self.replication.replicas.get_mut(i) else {
@@ -477,6 +574,14 @@ impl Server {
             if !ok {
                 warn!("SYNC failed. BGSAVE child returned an error");
                 self.close_replica_async(slot);
+                continue;
+            }
+            if target == SaveTarget::ReplicaSockets {
+                info!("Streamed RDB transfer with replica {} succeeded (socket). Waiting for REPLCONF ACK from slave to enable streaming", link.name());
+                link.state = ReplicaState::Online;
+                link.stream_on_ack = true;
+                link.ack_time_s = now_s();
+                info!("Synchronization with replica {} succeeded", link.name());
                 continue;
             }
             let opened = File::open(&filename).and_then(|f| Ok((f.metadata()?.len(), f)));
@@ -585,22 +690,36 @@ impl Server {
         c.close_asap = true;
     }
 
-    /// REPLCONF ACK <offset> from a replica: no reply.
+    /// REPLCONF ACK <offset> from a replica: no reply. The first ack after
+    /// a diskless transfer starts its stream (before the loop sleeps); one
+    /// that arrives before the transfer's child was reaped reaps it now.
     pub fn replica_ack(&mut self, c: &Client, offset: &[u8]) {
         let Some(offset) = crate::util::parse_i64(offset) else {
             return;
         };
-        if let Some(link) = self
-            .replication
+        let Some(link) = self.replica_link(c.slot) else {
+            return;
+        };
+        if offset > link.ack_offset as i64 {
+            link.ack_offset = offset as u64;
+        }
+        link.ack_time_s = now_s();
+        if link.state == ReplicaState::WaitBgsaveEnd && self.has_save_child() {
+            self.reap_save_child();
+        }
+        if let Some(link) = self.replica_link(c.slot) {
+            if link.state == ReplicaState::Online {
+                link.stream_on_ack = false;
+            }
+        }
+    }
+
+    /// The link of the replica in client slot `slot`.
+    fn replica_link(&mut self, slot: usize) -> Option<&mut ReplicaLink> {
+        self.replication
             .replicas
             .iter_mut()
-            .find(|l| l.slot == c.slot)
-        {
-            if offset > link.ack_offset as i64 {
-                link.ack_offset = offset as u64;
-            }
-            link.ack_time_s = now_s();
-        }
+            .find(|l| l.slot == slot)
     }
 
     /// REPLCONF changed what `c` announced; a replica's link follows.
@@ -687,7 +806,7 @@ impl Server {
         }
         self.start_pending_syncs();
         for link in self.replication.replicas.iter_mut() {
-            if link.state == ReplicaState::Online && !link.pending.is_empty() {
+            if link.streaming() && !link.pending.is_empty() {
                 if let Some(c) = self.clients.get_mut(link.slot) {
                     link.give_pending(c);
                     if !self.pending_writes.contains(&link.slot) {
@@ -738,7 +857,7 @@ impl Server {
             .replication
             .replicas
             .iter()
-            .filter(|l| l.state.before_transfer())
+            .filter(|l| l.needs_keepalive())
             .map(|l| l.slot)
             .collect();
         for slot in slots {
