@@ -437,6 +437,40 @@ fn diskless_transfer_ends_with_the_mark_and_the_stream_waits_for_an_ack() {
 }
 
 #[test]
+fn replica_over_its_output_limit_is_disconnected() {
+    let primary = TestServer::start_with(&[DISK_SYNC, QUIET_PING].concat());
+    let mut p = primary.raw();
+    let limit = p.cmd(&[
+        "CONFIG",
+        "SET",
+        "client-output-buffer-limit",
+        "replica 1024 0 0",
+    ]);
+    assert_eq!(limit, Frame::Simple("OK".into()));
+    let mut replica = primary.raw();
+    full_sync(&mut replica, "?", "-1");
+    assert!(wait_for(PATIENCE, || info_field(
+        &mut p,
+        "replication",
+        "slave0"
+    )
+    .contains("state=online")));
+    p.cmd(&["SET", "small", "v"]);
+    assert_eq!(info_field(&mut p, "replication", "connected_slaves"), "1");
+    p.cmd(&["SET", "big", &"x".repeat(2000)]);
+    assert!(wait_for(PATIENCE, || info_field(
+        &mut p,
+        "replication",
+        "connected_slaves"
+    ) == "0"));
+    let mut rest = Vec::new();
+    assert!(
+        replica.stream.read_to_end(&mut rest).is_ok(),
+        "link not closed"
+    );
+}
+
+#[test]
 fn replconf_checks_its_arguments() {
     let primary = TestServer::start();
     let mut p = primary.raw();

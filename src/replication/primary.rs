@@ -18,6 +18,7 @@
 
 use crate::client::{Client, ClientKind};
 use crate::commands::errors::CmdResult;
+use crate::config::value::ObufLimit;
 use crate::persistence::SaveTarget;
 use crate::server::{ClientTable, Server};
 use crate::util::now_ms;
@@ -105,6 +106,8 @@ pub struct ReplicaLink {
     /// Stream bytes it has not been given yet.
     pending: Vec<u8>,
     transfer: Option<BulkTransfer>,
+    /// Since when its output is over the soft limit.
+    soft_limit_since_s: Option<i64>,
 }
 
 impl ReplicaLink {
@@ -149,22 +152,53 @@ impl ReplicaLink {
     /// Takes stream bytes: an online replica present in `clients` gets
     /// them (after anything it was owed) and its slot is returned so it is
     /// flushed; otherwise they are kept. A replica still waiting for its
-    /// save to start gets nothing: its snapshot will include them.
-    pub fn take_stream(&mut self, bytes: &[u8], clients: &mut ClientTable) -> Option<usize> {
-        match self.state {
-            ReplicaState::WaitBgsaveStart => None,
-            _ => match clients.get_mut(self.slot).filter(|_| self.streaming()) {
-                Some(c) => {
-                    self.give_pending(c);
-                    c.reply.raw(bytes);
-                    Some(self.slot)
-                }
-                None => {
-                    self.pending.extend_from_slice(bytes);
-                    None
-                }
-            },
+    /// save to start gets nothing: its snapshot will include them. A
+    /// replica over `client-output-buffer-limit replica` is marked to be
+    /// closed (its slot is returned so that happens before sleeping).
+    pub fn take_stream(
+        &mut self,
+        bytes: &[u8],
+        clients: &mut ClientTable,
+        limit: &ObufLimit,
+    ) -> Option<usize> {
+        if self.state == ReplicaState::WaitBgsaveStart {
+            return None;
         }
+        let Some(c) = clients.get_mut(self.slot) else {
+            self.pending.extend_from_slice(bytes);
+            return None;
+        };
+        if self.streaming() {
+            self.give_pending(c);
+            c.reply.raw(bytes);
+        } else {
+            self.pending.extend_from_slice(bytes);
+        }
+        let over = self.over_output_limit(c.pending_output() + self.pending.len(), limit);
+        if over && !c.close_asap {
+            warn!(
+                "Client {} scheduled to be closed ASAP for overcoming of output buffer limits.",
+                self.name()
+            );
+            c.close_asap = true;
+        }
+        (self.streaming() || over).then_some(self.slot)
+    }
+
+    /// Whether `used` output bytes break the hard limit, or have been over
+    /// the soft limit for longer than it allows.
+    fn over_output_limit(&mut self, used: usize, limit: &ObufLimit) -> bool {
+        let used = used as u64;
+        if limit.hard > 0 && used >= limit.hard {
+            return true;
+        }
+        if limit.soft == 0 || used < limit.soft {
+            self.soft_limit_since_s = None;
+            return false;
+        }
+        let now = now_s();
+        let since = *self.soft_limit_since_s.get_or_insert(now);
+        now - since > limit.soft_seconds
     }
 
     /// Moves the stream kept for the replica into its output.
@@ -296,6 +330,7 @@ impl Server {
             stream_on_ack: false,
             pending: Vec::new(),
             transfer: None,
+            soft_limit_since_s: None,
         }
     }
 
@@ -704,7 +739,7 @@ impl Server {
             link.ack_offset = offset as u64;
         }
         link.ack_time_s = now_s();
-        if link.state == ReplicaState::WaitBgsaveEnd && self.has_save_child() {
+        if link.state == ReplicaState::WaitBgsaveEnd && link.diskless && self.has_save_child() {
             self.reap_save_child();
         }
         if let Some(link) = self.replica_link(c.slot) {
