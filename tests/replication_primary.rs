@@ -471,6 +471,37 @@ fn replica_over_its_output_limit_is_disconnected() {
 }
 
 #[test]
+fn replicas_arriving_during_a_replication_save_share_it() {
+    let primary = TestServer::start_with(&[DISK_SYNC, QUIET_PING].concat());
+    let mut p = primary.raw();
+    for i in 0..20 {
+        p.cmd(&["SET", &format!("key{}", i), "v"]);
+    }
+    // 20 keys at 100ms each: the save runs for two seconds.
+    p.cmd(&["CONFIG", "SET", "rdb-key-save-delay", "100000"]);
+    let mut first = primary.raw();
+    assert_eq!(cmd(&mut first, &["REPLCONF", "capa", "psync2"]), "OK");
+    first.send(&common::encode(&["PSYNC", "?", "-1"]));
+    let first_reply = read_line(&mut first);
+    p.cmd(&["SET", "during", "save"]);
+    let mut second = primary.raw();
+    assert_eq!(cmd(&mut second, &["REPLCONF", "capa", "psync2"]), "OK");
+    second.send(&common::encode(&["PSYNC", "?", "-1"]));
+    assert_eq!(read_line(&mut second), first_reply);
+    p.cmd(&["CONFIG", "SET", "rdb-key-save-delay", "0"]);
+    let size = read_line(&mut first);
+    assert_eq!(read_line(&mut second), size);
+    let size: usize = size[1..].parse().expect("size");
+    assert_eq!(first.read_bytes(size), second.read_bytes(size));
+    let mut expected = common::encode(&["SELECT", "0"]);
+    expected.extend(common::encode(&["SET", "during", "save"]));
+    assert_eq!(first.read_bytes(expected.len()), expected);
+    assert_eq!(second.read_bytes(expected.len()), expected);
+    assert_eq!(info_field(&mut p, "stats", "total_forks"), "1");
+    assert_eq!(info_field(&mut p, "stats", "sync_full"), "2");
+}
+
+#[test]
 fn replconf_checks_its_arguments() {
     let primary = TestServer::start();
     let mut p = primary.raw();
