@@ -502,6 +502,39 @@ fn replicas_arriving_during_a_replication_save_share_it() {
 }
 
 #[test]
+fn killing_the_only_diskless_replica_stops_the_transfer() {
+    let primary = TestServer::start_with(&[DISKLESS_SYNC, QUIET_PING].concat());
+    let mut p = primary.raw();
+    for i in 0..50 {
+        p.cmd(&["SET", &format!("key{}", i), "v"]);
+    }
+    // 50 keys at 200ms each: the transfer would take ten seconds.
+    p.cmd(&["CONFIG", "SET", "rdb-key-save-delay", "200000"]);
+    let mut replica = primary.raw();
+    assert_eq!(cmd(&mut replica, &["REPLCONF", "capa", "eof"]), "OK");
+    replica.send(&common::encode(&["PSYNC", "?", "-1"]));
+    assert!(read_line(&mut replica).starts_with("+FULLRESYNC"));
+    assert!(read_line(&mut replica).starts_with("$EOF:"));
+    assert_eq!(
+        info_field(&mut p, "persistence", "rdb_bgsave_in_progress"),
+        "1"
+    );
+    assert_eq!(p.cmd(&["CLIENT", "KILL", "TYPE", "replica"]), Frame::Int(1));
+    let mut rest = Vec::new();
+    assert!(
+        replica.stream.read_to_end(&mut rest).is_ok(),
+        "link not closed"
+    );
+    // Well before the ten seconds the transfer would take.
+    assert!(wait_for(Duration::from_secs(5), || info_field(
+        &mut p,
+        "persistence",
+        "rdb_bgsave_in_progress"
+    ) == "0"));
+    assert_eq!(info_field(&mut p, "replication", "connected_slaves"), "0");
+}
+
+#[test]
 fn replconf_checks_its_arguments() {
     let primary = TestServer::start();
     let mut p = primary.raw();

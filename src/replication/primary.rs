@@ -540,8 +540,9 @@ impl Server {
         }
         let mark = crate::server::random_hex(40);
         let timeout_ms = self.config.repl_timeout.saturating_mul(1000);
+        let parent = std::process::id();
         let started = self.fork_save_child(SaveTarget::ReplicaSockets, move |srv, reporter| {
-            super::diskless::stream_snapshot(srv, &fds, &mark, timeout_ms, reporter).is_ok()
+            super::diskless::stream_snapshot(srv, &fds, &mark, timeout_ms, parent, reporter).is_ok()
         });
         if !started {
             for link in self.replication.replicas.iter_mut() {
@@ -692,15 +693,43 @@ impl Server {
     }
 
     /// A client is being freed: if it was a replica, forget it.
-    pub fn replica_freed(&mut self, slot: usize) {
+    pub fn replica_freed(&mut self, c: &Client) {
         let repl = &mut self.replication;
-        let Some(pos) = repl.replicas.iter().position(|l| l.slot == slot) else {
+        let Some(pos) = repl.replicas.iter().position(|l| l.slot == c.slot) else {
             return;
         };
         let link = repl.replicas.remove(pos);
         info!("Connection with replica {} lost.", link.name());
         if repl.replicas.is_empty() {
             repl.primary.no_replicas_since_s = now_s();
+        }
+        if link.diskless && link.state == ReplicaState::WaitBgsaveEnd {
+            self.abandon_diskless_transfer(c);
+        }
+    }
+
+    /// A replica receiving a diskless transfer went away: the save child
+    /// still holds its socket, so the connection is shut down for both
+    /// (the replica sees it end now); with no such replica left the child
+    /// is stopped.
+    fn abandon_diskless_transfer(&mut self, c: &Client) {
+        let fd = c.fd() as i32;
+        if fd >= 0 {
+            // SAFETY: shutting down a socket this process still holds open.
+            unsafe { libc::shutdown(fd, libc::SHUT_RDWR) };
+        }
+        let receiving = self
+            .replication
+            .replicas
+            .iter()
+            .any(|l| l.diskless && l.state == ReplicaState::WaitBgsaveEnd);
+        let child_streams = self
+            .persistence
+            .child
+            .is_some_and(|ch| ch.target == SaveTarget::ReplicaSockets);
+        if !receiving && child_streams {
+            warn!("Diskless rdb transfer, last replica dropped, killing fork child.");
+            self.kill_save_child();
         }
     }
 

@@ -779,7 +779,7 @@ impl Server {
             let _ = self.event_loop.registry().deregister(stream);
         }
         self.drop_blocked(&mut c);
-        self.replica_freed(slot);
+        self.replica_freed(&c);
         self.watches.forget(slot);
         self.monitors.retain(|&s| s != slot);
         self.postponed.retain(|&s| s != slot);
