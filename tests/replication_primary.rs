@@ -535,6 +535,58 @@ fn killing_the_only_diskless_replica_stops_the_transfer() {
 }
 
 #[test]
+fn replica_continues_after_the_primary_restarts_from_its_save() {
+    let config = [DISK_SYNC, QUIET_PING].concat();
+    let mut primary = TestServer::start_with(&config);
+    let mut p = primary.raw();
+    p.cmd(&["SET", "before", "1"]);
+    let replica = start_real_replica(primary.port);
+    let mut r = replica.raw();
+    assert!(wait_for(PATIENCE, || link_up(&mut r)));
+    p.cmd(&["RPUSH", "list", "a", "b"]);
+    p.cmd(&["SELECT", "4"]);
+    p.cmd(&["SET", "in4", "x", "EX", "1000"]);
+    assert_eq!(p.cmd(&["WAIT", "1", "5000"]), Frame::Int(1));
+    let old_replid = info_field(&mut p, "replication", "master_replid");
+    let offset: i64 = info_field(&mut p, "replication", "master_repl_offset")
+        .parse()
+        .expect("offset");
+    p.send(&common::encode(&["SHUTDOWN", "SAVE"]));
+    let _ = primary.child.wait();
+
+    primary.child = Command::new(common::server_binary())
+        .args(["--port", &primary.port.to_string(), "--bind", "127.0.0.1"])
+        .args(["--save", "", "--enable-debug-command", "yes"])
+        .arg("--dir")
+        .arg(primary.dir.path())
+        .args(&config)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("restart reddish");
+    assert!(wait_for(PATIENCE, || is_listening(primary.port)));
+    let mut p = primary.raw();
+    assert_eq!(
+        info_field(&mut p, "replication", "master_replid2"),
+        old_replid
+    );
+    let second = (offset + 1).to_string();
+    assert_eq!(
+        info_field(&mut p, "replication", "second_repl_offset"),
+        second
+    );
+    assert!(wait_for(PATIENCE, || info_field(
+        &mut p,
+        "stats",
+        "sync_partial_ok"
+    ) == "1"));
+    assert_eq!(info_field(&mut p, "stats", "sync_full"), "0");
+    p.cmd(&["SET", "after-restart", "1"]);
+    assert_eq!(p.cmd(&["WAIT", "1", "5000"]), Frame::Int(1));
+    assert!(same_data(&mut p, &mut r));
+}
+
+#[test]
 fn replconf_checks_its_arguments() {
     let primary = TestServer::start();
     let mut p = primary.raw();

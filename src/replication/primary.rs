@@ -298,6 +298,38 @@ impl Server {
         Ok(())
     }
 
+    /// After the start-up load, a primary whose file carries replication
+    /// information (saved while it had a backlog) keeps that history as
+    /// its previous one, so its replicas can continue after a restart:
+    /// the offset goes on from the saved one and an empty backlog starts
+    /// there. A replica adopts the information differently (its side).
+    pub fn adopt_loaded_replication_info(&mut self) {
+        if self.config.replicaof.is_some() {
+            return;
+        }
+        let Some(info) = self.persistence.loaded_repl.as_ref() else {
+            return;
+        };
+        let (Some(replid), Some(offset), Some(stream_db)) =
+            (info.replid.clone(), info.offset, info.stream_db)
+        else {
+            return;
+        };
+        let Ok(offset) = u64::try_from(offset) else {
+            return;
+        };
+        if stream_db < 0 {
+            return;
+        }
+        let repl = &mut self.replication;
+        repl.id.replid2 = replid;
+        repl.id.second_replid_offset = (offset as i64).saturating_add(1);
+        repl.master_offset = repl.master_offset.saturating_add(offset);
+        let size = self.config.repl_backlog_size.max(1) as usize;
+        repl.backlog = Some(super::backlog::Backlog::new(size, repl.master_offset + 1));
+        repl.primary.no_replicas_since_s = now_s();
+    }
+
     /// A fresh history with an empty backlog (the first replica attaches).
     fn create_backlog(&mut self) {
         let repl = &mut self.replication;
