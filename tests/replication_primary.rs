@@ -587,6 +587,28 @@ fn replica_continues_after_the_primary_restarts_from_its_save() {
 }
 
 #[test]
+fn rdb_only_sync_gets_the_snapshot_and_is_closed() {
+    let primary = TestServer::start_with(DISK_SYNC);
+    let mut p = primary.raw();
+    p.cmd(&["SET", "k", "v"]);
+    let mut replica = primary.raw();
+    assert_eq!(cmd(&mut replica, &["REPLCONF", "rdb-only", "1"]), "OK");
+    replica.send(&common::encode(&["SYNC"]));
+    let size_line = read_line(&mut replica);
+    let size: usize = size_line[1..].parse().expect("bulk size");
+    p.cmd(&["SET", "after", "snapshot"]);
+    assert!(replica.read_bytes(size).starts_with(b"REDIS0010"));
+    let mut rest = Vec::new();
+    assert!(replica.stream.read_to_end(&mut rest).is_ok(), "not closed");
+    assert_eq!(rest, b"");
+    assert_eq!(info_field(&mut p, "stats", "sync_full"), "1");
+    assert_eq!(
+        p.cmd(&["REPLCONF", "rdb-only", "2"]),
+        Frame::Error("ERR value is out of range, value must between 0 and 1".into())
+    );
+}
+
+#[test]
 fn replconf_checks_its_arguments() {
     let primary = TestServer::start();
     let mut p = primary.raw();

@@ -55,7 +55,7 @@ fn replconf(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
             // Only a replica answers GETACK (with an ACK to its primary).
             return Ok(());
         } else if is_opt(option, "rdb-only") {
-            rdb_only_arg(value)?;
+            c.repl.rdb_only = rdb_only_arg(value)?;
         } else if is_opt(option, "rdb-filter-only") {
             rdb_filter_arg(value)?;
         } else {
@@ -70,10 +70,11 @@ fn replconf(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     Ok(())
 }
 
-/// `REPLCONF rdb-only 0|1` (accepted; every replica here gets the stream).
-fn rdb_only_arg(value: &[u8]) -> CmdResult {
+/// `REPLCONF rdb-only 0|1`: the replica wants the snapshot, not the stream.
+fn rdb_only_arg(value: &[u8]) -> Result<bool, CmdError> {
     match int_arg(value)? {
-        0 | 1 => Ok(()),
+        0 => Ok(false),
+        1 => Ok(true),
         _ => Err("ERR value is out of range, value must between 0 and 1".into()),
     }
 }

@@ -44,6 +44,8 @@ pub struct ClientRepl {
     pub capa_eof: bool,
     /// `REPLCONF capa psync2`: understands `+CONTINUE <replid>`.
     pub capa_psync2: bool,
+    /// `REPLCONF rdb-only 1`: wants the snapshot only, then is closed.
+    pub rdb_only: bool,
 }
 
 /// Where a replica is in its synchronization.
@@ -57,6 +59,8 @@ pub enum ReplicaState {
     SendBulk,
     /// Synchronized: fed the stream.
     Online,
+    /// Wanted the snapshot only and got it; about to be closed.
+    RdbTransmitted,
 }
 
 impl ReplicaState {
@@ -66,6 +70,7 @@ impl ReplicaState {
             ReplicaState::WaitBgsaveStart | ReplicaState::WaitBgsaveEnd => "wait_bgsave",
             ReplicaState::SendBulk => "send_bulk",
             ReplicaState::Online => "online",
+            ReplicaState::RdbTransmitted => "rdb_transmitted",
         }
     }
 }
@@ -90,6 +95,9 @@ pub struct ReplicaLink {
     pub capa_psync2: bool,
     /// Attached with the old SYNC: no `+FULLRESYNC`, no acks expected.
     pub pre_psync: bool,
+    /// Wants the snapshot only (`REPLCONF rdb-only 1`): no stream kept,
+    /// closed after the transfer.
+    pub rdb_only: bool,
     /// Last offset the replica acknowledged.
     pub ack_offset: u64,
     /// Unix seconds of its last acknowledgement.
@@ -117,7 +125,7 @@ impl ReplicaLink {
         match self.state {
             ReplicaState::WaitBgsaveStart => true,
             ReplicaState::WaitBgsaveEnd => !self.diskless,
-            ReplicaState::SendBulk | ReplicaState::Online => false,
+            ReplicaState::SendBulk | ReplicaState::Online | ReplicaState::RdbTransmitted => false,
         }
     }
 
@@ -161,7 +169,7 @@ impl ReplicaLink {
         clients: &mut ClientTable,
         limit: &ObufLimit,
     ) -> Option<usize> {
-        if self.state == ReplicaState::WaitBgsaveStart {
+        if self.state == ReplicaState::WaitBgsaveStart || self.rdb_only {
             return None;
         }
         let Some(c) = clients.get_mut(self.slot) else {
@@ -199,6 +207,24 @@ impl ReplicaLink {
         let now = now_s();
         let since = *self.soft_limit_since_s.get_or_insert(now);
         now - since > limit.soft_seconds
+    }
+
+    /// The snapshot was transferred: the replica is online (and its
+    /// acknowledgement clock starts now). False for a replica that wanted
+    /// the snapshot only: it is to be closed.
+    fn transfer_done(&mut self) -> bool {
+        if self.rdb_only {
+            self.state = ReplicaState::RdbTransmitted;
+            info!(
+                "RDB transfer completed, rdb only replica ({}) should be disconnected asap",
+                self.name()
+            );
+            return false;
+        }
+        self.state = ReplicaState::Online;
+        self.ack_time_s = now_s();
+        info!("Synchronization with replica {} succeeded", self.name());
+        true
     }
 
     /// Moves the stream kept for the replica into its output.
@@ -354,6 +380,7 @@ impl Server {
             capa_eof: c.repl.capa_eof,
             capa_psync2: c.repl.capa_psync2,
             pre_psync: false,
+            rdb_only: c.repl.rdb_only,
             ack_offset: 0,
             ack_time_s: now_s(),
             initial_offset: 0,
@@ -481,7 +508,7 @@ impl Server {
         let Some(source) = repl
             .replicas
             .iter()
-            .position(|l| l.state == ReplicaState::WaitBgsaveEnd)
+            .position(|l| l.state == ReplicaState::WaitBgsaveEnd && !l.rdb_only)
         else {
             info!(
                 "Can't attach the replica to the current BGSAVE. Waiting for next BGSAVE for SYNC"
@@ -646,10 +673,10 @@ impl Server {
             }
             if target == SaveTarget::ReplicaSockets {
                 info!("Streamed RDB transfer with replica {} succeeded (socket). Waiting for REPLCONF ACK from slave to enable streaming", link.name());
-                link.state = ReplicaState::Online;
                 link.stream_on_ack = true;
-                link.ack_time_s = now_s();
-                info!("Synchronization with replica {} succeeded", link.name());
+                if !link.transfer_done() {
+                    self.close_replica_async(slot);
+                }
                 continue;
             }
             let opened = File::open(&filename).and_then(|f| Ok((f.metadata()?.len(), f)));
@@ -716,10 +743,11 @@ impl Server {
         transfer.left -= n as u64;
         if transfer.left == 0 {
             link.transfer = None;
-            link.state = ReplicaState::Online;
-            link.ack_time_s = now_s();
-            link.give_pending(c);
-            info!("Synchronization with replica {} succeeded", link.name());
+            if link.transfer_done() {
+                link.give_pending(c);
+            } else {
+                c.close_after_reply = true;
+            }
         }
         true
     }
