@@ -768,6 +768,16 @@ impl Server {
         }
     }
 
+    /// Closes every replica link (before sleeping). A server that starts
+    /// replicating from another primary does this, as Redis does, so its
+    /// replicas resynchronize with the new history.
+    pub fn disconnect_replicas(&mut self) {
+        let slots: Vec<usize> = self.replication.replicas.iter().map(|l| l.slot).collect();
+        for slot in slots {
+            self.close_replica_async(slot);
+        }
+    }
+
     /// A replica receiving a diskless transfer went away: the save child
     /// still holds its socket, so the connection is shut down for both
     /// (the replica sees it end now); with no such replica left the child
@@ -1027,5 +1037,66 @@ impl Server {
                 ttl
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn link(ip: &str, port: i64) -> ReplicaLink {
+        ReplicaLink {
+            slot: 0,
+            client_id: 1,
+            state: ReplicaState::Online,
+            ip: ip.to_string(),
+            listening_port: port,
+            capa_eof: true,
+            capa_psync2: true,
+            pre_psync: false,
+            rdb_only: false,
+            ack_offset: 0,
+            ack_time_s: 0,
+            initial_offset: 0,
+            since_s: 0,
+            diskless: false,
+            stream_on_ack: false,
+            pending: Vec::new(),
+            transfer: None,
+            soft_limit_since_s: None,
+        }
+    }
+
+    #[test]
+    fn replicas_are_named_by_address_and_listening_port() {
+        assert_eq!(link("10.1.2.3", 6380).name(), "10.1.2.3:6380");
+        assert_eq!(link("::1", 6380).name(), "[::1]:6380");
+        assert_eq!(
+            link("10.1.2.3", 0).name(),
+            "10.1.2.3:<unknown-replica-port>"
+        );
+    }
+
+    #[test]
+    fn output_limits_hard_at_once_soft_after_its_time() {
+        let mut l = link("h", 1);
+        let hard = ObufLimit {
+            hard: 100,
+            soft: 0,
+            soft_seconds: 0,
+        };
+        assert!(!l.over_output_limit(99, &hard));
+        assert!(l.over_output_limit(100, &hard));
+        let soft = ObufLimit {
+            hard: 0,
+            soft: 10,
+            soft_seconds: 60,
+        };
+        assert!(!l.over_output_limit(50, &soft));
+        assert!(l.soft_limit_since_s.is_some());
+        l.soft_limit_since_s = Some(now_s() - 61);
+        assert!(l.over_output_limit(50, &soft));
+        assert!(!l.over_output_limit(5, &soft));
+        assert_eq!(l.soft_limit_since_s, None);
     }
 }
