@@ -208,6 +208,9 @@ pub struct Client {
     pub net_out: u64,
     pub net_in: u64,
     pub commands_processed: u64,
+    /// Replication state of this connection (write offset for WAIT, what
+    /// REPLCONF announced).
+    pub repl: crate::replication::primary::ClientRepl,
 }
 
 impl Client {
@@ -260,6 +263,7 @@ impl Client {
             net_out: 0,
             net_in: 0,
             commands_processed: 0,
+            repl: Default::default(),
         }
     }
 

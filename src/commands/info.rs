@@ -552,7 +552,10 @@ fn stats_section(srv: &Server, _c: &Client, out: &mut String) {
     field(out, "instantaneous_input_repl_kbps", "0.00");
     field(out, "instantaneous_output_repl_kbps", "0.00");
     field(out, "rejected_connections", s.rejected_connections);
-    zero_fields(out, &["sync_full", "sync_partial_ok", "sync_partial_err"]);
+    let sync = &srv.replication.primary;
+    field(out, "sync_full", sync.sync_full);
+    field(out, "sync_partial_ok", sync.sync_partial_ok);
+    field(out, "sync_partial_err", sync.sync_partial_err);
     field(out, "expired_keys", s.expired_keys);
     field(
         out,
@@ -623,24 +626,66 @@ fn stats_section(srv: &Server, _c: &Client, out: &mut String) {
 }
 
 fn replication_section(srv: &Server, _c: &Client, out: &mut String) {
-    let backlog_size = srv.config.repl_backlog_size;
     out.push_str("# Replication\r\n");
+    if !replica_role_fields(srv, out) {
+        field(out, "role", "master");
+    }
+    replicas_fields(srv, out);
+    let repl = &srv.replication;
+    let backlog = repl.backlog.as_ref();
+    field(out, "master_failover_state", "no-failover");
+    field(out, "master_replid", &repl.id.replid);
+    field(out, "master_replid2", &repl.id.replid2);
+    field(out, "master_repl_offset", repl.master_offset);
+    field(out, "second_repl_offset", repl.id.second_replid_offset);
+    field(out, "repl_backlog_active", u8::from(backlog.is_some()));
+    field(out, "repl_backlog_size", srv.config.repl_backlog_size);
     field(
         out,
-        "role",
-        if srv.is_replica() { "slave" } else { "master" },
+        "repl_backlog_first_byte_offset",
+        backlog.map_or(0, |b| b.first_offset()),
     );
+    field(
+        out,
+        "repl_backlog_histlen",
+        backlog.map_or(0, |b| b.histlen()),
+    );
+}
+
+/// `role:slave` and the fields about the link with our primary; false
+/// (nothing written) while this server is a primary.
+fn replica_role_fields(srv: &Server, out: &mut String) -> bool {
+    if !srv.is_replica() {
+        return false;
+    }
+    field(out, "role", "slave");
     srv.replica_info_fields(out);
-    field(out, "connected_slaves", 0);
-    field(out, "master_failover_state", "no-failover");
-    field(out, "master_replid", &srv.replication.id.replid);
-    field(out, "master_replid2", "0".repeat(40));
-    field(out, "master_repl_offset", 0);
-    field(out, "second_repl_offset", -1);
-    field(out, "repl_backlog_active", 0);
-    field(out, "repl_backlog_size", backlog_size);
-    field(out, "repl_backlog_first_byte_offset", 0);
-    field(out, "repl_backlog_histlen", 0);
+    true
+}
+
+/// `connected_slaves`, `min_slaves_good_slaves` and one `slaveN` line per
+/// replica.
+fn replicas_fields(srv: &Server, out: &mut String) {
+    let replicas = &srv.replication.replicas;
+    field(out, "connected_slaves", replicas.len());
+    if srv.config.min_replicas_to_write != 0 && srv.config.min_replicas_max_lag != 0 {
+        field(out, "min_slaves_good_slaves", srv.good_replicas());
+    }
+    let now_s = crate::util::now_ms() / 1000;
+    for (i, link) in replicas.iter().enumerate() {
+        field(
+            out,
+            &format!("slave{}", i),
+            format!(
+                "ip={},port={},state={},offset={},lag={}",
+                link.ip,
+                link.listening_port,
+                link.state.name(),
+                link.ack_offset,
+                link.lag(now_s)
+            ),
+        );
+    }
 }
 
 /// User and system CPU time of `who` (RUSAGE_SELF, _CHILDREN, _THREAD).

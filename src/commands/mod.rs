@@ -18,6 +18,7 @@ pub mod memory;
 pub mod migrate;
 pub mod persistence;
 pub mod replicaof;
+pub mod replication;
 pub mod server;
 pub mod sets;
 pub mod sort;
@@ -56,6 +57,7 @@ pub const TABLES: &[&[Command]] = &[
     sort::COMMANDS,
     memory::COMMANDS,
     replicaof::COMMANDS,
+    replication::COMMANDS,
 ];
 
 /// Parses an integer argument (`ERR value is not an integer or out of range`).

@@ -279,8 +279,11 @@ typed_fields! {
     repl_ping_replica_period: i64 = |c: &Config| c.num("repl-ping-replica-period") as i64;
     repl_diskless_sync: bool = |c: &Config| c.flag("repl-diskless-sync");
     repl_diskless_sync_delay: i64 = |c: &Config| c.num("repl-diskless-sync-delay") as i64;
+    repl_diskless_sync_max_replicas: i64 =
+        |c: &Config| c.num("repl-diskless-sync-max-replicas") as i64;
     replica_read_only: bool = |c: &Config| c.flag("replica-read-only");
     replica_serve_stale_data: bool = |c: &Config| c.flag("replica-serve-stale-data");
+    replica_ignore_maxmemory: bool = |c: &Config| c.flag("replica-ignore-maxmemory");
     replica_lazy_flush: bool = |c: &Config| c.flag("replica-lazy-flush");
     replica_priority: i64 = |c: &Config| c.num("replica-priority") as i64;
     replica_announced: bool = |c: &Config| c.flag("replica-announced");

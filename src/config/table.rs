@@ -433,7 +433,7 @@ pub static DIRECTIVES: &[Directive] = &[
     yes_no("lazyfree-lazy-user-del", false),
     yes_no("lazyfree-lazy-user-flush", false),
     yes_no("repl-disable-tcp-nodelay", false),
-    yes_no("repl-diskless-sync", true),
+    yes_no("repl-diskless-sync", true).built(),
     yes_no("aof-rewrite-incremental-fsync", true),
     yes_no("no-appendfsync-on-rewrite", false),
     yes_no("cluster-require-full-coverage", true),
@@ -449,7 +449,9 @@ pub static DIRECTIVES: &[Directive] = &[
     yes_no("replica-read-only", true)
         .alias("slave-read-only")
         .built(),
-    yes_no("replica-ignore-maxmemory", true).alias("slave-ignore-maxmemory"),
+    yes_no("replica-ignore-maxmemory", true)
+        .alias("slave-ignore-maxmemory")
+        .built(),
     yes_no("jemalloc-bg-thread", true),
     Directive::new(
         "activedefrag",
@@ -546,7 +548,7 @@ pub static DIRECTIVES: &[Directive] = &[
     int("replica-priority", 0, INT_MAX, 100)
         .alias("slave-priority")
         .built(),
-    int("repl-diskless-sync-delay", 0, INT_MAX, 5),
+    int("repl-diskless-sync-delay", 0, INT_MAX, 5).built(),
     int("maxmemory-samples", 1, INT_MAX, 5),
     int("maxmemory-eviction-tenacity", 0, 100, 10),
     int("timeout", 0, INT_MAX, 0).built(),
@@ -559,7 +561,9 @@ pub static DIRECTIVES: &[Directive] = &[
     int("cluster-announce-port", 0, 65535, 0),
     int("cluster-announce-tls-port", 0, 65535, 0),
     int("repl-timeout", 1, INT_MAX, 60).built(),
-    int("repl-ping-replica-period", 1, INT_MAX, 10).alias("repl-ping-slave-period"),
+    int("repl-ping-replica-period", 1, INT_MAX, 10)
+        .alias("repl-ping-slave-period")
+        .built(),
     int("list-compress-depth", 0, INT_MAX, 0),
     int("rdb-key-save-delay", INT_MIN, INT_MAX, 0)
         .with(HIDDEN)
@@ -569,11 +573,15 @@ pub static DIRECTIVES: &[Directive] = &[
         .built(),
     int("active-expire-effort", 1, 10, 1).built(),
     int("hz", 0, INT_MAX, 10).built(),
-    int("min-replicas-to-write", 0, INT_MAX, 0).alias("min-slaves-to-write"),
-    int("min-replicas-max-lag", 0, INT_MAX, 10).alias("min-slaves-max-lag"),
+    int("min-replicas-to-write", 0, INT_MAX, 0)
+        .alias("min-slaves-to-write")
+        .built(),
+    int("min-replicas-max-lag", 0, INT_MAX, 10)
+        .alias("min-slaves-max-lag")
+        .built(),
     int("watchdog-period", 0, INT_MAX, 0).with(HIDDEN),
     int("shutdown-timeout", 0, INT_MAX, 10),
-    int("repl-diskless-sync-max-replicas", 0, INT_MAX, 0),
+    int("repl-diskless-sync-max-replicas", 0, INT_MAX, 0).built(),
     // Unsigned int.
     uint("maxclients", 1, UINT_MAX, 10000)
         .built()
@@ -608,7 +616,9 @@ pub static DIRECTIVES: &[Directive] = &[
     .memory()
     .built(),
     int("stream-node-max-entries", 0, LONG_MAX, 100),
-    int("repl-backlog-size", 1, LONG_MAX, 1024 * 1024).memory(),
+    int("repl-backlog-size", 1, LONG_MAX, 1024 * 1024)
+        .memory()
+        .built(),
     // Unsigned long long.
     uint("maxmemory", 0, ULLONG_MAX, 0).memory(),
     uint("cluster-link-sendbuf-limit", 0, ULLONG_MAX, 0).memory(),
@@ -645,7 +655,7 @@ pub static DIRECTIVES: &[Directive] = &[
         },
     ),
     // time_t and off_t.
-    int("repl-backlog-ttl", 0, LONG_MAX, 3600),
+    int("repl-backlog-ttl", 0, LONG_MAX, 3600).built(),
     int("auto-aof-rewrite-min-size", 0, LONG_MAX, 64 * 1024 * 1024).memory(),
     int(
         "loading-process-events-interval-bytes",

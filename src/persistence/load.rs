@@ -76,6 +76,7 @@ impl Server {
                     "DB loaded from disk: {:.3} seconds",
                     started.elapsed().as_secs_f64()
                 );
+                self.adopt_loaded_replication_info();
                 true
             }
             Err(LoadFailure::NotFound) => true,

@@ -86,6 +86,16 @@ pub struct SaveChild {
     /// The change counter when the child was forked: what a successful
     /// save covers.
     pub dirty_before: u64,
+    pub target: SaveTarget,
+}
+
+/// Where a background save writes the snapshot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SaveTarget {
+    /// The `dbfilename` file (BGSAVE, save points, disk-based replication).
+    Disk,
+    /// Straight into replicas' sockets (`repl-diskless-sync`).
+    ReplicaSockets,
 }
 
 /// `strerror`-style text of an I/O error (without Rust's `(os error N)`).

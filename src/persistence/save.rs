@@ -10,7 +10,7 @@
 
 use super::childinfo::{self, Reporter};
 use super::snapshot::{save_to_file, temp_file_name};
-use super::{unix_seconds, SaveChild};
+use super::{unix_seconds, SaveChild, SaveTarget};
 use crate::server::Server;
 use log::{info, warn};
 
@@ -50,10 +50,27 @@ impl Server {
     /// Starts a background save. False (logged) if a child is already
     /// running or fork failed.
     pub fn rdb_bgsave(&mut self) -> bool {
+        let filename = self.config.dbfilename.clone();
+        self.fork_save_child(SaveTarget::Disk, move |srv, reporter| {
+            save_to_file(srv, &filename, reporter)
+        })
+    }
+
+    /// Forks a child that runs `work` on its copy-on-write image of the
+    /// dataset (reporting progress through the reporter) and exits with
+    /// 0 when it returns true. False (logged) if a child is already
+    /// running or fork failed.
+    pub fn fork_save_child(
+        &mut self,
+        target: SaveTarget,
+        work: impl FnOnce(&mut Server, Option<&mut Reporter>) -> bool,
+    ) -> bool {
         if self.has_save_child() {
             return false;
         }
-        self.persistence.saves += 1;
+        if target == SaveTarget::Disk {
+            self.persistence.saves += 1;
+        }
         let dirty_before = self.dirty;
         self.persistence.last_bgsave_try_s = unix_seconds();
         let report_pipe = childinfo::pipe();
@@ -64,7 +81,7 @@ impl Server {
         // runs twice. glibc's fork handlers keep malloc usable in the child.
         let pid = unsafe { libc::fork() };
         if pid == 0 {
-            self.run_save_child(report_pipe);
+            self.run_save_child(report_pipe, work);
         }
         if let Some((_, write_end)) = report_pipe {
             childinfo::close_end(write_end);
@@ -75,12 +92,17 @@ impl Server {
             if let Some((read_end, _)) = report_pipe {
                 childinfo::close_end(read_end);
             }
-            self.persistence.last_bgsave_ok = false;
+            if target == SaveTarget::Disk {
+                self.persistence.last_bgsave_ok = false;
+            }
             warn!("Can't save in background: fork: {}", super::error_text(&e));
             return false;
         }
         self.persistence.total_forks += 1;
-        info!("Background saving started by pid {}", pid);
+        match target {
+            SaveTarget::Disk => info!("Background saving started by pid {}", pid),
+            SaveTarget::ReplicaSockets => info!("Background RDB transfer started by pid {}", pid),
+        }
         let keys = self.dbs.iter().map(|d| d.len() as u64).sum();
         self.persistence
             .child_stats
@@ -89,21 +111,26 @@ impl Server {
             pid,
             started_s: unix_seconds(),
             dirty_before,
+            target,
         });
         true
     }
 
-    /// The child side of BGSAVE: writes the file, reporting progress on
-    /// the pipe, and exits.
-    fn run_save_child(&mut self, report_pipe: Option<(i32, i32)>) -> ! {
+    /// The child side of a background save: runs `work` (writing the
+    /// file, or the replicas' sockets), reporting progress on the pipe,
+    /// and exits.
+    fn run_save_child(
+        &mut self,
+        report_pipe: Option<(i32, i32)>,
+        work: impl FnOnce(&mut Server, Option<&mut Reporter>) -> bool,
+    ) -> ! {
         crate::logging::set_role(b'C');
         self.close_listening_sockets();
         let mut reporter = report_pipe.map(|(read_end, write_end)| {
             childinfo::close_end(read_end);
             Reporter::new(write_end)
         });
-        let filename = self.config.dbfilename.clone();
-        let ok = save_to_file(self, &filename, reporter.as_mut());
+        let ok = work(self, reporter.as_mut());
         // SAFETY: `_exit` ends the child without running the parent's
         // destructors or flushing state that belongs to the parent.
         unsafe { libc::_exit(if ok { 0 } else { 1 }) }
@@ -111,7 +138,7 @@ impl Server {
 
     /// Checks (without blocking) whether the save child has exited, and
     /// handles its end.
-    fn reap_save_child(&mut self) {
+    pub fn reap_save_child(&mut self) {
         let Some(child) = self.persistence.child else {
             return;
         };
@@ -140,6 +167,25 @@ impl Server {
         let p = &mut self.persistence;
         p.child_stats.receive();
         p.child_stats.stop();
+        match (child.target, exit) {
+            (SaveTarget::ReplicaSockets, ChildExit::Code(0)) => {
+                info!("Background RDB transfer terminated with success")
+            }
+            (SaveTarget::ReplicaSockets, ChildExit::Code(_)) => warn!("Background transfer error"),
+            (SaveTarget::ReplicaSockets, ChildExit::Signal(sig)) => {
+                warn!("Background transfer terminated by signal {}", sig)
+            }
+            (SaveTarget::Disk, exit) => self.disk_save_done(child, exit),
+        }
+        let p = &mut self.persistence;
+        p.child = None;
+        p.last_bgsave_secs = unix_seconds() - child.started_s;
+        self.replicas_snapshot_done(exit == ChildExit::Code(0), child.target);
+    }
+
+    /// The save state after a background save to disk ended.
+    fn disk_save_done(&mut self, child: SaveChild, exit: ChildExit) {
+        let p = &mut self.persistence;
         match exit {
             ChildExit::Code(0) => {
                 info!("Background saving terminated with success");
@@ -160,8 +206,6 @@ impl Server {
                 }
             }
         }
-        p.child = None;
-        p.last_bgsave_secs = unix_seconds() - child.started_s;
     }
 
     /// Stops the save child without waiting (FLUSHALL); the cron reaps it

@@ -3,6 +3,8 @@
 //! it stopped. Every propagated byte advances the primary's offset.
 
 pub mod backlog;
+pub mod diskless;
+pub mod primary;
 pub mod replica;
 
 use crate::commands::spec::Args;
@@ -65,12 +67,14 @@ pub struct Replication {
     pub master_offset: u64,
     /// Exists once a replica has attached (as in Redis).
     pub backlog: Option<Backlog>,
-    /// Slots of the clients that are our replicas, fed the stream.
-    pub replicas: Vec<usize>,
+    /// Our replicas in the order they attached, with their sync state.
+    pub replicas: Vec<primary::ReplicaLink>,
     /// The database the stream last SELECTed; `None` forces a SELECT.
     pub selected_db: Option<usize>,
     /// The primary we replicate from (`None` on a primary).
     pub upstream: Option<replica::Upstream>,
+    /// Primary-side bookkeeping: sync counters, WAIT, the cron.
+    pub primary: primary::PrimaryState,
 }
 
 /// Appends a command in RESP (an array of bulk strings) to `out`.
@@ -109,17 +113,25 @@ impl Server {
         self.feed_replication_bytes(&bytes);
     }
 
-    /// Writes raw stream bytes (already RESP) to the backlog and replicas.
+    /// Writes raw stream bytes (already RESP) to the backlog and replicas:
+    /// online replicas get them now, replicas waiting for their snapshot
+    /// keep them for after it.
     pub fn feed_replication_bytes(&mut self, bytes: &[u8]) {
         let repl = &mut self.replication;
         repl.master_offset += bytes.len() as u64;
         if let Some(backlog) = repl.backlog.as_mut() {
+            let wanted = self.config.repl_backlog_size.max(1) as usize;
+            if backlog.size() != wanted {
+                backlog.resize(wanted);
+            }
             backlog.append(bytes);
         }
-        for slot in repl.replicas.clone() {
-            if let Some(replica) = self.clients.get_mut(slot) {
-                replica.reply.raw(bytes);
-                self.mark_pending_write(slot);
+        let limit = &self.config.client_output_buffer_limits[1];
+        for link in self.replication.replicas.iter_mut() {
+            if let Some(slot) = link.take_stream(bytes, &mut self.clients, limit) {
+                if !self.pending_writes.contains(&slot) {
+                    self.pending_writes.push(slot);
+                }
             }
         }
     }

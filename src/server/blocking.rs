@@ -30,6 +30,9 @@ pub enum TimeoutReply {
     NullArray,
     /// `$-1` / `_`.
     Null,
+    /// WAIT: the number of replicas that acknowledged the client's last
+    /// write (also what a WAIT that got enough acks answers).
+    ReplicaAcks,
 }
 
 /// A parked client's state.
@@ -251,6 +254,10 @@ impl Server {
             return false;
         };
         match how {
+            Unblock::Timeout if blocked.timeout_reply == TimeoutReply::ReplicaAcks => {
+                let acked = self.acked_replicas(c.repl.woff);
+                c.reply.int(acked as i64);
+            }
             Unblock::Timeout => reply_timeout(&mut c, blocked.timeout_reply),
             Unblock::Error => c
                 .reply
@@ -308,6 +315,8 @@ pub fn reply_timeout(c: &mut Client, kind: TimeoutReply) {
     match kind {
         TimeoutReply::NullArray => c.reply.null_array(),
         TimeoutReply::Null => c.reply.null(),
+        // WAIT counts acks itself and never blocks inside a transaction.
+        TimeoutReply::ReplicaAcks => c.reply.int(0),
     }
 }
 

@@ -63,6 +63,7 @@ impl Server {
         }
         self.persistence_cron();
         self.replica_cron();
+        self.replication_cron();
         self.migrate_sockets
             .close_idle(crate::persistence::unix_seconds());
     }

@@ -25,12 +25,16 @@ impl Server {
         let reply_start = c.reply.buf.len();
         c.reply_mark = reply_start;
         c.redacted_args = 0;
+        let (was_replica, mark) = (c.kind == crate::client::ClientKind::Replica, c.reply_mark);
         let outcome = self.check_and_call(c, args);
         if outcome == Dispatch::Done {
             c.settle_reply_mode();
             if c.kind == crate::client::ClientKind::Primary {
                 self.primary_command_done(c, args, reply_start);
             }
+        }
+        if was_replica {
+            self.check_replica_reply(c, mark);
         }
         outcome
     }
@@ -121,10 +125,12 @@ impl Server {
     /// Redis's maxmemory check before a command, for `noeviction` (there is
     /// nothing to evict): over the limit, commands that may grow memory are
     /// refused, and so is queueing anything inside MULTI (EXEC only when it
-    /// holds such a command). Not while loading or while clients are paused.
+    /// holds such a command). Not while loading or while clients are paused,
+    /// nor on a replica with `replica-ignore-maxmemory` (its primary decides).
     fn refused_for_memory(&self, c: &Client, id: usize, flags: u64) -> bool {
         let limit = self.config.maxmemory;
         if limit == 0
+            || (self.is_replica() && self.config.replica_ignore_maxmemory)
             || self.config.maxmemory_policy != MaxmemoryPolicy::NoEviction
             || self.persistence.loading.is_some()
             || self.pause.is_some()
@@ -135,15 +141,15 @@ impl Server {
         may_grow && crate::alloc::used_memory() as u64 > limit
     }
 
-    /// False when `min-replicas-to-write` asks for more replicas than are
-    /// attached (writes are refused). Every attached replica counts as good
-    /// until replication tracks their lag.
+    /// False when `min-replicas-to-write` asks for more online replicas
+    /// with a lag of at most `min-replicas-max-lag` than there are (writes
+    /// are refused).
     fn enough_good_replicas(&self) -> bool {
         let wanted = self.config.min_replicas_to_write;
         self.is_replica()
             || self.config.min_replicas_max_lag == 0
             || wanted == 0
-            || self.replication.replicas.len() as i64 >= wanted
+            || self.good_replicas() as i64 >= wanted
     }
 
     fn protected_allowed(&self, c: &Client) -> bool {
@@ -193,11 +199,15 @@ impl Server {
             // Commands EXEC runs all see the time EXEC started.
             self.cmd_time_ms = started_us / 1000;
         }
+        let offset_before = self.replication.master_offset;
         let frame = self.begin_propagation_frame(c.db);
         if let Err(e) = (cmd.handler)(self, c, args) {
             c.reply.error(e.text());
         }
         self.end_propagation_frame(frame, args);
+        if self.replication.master_offset != offset_before {
+            c.repl.woff = self.replication.master_offset;
+        }
         let duration_us = (now_us() - started_us).max(0) as u64;
         let failed = self.account_errors(c) > 0;
         let track_latency = self.config.latency_tracking;

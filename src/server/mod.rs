@@ -400,7 +400,9 @@ impl Server {
             self.active_expire_cycle(cron::ExpireCycle::Fast);
         }
         self.serve_ready_keys();
+        self.process_clients_waiting_acks();
         self.process_unblocked_clients();
+        self.replication_before_sleep();
         self.flush_pending_writes();
     }
 
@@ -710,10 +712,19 @@ impl Server {
 
     /// Writes a client's pending output now; on a full socket, asks the loop
     /// for a writable event; closes the client when it is done or failed.
+    /// A replica receiving its snapshot gets the next part whenever its
+    /// output is all written.
     pub fn flush_client(&mut self, slot: usize) {
+        while self.flush_client_once(slot) && self.refill_replica_output(slot) {}
+    }
+
+    /// One write of [`Server::flush_client`]; true when all output went out
+    /// and the client is still there.
+    fn flush_client_once(&mut self, slot: usize) -> bool {
         let Some(c) = self.clients.get_mut(slot) else {
-            return;
+            return false;
         };
+        let is_replica = c.kind == crate::client::ClientKind::Replica;
         let before = c.net_out;
         let result = c.flush();
         let written = c.net_out - before;
@@ -728,18 +739,24 @@ impl Server {
             Ok(true) => {
                 if c.close_after_reply {
                     self.free_client(slot);
+                    return false;
                 } else if c.want_writable {
                     c.want_writable = false;
                     self.reregister(slot, Interest::READABLE);
                 }
+                is_replica
             }
             Ok(false) => {
                 if !c.want_writable {
                     c.want_writable = true;
                     self.reregister(slot, Interest::READABLE | Interest::WRITABLE);
                 }
+                false
             }
-            Err(_) => self.free_client(slot),
+            Err(_) => {
+                self.free_client(slot);
+                false
+            }
         }
     }
 
@@ -787,6 +804,7 @@ impl Server {
             let _ = self.event_loop.registry().deregister(stream);
         }
         self.drop_blocked(&mut c);
+        self.replica_freed(&c);
         self.watches.forget(slot);
         self.monitors.retain(|&s| s != slot);
         self.postponed.retain(|&s| s != slot);

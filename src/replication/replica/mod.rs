@@ -175,7 +175,7 @@ impl Server {
         self.drop_primary_client(&mut up);
         self.cancel_link(&mut up);
         self.replication.id.shift(self.replication.master_offset);
-        self.disconnect_sub_replicas();
+        self.disconnect_replicas();
         self.replication.selected_db = None;
         self.record_replicaof(&[b"no".as_slice(), b"one"]);
         crate::logging::set_role(b'M');
@@ -231,17 +231,6 @@ impl Server {
         if let Some(t) = link.transfer.take() {
             let _ = std::fs::remove_file(&t.path);
         }
-    }
-
-    /// Closes the links of our own replicas (they must sync again).
-    fn disconnect_sub_replicas(&mut self) {
-        for slot in self.replication.replicas.clone() {
-            self.free_client(slot);
-        }
-        let clients = &self.clients;
-        self.replication
-            .replicas
-            .retain(|&slot| clients.get(slot).is_some());
     }
 
     /// What the handshake sends, from the configuration and cached state.
@@ -330,7 +319,7 @@ impl Server {
             let id = &mut self.replication.id;
             id.replid2 = std::mem::replace(&mut id.replid, new);
             id.second_replid_offset = self.replication.master_offset as i64 + 1;
-            self.disconnect_sub_replicas();
+            self.disconnect_replicas();
         }
         info!("MASTER <-> REPLICA sync: Master accepted a Partial Resynchronization.");
         self.ensure_backlog();
@@ -418,7 +407,7 @@ impl Server {
         if let Some(up) = self.replication.upstream.as_mut() {
             up.cached = false;
         }
-        self.disconnect_sub_replicas();
+        self.disconnect_replicas();
         self.replication.backlog = None;
     }
 

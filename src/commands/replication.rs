@@ -1,0 +1,188 @@
+//! Replication commands a primary serves: SYNC and PSYNC (a replica
+//! attaches), REPLCONF (what it announces, its acks), WAIT (block until
+//! replicas acknowledged the client's writes) and ROLE. The work is in
+//! `crate::replication::primary`.
+
+use super::errors::{self, CmdError, CmdResult};
+use super::spec::{acl, flag, Args, Command};
+use super::{int_arg, is_opt};
+use crate::client::Client;
+use crate::replication::primary::ReplicaState;
+use crate::server::blocking::{deadline_from_millis, TimeoutReply};
+use crate::server::Server;
+
+/// Longest `REPLCONF ip-address` accepted (Redis's NET_HOST_STR_LEN).
+const MAX_ANNOUNCED_IP: usize = 256;
+
+fn sync(srv: &mut Server, c: &mut Client, _args: &Args) -> CmdResult {
+    srv.replica_sync(c, None)
+}
+
+fn psync(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
+    srv.replica_sync(c, Some((&args[1], &args[2])))
+}
+
+/// REPLCONF <option> <value> ...: options apply in order; an error stops
+/// at the option that caused it. ACK and GETACK never reply.
+fn replconf(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
+    if args.len().is_multiple_of(2) {
+        return Err(errors::SYNTAX.into());
+    }
+    let mut i = 1;
+    while i + 1 < args.len() {
+        let (option, value) = (&args[i], &args[i + 1]);
+        i += 2;
+        if is_opt(option, "listening-port") {
+            c.repl.listening_port = int_arg(value)?;
+        } else if is_opt(option, "ip-address") {
+            if value.len() >= MAX_ANNOUNCED_IP {
+                return Err(CmdError::Owned(format!(
+                    "ERR REPLCONF ip-address provided by replica instance is too long: {} bytes",
+                    value.len()
+                )));
+            }
+            c.repl.announced_ip = Some(String::from_utf8_lossy(value).into_owned());
+        } else if is_opt(option, "capa") {
+            if is_opt(value, "eof") {
+                c.repl.capa_eof = true;
+            } else if is_opt(value, "psync2") {
+                c.repl.capa_psync2 = true;
+            }
+        } else if is_opt(option, "ack") {
+            srv.replica_ack(c, value);
+            return Ok(());
+        } else if is_opt(option, "getack") {
+            // Only a replica answers GETACK (with an ACK to its primary).
+            return Ok(());
+        } else if is_opt(option, "rdb-only") {
+            c.repl.rdb_only = rdb_only_arg(value)?;
+        } else if is_opt(option, "rdb-filter-only") {
+            rdb_filter_arg(value)?;
+        } else {
+            return Err(CmdError::Owned(format!(
+                "ERR Unrecognized REPLCONF option: {}",
+                String::from_utf8_lossy(option)
+            )));
+        }
+    }
+    srv.replica_conf_changed(c);
+    c.reply.ok();
+    Ok(())
+}
+
+/// `REPLCONF rdb-only 0|1`: the replica wants the snapshot, not the stream.
+fn rdb_only_arg(value: &[u8]) -> Result<bool, CmdError> {
+    match int_arg(value)? {
+        0 => Ok(false),
+        1 => Ok(true),
+        _ => Err("ERR value is out of range, value must between 0 and 1".into()),
+    }
+}
+
+/// `REPLCONF rdb-filter-only`: only the `functions` filter exists.
+fn rdb_filter_arg(value: &[u8]) -> CmdResult {
+    for filter in value.split(|b| b.is_ascii_whitespace()) {
+        if !filter.is_empty() && !is_opt(filter, "functions") {
+            return Err(CmdError::Owned(format!(
+                "ERR Unsupported rdb-filter-only option: {}",
+                String::from_utf8_lossy(filter)
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// WAIT numreplicas timeout: the number of replicas that acknowledged the
+/// client's last write, once at least `numreplicas` did or the timeout
+/// (milliseconds, 0 forever) passed; at once inside a transaction.
+fn wait(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
+    if srv.is_replica() {
+        return Err(CmdError::Static(WAIT_ON_REPLICA));
+    }
+    let wanted = int_arg(&args[1])?;
+    let deadline = deadline_from_millis(&args[2], crate::util::now_ms())?;
+    let acked = srv.acked_replicas(c.repl.woff);
+    if acked as i64 >= wanted || c.in_exec {
+        c.reply.int(acked as i64);
+        return Ok(());
+    }
+    srv.block_on_keys(c, &[], deadline, TimeoutReply::ReplicaAcks, args);
+    srv.wait_for_acks(c, wanted);
+    Ok(())
+}
+
+/// ROLE: `master`, the stream offset, and each online replica's address,
+/// port and acknowledged offset.
+fn role(srv: &mut Server, c: &mut Client, _args: &Args) -> CmdResult {
+    if srv.reply_role_as_replica(c) {
+        return Ok(());
+    }
+    c.reply.array(3);
+    c.reply.bulk(b"master");
+    c.reply.int(srv.replication.master_offset as i64);
+    let online: Vec<_> = srv
+        .replication
+        .replicas
+        .iter()
+        .filter(|l| l.state == ReplicaState::Online)
+        .collect();
+    c.reply.array(online.len());
+    for link in online {
+        c.reply.array(3);
+        c.reply.bulk(link.ip.as_bytes());
+        c.reply.bulk_i64(link.listening_port);
+        c.reply.bulk_i64(link.ack_offset as i64);
+    }
+    Ok(())
+}
+
+const WAIT_ON_REPLICA: &str = "ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a replica is configured to be writable (which is not the default) writes to replicas are just local and are not propagated.";
+
+pub const COMMANDS: &[Command] = &[
+    Command::new("sync", 1, sync)
+        .flags(flag::ADMIN | flag::NOSCRIPT | flag::NO_ASYNC_LOADING | flag::NO_MULTI)
+        .acl(acl::ADMIN | acl::SLOW | acl::DANGEROUS)
+        .doc(
+            "server",
+            "1.0.0",
+            "",
+            "Attach as a replica with a full snapshot (old protocol)",
+        ),
+    Command::new("psync", -3, psync)
+        .flags(flag::ADMIN | flag::NOSCRIPT | flag::NO_ASYNC_LOADING | flag::NO_MULTI)
+        .acl(acl::ADMIN | acl::SLOW | acl::DANGEROUS)
+        .doc(
+            "server",
+            "2.8.0",
+            "",
+            "Attach as a replica, continuing from an offset when possible",
+        ),
+    Command::new("replconf", -1, replconf)
+        .flags(flag::ADMIN | flag::NOSCRIPT | flag::LOADING | flag::STALE | flag::ALLOW_BUSY)
+        .acl(acl::ADMIN | acl::SLOW | acl::DANGEROUS)
+        .doc(
+            "server",
+            "3.0.0",
+            "O(1)",
+            "Replica settings and acknowledgements on the replication link",
+        ),
+    Command::new("wait", 3, wait)
+        .flags(flag::NOSCRIPT)
+        .acl(acl::SLOW | acl::CONNECTION)
+        .tips(&["request_policy:all_shards", "response_policy:agg_min"])
+        .doc(
+            "generic",
+            "3.0.0",
+            "O(1)",
+            "Block until replicas acknowledged the writes of this connection",
+        ),
+    Command::new("role", 1, role)
+        .flags(flag::NOSCRIPT | flag::LOADING | flag::STALE | flag::FAST)
+        .acl(acl::ADMIN | acl::FAST | acl::DANGEROUS)
+        .doc(
+            "server",
+            "2.8.12",
+            "O(1)",
+            "This server's replication role, offset and peers",
+        ),
+];

@@ -1,0 +1,133 @@
+//! Diskless full sync, the save child's side: the snapshot goes straight
+//! into the replicas' sockets as `$EOF:<mark>\r\n<rdb><mark>` (the replica
+//! finds the end by the random mark, as the length is not known in
+//! advance). The sockets are the parent's non-blocking ones, shared with
+//! the child: a full socket is waited on with `poll`, and a replica that
+//! fails or stalls past the timeout is dropped while the others go on.
+
+use crate::persistence::childinfo::Reporter;
+use crate::persistence::snapshot::write_snapshot;
+use crate::server::Server;
+use std::io::{self, BufWriter, Write};
+
+/// Writes the snapshot of `srv` to every socket in `fds` (in the child
+/// forked by process `parent`). Fails only when no replica is left.
+pub fn stream_snapshot(
+    srv: &Server,
+    fds: &[i32],
+    mark: &str,
+    timeout_ms: i64,
+    parent: u32,
+    mut reporter: Option<&mut Reporter>,
+) -> io::Result<()> {
+    die_with_parent(parent)?;
+    let fanout = Fanout {
+        fds: fds.iter().map(|&fd| Some(fd)).collect(),
+        timeout_ms: timeout_ms.clamp(1, i64::from(i32::MAX)) as i32,
+    };
+    let mut out = BufWriter::with_capacity(1 << 16, fanout);
+    write!(out, "$EOF:{}\r\n", mark)?;
+    out.flush()?;
+    let mut keys = 0;
+    let mut out = write_snapshot(srv, out, &mut |n| {
+        keys = n;
+        if let Some(r) = reporter.as_deref_mut() {
+            r.key_saved(n);
+        }
+    })?;
+    out.write_all(mark.as_bytes())?;
+    out.flush()?;
+    if let Some(r) = reporter {
+        r.finish(keys);
+    }
+    Ok(())
+}
+
+/// Asks the kernel to kill this child when the parent dies (the replicas
+/// would otherwise keep receiving a snapshot nobody follows up on).
+fn die_with_parent(parent: u32) -> io::Result<()> {
+    // SAFETY: PR_SET_PDEATHSIG takes a signal number and changes only
+    // this process's own death signal.
+    let rc = unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong) };
+    // SAFETY: as above.
+    let still_there = unsafe { libc::getppid() } as u32 == parent;
+    if rc != 0 || !still_there {
+        return Err(io::Error::other("the parent is gone"));
+    }
+    Ok(())
+}
+
+/// Every write goes to each replica socket still alive.
+struct Fanout {
+    fds: Vec<Option<i32>>,
+    timeout_ms: i32,
+}
+
+impl Write for Fanout {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        for entry in self.fds.iter_mut() {
+            if let Some(fd) = *entry {
+                if write_all_waiting(fd, buf, self.timeout_ms).is_err() {
+                    *entry = None;
+                }
+            }
+        }
+        if self.fds.iter().all(Option::is_none) {
+            return Err(io::Error::new(
+                io::ErrorKind::BrokenPipe,
+                "no replica left to receive the snapshot",
+            ));
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Writes all of `buf` to the non-blocking socket `fd`, polling while it
+/// is full for at most `timeout_ms` each time.
+fn write_all_waiting(fd: i32, mut buf: &[u8], timeout_ms: i32) -> io::Result<()> {
+    while !buf.is_empty() {
+        // SAFETY: `buf` is a live slice of the given length; `fd` is a
+        // socket this process holds open.
+        let n = unsafe { libc::write(fd, buf.as_ptr().cast(), buf.len()) };
+        if n > 0 {
+            buf = buf.get(n as usize..).unwrap_or_default();
+            continue;
+        }
+        if n == 0 {
+            return Err(io::ErrorKind::WriteZero.into());
+        }
+        let err = io::Error::last_os_error();
+        match err.kind() {
+            io::ErrorKind::Interrupted => {}
+            io::ErrorKind::WouldBlock => wait_writable(fd, timeout_ms)?,
+            _ => return Err(err),
+        }
+    }
+    Ok(())
+}
+
+fn wait_writable(fd: i32, timeout_ms: i32) -> io::Result<()> {
+    let mut pfd = libc::pollfd {
+        fd,
+        events: libc::POLLOUT,
+        revents: 0,
+    };
+    // SAFETY: polling one pollfd that lives on the stack for the call.
+    let ready = unsafe { libc::poll(&mut pfd, 1, timeout_ms) };
+    match ready {
+        r if r > 0 => Ok(()),
+        0 => Err(io::ErrorKind::TimedOut.into()),
+        _ => {
+            let err = io::Error::last_os_error();
+            if err.kind() == io::ErrorKind::Interrupted {
+                Ok(())
+            } else {
+                Err(err)
+            }
+        }
+    }
+}

@@ -1,0 +1,1107 @@
+//! Replication, primary side: replicas attaching with SYNC or PSYNC, full
+//! resynchronization through a background save on disk, partial
+//! resynchronization from the backlog, acknowledgements and WAIT, and the
+//! once-a-second duties (PINGs in the stream, replica timeouts, the
+//! backlog's time to live).
+//!
+//! A replica is a client of kind `Replica` with a [`ReplicaLink`] in
+//! `Replication::replicas` (found by client slot; the link goes when the
+//! client is freed). Its sync moves through the states Redis names:
+//! waiting for a background save to start, waiting for it to end (the
+//! stream since the fork is kept in the link meanwhile), receiving the
+//! file, online (fed the stream as it is produced).
+//!
+//! Work that needs every client in the table (starting the save, sending
+//! `+FULLRESYNC`) is done before the loop sleeps, not inside the SYNC
+//! command: the result is the same, since the stream since the fork is
+//! what a replica receives after the file.
+
+use crate::client::{Client, ClientKind};
+use crate::commands::errors::CmdResult;
+use crate::config::value::ObufLimit;
+use crate::persistence::SaveTarget;
+use crate::server::{ClientTable, Server};
+use crate::util::now_ms;
+use log::{info, warn};
+use std::fs::File;
+use std::io::Read;
+
+/// Bytes of the snapshot file read per refill of a replica's output.
+const BULK_CHUNK: u64 = 64 * 1024;
+
+/// What replication remembers about any client: the stream offset its
+/// last write reached (WAIT waits for it) and what REPLCONF told us before
+/// it became a replica.
+#[derive(Debug, Default)]
+pub struct ClientRepl {
+    /// Replication offset right after this client's last propagated command.
+    pub woff: u64,
+    /// `REPLCONF listening-port`.
+    pub listening_port: i64,
+    /// `REPLCONF ip-address`.
+    pub announced_ip: Option<String>,
+    /// `REPLCONF capa eof`: understands the diskless `$EOF:` transfer.
+    pub capa_eof: bool,
+    /// `REPLCONF capa psync2`: understands `+CONTINUE <replid>`.
+    pub capa_psync2: bool,
+    /// `REPLCONF rdb-only 1`: wants the snapshot only, then is closed.
+    pub rdb_only: bool,
+}
+
+/// Where a replica is in its synchronization.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplicaState {
+    /// Needs a background save that has not started yet.
+    WaitBgsaveStart,
+    /// Its save is running; the stream is kept for after the file.
+    WaitBgsaveEnd,
+    /// The file is being sent.
+    SendBulk,
+    /// Synchronized: fed the stream.
+    Online,
+    /// Wanted the snapshot only and got it; about to be closed.
+    RdbTransmitted,
+}
+
+impl ReplicaState {
+    /// The name INFO shows.
+    pub fn name(self) -> &'static str {
+        match self {
+            ReplicaState::WaitBgsaveStart | ReplicaState::WaitBgsaveEnd => "wait_bgsave",
+            ReplicaState::SendBulk => "send_bulk",
+            ReplicaState::Online => "online",
+            ReplicaState::RdbTransmitted => "rdb_transmitted",
+        }
+    }
+}
+
+/// A snapshot file being sent to a replica.
+#[derive(Debug)]
+struct BulkTransfer {
+    file: File,
+    left: u64,
+}
+
+/// One replica.
+#[derive(Debug)]
+pub struct ReplicaLink {
+    pub slot: usize,
+    pub client_id: u64,
+    pub state: ReplicaState,
+    /// The address INFO and ROLE show: the announced one or the peer's.
+    pub ip: String,
+    pub listening_port: i64,
+    pub capa_eof: bool,
+    pub capa_psync2: bool,
+    /// Attached with the old SYNC: no `+FULLRESYNC`, no acks expected.
+    pub pre_psync: bool,
+    /// Wants the snapshot only (`REPLCONF rdb-only 1`): no stream kept,
+    /// closed after the transfer.
+    pub rdb_only: bool,
+    /// Last offset the replica acknowledged.
+    pub ack_offset: u64,
+    /// Unix seconds of its last acknowledgement.
+    pub ack_time_s: i64,
+    /// The stream offset its snapshot corresponds to.
+    pub initial_offset: u64,
+    /// Unix seconds when it asked for a full sync (diskless sync delay).
+    pub since_s: i64,
+    /// Its snapshot goes straight into its socket from the save child.
+    pub diskless: bool,
+    /// Online after a diskless transfer: the stream starts with its first
+    /// ack (so the end of the file is not glued to stream bytes).
+    pub stream_on_ack: bool,
+    /// Stream bytes it has not been given yet.
+    pending: Vec<u8>,
+    transfer: Option<BulkTransfer>,
+    /// Since when its output is over the soft limit.
+    soft_limit_since_s: Option<i64>,
+}
+
+impl ReplicaLink {
+    /// Waiting for its file while the parent may write to its socket:
+    /// it gets keep-alive newlines (not while a child streams to it).
+    fn needs_keepalive(&self) -> bool {
+        match self.state {
+            ReplicaState::WaitBgsaveStart => true,
+            ReplicaState::WaitBgsaveEnd => !self.diskless,
+            ReplicaState::SendBulk | ReplicaState::Online | ReplicaState::RdbTransmitted => false,
+        }
+    }
+
+    /// Gets the stream as it is produced.
+    fn streaming(&self) -> bool {
+        self.state == ReplicaState::Online && !self.stream_on_ack
+    }
+
+    /// The name Redis logs a replica by: `ip:port`.
+    pub fn name(&self) -> String {
+        let host = if self.ip.contains(':') {
+            format!("[{}]", self.ip)
+        } else {
+            self.ip.clone()
+        };
+        if self.listening_port != 0 {
+            format!("{}:{}", host, self.listening_port)
+        } else {
+            format!("{}:<unknown-replica-port>", self.ip)
+        }
+    }
+
+    /// Seconds since its last acknowledgement (0 until online).
+    pub fn lag(&self, now_s: i64) -> i64 {
+        if self.state == ReplicaState::Online {
+            now_s - self.ack_time_s
+        } else {
+            0
+        }
+    }
+
+    /// Takes stream bytes: an online replica present in `clients` gets
+    /// them (after anything it was owed) and its slot is returned so it is
+    /// flushed; otherwise they are kept. A replica still waiting for its
+    /// save to start gets nothing: its snapshot will include them. A
+    /// replica over `client-output-buffer-limit replica` is marked to be
+    /// closed (its slot is returned so that happens before sleeping).
+    pub fn take_stream(
+        &mut self,
+        bytes: &[u8],
+        clients: &mut ClientTable,
+        limit: &ObufLimit,
+    ) -> Option<usize> {
+        if self.state == ReplicaState::WaitBgsaveStart || self.rdb_only {
+            return None;
+        }
+        let Some(c) = clients.get_mut(self.slot) else {
+            self.pending.extend_from_slice(bytes);
+            return None;
+        };
+        if self.streaming() {
+            self.give_pending(c);
+            c.reply.raw(bytes);
+        } else {
+            self.pending.extend_from_slice(bytes);
+        }
+        let over = self.over_output_limit(c.pending_output() + self.pending.len(), limit);
+        if over && !c.close_asap {
+            warn!(
+                "Client {} scheduled to be closed ASAP for overcoming of output buffer limits.",
+                self.name()
+            );
+            c.close_asap = true;
+        }
+        (self.streaming() || over).then_some(self.slot)
+    }
+
+    /// Whether `used` output bytes break the hard limit, or have been over
+    /// the soft limit for longer than it allows.
+    fn over_output_limit(&mut self, used: usize, limit: &ObufLimit) -> bool {
+        let used = used as u64;
+        if limit.hard > 0 && used >= limit.hard {
+            return true;
+        }
+        if limit.soft == 0 || used < limit.soft {
+            self.soft_limit_since_s = None;
+            return false;
+        }
+        let now = now_s();
+        let since = *self.soft_limit_since_s.get_or_insert(now);
+        now - since > limit.soft_seconds
+    }
+
+    /// The snapshot was transferred: the replica is online (and its
+    /// acknowledgement clock starts now). False for a replica that wanted
+    /// the snapshot only: it is to be closed.
+    fn transfer_done(&mut self) -> bool {
+        if self.rdb_only {
+            self.state = ReplicaState::RdbTransmitted;
+            info!(
+                "RDB transfer completed, rdb only replica ({}) should be disconnected asap",
+                self.name()
+            );
+            return false;
+        }
+        self.state = ReplicaState::Online;
+        self.ack_time_s = now_s();
+        info!("Synchronization with replica {} succeeded", self.name());
+        true
+    }
+
+    /// Moves the stream kept for the replica into its output.
+    fn give_pending(&mut self, c: &mut Client) {
+        if !self.pending.is_empty() {
+            c.reply.raw(&self.pending);
+            self.pending = Vec::new();
+        }
+    }
+}
+
+/// Primary-side state besides the replicas themselves.
+#[derive(Debug, Default)]
+pub struct PrimaryState {
+    /// INFO `sync_full`, `sync_partial_ok`, `sync_partial_err`.
+    pub sync_full: u64,
+    pub sync_partial_ok: u64,
+    pub sync_partial_err: u64,
+    /// Unix seconds since when no replica is attached (backlog TTL).
+    pub no_replicas_since_s: i64,
+    /// A SYNC arrived: decide before sleeping how to serve it.
+    sync_requested: bool,
+    /// Clients blocked in WAIT.
+    waiting: Vec<AckWaiter>,
+    /// A client started waiting: ask replicas for an ack before sleeping.
+    getack_wanted: bool,
+    /// When the once-a-second cron last ran, and how many times it did.
+    last_cron_ms: i64,
+    cron_loops: u64,
+}
+
+/// A client blocked in WAIT.
+#[derive(Debug, Clone, Copy)]
+struct AckWaiter {
+    slot: usize,
+    client_id: u64,
+    replicas: i64,
+}
+
+/// Unix seconds now.
+fn now_s() -> i64 {
+    now_ms() / 1000
+}
+
+/// The peer's IP address (without the port).
+fn peer_ip(c: &Client) -> String {
+    c.stream
+        .as_ref()
+        .and_then(|s| s.peer_addr().ok())
+        .map(|a| a.ip().to_string())
+        .unwrap_or_default()
+}
+
+impl Server {
+    /// SYNC (`psync` None) and PSYNC <replid> <offset>: continues from the
+    /// backlog when possible, else registers the client for a full
+    /// resynchronization that starts before the loop sleeps.
+    pub fn replica_sync(&mut self, c: &mut Client, psync: Option<(&[u8], &[u8])>) -> CmdResult {
+        if c.kind == ClientKind::Replica || c.monitor {
+            return Ok(());
+        }
+        if c.pending_output() > 0 {
+            return Err("ERR SYNC and PSYNC are invalid with pending output".into());
+        }
+        info!(
+            "Replica {} asks for synchronization",
+            self.link_preview(c).name()
+        );
+        let mut pre_psync = false;
+        match psync {
+            Some((replid, offset)) => {
+                let Some(offset) = crate::util::parse_i64(offset) else {
+                    warn!(
+                        "Replica {} asks for synchronization but with a wrong offset",
+                        self.link_preview(c).name()
+                    );
+                    return Err(crate::commands::errors::NOT_INTEGER.into());
+                };
+                if self.try_partial_resync(c, replid, offset) {
+                    self.replication.primary.sync_partial_ok += 1;
+                    return Ok(());
+                }
+                if replid.first() != Some(&b'?') {
+                    self.replication.primary.sync_partial_err += 1;
+                }
+            }
+            None => pre_psync = true,
+        }
+        self.replication.primary.sync_full += 1;
+        let mut link = self.link_preview(c);
+        link.pre_psync = pre_psync;
+        self.attach_replica(c, link);
+        if self.replication.replicas.len() == 1 && self.replication.backlog.is_none() {
+            self.create_backlog();
+        }
+        self.replication.primary.sync_requested = true;
+        Ok(())
+    }
+
+    /// After the start-up load, a primary whose file carries replication
+    /// information (saved while it had a backlog) keeps that history as
+    /// its previous one, so its replicas can continue after a restart:
+    /// the offset goes on from the saved one and an empty backlog starts
+    /// there. A replica adopts the information differently (its side).
+    pub fn adopt_loaded_replication_info(&mut self) {
+        if self.config.replicaof.is_some() {
+            return;
+        }
+        let Some(info) = self.persistence.loaded_repl.as_ref() else {
+            return;
+        };
+        let (Some(replid), Some(offset), Some(stream_db)) =
+            (info.replid.clone(), info.offset, info.stream_db)
+        else {
+            return;
+        };
+        let Ok(offset) = u64::try_from(offset) else {
+            return;
+        };
+        if stream_db < 0 {
+            return;
+        }
+        let repl = &mut self.replication;
+        repl.id.replid2 = replid;
+        repl.id.second_replid_offset = (offset as i64).saturating_add(1);
+        repl.master_offset = repl.master_offset.saturating_add(offset);
+        let size = self.config.repl_backlog_size.max(1) as usize;
+        repl.backlog = Some(super::backlog::Backlog::new(size, repl.master_offset + 1));
+        repl.primary.no_replicas_since_s = now_s();
+    }
+
+    /// A fresh history with an empty backlog (the first replica attaches).
+    fn create_backlog(&mut self) {
+        let repl = &mut self.replication;
+        repl.id.change();
+        repl.id.clear_previous();
+        let size = self.config.repl_backlog_size.max(1) as usize;
+        repl.backlog = Some(super::backlog::Backlog::new(size, repl.master_offset + 1));
+        info!(
+            "Replication backlog created, my new replication IDs are '{}' and '{}'",
+            repl.id.replid, repl.id.replid2
+        );
+    }
+
+    /// The link `c` would get if it became a replica now.
+    fn link_preview(&self, c: &Client) -> ReplicaLink {
+        ReplicaLink {
+            slot: c.slot,
+            client_id: c.id,
+            state: ReplicaState::WaitBgsaveStart,
+            ip: c.repl.announced_ip.clone().unwrap_or_else(|| peer_ip(c)),
+            listening_port: c.repl.listening_port,
+            capa_eof: c.repl.capa_eof,
+            capa_psync2: c.repl.capa_psync2,
+            pre_psync: false,
+            rdb_only: c.repl.rdb_only,
+            ack_offset: 0,
+            ack_time_s: now_s(),
+            initial_offset: 0,
+            since_s: now_s(),
+            diskless: false,
+            stream_on_ack: false,
+            pending: Vec::new(),
+            transfer: None,
+            soft_limit_since_s: None,
+        }
+    }
+
+    fn attach_replica(&mut self, c: &mut Client, link: ReplicaLink) {
+        c.kind = ClientKind::Replica;
+        self.replication.replicas.push(link);
+    }
+
+    /// PSYNC's partial path: the replica's history is ours (current ID, or
+    /// the previous one up to where it is shared) and the backlog still
+    /// holds everything after `offset`. Answers `+CONTINUE` and the bytes.
+    fn try_partial_resync(&mut self, c: &mut Client, replid: &[u8], offset: i64) -> bool {
+        let id = &self.replication.id;
+        let current = replid.eq_ignore_ascii_case(id.replid.as_bytes());
+        let previous =
+            replid.eq_ignore_ascii_case(id.replid2.as_bytes()) && offset <= id.second_replid_offset;
+        let name = self.link_preview(c).name();
+        if !current && !previous {
+            if replid.first() == Some(&b'?') {
+                info!("Full resync requested by replica {}", name);
+            } else if !replid.eq_ignore_ascii_case(id.replid2.as_bytes()) {
+                info!("Partial resynchronization not accepted: Replication ID mismatch (Replica asked for '{}', my replication IDs are '{}' and '{}')",
+                    String::from_utf8_lossy(replid), id.replid, id.replid2);
+            } else {
+                info!("Partial resynchronization not accepted: Requested offset for second ID was {}, but I can reply up to {}",
+                    offset, id.second_replid_offset);
+            }
+            return false;
+        }
+        let data = u64::try_from(offset).ok().and_then(|from| {
+            self.replication
+                .backlog
+                .as_ref()
+                .and_then(|b| b.since(from))
+        });
+        let Some(data) = data else {
+            info!(
+                "Unable to partial resync with replica {} for lack of backlog (Replica request was: {}).",
+                name, offset
+            );
+            if offset > self.replication.master_offset as i64 {
+                warn!("Warning: replica {} tried to PSYNC with an offset that is greater than the master replication offset.", name);
+            }
+            return false;
+        };
+        let mut link = self.link_preview(c);
+        link.state = ReplicaState::Online;
+        let reply = if link.capa_psync2 {
+            format!("+CONTINUE {}\r\n", self.replication.id.replid)
+        } else {
+            "+CONTINUE\r\n".to_string()
+        };
+        c.reply.raw(reply.as_bytes());
+        c.reply.raw(&data);
+        self.attach_replica(c, link);
+        info!(
+            "Partial resynchronization request from {} accepted. Sending {} bytes of backlog starting from offset {}.",
+            name,
+            data.len(),
+            offset
+        );
+        true
+    }
+
+    /// Before sleeping: serves new full-sync requests (joining a save in
+    /// progress when another replica already collects the stream since its
+    /// fork) and starts a save when replicas wait for one.
+    fn start_pending_syncs(&mut self) {
+        let running = self.persistence.child.map(|c| c.target);
+        if std::mem::take(&mut self.replication.primary.sync_requested) {
+            match running {
+                Some(SaveTarget::Disk) => self.join_running_save(),
+                Some(SaveTarget::ReplicaSockets) => {
+                    info!("Current BGSAVE has socket target. Waiting for next BGSAVE for SYNC")
+                }
+                None => {}
+            }
+        }
+        if running.is_none() {
+            if let Some(diskless) = self.sync_to_start() {
+                self.start_bgsave_for_replication(diskless);
+            }
+        }
+    }
+
+    /// Whether a save for the waiting replicas should start now, and if so
+    /// whether it goes straight to their sockets: with
+    /// `repl-diskless-sync` a diskless save waits `repl-diskless-sync-delay`
+    /// seconds (or for `repl-diskless-sync-max-replicas` replicas) so more
+    /// replicas can share it; it is diskless when all of them understand
+    /// the `$EOF:` form.
+    fn sync_to_start(&self) -> Option<bool> {
+        let now = now_s();
+        let mut waiting = 0;
+        let mut longest = 0;
+        let mut all_eof = true;
+        for link in &self.replication.replicas {
+            if link.state == ReplicaState::WaitBgsaveStart {
+                waiting += 1;
+                longest = longest.max(now - link.since_s);
+                all_eof &= link.capa_eof;
+            }
+        }
+        let config = &self.config;
+        let max_replicas = config.repl_diskless_sync_max_replicas;
+        let due = !config.repl_diskless_sync
+            || (max_replicas > 0 && waiting >= max_replicas)
+            || longest >= config.repl_diskless_sync_delay;
+        (waiting > 0 && due).then_some(config.repl_diskless_sync && all_eof)
+    }
+
+    /// Replicas waiting for a save join the running one if a replica
+    /// already keeps the stream since its fork (they get a copy of it).
+    fn join_running_save(&mut self) {
+        let repl = &self.replication;
+        let Some(source) = repl
+            .replicas
+            .iter()
+            .position(|l| l.state == ReplicaState::WaitBgsaveEnd && !l.rdb_only)
+        else {
+            info!(
+                "Can't attach the replica to the current BGSAVE. Waiting for next BGSAVE for SYNC"
+            );
+            return;
+        };
+        let (src_eof, src_psync2) = (
+            repl.replicas[source].capa_eof,
+            repl.replicas[source].capa_psync2,
+        );
+        let offset = repl.replicas[source].initial_offset;
+        let stream = repl.replicas[source].pending.clone();
+        let joining: Vec<usize> = repl
+            .replicas
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| {
+                l.state == ReplicaState::WaitBgsaveStart
+                    && (l.capa_eof || !src_eof)
+                    && (l.capa_psync2 || !src_psync2)
+            })
+            .map(|(i, _)| i)
+            .collect();
+        for i in joining {
+            if let Some(link) = self.replication.replicas.get_mut(i) {
+                link.pending = stream.clone();
+            }
+            self.setup_full_resync(i, offset);
+            info!("Waiting for end of BGSAVE for SYNC");
+        }
+    }
+
+    /// Forks the save the waiting replicas will receive; when fork fails
+    /// they are told and dropped.
+    fn start_bgsave_for_replication(&mut self, diskless: bool) {
+        let target = if diskless { "replicas sockets" } else { "disk" };
+        info!("Starting BGSAVE for SYNC with target: {}", target);
+        let started = if diskless {
+            self.start_diskless_transfer()
+        } else {
+            self.rdb_bgsave()
+        };
+        if !started {
+            warn!("BGSAVE for replication failed");
+            self.drop_waiting_replicas();
+            return;
+        }
+        if !diskless {
+            self.setup_waiting_replicas();
+        }
+    }
+
+    /// Every replica waiting for a save gets `+FULLRESYNC` with the offset
+    /// of the save just forked.
+    fn setup_waiting_replicas(&mut self) {
+        let offset = self.replication.master_offset;
+        for i in 0..self.replication.replicas.len() {
+            if self.replication.replicas.get(i).map(|l| l.state)
+                == Some(ReplicaState::WaitBgsaveStart)
+            {
+                self.setup_full_resync(i, offset);
+            }
+        }
+    }
+
+    /// Diskless sync: the waiting replicas get `+FULLRESYNC` written out
+    /// now, then a child streams the snapshot into their sockets as
+    /// `$EOF:<mark>\r\n<rdb><mark>`. The parent keeps their stream until
+    /// each acknowledges the load.
+    fn start_diskless_transfer(&mut self) -> bool {
+        let mut fds = Vec::new();
+        let offset = self.replication.master_offset;
+        for i in 0..self.replication.replicas.len() {
+            let Some(link) = self.replication.replicas.get_mut(i) else {
+                break;
+            };
+            if link.state != ReplicaState::WaitBgsaveStart {
+                continue;
+            }
+            link.diskless = true;
+            let slot = link.slot;
+            self.setup_full_resync(i, offset);
+            self.flush_client(slot);
+            match self.clients.get(slot) {
+                Some(c) if c.pending_output() == 0 => fds.push(c.fd() as i32),
+                _ => self.close_replica_async(slot),
+            }
+        }
+        let mark = crate::server::random_hex(40);
+        let timeout_ms = self.config.repl_timeout.saturating_mul(1000);
+        let parent = std::process::id();
+        let started = self.fork_save_child(SaveTarget::ReplicaSockets, move |srv, reporter| {
+            super::diskless::stream_snapshot(srv, &fds, &mark, timeout_ms, parent, reporter).is_ok()
+        });
+        if !started {
+            for link in self.replication.replicas.iter_mut() {
+                if link.diskless && link.state == ReplicaState::WaitBgsaveEnd {
+                    link.state = ReplicaState::WaitBgsaveStart;
+                }
+            }
+        }
+        started
+    }
+
+    /// Replicas waiting for a save that could not start become normal
+    /// clients that get an error and are closed.
+    fn drop_waiting_replicas(&mut self) {
+        let (dropped, kept) = std::mem::take(&mut self.replication.replicas)
+            .into_iter()
+            .partition(|l| l.state == ReplicaState::WaitBgsaveStart);
+        self.replication.replicas = kept;
+        let dropped: Vec<ReplicaLink> = dropped;
+        for link in dropped {
+            if let Some(c) = self.clients.get_mut(link.slot) {
+                c.kind = ClientKind::Normal;
+                c.reply
+                    .error("ERR BGSAVE failed, replication can't continue");
+                c.close_after_reply = true;
+                self.mark_pending_write(link.slot);
+            }
+        }
+    }
+
+    /// Replica `index` will receive the snapshot of stream offset
+    /// `offset`: from now on it keeps the stream, and the stream starts
+    /// again with a SELECT.
+    fn setup_full_resync(&mut self, index: usize, offset: u64) {
+        let Some(link) = self.replication.replicas.get_mut(index) else {
+            return;
+        };
+        link.initial_offset = offset;
+        link.state = ReplicaState::WaitBgsaveEnd;
+        let (slot, pre_psync) = (link.slot, link.pre_psync);
+        self.replication.selected_db = None;
+        if pre_psync {
+            return;
+        }
+        let reply = format!("+FULLRESYNC {} {}\r\n", self.replication.id.replid, offset);
+        if let Some(c) = self.clients.get_mut(slot) {
+            c.reply.raw(reply.as_bytes());
+            self.mark_pending_write(slot);
+        }
+    }
+
+    /// A background save ended: replicas waiting for it start receiving
+    /// the file (or, after a diskless transfer, are online and wait for
+    /// their first ack), or are closed if it failed.
+    pub fn replicas_snapshot_done(&mut self, ok: bool, target: SaveTarget) {
+        let filename = self.config.dbfilename.clone();
+        for i in 0..self.replication.replicas.len() {
+            let Some(link) = self.replication.replicas.get_mut(i) else {
+                break;
+            };
+            if link.state != ReplicaState::WaitBgsaveEnd {
+                continue;
+            }
+            let slot = link.slot;
+            if !ok {
+                warn!("SYNC failed. BGSAVE child returned an error");
+                self.close_replica_async(slot);
+                continue;
+            }
+            if target == SaveTarget::ReplicaSockets {
+                info!("Streamed RDB transfer with replica {} succeeded (socket). Waiting for REPLCONF ACK from slave to enable streaming", link.name());
+                link.stream_on_ack = true;
+                if !link.transfer_done() {
+                    self.close_replica_async(slot);
+                }
+                continue;
+            }
+            let opened = File::open(&filename).and_then(|f| Ok((f.metadata()?.len(), f)));
+            match opened {
+                Ok((len, file)) => {
+                    link.state = ReplicaState::SendBulk;
+                    link.transfer = Some(BulkTransfer { file, left: len });
+                    if let Some(c) = self.clients.get_mut(slot) {
+                        c.reply.raw(format!("${}\r\n", len).as_bytes());
+                    }
+                    self.mark_pending_write(slot);
+                }
+                Err(e) => {
+                    warn!(
+                        "SYNC failed. Can't open/stat DB after BGSAVE: {}",
+                        crate::persistence::error_text(&e)
+                    );
+                    self.close_replica_async(slot);
+                }
+            }
+        }
+    }
+
+    fn close_replica_async(&mut self, slot: usize) {
+        if let Some(c) = self.clients.get_mut(slot) {
+            c.close_asap = true;
+            self.mark_pending_write(slot);
+        }
+    }
+
+    /// Called when a replica's output was all written: a replica receiving
+    /// the file gets its next part (and, after the last one, goes online
+    /// with the stream kept for it). True when output was added.
+    pub fn refill_replica_output(&mut self, slot: usize) -> bool {
+        let Some(link) = self
+            .replication
+            .replicas
+            .iter_mut()
+            .find(|l| l.slot == slot)
+        else {
+            return false;
+        };
+        let (Some(transfer), Some(c)) = (link.transfer.as_mut(), self.clients.get_mut(slot)) else {
+            return false;
+        };
+        let n = transfer.left.min(BULK_CHUNK) as usize;
+        let buf = &mut c.reply.buf;
+        let start = buf.len();
+        buf.resize(start + n, 0);
+        let read = buf
+            .get_mut(start..)
+            .map_or(Ok(()), |dst| transfer.file.read_exact(dst));
+        if let Err(e) = read {
+            buf.truncate(start);
+            warn!(
+                "Read error sending DB to replica: {}",
+                crate::persistence::error_text(&e)
+            );
+            c.close_asap = true;
+            link.transfer = None;
+            self.mark_pending_write(slot);
+            return false;
+        }
+        transfer.left -= n as u64;
+        if transfer.left == 0 {
+            link.transfer = None;
+            if link.transfer_done() {
+                link.give_pending(c);
+            } else {
+                c.close_after_reply = true;
+            }
+        }
+        true
+    }
+
+    /// A client is being freed: if it was a replica, forget it.
+    pub fn replica_freed(&mut self, c: &Client) {
+        let repl = &mut self.replication;
+        let Some(pos) = repl.replicas.iter().position(|l| l.slot == c.slot) else {
+            return;
+        };
+        let link = repl.replicas.remove(pos);
+        info!("Connection with replica {} lost.", link.name());
+        if repl.replicas.is_empty() {
+            repl.primary.no_replicas_since_s = now_s();
+        }
+        if link.diskless && link.state == ReplicaState::WaitBgsaveEnd {
+            self.abandon_diskless_transfer(c);
+        }
+    }
+
+    /// Closes every replica link (before sleeping). A server that starts
+    /// replicating from another primary does this, as Redis does, so its
+    /// replicas resynchronize with the new history.
+    pub fn disconnect_replicas(&mut self) {
+        let slots: Vec<usize> = self.replication.replicas.iter().map(|l| l.slot).collect();
+        for slot in slots {
+            self.close_replica_async(slot);
+        }
+    }
+
+    /// A replica receiving a diskless transfer went away: the save child
+    /// still holds its socket, so the connection is shut down for both
+    /// (the replica sees it end now); with no such replica left the child
+    /// is stopped.
+    fn abandon_diskless_transfer(&mut self, c: &Client) {
+        let fd = c.fd() as i32;
+        if fd >= 0 {
+            // SAFETY: shutting down a socket this process still holds open.
+            unsafe { libc::shutdown(fd, libc::SHUT_RDWR) };
+        }
+        let receiving = self
+            .replication
+            .replicas
+            .iter()
+            .any(|l| l.diskless && l.state == ReplicaState::WaitBgsaveEnd);
+        let child_streams = self
+            .persistence
+            .child
+            .is_some_and(|ch| ch.target == SaveTarget::ReplicaSockets);
+        if !receiving && child_streams {
+            warn!("Diskless rdb transfer, last replica dropped, killing fork child.");
+            self.kill_save_child();
+        }
+    }
+
+    /// After a replica's command: a replica must never get replies (its
+    /// output is the stream); one that caused a reply is closed, as Redis
+    /// does. `mark` is where the command's output started.
+    pub fn check_replica_reply(&mut self, c: &mut Client, mark: usize) {
+        if c.kind != ClientKind::Replica || c.reply.buf.len() <= mark {
+            return;
+        }
+        c.reply.buf.truncate(mark);
+        let command = self
+            .registry
+            .entries
+            .get(c.last_command)
+            .map_or("<unknown>", |e| e.fullname.as_str());
+        warn!(
+            "Replica generated a reply to command '{}', disconnecting it: {}",
+            command,
+            self.client_info_string(c)
+        );
+        c.close_asap = true;
+    }
+
+    /// REPLCONF ACK <offset> from a replica: no reply. The first ack after
+    /// a diskless transfer starts its stream (before the loop sleeps); one
+    /// that arrives before the transfer's child was reaped reaps it now.
+    pub fn replica_ack(&mut self, c: &Client, offset: &[u8]) {
+        let Some(offset) = crate::util::parse_i64(offset) else {
+            return;
+        };
+        let Some(link) = self.replica_link(c.slot) else {
+            return;
+        };
+        if offset > link.ack_offset as i64 {
+            link.ack_offset = offset as u64;
+        }
+        link.ack_time_s = now_s();
+        if link.state == ReplicaState::WaitBgsaveEnd && link.diskless && self.has_save_child() {
+            self.reap_save_child();
+        }
+        if let Some(link) = self.replica_link(c.slot) {
+            if link.state == ReplicaState::Online {
+                link.stream_on_ack = false;
+            }
+        }
+    }
+
+    /// The link of the replica in client slot `slot`.
+    fn replica_link(&mut self, slot: usize) -> Option<&mut ReplicaLink> {
+        self.replication
+            .replicas
+            .iter_mut()
+            .find(|l| l.slot == slot)
+    }
+
+    /// REPLCONF changed what `c` announced; a replica's link follows.
+    pub fn replica_conf_changed(&mut self, c: &Client) {
+        let ip = c.repl.announced_ip.clone();
+        if let Some(link) = self
+            .replication
+            .replicas
+            .iter_mut()
+            .find(|l| l.slot == c.slot)
+        {
+            link.listening_port = c.repl.listening_port;
+            link.capa_eof = c.repl.capa_eof;
+            link.capa_psync2 = c.repl.capa_psync2;
+            if let Some(ip) = ip {
+                link.ip = ip;
+            }
+        }
+    }
+
+    /// Online replicas whose acknowledged offset reached `offset`.
+    pub fn acked_replicas(&self, offset: u64) -> usize {
+        self.replication
+            .replicas
+            .iter()
+            .filter(|l| l.state == ReplicaState::Online && l.ack_offset >= offset)
+            .count()
+    }
+
+    /// Online replicas that acknowledged within `min-replicas-max-lag`.
+    pub fn good_replicas(&self) -> usize {
+        let now = now_s();
+        let max_lag = self.config.min_replicas_max_lag;
+        self.replication
+            .replicas
+            .iter()
+            .filter(|l| l.state == ReplicaState::Online && now - l.ack_time_s <= max_lag)
+            .count()
+    }
+
+    /// WAIT blocks `c` until `replicas` replicas acknowledged its last
+    /// write (the blocking machinery handles the deadline); replicas are
+    /// asked for an ack before the loop sleeps.
+    pub fn wait_for_acks(&mut self, c: &mut Client, replicas: i64) {
+        let waiters = &mut self.replication.primary.waiting;
+        waiters.retain(|w| w.slot != c.slot);
+        waiters.push(AckWaiter {
+            slot: c.slot,
+            client_id: c.id,
+            replicas,
+        });
+        self.replication.primary.getack_wanted = true;
+    }
+
+    /// Answers the WAIT clients whose replicas acknowledged enough.
+    pub fn process_clients_waiting_acks(&mut self) {
+        if self.replication.primary.waiting.is_empty() {
+            return;
+        }
+        let waiters = std::mem::take(&mut self.replication.primary.waiting);
+        let mut still = Vec::with_capacity(waiters.len());
+        for w in waiters {
+            let woff = match self.clients.get(w.slot) {
+                Some(c) if c.id == w.client_id && c.blocked.is_some() => c.repl.woff,
+                _ => continue,
+            };
+            if self.acked_replicas(woff) as i64 >= w.replicas {
+                self.unblock_client(w.slot, crate::server::blocking::Unblock::Timeout);
+            } else {
+                still.push(w);
+            }
+        }
+        still.append(&mut self.replication.primary.waiting);
+        self.replication.primary.waiting = still;
+    }
+
+    /// Before sleeping: serves sync requests, gives online replicas the
+    /// stream kept while they were busy, and sends one `REPLCONF GETACK *`
+    /// when clients started waiting (not while clients are paused).
+    pub fn replication_before_sleep(&mut self) {
+        if self.replication.replicas.is_empty() {
+            self.replication.primary.getack_wanted = false;
+            return;
+        }
+        self.start_pending_syncs();
+        for link in self.replication.replicas.iter_mut() {
+            if link.streaming() && !link.pending.is_empty() {
+                if let Some(c) = self.clients.get_mut(link.slot) {
+                    link.give_pending(c);
+                    if !self.pending_writes.contains(&link.slot) {
+                        self.pending_writes.push(link.slot);
+                    }
+                }
+            }
+        }
+        if self.replication.primary.getack_wanted && self.pause.is_none() {
+            self.replication.primary.getack_wanted = false;
+            self.feed_replication_raw(&["REPLCONF", "GETACK", "*"]);
+        }
+    }
+
+    /// Writes a command to the stream without a SELECT (PING, GETACK).
+    fn feed_replication_raw(&mut self, parts: &[&str]) {
+        let command = crate::commands::spec::OwnedArgs::from_slices(parts);
+        let mut bytes = Vec::with_capacity(48);
+        super::encode_command(&mut bytes, &command.args());
+        self.feed_replication_bytes(&bytes);
+    }
+
+    /// The replication cron, once a second: PINGs replicas every
+    /// `repl-ping-replica-period` seconds, keeps links waiting for a save
+    /// alive with newlines, disconnects replicas silent for `repl-timeout`,
+    /// frees the backlog `repl-backlog-ttl` seconds after the last replica
+    /// left.
+    pub fn replication_cron(&mut self) {
+        let now = now_ms();
+        let state = &mut self.replication.primary;
+        if now - state.last_cron_ms < 1000 {
+            return;
+        }
+        state.last_cron_ms = now;
+        let loops = state.cron_loops;
+        state.cron_loops += 1;
+        let period = self.config.repl_ping_replica_period.max(1) as u64;
+        // A replica passes its primary's PINGs on instead of adding its own,
+        // so its replicas share the primary's offsets.
+        let is_primary = !self.is_replica();
+        if is_primary && !self.replication.replicas.is_empty() && loops.is_multiple_of(period) {
+            self.feed_replication_raw(&["PING"]);
+        }
+        self.keep_waiting_replicas_alive();
+        self.disconnect_timed_out_replicas();
+        if is_primary {
+            self.expire_backlog();
+        }
+    }
+
+    fn keep_waiting_replicas_alive(&mut self) {
+        let slots: Vec<usize> = self
+            .replication
+            .replicas
+            .iter()
+            .filter(|l| l.needs_keepalive())
+            .map(|l| l.slot)
+            .collect();
+        for slot in slots {
+            if let Some(c) = self.clients.get_mut(slot) {
+                c.reply.raw(b"\n");
+                self.mark_pending_write(slot);
+            }
+        }
+    }
+
+    fn disconnect_timed_out_replicas(&mut self) {
+        let now = now_s();
+        let timeout = self.config.repl_timeout;
+        let dead: Vec<(usize, String)> = self
+            .replication
+            .replicas
+            .iter()
+            .filter(|l| {
+                l.state == ReplicaState::Online && !l.pre_psync && now - l.ack_time_s > timeout
+            })
+            .map(|l| (l.slot, l.name()))
+            .collect();
+        for (slot, name) in dead {
+            warn!("Disconnecting timedout replica (streaming sync): {}", name);
+            self.free_client(slot);
+        }
+    }
+
+    /// Frees the backlog once no replica was attached for
+    /// `repl-backlog-ttl` seconds; the history starts anew.
+    fn expire_backlog(&mut self) {
+        let ttl = self.config.repl_backlog_ttl;
+        let repl = &mut self.replication;
+        if !repl.replicas.is_empty() || ttl == 0 || repl.backlog.is_none() {
+            return;
+        }
+        if now_s() - repl.primary.no_replicas_since_s > ttl {
+            repl.id.change();
+            repl.id.clear_previous();
+            repl.backlog = None;
+            info!(
+                "Replication backlog freed after {} seconds without connected replicas.",
+                ttl
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn link(ip: &str, port: i64) -> ReplicaLink {
+        ReplicaLink {
+            slot: 0,
+            client_id: 1,
+            state: ReplicaState::Online,
+            ip: ip.to_string(),
+            listening_port: port,
+            capa_eof: true,
+            capa_psync2: true,
+            pre_psync: false,
+            rdb_only: false,
+            ack_offset: 0,
+            ack_time_s: 0,
+            initial_offset: 0,
+            since_s: 0,
+            diskless: false,
+            stream_on_ack: false,
+            pending: Vec::new(),
+            transfer: None,
+            soft_limit_since_s: None,
+        }
+    }
+
+    #[test]
+    fn replicas_are_named_by_address_and_listening_port() {
+        assert_eq!(link("10.1.2.3", 6380).name(), "10.1.2.3:6380");
+        assert_eq!(link("::1", 6380).name(), "[::1]:6380");
+        assert_eq!(
+            link("10.1.2.3", 0).name(),
+            "10.1.2.3:<unknown-replica-port>"
+        );
+    }
+
+    #[test]
+    fn output_limits_hard_at_once_soft_after_its_time() {
+        let mut l = link("h", 1);
+        let hard = ObufLimit {
+            hard: 100,
+            soft: 0,
+            soft_seconds: 0,
+        };
+        assert!(!l.over_output_limit(99, &hard));
+        assert!(l.over_output_limit(100, &hard));
+        let soft = ObufLimit {
+            hard: 0,
+            soft: 10,
+            soft_seconds: 60,
+        };
+        assert!(!l.over_output_limit(50, &soft));
+        assert!(l.soft_limit_since_s.is_some());
+        l.soft_limit_since_s = Some(now_s() - 61);
+        assert!(l.over_output_limit(50, &soft));
+        assert!(!l.over_output_limit(5, &soft));
+        assert_eq!(l.soft_limit_since_s, None);
+    }
+}
