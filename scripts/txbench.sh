@@ -52,7 +52,7 @@ run_one() {
 }
 
 # The table row's name: the unit's command names, e.g. MULTI/SET/INCR/EXEC.
-UNIT_NAME="$(printf '%s\n' "${COMMANDS[@]}" | awk '{ printf "%s%s", NR > 1 ? "/" : "", $1 }') (units)"
+UNIT_NAME="$(printf '%s\n' "${COMMANDS[@]}" | awk '{ printf "%s%s", (NR > 1 ? "/" : ""), $1 }') (units)"
 
 if [ "${TX_ROWS_ONLY:-0}" != 1 ]; then
     echo "reddish: $REDDISH_BIN (port $REDDISH_PORT)"
