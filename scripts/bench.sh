@@ -2,51 +2,72 @@
 # Benchmarks reddish against the real redis-server in the same run: both are
 # started here (free ports, scratch directories, no persistence), then for
 # each pipeline depth and each test, redis-benchmark runs once against each
-# server in turn. Prints per test: requests/s of each, the ratio
-# reddish/redis, and each server's CPU seconds per million requests (utime +
-# stime from /proc/<pid>/stat, read before and after the run).
+# server in turn; last come the MULTI/SET/INCR/EXEC transactions of
+# scripts/txbench.sh on the same servers. Prints one table: per test,
+# requests/s of each, the ratio reddish/redis, and each server's CPU seconds
+# per million requests (utime + stime from /proc/<pid>/stat, read before and
+# after the run; steadier than requests/s on a busy machine).
 #
 # Settings (environment):
-#   BENCH_TESTS      redis-benchmark -t list    (default: set,get,incr,mset,lpush,rpush,lpop,rpop,lrange_100,lrange_600)
-#   BENCH_REQUESTS   requests per test (-n)     (default: 200000)
+#   BENCH_TESTS      comma-separated tests: a redis-benchmark -t name, or a
+#                    command line run as redis-benchmark's custom command
+#                    (default: strings, lists, sets, hashes, sorted sets,
+#                    XADD and XRANGE; see DEFAULT_TESTS)
+#   BENCH_REQUESTS   requests per test (-n)     (default: 100000)
 #   BENCH_CLIENTS    parallel connections (-c)  (default: 50)
 #   BENCH_PIPELINES  depths to run (-P)         (default: "1 16")
 #   BENCH_ARGS       extra redis-benchmark args (default: "-r 100000", random keys)
+#   BENCH_PREFILL    entries put in stream bench:read first, for tests that
+#                    read it                    (default: 10000)
+#   BENCH_TX         1: also run scripts/txbench.sh's transactions (default: 1)
 #   SERVER_PORTS     ports for reddish then redis (default: random free ports)
 #   REDDISH_SERVER   reddish binary             (default: target/release, built if missing)
 #   REDIS_SERVER     real Redis binary          (default: redis-server on PATH)
-# A test redis-benchmark reports as several rows (lrange) shares the CPU of
-# its run over all of them. A test a server fails (a command it does not have
-# yet) shows "-" and the error on stderr; the other tests still run.
+# A test redis-benchmark reports as several rows (lrange also runs the LPUSH
+# that fills its list) shares the CPU of its run over all of them. A test a
+# server fails (a command it does not have yet) shows "-" and the error on
+# stderr; the other tests still run.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
-TESTS="${BENCH_TESTS:-set,get,incr,mset,lpush,rpush,lpop,rpop,lrange_100,lrange_600}"
-REQUESTS="${BENCH_REQUESTS:-200000}"
+DEFAULT_TESTS="set,get,incr,mset,lpush,rpush,lpop,rpop,sadd,hset,spop,zadd,zpopmin,lrange_100,lrange_600"
+DEFAULT_TESTS+=",XADD bench:add * field value,XRANGE bench:read - + COUNT 10"
+TESTS="${BENCH_TESTS:-$DEFAULT_TESTS}"
+REQUESTS="${BENCH_REQUESTS:-100000}"
 CLIENTS="${BENCH_CLIENTS:-50}"
 PIPELINES="${BENCH_PIPELINES:-1 16}"
 EXTRA_ARGS="${BENCH_ARGS:--r 100000}"
+PREFILL="${BENCH_PREFILL:-10000}"
+RUN_TX="${BENCH_TX:-1}"
 TICKS_PER_SEC="$(getconf CLK_TCK)"
+IFS=, read -r -a TEST_LIST <<<"$TESTS"
 
 require_tool redis-benchmark
+require_tool redis-cli
 start_both_servers
 
 # run_one NAME PORT PID PIPELINE TEST: prints "test<TAB>rps<TAB>cpu-ticks"
 # per result row of one redis-benchmark run; a failed run (e.g. a command the
 # server does not have yet) prints one row with rps "-" and says why on stderr.
 run_one() {
-    local name="$1" port="$2" pid="$3" pipeline="$4" test="$5" before after csv
+    local name="$1" port="$2" pid="$3" pipeline="$4" test="$5" before after csv words
+    if [[ "$test" == *" "* ]]; then
+        read -r -a words <<<"$test"
+    else
+        words=(-t "$test")
+    fi
     before="$(cpu_ticks "$pid")"
     # shellcheck disable=SC2086 # EXTRA_ARGS is a word list on purpose
     if ! csv="$(timeout 600 redis-benchmark -p "$port" -c "$CLIENTS" -n "$REQUESTS" \
-        -P "$pipeline" -t "$test" $EXTRA_ARGS --csv 2>&1)"; then
+        -P "$pipeline" $EXTRA_ARGS --csv "${words[@]}" 2>&1)"; then
         echo "$name, $test, -P $pipeline: $(echo "$csv" | grep -v WARNING | head -n 1)" >&2
         printf '%s\t-\t0\n' "$test"
         return
     fi
     after="$(cpu_ticks "$pid")"
     echo "$csv" | grep '^"' | awk -F'","' -v ticks=$((after - before)) '
-        NR > 1 { gsub(/"/, "", $1); sub(/ \(.*/, "", $1); gsub(/"/, "", $2); print $1 "\t" $2 "\t" ticks }'
+        NR > 1 { gsub(/"/, "", $1); sub(/ \(needed to benchmark LRANGE\)/, " (LRANGE fill)", $1)
+                 sub(/ \(first .*/, "", $1); gsub(/"/, "", $2); print $1 "\t" $2 "\t" ticks }'
 }
 
 # The rows a failed run stands for: one per row the other server produced.
@@ -57,11 +78,10 @@ failed_rows_like() {
 # print_rows PIPELINE OURS THEIRS: one table line per result row, joining the
 # rows of both servers; "-" where a server's run failed.
 print_rows() {
-    local pipeline="$1" ours="$2" theirs="$3"
+    local pipeline="$1" ours="$2" theirs="$3" test rps cpu their_rps their_cpu
     [[ "$ours" == *$'\t-\t'* ]] && ours="$(failed_rows_like "$theirs")"
     [[ "$theirs" == *$'\t-\t'* ]] && theirs="$(failed_rows_like "$ours")"
-    paste <(echo "$ours") <(echo "$theirs") | awk -F'\t' \
-        -v p="$pipeline" -v n="$REQUESTS" -v hz="$TICKS_PER_SEC" '
+    paste <(echo "$ours") <(echo "$theirs") | awk -F'\t' -v n="$REQUESTS" -v hz="$TICKS_PER_SEC" '
         function rps(x) { return x == "-" ? "-" : sprintf("%.0f", x) }
         function cpu(ticks, rps_field) { return rps_field == "-" ? "-" : sprintf("%.2f", ticks * per_m) }
         { rows[NR] = $0 }
@@ -69,23 +89,39 @@ print_rows() {
             per_m = 1000000 / (n * NR) / hz
             for (i = 1; i <= NR; i++) {
                 split(rows[i], f, "\t")
-                ratio = (f[2] == "-" || f[5] == "-" || f[5] == 0) ? "-" : sprintf("%.2f", f[2] / f[5])
-                printf "%-16s %3s %12s %12s %7s %10s %10s\n", f[1], p, rps(f[2]), rps(f[5]),
-                    ratio, cpu(f[3], f[2]), cpu(f[6], f[5])
+                print f[1] "\t" rps(f[2]) "\t" rps(f[5]) "\t" cpu(f[3], f[2]) "\t" cpu(f[6], f[5])
             }
-        }'
+        }' | while IFS=$'\t' read -r test rps their_rps cpu their_cpu; do
+        bench_table_row "$test" "$pipeline" "$rps" "$their_rps" "$cpu" "$their_cpu"
+    done
 }
 
+# Fills stream bench:read with PREFILL entries on both servers when a test reads it.
+prefill_stream() {
+    local port
+    [[ "$TESTS" == *bench:read* ]] || return 0
+    for port in "$REDDISH_PORT" "$REDIS_PORT"; do
+        redis-benchmark -p "$port" -c 10 -n "$PREFILL" -P 50 -q \
+            XADD bench:read '*' field value other 12345 >/dev/null
+        [ "$(redis-cli -p "$port" XLEN bench:read)" = "$PREFILL" ] ||
+            die "prefill of bench:read on port $port failed"
+    done
+}
+
+prefill_stream
 echo "reddish: $REDDISH_BIN (port $REDDISH_PORT)"
 echo "redis:   $REDIS_BIN (port $REDIS_PORT), $("$REDIS_BIN" -v | awk '{ print $3 }')"
 echo "$REQUESTS requests per test, $CLIENTS clients, args: $EXTRA_ARGS; $(nproc) CPUs"
 echo
-printf "%-16s %3s %12s %12s %7s %10s %10s\n" test P "reddish rps" "redis rps" ratio "reddish" "redis"
-printf "%-16s %3s %12s %12s %7s %10s %10s\n" "" "" "" "" "" "CPU s/M" "CPU s/M"
+bench_table_header
 for pipeline in $PIPELINES; do
-    for test in ${TESTS//,/ }; do
+    for test in "${TEST_LIST[@]}"; do
         ours="$(run_one reddish "$REDDISH_PORT" "$REDDISH_PID" "$pipeline" "$test")"
         theirs="$(run_one redis "$REDIS_PORT" "$REDIS_PID" "$pipeline" "$test")"
         print_rows "$pipeline" "$ours" "$theirs"
     done
+    if [ "$RUN_TX" = 1 ]; then
+        BENCH_SERVERS="$REDDISH_PORT $REDDISH_PID $REDIS_PORT $REDIS_PID" REDDISH_BIN="$REDDISH_BIN" \
+            TX_PIPELINES="$pipeline" TX_ROWS_ONLY=1 "$(dirname "$0")/txbench.sh"
+    fi
 done

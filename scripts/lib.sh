@@ -1,6 +1,6 @@
-# Shell helpers shared by scripts/smoke.sh, bench.sh and txbench.sh (sourced, not run):
-# starting a server on a free port in a scratch directory, and stopping every
-# server started this way when the script exits.
+# Shell helpers shared by the scripts in scripts/ (sourced, not run):
+# starting a server on a free port in a scratch directory, stopping every
+# server started this way when the script exits, and the benchmark table.
 #
 # Only bash, coreutils and awk are used: a fresh Debian machine has them.
 
@@ -104,10 +104,16 @@ start_server() {
 # start_both_servers: reddish ($REDDISH_BIN, else reddish_binary) and the real
 # redis-server ($REDIS_SERVER, else the one on PATH), both without persistence,
 # for side-by-side benchmarks. Sets REDDISH_BIN/PORT/PID and REDIS_BIN/PORT/PID.
+# With $BENCH_SERVERS ("reddish-port reddish-pid redis-port redis-pid", how
+# bench.sh hands its servers to txbench.sh) it uses those servers instead.
 start_both_servers() {
     REDIS_BIN="${REDIS_SERVER:-$(command -v redis-server || true)}"
     [ -n "$REDIS_BIN" ] || die "redis-server not found; run 'make deps'"
     REDDISH_BIN="${REDDISH_BIN:-$(reddish_binary)}"
+    if [ -n "${BENCH_SERVERS:-}" ]; then
+        read -r REDDISH_PORT REDDISH_PID REDIS_PORT REDIS_PID <<<"$BENCH_SERVERS"
+        return
+    fi
     start_server reddish "$REDDISH_BIN" --save "" --appendonly no
     REDDISH_PORT=$SERVER_PORT REDDISH_PID=$SERVER_PID
     start_server redis "$REDIS_BIN" --save "" --appendonly no
@@ -120,4 +126,24 @@ cpu_ticks() {
     stat="$(cat "/proc/$1/stat")" || die "server process $1 is gone"
     # Fields after "pid (comm) ": state is the 1st, utime the 12th, stime the 13th.
     echo "${stat##*) }" | awk '{ print $12 + $13 }'
+}
+
+# The benchmark table of bench.sh (txbench.sh prints its rows too): per test
+# and pipeline depth, each server's requests/s, the ratio reddish/redis, and
+# each server's CPU seconds per million requests.
+BENCH_ROW_FORMAT="%-34s %3s %12s %12s %7s %10s %10s\n"
+
+bench_table_header() {
+    # shellcheck disable=SC2059 # the format is the shared row format
+    printf "$BENCH_ROW_FORMAT" test P "reddish rps" "redis rps" ratio reddish redis
+    # shellcheck disable=SC2059
+    printf "$BENCH_ROW_FORMAT" "" "" "" "" "" "CPU s/M" "CPU s/M"
+}
+
+# bench_table_row TEST P OURS THEIRS OUR_CPU THEIR_CPU ("-" where a run failed).
+bench_table_row() {
+    local ratio
+    ratio="$(awk -v a="$3" -v b="$4" 'BEGIN { if (a == "-" || b == "-" || b + 0 == 0) print "-"; else printf "%.2f", a / b }')"
+    # shellcheck disable=SC2059
+    printf "$BENCH_ROW_FORMAT" "$1" "$2" "$3" "$4" "$ratio" "$5" "$6"
 }

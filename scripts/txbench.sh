@@ -5,7 +5,8 @@
 # command line it repeats that one command (`-P 16 MULTI` sends sixteen
 # MULTIs), so the load comes from examples/txbench.rs (built here), which
 # pipelines whole units. Prints per pipeline depth: units/s of each server,
-# the ratio reddish/redis, and each server's CPU seconds per million units.
+# the ratio reddish/redis, and each server's CPU seconds per million units,
+# as a row of scripts/bench.sh's table (which runs this script last).
 #
 # Settings (environment):
 #   TX_UNIT        the unit, one command per line, __rand_int__ as in
@@ -14,7 +15,8 @@
 #   TX_CLIENTS     parallel connections      (default: 50)
 #   TX_PIPELINES   depths (units in flight per connection) (default: "1 16")
 #   TX_KEYSPACE    range of __rand_int__     (default: 100000)
-#   REDDISH_SERVER / REDIS_SERVER as for scripts/bench.sh
+#   TX_ROWS_ONLY   1: print only the table rows (default: 0)
+#   REDDISH_SERVER / REDIS_SERVER / BENCH_SERVERS as for scripts/bench.sh
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -29,7 +31,7 @@ PIPELINES="${TX_PIPELINES:-1 16}"
 KEYSPACE="${TX_KEYSPACE:-100000}"
 TICKS_PER_SEC="$(getconf CLK_TCK)"
 
-REDDISH_BIN="$(reddish_binary)"
+REDDISH_BIN="${REDDISH_BIN:-$(reddish_binary)}"
 (cd "$REPO_ROOT" && cargo build --release --quiet --example txbench) >&2 ||
     die "cargo build --release --example txbench failed"
 LOADGEN="$REPO_ROOT/target/release/examples/txbench"
@@ -49,16 +51,19 @@ run_one() {
           printf "%.0f\t%.2f\n", $1, t / hz * 1000000 / n }'
 }
 
-echo "reddish: $REDDISH_BIN (port $REDDISH_PORT)"
-echo "redis:   $REDIS_BIN (port $REDIS_PORT), $("$REDIS_BIN" -v | awk '{ print $3 }')"
-echo "unit: $(printf '%s; ' "${COMMANDS[@]}")"
-echo "$UNITS units per run, $CLIENTS clients; $(nproc) CPUs"
-echo
-printf "%3s %14s %14s %7s %10s %10s\n" P "reddish unit/s" "redis unit/s" ratio reddish redis
-printf "%3s %14s %14s %7s %10s %10s\n" "" "" "" "" "CPU s/M" "CPU s/M"
+# The table row's name: the unit's command names, e.g. MULTI/SET/INCR/EXEC.
+UNIT_NAME="$(printf '%s\n' "${COMMANDS[@]}" | awk '{ printf "%s%s", (NR > 1 ? "/" : ""), $1 }') (units)"
+
+if [ "${TX_ROWS_ONLY:-0}" != 1 ]; then
+    echo "reddish: $REDDISH_BIN (port $REDDISH_PORT)"
+    echo "redis:   $REDIS_BIN (port $REDIS_PORT), $("$REDIS_BIN" -v | awk '{ print $3 }')"
+    echo "unit: $(printf '%s; ' "${COMMANDS[@]}")"
+    echo "$UNITS units per run, $CLIENTS clients; $(nproc) CPUs"
+    echo
+    bench_table_header
+fi
 for pipeline in $PIPELINES; do
     IFS=$'\t' read -r ours ours_cpu < <(run_one "$REDDISH_PORT" "$REDDISH_PID" "$pipeline")
     IFS=$'\t' read -r theirs theirs_cpu < <(run_one "$REDIS_PORT" "$REDIS_PID" "$pipeline")
-    ratio="$(awk -v a="$ours" -v b="$theirs" 'BEGIN { printf "%.2f", a / b }')"
-    printf "%3s %14s %14s %7s %10s %10s\n" "$pipeline" "$ours" "$theirs" "$ratio" "$ours_cpu" "$theirs_cpu"
+    bench_table_row "$UNIT_NAME" "$pipeline" "$ours" "$theirs" "$ours_cpu" "$theirs_cpu"
 done

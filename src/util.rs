@@ -158,38 +158,133 @@ pub fn i64_to_bytes(v: i64) -> Vec<u8> {
 
 /// Formats a double like C's `%.17g`, which Redis 7.0 uses for double replies.
 pub fn format_double_g17(v: f64) -> String {
-    if v.is_infinite() {
-        return if v > 0.0 { "inf".into() } else { "-inf".into() };
-    }
-    if v.is_nan() {
-        return "nan".into();
-    }
-    if v == 0.0 {
-        return if v.is_sign_negative() {
-            "-0".into()
-        } else {
-            "0".into()
-        };
-    }
-    let sci = format!("{:.16e}", v);
-    let (mantissa, exp) = match sci.split_once('e') {
-        Some((m, e)) => (m, e.parse::<i32>().unwrap_or(0)),
-        None => (sci.as_str(), 0),
-    };
-    if !(-5..17).contains(&exp) {
-        let m = strip_fraction_zeros(mantissa);
-        let sign = if exp < 0 { '-' } else { '+' };
-        return format!("{}e{}{:02}", m, sign, exp.abs());
-    }
-    let decimals = (16 - exp).max(0) as usize;
-    strip_fraction_zeros(&format!("{:.*}", decimals, v)).to_string()
+    let mut buf = [0u8; G17_MAX];
+    String::from_utf8_lossy(double_g17_text(&mut buf, v)).into_owned()
 }
 
-fn strip_fraction_zeros(s: &str) -> &str {
-    if !s.contains('.') {
-        return s;
+/// Room for any `%.17g` text: sign, 17 digits, point, `e-308`, or `-0.000`
+/// and 17 digits.
+pub const G17_MAX: usize = 32;
+
+/// Writes `v` as C's `%.17g` into `buf` without allocating, returning the
+/// used part. Integral values below 1e17 (the usual sorted set scores) are
+/// printed as integers directly; others are rounded to 17 significant digits
+/// once and laid out in fixed or exponent form as `%g` chooses.
+pub fn double_g17_text(buf: &mut [u8; G17_MAX], v: f64) -> &[u8] {
+    let mut out = ByteCursor { buf, len: 0 };
+    if v.is_nan() {
+        out.push(b"nan");
+    } else if v.is_infinite() {
+        out.push(if v > 0.0 { b"inf" } else { b"-inf" });
+    } else if v == 0.0 {
+        out.push(if v.is_sign_negative() { b"-0" } else { b"0" });
+    } else if v.fract() == 0.0 && v.abs() < 1e17 {
+        let mut tmp = [0u8; 21];
+        out.push(i64_text(&mut tmp, v as i64));
+    } else {
+        push_g17_digits(&mut out, v);
     }
-    s.trim_end_matches('0').trim_end_matches('.')
+    let len = out.len;
+    buf.get(..len).unwrap_or_default()
+}
+
+/// The general `%.17g` layout of a finite nonzero `v`.
+fn push_g17_digits(out: &mut ByteCursor, v: f64) {
+    // `{:.16e}` rounds to 17 significant digits: `-d.dddddddddddddddde-5`.
+    let mut sci_buf = [0u8; G17_MAX];
+    let mut sci = ByteCursor {
+        buf: &mut sci_buf,
+        len: 0,
+    };
+    let _ = std::fmt::Write::write_fmt(&mut sci, format_args!("{:.16e}", v.abs()));
+    let sci = sci.as_bytes();
+    let (mantissa, exp) = match sci.iter().position(|&b| b == b'e') {
+        Some(at) => (
+            sci.get(..at).unwrap_or_default(),
+            sci.get(at + 1..).and_then(parse_i64).unwrap_or(0),
+        ),
+        None => (sci, 0),
+    };
+    let mut digits = [0u8; 17];
+    let mut count = 0;
+    for (slot, &d) in digits
+        .iter_mut()
+        .zip(mantissa.iter().filter(|b| b.is_ascii_digit()))
+    {
+        *slot = d;
+        count += 1;
+    }
+    // Trailing zeros never show (`%g` without `#`).
+    while count > 1 && digits.get(count - 1) == Some(&b'0') {
+        count -= 1;
+    }
+    let digits = digits.get(..count).unwrap_or_default();
+    if v < 0.0 {
+        out.push(b"-");
+    }
+    match exp {
+        0..=16 => {
+            let int_len = (exp as usize + 1).min(digits.len());
+            out.push(digits.get(..int_len).unwrap_or_default());
+            for _ in digits.len()..exp as usize + 1 {
+                out.push(b"0");
+            }
+            let fraction = digits.get(int_len..).unwrap_or_default();
+            if !fraction.is_empty() {
+                out.push(b".");
+                out.push(fraction);
+            }
+        }
+        -4..=-1 => {
+            out.push(b"0.");
+            for _ in 0..(-exp - 1) {
+                out.push(b"0");
+            }
+            out.push(digits);
+        }
+        _ => {
+            out.push(digits.get(..1).unwrap_or_default());
+            if let Some(fraction) = digits.get(1..).filter(|f| !f.is_empty()) {
+                out.push(b".");
+                out.push(fraction);
+            }
+            out.push(if exp < 0 { b"e-" } else { b"e+" });
+            if exp.abs() < 10 {
+                out.push(b"0");
+            }
+            let mut tmp = [0u8; 21];
+            out.push(i64_text(&mut tmp, exp.abs()));
+        }
+    }
+}
+
+/// Appends into a fixed buffer; what does not fit is dropped.
+struct ByteCursor<'a> {
+    buf: &'a mut [u8; G17_MAX],
+    len: usize,
+}
+
+impl ByteCursor<'_> {
+    fn push(&mut self, bytes: &[u8]) {
+        let end = (self.len + bytes.len()).min(G17_MAX);
+        if let (Some(dst), Some(src)) =
+            (self.buf.get_mut(self.len..end), bytes.get(..end - self.len))
+        {
+            dst.copy_from_slice(src);
+        }
+        self.len = end;
+    }
+
+    fn as_bytes(&self) -> &[u8] {
+        self.buf.get(..self.len).unwrap_or_default()
+    }
+}
+
+impl std::fmt::Write for ByteCursor<'_> {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        self.push(s.as_bytes());
+        Ok(())
+    }
 }
 
 /// Formats the result of INCRBYFLOAT / HINCRBYFLOAT: plain decimal notation,
@@ -417,6 +512,41 @@ mod tests {
         assert_eq!(parse_i64(b"9223372036854775808"), None);
         for bad in [&b""[..], b"-0", b"+1", b"01", b" 1", b"1 ", b"1a", b"-"] {
             assert_eq!(parse_i64(bad), None, "{:?}", bad);
+        }
+    }
+
+    #[test]
+    fn doubles_print_as_libc_g17() {
+        let mut state = 0x1234_5678_9abc_def0_u64;
+        let mut values = vec![
+            0.5,
+            2.5e-5,
+            1e-5,
+            9.5e-6,
+            1e16 + 2.0,
+            1e17,
+            123.456,
+            1.0 / 3.0,
+        ];
+        for _ in 0..20000 {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let v = f64::from_bits(state);
+            if v.is_finite() {
+                values.push(v);
+            }
+            let scale = 10f64.powi((state >> 58) as i32 - 24);
+            values.push((state >> 11) as f64 / (1u64 << 53) as f64 * scale);
+            values.push(-(((state >> 40) % 100_000) as f64) / 16.0);
+        }
+        for v in values {
+            let mut c = [0u8; 64];
+            // SAFETY: snprintf writes at most c.len() bytes, NUL included, into
+            // the buffer, and the format takes exactly one double.
+            let n = unsafe { libc::snprintf(c.as_mut_ptr().cast(), c.len(), c"%.17g".as_ptr(), v) };
+            let mut ours = [0u8; G17_MAX];
+            assert_eq!(double_g17_text(&mut ours, v), &c[..n as usize], "{v:e}");
         }
     }
 

@@ -5,7 +5,7 @@
 //! Redis's `addReply*` family does. Error replies are also counted here so the
 //! server can keep `INFO errorstats`.
 
-use crate::util::{format_double_g17, i64_text, push_i64, push_u64};
+use crate::util::{double_g17_text, i64_text, push_i64, push_u64, G17_MAX};
 
 /// The output buffer of one client plus its protocol version.
 #[derive(Debug, Default)]
@@ -160,11 +160,12 @@ impl Reply {
 
     /// A double: `,1.5` in RESP3, a bulk string with `%.17g` text in RESP2.
     pub fn double(&mut self, v: f64) {
-        let text = format_double_g17(v);
+        let mut buf = [0u8; G17_MAX];
+        let text = double_g17_text(&mut buf, v);
         if self.resp3 {
-            self.line(b',', text.as_bytes());
+            self.line(b',', text);
         } else {
-            self.bulk(text.as_bytes());
+            self.bulk(text);
         }
     }
 

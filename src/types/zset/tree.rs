@@ -203,7 +203,7 @@ impl ScoreTree {
     }
 
     fn insert_entry(&mut self, entry: Entry) {
-        let mut path = Vec::new();
+        let mut path = Path::default();
         let mut id = self.root;
         // Whether the entry goes after (or before) everything: then a full
         // leaf splits off only the new entry, so ascending (or descending)
@@ -360,7 +360,7 @@ impl ScoreTree {
 
     /// Takes an entry out, merging nodes that became small.
     fn remove_where(&mut self, mut target: Target) -> Option<Entry> {
-        let mut path = Vec::new();
+        let mut path = Path::default();
         let mut id = self.root;
         let entry = loop {
             match self.node_mut(id) {
@@ -522,7 +522,7 @@ impl ScoreTree {
         };
         let mut walk = Walk {
             tree: self,
-            path: Vec::new(),
+            path: Path::default(),
             leaf: self.root,
             pos: 0,
             reverse,
@@ -547,12 +547,44 @@ impl ScoreTree {
     }
 }
 
+/// Levels of a [`Path`] held without allocating: a tree of 64-wide nodes
+/// this deep holds far more entries than memory does.
+const PATH_INLINE: usize = 8;
+
+/// The way down from the root to a leaf: each inner node passed and the
+/// child taken there. A stack kept inline, so inserts, removals and walks
+/// allocate nothing for it (deeper levels, never expected, spill to the heap).
+#[derive(Clone, Default)]
+struct Path {
+    inline: [(u32, usize); PATH_INLINE],
+    len: usize,
+    spilled: Vec<(u32, usize)>,
+}
+
+impl Path {
+    fn push(&mut self, step: (u32, usize)) {
+        match self.inline.get_mut(self.len) {
+            Some(slot) => *slot = step,
+            None => self.spilled.push(step),
+        }
+        self.len += 1;
+    }
+
+    fn pop(&mut self) -> Option<(u32, usize)> {
+        self.len = self.len.checked_sub(1)?;
+        match self.inline.get(self.len) {
+            Some(&step) => Some(step),
+            None => self.spilled.pop(),
+        }
+    }
+}
+
 /// Walks the tree's entries forwards or backwards.
 #[derive(Clone)]
 pub struct Walk<'a> {
     tree: &'a ScoreTree,
     /// Inner nodes above the current leaf and the child taken in each.
-    path: Vec<(u32, usize)>,
+    path: Path,
     leaf: u32,
     /// Index in the leaf of the next entry to yield.
     pos: usize,
