@@ -644,3 +644,20 @@ fn replconf_checks_its_arguments() {
         ]))
     );
 }
+
+#[test]
+fn flushes_of_empty_databases_still_reach_replicas() {
+    let primary = TestServer::start_with(&[DISK_SYNC, QUIET_PING].concat());
+    let mut p = primary.raw();
+    let mut replica = primary.raw();
+    full_sync(&mut replica, "?", "-1");
+    assert_eq!(p.cmd(&["FLUSHALL"]), common::Frame::Simple("OK".into()));
+    assert_eq!(p.cmd(&["FLUSHDB"]), common::Frame::Simple("OK".into()));
+    let mut expected = common::encode(&["SELECT", "0"]);
+    expected.extend(common::encode(&["FLUSHALL"]));
+    expected.extend(common::encode(&["FLUSHDB"]));
+    assert_eq!(
+        read_stream_skipping_ping(&mut replica, expected.len()),
+        expected
+    );
+}

@@ -431,6 +431,7 @@ pub fn flushdb(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     let (data, removed) = empty_db(srv, c.db);
     free_data(vec![data], background);
     srv.add_dirty(removed);
+    srv.force_propagation();
     c.reply.ok();
     Ok(())
 }
@@ -453,6 +454,7 @@ pub fn flushall(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     if !srv.config.save.is_empty() {
         srv.rdb_save();
     }
+    srv.force_propagation();
     c.reply.ok();
     Ok(())
 }

@@ -21,6 +21,8 @@ pub struct Propagation {
     rewritten: Option<OwnedArgs>,
     /// The running command must not be propagated at all.
     suppressed: bool,
+    /// The running command is propagated even if it changed nothing.
+    forced: bool,
     /// Nesting of `call` (EXEC runs commands inside its own call).
     depth: usize,
 }
@@ -31,6 +33,7 @@ pub struct CallFrame {
     db: usize,
     rewritten: Option<OwnedArgs>,
     suppressed: bool,
+    forced: bool,
 }
 
 impl Server {
@@ -42,6 +45,12 @@ impl Server {
     /// The running command is not propagated even though it wrote.
     pub fn suppress_propagation(&mut self) {
         self.propagation.suppressed = true;
+    }
+
+    /// The running command is propagated even though it may have changed
+    /// nothing (FLUSHALL on an empty dataset still reaches replicas).
+    pub fn force_propagation(&mut self) {
+        self.propagation.forced = true;
     }
 
     /// Queues `parts` to be propagated in database `db`, before the running
@@ -79,6 +88,7 @@ impl Server {
             db,
             rewritten: self.propagation.rewritten.take(),
             suppressed: std::mem::take(&mut self.propagation.suppressed),
+            forced: std::mem::take(&mut self.propagation.forced),
         }
     }
 
@@ -87,7 +97,8 @@ impl Server {
     pub fn end_propagation_frame(&mut self, frame: CallFrame, args: &Args) {
         let rewritten = std::mem::replace(&mut self.propagation.rewritten, frame.rewritten);
         let suppressed = std::mem::replace(&mut self.propagation.suppressed, frame.suppressed);
-        if self.dirty > frame.dirty && !suppressed && self.propagation_wanted() {
+        let forced = std::mem::replace(&mut self.propagation.forced, frame.forced);
+        if (self.dirty > frame.dirty || forced) && !suppressed && self.propagation_wanted() {
             let command = rewritten.unwrap_or_else(|| OwnedArgs::from_args(args));
             self.propagation.pending.push((frame.db, command));
         }
