@@ -661,3 +661,20 @@ fn flushes_of_empty_databases_still_reach_replicas() {
         expected
     );
 }
+
+#[test]
+fn getset_and_set_get_reach_replicas_as_plain_set() {
+    let primary = TestServer::start_with(&[DISK_SYNC, QUIET_PING].concat());
+    let mut p = primary.raw();
+    let mut replica = primary.raw();
+    full_sync(&mut replica, "?", "-1");
+    p.cmd(&["GETSET", "k", "a"]);
+    p.cmd(&["SET", "k", "b", "GET"]);
+    let mut expected = common::encode(&["SELECT", "0"]);
+    expected.extend(common::encode(&["SET", "k", "a"]));
+    expected.extend(common::encode(&["SET", "k", "b"]));
+    assert_eq!(
+        read_stream_skipping_ping(&mut replica, expected.len()),
+        expected
+    );
+}

@@ -273,6 +273,7 @@ pub fn getset(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
         false,
     );
     srv.add_dirty(1);
+    srv.propagate_as(&[&b"SET"[..], &args[1], &args[2]]);
     Ok(())
 }
 
