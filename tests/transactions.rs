@@ -798,3 +798,26 @@ fn over_maxmemory_queueing_is_refused_and_exec_of_writes_aborts() {
     );
     assert_eq!(r.cmd(&["SET", "b", "1"]), ok());
 }
+
+#[test]
+fn exec_of_reads_is_refused_once_the_server_became_a_stale_replica() {
+    let s = TestServer::start_with(&["--replica-serve-stale-data", "no"]);
+    let mut r = s.raw();
+    let mut admin = s.raw();
+    r.cmd(&["SET", "xx", "1"]);
+    r.cmd(&["MULTI"]);
+    assert_eq!(r.cmd(&["GET", "xx"]), Frame::Simple("QUEUED".into()));
+    let nobody = common::free_port().to_string();
+    admin.cmd(&["REPLICAOF", "127.0.0.1", &nobody]);
+    assert_eq!(
+        r.cmd(&["EXEC"]),
+        Frame::Error(
+            "EXECABORT Transaction discarded because of: MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'."
+                .into()
+        )
+    );
+    r.cmd(&["MULTI"]);
+    admin.cmd(&["REPLICAOF", "NO", "ONE"]);
+    r.cmd(&["GET", "xx"]);
+    assert_eq!(r.cmd(&["EXEC"]), Frame::Array(Some(vec![Frame::bulk("1")])));
+}

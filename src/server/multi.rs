@@ -19,7 +19,7 @@
 
 use super::Server;
 use crate::client::Client;
-use crate::commands::spec::{Args, OwnedArgs, Registry};
+use crate::commands::spec::{flag, Args, OwnedArgs, Registry};
 use crate::db::{Db, Key};
 use std::collections::HashMap;
 use std::ops::Range;
@@ -38,6 +38,9 @@ pub struct Transaction {
     /// Union of the queued commands' flags: EXEC is held by CLIENT PAUSE
     /// WRITE when it would write.
     flags: u64,
+    /// Union of the flags queued commands lack: EXEC is refused on a stale
+    /// replica, or while loading, when some command it holds would be.
+    missing_flags: u64,
     /// A command was refused while queueing: EXEC must not run any.
     aborted: bool,
     /// Argument bytes held, counted as Redis does (`multi-mem`): each
@@ -146,6 +149,7 @@ impl Transaction {
         let bytes: usize = args.iter().map(<[u8]>::len).sum();
         self.memory += bytes + args.len() * std::mem::size_of::<usize>();
         self.flags |= flags;
+        self.missing_flags |= !flags;
         self.count += 1;
         self.queue.push(id, args);
     }
@@ -444,11 +448,13 @@ impl Server {
     }
 
     /// The flags the checks before running command `id` look at (CLIENT
-    /// PAUSE, min-replicas-to-write): EXEC counts with the flags of what it
-    /// would run.
+    /// PAUSE, min-replicas-to-write, stale replica, loading): EXEC counts
+    /// with the flags of what it would run, and is allowed on a stale
+    /// replica or while loading only if every queued command is.
     pub fn effective_flags(&self, c: &Client, id: usize, flags: u64) -> u64 {
         if c.multi.open && id == self.tx_commands.exec {
-            flags | c.multi.flags
+            let all_must_have = flag::STALE | flag::LOADING;
+            (flags | c.multi.flags) & !(c.multi.missing_flags & all_must_have)
         } else {
             flags
         }
