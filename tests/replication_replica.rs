@@ -576,3 +576,35 @@ fn becoming_a_replica_unblocks_blocked_clients() {
     assert!(blocked.is_closed());
     assert_eq!(admin.cmd(&["REPLICAOF", "NO", "ONE"]), ok());
 }
+
+#[test]
+fn a_writable_replica_expires_the_keys_its_own_clients_wrote() {
+    let Some(mut t) = linked(FAST_SYNC, &["--replica-read-only", "no"], |_| {}) else {
+        return;
+    };
+    t.r.cmd(&["SELECT", "5"]);
+    assert_eq!(t.r.cmd(&["SET", "local1", "1", "PX", "100"]), ok());
+    assert_eq!(t.r.cmd(&["SET", "local2", "2", "PX", "100"]), ok());
+    assert_eq!(t.r.cmd(&["SET", "kept", "3"]), ok());
+    assert_eq!(t.r.cmd(&["DBSIZE"]), Frame::Int(3));
+    assert!(wait_for(Duration::from_secs(10), || t.r.cmd(&["DBSIZE"])
+        == Frame::Int(1)));
+    assert_eq!(t.r.cmd(&["EXISTS", "kept"]), Frame::Int(1));
+}
+
+#[test]
+fn a_write_on_a_writable_replica_replaces_an_expired_key() {
+    let Some(mut t) = linked(FAST_SYNC, &["--replica-read-only", "no"], |_| {}) else {
+        return;
+    };
+    t.p.cmd(&["DEBUG", "SET-ACTIVE-EXPIRE", "0"]);
+    t.p.cmd(&["SET", "k1", "5", "PX", "10"]);
+    t.p.cmd(&["SET", "k2", "5", "PX", "10"]);
+    assert!(wait_for(Duration::from_secs(10), || {
+        t.r.cmd(&["DBSIZE"]) == Frame::Int(2) && t.r.cmd(&["EXISTS", "k1", "k2"]) == Frame::Int(0)
+    }));
+    assert_eq!(t.r.cmd(&["INCR", "k1"]), Frame::Int(1));
+    assert_eq!(t.r.cmd(&["TTL", "k1"]), Frame::Int(-1));
+    assert_eq!(t.r.cmd(&["GET", "k2"]), Frame::Bulk(None));
+    assert_eq!(t.r.cmd(&["DBSIZE"]), Frame::Int(2));
+}

@@ -73,6 +73,8 @@ pub struct Replication {
     pub selected_db: Option<usize>,
     /// The primary we replicate from (`None` on a primary).
     pub upstream: Option<replica::Upstream>,
+    /// Keys a writable replica's own clients wrote with a TTL.
+    pub local_expiry: replica::local_expiry::LocalKeysWithExpire,
     /// Primary-side bookkeeping: sync counters, WAIT, the cron.
     pub primary: primary::PrimaryState,
 }

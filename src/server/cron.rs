@@ -59,7 +59,11 @@ impl Server {
         self.close_timed_out_clients(now);
         self.end_pause_if_due(now);
         if self.active_expire_enabled {
-            self.active_expire_cycle(ExpireCycle::Slow);
+            if self.is_replica() {
+                self.expire_local_replica_keys();
+            } else {
+                self.active_expire_cycle(ExpireCycle::Slow);
+            }
         }
         self.persistence_cron();
         self.replica_cron();

@@ -200,11 +200,18 @@ impl Server {
             self.cmd_time_ms = started_us / 1000;
         }
         let offset_before = self.replication.master_offset;
+        let dirty_before = self.dirty;
         let frame = self.begin_propagation_frame(c.db);
         if let Err(e) = (cmd.handler)(self, c, args) {
             c.reply.error(e.text());
         }
         self.end_propagation_frame(frame, args);
+        if self.dirty != dirty_before
+            && self.is_replica()
+            && c.kind != crate::client::ClientKind::Primary
+        {
+            self.remember_local_keys_with_expire(c.db, cmd, args);
+        }
         if self.replication.master_offset != offset_before {
             c.repl.woff = self.replication.master_offset;
         }

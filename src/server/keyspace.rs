@@ -99,24 +99,31 @@ struct LookupEffects {
     stats: bool,
     /// Refresh the object's LRU/LFU data.
     touch: bool,
+    /// The caller is about to write: a writable replica deletes an expired
+    /// key instead of only hiding it.
+    write: bool,
 }
 
 impl LookupEffects {
     const READ: Self = LookupEffects {
         stats: true,
         touch: true,
+        write: false,
     };
     const READ_NOTOUCH: Self = LookupEffects {
         stats: true,
         touch: false,
+        write: false,
     };
     const WRITE: Self = LookupEffects {
         stats: false,
         touch: true,
+        write: true,
     };
     const QUIET: Self = LookupEffects {
         stats: false,
         touch: false,
+        write: false,
     };
 }
 
@@ -159,12 +166,24 @@ impl Server {
     /// on its own (its primary sends the DEL): an expired key reads as
     /// missing, except to the primary's commands, which see it as it is.
     pub fn expire_if_needed(&mut self, db: usize, key: &[u8]) -> bool {
+        self.expire_if_needed_for(db, key, false)
+    }
+
+    /// [`Server::expire_if_needed`] for a lookup that is about to write
+    /// (`write`): then a replica's own client has the expired key deleted,
+    /// as Redis does on writable replicas.
+    fn expire_if_needed_for(&mut self, db: usize, key: &[u8], write: bool) -> bool {
         let now = self.cmd_time_ms;
         if !self.db(db).is_expired(key, now) {
             return false;
         }
         if self.is_replica() {
-            return !self.serving_primary();
+            if self.serving_primary() {
+                return false;
+            }
+            if !write {
+                return true;
+            }
         }
         if self.pause.is_none() {
             self.delete_expired(db, key);
@@ -189,7 +208,7 @@ impl Server {
 
     /// Finds a live key (expiring it lazily) with the given side effects.
     fn lookup(&mut self, db: usize, key: &[u8], effects: LookupEffects) -> Option<&mut Object> {
-        let expired = self.expire_if_needed(db, key);
+        let expired = self.expire_if_needed_for(db, key, effects.write);
         let tracking = effects.touch.then(|| self.access_tracking());
         let last = self.dbs.len() - 1;
         let found = if expired {

@@ -16,6 +16,7 @@
 //! what we missed.
 
 pub mod link;
+pub mod local_expiry;
 
 use crate::client::{Client, ClientKind};
 use crate::commands::spec::{flag, Args};
