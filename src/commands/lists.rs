@@ -802,38 +802,18 @@ pub const COMMANDS: &[Command] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::commands::spec::OwnedArgs;
-    use crate::replication::backlog::Backlog;
+    use crate::commands::test_support::{
+        decode_commands, run_words, server_keeping_stream, whole_stream,
+    };
 
     /// Runs `commands` on an in-process server (no sockets) and returns
     /// the commands it propagated, as space-joined words.
     fn propagated(commands: &[&[&str]]) -> Vec<String> {
-        let mut config = crate::config::Config::default();
-        config.port = 0;
-        let mut srv = Server::new(config).expect("server");
-        srv.replication.backlog = Some(Backlog::new(1 << 20, 1));
-        let mut c = Client::new(1, 0, None, 0);
+        let (mut srv, mut c) = server_keeping_stream();
         for cmd in commands {
-            let owned = OwnedArgs::from_slices(cmd);
-            srv.process_command(&mut c, &owned.args());
+            run_words(&mut srv, &mut c, cmd);
         }
-        let stream = srv
-            .replication
-            .backlog
-            .as_ref()
-            .and_then(|b| b.since(1))
-            .unwrap_or_default();
-        let text = String::from_utf8_lossy(&stream).into_owned();
-        let mut out = Vec::new();
-        let mut lines = text.split("\r\n");
-        while let Some(header) = lines.next() {
-            let Some(n) = header.strip_prefix('*').and_then(|n| n.parse().ok()) else {
-                continue;
-            };
-            let words: Vec<&str> = (0..n).filter_map(|_| lines.nth(1)).collect();
-            out.push(words.join(" "));
-        }
-        out
+        decode_commands(&whole_stream(&srv))
     }
 
     #[test]
@@ -873,10 +853,7 @@ mod tests {
 
     #[test]
     fn blocking_forms_in_a_transaction_answer_at_once() {
-        let mut config = crate::config::Config::default();
-        config.port = 0;
-        let mut srv = Server::new(config).expect("server");
-        let mut c = Client::new(1, 0, None, 0);
+        let (mut srv, mut c) = server_keeping_stream();
         c.in_exec = true;
         for cmd in [
             &["BLMOVE", "k", "d", "LEFT", "LEFT", "0"][..],
@@ -884,8 +861,7 @@ mod tests {
             &["BLPOP", "k", "0"],
             &["BLMPOP", "0", "1", "k", "LEFT"],
         ] {
-            let owned = OwnedArgs::from_slices(cmd);
-            srv.process_command(&mut c, &owned.args());
+            run_words(&mut srv, &mut c, cmd);
         }
         assert_eq!(c.reply.buf, b"$-1\r\n$-1\r\n*-1\r\n*-1\r\n");
         assert_eq!(srv.blocking.count, 0);

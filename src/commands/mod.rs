@@ -25,6 +25,8 @@ pub mod sort;
 pub mod spec;
 pub mod streams;
 pub mod strings;
+#[cfg(test)]
+pub mod test_support;
 pub mod transactions;
 pub mod zsets;
 

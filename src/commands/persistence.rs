@@ -193,29 +193,21 @@ pub const COMMANDS: &[Command] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::commands::spec::OwnedArgs;
-    use crate::replication::backlog::Backlog;
+    use crate::commands::test_support::{run_words, server_keeping_stream, whole_stream};
 
-    /// A server without listeners whose replication stream is kept.
     fn server() -> Server {
-        let mut config = crate::config::Config::default();
-        config.set_internal("port", "0").expect("port 0");
-        let mut srv = Server::new(config).expect("server");
-        srv.replication.backlog = Some(Backlog::new(1 << 20, 1));
-        srv
+        server_keeping_stream().0
     }
 
     fn run(srv: &mut Server, c: &mut Client, args: &[&[u8]]) -> Vec<u8> {
-        let owned = OwnedArgs::from_slices(args);
         c.reply.buf.clear();
-        srv.process_command(c, &owned.args());
+        run_words(srv, c, args);
         c.reply.buf.clone()
     }
 
     /// Everything the replication stream received so far.
     fn stream(srv: &Server) -> String {
-        let backlog = srv.replication.backlog.as_ref().expect("backlog");
-        String::from_utf8_lossy(&backlog.since(1).unwrap_or_default()).into_owned()
+        String::from_utf8_lossy(&whole_stream(srv)).into_owned()
     }
 
     #[test]

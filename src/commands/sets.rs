@@ -802,52 +802,19 @@ pub const COMMANDS: &[Command] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::commands::spec::OwnedArgs;
-    use crate::config::Config;
-    use crate::replication::backlog::Backlog;
-
-    /// A server whose replication stream is kept in a backlog.
-    fn server() -> (Server, Client) {
-        let mut config = Config::default();
-        config.set_internal("port", "0").expect("port 0");
-        let mut srv = Server::new(config).expect("server");
-        srv.replication.backlog = Some(Backlog::new(1 << 20, 1));
-        (srv, Client::new(1, 0, None, 0))
-    }
+    use crate::commands::test_support::{
+        decode_commands, run_line, server_keeping_stream as server, stream_since,
+    };
 
     /// Runs `line` as a client would; returns what replicas received,
     /// one command per entry (SELECT left out).
     fn propagated(srv: &mut Server, c: &mut Client, line: &str) -> Vec<String> {
-        let words: Vec<&str> = line.split(' ').collect();
-        let owned = OwnedArgs::from_slices(&words);
-        let args = owned.args();
-        let id = srv.registry.find(&args[0]).expect("known command");
         let from = srv.replication.master_offset + 1;
-        srv.call(c, id, &args);
-        let backlog = srv.replication.backlog.as_ref().expect("backlog");
-        let bytes = backlog.since(from).expect("stream since the call");
-        decode_commands(&bytes)
+        run_line(srv, c, line);
+        decode_commands(&stream_since(srv, from))
             .into_iter()
             .filter(|cmd| !cmd.starts_with("SELECT"))
             .collect()
-    }
-
-    /// Splits a stream of RESP commands into "ARG ARG ..." lines.
-    fn decode_commands(bytes: &[u8]) -> Vec<String> {
-        let text = String::from_utf8_lossy(bytes);
-        let mut lines = text.split("\r\n");
-        let mut out = Vec::new();
-        while let Some(header) = lines.next() {
-            let Some(n) = header
-                .strip_prefix('*')
-                .and_then(|n| n.parse::<usize>().ok())
-            else {
-                continue;
-            };
-            let words: Vec<&str> = (0..n).filter_map(|_| lines.nth(1)).collect();
-            out.push(words.join(" "));
-        }
-        out
     }
 
     #[test]

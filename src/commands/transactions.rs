@@ -126,26 +126,10 @@ pub const COMMANDS: &[Command] = &[
 
 #[cfg(test)]
 mod tests {
-    use crate::client::Client;
-    use crate::commands::spec::OwnedArgs;
-    use crate::config::Config;
-    use crate::replication::backlog::Backlog;
-    use crate::server::Server;
-
-    /// A server without listeners whose replication stream is kept in a
-    /// backlog, and a client to drive it.
-    fn setup() -> (Server, Client) {
-        let mut config = Config::default();
-        config.set_internal("port", "0").ok();
-        let mut srv = Server::new(config).expect("server without listeners");
-        srv.replication.backlog = Some(Backlog::new(1 << 20, 1));
-        (srv, Client::new(1, 0, None, 0))
-    }
-
-    fn run(srv: &mut Server, c: &mut Client, line: &str) {
-        let parts: Vec<&str> = line.split(' ').collect();
-        srv.process_command(c, &OwnedArgs::from_slices(&parts).args());
-    }
+    use crate::commands::test_support::{
+        decode_commands, run_line as run, server_keeping_stream as setup, stream_since,
+        whole_stream,
+    };
 
     /// Runs each line as a command; returns the replication stream they
     /// produced, one command per line.
@@ -154,31 +138,7 @@ mod tests {
         for line in lines {
             run(&mut srv, &mut c, line);
         }
-        let backlog = srv.replication.backlog.as_ref().expect("backlog");
-        let bytes = backlog.since(backlog.first_offset()).unwrap_or_default();
-        decode_commands(&bytes)
-    }
-
-    /// Reads RESP arrays of bulk strings back into space-joined lines.
-    fn decode_commands(mut bytes: &[u8]) -> Vec<String> {
-        let mut out = Vec::new();
-        let next_line = |bytes: &mut &[u8]| -> String {
-            let end = bytes.windows(2).position(|w| w == b"\r\n").expect("line");
-            let line = String::from_utf8_lossy(&bytes[..end]).into_owned();
-            *bytes = &bytes[end + 2..];
-            line
-        };
-        while !bytes.is_empty() {
-            let count: usize = next_line(&mut bytes)[1..].parse().expect("count");
-            let parts: Vec<String> = (0..count)
-                .map(|_| {
-                    next_line(&mut bytes);
-                    next_line(&mut bytes)
-                })
-                .collect();
-            out.push(parts.join(" "));
-        }
-        out
+        decode_commands(&whole_stream(&srv))
     }
 
     #[test]
@@ -260,8 +220,7 @@ mod tests {
         for line in ["MULTI", "GET e", "SET z 1", "EXEC"] {
             run(&mut srv, &mut c, line);
         }
-        let backlog = srv.replication.backlog.as_ref().expect("backlog");
-        let stream = decode_commands(&backlog.since(start).unwrap_or_default());
+        let stream = decode_commands(&stream_since(&srv, start));
         assert_eq!(stream, ["MULTI", "DEL e", "SET z 1", "EXEC"]);
     }
 

@@ -1812,34 +1812,10 @@ pub const COMMANDS: &[Command] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::commands::spec::{Lookup, OwnedArgs};
-    use crate::config::Config;
-    use crate::replication::backlog::Backlog;
-
-    /// A server without listeners whose replication stream is kept.
-    fn server() -> (Server, Client) {
-        let mut config = Config::default();
-        config.set_internal("port", "0").expect("port 0");
-        let mut srv = Server::new(config).expect("server");
-        srv.replication.backlog = Some(Backlog::new(1 << 20, 1));
-        let c = Client::new(1, 0, None, crate::util::now_ms());
-        (srv, c)
-    }
-
-    fn run(srv: &mut Server, c: &mut Client, line: &str) {
-        let words: Vec<&str> = line.split(' ').collect();
-        let owned = OwnedArgs::from_slices(&words);
-        let Lookup::Found(id) = srv.registry.lookup(&owned.args()) else {
-            panic!("unknown command in {line}");
-        };
-        srv.call(c, id, &owned.args());
-    }
-
-    /// The replication stream so far.
-    fn stream(srv: &Server) -> Vec<u8> {
-        let backlog = srv.replication.backlog.as_ref().expect("backlog");
-        backlog.since(backlog.first_offset()).unwrap_or_default()
-    }
+    use crate::commands::spec::OwnedArgs;
+    use crate::commands::test_support::{
+        run_line as run, server_keeping_stream as server, whole_stream as stream,
+    };
 
     /// Commands as RESP, after the stream's initial SELECT 0.
     fn commands(lines: &[&str]) -> Vec<u8> {

@@ -2,36 +2,15 @@
 //! backlog (the expected streams are what Redis 7.0.15 sends its replicas
 //! for the same commands; delivery times are checked for being numbers).
 
-use crate::client::Client;
-use crate::commands::spec::OwnedArgs;
-use crate::config::Config;
-use crate::replication::backlog::Backlog;
+use crate::commands::test_support::{
+    run_line as run, server_keeping_stream as server, whole_stream,
+};
 use crate::server::Server;
-
-fn server() -> (Server, Client) {
-    let mut config = Config::default();
-    config.load_text(b"port 0\n").expect("config");
-    let mut srv = Server::new(config).expect("server");
-    srv.replication.backlog = Some(Backlog::new(1 << 20, 1));
-    let client = Client::new(1, 0, None, crate::util::now_ms());
-    (srv, client)
-}
-
-fn run(srv: &mut Server, c: &mut Client, line: &str) {
-    let parts: Vec<&str> = line.split_whitespace().collect();
-    let args = OwnedArgs::from_slices(&parts);
-    srv.process_command(c, &args.args());
-}
 
 /// The commands in the replication stream (after the initial SELECT),
 /// with numbers after TIME shown as `<t>`.
 fn propagated(srv: &Server) -> Vec<String> {
-    let bytes = srv
-        .replication
-        .backlog
-        .as_ref()
-        .and_then(|b| b.since(b.first_offset()))
-        .unwrap_or_default();
+    let bytes = whole_stream(srv);
     let text = String::from_utf8_lossy(&bytes).into_owned();
     let mut commands = Vec::new();
     let mut lines = text.split("\r\n").peekable();
