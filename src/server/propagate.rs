@@ -39,6 +39,9 @@ pub struct CallFrame {
 impl Server {
     /// The running command propagates as `parts` instead of itself.
     pub fn propagate_as<T: AsRef<[u8]>>(&mut self, parts: &[T]) {
+        if !self.propagation_wanted() {
+            return;
+        }
         self.propagation.rewritten = Some(OwnedArgs::from_slices(parts));
     }
 
