@@ -206,7 +206,8 @@ impl<'a> Member<'a> {
 #[derive(Debug, Clone, PartialEq)]
 pub enum SetValue {
     Ints(IntSet),
-    Table(Table),
+    /// Boxed: a hash table header is much larger than the other values.
+    Table(Box<Table>),
 }
 
 impl SetValue {
@@ -216,7 +217,7 @@ impl SetValue {
         if parse_i64(first).is_some() {
             SetValue::Ints(IntSet::default())
         } else {
-            SetValue::Table(Table::default())
+            SetValue::Table(Box::default())
         }
     }
 
@@ -353,7 +354,7 @@ impl SetValue {
             for n in s.iter() {
                 table.insert(Member::Int(n).to_boxed(), ());
             }
-            *self = SetValue::Table(table);
+            *self = SetValue::Table(Box::new(table));
         }
     }
 }
