@@ -11,14 +11,14 @@
 //! the server's keyspace helpers, which call these primitives.
 
 pub mod glob;
+mod key;
 
 use crate::types::Object;
 use indexmap::map::raw_entry_v1::RawEntryMut;
 use indexmap::map::RawEntryApiV1;
 use indexmap::IndexMap;
 
-/// Keys are binary-safe byte strings.
-pub type Key = Box<[u8]>;
+pub use key::Key;
 
 #[derive(Debug, Default)]
 pub struct Db {

@@ -9,7 +9,7 @@
 use super::reader::{Entry, Item, RdbError, Reader};
 use super::value::{load_form, Limits};
 use super::{error_text, unix_seconds};
-use crate::db::Db;
+use crate::db::{Db, Key};
 use crate::server::keyspace::{lru_clock_at, AccessTracking, LRU_CLOCK_MAX};
 use crate::server::Server;
 use crate::types::Object;
@@ -289,7 +289,7 @@ impl Server {
         let lru = self.loaded_lru(entry.idle_seconds, entry.freq, clock);
         self.persistence.last_load_keys_loaded += 1;
         let d = &mut self.dbs[db];
-        let key = entry.key.into_boxed_slice();
+        let key = Key::from(entry.key);
         let (index, replaced) = d.add_owned(key, Object::new(value, lru), entry.expire_ms);
         if replaced.is_some() && !replace {
             let key = d.key_at(index).map(|k| k.to_vec()).unwrap_or_default();

@@ -1,0 +1,164 @@
+//! The key type: a binary-safe byte string stored inline when short.
+//!
+//! Most keys are short, so storing them inside the map entry saves the
+//! heap allocation and, on every lookup, the cache miss of following a
+//! pointer to compare the bytes. Longer keys live on the heap.
+
+use std::borrow::Borrow;
+use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::ops::Deref;
+
+/// Longest key kept inline: what fits beside the length and the enum tag
+/// in the 24 bytes a heap key takes anyway.
+const INLINE_MAX: usize = 22;
+
+#[derive(Clone)]
+enum Repr {
+    Inline { len: u8, bytes: [u8; INLINE_MAX] },
+    Heap(Box<[u8]>),
+}
+
+/// A key. Hashes, compares and borrows as the `[u8]` it holds, so maps
+/// keyed by `Key` are searched with plain byte slices.
+#[derive(Clone)]
+pub struct Key(Repr);
+
+impl Key {
+    pub fn as_bytes(&self) -> &[u8] {
+        match &self.0 {
+            Repr::Inline { len, bytes } => bytes.get(..usize::from(*len)).unwrap_or_default(),
+            Repr::Heap(b) => b,
+        }
+    }
+
+    /// Whether the bytes live in a separate allocation (for memory reports).
+    pub fn is_on_heap(&self) -> bool {
+        matches!(self.0, Repr::Heap(_))
+    }
+}
+
+impl From<&[u8]> for Key {
+    fn from(s: &[u8]) -> Self {
+        let mut bytes = [0u8; INLINE_MAX];
+        match (bytes.get_mut(..s.len()), u8::try_from(s.len())) {
+            (Some(head), Ok(len)) => {
+                head.copy_from_slice(s);
+                Key(Repr::Inline { len, bytes })
+            }
+            _ => Key(Repr::Heap(s.into())),
+        }
+    }
+}
+
+impl From<Vec<u8>> for Key {
+    fn from(v: Vec<u8>) -> Self {
+        if v.len() <= INLINE_MAX {
+            Key::from(v.as_slice())
+        } else {
+            Key(Repr::Heap(v.into_boxed_slice()))
+        }
+    }
+}
+
+impl From<Box<[u8]>> for Key {
+    fn from(b: Box<[u8]>) -> Self {
+        if b.len() <= INLINE_MAX {
+            Key::from(&*b)
+        } else {
+            Key(Repr::Heap(b))
+        }
+    }
+}
+
+impl From<Key> for Vec<u8> {
+    fn from(k: Key) -> Self {
+        match k.0 {
+            Repr::Heap(b) => b.into_vec(),
+            Repr::Inline { .. } => k.as_bytes().to_vec(),
+        }
+    }
+}
+
+impl Deref for Key {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        self.as_bytes()
+    }
+}
+
+impl AsRef<[u8]> for Key {
+    fn as_ref(&self) -> &[u8] {
+        self.as_bytes()
+    }
+}
+
+impl Borrow<[u8]> for Key {
+    fn borrow(&self) -> &[u8] {
+        self.as_bytes()
+    }
+}
+
+/// Must hash exactly as `[u8]` does, for lookups by slice to find it.
+impl Hash for Key {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.as_bytes().hash(state);
+    }
+}
+
+impl PartialEq for Key {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_bytes() == other.as_bytes()
+    }
+}
+
+impl Eq for Key {}
+
+impl PartialOrd for Key {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Key {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.as_bytes().cmp(other.as_bytes())
+    }
+}
+
+impl fmt::Debug for Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}", String::from_utf8_lossy(self.as_bytes()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    #[test]
+    fn short_keys_are_inline_and_long_ones_on_the_heap() {
+        assert_eq!(std::mem::size_of::<Key>(), 24);
+        let short = Key::from(&b"key:000000012345"[..]);
+        assert!(!short.is_on_heap());
+        assert_eq!(&*short, b"key:000000012345");
+        let edge = Key::from(vec![b'x'; INLINE_MAX]);
+        assert!(!edge.is_on_heap());
+        let long = Key::from(vec![b'y'; INLINE_MAX + 1]);
+        assert!(long.is_on_heap());
+        assert_eq!(long.len(), INLINE_MAX + 1);
+        assert_eq!(Vec::from(long), vec![b'y'; INLINE_MAX + 1]);
+        assert!(Key::from(&b""[..]).is_empty());
+    }
+
+    #[test]
+    fn maps_find_keys_by_slice() {
+        let mut m: HashMap<Key, i32> = HashMap::new();
+        m.insert(Key::from(&b"a"[..]), 1);
+        m.insert(Key::from(vec![b'z'; 40]), 2);
+        assert_eq!(m.get(&b"a"[..]), Some(&1));
+        assert_eq!(m.get(&[b'z'; 40][..]), Some(&2));
+        assert_eq!(m.get(&b"b"[..]), None);
+    }
+}
