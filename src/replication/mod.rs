@@ -131,9 +131,7 @@ impl Server {
         let limit = &self.config.client_output_buffer_limits[1];
         for link in self.replication.replicas.iter_mut() {
             if let Some(slot) = link.take_stream(bytes, &mut self.clients, limit) {
-                if !self.pending_writes.contains(&slot) {
-                    self.pending_writes.push(slot);
-                }
+                self.pending_writes.push(slot);
             }
         }
     }

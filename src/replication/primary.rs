@@ -943,9 +943,7 @@ impl Server {
             if link.streaming() && !link.pending.is_empty() {
                 if let Some(c) = self.clients.get_mut(link.slot) {
                     link.give_pending(c);
-                    if !self.pending_writes.contains(&link.slot) {
-                        self.pending_writes.push(link.slot);
-                    }
+                    self.pending_writes.push(link.slot);
                 }
             }
         }

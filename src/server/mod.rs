@@ -14,6 +14,7 @@ pub mod histogram;
 pub mod keyspace;
 pub mod multi;
 pub mod propagate;
+pub mod slot_queue;
 pub mod stats;
 
 use crate::client::{Client, READ_CHUNK};
@@ -131,7 +132,7 @@ pub struct Server {
     pub cmd_time_ms: i64,
     pub active_expire_enabled: bool,
     /// Slots of clients whose output should be written before sleeping.
-    pub pending_writes: Vec<usize>,
+    pub pending_writes: slot_queue::SlotQueue,
     /// Slots of clients with unread input left after their turn.
     pending_reads: Vec<usize>,
     /// Slots of clients CLIENT PAUSE holds, in the order they were held.
@@ -194,7 +195,7 @@ impl Server {
             last_save_ms: now,
             cmd_time_ms: now,
             active_expire_enabled: true,
-            pending_writes: Vec::new(),
+            pending_writes: slot_queue::SlotQueue::default(),
             pending_reads: Vec::new(),
             postponed: Vec::new(),
             unblocked: Vec::new(),
@@ -580,7 +581,7 @@ impl Server {
                 if needs_close {
                     self.free_client(slot);
                 } else {
-                    self.flush_client(slot);
+                    self.mark_pending_write(slot);
                 }
             }
         }
@@ -773,13 +774,11 @@ impl Server {
 
     /// Asks for a client's output to be written before the loop sleeps.
     pub fn mark_pending_write(&mut self, slot: usize) {
-        if !self.pending_writes.contains(&slot) {
-            self.pending_writes.push(slot);
-        }
+        self.pending_writes.push(slot);
     }
 
     fn flush_pending_writes(&mut self) {
-        let slots = std::mem::take(&mut self.pending_writes);
+        let slots = self.pending_writes.take();
         for slot in slots {
             let has_output = self
                 .clients
