@@ -176,6 +176,9 @@ impl ReplicaLink {
             self.pending.extend_from_slice(bytes);
             return None;
         };
+        if c.close_asap {
+            return None;
+        }
         if self.streaming() {
             self.give_pending(c);
             c.reply.raw(bytes);

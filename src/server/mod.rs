@@ -780,6 +780,13 @@ impl Server {
     fn flush_pending_writes(&mut self) {
         let slots = self.pending_writes.take();
         for slot in slots {
+            // A client doomed to close gets nothing more written, as in
+            // Redis: a replica cut off its stream must not see more of it.
+            let to_close = self.clients.get(slot).is_some_and(|c| c.close_asap);
+            if to_close {
+                self.free_client(slot);
+                continue;
+            }
             let has_output = self
                 .clients
                 .get(slot)
@@ -787,8 +794,7 @@ impl Server {
             if has_output {
                 self.flush_client(slot);
             }
-            let to_close = self.clients.get(slot).is_some_and(|c| c.close_asap);
-            if to_close {
+            if self.clients.get(slot).is_some_and(|c| c.close_asap) {
                 self.free_client(slot);
             }
         }

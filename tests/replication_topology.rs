@@ -1,0 +1,146 @@
+//! Replication between reddish instances only: a chain (primary ->
+//! replica -> sub-replica) ends with equal data and offsets, a promoted
+//! replica takes its former sibling with a partial resync, and a replica
+//! that learns a new replication ID on `+CONTINUE` makes its own replicas
+//! resynchronise partially instead of passing them the new history under
+//! the old ID.
+
+mod common;
+
+use common::{wait_for, Frame, Raw, TestServer};
+use std::time::Duration;
+
+const SYNC_WAIT: Duration = Duration::from_secs(20);
+
+/// Starts reddish with a full sync that begins at once.
+fn start() -> TestServer {
+    TestServer::start_with(&["--repl-diskless-sync-delay", "0"])
+}
+
+fn info_field(r: &mut Raw, section: &str, name: &str) -> String {
+    let text = r.cmd(&["INFO", section]).as_text();
+    let prefix = format!("{}:", name);
+    text.lines()
+        .find_map(|l| l.strip_prefix(prefix.as_str()).map(str::to_string))
+        .unwrap_or_default()
+}
+
+fn stat(r: &mut Raw, name: &str) -> String {
+    info_field(r, "stats", name)
+}
+
+fn digest(r: &mut Raw) -> String {
+    r.cmd(&["DEBUG", "DIGEST"]).as_text()
+}
+
+/// Points `replica` at `primary` and waits for the link to be up.
+fn follow(replica: &mut Raw, primary: &TestServer) {
+    let port = primary.port.to_string();
+    assert_eq!(
+        replica.cmd(&["REPLICAOF", "127.0.0.1", &port]),
+        Frame::Simple("OK".into())
+    );
+    assert!(
+        wait_for(SYNC_WAIT, || info_field(
+            replica,
+            "replication",
+            "master_link_status"
+        ) == "up"),
+        "link to {} never came up",
+        port
+    );
+}
+
+/// Waits until `replica` holds the same data and offset as `primary`.
+fn caught_up(replica: &mut Raw, primary: &mut Raw) -> bool {
+    wait_for(SYNC_WAIT, || {
+        digest(replica) == digest(primary)
+            && info_field(replica, "replication", "master_repl_offset")
+                == info_field(primary, "replication", "master_repl_offset")
+    })
+}
+
+fn write_some(r: &mut Raw, prefix: &str) {
+    for i in 0..20 {
+        let key = format!("{}:{}", prefix, i);
+        assert_eq!(r.cmd(&["SET", &key, "v"]), Frame::Simple("OK".into()));
+    }
+    assert!(matches!(r.cmd(&["RPUSH", "list", prefix]), Frame::Int(_)));
+}
+
+#[test]
+fn a_chain_of_reddish_replicas_ends_equal() {
+    let primary = start();
+    let replica = start();
+    let sub = start();
+    let (mut p, mut r, mut s) = (primary.raw(), replica.raw(), sub.raw());
+    write_some(&mut p, "before");
+    follow(&mut r, &primary);
+    follow(&mut s, &replica);
+    write_some(&mut p, "after");
+    assert!(caught_up(&mut s, &mut p), "sub-replica differs");
+    assert!(caught_up(&mut r, &mut p), "replica differs");
+    assert_eq!(
+        info_field(&mut s, "replication", "master_replid"),
+        info_field(&mut p, "replication", "master_replid")
+    );
+}
+
+#[test]
+fn a_promoted_replica_takes_its_sibling_with_a_partial_resync() {
+    let primary = start();
+    let (a, b) = (start(), start());
+    let (mut p, mut ra, mut rb) = (primary.raw(), a.raw(), b.raw());
+    follow(&mut ra, &primary);
+    follow(&mut rb, &primary);
+    write_some(&mut p, "old");
+    assert!(caught_up(&mut ra, &mut p) && caught_up(&mut rb, &mut p));
+    let old_replid = info_field(&mut p, "replication", "master_replid");
+
+    assert_eq!(
+        ra.cmd(&["REPLICAOF", "NO", "ONE"]),
+        Frame::Simple("OK".into())
+    );
+    assert_eq!(
+        info_field(&mut ra, "replication", "master_replid2"),
+        old_replid
+    );
+    follow(&mut rb, &a);
+    write_some(&mut ra, "new");
+    assert!(caught_up(&mut rb, &mut ra), "sibling differs");
+    assert_eq!(stat(&mut ra, "sync_full"), "0");
+    assert_eq!(stat(&mut ra, "sync_partial_ok"), "1");
+}
+
+/// `A` follows `P` and feeds `C`. `X`, another replica of `P`, is promoted
+/// and written to; `A` re-points to `X` and gets `+CONTINUE <new id>` with
+/// those writes. `C` must not see them under the old ID: it reconnects
+/// and continues partially from `A`'s second ID.
+#[test]
+fn a_new_replication_id_reaches_sub_replicas_through_a_partial_resync() {
+    let primary = start();
+    let (a, x, c) = (start(), start(), start());
+    let (mut p, mut ra, mut rx, mut rc) = (primary.raw(), a.raw(), x.raw(), c.raw());
+    follow(&mut ra, &primary);
+    follow(&mut rx, &primary);
+    follow(&mut rc, &a);
+    write_some(&mut p, "shared");
+    assert!(caught_up(&mut rc, &mut p) && caught_up(&mut rx, &mut p));
+
+    assert_eq!(
+        rx.cmd(&["REPLICAOF", "NO", "ONE"]),
+        Frame::Simple("OK".into())
+    );
+    write_some(&mut rx, "promoted");
+    follow(&mut ra, &x);
+    assert!(caught_up(&mut ra, &mut rx), "replica differs");
+    assert!(caught_up(&mut rc, &mut rx), "sub-replica differs");
+    assert_eq!(stat(&mut rx, "sync_full"), "0");
+    // C was a full-synced replica of A once, and never again.
+    assert_eq!(stat(&mut ra, "sync_full"), "1");
+    assert_eq!(stat(&mut ra, "sync_partial_ok"), "1");
+    assert_eq!(
+        info_field(&mut rc, "replication", "master_replid"),
+        info_field(&mut rx, "replication", "master_replid")
+    );
+}
