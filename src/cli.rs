@@ -357,6 +357,9 @@ fn start(mut config: Config, no_args: bool, argv0: &str) -> i32 {
             return 1;
         }
     };
+    if server.listen_unix().is_err() {
+        return 1;
+    }
     if !server.is_listening() {
         warn!("Configured to not listen anywhere, exiting.");
         return 1;

@@ -2,9 +2,9 @@
 //! and the per-connection state commands read and change (selected database,
 //! name, protocol version, authentication, flags).
 
+use crate::conn::Conn;
 use crate::resp::parser::{ParseLimits, RequestParser};
 use crate::resp::reply::Reply;
-use mio::net::TcpStream;
 use std::io::{self, Read, Write};
 
 /// How much one `read` asks for, as Redis's PROTO_IOBUF_LEN.
@@ -156,7 +156,7 @@ pub struct Client {
     pub id: u64,
     /// Index in the server's client table (also its mio token).
     pub slot: usize,
-    pub stream: Option<TcpStream>,
+    pub stream: Option<Conn>,
     pub addr: String,
     pub local_addr: String,
     /// A Unix or loopback peer (for protected mode and `local` settings).
@@ -214,26 +214,21 @@ pub struct Client {
 }
 
 impl Client {
-    pub fn new(id: u64, slot: usize, stream: Option<TcpStream>, now_ms: i64) -> Self {
-        let (addr, local_addr, is_local) = match &stream {
-            Some(s) => {
-                let peer = s.peer_addr().ok();
-                let local = s.local_addr().ok();
-                (
-                    peer.map(|a| a.to_string()).unwrap_or_default(),
-                    local.map(|a| a.to_string()).unwrap_or_default(),
-                    peer.map(|a| a.ip().is_loopback()).unwrap_or(true),
-                )
-            }
-            None => (String::new(), String::new(), true),
-        };
+    pub fn new(id: u64, slot: usize, stream: Option<Conn>, now_ms: i64) -> Self {
+        let ends = stream.as_ref().map_or(
+            crate::conn::Ends {
+                is_local: true,
+                ..Default::default()
+            },
+            Conn::ends,
+        );
         Client {
             id,
             slot,
             stream,
-            addr,
-            local_addr,
-            is_local,
+            addr: ends.peer,
+            local_addr: ends.local,
+            is_local: ends.is_local,
             name: None,
             db: 0,
             reply: Reply::default(),
@@ -386,6 +381,9 @@ impl Client {
         }
         if self.close_asap {
             flags.push('A');
+        }
+        if matches!(self.stream, Some(Conn::Unix(_))) {
+            flags.push('U');
         }
         if self.no_evict {
             flags.push('e');

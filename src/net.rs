@@ -104,3 +104,27 @@ fn bind(fd: &OwnedFd, addr: SocketAddr) -> io::Result<()> {
     }
     Ok(())
 }
+
+/// Listens on a Unix domain socket at `path`, replacing a stale socket file
+/// left there, and gives it mode `perm` unless that is 0 (as Redis does).
+pub fn listen_unix(path: &std::path::Path, perm: u32) -> io::Result<mio::net::UnixListener> {
+    let _ = std::fs::remove_file(path);
+    let listener =
+        std::os::unix::net::UnixListener::bind(path).map_err(|e| step_failed("bind", e))?;
+    if perm != 0 {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(perm))
+            .map_err(|e| step_failed("chmod", e))?;
+    }
+    listener.set_nonblocking(true)?;
+    Ok(mio::net::UnixListener::from_std(listener))
+}
+
+/// An error named after the call that failed, as Redis's anet reports it
+/// ("bind: No such file or directory").
+fn step_failed(step: &str, e: io::Error) -> io::Error {
+    io::Error::new(
+        e.kind(),
+        format!("{}: {}", step, crate::persistence::error_text(&e)),
+    )
+}

@@ -476,7 +476,7 @@ pub static DIRECTIVES: &[Directive] = &[
     yes_no("replica-ignore-disk-write-errors", false),
     // Strings.
     string("aclfile", "").immutable(),
-    optional("unixsocket").immutable(),
+    optional("unixsocket").immutable().built(),
     optional("pidfile").immutable().built(),
     optional("replica-announce-ip")
         .alias("slave-announce-ip")
@@ -596,7 +596,8 @@ pub static DIRECTIVES: &[Directive] = &[
             format: NumFormat::Octal,
         },
     )
-    .immutable(),
+    .immutable()
+    .built(),
     uint("socket-mark-id", 0, UINT_MAX, 0).immutable(),
     // Unsigned long (bounds-checked as signed by Redis).
     int("active-defrag-max-scan-fields", 1, LONG_MAX, 1000),

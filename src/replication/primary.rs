@@ -276,8 +276,7 @@ fn now_s() -> i64 {
 fn peer_ip(c: &Client) -> String {
     c.stream
         .as_ref()
-        .and_then(|s| s.peer_addr().ok())
-        .map(|a| a.ip().to_string())
+        .map(crate::conn::Conn::peer_ip)
         .unwrap_or_default()
 }
 

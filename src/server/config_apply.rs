@@ -52,9 +52,9 @@ impl Server {
         self.listen()
     }
 
-    /// True when some TCP listener is open.
+    /// True when some listener (TCP or Unix) is open.
     pub fn is_listening(&self) -> bool {
-        !self.listeners.is_empty()
+        !self.listeners.is_empty() || self.unix_listener.is_some()
     }
 }
 

@@ -20,6 +20,7 @@ pub mod stats;
 use crate::client::{Client, READ_CHUNK};
 use crate::commands::spec::Registry;
 use crate::config::Config;
+use crate::conn::Conn;
 use crate::db::Db;
 use crate::event_loop::{EventLoop, Ready};
 use crate::resp::parser::Parsed;
@@ -31,11 +32,15 @@ use mio::{Interest, Token};
 use stats::Stats;
 use std::io;
 use std::net::SocketAddr;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::time::{Duration, Instant};
 
-/// Tokens below this are listeners; client slot `s` uses token `s + CLIENT_TOKEN_BASE`.
-const CLIENT_TOKEN_BASE: usize = 16;
+/// Tokens below this are listeners (TCP ones use their index in `bind`,
+/// at most 16); client slot `s` uses token `s + CLIENT_TOKEN_BASE`.
+const CLIENT_TOKEN_BASE: usize = 32;
+/// Token of the Unix socket listener.
+const UNIX_LISTENER: usize = CLIENT_TOKEN_BASE - 1;
 /// Reads served to one client per readiness event before others get a turn.
 const READS_PER_TURN: usize = 16;
 /// Bulks at least this long are read with larger reads than `READ_CHUNK`.
@@ -120,6 +125,8 @@ pub struct Server {
     pub stats: Stats,
     pub event_loop: EventLoop,
     listeners: Vec<TcpListener>,
+    /// The `unixsocket` listener, when one is configured.
+    unix_listener: Option<mio::net::UnixListener>,
     pub next_client_id: u64,
     pub start_ms: i64,
     pub start_instant: Instant,
@@ -187,6 +194,7 @@ impl Server {
             stats: Stats::default(),
             event_loop,
             listeners: Vec::new(),
+            unix_listener: None,
             next_client_id: 1,
             start_ms: now,
             start_instant: Instant::now(),
@@ -225,6 +233,31 @@ impl Server {
         };
         server.listen()?;
         Ok(server)
+    }
+
+    /// Opens the `unixsocket` listener (replacing a stale socket file) with
+    /// the `unixsocketperm` mode, if one is configured (after the TCP
+    /// listeners, as Redis opens them).
+    pub fn listen_unix(&mut self) -> io::Result<()> {
+        let Some(path) = self.config.unixsocket.clone() else {
+            return Ok(());
+        };
+        let path = std::path::PathBuf::from(std::ffi::OsString::from_vec(path));
+        match crate::net::listen_unix(&path, self.config.unixsocketperm) {
+            Ok(mut l) => {
+                self.event_loop.registry().register(
+                    &mut l,
+                    Token(UNIX_LISTENER),
+                    Interest::READABLE,
+                )?;
+                self.unix_listener = Some(l);
+                Ok(())
+            }
+            Err(e) => {
+                warn!("Failed opening Unix socket: {}", e);
+                Err(e)
+            }
+        }
     }
 
     /// Binds every `bind` address on `port` (a `-` prefix marks an address
@@ -289,7 +322,15 @@ impl Server {
     pub fn run(&mut self) -> io::Result<()> {
         self.startup_memory = crate::alloc::used_memory();
         self.schedule_cron();
-        info!("Ready to accept connections");
+        if !self.listeners.is_empty() {
+            info!("Ready to accept connections");
+        }
+        if let Some(path) = &self.config.unixsocket {
+            info!(
+                "The server is now ready to accept connections at {}",
+                String::from_utf8_lossy(path)
+            );
+        }
         let mut ready = Vec::with_capacity(1024);
         loop {
             self.before_sleep();
@@ -385,6 +426,7 @@ impl Server {
     /// them open and registered).
     pub fn close_listening_sockets(&mut self) {
         self.listeners.clear();
+        self.unix_listener = None;
     }
 
     fn schedule_cron(&mut self) {
@@ -440,13 +482,29 @@ impl Server {
             info!("Removing the pid file.");
             let _ = std::fs::remove_file(&self.config.pidfile);
         }
+        self.remove_unix_socket();
         warn!("Redis is now ready to exit, bye bye...");
         true
+    }
+
+    fn remove_unix_socket(&mut self) {
+        let Some(path) = &self.config.unixsocket else {
+            return;
+        };
+        self.unix_listener = None;
+        info!("Removing the unix socket file.");
+        if let Err(e) = std::fs::remove_file(std::ffi::OsStr::from_bytes(path)) {
+            warn!("Error removing the unix socket file: {}", e);
+        }
     }
 
     fn handle_io(&mut self, token: Token, readable: bool, writable: bool) {
         if token == crate::replication::replica::LINK_TOKEN {
             self.replica_link_event(readable, writable);
+            return;
+        }
+        if token.0 == UNIX_LISTENER {
+            self.accept_all_unix();
             return;
         }
         if token.0 < CLIENT_TOKEN_BASE {
@@ -467,29 +525,56 @@ impl Server {
             let Some(l) = self.listeners.get(listener) else {
                 return;
             };
-            match l.accept() {
-                Ok((stream, addr)) => self.add_client(stream, addr),
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => {
-                    warn!("Accepting client connection: {}", e);
-                    return;
+            let accepted = l.accept().map(|(stream, addr)| {
+                if self.config.tcp_keepalive > 0 {
+                    set_keepalive(&stream, self.config.tcp_keepalive);
                 }
+                (Conn::Tcp(stream), Some(addr))
+            });
+            if !self.accepted(accepted) {
+                return;
             }
         }
     }
 
-    fn add_client(&mut self, mut stream: TcpStream, addr: SocketAddr) {
-        if self.config.tcp_keepalive > 0 {
-            set_keepalive(&stream, self.config.tcp_keepalive);
+    fn accept_all_unix(&mut self) {
+        loop {
+            let Some(l) = self.unix_listener.as_ref() else {
+                return;
+            };
+            let accepted = l.accept().map(|(stream, _)| (Conn::Unix(stream), None));
+            if !self.accepted(accepted) {
+                return;
+            }
         }
+    }
+
+    /// Takes one result of `accept`: a connection becomes a client. False
+    /// when the listener has nothing more to give.
+    fn accepted(&mut self, result: io::Result<(Conn, Option<SocketAddr>)>) -> bool {
+        match result {
+            Ok((stream, addr)) => {
+                self.add_client(stream, addr);
+                true
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => false,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => true,
+            Err(e) => {
+                warn!("Accepting client connection: {}", e);
+                false
+            }
+        }
+    }
+
+    /// A new connection; `addr` is the TCP peer (None over Unix).
+    fn add_client(&mut self, mut stream: Conn, addr: Option<SocketAddr>) {
         self.stats.total_connections_received += 1;
         if self.clients.count as u64 >= self.config.maxclients {
             self.stats.rejected_connections += 1;
             let _ = io::Write::write_all(&mut stream, b"-ERR max number of clients reached\r\n");
             return;
         }
-        if self.protected_mode_denies(&addr) {
+        if addr.is_some_and(|a| self.protected_mode_denies(&a)) {
             let _ = io::Write::write_all(&mut stream, PROTECTED_MODE_ERROR.as_bytes());
             return;
         }
@@ -506,8 +591,8 @@ impl Server {
 
     /// Makes a connected socket a client (an accepted one, or the link to
     /// our primary once the sync is done). Returns its slot.
-    pub fn adopt_connection(&mut self, mut stream: TcpStream) -> Option<usize> {
-        let _ = stream.set_nodelay(true);
+    pub fn adopt_connection(&mut self, mut stream: Conn) -> Option<usize> {
+        stream.set_nodelay();
         let slot = self.clients.reserve_slot();
         if let Err(e) = self.event_loop.registry().register(
             &mut stream,

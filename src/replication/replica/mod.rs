@@ -427,7 +427,7 @@ impl Server {
     /// The socket becomes the primary's client; bytes that came after the
     /// sync reply are its first input.
     fn primary_link_up(&mut self, stream: TcpStream, leftover: &[u8], db: usize) {
-        let Some(slot) = self.adopt_connection(stream) else {
+        let Some(slot) = self.adopt_connection(crate::conn::Conn::Tcp(stream)) else {
             warn!("Can't create the master client after the sync");
             return;
         };
