@@ -3,7 +3,7 @@
 //! replica takes its former sibling with a partial resync, and a replica
 //! that learns a new replication ID on `+CONTINUE` makes its own replicas
 //! resynchronise partially instead of passing them the new history under
-//! the old ID.
+//! the old ID, and the primary's stream is not cut by the query buffer limit.
 
 mod common;
 
@@ -143,4 +143,21 @@ fn a_new_replication_id_reaches_sub_replicas_through_a_partial_resync() {
         info_field(&mut rc, "replication", "master_replid"),
         info_field(&mut rx, "replication", "master_replid")
     );
+}
+
+/// The primary's stream is exempt from `client-query-buffer-limit`: a
+/// value larger than the replica's limit arrives without the link being
+/// cut (a cut would show as a partial resync on the primary).
+#[test]
+fn the_primary_stream_ignores_the_query_buffer_limit() {
+    let primary = start();
+    let replica = TestServer::start_with(&["--client-query-buffer-limit", "1mb"]);
+    let (mut p, mut r) = (primary.raw(), replica.raw());
+    follow(&mut r, &primary);
+    let big = "x".repeat(3 * 1024 * 1024);
+    assert_eq!(p.cmd(&["SET", "big", &big]), Frame::Simple("OK".into()));
+    assert!(caught_up(&mut r, &mut p), "replica differs");
+    assert_eq!(r.cmd(&["STRLEN", "big"]), Frame::Int(3 * 1024 * 1024));
+    assert_eq!(stat(&mut p, "sync_full"), "1");
+    assert_eq!(stat(&mut p, "sync_partial_ok"), "0");
 }

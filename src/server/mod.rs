@@ -692,7 +692,10 @@ impl Server {
                     self.stats.net_input_bytes += n as u64;
                     self.stats.total_reads_processed += 1;
                     c.last_interaction_ms = now_ms();
-                    if c.query.len() as u64 > self.config.client_query_buffer_limit {
+                    // The primary's stream is never cut off (Redis exempts it too).
+                    if c.kind != crate::client::ClientKind::Primary
+                        && c.query.len() as u64 > self.config.client_query_buffer_limit
+                    {
                         warn!(
                             "Closing client that reached max query buffer length: {} (qbuf initial bytes: {})",
                             self.client_info_string(c),
