@@ -161,3 +161,77 @@ fn the_primary_stream_ignores_the_query_buffer_limit() {
     assert_eq!(stat(&mut p, "sync_full"), "1");
     assert_eq!(stat(&mut p, "sync_partial_ok"), "0");
 }
+
+/// `repl-diskless-load swapdb`: while the payload arrives the replica is
+/// loading (commands get -LOADING); a transfer cut short leaves its old
+/// data, a complete one replaces it, and the dump file is not written.
+#[test]
+fn diskless_load_swapdb_keeps_the_old_data_until_the_new_is_complete() {
+    let primary = start();
+    let replica = TestServer::start_with(&["--repl-diskless-load", "swapdb"]);
+    let (mut p, mut r) = (primary.raw(), replica.raw());
+    assert_eq!(
+        r.cmd(&["SET", "mykey", "myvalue"]),
+        Frame::Simple("OK".into())
+    );
+    assert_eq!(
+        p.cmd(&["DEBUG", "POPULATE", "200", "master", "1000"]),
+        Frame::Simple("OK".into())
+    );
+    // A slow payload: 10ms per key.
+    assert_eq!(
+        p.cmd(&["CONFIG", "SET", "rdb-key-save-delay", "10000"]),
+        Frame::Simple("OK".into())
+    );
+    let port = primary.port.to_string();
+    assert_eq!(
+        r.cmd(&["REPLICAOF", "127.0.0.1", &port]),
+        Frame::Simple("OK".into())
+    );
+    assert!(wait_for(SYNC_WAIT, || info_field(
+        &mut r,
+        "persistence",
+        "loading"
+    ) == "1"));
+    assert_eq!(info_field(&mut r, "persistence", "async_loading"), "0");
+    assert_eq!(
+        r.cmd(&["GET", "mykey"]),
+        Frame::Error("LOADING Redis is loading the dataset in memory".into())
+    );
+
+    assert_eq!(
+        p.cmd(&["CONFIG", "SET", "repl-diskless-sync-delay", "5"]),
+        Frame::Simple("OK".into())
+    );
+    assert!(matches!(
+        p.cmd(&["CLIENT", "KILL", "TYPE", "replica"]),
+        Frame::Int(1)
+    ));
+    assert!(wait_for(SYNC_WAIT, || info_field(
+        &mut r,
+        "persistence",
+        "loading"
+    ) == "0"));
+    assert_eq!(r.cmd(&["GET", "mykey"]), Frame::bulk("myvalue"));
+    assert_eq!(r.cmd(&["DBSIZE"]), Frame::Int(1));
+
+    assert_eq!(
+        p.cmd(&["CONFIG", "SET", "rdb-key-save-delay", "0"]),
+        Frame::Simple("OK".into())
+    );
+    assert_eq!(
+        p.cmd(&["CONFIG", "SET", "repl-diskless-sync-delay", "0"]),
+        Frame::Simple("OK".into())
+    );
+    assert!(wait_for(SYNC_WAIT, || info_field(
+        &mut r,
+        "replication",
+        "master_link_status"
+    ) == "up"));
+    assert_eq!(r.cmd(&["GET", "mykey"]), Frame::Bulk(None));
+    assert_eq!(r.cmd(&["DBSIZE"]), Frame::Int(200));
+    assert!(
+        !replica.path("dump.rdb").exists(),
+        "the payload was written as the dump file"
+    );
+}

@@ -437,7 +437,7 @@ fn persistence_section(srv: &Server, _c: &Client, out: &mut String) {
     out.push_str("# Persistence\r\n");
     let child = &p.child_stats;
     field(out, "loading", u8::from(p.loading.is_some()));
-    field(out, "async_loading", 0);
+    field(out, "async_loading", u8::from(p.async_loading));
     field(out, "current_cow_peak", child.cow_peak);
     field(out, "current_cow_size", child.cow_bytes);
     let cow_age = child

@@ -336,6 +336,8 @@ typed_fields! {
     shutdown_timeout: i64 = |c: &Config| c.num("shutdown-timeout") as i64;
     cluster_enabled: bool = |c: &Config| c.flag("cluster-enabled");
     unixsocket: Option<Vec<u8>> = |c: &Config| c.bytes("unixsocket");
+    /// `repl-diskless-load`: 0 disabled, 1 on-empty-db, 2 swapdb.
+    repl_diskless_load: i32 = |c: &Config| c.code("repl-diskless-load");
     /// File mode of the Unix socket (0: left as the umask makes it).
     unixsocketperm: u32 = |c: &Config| c.num("unixsocketperm") as u32;
 }

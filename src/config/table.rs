@@ -510,7 +510,9 @@ pub static DIRECTIVES: &[Directive] = &[
     // Enums.
     choice("supervised", SUPERVISED, 0).immutable(),
     choice("syslog-facility", SYSLOG_FACILITIES, 128).immutable(),
-    choice("repl-diskless-load", REPL_DISKLESS_LOAD, 0).with(DENY),
+    choice("repl-diskless-load", REPL_DISKLESS_LOAD, 0)
+        .with(DENY)
+        .built(),
     choice("loglevel", LOGLEVELS, 2)
         .built()
         .apply(Apply::LogLevel),

@@ -51,6 +51,9 @@ pub struct Persistence {
     pub latest_fork_usec: u64,
     /// Set while a file is being loaded.
     pub loading: Option<load::Loading>,
+    /// A full sync is being received with `repl-diskless-load swapdb` from
+    /// the same history: the old data stays readable meanwhile.
+    pub async_loading: bool,
     pub last_load_keys_loaded: u64,
     pub last_load_keys_expired: u64,
     /// Replication data found in the file loaded at start-up.
@@ -71,6 +74,7 @@ impl Default for Persistence {
             total_forks: 0,
             latest_fork_usec: 0,
             loading: None,
+            async_loading: false,
             last_load_keys_loaded: 0,
             last_load_keys_expired: 0,
             loaded_repl: None,

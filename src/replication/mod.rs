@@ -77,6 +77,9 @@ pub struct Replication {
     pub local_expiry: replica::local_expiry::LocalKeysWithExpire,
     /// Primary-side bookkeeping: sync counters, WAIT, the cron.
     pub primary: primary::PrimaryState,
+    /// How the full sync being received is loaded, once its payload began
+    /// with `repl-diskless-load` in effect.
+    pub diskless_load: Option<replica::DisklessLoad>,
 }
 
 /// Appends a command in RESP (an array of bulk strings) to `out`.

@@ -106,7 +106,12 @@ impl Server {
             self.reject(c, args, Some(id), refusal);
             return Dispatch::Done;
         }
-        if self.persistence.loading.is_some() && flags & flag::LOADING == 0 {
+        let refused_while_loading = if self.persistence.async_loading {
+            flags & flag::NO_ASYNC_LOADING != 0
+        } else {
+            self.persistence.loading.is_some() && flags & flag::LOADING == 0
+        };
+        if refused_while_loading {
             self.reject(c, args, Some(id), crate::commands::errors::LOADING);
             return Dispatch::Done;
         }

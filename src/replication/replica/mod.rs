@@ -22,7 +22,7 @@ use crate::client::{Client, ClientKind};
 use crate::commands::spec::{flag, Args};
 use crate::server::Server;
 use crate::util::now_ms;
-use link::{Hello, Link, Progress};
+use link::{Hello, Link, Progress, Transfer};
 use log::{info, warn};
 use mio::net::TcpStream;
 use mio::{Interest, Token};
@@ -55,6 +55,18 @@ impl LinkState {
             LinkState::Connected => "connected",
         }
     }
+}
+
+/// How a full sync received with `repl-diskless-load` is exposed while it
+/// arrives (Redis loads it straight from the socket; reddish receives it
+/// in the loop and loads it at the end, so the dump file is not replaced).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DisklessLoad {
+    /// `loading:1`: commands without the `loading` flag get -LOADING.
+    Blocking,
+    /// `async_loading:1` (swapdb, same history as ours): the old data
+    /// stays readable until the new one replaces it.
+    Async,
 }
 
 /// The primary this server replicates from.
@@ -232,6 +244,61 @@ impl Server {
         if let Some(t) = link.transfer.take() {
             let _ = std::fs::remove_file(&t.path);
         }
+        self.end_diskless_load();
+    }
+
+    /// Whether the full sync `link` receives is loaded as `repl-diskless-load`
+    /// says: always with swapdb, with on-empty-db only into an empty dataset.
+    fn diskless_load_for(&self, link: &Link) -> Option<DisklessLoad> {
+        let wanted = match self.config.repl_diskless_load {
+            2 => true,
+            1 => self.dbs.iter().all(|d| d.is_empty()),
+            _ => false,
+        };
+        if !wanted {
+            return None;
+        }
+        let same_history = link
+            .full_sync
+            .as_ref()
+            .is_some_and(|(replid, _)| *replid == self.replication.id.replid);
+        Some(if self.config.repl_diskless_load == 2 && same_history {
+            DisklessLoad::Async
+        } else {
+            DisklessLoad::Blocking
+        })
+    }
+
+    /// The payload of a full sync started: with `repl-diskless-load` the
+    /// server is loading from now on, as Redis is while it reads the socket.
+    fn begin_diskless_load(&mut self, link: &Link) {
+        if self.replication.diskless_load.is_some() || !link.in_transfer() {
+            return;
+        }
+        let Some(kind) = self.diskless_load_for(link) else {
+            return;
+        };
+        match kind {
+            DisklessLoad::Blocking => {
+                let total_bytes = link.transfer.as_ref().and_then(|t| t.size).unwrap_or(0);
+                self.persistence.loading = Some(crate::persistence::load::Loading {
+                    start_s: crate::persistence::unix_seconds(),
+                    total_bytes,
+                    ..Default::default()
+                });
+            }
+            DisklessLoad::Async => self.persistence.async_loading = true,
+        }
+        self.replication.diskless_load = Some(kind);
+    }
+
+    fn end_diskless_load(&mut self) {
+        if let Some(kind) = self.replication.diskless_load.take() {
+            match kind {
+                DisklessLoad::Blocking => self.persistence.loading = None,
+                DisklessLoad::Async => self.persistence.async_loading = false,
+            }
+        }
     }
 
     /// What the handshake sends, from the configuration and cached state.
@@ -300,10 +367,13 @@ impl Server {
             return;
         };
         match link.on_event(readable, writable, now_ms()) {
-            Progress::More => match self.replication.upstream.as_mut() {
-                Some(up) => up.link = Some(link),
-                None => self.close_link(link),
-            },
+            Progress::More => {
+                self.begin_diskless_load(&link);
+                match self.replication.upstream.as_mut() {
+                    Some(up) => up.link = Some(link),
+                    None => self.close_link(link),
+                }
+            }
             Progress::Failed => self.close_link(link),
             Progress::Continue(new_replid) => self.partial_resync_accepted(link, new_replid),
             Progress::Synced => self.full_sync_received(link),
@@ -353,26 +423,18 @@ impl Server {
             info!("Replica is about to load the RDB file received from the master, but there is a pending RDB child running. Killing process {} and removing its temp file to avoid any race", child.pid);
             self.stop_save_child_now();
         }
+        let diskless =
+            self.replication.diskless_load.is_some() || self.diskless_load_for(&link).is_some();
         self.attach_to_new_primary();
-        let target = self.config.dbfilename.clone();
-        if let Err(e) = std::fs::rename(&transfer.path, &target) {
-            warn!(
-                "Failed trying to rename the temp DB into {} in MASTER <-> REPLICA synchronization: {}",
-                target,
-                crate::persistence::error_text(&e)
-            );
-            let _ = std::fs::remove_file(&transfer.path);
-            return;
-        }
-        drop(transfer);
-        info!("MASTER <-> REPLICA sync: Flushing old data");
-        info!("MASTER <-> REPLICA sync: Loading DB in memory");
         self.persistence.loaded_repl = None;
-        if !self.replace_dataset_from_file(&target) {
-            warn!("Failed trying to load the MASTER synchronization DB from disk");
+        let loaded = if diskless {
+            self.load_payload_in_memory(transfer)
+        } else {
+            self.load_payload_from_disk(transfer)
+        };
+        if !loaded {
             return;
         }
-        self.remove_sync_file_if_unwanted(&target);
         let stream_db = self
             .persistence
             .loaded_repl
@@ -390,6 +452,44 @@ impl Server {
         if marked {
             self.send_ack_to_primary();
         }
+    }
+
+    /// The payload becomes the dump file, then the dataset.
+    fn load_payload_from_disk(&mut self, transfer: Transfer) -> bool {
+        let target = self.config.dbfilename.clone();
+        if let Err(e) = std::fs::rename(&transfer.path, &target) {
+            warn!(
+                "Failed trying to rename the temp DB into {} in MASTER <-> REPLICA synchronization: {}",
+                target,
+                crate::persistence::error_text(&e)
+            );
+            let _ = std::fs::remove_file(&transfer.path);
+            return false;
+        }
+        drop(transfer);
+        info!("MASTER <-> REPLICA sync: Flushing old data");
+        info!("MASTER <-> REPLICA sync: Loading DB in memory");
+        if !self.replace_dataset_from_file(&target) {
+            warn!("Failed trying to load the MASTER synchronization DB from disk");
+            return false;
+        }
+        self.remove_sync_file_if_unwanted(&target);
+        true
+    }
+
+    /// `repl-diskless-load`: the payload becomes the dataset without
+    /// replacing the dump file; a bad one leaves the old data in place.
+    fn load_payload_in_memory(&mut self, transfer: Transfer) -> bool {
+        let path = transfer.path.clone();
+        drop(transfer);
+        info!("MASTER <-> REPLICA sync: Loading DB in memory");
+        let loaded = self.replace_dataset_from_file(&path);
+        let _ = std::fs::remove_file(&path);
+        self.end_diskless_load();
+        if !loaded {
+            warn!("Failed trying to load the MASTER synchronization DB from socket, check server logs.");
+        }
+        loaded
     }
 
     /// With persistence off and `rdb-del-sync-files`, the file the primary
