@@ -235,3 +235,36 @@ fn diskless_load_swapdb_keeps_the_old_data_until_the_new_is_complete() {
         "the payload was written as the dump file"
     );
 }
+
+/// A command from the primary that fails on the replica (here a command
+/// it does not know, sent with DEBUG REPLICATE) is logged as Redis logs
+/// it and counted; the link stays up and the stream goes on.
+#[test]
+fn an_error_from_the_primary_stream_is_logged_and_the_stream_goes_on() {
+    let primary = start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = dir.path().join("replica.log");
+    let replica = TestServer::start_with(&["--logfile", &log.display().to_string()]);
+    let (mut p, mut r) = (primary.raw(), replica.raw());
+    follow(&mut r, &primary);
+    assert_eq!(
+        p.cmd(&["DEBUG", "REPLICATE", "fake-command-1"]),
+        Frame::Simple("OK".into())
+    );
+    assert_eq!(p.cmd(&["SET", "after", "1"]), Frame::Simple("OK".into()));
+    assert!(caught_up(&mut r, &mut p), "the stream stopped");
+    assert_eq!(stat(&mut r, "unexpected_error_replies"), "1");
+    assert_eq!(stat(&mut p, "sync_full"), "1");
+    let text = std::fs::read_to_string(&log).expect("log");
+    let critical: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("== CRITICAL =="))
+        .collect();
+    assert_eq!(critical.len(), 1, "{}", text);
+    assert!(
+        critical[0].ends_with("This replica is sending an error to its master: 'unknown command 'fake-command-1', with args beginning with: ' after processing the command '<unknown>'"),
+        "{}",
+        critical[0]
+    );
+    assert_eq!(text.matches("fake-command-1").count(), 1, "{}", text);
+}

@@ -433,6 +433,8 @@ fn debug_help(c: &mut Client, name: &[u8]) {
             "    Reply with a test value of the specified type. <type> can be: string,",
             "    integer, double, bignum, null, array, set, map, attrib, push, verbatim,",
             "    true, false.",
+            "REPLICATE <string>",
+            "    Replicates the provided string to replicas, allowing data divergence.",
             "RELOAD [option ...]",
             "    Save the RDB on disk and reload it back to memory. Valid <option> values:",
             "    * MERGE: conflicting keys will be loaded from RDB.",
@@ -482,6 +484,12 @@ fn debug(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
         return debug_populate(srv, c, args);
     } else if is("protocol") && argc == 3 {
         return debug_protocol(c, &args[2]);
+    } else if is("replicate") && argc >= 3 {
+        let parts: Vec<&[u8]> = args.tail(2).iter().collect();
+        if !srv.is_replica() {
+            srv.feed_replication_command(&parts);
+        }
+        c.reply.ok();
     } else if is("sleep") && argc == 3 {
         debug_sleep(&args[2]);
         c.reply.ok();

@@ -951,12 +951,13 @@ impl Server {
         }
         if self.replication.primary.getack_wanted && self.pause.is_none() {
             self.replication.primary.getack_wanted = false;
-            self.feed_replication_raw(&["REPLCONF", "GETACK", "*"]);
+            self.feed_replication_command(&["REPLCONF", "GETACK", "*"]);
         }
     }
 
-    /// Writes a command to the stream without a SELECT (PING, GETACK).
-    fn feed_replication_raw(&mut self, parts: &[&str]) {
+    /// Writes a command to the stream without a SELECT (PING, GETACK,
+    /// DEBUG REPLICATE).
+    pub fn feed_replication_command<T: AsRef<[u8]>>(&mut self, parts: &[T]) {
         let command = crate::commands::spec::OwnedArgs::from_slices(parts);
         let mut bytes = Vec::with_capacity(48);
         super::encode_command(&mut bytes, &command.args());
@@ -982,7 +983,7 @@ impl Server {
         // so its replicas share the primary's offsets.
         let is_primary = !self.is_replica();
         if is_primary && !self.replication.replicas.is_empty() && loops.is_multiple_of(period) {
-            self.feed_replication_raw(&["PING"]);
+            self.feed_replication_command(&["PING"]);
         }
         self.keep_waiting_replicas_alive();
         self.disconnect_timed_out_replicas();

@@ -623,10 +623,47 @@ impl Server {
     /// from `reply_start` on) is dropped, but REPLCONF GETACK is answered
     /// with our offset.
     pub fn primary_command_done(&mut self, c: &mut Client, args: &Args, reply_start: usize) {
+        if c.reply.buf.get(reply_start) == Some(&b'-') {
+            let error = c.reply.buf.get(reply_start + 1..).unwrap_or_default();
+            let line = error.split(|&b| b == b'\r').next().unwrap_or_default();
+            self.log_error_to_primary(c, line);
+        }
         c.reply.buf.truncate(reply_start);
         if args[0].eq_ignore_ascii_case(b"replconf") && args[1].eq_ignore_ascii_case(b"getack") {
             push_ack(c, self.replication.master_offset);
         }
+    }
+
+    /// A command from the primary failed here: the datasets may have
+    /// diverged. Logged as Redis does (the error is never sent back), with
+    /// the end of our backlog for context.
+    fn log_error_to_primary(&mut self, c: &Client, error: &[u8]) {
+        let error = String::from_utf8_lossy(error);
+        // Redis logs errors of its default code without it, others with the dash.
+        let shown = match error.strip_prefix("ERR ") {
+            Some(rest) => rest.to_string(),
+            None => format!("-{}", error),
+        };
+        let command = self
+            .registry
+            .entries
+            .get(c.last_command)
+            .map_or("<unknown>", |e| e.fullname.as_str());
+        warn!(
+            "== CRITICAL == This replica is sending an error to its master: '{}' after processing the command '{}'",
+            shown, command
+        );
+        if let Some(backlog) = self
+            .replication
+            .backlog
+            .as_ref()
+            .filter(|b| b.histlen() > 0)
+        {
+            let from = self.replication.master_offset + 1 - backlog.histlen().min(256) as u64;
+            let tail = backlog.since(from).unwrap_or_default();
+            warn!("Latest backlog is: '{}'", crate::util::repr_bytes(&tail));
+        }
+        self.stats.unexpected_error_replies += 1;
     }
 
     fn send_ack_to_primary(&mut self) {
