@@ -813,11 +813,7 @@ impl Server {
             return;
         }
         c.reply.buf.truncate(mark);
-        let command = self
-            .registry
-            .entries
-            .get(c.last_command)
-            .map_or("<unknown>", |e| e.fullname.as_str());
+        let command = self.last_command_name(c);
         warn!(
             "Replica generated a reply to command '{}', disconnecting it: {}",
             command,

@@ -183,6 +183,15 @@ impl Server {
         self.account_errors(c);
     }
 
+    /// The full name of the last command `c` ran, as logs name it
+    /// (`<unknown>` for a command not found).
+    pub fn last_command_name(&self, c: &Client) -> &str {
+        self.registry
+            .entries
+            .get(c.last_command)
+            .map_or("<unknown>", |e| e.fullname.as_str())
+    }
+
     /// Moves the client's pending error codes into INFO errorstats; returns
     /// how many there were.
     pub fn account_errors(&mut self, c: &mut Client) -> usize {

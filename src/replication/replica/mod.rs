@@ -644,11 +644,7 @@ impl Server {
             Some(rest) => rest.to_string(),
             None => format!("-{}", error),
         };
-        let command = self
-            .registry
-            .entries
-            .get(c.last_command)
-            .map_or("<unknown>", |e| e.fullname.as_str());
+        let command = self.last_command_name(c);
         warn!(
             "== CRITICAL == This replica is sending an error to its master: '{}' after processing the command '{}'",
             shown, command
