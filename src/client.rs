@@ -182,6 +182,9 @@ pub struct Client {
     pub close_asap: bool,
     /// The socket is registered for writable events (output did not fit).
     pub want_writable: bool,
+    /// The loop saw the peer close its side: reading goes on until the end
+    /// of stream, which then frees the client.
+    pub peer_closed: bool,
     /// CLIENT PAUSE holds this client's next command (`flags=b`).
     pub postponed: bool,
     /// A parsed command waits in `parser.args` to be run (it was postponed).
@@ -244,6 +247,7 @@ impl Client {
             close_after_reply: false,
             close_asap: false,
             want_writable: false,
+            peer_closed: false,
             postponed: false,
             pending_command: false,
             blocked: None,

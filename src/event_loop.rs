@@ -14,6 +14,9 @@ pub enum Ready {
         token: Token,
         readable: bool,
         writable: bool,
+        /// The peer closed its side (possibly with data still to read):
+        /// an edge-triggered poll will not report it again.
+        read_closed: bool,
     },
     /// A timer registered with [`EventLoop::add_timer`] is due.
     Timer(u64),
@@ -66,6 +69,7 @@ impl EventLoop {
                 token: event.token(),
                 readable: event.is_readable() || event.is_read_closed() || event.is_error(),
                 writable: event.is_writable(),
+                read_closed: event.is_read_closed(),
             });
         }
         Ok(())

@@ -346,7 +346,8 @@ impl Server {
                         token,
                         readable,
                         writable,
-                    } => self.handle_io(token, readable, writable),
+                        read_closed,
+                    } => self.handle_io(token, readable, writable, read_closed),
                     Ready::Timer(TIMER_CRON) => {
                         self.cron();
                         self.schedule_cron();
@@ -413,9 +414,10 @@ impl Server {
                 token,
                 readable,
                 writable,
+                read_closed,
             } = event
             {
-                self.handle_io(token, readable, writable);
+                self.handle_io(token, readable, writable, read_closed);
             }
         }
         self.serve_pending_reads();
@@ -498,7 +500,7 @@ impl Server {
         }
     }
 
-    fn handle_io(&mut self, token: Token, readable: bool, writable: bool) {
+    fn handle_io(&mut self, token: Token, readable: bool, writable: bool, read_closed: bool) {
         if token == crate::replication::replica::LINK_TOKEN {
             self.replica_link_event(readable, writable);
             return;
@@ -512,6 +514,11 @@ impl Server {
             return;
         }
         let slot = token.0 - CLIENT_TOKEN_BASE;
+        if read_closed {
+            if let Some(c) = self.clients.get_mut(slot) {
+                c.peer_closed = true;
+            }
+        }
         if writable {
             self.handle_writable(slot);
         }
@@ -686,8 +693,9 @@ impl Server {
                 Ok(n) => {
                     // A short read took everything the socket had: new data
                     // will raise a new edge, so skip the read that would
-                    // only say WouldBlock.
-                    let drained = n < offered;
+                    // only say WouldBlock. Not after the peer closed: its
+                    // end of stream raises no new edge and must be read.
+                    let drained = n < offered && !c.peer_closed;
                     c.net_in += n as u64;
                     self.stats.net_input_bytes += n as u64;
                     self.stats.total_reads_processed += 1;

@@ -1,0 +1,144 @@
+//! Clients that misbehave: closing in the same segment as their last
+//! request, never reading their replies, connecting from where protected
+//! mode forbids. Each test pins what Redis 7.0 does in that case.
+
+mod common;
+
+use common::{wait_for, Frame, Raw, TestServer};
+use std::io::Write;
+use std::net::TcpStream;
+use std::os::fd::AsRawFd;
+use std::time::Duration;
+
+/// Connects and waits until the server has accepted the connection (so
+/// the bytes cannot be read at accept time), then sends `bytes` and closes
+/// so that the data and the FIN leave in one TCP segment (TCP_CORK holds
+/// the data until the close flushes it): the server gets a single
+/// readiness edge for both.
+fn send_and_close_at_once(control: &mut Raw, port: u16, bytes: &[u8]) {
+    let accepted_before = total_connections(control);
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    assert!(wait_for(Duration::from_secs(5), || total_connections(
+        control
+    ) > accepted_before));
+    let on: libc::c_int = 1;
+    // SAFETY: setsockopt on a socket this function owns, passing a live
+    // c_int and its exact size.
+    let rc = unsafe {
+        libc::setsockopt(
+            stream.as_raw_fd(),
+            libc::IPPROTO_TCP,
+            libc::TCP_CORK,
+            &on as *const libc::c_int as *const libc::c_void,
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    assert_eq!(rc, 0, "TCP_CORK");
+    stream.write_all(bytes).expect("write");
+}
+
+fn connected_clients(raw: &mut Raw) -> i64 {
+    let info = raw.cmd(&["INFO", "clients"]).as_text();
+    info_field(&info, "connected_clients")
+}
+
+fn total_connections(raw: &mut Raw) -> i64 {
+    let info = raw.cmd(&["INFO", "stats"]).as_text();
+    info_field(&info, "total_connections_received")
+}
+
+fn info_field(info: &str, name: &str) -> i64 {
+    info.lines()
+        .find_map(|l| l.strip_prefix(&format!("{}:", name)))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(-1)
+}
+
+#[test]
+fn a_partial_request_closed_at_once_frees_the_client() {
+    let srv = TestServer::start_with(&["--requirepass", "pw", "--maxclients", "150"]);
+    let mut control = srv.raw();
+    assert_eq!(control.cmd(&["AUTH", "pw"]), Frame::Simple("OK".into()));
+    for _ in 0..200 {
+        send_and_close_at_once(&mut control, srv.port, b"*2\r\n$4\r\nAUTH\r\n");
+    }
+    assert!(
+        wait_for(Duration::from_secs(5), || connected_clients(&mut control)
+            == 1),
+        "half-closed clients stay connected"
+    );
+    let mut raw = srv.raw();
+    assert_eq!(raw.cmd(&["AUTH", "pw"]), Frame::Simple("OK".into()));
+}
+
+#[test]
+fn a_blocking_request_closed_at_once_does_not_swallow_a_push() {
+    let srv = TestServer::start();
+    let mut raw = srv.raw();
+    send_and_close_at_once(
+        &mut raw,
+        srv.port,
+        b"*3\r\n$5\r\nBLPOP\r\n$5\r\nqueue\r\n$1\r\n0\r\n",
+    );
+    // The request was fully received: like Redis, it may run and block
+    // before the close is seen, but the close must then unblock it.
+    assert!(
+        wait_for(Duration::from_secs(5), || {
+            let info = raw.cmd(&["INFO", "clients"]).as_text();
+            info_field(&info, "connected_clients") == 1 && info_field(&info, "blocked_clients") == 0
+        }),
+        "the closed client stays blocked"
+    );
+    assert_eq!(raw.cmd(&["LPUSH", "queue", "job-1"]), Frame::Int(1));
+    assert_eq!(raw.cmd(&["LLEN", "queue"]), Frame::Int(1));
+}
+
+#[test]
+fn a_complete_request_closed_at_once_still_runs() {
+    let srv = TestServer::start();
+    let mut raw = srv.raw();
+    send_and_close_at_once(
+        &mut raw,
+        srv.port,
+        b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n",
+    );
+    assert!(wait_for(Duration::from_secs(5), || connected_clients(
+        &mut raw
+    ) == 1));
+    assert_eq!(raw.cmd(&["GET", "k"]), Frame::bulk("v"));
+}
+
+#[test]
+fn closes_are_noticed_while_paused_and_in_multi() {
+    let srv = TestServer::start();
+    let mut raw = srv.raw();
+    send_and_close_at_once(&mut raw, srv.port, b"MULTI\r\nSET a 1\r\n");
+    assert!(
+        wait_for(Duration::from_secs(5), || connected_clients(&mut raw) == 1),
+        "a client in MULTI stays after closing"
+    );
+    assert_eq!(
+        raw.cmd(&["CLIENT", "PAUSE", "100000", "WRITE"]),
+        Frame::Simple("OK".into())
+    );
+    send_and_close_at_once(&mut raw, srv.port, b"SET a 1\r\n");
+    assert!(
+        wait_for(Duration::from_secs(5), || connected_clients(&mut raw) == 1),
+        "a paused client's close is not noticed"
+    );
+    assert_eq!(raw.cmd(&["CLIENT", "UNPAUSE"]), Frame::Simple("OK".into()));
+    assert_eq!(raw.cmd(&["EXISTS", "a"]), Frame::Int(0));
+}
+
+#[test]
+fn a_close_in_the_middle_of_a_large_reply_frees_the_client() {
+    let srv = TestServer::start();
+    let mut raw = srv.raw();
+    let big = "x".repeat(8 << 20);
+    assert_eq!(raw.cmd(&["SET", "big", &big]), Frame::Simple("OK".into()));
+    send_and_close_at_once(&mut raw, srv.port, b"GET big\r\nGET big\r\n");
+    assert!(
+        wait_for(Duration::from_secs(5), || connected_clients(&mut raw) == 1),
+        "a client closed while its reply was pending stays"
+    );
+}
