@@ -24,7 +24,24 @@ pub struct Ends {
     pub is_local: bool,
 }
 
+/// Redis's test for a local peer: the address is exactly 127.0.0.1 or
+/// ::1 (not the rest of 127.0.0.0/8, not an IPv4-mapped address).
+fn is_loopback_address(ip: std::net::IpAddr) -> bool {
+    match ip {
+        std::net::IpAddr::V4(a) => a == std::net::Ipv4Addr::LOCALHOST,
+        std::net::IpAddr::V6(a) => a == std::net::Ipv6Addr::LOCALHOST,
+    }
+}
+
 impl Conn {
+    /// A Unix socket, or a TCP peer at exactly 127.0.0.1 or ::1.
+    pub fn is_local_peer(&self) -> bool {
+        match self {
+            Conn::Tcp(s) => s.peer_addr().is_ok_and(|a| is_loopback_address(a.ip())),
+            Conn::Unix(_) => true,
+        }
+    }
+
     pub fn ends(&self) -> Ends {
         match self {
             Conn::Tcp(s) => {
@@ -32,7 +49,7 @@ impl Conn {
                 Ends {
                     peer: peer.map(|a| a.to_string()).unwrap_or_default(),
                     local: s.local_addr().map(|a| a.to_string()).unwrap_or_default(),
-                    is_local: peer.is_none_or(|a| a.ip().is_loopback()),
+                    is_local: self.is_local_peer(),
                 }
             }
             Conn::Unix(s) => {

@@ -142,3 +142,71 @@ fn a_close_in_the_middle_of_a_large_reply_frees_the_client() {
         "a client closed while its reply was pending stays"
     );
 }
+
+/// Connects to the server on 127.0.0.1 from the local address `source`
+/// (any 127.x.x.x address is loopback on Linux).
+fn connect_from(source: &str, port: u16) -> Raw {
+    use socket2::{Domain, Socket, Type};
+    let socket = Socket::new(Domain::IPV4, Type::STREAM, None).expect("socket");
+    let from: std::net::SocketAddr = format!("{}:0", source).parse().expect("source address");
+    socket.bind(&from.into()).expect("bind source address");
+    let to: std::net::SocketAddr = format!("127.0.0.1:{}", port).parse().expect("address");
+    socket.connect(&to.into()).expect("connect");
+    Raw::from_stream(socket.into())
+}
+
+const DENIED: &str = "DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Setup a an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.";
+
+#[test]
+fn protected_mode_admits_only_127_0_0_1_whatever_bind_says() {
+    for bind in ["127.0.0.1", "0.0.0.0"] {
+        let srv = TestServer::start_with(&["--bind", bind, "--protected-mode", "yes"]);
+        let mut denied = connect_from("127.0.0.2", srv.port);
+        denied.send(b"PING\r\n");
+        assert_eq!(denied.read(), Frame::Error(DENIED.into()), "bind {}", bind);
+        let mut local = connect_from("127.0.0.1", srv.port);
+        assert_eq!(local.cmd(&["PING"]), Frame::Simple("PONG".into()));
+        let stats = local.cmd(&["INFO", "stats"]).as_text();
+        assert_eq!(info_field(&stats, "rejected_connections"), 1);
+        assert_eq!(
+            local.cmd(&["CONFIG", "SET", "protected-mode", "no"]),
+            Frame::Simple("OK".into())
+        );
+        let mut admitted = connect_from("127.0.0.2", srv.port);
+        assert_eq!(admitted.cmd(&["PING"]), Frame::Simple("PONG".into()));
+    }
+}
+
+#[test]
+fn protected_mode_is_off_with_a_password() {
+    let srv = TestServer::start_with(&["--protected-mode", "yes", "--requirepass", "pw"]);
+    let mut other = connect_from("127.0.0.2", srv.port);
+    assert_eq!(
+        other.cmd(&["PING"]),
+        Frame::Error("NOAUTH Authentication required.".into())
+    );
+}
+
+#[test]
+fn refused_connections_are_not_counted_as_received() {
+    let srv = TestServer::start_with(&["--maxclients", "1"]);
+    // The start-up probe's connection may not be freed yet.
+    let mut first = None;
+    assert!(wait_for(Duration::from_secs(5), || {
+        let mut raw = srv.raw();
+        let admitted = raw.cmd(&["PING"]) == Frame::Simple("PONG".into());
+        first = admitted.then_some(raw);
+        admitted
+    }));
+    let mut raw = first.expect("admitted connection");
+    let before = total_connections(&mut raw);
+    let mut refused = srv.raw();
+    refused.send(b"PING\r\n");
+    assert_eq!(
+        refused.read(),
+        Frame::Error("ERR max number of clients reached".into())
+    );
+    let stats = raw.cmd(&["INFO", "stats"]).as_text();
+    assert_eq!(info_field(&stats, "total_connections_received"), before);
+    assert_eq!(info_field(&stats, "rejected_connections"), 1);
+}

@@ -532,11 +532,11 @@ impl Server {
             let Some(l) = self.listeners.get(listener) else {
                 return;
             };
-            let accepted = l.accept().map(|(stream, addr)| {
+            let accepted = l.accept().map(|(stream, _)| {
                 if self.config.tcp_keepalive > 0 {
                     set_keepalive(&stream, self.config.tcp_keepalive);
                 }
-                (Conn::Tcp(stream), Some(addr))
+                Conn::Tcp(stream)
             });
             if !self.accepted(accepted) {
                 return;
@@ -549,7 +549,7 @@ impl Server {
             let Some(l) = self.unix_listener.as_ref() else {
                 return;
             };
-            let accepted = l.accept().map(|(stream, _)| (Conn::Unix(stream), None));
+            let accepted = l.accept().map(|(stream, _)| Conn::Unix(stream));
             if !self.accepted(accepted) {
                 return;
             }
@@ -558,10 +558,10 @@ impl Server {
 
     /// Takes one result of `accept`: a connection becomes a client. False
     /// when the listener has nothing more to give.
-    fn accepted(&mut self, result: io::Result<(Conn, Option<SocketAddr>)>) -> bool {
+    fn accepted(&mut self, result: io::Result<Conn>) -> bool {
         match result {
-            Ok((stream, addr)) => {
-                self.add_client(stream, addr);
+            Ok(stream) => {
+                self.add_client(stream);
                 true
             }
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => false,
@@ -573,18 +573,23 @@ impl Server {
         }
     }
 
-    /// A new connection; `addr` is the TCP peer (None over Unix).
-    fn add_client(&mut self, mut stream: Conn, addr: Option<SocketAddr>) {
-        self.stats.total_connections_received += 1;
-        if self.clients.count as u64 >= self.config.maxclients {
+    /// A new connection. One refused (over `maxclients`, or by protected
+    /// mode) gets its error, counts as rejected and is closed; as in Redis
+    /// it does not count as received.
+    fn add_client(&mut self, mut stream: Conn) {
+        let refusal = if self.clients.count as u64 >= self.config.maxclients {
+            Some(MAX_CLIENTS_ERROR)
+        } else if self.protected_mode_denies(&stream) {
+            Some(PROTECTED_MODE_ERROR)
+        } else {
+            None
+        };
+        if let Some(error) = refusal {
             self.stats.rejected_connections += 1;
-            let _ = io::Write::write_all(&mut stream, b"-ERR max number of clients reached\r\n");
+            let _ = io::Write::write_all(&mut stream, error.as_bytes());
             return;
         }
-        if addr.is_some_and(|a| self.protected_mode_denies(&a)) {
-            let _ = io::Write::write_all(&mut stream, PROTECTED_MODE_ERROR.as_bytes());
-            return;
-        }
+        self.stats.total_connections_received += 1;
         let Some(slot) = self.adopt_connection(stream) else {
             return;
         };
@@ -618,11 +623,11 @@ impl Server {
         Some(slot)
     }
 
-    fn protected_mode_denies(&self, addr: &SocketAddr) -> bool {
-        self.config.protected_mode
-            && self.config.requirepass.is_none()
-            && self.config.bind == ["*", "-::*"]
-            && !addr.ip().is_loopback()
+    /// Protected mode (on, and no password for the default user) lets in
+    /// only Unix sockets and peers at exactly 127.0.0.1 or ::1, whatever
+    /// `bind` says.
+    fn protected_mode_denies(&self, stream: &Conn) -> bool {
+        self.config.protected_mode && self.config.requirepass.is_none() && !stream.is_local_peer()
     }
 
     /// Reads what a client sent and runs the complete commands in it.
@@ -985,7 +990,9 @@ enum ReadOutcome {
     Closed,
 }
 
-const PROTECTED_MODE_ERROR: &str = "-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Set up an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n";
+const MAX_CLIENTS_ERROR: &str = "-ERR max number of clients reached\r\n";
+
+const PROTECTED_MODE_ERROR: &str = "-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Setup a an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n";
 
 fn set_keepalive(stream: &TcpStream, interval: i64) {
     use std::os::fd::AsRawFd;

@@ -175,7 +175,11 @@ pub struct Raw {
 
 impl Raw {
     pub fn connect(port: u16) -> Raw {
-        let stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+        Raw::from_stream(TcpStream::connect(("127.0.0.1", port)).expect("connect"))
+    }
+
+    /// Wraps a connected socket (with a 10s read timeout).
+    pub fn from_stream(stream: TcpStream) -> Raw {
         stream.set_read_timeout(Some(Duration::from_secs(10))).ok();
         Raw {
             stream: BufReader::new(stream),
