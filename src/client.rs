@@ -10,6 +10,11 @@ use std::io::{self, Read, Write};
 /// How much one `read` asks for, as Redis's PROTO_IOBUF_LEN.
 pub const READ_CHUNK: usize = 16 * 1024;
 
+/// Size of Redis's static reply buffer and of each block of its reply list
+/// (PROTO_REPLY_CHUNK_BYTES): CLIENT LIST and the output limits count
+/// pending output as if held that way.
+pub const REPLY_CHUNK: usize = 16 * 1024;
+
 /// Bytes received but not yet executed. `data[start..end]` is live; the Vec is
 /// kept fully initialised so reads go straight into its tail without zeroing.
 ///
@@ -182,6 +187,9 @@ pub struct Client {
     pub close_asap: bool,
     /// The socket is registered for writable events (output did not fit).
     pub want_writable: bool,
+    /// Since when (unix seconds) the output has been over its class's soft
+    /// limit, if it is now.
+    pub obuf_soft_limit_since_s: Option<i64>,
     /// The loop saw the peer close its side: reading goes on until the end
     /// of stream, which then frees the client.
     pub peer_closed: bool,
@@ -247,6 +255,7 @@ impl Client {
             close_after_reply: false,
             close_asap: false,
             want_writable: false,
+            obuf_soft_limit_since_s: None,
             peer_closed: false,
             postponed: false,
             pending_command: false,
@@ -269,6 +278,12 @@ impl Client {
     /// Output not yet written to the socket.
     pub fn pending_output(&self) -> usize {
         self.reply.buf.len() - self.sent
+    }
+
+    /// Pending output beyond what Redis's static reply buffer would hold
+    /// (`omem`): what the output buffer limits measure.
+    pub fn output_list_bytes(&self) -> usize {
+        self.pending_output().saturating_sub(REPLY_CHUNK)
     }
 
     /// Writes as much pending output as the socket takes. Returns Ok(true)

@@ -210,3 +210,93 @@ fn refused_connections_are_not_counted_as_received() {
     assert_eq!(info_field(&stats, "total_connections_received"), before);
     assert_eq!(info_field(&stats, "rejected_connections"), 1);
 }
+
+/// A connection that sends `count` copies of `request` and never reads.
+fn flood_without_reading(port: u16, request: &[u8], count: usize) -> TcpStream {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    stream
+        .write_all(&request.repeat(count))
+        .expect("write requests");
+    stream
+}
+
+fn log_of(srv: &TestServer) -> String {
+    std::fs::read_to_string(srv.path("server.log")).unwrap_or_default()
+}
+
+/// INFO's count of clients closed for their output (a Redis 7.2 field,
+/// absent from 7.0: not checked against the real server).
+fn assert_limit_disconnections(raw: &mut Raw, expected: i64) {
+    let stats = raw.cmd(&["INFO", "stats"]).as_text();
+    let count = info_field(&stats, "client_output_buffer_limit_disconnections");
+    if !common::against_real_redis() {
+        assert_eq!(count, expected);
+    }
+}
+
+const LIMIT_LOG: &str = "scheduled to be closed ASAP for overcoming of output buffer limits.";
+
+#[test]
+fn a_client_over_the_hard_output_limit_is_closed() {
+    let srv = TestServer::start_with(&[
+        "--client-output-buffer-limit",
+        "normal 8mb 0 0",
+        "--logfile",
+        "server.log",
+    ]);
+    let mut raw = srv.raw();
+    let value = "v".repeat(512 * 1024);
+    assert_eq!(raw.cmd(&["SET", "big", &value]), Frame::Simple("OK".into()));
+    let _reader_that_never_reads = flood_without_reading(srv.port, b"GET big\r\n", 128);
+    assert!(
+        wait_for(Duration::from_secs(10), || connected_clients(&mut raw) == 1),
+        "the hard limit is not enforced"
+    );
+    assert_limit_disconnections(&mut raw, 1);
+    assert!(log_of(&srv).contains(LIMIT_LOG), "log: {}", log_of(&srv));
+    let memory = raw.cmd(&["INFO", "memory"]).as_text();
+    assert!(info_field(&memory, "used_memory") < 32 << 20, "{}", memory);
+}
+
+#[test]
+fn a_client_over_the_soft_output_limit_for_too_long_is_closed() {
+    let srv = TestServer::start_with(&["--client-output-buffer-limit", "normal 0 4mb 1"]);
+    let mut raw = srv.raw();
+    let value = "v".repeat(512 * 1024);
+    assert_eq!(raw.cmd(&["SET", "big", &value]), Frame::Simple("OK".into()));
+    let _reader_that_never_reads = flood_without_reading(srv.port, b"GET big\r\n", 40);
+    assert!(
+        wait_for(Duration::from_secs(10), || connected_clients(&mut raw) == 1),
+        "the soft limit is not enforced"
+    );
+    assert_limit_disconnections(&mut raw, 1);
+}
+
+#[test]
+fn a_monitor_that_never_reads_is_closed_at_the_limit() {
+    let srv = TestServer::start_with(&["--client-output-buffer-limit", "normal 1mb 0 0"]);
+    let mut raw = srv.raw();
+    let _monitor = flood_without_reading(srv.port, b"MONITOR\r\n", 1);
+    assert!(wait_for(Duration::from_secs(5), || connected_clients(
+        &mut raw
+    ) == 2));
+    let value = "m".repeat(64 * 1024);
+    for _ in 0..200 {
+        assert_eq!(raw.cmd(&["SET", "k", &value]), Frame::Simple("OK".into()));
+    }
+    assert!(
+        wait_for(Duration::from_secs(5), || connected_clients(&mut raw) == 1),
+        "the monitor was not closed"
+    );
+}
+
+#[test]
+fn clients_within_the_limits_keep_their_replies() {
+    let srv = TestServer::start_with(&["--client-output-buffer-limit", "normal 8mb 0 0"]);
+    let mut raw = srv.raw();
+    let value = "v".repeat(512 * 1024);
+    assert_eq!(raw.cmd(&["SET", "big", &value]), Frame::Simple("OK".into()));
+    for _ in 0..64 {
+        assert_eq!(raw.cmd(&["GET", "big"]), Frame::bulk(&value));
+    }
+}

@@ -24,10 +24,6 @@ const HELLO_NOAUTH: &str = "NOAUTH HELLO must be called with the client already 
 const BAD_CLIENT_NAME: &str =
     "ERR Client names cannot contain spaces, newlines or special characters.";
 
-/// Size of Redis's fixed reply buffer and of each reply block after it;
-/// CLIENT LIST's `obl`/`oll`/`omem` describe pending output in those units.
-const REPLY_CHUNK: usize = 16 * 1024;
-
 fn ping(_srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     if args.len() > 2 {
         return Err(errors::wrong_arity("ping"));
@@ -589,10 +585,9 @@ impl Server {
             .registry
             .get(c.last_command)
             .map_or("NULL", |e| e.fullname.as_str());
-        let pending = c.pending_output();
-        let obl = pending.min(REPLY_CHUNK);
-        let omem = pending - obl;
-        let oll = omem.div_ceil(REPLY_CHUNK);
+        let omem = c.output_list_bytes();
+        let obl = c.pending_output() - omem;
+        let oll = omem.div_ceil(crate::client::REPLY_CHUNK);
         let multi_mem = c.multi.memory();
         let multi_count = c.multi.reported_count();
         let tot_mem = c.query.allocated()

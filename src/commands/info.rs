@@ -619,10 +619,14 @@ fn stats_section(srv: &Server, _c: &Client, out: &mut String) {
         &[
             "io_threaded_reads_processed",
             "io_threaded_writes_processed",
-            "reply_buffer_shrinks",
-            "reply_buffer_expands",
         ],
     );
+    field(
+        out,
+        "client_output_buffer_limit_disconnections",
+        s.output_limit_disconnections,
+    );
+    zero_fields(out, &["reply_buffer_shrinks", "reply_buffer_expands"]);
 }
 
 fn replication_section(srv: &Server, _c: &Client, out: &mut String) {

@@ -23,6 +23,31 @@ pub struct ObufLimit {
     pub soft_seconds: i64,
 }
 
+impl ObufLimit {
+    /// Whether `used` output bytes break these limits at `now_s`: at or over
+    /// the hard limit, or over the soft limit continuously for more than its
+    /// seconds. `soft_since_s` remembers since when the soft limit has been
+    /// exceeded (cleared as soon as it is not).
+    pub fn exceeded(&self, used: u64, soft_since_s: &mut Option<i64>, now_s: i64) -> bool {
+        if self.hard > 0 && used >= self.hard {
+            return true;
+        }
+        if self.soft == 0 || used < self.soft {
+            *soft_since_s = None;
+            return false;
+        }
+        let since = *soft_since_s.get_or_insert(now_s);
+        now_s - since > self.soft_seconds
+    }
+}
+
+/// Index of each class in `client_output_buffer_limits`.
+pub mod obuf_class {
+    pub const NORMAL: usize = 0;
+    pub const REPLICA: usize = 1;
+    pub const PUBSUB: usize = 2;
+}
+
 /// Client classes with output buffer limits, in Redis's order.
 pub const OBUF_CLASSES: [&str; 3] = ["normal", "slave", "pubsub"];
 

@@ -134,6 +134,10 @@ impl Server {
         let limit = &self.config.client_output_buffer_limits[1];
         for link in self.replication.replicas.iter_mut() {
             if let Some(slot) = link.take_stream(bytes, &mut self.clients, limit) {
+                // Only a limit reached just now marks a replica closing here.
+                if self.clients.get(slot).is_some_and(|c| c.close_asap) {
+                    self.stats.output_limit_disconnections += 1;
+                }
                 self.pending_writes.push(slot);
             }
         }

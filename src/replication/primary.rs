@@ -199,17 +199,7 @@ impl ReplicaLink {
     /// Whether `used` output bytes break the hard limit, or have been over
     /// the soft limit for longer than it allows.
     fn over_output_limit(&mut self, used: usize, limit: &ObufLimit) -> bool {
-        let used = used as u64;
-        if limit.hard > 0 && used >= limit.hard {
-            return true;
-        }
-        if limit.soft == 0 || used < limit.soft {
-            self.soft_limit_since_s = None;
-            return false;
-        }
-        let now = now_s();
-        let since = *self.soft_limit_since_s.get_or_insert(now);
-        now - since > limit.soft_seconds
+        limit.exceeded(used as u64, &mut self.soft_limit_since_s, now_s())
     }
 
     /// The snapshot was transferred: the replica is online (and its

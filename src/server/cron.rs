@@ -57,6 +57,7 @@ impl Server {
             return;
         }
         self.close_timed_out_clients(now);
+        self.close_clients_over_output_limits();
         self.end_pause_if_due(now);
         if self.active_expire_enabled {
             if self.is_replica() {

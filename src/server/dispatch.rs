@@ -318,7 +318,7 @@ impl Server {
         line.push_str("\r\n");
         let monitors = self.monitors.clone();
         for slot in monitors {
-            if let Some(m) = self.clients.get_mut(slot) {
+            if let Some(m) = self.clients.get_mut(slot).filter(|m| !m.close_asap) {
                 m.reply.raw(line.as_bytes());
                 self.mark_pending_write(slot);
             }

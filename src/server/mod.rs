@@ -13,6 +13,7 @@ pub mod dispatch;
 pub mod histogram;
 pub mod keyspace;
 pub mod multi;
+pub mod output_limits;
 pub mod propagate;
 pub mod slot_queue;
 pub mod stats;
@@ -795,6 +796,7 @@ impl Server {
         let spans = std::mem::take(&mut c.parser.args);
         c.argv_mem = spans.iter().map(|&(start, end)| end - start).sum();
         let outcome = self.process_command(c, &crate::commands::spec::Args::new(&data, &spans));
+        self.enforce_output_limit(c);
         self.serve_ready_keys();
         c.query.restore(data);
         c.parser.args = spans;
@@ -875,6 +877,13 @@ impl Server {
 
     /// Asks for a client's output to be written before the loop sleeps.
     pub fn mark_pending_write(&mut self, slot: usize) {
+        if self
+            .clients
+            .get(slot)
+            .is_some_and(|c| c.output_list_bytes() > 0)
+        {
+            self.enforce_output_limit_of(slot);
+        }
         self.pending_writes.push(slot);
     }
 

@@ -10,6 +10,8 @@ pub struct Stats {
     pub total_connections_received: u64,
     pub total_commands_processed: u64,
     pub rejected_connections: u64,
+    /// Clients closed for breaking `client-output-buffer-limit`.
+    pub output_limit_disconnections: u64,
     pub expired_keys: u64,
     pub expired_stale_perc: f64,
     pub expired_time_cap_reached_count: u64,

@@ -18,6 +18,11 @@ pub fn server_binary() -> String {
     std::env::var("REDDISH_TEST_SERVER").unwrap_or_else(|_| BINARY.to_string())
 }
 
+/// True when the tests run against another server binary (real Redis).
+pub fn against_real_redis() -> bool {
+    std::env::var_os("REDDISH_TEST_SERVER").is_some()
+}
+
 /// A running server, killed when dropped.
 pub struct TestServer {
     pub port: u16,

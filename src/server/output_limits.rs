@@ -1,0 +1,83 @@
+//! `client-output-buffer-limit` for clients that do not read their replies
+//! fast enough: normal clients (MONITOR included, the primary's link too)
+//! and pub/sub clients. Replicas are measured where the replication stream
+//! is handed to them (`replication::primary`).
+//!
+//! As in Redis, a client over a limit is marked to be closed as soon as
+//! possible: it runs nothing more, gets nothing more, and is freed before
+//! the loop sleeps. The check runs whenever output is added (after each
+//! command, and whenever another client's output grows) and, for soft
+//! limits that expire with time, in the cron.
+
+use super::Server;
+use crate::client::{Client, ClientKind};
+use crate::config::value::obuf_class;
+use crate::util::now_ms;
+use log::warn;
+
+impl Server {
+    /// Marks `c` to be closed (with Redis's log line) when its pending
+    /// output breaks its class's limits.
+    pub fn enforce_output_limit(&mut self, c: &mut Client) {
+        if self.output_limit_reached(c) {
+            warn!(
+                "Client {} scheduled to be closed ASAP for overcoming of output buffer limits.",
+                self.client_info_string(c)
+            );
+            c.close_asap = true;
+            self.stats.output_limit_disconnections += 1;
+        }
+    }
+
+    /// [`Server::enforce_output_limit`] for a client in the table.
+    pub fn enforce_output_limit_of(&mut self, slot: usize) {
+        if let Some(mut c) = self.clients.take(slot) {
+            self.enforce_output_limit(&mut c);
+            self.clients.put(slot, c);
+        }
+    }
+
+    /// The cron's pass: closes clients whose output stayed over a soft
+    /// limit for too long while nothing new was added to it.
+    pub fn close_clients_over_output_limits(&mut self) {
+        let stuck: Vec<usize> = self
+            .clients
+            .iter()
+            .filter(|c| c.want_writable && c.output_list_bytes() > 0)
+            .map(|c| c.slot)
+            .collect();
+        for slot in stuck {
+            let Some(mut c) = self.clients.take(slot) else {
+                continue;
+            };
+            let reached = self.output_limit_reached(&mut c);
+            if reached {
+                warn!(
+                    "Client {} closed for overcoming of output buffer limits.",
+                    self.client_info_string(&c)
+                );
+                self.stats.output_limit_disconnections += 1;
+            }
+            self.clients.put(slot, c);
+            if reached {
+                self.free_client(slot);
+            }
+        }
+    }
+
+    /// Whether `c`'s output breaks the limits of its class (replicas and
+    /// clients already closing are not judged here).
+    fn output_limit_reached(&self, c: &mut Client) -> bool {
+        let class = match c.kind {
+            ClientKind::Replica if !c.monitor => return false,
+            ClientKind::PubSub => obuf_class::PUBSUB,
+            _ => obuf_class::NORMAL,
+        };
+        let used = c.output_list_bytes() as u64;
+        if c.close_asap || (used == 0 && c.obuf_soft_limit_since_s.is_none()) {
+            return false;
+        }
+        let limit = &self.config.client_output_buffer_limits[class];
+        limit.exceeded(used, &mut c.obuf_soft_limit_since_s, now_ms() / 1000)
+    }
+}
