@@ -558,6 +558,54 @@ fn kill_9_during_bgsave_or_save_keeps_the_old_file() {
     assert_eq!(r.cmd(&["DBSIZE"]), Frame::Int(1));
 }
 
+/// Whether process `pid` has ended (gone, or a zombie nobody reaped yet).
+fn process_ended(pid: i32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{}/stat", pid)) {
+        Err(_) => true,
+        Ok(stat) => stat
+            .rsplit(')')
+            .next()
+            .is_some_and(|rest| rest.trim_start().starts_with('Z')),
+    }
+}
+
+#[test]
+fn a_save_child_stops_when_its_parent_is_killed() {
+    // 300 keys at 20ms each: the child would run for 6s, too few keys
+    // for it to report progress (and meet the closed pipe) on the way.
+    let srv = fresh(&["--rdb-key-save-delay", "20000"]);
+    let mut r = srv.raw();
+    assert_eq!(r.cmd(&["SET", "generation", "old"]), ok());
+    assert_eq!(r.cmd(&["SAVE"]), ok());
+    let old_file = std::fs::read(srv.path("dump.rdb")).expect("dump.rdb");
+    assert_eq!(r.cmd(&["DEBUG", "POPULATE", "300"]), ok());
+    assert_eq!(
+        r.cmd(&["BGSAVE"]),
+        Frame::Simple("Background saving started".into())
+    );
+    assert!(wait_for(Duration::from_secs(5), || !temp_files(
+        srv.dir.path()
+    )
+    .is_empty()));
+    let child_pid: i32 = temp_files(srv.dir.path())[0]
+        .trim_start_matches("temp-")
+        .trim_end_matches(".rdb")
+        .parse()
+        .expect("pid in the temp file name");
+    // SAFETY: killing the test's own child process.
+    unsafe { libc::kill(srv.child.id() as i32, libc::SIGKILL) };
+    let ended = wait_for(Duration::from_secs(3), || process_ended(child_pid));
+    if !ended {
+        // SAFETY: cleaning up the orphan this test left behind.
+        unsafe { libc::kill(child_pid, libc::SIGKILL) };
+    }
+    assert!(ended, "the save child outlived its parent");
+    assert_eq!(
+        std::fs::read(srv.path("dump.rdb")).expect("dump.rdb"),
+        old_file
+    );
+}
+
 // --------------------------------------------------------------- bad files
 
 /// Runs the server on a directory holding `file` as dump.rdb; returns its

@@ -75,13 +75,14 @@ impl Server {
         self.persistence.last_bgsave_try_s = unix_seconds();
         let report_pipe = childinfo::pipe();
         let started = std::time::Instant::now();
+        let parent_pid = std::process::id();
         // SAFETY: fork has no memory-safety preconditions. The child only
         // reads the dataset it inherited, writes a file and leaves with
         // `_exit`, so no destructor or atexit handler of the parent's state
         // runs twice. glibc's fork handlers keep malloc usable in the child.
         let pid = unsafe { libc::fork() };
         if pid == 0 {
-            self.run_save_child(report_pipe, work);
+            self.run_save_child(parent_pid, report_pipe, work);
         }
         if let Some((_, write_end)) = report_pipe {
             childinfo::close_end(write_end);
@@ -121,9 +122,11 @@ impl Server {
     /// and exits.
     fn run_save_child(
         &mut self,
+        parent_pid: u32,
         report_pipe: Option<(i32, i32)>,
         work: impl FnOnce(&mut Server, Option<&mut Reporter>) -> bool,
     ) -> ! {
+        die_with_parent(parent_pid);
         crate::logging::set_role(b'C');
         self.close_listening_sockets();
         let mut reporter = report_pipe.map(|(read_end, write_end)| {
@@ -269,5 +272,22 @@ impl Server {
         self.config.stop_writes_on_bgsave_error
             && !self.config.save.is_empty()
             && !self.persistence.last_bgsave_ok
+    }
+}
+
+/// Makes the kernel kill this (child) process when its parent dies, so a
+/// save child of a killed server never renames its file over the dump
+/// later. Exits at once if the parent is already gone.
+fn die_with_parent(parent_pid: u32) {
+    // SAFETY: prctl(PR_SET_PDEATHSIG) takes a signal number and touches no
+    // memory of ours; getppid has no preconditions.
+    let orphaned = unsafe {
+        libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong);
+        libc::getppid() != parent_pid as libc::pid_t
+    };
+    if orphaned {
+        // SAFETY: `_exit` ends the child without running the parent's
+        // destructors.
+        unsafe { libc::_exit(1) }
     }
 }
