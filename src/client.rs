@@ -15,6 +15,9 @@ pub const READ_CHUNK: usize = 16 * 1024;
 /// pending output as if held that way.
 pub const REPLY_CHUNK: usize = 16 * 1024;
 
+/// Reply buffer capacity an idle client may keep.
+const IDLE_REPLY_CAPACITY: usize = 1024;
+
 /// Bytes received but not yet executed. `data[start..end]` is live; the Vec is
 /// kept fully initialised so reads go straight into its tail without zeroing.
 ///
@@ -314,6 +317,16 @@ impl Client {
             self.reply_peak = 0;
         }
         Ok(true)
+    }
+
+    /// Frees the reply buffer when nothing in it is waiting to be sent and
+    /// it holds more than a small reply's worth of memory.
+    pub fn release_reply_buffer(&mut self) {
+        if self.pending_output() == 0 && self.reply.buf.capacity() > IDLE_REPLY_CAPACITY {
+            self.reply.buf = Vec::new();
+            self.sent = 0;
+            self.reply_peak = 0;
+        }
     }
 
     /// The parser limits that apply to this connection now.

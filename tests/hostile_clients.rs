@@ -300,3 +300,75 @@ fn clients_within_the_limits_keep_their_replies() {
         assert_eq!(raw.cmd(&["GET", "big"]), Frame::bulk(&value));
     }
 }
+
+fn resident_bytes(pid: u32) -> i64 {
+    let status = std::fs::read_to_string(format!("/proc/{}/status", pid)).unwrap_or_default();
+    info_field(&status.replace(" kB", "").replace('\t', ""), "VmRSS") * 1024
+}
+
+#[test]
+fn idle_connections_hold_no_buffers() {
+    let srv = TestServer::start();
+    let mut control = srv.raw();
+    assert_eq!(control.cmd(&["PING"]), Frame::Simple("PONG".into()));
+    let before = resident_bytes(srv.child.id());
+    let idle: Vec<Raw> = (0..500)
+        .map(|_| {
+            let mut raw = srv.raw();
+            assert_eq!(raw.cmd(&["PING"]), Frame::Simple("PONG".into()));
+            raw
+        })
+        .collect();
+    // Redis 7.0 keeps a 16KB query buffer for 2 seconds (and its reply
+    // buffer); reddish lends one read buffer to whichever client reads.
+    if common::against_real_redis() {
+        return;
+    }
+    let per_connection = (resident_bytes(srv.child.id()) - before) / idle.len() as i64;
+    assert!(
+        per_connection < 4096,
+        "{} bytes per idle connection",
+        per_connection
+    );
+    let list = control.cmd(&["CLIENT", "LIST"]).as_text();
+    let holding = list
+        .lines()
+        .filter(|l| !l.contains(" qbuf-free=0 "))
+        .count();
+    assert!(holding <= 1, "idle clients hold query buffers:\n{}", list);
+}
+
+#[test]
+fn an_idle_client_gives_its_reply_buffer_back() {
+    let srv = TestServer::start();
+    let mut control = srv.raw();
+    let mut reader = srv.raw();
+    assert_eq!(
+        reader.cmd(&["CLIENT", "SETNAME", "reader"]),
+        Frame::Simple("OK".into())
+    );
+    let value = "r".repeat(100_000);
+    assert_eq!(
+        reader.cmd(&["SET", "big", &value]),
+        Frame::Simple("OK".into())
+    );
+    assert_eq!(reader.cmd(&["GET", "big"]), Frame::bulk(&value));
+    let reply_buffer = |control: &mut Raw| {
+        let list = control.cmd(&["CLIENT", "LIST"]).as_text();
+        let line = list
+            .lines()
+            .find(|l| l.contains("name=reader"))
+            .unwrap_or_default()
+            .to_string();
+        line.split(' ')
+            .find_map(|f| f.strip_prefix("rbs="))
+            .and_then(|v| v.parse::<i64>().ok())
+            .unwrap_or(-1)
+    };
+    assert!(
+        wait_for(Duration::from_secs(10), || (0..=1024)
+            .contains(&reply_buffer(&mut control))),
+        "rbs={}",
+        reply_buffer(&mut control)
+    );
+}

@@ -36,6 +36,9 @@ pub struct ExpireState {
     stale_perc: f64,
 }
 
+/// How long a client must be idle before its reply buffer is given back.
+const IDLE_BUFFER_RELEASE_MS: i64 = 2000;
+
 impl Server {
     /// The `hz` cron: runs every 1000/hz milliseconds.
     pub fn cron(&mut self) {
@@ -58,6 +61,7 @@ impl Server {
         }
         self.close_timed_out_clients(now);
         self.close_clients_over_output_limits();
+        self.release_idle_reply_buffers(now);
         self.end_pause_if_due(now);
         if self.active_expire_enabled {
             if self.is_replica() {
@@ -91,6 +95,16 @@ impl Server {
         for slot in expired {
             log::debug!("Closing idle client");
             self.free_client(slot);
+        }
+    }
+
+    /// Gives back the reply buffers of clients idle for 2 seconds or more
+    /// (Redis shrinks an idle client's buffers in its cron too).
+    fn release_idle_reply_buffers(&mut self, now: i64) {
+        for c in self.clients.iter_mut() {
+            if now - c.last_interaction_ms >= IDLE_BUFFER_RELEASE_MS {
+                c.release_reply_buffer();
+            }
         }
     }
 

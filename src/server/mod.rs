@@ -143,6 +143,10 @@ pub struct Server {
     pub pending_writes: slot_queue::SlotQueue,
     /// Slots of clients with unread input left after their turn.
     pending_reads: Vec<usize>,
+    /// The read buffer lent to whichever client reads with nothing left
+    /// over from before, so idle clients hold no query buffer (see
+    /// [`Server::read_and_process`]).
+    spare_query_buffer: Vec<u8>,
     /// Slots of clients CLIENT PAUSE holds, in the order they were held.
     pub postponed: Vec<usize>,
     /// Slots of clients released from a pause, to run what they have
@@ -206,6 +210,7 @@ impl Server {
             active_expire_enabled: true,
             pending_writes: slot_queue::SlotQueue::default(),
             pending_reads: Vec::new(),
+            spare_query_buffer: Vec::new(),
             postponed: Vec::new(),
             unblocked: Vec::new(),
             monitors: Vec::new(),
@@ -685,7 +690,27 @@ impl Server {
         }
     }
 
+    /// Reads and runs what a client sent. A client with nothing left over
+    /// from earlier reads borrows the server's spare buffer for it and
+    /// gives it back when everything it read was consumed; only a client
+    /// holding a partial request (or commands it cannot run yet) keeps a
+    /// buffer of its own, as Redis 7.4's reusable query buffer does.
     fn read_and_process(&mut self, c: &mut Client) -> ReadOutcome {
+        if c.query.data.is_empty() {
+            c.query.data = std::mem::take(&mut self.spare_query_buffer);
+        }
+        let outcome = self.read_and_process_buffered(c);
+        if c.query.is_empty() {
+            let buffer = std::mem::take(&mut c.query.data);
+            c.query.clear();
+            if self.spare_query_buffer.is_empty() {
+                self.spare_query_buffer = buffer;
+            }
+        }
+        outcome
+    }
+
+    fn read_and_process_buffered(&mut self, c: &mut Client) -> ReadOutcome {
         for _ in 0..READS_PER_TURN {
             let want = read_size(c.parser.pending_bulk(), c.query.unparsed());
             let shifted = c.query.reserve_tail(want);
