@@ -114,6 +114,11 @@ pub fn parse_long_double(s: &[u8]) -> Option<f64> {
     parse_f64(s)
 }
 
+/// At most `max` bytes of `s` (like printf's `%.*s`).
+pub fn truncated(s: &[u8], max: usize) -> &[u8] {
+    s.get(..max).unwrap_or(s)
+}
+
 /// Appends the decimal text of `v`.
 pub fn push_i64(out: &mut Vec<u8>, v: i64) {
     let mut buf = [0u8; 21];

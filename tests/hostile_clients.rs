@@ -372,3 +372,28 @@ fn an_idle_client_gives_its_reply_buffer_back() {
         reply_buffer(&mut control)
     );
 }
+
+#[test]
+fn errors_quote_the_clients_bytes_as_they_came() {
+    let srv = TestServer::start();
+    let mut raw = srv.raw();
+    raw.send(b"*2\r\n$3\r\nf\xffo\r\n$2\r\n\xfe!\r\n");
+    let mut reply = Vec::new();
+    std::io::BufRead::read_until(&mut raw.stream, b'\n', &mut reply).expect("reply");
+    assert_eq!(
+        reply,
+        b"-ERR unknown command 'f\xffo', with args beginning with: '\xfe!' \r\n"
+    );
+    raw.send(b"*2\r\n$6\r\nCONFIG\r\n$2\r\n\xc3(\r\n");
+    reply.clear();
+    std::io::BufRead::read_until(&mut raw.stream, b'\n', &mut reply).expect("reply");
+    assert_eq!(
+        reply,
+        b"-ERR unknown subcommand '\xc3('. Try CONFIG HELP.\r\n"
+    );
+    raw.send(b"*3\r\n$6\r\nEXPIRE\r\n$1\r\nk\r\n$1\r\n1\r\n*4\r\n$6\r\nEXPIRE\r\n$1\r\nk\r\n$1\r\n1\r\n$2\r\n\xff\xfe\r\n");
+    assert_eq!(raw.read(), Frame::Int(0));
+    reply.clear();
+    std::io::BufRead::read_until(&mut raw.stream, b'\n', &mut reply).expect("reply");
+    assert_eq!(reply, b"-ERR Unsupported option \xff\xfe\r\n");
+}

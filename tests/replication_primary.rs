@@ -229,7 +229,8 @@ fn wait_times_out_and_min_replicas_counts_good_ones() {
         info_field(&mut p, "replication", "min_slaves_good_slaves"),
         "1"
     );
-    assert_eq!(p.cmd(&["WAIT", "2", "100"]), Frame::Int(1));
+    // The replica acknowledges within a second or so, even on a busy machine.
+    assert_eq!(p.cmd(&["WAIT", "2", "3000"]), Frame::Int(1));
 }
 
 #[test]

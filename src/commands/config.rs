@@ -67,11 +67,12 @@ fn config_set(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
         .map(|i| (&args[i], &args[i + 1]))
         .collect();
     let targets = find_targets(srv, c, &pairs).map_err(|r| match r {
-        Refusal::Unknown(name) => format!(
-            "ERR Unknown option or number of arguments for CONFIG SET - '{}'",
-            String::from_utf8_lossy(name)
-        ),
-        Refusal::Named(name, why) => set_failed(&String::from_utf8_lossy(name), why),
+        Refusal::Unknown(name) => errors::CmdError::concat(&[
+            b"ERR Unknown option or number of arguments for CONFIG SET - '",
+            name,
+            b"'",
+        ]),
+        Refusal::Named(name, why) => set_failed(&String::from_utf8_lossy(name), why).into(),
     })?;
     let backup: Vec<Value> = targets.iter().map(|f| srv.config.snapshot(f.id)).collect();
     let mut applies: Vec<(Apply, &'static str)> = Vec::new();

@@ -118,10 +118,11 @@ fn hello(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
             set_client_name(c, &args[j + 1])?;
             j += 2;
         } else {
-            return Err(CmdError::Owned(format!(
-                "ERR Syntax error in HELLO option '{}'",
-                String::from_utf8_lossy(option)
-            )));
+            return Err(CmdError::concat(&[
+                b"ERR Syntax error in HELLO option '",
+                option,
+                b"'",
+            ]));
         }
     }
     if !c.authenticated {
@@ -274,10 +275,11 @@ fn client_type_by_name(name: &[u8]) -> Result<ClientKind, CmdError> {
     } else if is_opt(name, "master") {
         ClientKind::Primary
     } else {
-        return Err(CmdError::Owned(format!(
-            "ERR Unknown client type '{}'",
-            String::from_utf8_lossy(name)
-        )));
+        return Err(CmdError::concat(&[
+            b"ERR Unknown client type '",
+            name,
+            b"'",
+        ]));
     };
     Ok(kind)
 }
@@ -342,10 +344,7 @@ impl<'a> KillFilter<'a> {
                 filter.laddr = Some(value);
             } else if is_opt(option, "user") {
                 if value != DEFAULT_USER {
-                    return Err(CmdError::Owned(format!(
-                        "ERR No such user '{}'",
-                        String::from_utf8_lossy(value)
-                    )));
+                    return Err(CmdError::concat(&[b"ERR No such user '", value, b"'"]));
                 }
             } else if is_opt(option, "skipme") {
                 filter.skip_me = if is_opt(value, "yes") {

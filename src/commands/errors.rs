@@ -23,19 +23,25 @@ pub const LOADING: &str = "LOADING Redis is loading the dataset in memory";
 pub const OOM: &str = "OOM command not allowed when used memory > 'maxmemory'.";
 pub const WRONGPASS: &str = "WRONGPASS invalid username-password pair or user is disabled.";
 
-/// Why a command failed; the dispatcher sends it as an error reply.
+/// Why a command failed; the dispatcher sends it as an error reply. Text
+/// that quotes what the client sent keeps its bytes as they were.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CmdError {
     Static(&'static str),
-    Owned(String),
+    Owned(Vec<u8>),
 }
 
 impl CmdError {
-    pub fn text(&self) -> &str {
+    pub fn bytes(&self) -> &[u8] {
         match self {
-            CmdError::Static(s) => s,
+            CmdError::Static(s) => s.as_bytes(),
             CmdError::Owned(s) => s,
         }
+    }
+
+    /// An error made of `parts` (fixed text and quoted client bytes).
+    pub fn concat(parts: &[&[u8]]) -> CmdError {
+        CmdError::Owned(parts.concat())
     }
 }
 
@@ -47,7 +53,7 @@ impl From<&'static str> for CmdError {
 
 impl From<String> for CmdError {
     fn from(s: String) -> Self {
-        CmdError::Owned(s)
+        CmdError::Owned(s.into_bytes())
     }
 }
 
@@ -56,12 +62,12 @@ pub type CmdResult = Result<(), CmdError>;
 
 /// `ERR invalid expire time in '<cmd>' command`.
 pub fn invalid_expire(command: &str) -> CmdError {
-    CmdError::Owned(format!("ERR invalid expire time in '{}' command", command))
+    CmdError::from(format!("ERR invalid expire time in '{}' command", command))
 }
 
 /// `ERR wrong number of arguments for '<cmd>' command`.
 pub fn wrong_arity(command: &str) -> CmdError {
-    CmdError::Owned(format!(
+    CmdError::from(format!(
         "ERR wrong number of arguments for '{}' command",
         command
     ))
@@ -70,9 +76,11 @@ pub fn wrong_arity(command: &str) -> CmdError {
 /// `ERR unknown subcommand or wrong number of arguments for '<sub>'. Try <CMD> HELP.`
 /// (`command` is the name as the client typed it).
 pub fn subcommand_syntax(command: &[u8], sub: &[u8]) -> CmdError {
-    CmdError::Owned(format!(
-        "ERR unknown subcommand or wrong number of arguments for '{}'. Try {} HELP.",
-        crate::server::dispatch::truncate_lossy(sub, 128),
-        String::from_utf8_lossy(command).to_ascii_uppercase()
-    ))
+    CmdError::concat(&[
+        b"ERR unknown subcommand or wrong number of arguments for '",
+        crate::util::truncated(sub, 128),
+        b"'. Try ",
+        &command.to_ascii_uppercase(),
+        b" HELP.",
+    ])
 }

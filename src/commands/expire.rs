@@ -45,12 +45,7 @@ impl Conditions {
                 b"xx" => &mut c.xx,
                 b"gt" => &mut c.gt,
                 b"lt" => &mut c.lt,
-                _ => {
-                    return Err(CmdError::Owned(format!(
-                        "ERR Unsupported option {}",
-                        String::from_utf8_lossy(opt)
-                    )))
-                }
+                _ => return Err(CmdError::concat(&[b"ERR Unsupported option ", opt])),
             };
             *slot = true;
         }

@@ -68,10 +68,11 @@ fn latency_reset(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
 fn latency_graph(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     let name = String::from_utf8_lossy(&args[2]).into_owned();
     let Some(event) = find_event(srv, &args[2]) else {
-        return Err(CmdError::Owned(format!(
-            "ERR No samples available for event '{}'",
-            name
-        )));
+        return Err(CmdError::concat(&[
+            b"ERR No samples available for event '",
+            &args[2],
+            b"'",
+        ]));
     };
     let graph = event_graph(&name, event, crate::util::now_ms() / 1000);
     c.reply.verbatim(graph.as_bytes());

@@ -359,7 +359,7 @@ fn attempt(
             s.last_db = None;
         }
         let text = String::from_utf8_lossy(line.get(1..).unwrap_or_default()).into_owned();
-        return Err(CmdError::Owned(format!(
+        return Err(CmdError::from(format!(
             "ERR Target instance replied with error: {}",
             text
         )));
@@ -407,7 +407,7 @@ fn migrate(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
 }
 
 fn io_error(writing: bool) -> CmdError {
-    CmdError::Owned(format!(
+    CmdError::from(format!(
         "IOERR error or timeout {} to target instance",
         if writing { "writing" } else { "reading" }
     ))

@@ -36,7 +36,7 @@ fn replconf(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
             c.repl.listening_port = int_arg(value)?;
         } else if is_opt(option, "ip-address") {
             if value.len() >= MAX_ANNOUNCED_IP {
-                return Err(CmdError::Owned(format!(
+                return Err(CmdError::from(format!(
                     "ERR REPLCONF ip-address provided by replica instance is too long: {} bytes",
                     value.len()
                 )));
@@ -59,10 +59,10 @@ fn replconf(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
         } else if is_opt(option, "rdb-filter-only") {
             rdb_filter_arg(value)?;
         } else {
-            return Err(CmdError::Owned(format!(
-                "ERR Unrecognized REPLCONF option: {}",
-                String::from_utf8_lossy(option)
-            )));
+            return Err(CmdError::concat(&[
+                b"ERR Unrecognized REPLCONF option: ",
+                option,
+            ]));
         }
     }
     srv.replica_conf_changed(c);
@@ -83,10 +83,10 @@ fn rdb_only_arg(value: &[u8]) -> Result<bool, CmdError> {
 fn rdb_filter_arg(value: &[u8]) -> CmdResult {
     for filter in value.split(|b| b.is_ascii_whitespace()) {
         if !filter.is_empty() && !is_opt(filter, "functions") {
-            return Err(CmdError::Owned(format!(
-                "ERR Unsupported rdb-filter-only option: {}",
-                String::from_utf8_lossy(filter)
-            )));
+            return Err(CmdError::concat(&[
+                b"ERR Unsupported rdb-filter-only option: ",
+                filter,
+            ]));
         }
     }
     Ok(())

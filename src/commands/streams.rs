@@ -102,11 +102,6 @@ fn node_limits(srv: &Server) -> NodeLimits {
     }
 }
 
-/// Text of a consumer or key name in an error message.
-fn lossy(name: &[u8]) -> std::borrow::Cow<'_, str> {
-    String::from_utf8_lossy(name)
-}
-
 fn reply_id(c: &mut Client, id: StreamId) {
     c.reply.bulk(id.text().as_ref());
 }

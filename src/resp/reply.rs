@@ -56,25 +56,27 @@ impl Reply {
     }
 
     /// An error reply. `msg` starts with its code (`ERR ...`, `WRONGTYPE ...`);
-    /// a leading `-` is optional. Newlines are replaced so the reply stays one line.
-    pub fn error(&mut self, msg: &str) {
-        let msg = msg.strip_prefix('-').unwrap_or(msg);
-        let code = match msg.find(' ') {
-            Some(i) if i < 32 => &msg[..i],
-            _ => "ERR",
+    /// a leading `-` is optional. Bytes quoted from the client go out as they
+    /// came, except newlines, replaced so the reply stays one line.
+    pub fn error(&mut self, msg: impl AsRef<[u8]>) {
+        let msg = msg.as_ref();
+        let msg = msg.strip_prefix(b"-").unwrap_or(msg);
+        let code = match msg.iter().take(32).position(|&b| b == b' ') {
+            Some(i) => String::from_utf8_lossy(&msg[..i]).into_owned(),
+            None => "ERR".to_string(),
         };
-        self.error_codes.push(code.to_string());
+        self.error_codes.push(code);
         self.buf.push(b'-');
         self.buf.extend(
-            msg.bytes()
-                .map(|b| if b == b'\r' || b == b'\n' { b' ' } else { b }),
+            msg.iter()
+                .map(|&b| if b == b'\r' || b == b'\n' { b' ' } else { b }),
         );
         self.buf.extend_from_slice(b"\r\n");
     }
 
     /// An `ERR`-coded error: `error_err("syntax error")` sends `-ERR syntax error`.
     pub fn error_err(&mut self, msg: &str) {
-        self.error(&format!("ERR {}", msg));
+        self.error(format!("ERR {}", msg));
     }
 
     pub fn int(&mut self, v: i64) {

@@ -7,7 +7,7 @@ use super::Server;
 use crate::client::Client;
 use crate::commands::spec::{flag, Args, Lookup, OwnedArgs};
 use crate::config::{MaxmemoryPolicy, Protection};
-use crate::util::now_us;
+use crate::util::{now_us, truncated};
 
 /// What became of a command handed to [`Server::process_command`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,11 +56,14 @@ impl Server {
             }
             Lookup::UnknownSub(parent) => {
                 let parent_name = self.registry.entries[parent].cmd.name.to_ascii_uppercase();
-                let msg = format!(
-                    "ERR unknown subcommand '{}'. Try {} HELP.",
-                    truncate_lossy(&args[1], 128),
-                    parent_name
-                );
+                let msg = [
+                    b"ERR unknown subcommand '",
+                    truncated(&args[1], 128),
+                    b"'. Try ",
+                    parent_name.as_bytes(),
+                    b" HELP.",
+                ]
+                .concat();
                 self.reject(c, args, None, &msg);
                 return Dispatch::Done;
             }
@@ -167,7 +170,8 @@ impl Server {
 
     /// Refuses a command before it runs (counted as rejected, not called).
     /// An open transaction is doomed by it; a refused EXEC drops it.
-    fn reject(&mut self, c: &mut Client, args: &Args, id: Option<usize>, msg: &str) {
+    fn reject(&mut self, c: &mut Client, args: &Args, id: Option<usize>, msg: impl AsRef<[u8]>) {
+        let msg = msg.as_ref();
         if let Some(entry) = id.and_then(|i| self.registry.entries.get_mut(i)) {
             entry.stats.rejected_calls += 1;
         }
@@ -217,7 +221,7 @@ impl Server {
         let dirty_before = self.dirty;
         let frame = self.begin_propagation_frame(c.db);
         if let Err(e) = (cmd.handler)(self, c, args) {
-            c.reply.error(e.text());
+            c.reply.error(e.bytes());
         }
         self.end_propagation_frame(frame, args);
         if self.dirty != dirty_before
@@ -343,28 +347,26 @@ const NOT_IN_MULTI: &str = "ERR Command not allowed inside a transaction";
 
 const DEBUG_NOT_ALLOWED: &str = "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.";
 
-/// `ERR unknown command 'x', with args beginning with: 'a' 'b' `.
-fn unknown_command_message(args: &Args) -> String {
-    let mut rest = String::new();
+/// `ERR unknown command 'x', with args beginning with: 'a' 'b' `, quoting
+/// the client's bytes as they came (at most 128 of them each).
+fn unknown_command_message(args: &Args) -> Vec<u8> {
+    let mut rest = Vec::new();
     for a in args.iter().skip(1) {
         if rest.len() >= 128 {
             break;
         }
         let room = 128 - rest.len();
-        rest.push('\'');
-        rest.push_str(&truncate_lossy(a, room));
-        rest.push_str("' ");
+        rest.push(b'\'');
+        rest.extend_from_slice(truncated(a, room));
+        rest.extend_from_slice(b"' ");
     }
-    format!(
-        "ERR unknown command '{}', with args beginning with: {}",
-        truncate_lossy(&args[0], 128),
-        rest
-    )
-}
-
-/// At most `max` bytes of `s` as text (like printf's `%.*s`).
-pub fn truncate_lossy(s: &[u8], max: usize) -> String {
-    String::from_utf8_lossy(s.get(..s.len().min(max)).unwrap_or_default()).into_owned()
+    [
+        b"ERR unknown command '",
+        truncated(&args[0], 128),
+        b"', with args beginning with: ",
+        &rest,
+    ]
+    .concat()
 }
 
 #[cfg(test)]

@@ -462,13 +462,16 @@ impl Server {
 
     /// EXEC refused before it ran (e.g. arity): the transaction is dropped
     /// and the error says why.
-    pub fn abort_exec(&mut self, c: &mut Client, reason: &str) {
+    pub fn abort_exec(&mut self, c: &mut Client, reason: &[u8]) {
         self.discard_transaction(c);
-        let reason = reason.strip_prefix("ERR ").unwrap_or(reason);
-        c.reply.error(&format!(
-            "EXECABORT Transaction discarded because of: {}",
-            reason
-        ));
+        let reason = reason.strip_prefix(b"ERR ").unwrap_or(reason);
+        c.reply.error(
+            [
+                b"EXECABORT Transaction discarded because of: ".as_slice(),
+                reason,
+            ]
+            .concat(),
+        );
     }
 }
 

@@ -70,7 +70,7 @@ struct ClaimArgs {
 /// An option's integer value, with XCLAIM's error naming the option.
 fn claim_int(arg: &[u8], what: &str) -> Result<i64, CmdError> {
     parse_i64(arg)
-        .ok_or_else(|| CmdError::Owned(format!("ERR Invalid {} argument for XCLAIM", what)))
+        .ok_or_else(|| CmdError::from(format!("ERR Invalid {} argument for XCLAIM", what)))
 }
 
 fn parse_claim(args: &Args, now: i64) -> Result<ClaimArgs, CmdError> {
@@ -112,10 +112,11 @@ fn parse_claim(args: &Args, now: i64) -> Result<ClaimArgs, CmdError> {
                 j += 1;
             }
             _ => {
-                return Err(CmdError::Owned(format!(
-                    "ERR Unrecognized XCLAIM option '{}'",
-                    String::from_utf8_lossy(opt)
-                )))
+                return Err(CmdError::concat(&[
+                    b"ERR Unrecognized XCLAIM option '",
+                    opt,
+                    b"'",
+                ]))
             }
         }
         j += 1;

@@ -2,7 +2,7 @@
 //! CREATECONSUMER, DELCONSUMER, HELP), XACK and XPENDING.
 
 use super::{
-    create_stream, lossy, range_end, range_start, reply_id, stream_read, stream_write, strict_id,
+    create_stream, range_end, range_start, reply_id, stream_read, stream_write, strict_id,
     CmdError, CmdResult, StreamId,
 };
 use crate::client::Client;
@@ -15,20 +15,24 @@ use crate::types::stream::{ConsumerGroup, Stream, ENTRIES_READ_INVALID};
 
 /// `NOGROUP No such key '<key>' or consumer group '<group>'`.
 pub(super) fn no_such_key_or_group(key: &[u8], group: &[u8]) -> CmdError {
-    CmdError::Owned(format!(
-        "NOGROUP No such key '{}' or consumer group '{}'",
-        lossy(key),
-        lossy(group)
-    ))
+    CmdError::concat(&[
+        b"NOGROUP No such key '",
+        key,
+        b"' or consumer group '",
+        group,
+        b"'",
+    ])
 }
 
 /// `NOGROUP No such consumer group '<group>' for key name '<key>'`.
 pub(super) fn no_such_group(key: &[u8], group: &[u8]) -> CmdError {
-    CmdError::Owned(format!(
-        "NOGROUP No such consumer group '{}' for key name '{}'",
-        lossy(group),
-        lossy(key)
-    ))
+    CmdError::concat(&[
+        b"NOGROUP No such consumer group '",
+        group,
+        b"' for key name '",
+        key,
+        b"'",
+    ])
 }
 
 /// The options after `XGROUP CREATE|SETID key group id`: MKSTREAM (CREATE

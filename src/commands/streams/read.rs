@@ -11,8 +11,7 @@
 //! most 1000 entries.
 
 use super::{
-    lossy, reply_entry, reply_id, stream_read, strict_id, CmdError, CmdResult, Effects, Stream,
-    StreamId,
+    reply_entry, reply_id, stream_read, strict_id, CmdError, CmdResult, Effects, Stream, StreamId,
 };
 use crate::client::Client;
 use crate::commands::errors;
@@ -129,11 +128,13 @@ fn resolve_ids(
         let stream = stream_read(srv, db, key)?;
         if let Some((group, _)) = ra.group {
             if stream.as_ref().and_then(|s| s.group(group)).is_none() {
-                return Err(CmdError::Owned(format!(
-                    "NOGROUP No such key '{}' or consumer group '{}' in XREADGROUP with GROUP option",
-                    lossy(key),
-                    lossy(group)
-                )));
+                return Err(CmdError::concat(&[
+                    b"NOGROUP No such key '",
+                    key,
+                    b"' or consumer group '",
+                    group,
+                    b"' in XREADGROUP with GROUP option",
+                ]));
             }
         }
         let arg = ra.id_arg(args, i);
