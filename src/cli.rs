@@ -322,6 +322,21 @@ fn refuse_modules(config: &Config) -> bool {
     false
 }
 
+/// The start-up warning for a directive set away from its default whose
+/// feature reddish does not have.
+fn unbuilt_warning(name: &str, config: &Config) -> String {
+    if name == "maxmemory-policy" {
+        return format!(
+            "maxmemory-policy '{}' is not implemented by reddish yet: no key is ever evicted, and once maxmemory is reached commands that may use more memory are refused with -OOM, as with noeviction",
+            config.maxmemory_policy.name()
+        );
+    }
+    format!(
+        "Directive '{}' is accepted but its feature is not implemented by reddish; it has no effect",
+        name
+    )
+}
+
 fn start(mut config: Config, no_args: bool, argv0: &str) -> i32 {
     warn!("oO0OoO0OoO0Oo Redis is starting oO0OoO0OoO0Oo");
     warn!(
@@ -335,7 +350,7 @@ fn start(mut config: Config, no_args: bool, argv0: &str) -> i32 {
         warn!("Configuration loaded");
     }
     for name in config.unbuilt_in_use() {
-        warn!("Directive '{}' is accepted but its feature is not implemented by reddish; it has no effect", name);
+        warn!("{}", unbuilt_warning(name, &config));
     }
     crate::logging::set_role(b'M');
     if !fit_maxclients(&mut config) {

@@ -497,8 +497,8 @@ fn unbuilt_directives_are_logged_once() {
         dir,
         None,
         &[
-            "--maxmemory",
-            "1mb",
+            "--lazyfree-lazy-eviction",
+            "yes",
             "--appendonly",
             "no",
             "--logfile",
@@ -506,7 +506,8 @@ fn unbuilt_directives_are_logged_once() {
         ],
     );
     let text = std::fs::read_to_string(&log).unwrap_or_default();
-    let warning = "Directive 'maxmemory' is accepted but its feature is not implemented by reddish";
+    let warning =
+        "Directive 'lazyfree-lazy-eviction' is accepted but its feature is not implemented by reddish";
     assert_eq!(text.matches(warning).count(), 1, "{}", text);
     assert!(
         !text.contains("Directive 'appendonly'"),

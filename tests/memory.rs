@@ -206,3 +206,43 @@ fn doctor_malloc_stats_purge_and_help() {
         .collect();
     assert!(order.windows(2).all(|w| w[0] < w[1]), "{info}");
 }
+
+#[test]
+fn maxmemory_is_never_ignored_whatever_the_policy() {
+    // Until eviction exists every policy acts as noeviction (real Redis
+    // evicts here instead).
+    if common::against_real_redis() {
+        return;
+    }
+    let srv = TestServer::start_with(&[
+        "--maxmemory",
+        "20mb",
+        "--maxmemory-policy",
+        "allkeys-lru",
+        "--logfile",
+        "server.log",
+    ]);
+    let mut r = srv.raw();
+    let value = "x".repeat(1 << 20);
+    let refused = (0..40).find_map(|i| match r.cmd(&["SET", &format!("k{}", i), &value]) {
+        Frame::Simple(_) => None,
+        other => Some(other),
+    });
+    assert_eq!(
+        refused,
+        Some(Frame::Error(
+            "OOM command not allowed when used memory > 'maxmemory'.".into()
+        ))
+    );
+    assert_eq!(
+        r.cmd(&["GET", "k0"]).as_text().len(),
+        1 << 20,
+        "reads still work"
+    );
+    let log = std::fs::read_to_string(srv.path("server.log")).unwrap_or_default();
+    assert!(
+        log.contains("maxmemory-policy 'allkeys-lru' is not implemented by reddish yet"),
+        "{}",
+        log
+    );
+}

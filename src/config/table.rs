@@ -623,7 +623,7 @@ pub static DIRECTIVES: &[Directive] = &[
         .memory()
         .built(),
     // Unsigned long long.
-    uint("maxmemory", 0, ULLONG_MAX, 0).memory(),
+    uint("maxmemory", 0, ULLONG_MAX, 0).memory().built(),
     uint("cluster-link-sendbuf-limit", 0, ULLONG_MAX, 0).memory(),
     // size_t.
     uint("hash-max-listpack-entries", 0, LONG_MAX, 512).alias("hash-max-ziplist-entries"),

@@ -6,7 +6,7 @@
 use super::Server;
 use crate::client::Client;
 use crate::commands::spec::{flag, Args, Lookup, OwnedArgs};
-use crate::config::{MaxmemoryPolicy, Protection};
+use crate::config::Protection;
 use crate::util::{now_us, truncated};
 
 /// What became of a command handed to [`Server::process_command`].
@@ -130,16 +130,16 @@ impl Server {
         Dispatch::Done
     }
 
-    /// Redis's maxmemory check before a command, for `noeviction` (there is
-    /// nothing to evict): over the limit, commands that may grow memory are
-    /// refused, and so is queueing anything inside MULTI (EXEC only when it
-    /// holds such a command). Not while loading or while clients are paused,
-    /// nor on a replica with `replica-ignore-maxmemory` (its primary decides).
+    /// Redis's maxmemory check before a command, for `noeviction` (every
+    /// policy behaves so until eviction exists): over the limit, commands
+    /// that may grow memory are refused, and so is queueing anything inside
+    /// MULTI (EXEC only when it holds such a command). Not while loading or
+    /// while clients are paused, nor on a replica with
+    /// `replica-ignore-maxmemory` (its primary decides).
     fn refused_for_memory(&self, c: &Client, id: usize, flags: u64) -> bool {
         let limit = self.config.maxmemory;
         if limit == 0
             || (self.is_replica() && self.config.replica_ignore_maxmemory)
-            || self.config.maxmemory_policy != MaxmemoryPolicy::NoEviction
             || self.persistence.loading.is_some()
             || self.pause.is_some()
         {
