@@ -10,17 +10,15 @@ use crate::persistence::snapshot::write_snapshot;
 use crate::server::Server;
 use std::io::{self, BufWriter, Write};
 
-/// Writes the snapshot of `srv` to every socket in `fds` (in the child
-/// forked by process `parent`). Fails only when no replica is left.
+/// Writes the snapshot of `srv` to every socket in `fds` (in the save
+/// child, which dies with its parent). Fails only when no replica is left.
 pub fn stream_snapshot(
     srv: &Server,
     fds: &[i32],
     mark: &str,
     timeout_ms: i64,
-    parent: u32,
     mut reporter: Option<&mut Reporter>,
 ) -> io::Result<()> {
-    die_with_parent(parent)?;
     let fanout = Fanout {
         fds: fds.iter().map(|&fd| Some(fd)).collect(),
         timeout_ms: timeout_ms.clamp(1, i64::from(i32::MAX)) as i32,
@@ -39,20 +37,6 @@ pub fn stream_snapshot(
     out.flush()?;
     if let Some(r) = reporter {
         r.finish(keys);
-    }
-    Ok(())
-}
-
-/// Asks the kernel to kill this child when the parent dies (the replicas
-/// would otherwise keep receiving a snapshot nobody follows up on).
-fn die_with_parent(parent: u32) -> io::Result<()> {
-    // SAFETY: PR_SET_PDEATHSIG takes a signal number and changes only
-    // this process's own death signal.
-    let rc = unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong) };
-    // SAFETY: as above.
-    let still_there = unsafe { libc::getppid() } as u32 == parent;
-    if rc != 0 || !still_there {
-        return Err(io::Error::other("the parent is gone"));
     }
     Ok(())
 }

@@ -591,9 +591,8 @@ impl Server {
         }
         let mark = crate::server::random_hex(40);
         let timeout_ms = self.config.repl_timeout.saturating_mul(1000);
-        let parent = std::process::id();
         let started = self.fork_save_child(SaveTarget::ReplicaSockets, move |srv, reporter| {
-            super::diskless::stream_snapshot(srv, &fds, &mark, timeout_ms, parent, reporter).is_ok()
+            super::diskless::stream_snapshot(srv, &fds, &mark, timeout_ms, reporter).is_ok()
         });
         if !started {
             for link in self.replication.replicas.iter_mut() {
