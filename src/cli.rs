@@ -16,8 +16,7 @@ use std::io::Read;
 use std::sync::atomic::Ordering;
 use std::sync::OnceLock;
 
-/// The Redis version reddish is compatible with (clients check it).
-pub const REDIS_VERSION: &str = "7.0.15";
+use crate::version::REDIS_VERSION;
 
 /// Where a daemon writes its pid when no `pidfile` is configured.
 const DEFAULT_PIDFILE: &str = "/var/run/redis.pid";
@@ -55,6 +54,11 @@ pub fn main(argv: Vec<String>) -> i32 {
     // Until the server exists Redis marks its log lines as a child's.
     crate::logging::set_role(b'C');
     let mut config = Config::default();
+    config.command_names = crate::commands::TABLES
+        .iter()
+        .flat_map(|t| t.iter())
+        .map(|c| c.name.to_string())
+        .collect();
     if argv.len() >= 2 {
         let invocation = parse_invocation(&argv);
         if let Err(e) = load_config(&mut config, &invocation) {

@@ -20,3 +20,4 @@ pub mod server;
 pub mod sha;
 pub mod types;
 pub mod util;
+pub mod version;

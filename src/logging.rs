@@ -3,9 +3,31 @@
 //! is `.` debug, `-` verbose, `*` notice, `#` warning, and the role is `M`
 //! (primary), `S` (replica) or `C` (forked child).
 
-use crate::config::LogLevel;
 use std::io::Write;
 use std::sync::atomic::{AtomicU8, Ordering};
+
+/// Redis's log levels, most verbose first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub enum LogLevel {
+    Debug,
+    Verbose,
+    #[default]
+    Notice,
+    Warning,
+    Nothing,
+}
+
+impl LogLevel {
+    /// The level from its index in `loglevel`'s choices.
+    pub fn from_code(code: i32) -> LogLevel {
+        match code {
+            0 => LogLevel::Debug,
+            1 => LogLevel::Verbose,
+            3 => LogLevel::Warning,
+            _ => LogLevel::Notice,
+        }
+    }
+}
 
 static ROLE: AtomicU8 = AtomicU8::new(b'M');
 

@@ -125,6 +125,6 @@ pub fn listen_unix(path: &std::path::Path, perm: u32) -> io::Result<mio::net::Un
 fn step_failed(step: &str, e: io::Error) -> io::Error {
     io::Error::new(
         e.kind(),
-        format!("{}: {}", step, crate::persistence::error_text(&e)),
+        format!("{}: {}", step, crate::util::error_text(&e)),
     )
 }

@@ -135,7 +135,7 @@ fn hello(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     c.reply.bulk(b"server");
     c.reply.bulk(b"redis");
     c.reply.bulk(b"version");
-    c.reply.bulk_str(crate::cli::REDIS_VERSION);
+    c.reply.bulk_str(crate::version::REDIS_VERSION);
     c.reply.bulk(b"proto");
     c.reply.int(if c.reply.resp3 { 3 } else { 2 });
     c.reply.bulk(b"id");

@@ -9,9 +9,10 @@ use super::keys::{parse_cursor, ScanOptions};
 use crate::client::Client;
 use crate::commands::spec::{acl, flag, ks, Args, Command, KeySpec};
 use crate::db::scan_positions;
-use crate::server::{Rng, Server};
+use crate::server::Server;
 use crate::types::hash::{Limits, Pair, Positional};
 use crate::types::{HashValue, Value};
+use crate::util::Rng;
 use crate::util::{format_human_double, i64_text, parse_i64, parse_long_double};
 use std::collections::HashSet;
 

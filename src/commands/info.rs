@@ -138,7 +138,7 @@ fn server_section(srv: &Server, _c: &Client, out: &mut String) {
     let uptime = (now_ms() - srv.start_ms) / 1000;
     let (sysname, release, machine) = uname();
     out.push_str("# Server\r\n");
-    field(out, "redis_version", crate::cli::REDIS_VERSION);
+    field(out, "redis_version", crate::version::REDIS_VERSION);
     field(out, "redis_git_sha1", "00000000");
     field(out, "redis_git_dirty", 0);
     field(out, "redis_build_id", build_id());
@@ -433,7 +433,7 @@ fn memory_section(srv: &Server, c: &Client, out: &mut String) {
 
 fn persistence_section(srv: &Server, _c: &Client, out: &mut String) {
     let p = &srv.persistence;
-    let now = crate::persistence::unix_seconds();
+    let now = crate::util::unix_seconds();
     out.push_str("# Persistence\r\n");
     let child = &p.child_stats;
     field(out, "loading", u8::from(p.loading.is_some()));

@@ -72,7 +72,7 @@ impl MigrateCache {
         port: &[u8],
         timeout: Duration,
     ) -> Option<&mut CachedSocket> {
-        let now = crate::persistence::unix_seconds();
+        let now = crate::util::unix_seconds();
         if !self.sockets.contains_key(name) {
             if self.sockets.len() >= CACHE_ITEMS {
                 let victim = self.sockets.keys().next().cloned();

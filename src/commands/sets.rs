@@ -14,9 +14,10 @@ use crate::client::Client;
 use crate::commands::spec::{acl, flag, ks, Args, Command, KeySpec};
 use crate::db::scan_positions;
 use crate::resp::reply::Aggregate;
-use crate::server::{Rng, Server};
+use crate::server::Server;
 use crate::types::set::{Member, INTSET_MAX_ENTRIES};
 use crate::types::{Object, SetValue, Value};
+use crate::util::Rng;
 use std::collections::HashSet;
 
 /// SPOP with a count rebuilds the set from the members it keeps once the

@@ -1196,7 +1196,7 @@ fn random_with_repeats(
     z: &ZSet,
     n: u64,
     withscores: bool,
-    rng: &mut crate::server::Rng,
+    rng: &mut crate::util::Rng,
 ) {
     let listpack: Vec<(&[u8], f64)> = match z {
         ZSet::Listpack(_) => z.iter().collect(),
@@ -1221,7 +1221,7 @@ fn random_with_repeats(
 }
 
 /// `wanted` distinct positions out of `len`, by dropping random ones.
-fn random_by_discarding(len: usize, wanted: usize, rng: &mut crate::server::Rng) -> Vec<usize> {
+fn random_by_discarding(len: usize, wanted: usize, rng: &mut crate::util::Rng) -> Vec<usize> {
     let mut kept: Vec<usize> = (0..len).collect();
     while kept.len() > wanted {
         let i = rng.below(kept.len());
@@ -1232,7 +1232,7 @@ fn random_by_discarding(len: usize, wanted: usize, rng: &mut crate::server::Rng)
 
 /// `wanted` distinct positions out of `len` in ascending order (selection
 /// sampling), as Redis picks from a listpack.
-fn random_in_order(len: usize, wanted: usize, rng: &mut crate::server::Rng) -> Vec<usize> {
+fn random_in_order(len: usize, wanted: usize, rng: &mut crate::util::Rng) -> Vec<usize> {
     let mut picks = Vec::with_capacity(wanted);
     for i in 0..len {
         let needed = wanted - picks.len();
@@ -1247,7 +1247,7 @@ fn random_in_order(len: usize, wanted: usize, rng: &mut crate::server::Rng) -> V
 }
 
 /// `wanted` distinct random positions out of `len`, in the order drawn.
-fn random_distinct(len: usize, wanted: usize, rng: &mut crate::server::Rng) -> Vec<usize> {
+fn random_distinct(len: usize, wanted: usize, rng: &mut crate::util::Rng) -> Vec<usize> {
     let mut seen = HashSet::with_capacity(wanted);
     let mut picks = Vec::with_capacity(wanted);
     while picks.len() < wanted {

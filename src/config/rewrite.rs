@@ -327,7 +327,7 @@ fn sha256_hex(data: &[u8]) -> String {
 /// synced, renamed over the old one, then the directory synced.
 fn overwrite(path: &str, content: &[u8]) -> io::Result<()> {
     use std::os::unix::fs::OpenOptionsExt;
-    let tmp = format!("{}.{}", path, crate::server::random_hex(6));
+    let tmp = format!("{}.{}", path, crate::util::random_hex(6));
     let result = (|| {
         let mut file = std::fs::OpenOptions::new()
             .write(true)

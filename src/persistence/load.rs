@@ -8,11 +8,11 @@
 
 use super::reader::{Entry, Item, RdbError, Reader};
 use super::value::{load_form, Limits};
-use super::{error_text, unix_seconds};
 use crate::db::{Db, Key};
 use crate::server::keyspace::{lru_clock_at, AccessTracking, LRU_CLOCK_MAX};
 use crate::server::Server;
 use crate::types::Object;
+use crate::util::{error_text, unix_seconds};
 use log::{debug, info, warn};
 use std::fs::File;
 use std::io::{self, BufReader, Read};

@@ -101,17 +101,3 @@ pub enum SaveTarget {
     /// Straight into replicas' sockets (`repl-diskless-sync`).
     ReplicaSockets,
 }
-
-/// `strerror`-style text of an I/O error (without Rust's `(os error N)`).
-pub fn error_text(e: &std::io::Error) -> String {
-    let text = e.to_string();
-    match text.find(" (os error ") {
-        Some(cut) => text[..cut].to_string(),
-        None => text,
-    }
-}
-
-/// Unix time in seconds.
-pub fn unix_seconds() -> i64 {
-    crate::util::now_ms() / 1000
-}

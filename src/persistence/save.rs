@@ -10,8 +10,9 @@
 
 use super::childinfo::{self, Reporter};
 use super::snapshot::{save_to_file, temp_file_name};
-use super::{unix_seconds, SaveChild, SaveTarget};
+use super::{SaveChild, SaveTarget};
 use crate::server::Server;
+use crate::util::unix_seconds;
 use log::{info, warn};
 
 /// Seconds before a failed background save is retried by save points.
@@ -96,7 +97,10 @@ impl Server {
             if target == SaveTarget::Disk {
                 self.persistence.last_bgsave_ok = false;
             }
-            warn!("Can't save in background: fork: {}", super::error_text(&e));
+            warn!(
+                "Can't save in background: fork: {}",
+                crate::util::error_text(&e)
+            );
             return false;
         }
         self.persistence.total_forks += 1;
@@ -154,7 +158,7 @@ impl Server {
         let exit = if pid < 0 {
             warn!(
                 "waitpid() returned an error: {}. child_type: RDB, child_pid = {}",
-                super::error_text(&std::io::Error::last_os_error()),
+                crate::util::error_text(&std::io::Error::last_os_error()),
                 child.pid
             );
             ChildExit::Code(1)

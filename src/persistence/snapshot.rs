@@ -5,9 +5,9 @@
 use super::childinfo::Reporter;
 use super::value::{save_form, Limits};
 use super::writer::{Access, WriteOptions, Writer};
-use super::{error_text, unix_seconds};
 use crate::server::keyspace::{lru_clock_at, AccessTracking, LRU_CLOCK_MAX};
 use crate::server::Server;
+use crate::util::{error_text, unix_seconds};
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 
@@ -50,7 +50,7 @@ pub fn write_snapshot<W: Write>(
 ) -> io::Result<W> {
     let mut w = Writer::new(out, write_options(srv));
     w.header()?;
-    w.aux("redis-ver", crate::cli::REDIS_VERSION.as_bytes())?;
+    w.aux("redis-ver", crate::version::REDIS_VERSION.as_bytes())?;
     w.aux_int("redis-bits", 64)?;
     w.aux_int("ctime", unix_seconds())?;
     w.aux_int("used-mem", crate::alloc::used_memory() as i64)?;

@@ -28,7 +28,7 @@ pub struct ReplicationId {
 impl Default for ReplicationId {
     fn default() -> Self {
         ReplicationId {
-            replid: crate::server::random_hex(40),
+            replid: crate::util::random_hex(40),
             replid2: NO_REPLID.to_string(),
             second_replid_offset: -1,
         }
@@ -41,7 +41,7 @@ pub const NO_REPLID: &str = "0000000000000000000000000000000000000000";
 impl ReplicationId {
     /// Starts a new history: a fresh ID, the old one forgotten.
     pub fn change(&mut self) {
-        self.replid = crate::server::random_hex(40);
+        self.replid = crate::util::random_hex(40);
     }
 
     /// Starts a new history that continues the current one (a replica

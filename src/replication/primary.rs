@@ -589,7 +589,7 @@ impl Server {
                 _ => self.close_replica_async(slot),
             }
         }
-        let mark = crate::server::random_hex(40);
+        let mark = crate::util::random_hex(40);
         let timeout_ms = self.config.repl_timeout.saturating_mul(1000);
         let started = self.fork_save_child(SaveTarget::ReplicaSockets, move |srv, reporter| {
             super::diskless::stream_snapshot(srv, &fds, &mark, timeout_ms, reporter).is_ok()
@@ -683,7 +683,7 @@ impl Server {
                 Err(e) => {
                     warn!(
                         "SYNC failed. Can't open/stat DB after BGSAVE: {}",
-                        crate::persistence::error_text(&e)
+                        crate::util::error_text(&e)
                     );
                     self.close_replica_async(slot);
                 }
@@ -724,7 +724,7 @@ impl Server {
             buf.truncate(start);
             warn!(
                 "Read error sending DB to replica: {}",
-                crate::persistence::error_text(&e)
+                crate::util::error_text(&e)
             );
             c.close_asap = true;
             link.transfer = None;

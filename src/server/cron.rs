@@ -73,8 +73,7 @@ impl Server {
         self.persistence_cron();
         self.replica_cron();
         self.replication_cron();
-        self.migrate_sockets
-            .close_idle(crate::persistence::unix_seconds());
+        self.migrate_sockets.close_idle(crate::util::unix_seconds());
     }
 
     /// Closes idle clients when `timeout` is set (replicas and primaries exempt).

@@ -2,9 +2,10 @@
 //! lookup, hit/miss counters, LRU/LFU touch, and the hooks every write goes
 //! through (dirty counter, expired-key accounting).
 
-use super::{Rng, Server};
+use super::Server;
 use crate::db::Db;
 use crate::types::{Object, Value};
+use crate::util::Rng;
 
 /// Resolution of the LRU clock in milliseconds (as Redis).
 pub const LRU_CLOCK_RESOLUTION_MS: i64 = 1000;

@@ -25,7 +25,7 @@ use crate::conn::Conn;
 use crate::db::Db;
 use crate::event_loop::{EventLoop, Ready};
 use crate::resp::parser::Parsed;
-use crate::util::now_ms;
+use crate::util::{now_ms, random_hex, Rng};
 use dispatch::Dispatch;
 use log::{info, warn};
 use mio::net::{TcpListener, TcpStream};
@@ -1066,59 +1066,6 @@ fn set_keepalive(stream: &TcpStream, interval: i64) {
             &probes as *const _ as *const libc::c_void,
             size,
         );
-    }
-}
-
-/// Random lowercase hex text (run ids, replication ids).
-pub fn random_hex(len: usize) -> String {
-    let mut out = String::with_capacity(len);
-    let mut state = seed();
-    while out.len() < len {
-        state = splitmix64(state);
-        out.push_str(&format!("{:016x}", state));
-    }
-    out.truncate(len);
-    out
-}
-
-fn seed() -> u64 {
-    let mut buf = [0u8; 8];
-    if let Ok(mut f) = std::fs::File::open("/dev/urandom") {
-        let _ = io::Read::read_exact(&mut f, &mut buf);
-    }
-    u64::from_le_bytes(buf) ^ (crate::util::now_us() as u64) ^ u64::from(std::process::id())
-}
-
-fn splitmix64(mut x: u64) -> u64 {
-    x = x.wrapping_add(0x9E3779B97F4A7C15);
-    let mut z = x;
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58476D1CE4E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D049BB133111EB);
-    z ^ (z >> 31)
-}
-
-/// A small fast PRNG for sampling (RANDOMKEY, expiry sampling).
-#[derive(Debug, Clone)]
-pub struct Rng(u64);
-
-impl Default for Rng {
-    fn default() -> Self {
-        Rng(seed())
-    }
-}
-
-impl Rng {
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = splitmix64(self.0);
-        self.0
-    }
-
-    /// Uniform in `0..n` (n > 0).
-    pub fn below(&mut self, n: usize) -> usize {
-        if n == 0 {
-            return 0;
-        }
-        (self.next_u64() % n as u64) as usize
     }
 }
 

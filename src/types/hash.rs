@@ -357,7 +357,7 @@ impl HashValue {
                 Err(_) => false,
             },
             HashValue::Table(t) => {
-                // swap_remove keeps HSCAN's guarantee (see `crate::db`).
+                // swap_remove keeps HSCAN's guarantee (see the keyspace SCAN notes in `db`).
                 let removed = t.swap_remove(field);
                 if removed && t.capacity() > 64 && t.len() * 8 < t.capacity() {
                     t.shrink_to(t.len() * 2);

@@ -8,7 +8,7 @@
 //! - `hashtable`: an insertion-ordered hash set of byte strings, with O(1)
 //!   membership and O(1) access by position (what SPOP, SRANDMEMBER and
 //!   SSCAN need). Removal moves the last member into the hole, which keeps
-//!   SSCAN's guarantee (see `crate::db::scan_positions`).
+//!   SSCAN's guarantee (see `db::scan_positions`).
 //!
 //! A set only ever converts from `intset` to `hashtable`, never back, as in
 //! Redis.

@@ -419,7 +419,7 @@ impl Link {
             Err(e) => {
                 warn!(
                     "Opening the temp file needed for MASTER <-> REPLICA synchronization: {}",
-                    crate::persistence::error_text(&e)
+                    crate::util::error_text(&e)
                 );
                 Progress::Failed
             }
@@ -437,7 +437,7 @@ impl Link {
         if let Some(Err(e)) = written {
             warn!(
                 "Write error saving the DB from MASTER -> REPLICA synchronization: {}",
-                crate::persistence::error_text(&e)
+                crate::util::error_text(&e)
             );
             return Progress::Failed;
         }
@@ -532,7 +532,7 @@ fn non_critical(reply: &str, what: &str) {
 fn open_temp_file() -> io::Result<(File, String)> {
     let mut last = io::Error::from(io::ErrorKind::AlreadyExists);
     for attempt in 0..5 {
-        let now = crate::persistence::unix_seconds();
+        let now = crate::util::unix_seconds();
         let path = match attempt {
             0 => format!("temp-{}.{}.rdb", now, std::process::id()),
             n => format!("temp-{}.{}.{}.rdb", now, std::process::id(), n),

@@ -282,7 +282,7 @@ impl Server {
             DisklessLoad::Blocking => {
                 let total_bytes = link.transfer.as_ref().and_then(|t| t.size).unwrap_or(0);
                 self.persistence.loading = Some(crate::persistence::load::Loading {
-                    start_s: crate::persistence::unix_seconds(),
+                    start_s: crate::util::unix_seconds(),
                     total_bytes,
                     ..Default::default()
                 });
@@ -461,7 +461,7 @@ impl Server {
             warn!(
                 "Failed trying to rename the temp DB into {} in MASTER <-> REPLICA synchronization: {}",
                 target,
-                crate::persistence::error_text(&e)
+                crate::util::error_text(&e)
             );
             let _ = std::fs::remove_file(&transfer.path);
             return false;
@@ -569,7 +569,7 @@ impl Server {
         up.cached = true;
         up.cached_db = c.db;
         up.pending.clear();
-        up.down_since_s = crate::persistence::unix_seconds();
+        up.down_since_s = crate::util::unix_seconds();
         info!("Connection with master lost.");
         info!("Caching the disconnected master state.");
         info!("Reconnecting to MASTER {}:{}", up.host, up.port);
@@ -762,7 +762,7 @@ impl Server {
         let Some(up) = self.replication.upstream.as_ref() else {
             return;
         };
-        let now_s = crate::persistence::unix_seconds();
+        let now_s = crate::util::unix_seconds();
         let state = up.state();
         let last_io = up
             .client_slot
