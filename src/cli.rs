@@ -369,7 +369,7 @@ fn start(mut config: Config, no_args: bool, argv0: &str) -> i32 {
         warn!("Failed to configure TLS. Check logs for more info.");
         return 1;
     }
-    let mut server = match Server::new(config) {
+    let mut server = match Server::new(config, crate::commands::TABLES) {
         Ok(s) => s,
         Err(_) => {
             warn!("Failed listening on port {} (TCP), aborting.", port);

@@ -5,7 +5,6 @@
 
 pub mod alloc;
 pub mod cli;
-pub mod client;
 pub mod commands;
 pub mod config;
 pub mod conn;

@@ -119,6 +119,15 @@ pub fn truncated(s: &[u8], max: usize) -> &[u8] {
     s.get(..max).unwrap_or(s)
 }
 
+/// C's `atoi` on the leading digits (ports, counts).
+pub fn atoi(s: &[u8]) -> i64 {
+    s.iter()
+        .take_while(|b| b.is_ascii_digit())
+        .fold(0i64, |n, d| {
+            n.saturating_mul(10).saturating_add(i64::from(d - b'0'))
+        })
+}
+
 /// Appends the decimal text of `v`.
 pub fn push_i64(out: &mut Vec<u8>, v: i64) {
     let mut buf = [0u8; 21];

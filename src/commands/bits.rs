@@ -3,11 +3,11 @@
 //! `types::bitmap`, this module parses arguments and touches the keyspace
 //! the way Redis does (including which errors win and when keys are created).
 
-use super::errors::{self, CmdError, CmdResult};
 use super::strings::check_string_length;
 use super::{int_arg, is_opt};
-use crate::client::Client;
-use crate::commands::spec::{acl, flag, ks, Args, Command, KeySpec};
+use crate::server::client::Client;
+use crate::server::errors::{self, CmdError, CmdResult};
+use crate::server::spec::{acl, flag, ks, Args, Command, KeySpec};
 use crate::server::Server;
 use crate::types::bitmap::{self, BitOp, BitRange, FieldType, Overflow, RangeUnit};
 use crate::types::{Object, StrValue, Value};
@@ -502,13 +502,13 @@ pub const COMMANDS: &[Command] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::commands::spec::{Handler, OwnedArgs};
     use crate::config::Config;
+    use crate::server::spec::{Handler, OwnedArgs};
 
     fn server() -> (Server, Client) {
         let mut config = Config::default();
         config.set_internal("port", "0").expect("port 0");
-        let srv = Server::new(config).expect("server");
+        let srv = Server::new(config, crate::commands::TABLES).expect("server");
         let c = Client::new(1, 0, None, crate::util::now_ms());
         (srv, c)
     }

@@ -3,12 +3,12 @@
 //! reply is derived from the declarations in the family tables (see
 //! `spec.rs`), so a command declared once is described correctly here.
 
-use super::errors::{self, CmdError, CmdResult};
-use super::spec::{
+use crate::resp::reply::{Aggregate, Reply};
+use crate::server::client::Client;
+use crate::server::errors::{self, CmdError, CmdResult};
+use crate::server::spec::{
     acl, command_keys, flag, has_keys, ks, Args, Begin, Command, Find, KeySpec, Lookup, Registry,
 };
-use crate::client::Client;
-use crate::resp::reply::{Aggregate, Reply};
 use crate::server::Server;
 
 /// A set of status replies naming the bits of `flags` that `names` lists,

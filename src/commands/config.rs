@@ -2,10 +2,10 @@
 //! directives at once, all or nothing), RESETSTAT, REWRITE and HELP, with
 //! Redis's replies and error texts.
 
-use super::errors::{self, CmdResult};
-use crate::client::Client;
-use crate::commands::spec::{acl, flag, Args, Command};
 use crate::config::{self, flag as cfg, Apply, Found, Value, DIRECTIVES};
+use crate::server::client::Client;
+use crate::server::errors::{self, CmdResult};
+use crate::server::spec::{acl, flag, Args, Command};
 use crate::server::Server;
 
 /// Only reached with a subcommand missing (arity rejects it first).
@@ -237,13 +237,13 @@ pub const COMMANDS: &[Command] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::commands::spec::OwnedArgs;
     use crate::config::Config;
+    use crate::server::spec::OwnedArgs;
 
     fn server() -> Server {
         let mut config = Config::default();
         config.set_internal("port", "0").ok();
-        Server::new(config).expect("server without listeners")
+        Server::new(config, crate::commands::TABLES).expect("server without listeners")
     }
 
     #[test]

@@ -6,11 +6,11 @@
 //! `requirepass` (no password: any password is accepted for it, as for a
 //! `nopass` ACL user).
 
-use super::errors::{self, CmdError, CmdResult};
 use super::{i32_arg, int_arg, is_opt, reply_help};
-use crate::client::{Client, ClientKind};
-use crate::commands::spec::{acl, flag, Args, Command};
 use crate::server::blocking::Unblock;
+use crate::server::client::{Client, ClientKind};
+use crate::server::errors::{self, CmdError, CmdResult};
+use crate::server::spec::{acl, flag, Args, Command};
 use crate::server::stats::Pause;
 use crate::server::Server;
 use crate::util::{now_ms, parse_i64};
@@ -586,7 +586,7 @@ impl Server {
             .map_or("NULL", |e| e.fullname.as_str());
         let omem = c.output_list_bytes();
         let obl = c.pending_output() - omem;
-        let oll = omem.div_ceil(crate::client::REPLY_CHUNK);
+        let oll = omem.div_ceil(crate::server::client::REPLY_CHUNK);
         let multi_mem = c.multi.memory();
         let multi_count = c.multi.reported_count();
         let tot_mem = c.query.allocated()

@@ -10,13 +10,13 @@
 //! database. A new value type plugs in by adding its arm to
 //! [`mix_value_digest`] and [`type_code`].
 
-use super::errors::{self, CmdError, CmdResult};
 use super::reply_help;
-use super::spec::{acl, flag, Args, Command};
-use crate::client::Client;
 use crate::persistence::snapshot::write_options;
 use crate::persistence::writer::serialized_len;
+use crate::server::client::Client;
+use crate::server::errors::{self, CmdError, CmdResult};
 use crate::server::keyspace::{LRU_CLOCK_MAX, LRU_CLOCK_RESOLUTION_MS};
+use crate::server::spec::{acl, flag, Args, Command};
 use crate::server::Server;
 use crate::sha::{hex, sha1};
 use crate::types::{Object, StrValue, Stream, Value};

@@ -5,10 +5,10 @@
 //! Expiry times are absolute unix milliseconds. Setting one that is already
 //! past deletes the key at once, as Redis does on a primary.
 
-use super::errors::{self, CmdError, CmdResult};
 use super::int_arg;
-use crate::client::Client;
-use crate::commands::spec::{acl, flag, ks, Args, Command, KeySpec};
+use crate::server::client::Client;
+use crate::server::errors::{self, CmdError, CmdResult};
+use crate::server::spec::{acl, flag, ks, Args, Command, KeySpec};
 use crate::server::Server;
 use crate::util::now_ms;
 

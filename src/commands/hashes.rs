@@ -3,12 +3,12 @@
 //! (HDEL), counters (HINCRBY, HINCRBYFLOAT), random fields (HRANDFIELD) and
 //! iteration (HSCAN). A hash left without fields is deleted.
 
-use super::errors::{self, CmdError, CmdResult};
 use super::int_arg;
 use super::keys::{parse_cursor, ScanOptions};
-use crate::client::Client;
-use crate::commands::spec::{acl, flag, ks, Args, Command, KeySpec};
 use crate::db::scan_positions;
+use crate::server::client::Client;
+use crate::server::errors::{self, CmdError, CmdResult};
+use crate::server::spec::{acl, flag, ks, Args, Command, KeySpec};
 use crate::server::Server;
 use crate::types::hash::{Limits, Pair, Positional};
 use crate::types::{HashValue, Value};

@@ -6,10 +6,10 @@
 //! scripting, pub/sub, tracking) report what Redis reports when the feature
 //! is idle: zero counters, `ok` statuses, `-1` times.
 
-use super::errors::CmdResult;
-use super::spec::{Args, Command};
-use crate::client::{Client, ClientKind};
-use crate::commands::spec::{acl, flag};
+use crate::server::client::{Client, ClientKind};
+use crate::server::errors::CmdResult;
+use crate::server::spec::{acl, flag};
+use crate::server::spec::{Args, Command};
 use crate::server::Server;
 use crate::util::{bytes_to_human, now_ms, now_us};
 use std::fmt::Write;
@@ -490,7 +490,7 @@ fn persistence_section(srv: &Server, _c: &Client, out: &mut String) {
 }
 
 /// The progress fields INFO shows while a file loads.
-fn loading_fields(out: &mut String, l: &crate::persistence::load::Loading, now: i64) {
+fn loading_fields(out: &mut String, l: &crate::server::state::persistence::Loading, now: i64) {
     let (perc, remaining) = if l.total_bytes > 0 {
         (
             l.loaded_bytes as f64 / l.total_bytes as f64 * 100.0,

@@ -6,14 +6,14 @@
 //! SCAN's cursor parsing and option parsing are public so the per-type
 //! scans (SSCAN, HSCAN, ZSCAN) share them.
 
-use super::errors::{self, CmdError, CmdResult};
 use super::{i32_arg, int_arg, is_opt, reply_help};
-use crate::client::Client;
-use crate::commands::spec::{acl, flag, ks, Args, Command, KeySpec};
 use crate::db::glob::glob_match;
 use crate::db::{scan_positions, Db, Key};
 use crate::resp::reply::Aggregate;
+use crate::server::client::Client;
+use crate::server::errors::{self, CmdError, CmdResult};
 use crate::server::keyspace::{AccessTracking, LRU_CLOCK_MAX};
+use crate::server::spec::{acl, flag, ks, Args, Command, KeySpec};
 use crate::server::Server;
 use crate::types::{Object, StrValue};
 

@@ -2,12 +2,12 @@
 //! RESET, GRAPH, DOCTOR) and the per-command latency histograms
 //! (HISTOGRAM), with Redis 7.0's reply shapes and report texts.
 
-use super::errors::{CmdError, CmdResult};
 use super::reply_help;
-use super::spec::{acl, flag, Args, Command, Registry};
-use crate::client::Client;
 use crate::resp::reply::{Aggregate, Reply};
+use crate::server::client::Client;
+use crate::server::errors::{CmdError, CmdResult};
 use crate::server::histogram::Histogram;
+use crate::server::spec::{acl, flag, Args, Command, Registry};
 use crate::server::stats::LatencyEvent;
 use crate::server::Server;
 use std::fmt::Write;

@@ -8,11 +8,11 @@
 //! replicas as its non-blocking form (BLPOP as LPOP, BLMOVE as LMOVE, BLMPOP
 //! as LPOP/RPOP with the count served), as in Redis.
 
-use super::errors::{self, CmdError, CmdResult};
 use super::{int_arg, is_opt};
-use crate::client::Client;
-use crate::commands::spec::{acl, flag, ks, Args, Command, KeySpec};
 use crate::server::blocking::{deadline_from_seconds, TimeoutReply};
+use crate::server::client::Client;
+use crate::server::errors::{self, CmdError, CmdResult};
+use crate::server::spec::{acl, flag, ks, Args, Command, KeySpec};
 use crate::server::Server;
 use crate::types::list::{Direction, End, List};
 use crate::types::Value;

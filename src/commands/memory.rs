@@ -7,11 +7,11 @@
 //! of their elements; as in Redis, only `SAMPLES` elements of a table are
 //! measured and their average stands for the rest.
 
-use super::errors::{self, CmdResult};
 use super::info::{db_overhead, ratio, MemoryReport, KEY_ENTRY_BYTES};
-use super::spec::{acl, flag, ks, Args, Command, KeySpec};
 use super::{int_arg, is_opt, reply_help};
-use crate::client::{Client, ClientKind};
+use crate::server::client::{Client, ClientKind};
+use crate::server::errors::{self, CmdResult};
+use crate::server::spec::{acl, flag, ks, Args, Command, KeySpec};
 use crate::server::Server;
 use crate::types::set::IntSet;
 use crate::types::{HashValue, List, SetValue, StrValue, Stream, Value, ZSet};

@@ -7,111 +7,22 @@
 //! A failure on a cached connection that may just have gone stale is
 //! retried once on a fresh one.
 
-use super::errors::{self, CmdError, CmdResult};
 use super::is_opt;
-use crate::client::Client;
-use crate::commands::spec::{acl, flag, ks, Args, Begin, Command, Find, KeyRef, KeySpec};
 use crate::persistence::snapshot::write_options;
 use crate::persistence::value::save_form;
 use crate::persistence::writer::dump_payload;
+use crate::server::client::Client;
+use crate::server::errors::{self, CmdError, CmdResult};
+use crate::server::spec::{acl, flag, ks, Args, Begin, Command, Find, KeyRef, KeySpec};
+use crate::server::state::migrate::CachedSocket;
 use crate::server::Server;
-use std::collections::HashMap;
-use std::io::{self, BufRead, BufReader, Read, Write};
-use std::net::{TcpStream, ToSocketAddrs};
+use std::io::{self, BufRead, Read, Write};
 use std::time::Duration;
 
-/// Most cached connections; one is dropped at random past this.
-const CACHE_ITEMS: usize = 64;
-/// Seconds an unused cached connection is kept.
-const CACHE_TTL_S: i64 = 10;
 /// Bytes written per write call.
 const WRITE_CHUNK: usize = 64 * 1024;
 /// Longest reply line read back.
 const MAX_LINE: u64 = 1024;
-
-/// A connection to a target server.
-#[derive(Debug)]
-struct CachedSocket {
-    stream: BufReader<TcpStream>,
-    /// Database the connection has SELECTed, if known.
-    last_db: Option<i64>,
-    last_use_s: i64,
-}
-
-/// Connections kept between MIGRATE calls, by `host:port`.
-#[derive(Debug, Default)]
-pub struct MigrateCache {
-    sockets: HashMap<Vec<u8>, CachedSocket>,
-}
-
-impl MigrateCache {
-    /// INFO `migrate_cached_sockets`.
-    pub fn len(&self) -> usize {
-        self.sockets.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.sockets.is_empty()
-    }
-
-    /// Closes connections unused for more than ten seconds (from the cron).
-    pub fn close_idle(&mut self, now_s: i64) {
-        self.sockets
-            .retain(|_, s| now_s - s.last_use_s <= CACHE_TTL_S);
-    }
-
-    fn close(&mut self, name: &[u8]) {
-        self.sockets.remove(name);
-    }
-
-    /// The cached connection to `host:port`, connecting if needed.
-    fn get(
-        &mut self,
-        name: &[u8],
-        host: &[u8],
-        port: &[u8],
-        timeout: Duration,
-    ) -> Option<&mut CachedSocket> {
-        let now = crate::util::unix_seconds();
-        if !self.sockets.contains_key(name) {
-            if self.sockets.len() >= CACHE_ITEMS {
-                let victim = self.sockets.keys().next().cloned();
-                if let Some(v) = victim {
-                    self.sockets.remove(&v);
-                }
-            }
-            let stream = connect(host, port, timeout).ok()?;
-            let cached = CachedSocket {
-                stream: BufReader::new(stream),
-                last_db: None,
-                last_use_s: now,
-            };
-            self.sockets.insert(name.to_vec(), cached);
-        }
-        let s = self.sockets.get_mut(name)?;
-        s.last_use_s = now;
-        Some(s)
-    }
-}
-
-fn connect(host: &[u8], port: &[u8], timeout: Duration) -> io::Result<TcpStream> {
-    let invalid = || io::Error::new(io::ErrorKind::InvalidInput, "bad address");
-    let host = std::str::from_utf8(host).map_err(|_| invalid())?;
-    let port = u16::try_from(atoi(port)).map_err(|_| invalid())?;
-    let addr = (host, port).to_socket_addrs()?.next().ok_or_else(invalid)?;
-    let stream = TcpStream::connect_timeout(&addr, timeout)?;
-    stream.set_nodelay(true)?;
-    Ok(stream)
-}
-
-/// C's `atoi` on a port argument.
-fn atoi(s: &[u8]) -> i64 {
-    s.iter()
-        .take_while(|b| b.is_ascii_digit())
-        .fold(0i64, |n, d| {
-            n.saturating_mul(10).saturating_add(i64::from(d - b'0'))
-        })
-}
 
 /// Options after the timeout.
 #[derive(Debug, Default)]
@@ -281,7 +192,7 @@ fn attempt(
     }
     let (moved, restores) = restore_commands(srv, c.db, keys, o.replace);
     cmd.extend_from_slice(&restores);
-    let Some(socket) = srv.migrate_sockets.sockets.get_mut(&name) else {
+    let Some(socket) = srv.migrate_sockets.socket_mut(&name) else {
         return Ok(Attempt::Failed {
             writing: true,
             retry: false,
@@ -321,7 +232,7 @@ fn attempt(
     let mut socket_error = None;
     let mut answered = 0;
     for key in &moved {
-        let Some(socket) = srv.migrate_sockets.sockets.get_mut(&name) else {
+        let Some(socket) = srv.migrate_sockets.socket_mut(&name) else {
             break;
         };
         let line = match read_line(socket) {
@@ -355,7 +266,7 @@ fn attempt(
         srv.propagate_as(&parts);
     }
     if let Some(line) = target_error {
-        if let Some(s) = srv.migrate_sockets.sockets.get_mut(&name) {
+        if let Some(s) = srv.migrate_sockets.socket_mut(&name) {
             s.last_db = None;
         }
         let text = String::from_utf8_lossy(line.get(1..).unwrap_or_default()).into_owned();
@@ -370,7 +281,7 @@ fn attempt(
             retry: false,
         });
     }
-    if let Some(s) = srv.migrate_sockets.sockets.get_mut(&name) {
+    if let Some(s) = srv.migrate_sockets.socket_mut(&name) {
         s.last_db = Some(target_db);
     }
     c.reply.ok();

@@ -7,7 +7,6 @@ pub mod command;
 pub mod config;
 pub mod connection;
 pub mod debug;
-pub mod errors;
 pub mod expire;
 pub mod hashes;
 pub mod info;
@@ -22,7 +21,6 @@ pub mod replication;
 pub mod server;
 pub mod sets;
 pub mod sort;
-pub mod spec;
 pub mod streams;
 pub mod strings;
 #[cfg(test)]
@@ -30,10 +28,10 @@ pub mod test_support;
 pub mod transactions;
 pub mod zsets;
 
-use crate::client::Client;
+use crate::server::client::Client;
+use crate::server::errors::{self, CmdError, CmdResult};
+use crate::server::spec::{self, Command};
 use crate::server::Server;
-use errors::{CmdError, CmdResult};
-use spec::Command;
 
 /// Every command family's table.
 pub const TABLES: &[&[Command]] = &[

@@ -2,14 +2,14 @@
 //! move one key's value in the RDB serialization (byte-compatible with
 //! Redis 7.0: a DUMP from either server RESTOREs on the other).
 
-use super::errors::{self, CmdError, CmdResult};
 use super::{int_arg, is_opt};
-use crate::client::Client;
-use crate::commands::spec::{acl, flag, ks, Args, Command, KeySpec};
 use crate::persistence::reader::{parse_payload, verify_payload};
 use crate::persistence::snapshot::write_options;
 use crate::persistence::value::{load_form, save_form, Limits};
 use crate::persistence::writer::dump_payload;
+use crate::server::client::Client;
+use crate::server::errors::{self, CmdError, CmdResult};
+use crate::server::spec::{acl, flag, ks, Args, Command, KeySpec};
 use crate::server::Server;
 use crate::types::Object;
 

@@ -2,9 +2,9 @@
 //! following one and become a primary (`NO ONE`). The replication itself
 //! lives in `replication::replica`.
 
-use super::errors::CmdResult;
-use crate::client::{Client, ClientKind};
-use crate::commands::spec::{acl, flag, Args, Command};
+use crate::server::client::{Client, ClientKind};
+use crate::server::errors::CmdResult;
+use crate::server::spec::{acl, flag, Args, Command};
 use crate::server::Server;
 use log::info;
 

@@ -3,12 +3,12 @@
 //! replicas acknowledged the client's writes) and ROLE. The work is in
 //! `crate::replication::primary`.
 
-use super::errors::{self, CmdError, CmdResult};
-use super::spec::{acl, flag, Args, Command};
 use super::{int_arg, is_opt};
-use crate::client::Client;
-use crate::replication::primary::ReplicaState;
 use crate::server::blocking::{deadline_from_millis, TimeoutReply};
+use crate::server::client::Client;
+use crate::server::errors::{self, CmdError, CmdResult};
+use crate::server::spec::{acl, flag, Args, Command};
+use crate::server::state::replication::ReplicaState;
 use crate::server::Server;
 
 /// Longest `REPLCONF ip-address` accepted (Redis's NET_HOST_STR_LEN).

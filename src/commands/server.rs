@@ -2,10 +2,10 @@
 //! SLOWLOG, and FUNCTION FLUSH (reddish has no scripting, so FLUSH is the
 //! only FUNCTION subcommand: with no libraries there is nothing to delete).
 
-use super::errors::{self, CmdError, CmdResult};
-use super::spec::{acl, flag, Args, Command};
 use super::{container, is_opt, reply_help};
-use crate::client::{Client, ClientKind};
+use crate::server::client::{Client, ClientKind};
+use crate::server::errors::{self, CmdError, CmdResult};
+use crate::server::spec::{acl, flag, Args, Command};
 use crate::server::{Server, ShutdownFlags};
 
 /// TIME: unix seconds and microseconds, as two bulk strings.

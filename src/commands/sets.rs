@@ -7,13 +7,13 @@
 //! intset, so they are intsets exactly when Redis's would be; SPOP reaches
 //! replicas as SREMs (or a DEL when it empties the set).
 
-use super::errors::{self, CmdError, CmdResult};
 use super::int_arg;
 use super::keys::{parse_cursor, ScanOptions};
-use crate::client::Client;
-use crate::commands::spec::{acl, flag, ks, Args, Command, KeySpec};
 use crate::db::scan_positions;
 use crate::resp::reply::Aggregate;
+use crate::server::client::Client;
+use crate::server::errors::{self, CmdError, CmdResult};
+use crate::server::spec::{acl, flag, ks, Args, Command, KeySpec};
 use crate::server::Server;
 use crate::types::set::{Member, INTSET_MAX_ENTRIES};
 use crate::types::{Object, SetValue, Value};

@@ -8,11 +8,11 @@
 //! order, ties broken by the element itself, and which comparisons are binary
 //! and which stop at a NUL byte as C string collation does.
 
-use super::errors::{self, CmdError, CmdResult};
-use super::spec::{acl, flag, ks, Args, Begin, Command, Find, KeyRef, KeySpec};
 use super::zsets::{c_string, strict_double};
 use super::{int_arg, is_opt};
-use crate::client::Client;
+use crate::server::client::Client;
+use crate::server::errors::{self, CmdError, CmdResult};
+use crate::server::spec::{acl, flag, ks, Args, Begin, Command, Find, KeyRef, KeySpec};
 use crate::server::Server;
 use crate::types::list::{Direction, End, List};
 use crate::types::Value;

@@ -12,10 +12,10 @@ mod read;
 #[cfg(test)]
 mod tests;
 
-use super::errors::{self, CmdError, CmdResult};
-use super::spec::{acl, flag, ks, Args, Begin, Command, Find, KeySpec, OwnedArgs};
 use super::{container, int_arg, is_opt};
-use crate::client::Client;
+use crate::server::client::Client;
+use crate::server::errors::{self, CmdError, CmdResult};
+use crate::server::spec::{acl, flag, ks, Args, Begin, Command, Find, KeySpec, OwnedArgs};
 use crate::server::Server;
 use crate::types::stream::id::{self, IdForm};
 use crate::types::stream::{

@@ -1,10 +1,10 @@
 //! String commands: SET and its variants, GET and its variants, counters,
 //! ranges, APPEND and LCS.
 
-use super::errors::{self, CmdError, CmdResult};
 use super::int_arg;
-use crate::client::Client;
-use crate::commands::spec::{acl, flag, ks, Args, Command, KeyRef, KeySpec};
+use crate::server::client::Client;
+use crate::server::errors::{self, CmdError, CmdResult};
+use crate::server::spec::{acl, flag, ks, Args, Command, KeyRef, KeySpec};
 use crate::server::Server;
 use crate::types::{StrValue, Value};
 use crate::util::{format_human_double, parse_long_double};

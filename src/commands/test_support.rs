@@ -2,10 +2,10 @@
 //! sockets whose replication stream is kept in a backlog, a way to run a
 //! command line on it, and the stream read back as words.
 
-use crate::client::Client;
-use crate::commands::spec::OwnedArgs;
 use crate::config::Config;
-use crate::replication::backlog::Backlog;
+use crate::server::client::Client;
+use crate::server::spec::OwnedArgs;
+use crate::server::state::backlog::Backlog;
 use crate::server::Server;
 
 /// A server without listeners that keeps its replication stream, and a
@@ -13,7 +13,7 @@ use crate::server::Server;
 pub fn server_keeping_stream() -> (Server, Client) {
     let mut config = Config::default();
     config.port = 0;
-    let mut srv = Server::new(config).expect("server without listeners");
+    let mut srv = Server::new(config, crate::commands::TABLES).expect("server without listeners");
     srv.replication.backlog = Some(Backlog::new(1 << 20, 1));
     (srv, Client::new(1, 0, None, crate::util::now_ms()))
 }

@@ -2,9 +2,9 @@
 //! and watch state they work on is in `server::multi`; queueing itself
 //! happens in the dispatcher, after the checks every command goes through.
 
-use crate::client::Client;
-use crate::commands::errors::CmdResult;
-use crate::commands::spec::{acl, flag, ks, Args, Command, KeySpec};
+use crate::server::client::Client;
+use crate::server::errors::CmdResult;
+use crate::server::spec::{acl, flag, ks, Args, Command, KeySpec};
 use crate::server::Server;
 
 const EXECABORT: &str = "EXECABORT Transaction discarded because of previous errors.";

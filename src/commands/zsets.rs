@@ -7,13 +7,13 @@
 //! reduced to a run of ranks (first rank, count, direction) over the set,
 //! which both encodings serve (see `crate::types::zset`).
 
-use super::errors::{self, CmdError, CmdResult};
 use super::keys::{parse_cursor, ScanOptions};
 use super::{int_arg, is_opt};
-use crate::client::Client;
-use crate::commands::spec::{acl, flag, ks, Args, Command, KeySpec};
 use crate::db::{scan_positions, Db};
 use crate::server::blocking::{deadline_from_seconds, TimeoutReply};
+use crate::server::client::Client;
+use crate::server::errors::{self, CmdError, CmdResult};
+use crate::server::spec::{acl, flag, ks, Args, Command, KeySpec};
 use crate::server::Server;
 use crate::types::set::Member;
 use crate::types::zset::{
@@ -1812,10 +1812,10 @@ pub const COMMANDS: &[Command] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::commands::spec::OwnedArgs;
     use crate::commands::test_support::{
         run_line as run, server_keeping_stream as server, whole_stream as stream,
     };
+    use crate::server::spec::OwnedArgs;
 
     /// Commands as RESP, after the stream's initial SELECT 0.
     fn commands(lines: &[&str]) -> Vec<u8> {

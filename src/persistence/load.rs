@@ -10,6 +10,7 @@ use super::reader::{Entry, Item, RdbError, Reader};
 use super::value::{load_form, Limits};
 use crate::db::{Db, Key};
 use crate::server::keyspace::{lru_clock_at, AccessTracking, LRU_CLOCK_MAX};
+use crate::server::state::persistence::{Loading, ReplInfo};
 use crate::server::Server;
 use crate::types::Object;
 use crate::util::{error_text, unix_seconds};
@@ -17,23 +18,6 @@ use log::{debug, info, warn};
 use std::fs::File;
 use std::io::{self, BufReader, Read};
 use std::time::Instant;
-
-/// Progress of the file being loaded (INFO `loading_*` fields).
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Loading {
-    pub start_s: i64,
-    pub total_bytes: u64,
-    pub loaded_bytes: u64,
-    pub rdb_used_mem: u64,
-}
-
-/// Replication aux fields of a loaded file.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ReplInfo {
-    pub stream_db: Option<i64>,
-    pub replid: Option<String>,
-    pub offset: Option<i64>,
-}
 
 /// Why a file could not be loaded.
 #[derive(Debug)]

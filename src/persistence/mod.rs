@@ -13,7 +13,6 @@
 //! start-up and for DEBUG RELOAD, [`childinfo`] carries a save child's
 //! progress to the parent.
 
-pub mod childinfo;
 pub mod codec;
 pub mod decode;
 pub mod format;
@@ -26,78 +25,3 @@ pub mod value;
 pub mod writer;
 
 pub use snapshot::rdb_snapshot_bytes;
-
-/// Persistence state the server keeps.
-#[derive(Debug)]
-pub struct Persistence {
-    /// The server's change counter at the last successful save; INFO's
-    /// `rdb_changes_since_last_save` is the distance to it.
-    pub dirty_at_save: u64,
-    /// Whether the last background save (or failed SAVE) went well.
-    pub last_bgsave_ok: bool,
-    /// Unix seconds of the last BGSAVE attempt (save points retry failed
-    /// saves only after a delay).
-    pub last_bgsave_try_s: i64,
-    /// Duration of the last background save, -1 before the first.
-    pub last_bgsave_secs: i64,
-    pub child: Option<SaveChild>,
-    /// What the save child reported (copy-on-write size, progress).
-    pub child_stats: childinfo::ChildStats,
-    /// BGSAVE SCHEDULE asked for a save as soon as possible.
-    pub bgsave_scheduled: bool,
-    /// SAVE and BGSAVE calls (INFO `rdb_saves`).
-    pub saves: u64,
-    pub total_forks: u64,
-    pub latest_fork_usec: u64,
-    /// Set while a file is being loaded.
-    pub loading: Option<load::Loading>,
-    /// A full sync is being received with `repl-diskless-load swapdb` from
-    /// the same history: the old data stays readable meanwhile.
-    pub async_loading: bool,
-    pub last_load_keys_loaded: u64,
-    pub last_load_keys_expired: u64,
-    /// Replication data found in the file loaded at start-up.
-    pub loaded_repl: Option<load::ReplInfo>,
-}
-
-impl Default for Persistence {
-    fn default() -> Self {
-        Persistence {
-            dirty_at_save: 0,
-            last_bgsave_ok: true,
-            last_bgsave_try_s: 0,
-            last_bgsave_secs: -1,
-            child: None,
-            child_stats: childinfo::ChildStats::default(),
-            bgsave_scheduled: false,
-            saves: 0,
-            total_forks: 0,
-            latest_fork_usec: 0,
-            loading: None,
-            async_loading: false,
-            last_load_keys_loaded: 0,
-            last_load_keys_expired: 0,
-            loaded_repl: None,
-        }
-    }
-}
-
-/// A forked child writing a snapshot.
-#[derive(Debug, Clone, Copy)]
-pub struct SaveChild {
-    pub pid: i32,
-    pub started_s: i64,
-    /// The change counter when the child was forked: what a successful
-    /// save covers.
-    pub dirty_before: u64,
-    pub target: SaveTarget,
-}
-
-/// Where a background save writes the snapshot.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SaveTarget {
-    /// The `dbfilename` file (BGSAVE, save points, disk-based replication).
-    Disk,
-    /// Straight into replicas' sockets (`repl-diskless-sync`).
-    ReplicaSockets,
-}

@@ -8,9 +8,9 @@
 //! (a successful save clears the changes counted before the fork; a
 //! failed one sets the MISCONF state when save points are configured).
 
-use super::childinfo::{self, Reporter};
 use super::snapshot::{save_to_file, temp_file_name};
-use super::{SaveChild, SaveTarget};
+use crate::server::state::childinfo::{self, Reporter};
+use crate::server::state::persistence::{SaveChild, SaveTarget};
 use crate::server::Server;
 use crate::util::unix_seconds;
 use log::{info, warn};

@@ -2,10 +2,10 @@
 //! database with its keys, EOF and checksum. The same code serves SAVE,
 //! the BGSAVE child and the bytes a replica's SYNC receives.
 
-use super::childinfo::Reporter;
 use super::value::{save_form, Limits};
 use super::writer::{Access, WriteOptions, Writer};
 use crate::server::keyspace::{lru_clock_at, AccessTracking, LRU_CLOCK_MAX};
+use crate::server::state::childinfo::Reporter;
 use crate::server::Server;
 use crate::util::{error_text, unix_seconds};
 use std::fs::File;
@@ -234,7 +234,7 @@ mod tests {
     fn snapshot_bytes_hold_every_database() {
         let mut config = crate::config::Config::default();
         config.set_internal("port", "0").expect("port 0");
-        let mut srv = Server::new(config).expect("server");
+        let mut srv = Server::new(config, crate::commands::TABLES).expect("server");
         let value = |s: &[u8]| Object::new(Value::Str(StrValue::from_bytes(s)), 0);
         srv.db(0).insert(b"a", value(b"1"), None);
         srv.db(7)

@@ -5,8 +5,8 @@
 //! the child: a full socket is waited on with `poll`, and a replica that
 //! fails or stalls past the timeout is dropped while the others go on.
 
-use crate::persistence::childinfo::Reporter;
 use crate::persistence::snapshot::write_snapshot;
+use crate::server::state::childinfo::Reporter;
 use crate::server::Server;
 use std::io::{self, BufWriter, Write};
 

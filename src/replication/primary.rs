@@ -16,11 +16,11 @@
 //! command: the result is the same, since the stream since the fork is
 //! what a replica receives after the file.
 
-use crate::client::{Client, ClientKind};
-use crate::commands::errors::CmdResult;
-use crate::config::value::ObufLimit;
-use crate::persistence::SaveTarget;
-use crate::server::{ClientTable, Server};
+use crate::server::client::{Client, ClientKind};
+use crate::server::errors::CmdResult;
+use crate::server::state::persistence::SaveTarget;
+use crate::server::state::replication::{AckWaiter, BulkTransfer, ReplicaLink, ReplicaState};
+use crate::server::Server;
 use crate::util::now_ms;
 use log::{info, warn};
 use std::fs::File;
@@ -28,234 +28,6 @@ use std::io::Read;
 
 /// Bytes of the snapshot file read per refill of a replica's output.
 const BULK_CHUNK: u64 = 64 * 1024;
-
-/// What replication remembers about any client: the stream offset its
-/// last write reached (WAIT waits for it) and what REPLCONF told us before
-/// it became a replica.
-#[derive(Debug, Default)]
-pub struct ClientRepl {
-    /// Replication offset right after this client's last propagated command.
-    pub woff: u64,
-    /// `REPLCONF listening-port`.
-    pub listening_port: i64,
-    /// `REPLCONF ip-address`.
-    pub announced_ip: Option<String>,
-    /// `REPLCONF capa eof`: understands the diskless `$EOF:` transfer.
-    pub capa_eof: bool,
-    /// `REPLCONF capa psync2`: understands `+CONTINUE <replid>`.
-    pub capa_psync2: bool,
-    /// `REPLCONF rdb-only 1`: wants the snapshot only, then is closed.
-    pub rdb_only: bool,
-}
-
-/// Where a replica is in its synchronization.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ReplicaState {
-    /// Needs a background save that has not started yet.
-    WaitBgsaveStart,
-    /// Its save is running; the stream is kept for after the file.
-    WaitBgsaveEnd,
-    /// The file is being sent.
-    SendBulk,
-    /// Synchronized: fed the stream.
-    Online,
-    /// Wanted the snapshot only and got it; about to be closed.
-    RdbTransmitted,
-}
-
-impl ReplicaState {
-    /// The name INFO shows.
-    pub fn name(self) -> &'static str {
-        match self {
-            ReplicaState::WaitBgsaveStart | ReplicaState::WaitBgsaveEnd => "wait_bgsave",
-            ReplicaState::SendBulk => "send_bulk",
-            ReplicaState::Online => "online",
-            ReplicaState::RdbTransmitted => "rdb_transmitted",
-        }
-    }
-}
-
-/// A snapshot file being sent to a replica.
-#[derive(Debug)]
-struct BulkTransfer {
-    file: File,
-    left: u64,
-}
-
-/// One replica.
-#[derive(Debug)]
-pub struct ReplicaLink {
-    pub slot: usize,
-    pub client_id: u64,
-    pub state: ReplicaState,
-    /// The address INFO and ROLE show: the announced one or the peer's.
-    pub ip: String,
-    pub listening_port: i64,
-    pub capa_eof: bool,
-    pub capa_psync2: bool,
-    /// Attached with the old SYNC: no `+FULLRESYNC`, no acks expected.
-    pub pre_psync: bool,
-    /// Wants the snapshot only (`REPLCONF rdb-only 1`): no stream kept,
-    /// closed after the transfer.
-    pub rdb_only: bool,
-    /// Last offset the replica acknowledged.
-    pub ack_offset: u64,
-    /// Unix seconds of its last acknowledgement.
-    pub ack_time_s: i64,
-    /// The stream offset its snapshot corresponds to.
-    pub initial_offset: u64,
-    /// Unix seconds when it asked for a full sync (diskless sync delay).
-    pub since_s: i64,
-    /// Its snapshot goes straight into its socket from the save child.
-    pub diskless: bool,
-    /// Online after a diskless transfer: the stream starts with its first
-    /// ack (so the end of the file is not glued to stream bytes).
-    pub stream_on_ack: bool,
-    /// Stream bytes it has not been given yet.
-    pending: Vec<u8>,
-    transfer: Option<BulkTransfer>,
-    /// Since when its output is over the soft limit.
-    soft_limit_since_s: Option<i64>,
-}
-
-impl ReplicaLink {
-    /// Waiting for its file while the parent may write to its socket:
-    /// it gets keep-alive newlines (not while a child streams to it).
-    fn needs_keepalive(&self) -> bool {
-        match self.state {
-            ReplicaState::WaitBgsaveStart => true,
-            ReplicaState::WaitBgsaveEnd => !self.diskless,
-            ReplicaState::SendBulk | ReplicaState::Online | ReplicaState::RdbTransmitted => false,
-        }
-    }
-
-    /// Gets the stream as it is produced.
-    fn streaming(&self) -> bool {
-        self.state == ReplicaState::Online && !self.stream_on_ack
-    }
-
-    /// The name Redis logs a replica by: `ip:port`.
-    pub fn name(&self) -> String {
-        let host = if self.ip.contains(':') {
-            format!("[{}]", self.ip)
-        } else {
-            self.ip.clone()
-        };
-        if self.listening_port != 0 {
-            format!("{}:{}", host, self.listening_port)
-        } else {
-            format!("{}:<unknown-replica-port>", self.ip)
-        }
-    }
-
-    /// Seconds since its last acknowledgement (0 until online).
-    pub fn lag(&self, now_s: i64) -> i64 {
-        if self.state == ReplicaState::Online {
-            now_s - self.ack_time_s
-        } else {
-            0
-        }
-    }
-
-    /// Takes stream bytes: an online replica present in `clients` gets
-    /// them (after anything it was owed) and its slot is returned so it is
-    /// flushed; otherwise they are kept. A replica still waiting for its
-    /// save to start gets nothing: its snapshot will include them. A
-    /// replica over `client-output-buffer-limit replica` is marked to be
-    /// closed (its slot is returned so that happens before sleeping).
-    pub fn take_stream(
-        &mut self,
-        bytes: &[u8],
-        clients: &mut ClientTable,
-        limit: &ObufLimit,
-    ) -> Option<usize> {
-        if self.state == ReplicaState::WaitBgsaveStart || self.rdb_only {
-            return None;
-        }
-        let Some(c) = clients.get_mut(self.slot) else {
-            self.pending.extend_from_slice(bytes);
-            return None;
-        };
-        if c.close_asap {
-            return None;
-        }
-        if self.streaming() {
-            self.give_pending(c);
-            c.reply.raw(bytes);
-        } else {
-            self.pending.extend_from_slice(bytes);
-        }
-        let over = self.over_output_limit(c.pending_output() + self.pending.len(), limit);
-        if over && !c.close_asap {
-            warn!(
-                "Client {} scheduled to be closed ASAP for overcoming of output buffer limits.",
-                self.name()
-            );
-            c.close_asap = true;
-        }
-        (self.streaming() || over).then_some(self.slot)
-    }
-
-    /// Whether `used` output bytes break the hard limit, or have been over
-    /// the soft limit for longer than it allows.
-    fn over_output_limit(&mut self, used: usize, limit: &ObufLimit) -> bool {
-        limit.exceeded(used as u64, &mut self.soft_limit_since_s, now_s())
-    }
-
-    /// The snapshot was transferred: the replica is online (and its
-    /// acknowledgement clock starts now). False for a replica that wanted
-    /// the snapshot only: it is to be closed.
-    fn transfer_done(&mut self) -> bool {
-        if self.rdb_only {
-            self.state = ReplicaState::RdbTransmitted;
-            info!(
-                "RDB transfer completed, rdb only replica ({}) should be disconnected asap",
-                self.name()
-            );
-            return false;
-        }
-        self.state = ReplicaState::Online;
-        self.ack_time_s = now_s();
-        info!("Synchronization with replica {} succeeded", self.name());
-        true
-    }
-
-    /// Moves the stream kept for the replica into its output.
-    fn give_pending(&mut self, c: &mut Client) {
-        if !self.pending.is_empty() {
-            c.reply.raw(&self.pending);
-            self.pending = Vec::new();
-        }
-    }
-}
-
-/// Primary-side state besides the replicas themselves.
-#[derive(Debug, Default)]
-pub struct PrimaryState {
-    /// INFO `sync_full`, `sync_partial_ok`, `sync_partial_err`.
-    pub sync_full: u64,
-    pub sync_partial_ok: u64,
-    pub sync_partial_err: u64,
-    /// Unix seconds since when no replica is attached (backlog TTL).
-    pub no_replicas_since_s: i64,
-    /// A SYNC arrived: decide before sleeping how to serve it.
-    sync_requested: bool,
-    /// Clients blocked in WAIT.
-    waiting: Vec<AckWaiter>,
-    /// A client started waiting: ask replicas for an ack before sleeping.
-    getack_wanted: bool,
-    /// When the once-a-second cron last ran, and how many times it did.
-    last_cron_ms: i64,
-    cron_loops: u64,
-}
-
-/// A client blocked in WAIT.
-#[derive(Debug, Clone, Copy)]
-struct AckWaiter {
-    slot: usize,
-    client_id: u64,
-    replicas: i64,
-}
 
 /// Unix seconds now.
 fn now_s() -> i64 {
@@ -293,7 +65,7 @@ impl Server {
                         "Replica {} asks for synchronization but with a wrong offset",
                         self.link_preview(c).name()
                     );
-                    return Err(crate::commands::errors::NOT_INTEGER.into());
+                    return Err(crate::server::errors::NOT_INTEGER.into());
                 };
                 if self.try_partial_resync(c, replid, offset) {
                     self.replication.primary.sync_partial_ok += 1;
@@ -344,7 +116,10 @@ impl Server {
         repl.id.second_replid_offset = (offset as i64).saturating_add(1);
         repl.master_offset = repl.master_offset.saturating_add(offset);
         let size = self.config.repl_backlog_size.max(1) as usize;
-        repl.backlog = Some(super::backlog::Backlog::new(size, repl.master_offset + 1));
+        repl.backlog = Some(crate::server::state::backlog::Backlog::new(
+            size,
+            repl.master_offset + 1,
+        ));
         repl.primary.no_replicas_since_s = now_s();
     }
 
@@ -354,7 +129,10 @@ impl Server {
         repl.id.change();
         repl.id.clear_previous();
         let size = self.config.repl_backlog_size.max(1) as usize;
-        repl.backlog = Some(super::backlog::Backlog::new(size, repl.master_offset + 1));
+        repl.backlog = Some(crate::server::state::backlog::Backlog::new(
+            size,
+            repl.master_offset + 1,
+        ));
         info!(
             "Replication backlog created, my new replication IDs are '{}' and '{}'",
             repl.id.replid, repl.id.replid2
@@ -943,7 +721,7 @@ impl Server {
     /// Writes a command to the stream without a SELECT (PING, GETACK,
     /// DEBUG REPLICATE).
     pub fn feed_replication_command<T: AsRef<[u8]>>(&mut self, parts: &[T]) {
-        let command = crate::commands::spec::OwnedArgs::from_slices(parts);
+        let command = crate::server::spec::OwnedArgs::from_slices(parts);
         let mut bytes = Vec::with_capacity(48);
         super::encode_command(&mut bytes, &command.args());
         self.feed_replication_bytes(&bytes);
@@ -1028,66 +806,5 @@ impl Server {
                 ttl
             );
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn link(ip: &str, port: i64) -> ReplicaLink {
-        ReplicaLink {
-            slot: 0,
-            client_id: 1,
-            state: ReplicaState::Online,
-            ip: ip.to_string(),
-            listening_port: port,
-            capa_eof: true,
-            capa_psync2: true,
-            pre_psync: false,
-            rdb_only: false,
-            ack_offset: 0,
-            ack_time_s: 0,
-            initial_offset: 0,
-            since_s: 0,
-            diskless: false,
-            stream_on_ack: false,
-            pending: Vec::new(),
-            transfer: None,
-            soft_limit_since_s: None,
-        }
-    }
-
-    #[test]
-    fn replicas_are_named_by_address_and_listening_port() {
-        assert_eq!(link("10.1.2.3", 6380).name(), "10.1.2.3:6380");
-        assert_eq!(link("::1", 6380).name(), "[::1]:6380");
-        assert_eq!(
-            link("10.1.2.3", 0).name(),
-            "10.1.2.3:<unknown-replica-port>"
-        );
-    }
-
-    #[test]
-    fn output_limits_hard_at_once_soft_after_its_time() {
-        let mut l = link("h", 1);
-        let hard = ObufLimit {
-            hard: 100,
-            soft: 0,
-            soft_seconds: 0,
-        };
-        assert!(!l.over_output_limit(99, &hard));
-        assert!(l.over_output_limit(100, &hard));
-        let soft = ObufLimit {
-            hard: 0,
-            soft: 10,
-            soft_seconds: 60,
-        };
-        assert!(!l.over_output_limit(50, &soft));
-        assert!(l.soft_limit_since_s.is_some());
-        l.soft_limit_since_s = Some(now_s() - 61);
-        assert!(l.over_output_limit(50, &soft));
-        assert!(!l.over_output_limit(5, &soft));
-        assert_eq!(l.soft_limit_since_s, None);
     }
 }

@@ -12,9 +12,9 @@
 //! a blocking command does not block: it answers as if it timed out.
 
 use super::Server;
-use crate::client::Client;
-use crate::commands::spec::{Args, OwnedArgs};
 use crate::db::Key;
+use crate::server::client::Client;
+use crate::server::spec::{Args, OwnedArgs};
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, HashSet, VecDeque};
 use std::time::{Duration, Instant};
@@ -325,8 +325,8 @@ pub fn reply_timeout(c: &mut Client, kind: TimeoutReply) {
 pub fn deadline_from_millis(
     arg: &[u8],
     now_ms: i64,
-) -> Result<Option<i64>, crate::commands::errors::CmdError> {
-    use crate::commands::errors;
+) -> Result<Option<i64>, crate::server::errors::CmdError> {
+    use crate::server::errors;
     let ms = crate::util::parse_i64(arg).ok_or(errors::TIMEOUT_NOT_INTEGER)?;
     if ms < 0 {
         return Err(errors::TIMEOUT_NEGATIVE.into());
@@ -339,8 +339,8 @@ pub fn deadline_from_millis(
 pub fn deadline_from_seconds(
     arg: &[u8],
     now_ms: i64,
-) -> Result<Option<i64>, crate::commands::errors::CmdError> {
-    use crate::commands::errors;
+) -> Result<Option<i64>, crate::server::errors::CmdError> {
+    use crate::server::errors;
     let secs = crate::util::parse_long_double(arg).ok_or(errors::TIMEOUT_NOT_FLOAT)?;
     let ms = (secs * 1000.0).ceil();
     // C's (long long) conversion gives LLONG_MIN for a value out of range

@@ -86,7 +86,7 @@ impl Server {
             .clients
             .iter()
             .filter(|c| {
-                c.kind == crate::client::ClientKind::Normal
+                c.kind == crate::server::client::ClientKind::Normal
                     && now - c.last_interaction_ms > timeout_s * 1000
             })
             .map(|c| c.slot)

@@ -4,9 +4,9 @@
 //! call itself, and the bookkeeping after it (stats, slowlog, latency, MONITOR).
 
 use super::Server;
-use crate::client::Client;
-use crate::commands::spec::{flag, Args, Lookup, OwnedArgs};
 use crate::config::Protection;
+use crate::server::client::Client;
+use crate::server::spec::{flag, Args, Lookup, OwnedArgs};
 use crate::util::{now_us, truncated};
 
 /// What became of a command handed to [`Server::process_command`].
@@ -25,11 +25,14 @@ impl Server {
         let reply_start = c.reply.buf.len();
         c.reply_mark = reply_start;
         c.redacted_args = 0;
-        let (was_replica, mark) = (c.kind == crate::client::ClientKind::Replica, c.reply_mark);
+        let (was_replica, mark) = (
+            c.kind == crate::server::client::ClientKind::Replica,
+            c.reply_mark,
+        );
         let outcome = self.check_and_call(c, args);
         if outcome == Dispatch::Done {
             c.settle_reply_mode();
-            if c.kind == crate::client::ClientKind::Primary {
+            if c.kind == crate::server::client::ClientKind::Primary {
                 self.primary_command_done(c, args, reply_start);
             }
         }
@@ -92,13 +95,13 @@ impl Server {
         }
         let flags = self.effective_flags(c, id, cmd.flags);
         if self.refused_for_memory(c, id, flags) {
-            self.reject(c, args, Some(id), crate::commands::errors::OOM);
+            self.reject(c, args, Some(id), crate::server::errors::OOM);
             return Dispatch::Done;
         }
         let is_ping = self.registry.entries[id].fullname == "ping";
-        let obeyed = c.kind == crate::client::ClientKind::Primary;
+        let obeyed = c.kind == crate::server::client::ClientKind::Primary;
         if (flags & flag::WRITE != 0 || is_ping) && !obeyed && self.writes_refused_by_save_error() {
-            self.reject(c, args, Some(id), crate::commands::errors::MISCONF);
+            self.reject(c, args, Some(id), crate::server::errors::MISCONF);
             return Dispatch::Done;
         }
         if flags & flag::WRITE != 0 && !self.enough_good_replicas() {
@@ -115,7 +118,7 @@ impl Server {
             self.persistence.loading.is_some() && flags & flag::LOADING == 0
         };
         if refused_while_loading {
-            self.reject(c, args, Some(id), crate::commands::errors::LOADING);
+            self.reject(c, args, Some(id), crate::server::errors::LOADING);
             return Dispatch::Done;
         }
         if self.pause_holds(c, flags) {
@@ -226,7 +229,7 @@ impl Server {
         self.end_propagation_frame(frame, args);
         if self.dirty != dirty_before
             && self.is_replica()
-            && c.kind != crate::client::ClientKind::Primary
+            && c.kind != crate::server::client::ClientKind::Primary
         {
             self.remember_local_keys_with_expire(c.db, cmd, args);
         }

@@ -7,24 +7,28 @@
 //! argument spans, so arguments are never copied.
 
 pub mod blocking;
+pub mod client;
 pub mod config_apply;
 pub mod cron;
 pub mod dispatch;
+pub mod errors;
 pub mod histogram;
 pub mod keyspace;
 pub mod multi;
 pub mod output_limits;
 pub mod propagate;
 pub mod slot_queue;
+pub mod spec;
+pub mod state;
 pub mod stats;
 
-use crate::client::{Client, READ_CHUNK};
-use crate::commands::spec::Registry;
 use crate::config::Config;
 use crate::conn::Conn;
 use crate::db::Db;
 use crate::event_loop::{EventLoop, Ready};
 use crate::resp::parser::Parsed;
+use crate::server::client::{Client, READ_CHUNK};
+use crate::server::spec::Registry;
 use crate::util::{now_ms, random_hex, Rng};
 use dispatch::Dispatch;
 use log::{info, warn};
@@ -40,6 +44,9 @@ use std::time::{Duration, Instant};
 /// Tokens below this are listeners (TCP ones use their index in `bind`,
 /// at most 16); client slot `s` uses token `s + CLIENT_TOKEN_BASE`.
 const CLIENT_TOKEN_BASE: usize = 32;
+/// Token of the replica's link to its primary, before the link becomes
+/// a client (handed to the replication feature's hook).
+pub const LINK_TOKEN: Token = Token(usize::MAX - 1);
 /// Token of the Unix socket listener.
 const UNIX_LISTENER: usize = CLIENT_TOKEN_BASE - 1;
 /// Reads served to one client per readiness event before others get a turn.
@@ -179,18 +186,20 @@ pub struct Server {
     pub watches: multi::Watches,
     /// Ids of the commands MULTI runs at once instead of queueing.
     pub tx_commands: multi::TransactionCommands,
-    pub replication: crate::replication::Replication,
-    pub persistence: crate::persistence::Persistence,
+    pub replication: crate::server::state::replication::Replication,
+    pub persistence: crate::server::state::persistence::Persistence,
     /// MIGRATE's connections to target servers.
-    pub migrate_sockets: crate::commands::migrate::MigrateCache,
+    pub migrate_sockets: crate::server::state::migrate::MigrateCache,
 }
 
 impl Server {
-    pub fn new(config: Config) -> io::Result<Server> {
+    /// A server with `config` whose command registry is built from
+    /// `tables` (the command families, given by start-up).
+    pub fn new(config: Config, tables: &[&'static [spec::Command]]) -> io::Result<Server> {
         let event_loop = EventLoop::new()?;
         let databases = config.databases.max(1);
         let now = now_ms();
-        let registry = Registry::new(crate::commands::TABLES);
+        let registry = Registry::new(tables);
         let mut server = Server {
             dbs: (0..databases).map(|_| Db::default()).collect(),
             clients: ClientTable::default(),
@@ -228,8 +237,8 @@ impl Server {
             propagation: propagate::Propagation::default(),
             blocking: blocking::Blocking::default(),
             watches: multi::Watches::default(),
-            replication: crate::replication::Replication::default(),
-            persistence: crate::persistence::Persistence::default(),
+            replication: crate::server::state::replication::Replication::default(),
+            persistence: crate::server::state::persistence::Persistence::default(),
             migrate_sockets: Default::default(),
             rng: Rng::default(),
             executable: std::env::current_exe()
@@ -507,7 +516,7 @@ impl Server {
     }
 
     fn handle_io(&mut self, token: Token, readable: bool, writable: bool, read_closed: bool) {
-        if token == crate::replication::replica::LINK_TOKEN {
+        if token == LINK_TOKEN {
             self.replica_link_event(readable, writable);
             return;
         }
@@ -732,7 +741,7 @@ impl Server {
                     self.stats.total_reads_processed += 1;
                     c.last_interaction_ms = now_ms();
                     // The primary's stream is never cut off (Redis exempts it too).
-                    if c.kind != crate::client::ClientKind::Primary
+                    if c.kind != crate::server::client::ClientKind::Primary
                         && c.query.len() as u64 > self.config.client_query_buffer_limit
                     {
                         warn!(
@@ -788,7 +797,7 @@ impl Server {
                         break;
                     }
                     Ok(Parsed::Nothing) => {
-                        if c.kind == crate::client::ClientKind::Primary {
+                        if c.kind == crate::server::client::ClientKind::Primary {
                             self.primary_stream_consumed(c, parse_from);
                         }
                         continue;
@@ -798,7 +807,7 @@ impl Server {
                 }
             }
             c.pending_command = self.run_parsed_command(c) == Dispatch::Postponed;
-            if c.kind == crate::client::ClientKind::Primary && !c.pending_command {
+            if c.kind == crate::server::client::ClientKind::Primary && !c.pending_command {
                 self.primary_stream_consumed(c, request_start);
             }
         }
@@ -820,7 +829,7 @@ impl Server {
         let data = c.query.lend();
         let spans = std::mem::take(&mut c.parser.args);
         c.argv_mem = spans.iter().map(|&(start, end)| end - start).sum();
-        let outcome = self.process_command(c, &crate::commands::spec::Args::new(&data, &spans));
+        let outcome = self.process_command(c, &crate::server::spec::Args::new(&data, &spans));
         self.enforce_output_limit(c);
         self.serve_ready_keys();
         c.query.restore(data);
@@ -853,14 +862,14 @@ impl Server {
         let Some(c) = self.clients.get_mut(slot) else {
             return false;
         };
-        let is_replica = c.kind == crate::client::ClientKind::Replica;
+        let is_replica = c.kind == crate::server::client::ClientKind::Replica;
         let before = c.net_out;
         let result = c.flush();
         let written = c.net_out - before;
         self.stats.net_output_bytes += written;
         if written > 0 {
             self.stats.total_writes_processed += 1;
-            if c.kind != crate::client::ClientKind::Primary {
+            if c.kind != crate::server::client::ClientKind::Primary {
                 c.last_interaction_ms = now_ms();
             }
         }
@@ -951,7 +960,7 @@ impl Server {
         self.unblocked.retain(|&s| s != slot);
         self.clients.release(slot);
         self.clients.count = self.clients.count.saturating_sub(1);
-        if c.kind == crate::client::ClientKind::Primary {
+        if c.kind == crate::server::client::ClientKind::Primary {
             self.primary_client_freed(&c);
         }
     }
@@ -962,11 +971,11 @@ impl Server {
     /// every command under a full pause, only those that write or may
     /// replicate under `WRITE`. Replicas and MONITOR clients are never held.
     pub fn pause_holds(&self, c: &Client, cmd_flags: u64) -> bool {
-        use crate::commands::spec::flag;
+        use crate::server::spec::flag;
         let Some(pause) = self.pause else {
             return false;
         };
-        if c.kind == crate::client::ClientKind::Replica || c.monitor {
+        if c.kind == crate::server::client::ClientKind::Replica || c.monitor {
             return false;
         }
         !pause.write_only || cmd_flags & (flag::WRITE | flag::MAY_REPLICATE) != 0

@@ -18,9 +18,9 @@
 //! of the client table).
 
 use super::Server;
-use crate::client::Client;
-use crate::commands::spec::{flag, Args, OwnedArgs, Registry};
 use crate::db::{Db, Key};
+use crate::server::client::Client;
+use crate::server::spec::{flag, Args, OwnedArgs, Registry};
 use std::collections::HashMap;
 use std::ops::Range;
 

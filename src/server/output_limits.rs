@@ -10,8 +10,8 @@
 //! limits that expire with time, in the cron.
 
 use super::Server;
-use crate::client::{Client, ClientKind};
 use crate::config::value::obuf_class;
+use crate::server::client::{Client, ClientKind};
 use crate::util::now_ms;
 use log::warn;
 

@@ -10,7 +10,7 @@
 //! than one command is wrapped in MULTI/EXEC so replicas apply it atomically.
 
 use super::Server;
-use crate::commands::spec::{Args, OwnedArgs};
+use crate::server::spec::{Args, OwnedArgs};
 
 /// Commands collected during the current (outermost) call.
 #[derive(Debug, Default)]

@@ -130,7 +130,7 @@ impl SlowLog {
     /// Records a command that took `duration_us`, newest first.
     pub fn push(
         &mut self,
-        args: &crate::commands::spec::Args,
+        args: &crate::server::spec::Args,
         duration_us: u64,
         peer: &str,
         name: &str,

@@ -9,10 +9,10 @@ use super::{
     range_start, reply_entry, reply_id, stream_read, strict_id, CmdError, CmdResult, Effects,
     StreamId,
 };
-use crate::client::Client;
-use crate::commands::errors;
 use crate::commands::is_opt;
-use crate::commands::spec::Args;
+use crate::server::client::Client;
+use crate::server::errors;
+use crate::server::spec::Args;
 use crate::server::Server;
 use crate::types::stream::{ConsumerGroup, ConsumerId, Entries, Pending, NO_CONSUMER};
 use crate::util::parse_i64;

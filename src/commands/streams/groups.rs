@@ -5,10 +5,10 @@ use super::{
     create_stream, range_end, range_start, reply_id, stream_read, stream_write, strict_id,
     CmdError, CmdResult, StreamId,
 };
-use crate::client::Client;
-use crate::commands::errors;
-use crate::commands::spec::{acl, flag, ks, Args, Command, KeySpec};
 use crate::commands::{int_arg, is_opt, reply_help};
+use crate::server::client::Client;
+use crate::server::errors;
+use crate::server::spec::{acl, flag, ks, Args, Command, KeySpec};
 use crate::server::Server;
 use crate::types::stream::id::{self, IdForm};
 use crate::types::stream::{ConsumerGroup, Stream, ENTRIES_READ_INVALID};

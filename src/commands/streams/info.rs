@@ -5,10 +5,10 @@ use super::groups::no_such_group;
 use super::{
     reply_entry, reply_id, reply_range, stream_read, CmdError, CmdResult, Stream, StreamId,
 };
-use crate::client::Client;
-use crate::commands::errors;
-use crate::commands::spec::{acl, flag, ks, Args, Command, KeySpec};
 use crate::commands::{int_arg, is_opt, reply_help};
+use crate::server::client::Client;
+use crate::server::errors;
+use crate::server::spec::{acl, flag, ks, Args, Command, KeySpec};
 use crate::server::Server;
 use crate::types::stream::{ConsumerGroup, ENTRIES_READ_INVALID};
 

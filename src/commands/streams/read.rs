@@ -13,12 +13,12 @@
 use super::{
     reply_entry, reply_id, stream_read, strict_id, CmdError, CmdResult, Effects, Stream, StreamId,
 };
-use crate::client::Client;
-use crate::commands::errors;
-use crate::commands::spec::{Args, OwnedArgs};
 use crate::commands::{int_arg, is_opt};
 use crate::resp::reply::Aggregate;
 use crate::server::blocking::{deadline_from_millis, TimeoutReply};
+use crate::server::client::Client;
+use crate::server::errors;
+use crate::server::spec::{Args, OwnedArgs};
 use crate::server::Server;
 use crate::types::stream::{ConsumerGroup, ConsumerId, Entries};
 

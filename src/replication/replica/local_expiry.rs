@@ -3,29 +3,9 @@
 //! knows nothing of these keys, so the replica tracks them and expires them
 //! itself from the cron, as Redis does with `slaveKeysWithExpire`.
 
-use crate::commands::spec::{command_keys, Args, Command};
+use crate::server::spec::{command_keys, Args, Command};
 use crate::server::Server;
 use std::collections::HashMap;
-
-/// Tracked keys, each with the bit set of the databases it was written in.
-#[derive(Debug, Default)]
-pub struct LocalKeysWithExpire {
-    keys: HashMap<Vec<u8>, u64>,
-}
-
-impl LocalKeysWithExpire {
-    pub fn len(&self) -> usize {
-        self.keys.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.keys.is_empty()
-    }
-
-    pub fn clear(&mut self) {
-        self.keys.clear();
-    }
-}
 
 /// The bit of database `db` (databases past 63 share the last bit, which
 /// only makes the cron look at a key in more places).

@@ -15,109 +15,22 @@
 //! reconnection a partial resync when the primary's backlog still holds
 //! what we missed.
 
-pub mod link;
 pub mod local_expiry;
 
-use crate::client::{Client, ClientKind};
-use crate::commands::spec::{flag, Args};
-use crate::server::Server;
+use crate::server::client::{Client, ClientKind};
+use crate::server::spec::{flag, Args};
+use crate::server::state::replication::{DisklessLoad, LinkState, Upstream};
+use crate::server::state::upstream_link::{self as link, Hello, Link, Progress, Transfer};
+use crate::server::{Server, LINK_TOKEN};
 use crate::util::now_ms;
-use link::{Hello, Link, Progress, Transfer};
 use log::{info, warn};
 use mio::net::TcpStream;
-use mio::{Interest, Token};
+use mio::Interest;
 use std::fmt::Write as _;
-
-/// The event-loop token of the link socket before it becomes a client.
-pub const LINK_TOKEN: Token = Token(usize::MAX - 1);
 
 pub const READONLY: &str = "READONLY You can't write against a read only replica.";
 pub const MASTERDOWN: &str =
     "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.";
-
-/// Where the link to the primary is (ROLE's state names).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LinkState {
-    Connect,
-    Connecting,
-    Handshake,
-    Transfer,
-    Connected,
-}
-
-impl LinkState {
-    pub fn name(self) -> &'static str {
-        match self {
-            LinkState::Connect => "connect",
-            LinkState::Connecting => "connecting",
-            LinkState::Handshake => "handshake",
-            LinkState::Transfer => "sync",
-            LinkState::Connected => "connected",
-        }
-    }
-}
-
-/// How a full sync received with `repl-diskless-load` is exposed while it
-/// arrives (Redis loads it straight from the socket; reddish receives it
-/// in the loop and loads it at the end, so the dump file is not replaced).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DisklessLoad {
-    /// `loading:1`: commands without the `loading` flag get -LOADING.
-    Blocking,
-    /// `async_loading:1` (swapdb, same history as ours): the old data
-    /// stays readable until the new one replaces it.
-    Async,
-}
-
-/// The primary this server replicates from.
-#[derive(Debug)]
-pub struct Upstream {
-    pub host: String,
-    pub port: u16,
-    /// The socket until the sync is done.
-    link: Option<Link>,
-    /// Client slot of the primary once the link is up.
-    pub client_slot: Option<usize>,
-    /// Our replication ID and offset may be offered for a partial resync.
-    cached: bool,
-    /// The database the primary's stream had selected when the link dropped.
-    cached_db: usize,
-    /// Our offset when the primary's client was created: its bytes read
-    /// count from there (INFO `slave_read_repl_offset`).
-    read_base: u64,
-    /// Unix seconds the link went down; 0 if it never was up.
-    down_since_s: i64,
-    /// Bytes of a transaction from the primary, applied (and fed on) at EXEC.
-    pending: Vec<u8>,
-    last_cron_ms: i64,
-}
-
-impl Upstream {
-    fn new(host: String, port: u16) -> Upstream {
-        Upstream {
-            host,
-            port,
-            link: None,
-            client_slot: None,
-            cached: false,
-            cached_db: 0,
-            read_base: 0,
-            down_since_s: 0,
-            pending: Vec::new(),
-            last_cron_ms: 0,
-        }
-    }
-
-    pub fn state(&self) -> LinkState {
-        match (&self.link, self.client_slot) {
-            (Some(l), _) if l.step == link::Step::Connecting => LinkState::Connecting,
-            (Some(l), _) if l.in_transfer() => LinkState::Transfer,
-            (Some(_), _) => LinkState::Handshake,
-            (None, Some(_)) => LinkState::Connected,
-            (None, None) => LinkState::Connect,
-        }
-    }
-}
 
 /// `REPLCONF ACK <offset>` to the primary.
 fn push_ack(c: &mut Client, offset: u64) {
@@ -281,7 +194,7 @@ impl Server {
         match kind {
             DisklessLoad::Blocking => {
                 let total_bytes = link.transfer.as_ref().and_then(|t| t.size).unwrap_or(0);
-                self.persistence.loading = Some(crate::persistence::load::Loading {
+                self.persistence.loading = Some(crate::server::state::persistence::Loading {
                     start_s: crate::util::unix_seconds(),
                     total_bytes,
                     ..Default::default()
@@ -412,7 +325,7 @@ impl Server {
         let (replid, offset) = link
             .full_sync
             .clone()
-            .unwrap_or_else(|| (super::NO_REPLID.to_string(), -1));
+            .unwrap_or_else(|| (crate::server::state::replication::NO_REPLID.to_string(), -1));
         let Some((transfer, leftover)) = link.finish_transfer() else {
             warn!(
                 "Failed trying to sync the temp DB to disk in MASTER <-> REPLICA synchronization"
@@ -517,7 +430,7 @@ impl Server {
     fn ensure_backlog(&mut self) {
         if self.replication.backlog.is_none() {
             let size = usize::try_from(self.config.repl_backlog_size).unwrap_or(usize::MAX);
-            self.replication.backlog = Some(super::backlog::Backlog::new(
+            self.replication.backlog = Some(crate::server::state::backlog::Backlog::new(
                 size,
                 self.replication.master_offset + 1,
             ));

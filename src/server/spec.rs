@@ -6,9 +6,9 @@
 //! (COMMAND GETKEYS), COMMAND INFO/DOCS/LIST/COUNT and per-command stats all
 //! read the same declaration.
 
-use crate::client::Client;
-use crate::commands::errors::CmdResult;
 use crate::resp::parser::Span;
+use crate::server::client::Client;
+use crate::server::errors::CmdResult;
 use crate::server::histogram::Histogram;
 use crate::server::Server;
 use std::collections::HashMap;

@@ -346,7 +346,7 @@ impl Link {
                 }
                 _ => {
                     warn!("Master replied with wrong +FULLRESYNC syntax.");
-                    self.full_sync = Some((super::super::NO_REPLID.to_string(), -1));
+                    self.full_sync = Some((super::replication::NO_REPLID.to_string(), -1));
                 }
             }
             self.step = Step::BulkHeader;

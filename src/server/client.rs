@@ -159,6 +159,25 @@ pub enum ClientKind {
     PubSub,
 }
 
+/// What replication remembers about any client: the stream offset its
+/// last write reached (WAIT waits for it) and what REPLCONF told us before
+/// it became a replica.
+#[derive(Debug, Default)]
+pub struct ClientRepl {
+    /// Replication offset right after this client's last propagated command.
+    pub woff: u64,
+    /// `REPLCONF listening-port`.
+    pub listening_port: i64,
+    /// `REPLCONF ip-address`.
+    pub announced_ip: Option<String>,
+    /// `REPLCONF capa eof`: understands the diskless `$EOF:` transfer.
+    pub capa_eof: bool,
+    /// `REPLCONF capa psync2`: understands `+CONTINUE <replid>`.
+    pub capa_psync2: bool,
+    /// `REPLCONF rdb-only 1`: wants the snapshot only, then is closed.
+    pub rdb_only: bool,
+}
+
 #[derive(Debug)]
 pub struct Client {
     pub id: u64,
@@ -224,7 +243,7 @@ pub struct Client {
     pub commands_processed: u64,
     /// Replication state of this connection (write offset for WAIT, what
     /// REPLCONF announced).
-    pub repl: crate::replication::primary::ClientRepl,
+    pub repl: ClientRepl,
 }
 
 impl Client {

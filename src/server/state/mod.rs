@@ -1,0 +1,11 @@
+//! State the server holds for the features above the core, as Redis's
+//! `server.h` holds it: the core stores it and reads a few facts from it;
+//! the behaviour that drives it lives in the feature modules
+//! (the replication and persistence modules, and MIGRATE in the commands).
+
+pub mod backlog;
+pub mod childinfo;
+pub mod migrate;
+pub mod persistence;
+pub mod replication;
+pub mod upstream_link;
