@@ -243,7 +243,8 @@ mod tests {
     fn server() -> Server {
         let mut config = Config::default();
         config.set_internal("port", "0").ok();
-        Server::new(config, crate::commands::TABLES).expect("server without listeners")
+        Server::new(config, crate::commands::TABLES, crate::cli::FEATURES)
+            .expect("server without listeners")
     }
 
     #[test]

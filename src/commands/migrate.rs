@@ -11,8 +11,10 @@ use super::is_opt;
 use crate::persistence::snapshot::write_options;
 use crate::persistence::value::save_form;
 use crate::persistence::writer::dump_payload;
+use crate::resp::command::push_command;
 use crate::server::client::Client;
 use crate::server::errors::{self, CmdError, CmdResult};
+use crate::server::hooks::Feature;
 use crate::server::spec::{acl, flag, ks, Args, Begin, Command, Find, KeyRef, KeySpec};
 use crate::server::state::migrate::CachedSocket;
 use crate::server::Server;
@@ -23,6 +25,18 @@ use std::time::Duration;
 const WRITE_CHUNK: usize = 64 * 1024;
 /// Longest reply line read back.
 const MAX_LINE: u64 = 1024;
+
+/// MIGRATE's hook: the cron closes connections idle for ten seconds.
+pub const FEATURE: Feature = Feature {
+    cron: Some(|srv| srv.migrate_sockets.close_idle(crate::util::unix_seconds())),
+    before_sleep: None,
+    admit: None,
+    after_call: None,
+    shutdown: None,
+    socket: None,
+    sink: None,
+    roles: None,
+};
 
 /// Options after the timeout.
 #[derive(Debug, Default)]
@@ -70,20 +84,6 @@ fn parse_options<'a>(c: &mut Client, args: &Args<'a>) -> Result<MigrateOptions<'
         j += 1;
     }
     Ok(o)
-}
-
-/// Appends a command in RESP to `out`.
-fn push_command(out: &mut Vec<u8>, parts: &[&[u8]]) {
-    out.push(b'*');
-    crate::util::push_u64(out, parts.len() as u64);
-    out.extend_from_slice(b"\r\n");
-    for p in parts {
-        out.push(b'$');
-        crate::util::push_u64(out, p.len() as u64);
-        out.extend_from_slice(b"\r\n");
-        out.extend_from_slice(p);
-        out.extend_from_slice(b"\r\n");
-    }
 }
 
 /// Keys to move: (key, RESTORE command for it), skipping keys that
@@ -187,7 +187,7 @@ fn attempt(
     if select {
         push_command(
             &mut cmd,
-            &[b"SELECT", &crate::util::i64_to_bytes(target_db)],
+            &[b"SELECT".as_slice(), &crate::util::i64_to_bytes(target_db)],
         );
     }
     let (moved, restores) = restore_commands(srv, c.db, keys, o.replace);

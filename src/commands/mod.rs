@@ -23,8 +23,6 @@ pub mod sets;
 pub mod sort;
 pub mod streams;
 pub mod strings;
-#[cfg(test)]
-pub mod test_support;
 pub mod transactions;
 pub mod zsets;
 

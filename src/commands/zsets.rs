@@ -1812,17 +1812,16 @@ pub const COMMANDS: &[Command] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::commands::test_support::{
+    use crate::testing::{
         run_line as run, server_keeping_stream as server, whole_stream as stream,
     };
-    use crate::server::spec::OwnedArgs;
 
     /// Commands as RESP, after the stream's initial SELECT 0.
     fn commands(lines: &[&str]) -> Vec<u8> {
         let mut out = Vec::new();
         for line in std::iter::once("SELECT 0").chain(lines.iter().copied()) {
             let words: Vec<&str> = line.split(' ').collect();
-            crate::replication::encode_command(&mut out, &OwnedArgs::from_slices(&words).args());
+            crate::resp::command::push_command(&mut out, &words);
         }
         out
     }

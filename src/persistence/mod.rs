@@ -16,6 +16,7 @@
 pub mod codec;
 pub mod decode;
 pub mod format;
+pub mod hooks;
 pub mod load;
 pub mod lzf;
 pub mod reader;

@@ -16,6 +16,7 @@
 //! command: the result is the same, since the stream since the fork is
 //! what a replica receives after the file.
 
+use crate::resp::command::command_bytes;
 use crate::server::client::{Client, ClientKind};
 use crate::server::errors::CmdResult;
 use crate::server::state::persistence::SaveTarget;
@@ -639,26 +640,6 @@ impl Server {
         }
     }
 
-    /// Online replicas whose acknowledged offset reached `offset`.
-    pub fn acked_replicas(&self, offset: u64) -> usize {
-        self.replication
-            .replicas
-            .iter()
-            .filter(|l| l.state == ReplicaState::Online && l.ack_offset >= offset)
-            .count()
-    }
-
-    /// Online replicas that acknowledged within `min-replicas-max-lag`.
-    pub fn good_replicas(&self) -> usize {
-        let now = now_s();
-        let max_lag = self.config.min_replicas_max_lag;
-        self.replication
-            .replicas
-            .iter()
-            .filter(|l| l.state == ReplicaState::Online && now - l.ack_time_s <= max_lag)
-            .count()
-    }
-
     /// WAIT blocks `c` until `replicas` replicas acknowledged its last
     /// write (the blocking machinery handles the deadline); replicas are
     /// asked for an ack before the loop sleeps.
@@ -721,10 +702,7 @@ impl Server {
     /// Writes a command to the stream without a SELECT (PING, GETACK,
     /// DEBUG REPLICATE).
     pub fn feed_replication_command<T: AsRef<[u8]>>(&mut self, parts: &[T]) {
-        let command = crate::server::spec::OwnedArgs::from_slices(parts);
-        let mut bytes = Vec::with_capacity(48);
-        super::encode_command(&mut bytes, &command.args());
-        self.feed_replication_bytes(&bytes);
+        self.feed_replication_bytes(&command_bytes(parts));
     }
 
     /// The replication cron, once a second: PINGs replicas every

@@ -178,6 +178,20 @@ pub struct ClientRepl {
     pub rdb_only: bool,
 }
 
+impl ClientKind {
+    /// A connection with a replication role (the link to our primary, or
+    /// a replica): the replication feature hears about its events.
+    pub fn has_role(self) -> bool {
+        matches!(self, ClientKind::Primary | ClientKind::Replica)
+    }
+
+    /// The link to our primary: its stream is never cut off by the query
+    /// buffer limit, and only its reads count as interaction.
+    pub fn is_primary_link(self) -> bool {
+        self == ClientKind::Primary
+    }
+}
+
 #[derive(Debug)]
 pub struct Client {
     pub id: u64,
@@ -353,7 +367,7 @@ impl Client {
         ParseLimits {
             proto_max_bulk_len,
             auth_required,
-            from_primary: self.kind == ClientKind::Primary,
+            from_primary: self.kind.is_primary_link(),
         }
     }
 

@@ -63,17 +63,12 @@ impl Server {
         self.close_clients_over_output_limits();
         self.release_idle_reply_buffers(now);
         self.end_pause_if_due(now);
-        if self.active_expire_enabled {
-            if self.is_replica() {
-                self.expire_local_replica_keys();
-            } else {
-                self.active_expire_cycle(ExpireCycle::Slow);
-            }
+        // A replica leaves expiry to its primary (replication's cron
+        // expires what its own clients wrote).
+        if self.active_expire_enabled && !self.is_replica() {
+            self.active_expire_cycle(ExpireCycle::Slow);
         }
-        self.persistence_cron();
-        self.replica_cron();
-        self.replication_cron();
-        self.migrate_sockets.close_idle(crate::util::unix_seconds());
+        self.run_cron_hooks();
     }
 
     /// Closes idle clients when `timeout` is set (replicas and primaries exempt).

@@ -25,19 +25,15 @@ impl Server {
         let reply_start = c.reply.buf.len();
         c.reply_mark = reply_start;
         c.redacted_args = 0;
-        let (was_replica, mark) = (
-            c.kind == crate::server::client::ClientKind::Replica,
-            c.reply_mark,
-        );
+        let had_role = c.kind.has_role();
         let outcome = self.check_and_call(c, args);
         if outcome == Dispatch::Done {
             c.settle_reply_mode();
-            if c.kind == crate::server::client::ClientKind::Primary {
-                self.primary_command_done(c, args, reply_start);
-            }
         }
-        if was_replica {
-            self.check_replica_reply(c, mark);
+        if had_role {
+            if let Some(roles) = self.hooks.roles {
+                (roles.command_done)(self, c, args, reply_start, outcome == Dispatch::Done);
+            }
         }
         outcome
     }
@@ -98,17 +94,7 @@ impl Server {
             self.reject(c, args, Some(id), crate::server::errors::OOM);
             return Dispatch::Done;
         }
-        let is_ping = self.registry.entries[id].fullname == "ping";
-        let obeyed = c.kind == crate::server::client::ClientKind::Primary;
-        if (flags & flag::WRITE != 0 || is_ping) && !obeyed && self.writes_refused_by_save_error() {
-            self.reject(c, args, Some(id), crate::server::errors::MISCONF);
-            return Dispatch::Done;
-        }
-        if flags & flag::WRITE != 0 && !self.enough_good_replicas() {
-            self.reject(c, args, Some(id), NO_REPLICAS);
-            return Dispatch::Done;
-        }
-        if let Some(refusal) = self.replica_refusal(c, flags) {
+        if let Some(refusal) = self.feature_refusal(c, cmd, flags) {
             self.reject(c, args, Some(id), refusal);
             return Dispatch::Done;
         }
@@ -150,17 +136,6 @@ impl Server {
         }
         let may_grow = flags & flag::DENYOOM != 0 || self.queues_command(c, id);
         may_grow && crate::alloc::used_memory() as u64 > limit
-    }
-
-    /// False when `min-replicas-to-write` asks for more online replicas
-    /// with a lag of at most `min-replicas-max-lag` than there are (writes
-    /// are refused).
-    fn enough_good_replicas(&self) -> bool {
-        let wanted = self.config.min_replicas_to_write;
-        self.is_replica()
-            || self.config.min_replicas_max_lag == 0
-            || wanted == 0
-            || self.good_replicas() as i64 >= wanted
     }
 
     fn protected_allowed(&self, c: &Client) -> bool {
@@ -227,12 +202,8 @@ impl Server {
             c.reply.error(e.bytes());
         }
         self.end_propagation_frame(frame, args);
-        if self.dirty != dirty_before
-            && self.is_replica()
-            && c.kind != crate::server::client::ClientKind::Primary
-        {
-            self.remember_local_keys_with_expire(c.db, cmd, args);
-        }
+        let dirtied = self.dirty != dirty_before;
+        self.run_after_call_hooks(c, cmd, args, dirtied);
         if self.replication.master_offset != offset_before {
             c.repl.woff = self.replication.master_offset;
         }
@@ -343,8 +314,6 @@ fn redact(args: &Args, mask: u64) -> OwnedArgs {
     }
     out
 }
-
-const NO_REPLICAS: &str = "NOREPLICAS Not enough good replicas to write.";
 
 const NOT_IN_MULTI: &str = "ERR Command not allowed inside a transaction";
 

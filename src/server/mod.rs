@@ -13,6 +13,7 @@ pub mod cron;
 pub mod dispatch;
 pub mod errors;
 pub mod histogram;
+pub mod hooks;
 pub mod keyspace;
 pub mod multi;
 pub mod output_limits;
@@ -188,14 +189,21 @@ pub struct Server {
     pub tx_commands: multi::TransactionCommands,
     pub replication: crate::server::state::replication::Replication,
     pub persistence: crate::server::state::persistence::Persistence,
+    /// What the features above the core asked to hear about.
+    pub hooks: hooks::Hooks,
     /// MIGRATE's connections to target servers.
     pub migrate_sockets: crate::server::state::migrate::MigrateCache,
 }
 
 impl Server {
     /// A server with `config` whose command registry is built from
-    /// `tables` (the command families, given by start-up).
-    pub fn new(config: Config, tables: &[&'static [spec::Command]]) -> io::Result<Server> {
+    /// `tables` (the command families) and whose loop calls the hooks of
+    /// `features`, both given by start-up.
+    pub fn new(
+        config: Config,
+        tables: &[&'static [spec::Command]],
+        features: &[hooks::Feature],
+    ) -> io::Result<Server> {
         let event_loop = EventLoop::new()?;
         let databases = config.databases.max(1);
         let now = now_ms();
@@ -240,6 +248,7 @@ impl Server {
             replication: crate::server::state::replication::Replication::default(),
             persistence: crate::server::state::persistence::Persistence::default(),
             migrate_sockets: Default::default(),
+            hooks: hooks::Hooks::new(features),
             rng: Rng::default(),
             executable: std::env::current_exe()
                 .map(|p| p.display().to_string())
@@ -460,9 +469,8 @@ impl Server {
             self.active_expire_cycle(cron::ExpireCycle::Fast);
         }
         self.serve_ready_keys();
-        self.process_clients_waiting_acks();
         self.process_unblocked_clients();
-        self.replication_before_sleep();
+        self.run_before_sleep_hooks();
         self.flush_pending_writes();
     }
 
@@ -477,19 +485,10 @@ impl Server {
         }
         self.shutdown_flags = flags;
         warn!("User requested shutdown...");
-        self.stop_save_child_now();
-        if (!self.config.save.is_empty() && !flags.nosave) || flags.save {
-            log::info!("Saving the final RDB snapshot before exiting.");
-            if !self.rdb_save() {
-                if flags.force {
-                    warn!("Error trying to save the DB. Exit anyway.");
-                } else {
-                    warn!("Error trying to save the DB, can't exit.");
-                    warn!("Errors trying to shut down the server. Check the logs for more information.");
-                    self.shutdown_flags = ShutdownFlags::default();
-                    return false;
-                }
-            }
+        if !self.run_shutdown_hooks(flags) {
+            warn!("Errors trying to shut down the server. Check the logs for more information.");
+            self.shutdown_flags = ShutdownFlags::default();
+            return false;
         }
         let slots: Vec<usize> = self.clients.iter().map(|c| c.slot).collect();
         for slot in slots {
@@ -516,8 +515,7 @@ impl Server {
     }
 
     fn handle_io(&mut self, token: Token, readable: bool, writable: bool, read_closed: bool) {
-        if token == LINK_TOKEN {
-            self.replica_link_event(readable, writable);
+        if self.run_socket_hook(token, readable, writable) {
             return;
         }
         if token.0 == UNIX_LISTENER {
@@ -741,7 +739,7 @@ impl Server {
                     self.stats.total_reads_processed += 1;
                     c.last_interaction_ms = now_ms();
                     // The primary's stream is never cut off (Redis exempts it too).
-                    if c.kind != crate::server::client::ClientKind::Primary
+                    if !c.kind.is_primary_link()
                         && c.query.len() as u64 > self.config.client_query_buffer_limit
                     {
                         warn!(
@@ -765,6 +763,25 @@ impl Server {
             }
         }
         ReadOutcome::MoreLater
+    }
+
+    /// Tells the role of `c` (if it has one) that its query buffer was
+    /// consumed from `from`.
+    fn role_consumed(&mut self, c: &Client, from: usize) {
+        if c.kind.has_role() {
+            if let Some(roles) = self.hooks.roles {
+                (roles.consumed)(self, c, from);
+            }
+        }
+    }
+
+    /// Tells the role of the client in `slot` its output was all written;
+    /// true when it queued more.
+    fn role_drained(&mut self, slot: usize) -> bool {
+        match self.hooks.roles {
+            Some(roles) => (roles.drained)(self, slot),
+            None => false,
+        }
     }
 
     /// Parses and runs every complete command in the client's query buffer.
@@ -797,9 +814,7 @@ impl Server {
                         break;
                     }
                     Ok(Parsed::Nothing) => {
-                        if c.kind == crate::server::client::ClientKind::Primary {
-                            self.primary_stream_consumed(c, parse_from);
-                        }
+                        self.role_consumed(c, parse_from);
                         continue;
                     }
                     Ok(Parsed::Incomplete) => break,
@@ -807,8 +822,8 @@ impl Server {
                 }
             }
             c.pending_command = self.run_parsed_command(c) == Dispatch::Postponed;
-            if c.kind == crate::server::client::ClientKind::Primary && !c.pending_command {
-                self.primary_stream_consumed(c, request_start);
+            if !c.pending_command {
+                self.role_consumed(c, request_start);
             }
         }
         let keep_request = c.pending_command || c.parser.in_progress();
@@ -853,7 +868,7 @@ impl Server {
     /// A replica receiving its snapshot gets the next part whenever its
     /// output is all written.
     pub fn flush_client(&mut self, slot: usize) {
-        while self.flush_client_once(slot) && self.refill_replica_output(slot) {}
+        while self.flush_client_once(slot) && self.role_drained(slot) {}
     }
 
     /// One write of [`Server::flush_client`]; true when all output went out
@@ -862,14 +877,14 @@ impl Server {
         let Some(c) = self.clients.get_mut(slot) else {
             return false;
         };
-        let is_replica = c.kind == crate::server::client::ClientKind::Replica;
+        let has_role = c.kind.has_role();
         let before = c.net_out;
         let result = c.flush();
         let written = c.net_out - before;
         self.stats.net_output_bytes += written;
         if written > 0 {
             self.stats.total_writes_processed += 1;
-            if c.kind != crate::server::client::ClientKind::Primary {
+            if !c.kind.is_primary_link() {
                 c.last_interaction_ms = now_ms();
             }
         }
@@ -882,7 +897,7 @@ impl Server {
                     c.want_writable = false;
                     self.reregister(slot, Interest::READABLE);
                 }
-                is_replica
+                has_role
             }
             Ok(false) => {
                 if !c.want_writable {
@@ -953,16 +968,17 @@ impl Server {
             let _ = self.event_loop.registry().deregister(stream);
         }
         self.drop_blocked(&mut c);
-        self.replica_freed(&c);
+        if c.kind.has_role() {
+            if let Some(roles) = self.hooks.roles {
+                (roles.freed)(self, &c);
+            }
+        }
         self.watches.forget(slot);
         self.monitors.retain(|&s| s != slot);
         self.postponed.retain(|&s| s != slot);
         self.unblocked.retain(|&s| s != slot);
         self.clients.release(slot);
         self.clients.count = self.clients.count.saturating_sub(1);
-        if c.kind == crate::server::client::ClientKind::Primary {
-            self.primary_client_freed(&c);
-        }
     }
 }
 

@@ -1,5 +1,6 @@
-//! Command propagation: what the replication stream (and, later, the AOF)
-//! receives for each write, as Redis defines it.
+//! Command propagation: what the stream of writes receives for each
+//! command, as Redis defines it, handed to every sink (see `hooks::Sink`:
+//! the replication backlog and replicas; next, the AOF).
 //!
 //! A command that changed the dataset (the dirty counter moved) is
 //! propagated after it ran, as the client sent it unless the handler said
@@ -7,9 +8,13 @@
 //! becomes LPOP, SPOP becomes SREM...). Effects of a command beyond itself
 //! (keys it expired lazily, for example) are added with `also_propagate`, in
 //! order. When the outermost call ends, everything collected goes out; more
-//! than one command is wrapped in MULTI/EXEC so replicas apply it atomically.
+//! than one command is wrapped in MULTI/EXEC so replicas apply it atomically,
+//! and a SELECT goes before a command whenever a sink's stream is in
+//! another database.
 
+use super::hooks::Sink;
 use super::Server;
+use crate::resp::command::push_command;
 use crate::server::spec::{Args, OwnedArgs};
 
 /// Commands collected during the current (outermost) call.
@@ -75,12 +80,10 @@ impl Server {
         self.propagation.depth > 0
     }
 
-    /// True when something consumes the stream (a backlog or a replica);
-    /// otherwise collecting commands would only cost copies.
-    /// A replica never propagates: it passes its primary's stream on as is.
+    /// True when a sink consumes the stream; otherwise collecting
+    /// commands would only cost copies.
     fn propagation_wanted(&self) -> bool {
-        !self.is_replica()
-            && (self.replication.backlog.is_some() || !self.replication.replicas.is_empty())
+        self.hooks.sinks.iter().any(|sink| (sink.active)(self))
     }
 
     /// Marks the start of a command call.
@@ -111,22 +114,59 @@ impl Server {
         }
     }
 
-    /// Sends what was collected: one command as is, several inside MULTI/EXEC.
+    /// Sends what was collected to every active sink: one command as is,
+    /// several inside MULTI/EXEC.
     fn propagate_pending(&mut self) {
         let pending = std::mem::take(&mut self.propagation.pending);
-        let (Some(first), Some(last)) = (pending.first(), pending.last()) else {
+        if pending.is_empty() {
             return;
+        }
+        for i in 0..self.hooks.sinks.len() {
+            let Some(sink) = self.hooks.sinks.get(i).copied() else {
+                break;
+            };
+            if (sink.active)(self) {
+                let frame = self.frame_for(sink, &pending);
+                (sink.write)(self, &frame);
+            }
+        }
+    }
+
+    /// The bytes `sink` receives for `pending`: each command preceded by a
+    /// SELECT when the sink's stream is in another database, the whole
+    /// wrapped in MULTI/EXEC when there is more than one.
+    fn frame_for(&mut self, sink: Sink, pending: &[(usize, OwnedArgs)]) -> Vec<u8> {
+        let mut out = Vec::with_capacity(64);
+        let (Some(first), Some(last)) = (pending.first(), pending.last()) else {
+            return out;
         };
         let transaction = pending.len() > 1;
-        let (first_db, last_db) = (first.0, last.0);
         if transaction {
-            self.feed_replication(first_db, &OwnedArgs::from_slices(&["MULTI"]).args());
+            self.frame_command(sink, &mut out, first.0, &["MULTI"]);
         }
-        for (db, command) in &pending {
-            self.feed_replication(*db, &command.args());
+        for (db, command) in pending {
+            self.frame_command(sink, &mut out, *db, command.args().iter());
         }
         if transaction {
-            self.feed_replication(last_db, &OwnedArgs::from_slices(&["EXEC"]).args());
+            self.frame_command(sink, &mut out, last.0, &["EXEC"]);
         }
+        out
+    }
+
+    /// Appends one command in database `db` to a sink's frame.
+    fn frame_command<I>(&mut self, sink: Sink, out: &mut Vec<u8>, db: usize, parts: I)
+    where
+        I: IntoIterator,
+        I::IntoIter: ExactSizeIterator,
+        I::Item: AsRef<[u8]>,
+    {
+        let selected = (sink.selected_db)(self);
+        if *selected != Some(db) {
+            *selected = Some(db);
+            let mut digits = [0u8; 21];
+            let db_text = crate::util::i64_text(&mut digits, db as i64);
+            push_command(out, [b"SELECT".as_slice(), db_text]);
+        }
+        push_command(out, parts);
     }
 }

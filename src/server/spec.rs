@@ -407,7 +407,7 @@ impl<'a> Args<'a> {
         self.buf.get(start..end)
     }
 
-    pub fn iter(&self) -> impl Iterator<Item = &'a [u8]> + '_ {
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = &'a [u8]> + '_ {
         (0..self.len()).map(move |i| self.get(i).unwrap_or_default())
     }
 

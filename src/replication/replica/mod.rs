@@ -20,7 +20,7 @@ pub mod local_expiry;
 use crate::server::client::{Client, ClientKind};
 use crate::server::spec::{flag, Args};
 use crate::server::state::replication::{DisklessLoad, LinkState, Upstream};
-use crate::server::state::upstream_link::{self as link, Hello, Link, Progress, Transfer};
+use crate::server::state::upstream_link::{Hello, Link, Progress, Transfer};
 use crate::server::{Server, LINK_TOKEN};
 use crate::util::now_ms;
 use log::{info, warn};
@@ -34,16 +34,14 @@ pub const MASTERDOWN: &str =
 
 /// `REPLCONF ACK <offset>` to the primary.
 fn push_ack(c: &mut Client, offset: u64) {
-    c.reply
-        .raw(&link::encode(&["REPLCONF", "ACK", &offset.to_string()]));
+    c.reply.raw(&crate::resp::command::command_bytes(&[
+        "REPLCONF",
+        "ACK",
+        &offset.to_string(),
+    ]));
 }
 
 impl Server {
-    /// This server follows a primary.
-    pub fn is_replica(&self) -> bool {
-        self.replication.upstream.is_some()
-    }
-
     /// At start-up: follows the `replicaof` of the configuration. A dataset
     /// loaded from a file that recorded its replication ID and offset lets
     /// the first sync be a partial one.
@@ -497,16 +495,6 @@ impl Server {
             Some(c) => Some(c.db),
             None => up.cached.then_some(up.cached_db),
         }
-    }
-
-    /// True while the command running is one the primary sent.
-    pub fn serving_primary(&self) -> bool {
-        let primary = self
-            .replication
-            .upstream
-            .as_ref()
-            .and_then(|u| u.client_slot);
-        primary.is_some() && self.current_slot == primary
     }
 
     /// Hook (input processing): the primary's client consumed

@@ -403,6 +403,44 @@ impl LocalKeysWithExpire {
     }
 }
 
+/// Facts about replication the core reads as well as the feature.
+impl crate::server::Server {
+    /// This server follows a primary.
+    pub fn is_replica(&self) -> bool {
+        self.replication.upstream.is_some()
+    }
+
+    /// True while the command running is one the primary sent.
+    pub fn serving_primary(&self) -> bool {
+        let primary = self
+            .replication
+            .upstream
+            .as_ref()
+            .and_then(|u| u.client_slot);
+        primary.is_some() && self.current_slot == primary
+    }
+
+    /// Online replicas whose acknowledged offset reached `offset`.
+    pub fn acked_replicas(&self, offset: u64) -> usize {
+        self.replication
+            .replicas
+            .iter()
+            .filter(|l| l.state == ReplicaState::Online && l.ack_offset >= offset)
+            .count()
+    }
+
+    /// Online replicas that acknowledged within `min-replicas-max-lag`.
+    pub fn good_replicas(&self) -> usize {
+        let now = crate::util::unix_seconds();
+        let max_lag = self.config.min_replicas_max_lag;
+        self.replication
+            .replicas
+            .iter()
+            .filter(|l| l.state == ReplicaState::Online && now - l.ack_time_s <= max_lag)
+            .count()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

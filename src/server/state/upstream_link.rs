@@ -10,6 +10,7 @@
 //! reply and the bytes after it (the start of the payload, or of the
 //! command stream after `+CONTINUE`) may arrive in one read.
 
+use crate::resp::command::command_bytes;
 use log::{info, warn};
 use mio::net::TcpStream;
 use std::fs::File;
@@ -99,19 +100,6 @@ fn resolve(host: &str, port: u16) -> io::Result<SocketAddr> {
         .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "no address for host"))
 }
 
-/// One command as a RESP array of bulk strings.
-pub fn encode<T: AsRef<[u8]>>(parts: &[T]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(64);
-    out.extend_from_slice(format!("*{}\r\n", parts.len()).as_bytes());
-    for p in parts {
-        let p = p.as_ref();
-        out.extend_from_slice(format!("${}\r\n", p.len()).as_bytes());
-        out.extend_from_slice(p);
-        out.extend_from_slice(b"\r\n");
-    }
-    out
-}
-
 impl Link {
     /// Starts a non-blocking connect to `host:port`.
     pub fn connect(host: &str, port: u16, hello: Hello, now_ms: i64) -> io::Result<Link> {
@@ -134,7 +122,7 @@ impl Link {
             match self.check_connected() {
                 Ok(true) => {
                     info!("Non blocking connect for SYNC fired the event.");
-                    self.send(&encode(&["PING"]));
+                    self.send(&command_bytes(&["PING"]));
                     self.step = Step::Pong;
                 }
                 Ok(false) => return Progress::More,
@@ -298,14 +286,16 @@ impl Link {
         if let Some(auth) = &self.hello.auth {
             let mut parts: Vec<&[u8]> = vec![b"AUTH"];
             parts.extend(auth.iter().map(Vec::as_slice));
-            out.extend(encode(&parts));
+            out.extend(command_bytes(&parts));
         }
         let port = self.hello.listening_port.to_string();
-        out.extend(encode(&["REPLCONF", "listening-port", &port]));
+        out.extend(command_bytes(&["REPLCONF", "listening-port", &port]));
         if let Some(ip) = &self.hello.announce_ip {
-            out.extend(encode(&[b"REPLCONF".as_slice(), b"ip-address", ip]));
+            out.extend(command_bytes(&[b"REPLCONF".as_slice(), b"ip-address", ip]));
         }
-        out.extend(encode(&["REPLCONF", "capa", "eof", "capa", "psync2"]));
+        out.extend(command_bytes(&[
+            "REPLCONF", "capa", "eof", "capa", "psync2",
+        ]));
         self.send(&out);
         self.step = if self.hello.auth.is_some() {
             Step::Auth
@@ -326,7 +316,7 @@ impl Link {
             );
         }
         let replid = self.hello.psync_replid.clone();
-        self.send(&encode(&["PSYNC", &replid, &offset]));
+        self.send(&command_bytes(&["PSYNC", &replid, &offset]));
         self.step = Step::Psync;
     }
 
@@ -589,9 +579,9 @@ mod tests {
 
     #[test]
     fn commands_encode_as_resp_arrays() {
-        assert_eq!(encode(&["PING"]), b"*1\r\n$4\r\nPING\r\n");
+        assert_eq!(command_bytes(&["PING"]), b"*1\r\n$4\r\nPING\r\n");
         assert_eq!(
-            encode(&["PSYNC", "?", "-1"]),
+            command_bytes(&["PSYNC", "?", "-1"]),
             b"*3\r\n$5\r\nPSYNC\r\n$1\r\n?\r\n$2\r\n-1\r\n"
         );
     }

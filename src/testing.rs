@@ -1,4 +1,4 @@
-//! In-process helpers for the command modules' unit tests: a server without
+//! In-process helpers for unit tests of commands and features: a server without
 //! sockets whose replication stream is kept in a backlog, a way to run a
 //! command line on it, and the stream read back as words.
 
@@ -13,7 +13,8 @@ use crate::server::Server;
 pub fn server_keeping_stream() -> (Server, Client) {
     let mut config = Config::default();
     config.port = 0;
-    let mut srv = Server::new(config, crate::commands::TABLES).expect("server without listeners");
+    let mut srv = Server::new(config, crate::commands::TABLES, crate::cli::FEATURES)
+        .expect("server without listeners");
     srv.replication.backlog = Some(Backlog::new(1 << 20, 1));
     (srv, Client::new(1, 0, None, crate::util::now_ms()))
 }
