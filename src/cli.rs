@@ -16,15 +16,7 @@ use std::io::Read;
 use std::sync::atomic::Ordering;
 use std::sync::OnceLock;
 
-use crate::server::hooks::Feature;
 use crate::version::REDIS_VERSION;
-
-/// The features plugged into the core, in the order their hooks run.
-pub const FEATURES: &[Feature] = &[
-    crate::persistence::hooks::FEATURE,
-    crate::replication::hooks::FEATURE,
-    crate::commands::migrate::FEATURE,
-];
 
 /// Where a daemon writes its pid when no `pidfile` is configured.
 const DEFAULT_PIDFILE: &str = "/var/run/redis.pid";
@@ -377,7 +369,7 @@ fn start(mut config: Config, no_args: bool, argv0: &str) -> i32 {
         warn!("Failed to configure TLS. Check logs for more info.");
         return 1;
     }
-    let mut server = match Server::new(config, crate::commands::TABLES, FEATURES) {
+    let mut server = match Server::new(config, crate::commands::TABLES, crate::commands::FEATURES) {
         Ok(s) => s,
         Err(_) => {
             warn!("Failed listening on port {} (TCP), aborting.", port);

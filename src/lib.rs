@@ -17,8 +17,6 @@ pub mod replication;
 pub mod resp;
 pub mod server;
 pub mod sha;
-#[cfg(test)]
-pub mod testing;
 pub mod types;
 pub mod util;
 pub mod version;

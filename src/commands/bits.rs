@@ -508,8 +508,8 @@ mod tests {
     fn server() -> (Server, Client) {
         let mut config = Config::default();
         config.set_internal("port", "0").expect("port 0");
-        let srv =
-            Server::new(config, crate::commands::TABLES, crate::cli::FEATURES).expect("server");
+        let srv = Server::new(config, crate::commands::TABLES, crate::commands::FEATURES)
+            .expect("server");
         let c = Client::new(1, 0, None, crate::util::now_ms());
         (srv, c)
     }

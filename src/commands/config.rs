@@ -243,7 +243,7 @@ mod tests {
     fn server() -> Server {
         let mut config = Config::default();
         config.set_internal("port", "0").ok();
-        Server::new(config, crate::commands::TABLES, crate::cli::FEATURES)
+        Server::new(config, crate::commands::TABLES, crate::commands::FEATURES)
             .expect("server without listeners")
     }
 

@@ -802,7 +802,9 @@ pub const COMMANDS: &[Command] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::{decode_commands, run_words, server_keeping_stream, whole_stream};
+    use crate::commands::test_support::{
+        decode_commands, run_words, server_keeping_stream, whole_stream,
+    };
 
     /// Runs `commands` on an in-process server (no sockets) and returns
     /// the commands it propagated, as space-joined words.

@@ -23,13 +23,24 @@ pub mod sets;
 pub mod sort;
 pub mod streams;
 pub mod strings;
+#[cfg(test)]
+pub mod test_support;
 pub mod transactions;
 pub mod zsets;
 
 use crate::server::client::Client;
 use crate::server::errors::{self, CmdError, CmdResult};
+use crate::server::hooks::Feature;
 use crate::server::spec::{self, Command};
 use crate::server::Server;
+
+/// The features plugged into the core, in the order their hooks run;
+/// start-up hands them to the server with the tables.
+pub const FEATURES: &[Feature] = &[
+    crate::persistence::hooks::FEATURE,
+    crate::replication::hooks::FEATURE,
+    migrate::FEATURE,
+];
 
 /// Every command family's table.
 pub const TABLES: &[&[Command]] = &[

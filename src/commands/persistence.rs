@@ -193,7 +193,7 @@ pub const COMMANDS: &[Command] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::{run_words, server_keeping_stream, whole_stream};
+    use crate::commands::test_support::{run_words, server_keeping_stream, whole_stream};
 
     fn server() -> Server {
         server_keeping_stream().0

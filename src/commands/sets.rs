@@ -803,7 +803,7 @@ pub const COMMANDS: &[Command] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::{
+    use crate::commands::test_support::{
         decode_commands, run_line, server_keeping_stream as server, stream_since,
     };
 

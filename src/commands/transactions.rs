@@ -126,7 +126,7 @@ pub const COMMANDS: &[Command] = &[
 
 #[cfg(test)]
 mod tests {
-    use crate::testing::{
+    use crate::commands::test_support::{
         decode_commands, run_line as run, server_keeping_stream as setup, stream_since,
         whole_stream,
     };

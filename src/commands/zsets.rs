@@ -1812,7 +1812,7 @@ pub const COMMANDS: &[Command] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::{
+    use crate::commands::test_support::{
         run_line as run, server_keeping_stream as server, whole_stream as stream,
     };
 

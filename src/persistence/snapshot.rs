@@ -234,8 +234,8 @@ mod tests {
     fn snapshot_bytes_hold_every_database() {
         let mut config = crate::config::Config::default();
         config.set_internal("port", "0").expect("port 0");
-        let mut srv =
-            Server::new(config, crate::commands::TABLES, crate::cli::FEATURES).expect("server");
+        let mut srv = Server::new(config, crate::commands::TABLES, crate::commands::FEATURES)
+            .expect("server");
         let value = |s: &[u8]| Object::new(Value::Str(StrValue::from_bytes(s)), 0);
         srv.db(0).insert(b"a", value(b"1"), None);
         srv.db(7)

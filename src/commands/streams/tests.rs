@@ -2,8 +2,10 @@
 //! backlog (the expected streams are what Redis 7.0.15 sends its replicas
 //! for the same commands; delivery times are checked for being numbers).
 
+use crate::commands::test_support::{
+    run_line as run, server_keeping_stream as server, whole_stream,
+};
 use crate::server::Server;
-use crate::testing::{run_line as run, server_keeping_stream as server, whole_stream};
 
 /// The commands in the replication stream (after the initial SELECT),
 /// with numbers after TIME shown as `<t>`.

@@ -13,7 +13,7 @@ use crate::server::Server;
 pub fn server_keeping_stream() -> (Server, Client) {
     let mut config = Config::default();
     config.port = 0;
-    let mut srv = Server::new(config, crate::commands::TABLES, crate::cli::FEATURES)
+    let mut srv = Server::new(config, crate::commands::TABLES, crate::commands::FEATURES)
         .expect("server without listeners");
     srv.replication.backlog = Some(Backlog::new(1 << 20, 1));
     (srv, Client::new(1, 0, None, crate::util::now_ms()))
