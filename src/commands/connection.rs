@@ -14,7 +14,6 @@ use crate::server::spec::{acl, flag, Args, Command};
 use crate::server::stats::Pause;
 use crate::server::Server;
 use crate::util::{now_ms, parse_i64};
-use std::fmt::Write as _;
 
 /// The only user until ACLs exist.
 const DEFAULT_USER: &[u8] = b"default";
@@ -540,23 +539,6 @@ impl Server {
         self.discard_transaction(c);
     }
 
-    /// Starts CLIENT PAUSE or extends the running one: the later end and
-    /// the stricter mode win. A pause already over ends at once.
-    pub fn pause_clients(&mut self, pause: Pause) {
-        let merged = match self.pause {
-            Some(old) => Pause {
-                until_ms: old.until_ms.max(pause.until_ms),
-                write_only: old.write_only && pause.write_only,
-            },
-            None => pause,
-        };
-        if merged.until_ms < now_ms() {
-            self.unpause_clients();
-        } else {
-            self.pause = Some(merged);
-        }
-    }
-
     /// Every client including `current` (the one being served is out of
     /// the table), oldest connection first.
     fn clients_by_id<'a>(&'a self, current: &'a Client) -> Vec<&'a Client> {
@@ -564,67 +546,6 @@ impl Server {
         all.push(current);
         all.sort_unstable_by_key(|c| c.id);
         all
-    }
-
-    /// The `CLIENT LIST` line describing a client.
-    pub fn client_info_string(&self, c: &Client) -> String {
-        let mut out = String::with_capacity(320);
-        self.write_client_info(&mut out, c);
-        out
-    }
-
-    /// Appends the `CLIENT LIST` line of `c` (without newline) to `out`.
-    ///
-    /// reddish keeps a client's output in one buffer: `rbs` is its size,
-    /// `rbp` the most it held, and `obl`/`oll`/`omem` split pending output
-    /// the way Redis's 16KB buffer plus 16KB blocks would hold it.
-    pub fn write_client_info(&self, out: &mut String, c: &Client) {
-        let now_s = now_ms() / 1000;
-        let cmd = self
-            .registry
-            .get(c.last_command)
-            .map_or("NULL", |e| e.fullname.as_str());
-        let omem = c.output_list_bytes();
-        let obl = c.pending_output() - omem;
-        let oll = omem.div_ceil(crate::server::client::REPLY_CHUNK);
-        let multi_mem = c.multi.memory();
-        let multi_count = c.multi.reported_count();
-        let tot_mem = c.query.allocated()
-            + c.reply.buf.capacity()
-            + c.argv_mem
-            + multi_mem
-            + std::mem::size_of::<Client>();
-        let events = if c.want_writable { "rw" } else { "r" };
-        let _ = write!(
-            out,
-            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} \
-             sub=0 psub=0 ssub=0 multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem={} \
-             rbs={} rbp={} obl={} oll={} omem={} tot-mem={} events={} cmd={} \
-             user=default redir=-1 resp={}",
-            c.id,
-            c.addr,
-            c.local_addr,
-            c.fd(),
-            String::from_utf8_lossy(c.name.as_deref().unwrap_or_default()),
-            now_s - c.created_ms / 1000,
-            now_s - c.last_interaction_ms / 1000,
-            c.flags_text(self.watches.is_touched(c.slot)),
-            c.db,
-            multi_count,
-            c.query.reported_len(),
-            c.query.free(),
-            c.argv_mem,
-            multi_mem,
-            c.reply.buf.capacity(),
-            c.reply_peak.max(c.reply.buf.len()),
-            obl,
-            oll,
-            omem,
-            tot_mem,
-            events,
-            cmd,
-            if c.reply.resp3 { 3 } else { 2 }
-        );
     }
 }
 

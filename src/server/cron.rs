@@ -102,15 +102,6 @@ impl Server {
         }
     }
 
-    /// Lifts CLIENT PAUSE when its time is up and resumes paused clients.
-    pub fn end_pause_if_due(&mut self, now: i64) {
-        if let Some(p) = self.pause {
-            if now > p.until_ms {
-                self.unpause_clients();
-            }
-        }
-    }
-
     /// Samples keys with a TTL and deletes the expired ones (not while
     /// CLIENT PAUSE keeps the dataset still, never on a replica).
     pub fn active_expire_cycle(&mut self, kind: ExpireCycle) {
