@@ -27,7 +27,7 @@ fn null() -> Frame {
 }
 
 fn bulks(items: &[&str]) -> Frame {
-    Frame::Array(Some(items.iter().map(|s| Frame::bulk(s)).collect()))
+    Frame::Array(Some(items.iter().map(Frame::bulk).collect()))
 }
 
 fn empty() -> Frame {

@@ -19,7 +19,7 @@ fn err(text: &str) -> Frame {
 }
 
 fn bulks(items: &[&str]) -> Frame {
-    Frame::Array(Some(items.iter().map(|s| Frame::bulk(s)).collect()))
+    Frame::Array(Some(items.iter().map(Frame::bulk).collect()))
 }
 
 /// The texts of an array reply, sorted.

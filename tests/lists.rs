@@ -18,7 +18,7 @@ fn err(text: &str) -> Frame {
 }
 
 fn bulks(items: &[&str]) -> Frame {
-    Frame::Array(Some(items.iter().map(|s| Frame::bulk(s)).collect()))
+    Frame::Array(Some(items.iter().map(Frame::bulk).collect()))
 }
 
 fn ints(items: &[i64]) -> Frame {

@@ -686,8 +686,7 @@ fn resp3_reply_types() {
     r.cmd(&["HELLO", "3"]);
     create_set(&mut r, "a", &["1", "2"]);
     create_set(&mut r, "b", &["2", "3"]);
-    let set_of =
-        |items: &[&str]| Frame::Typed(b'~', items.iter().map(|s| Frame::bulk(s)).collect());
+    let set_of = |items: &[&str]| Frame::Typed(b'~', items.iter().map(Frame::bulk).collect());
     let null = Frame::Line(b'_', String::new());
     assert_eq!(r.cmd(&["SMEMBERS", "a"]), set_of(&["1", "2"]));
     assert_eq!(r.cmd(&["SMEMBERS", "nokey"]), set_of(&[]));

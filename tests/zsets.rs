@@ -132,7 +132,7 @@ fn flat(frame: &Frame) -> Vec<String> {
 }
 
 fn bulks(items: &[&str]) -> Frame {
-    Frame::Array(Some(items.iter().map(|s| Frame::bulk(s)).collect()))
+    Frame::Array(Some(items.iter().map(Frame::bulk).collect()))
 }
 
 fn array(items: Vec<Frame>) -> Frame {
