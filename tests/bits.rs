@@ -695,10 +695,8 @@ fn bitfield_ro() {
     t.expect("BITFIELD_RO bits GET u8 0", ints(&[255]));
 }
 
-/// Commands that do not run against non-strings. Needs a non-string type
-/// (LPUSH), which this branch does not have yet.
+/// Commands that do not run against non-strings (a list made by LPUSH).
 #[test]
-#[ignore = "needs LPUSH from the list family"]
 fn wrong_type() {
     let mut t = Target::start();
     t.expect("LPUSH l x", int(1));
