@@ -3,19 +3,10 @@
 //! reports and exit status for configurations that cannot be used.
 
 mod common;
-#[path = "support/start.rs"]
-mod start;
 
-use common::{free_port, wait_for, Frame};
-use start::{conf_dir, fatal_report, launch, run, start_in};
+use common::start::{conf_dir, fatal_report, launch, run, start_in};
+use common::{config_get, free_port, wait_for, Frame};
 use std::time::Duration;
-
-fn config_get(server: &common::TestServer, name: &str) -> String {
-    match server.raw().cmd(&["CONFIG", "GET", name]) {
-        Frame::Array(Some(items)) if items.len() == 2 => items[1].as_text(),
-        other => panic!("CONFIG GET {} -> {:?}", name, other),
-    }
-}
 
 #[test]
 fn version_flag_prints_version_and_exits_0() {
@@ -283,14 +274,17 @@ fn debian_stock_config_loads() {
         .expect("SET");
     let v: String = redis::cmd("GET").arg("k").query(&mut con).expect("GET");
     assert_eq!(v, "v");
-    assert_eq!(config_get(&server, "bind"), "127.0.0.1");
-    assert_eq!(config_get(&server, "databases"), "16");
-    assert_eq!(config_get(&server, "auto-aof-rewrite-min-size"), "67108864");
+    assert_eq!(config_get(&mut server.raw(), "bind"), "127.0.0.1");
+    assert_eq!(config_get(&mut server.raw(), "databases"), "16");
     assert_eq!(
-        config_get(&server, "proc-title-template"),
+        config_get(&mut server.raw(), "auto-aof-rewrite-min-size"),
+        "67108864"
+    );
+    assert_eq!(
+        config_get(&mut server.raw(), "proc-title-template"),
         "{title} {listen-addr} {server-mode}"
     );
-    assert_eq!(config_get(&server, "pidfile"), pidfile);
+    assert_eq!(config_get(&mut server.raw(), "pidfile"), pidfile);
     assert!(wait_for(Duration::from_secs(5), || std::path::Path::new(
         &pidfile
     )
@@ -302,8 +296,8 @@ fn options_override_file_and_stdin() {
     let (dir, path) = conf_dir("hz 11\nmaxmemory-samples 7\n");
     let path = path.display().to_string();
     let server = start_in(dir, Some(std::path::Path::new(&path)), &["--hz", "12"]);
-    assert_eq!(config_get(&server, "hz"), "12");
-    assert_eq!(config_get(&server, "maxmemory-samples"), "7");
+    assert_eq!(config_get(&mut server.raw(), "hz"), "12");
+    assert_eq!(config_get(&mut server.raw(), "maxmemory-samples"), "7");
 }
 
 #[test]
@@ -315,8 +309,8 @@ fn config_can_come_from_stdin() {
         &["--hz", "7"],
         "hz 3\nmaxmemory-samples 9\n",
     );
-    assert_eq!(config_get(&server, "maxmemory-samples"), "9");
-    assert_eq!(config_get(&server, "hz"), "7");
+    assert_eq!(config_get(&mut server.raw(), "maxmemory-samples"), "9");
+    assert_eq!(config_get(&mut server.raw(), "hz"), "7");
 }
 
 #[test]
@@ -339,8 +333,8 @@ fn include_reads_files_and_globs() {
     )
     .ok();
     let server = start_in(dir, Some(&path), &[]);
-    assert_eq!(config_get(&server, "maxmemory-samples"), "6");
-    assert_eq!(config_get(&server, "lfu-log-factor"), "4");
+    assert_eq!(config_get(&mut server.raw(), "maxmemory-samples"), "6");
+    assert_eq!(config_get(&mut server.raw(), "lfu-log-factor"), "4");
 }
 
 #[test]
@@ -361,24 +355,24 @@ fn error_in_included_file_reports_its_own_line() {
 fn save_option_without_value_disables_saving() {
     let dir = tempfile::tempdir().expect("tempdir");
     let server = start_in(dir, None, &["--save", "--hz", "9"]);
-    assert_eq!(config_get(&server, "save"), "");
-    assert_eq!(config_get(&server, "hz"), "9");
+    assert_eq!(config_get(&mut server.raw(), "save"), "");
+    assert_eq!(config_get(&mut server.raw(), "hz"), "9");
     let dir = tempfile::tempdir().expect("tempdir");
     let server = start_in(dir, None, &["--save", "100 1", "--save", "200 2"]);
-    assert_eq!(config_get(&server, "save"), "100 1 200 2");
+    assert_eq!(config_get(&mut server.raw(), "save"), "100 1 200 2");
     let (dir, path) = conf_dir("save 100 1\nsave 200 2\n");
     let server = start_in(dir, Some(&path), &[]);
-    assert_eq!(config_get(&server, "save"), "100 1 200 2");
+    assert_eq!(config_get(&mut server.raw(), "save"), "100 1 200 2");
 }
 
 #[test]
 fn hz_out_of_range_is_clamped() {
     let dir = tempfile::tempdir().expect("tempdir");
     let server = start_in(dir, None, &["--hz", "1000"]);
-    assert_eq!(config_get(&server, "hz"), "500");
+    assert_eq!(config_get(&mut server.raw(), "hz"), "500");
     let dir = tempfile::tempdir().expect("tempdir");
     let server = start_in(dir, None, &["--hz", "0"]);
-    assert_eq!(config_get(&server, "hz"), "1");
+    assert_eq!(config_get(&mut server.raw(), "hz"), "1");
 }
 
 #[test]
@@ -394,7 +388,10 @@ fn deprecated_directives_are_ignored() {
             "yes",
         ],
     );
-    assert_eq!(config_get(&server, "list-max-listpack-size"), "-2");
+    assert_eq!(
+        config_get(&mut server.raw(), "list-max-listpack-size"),
+        "-2"
+    );
 }
 
 #[test]

@@ -2,31 +2,10 @@
 //! error texts, all-or-nothing SET, and changes that take effect at once.
 
 mod common;
-#[path = "support/start.rs"]
-mod start;
 
-use common::{free_port, wait_for, Frame, Raw, TestServer};
-use start::{conf_dir, start_in};
+use common::start::{conf_dir, start_in};
+use common::{bulks, config_get, err, free_port, ok, wait_for, Frame, Raw, TestServer};
 use std::time::Duration;
-
-fn bulks(items: &[&str]) -> Frame {
-    Frame::Array(Some(items.iter().map(|s| Frame::bulk(s)).collect()))
-}
-
-fn error(text: &str) -> Frame {
-    Frame::Error(text.to_string())
-}
-
-fn ok() -> Frame {
-    Frame::Simple("OK".into())
-}
-
-fn get(raw: &mut Raw, name: &str) -> String {
-    match raw.cmd(&["CONFIG", "GET", name]) {
-        Frame::Array(Some(items)) if items.len() == 2 => items[1].as_text(),
-        other => panic!("CONFIG GET {} -> {:?}", name, other),
-    }
-}
 
 /// The names in a CONFIG GET reply.
 fn names(reply: Frame) -> Vec<String> {
@@ -57,7 +36,7 @@ fn server_after_set(name: &str, value: &str) -> TestServer {
 }
 
 fn set_failed(name: &str, why: &str) -> Frame {
-    error(&format!(
+    err(&format!(
         "ERR CONFIG SET failed (possibly related to argument '{}') - {}",
         name, why
     ))
@@ -149,15 +128,15 @@ fn set_errors_match_redis() {
     let server = TestServer::start();
     let mut raw = server.raw();
     let cases: Vec<(Vec<&str>, Frame)> = vec![
-        (vec!["foo", "bar"], error("ERR Unknown option or number of arguments for CONFIG SET - 'foo'")),
-        (vec!["port", "1", "hz"], error("ERR syntax error")),
+        (vec!["foo", "bar"], err("ERR Unknown option or number of arguments for CONFIG SET - 'foo'")),
+        (vec!["port", "1", "hz"], err("ERR syntax error")),
         (vec!["daemonize", "no"], set_failed("daemonize", "can't set immutable config")),
         (vec!["DAEMONIZE", "no"], set_failed("DAEMONIZE", "can't set immutable config")),
         (vec!["slaveof", "h 1"], set_failed("slaveof", "can't set immutable config")),
         (vec!["PORT", "1", "port", "2"], set_failed("port", "duplicate parameter")),
-        (vec!["foo", "1", "daemonize", "no"], error("ERR Unknown option or number of arguments for CONFIG SET - 'foo'")),
+        (vec!["foo", "1", "daemonize", "no"], err("ERR Unknown option or number of arguments for CONFIG SET - 'foo'")),
         (vec!["daemonize", "no", "foo", "1"], set_failed("daemonize", "can't set immutable config")),
-        (vec!["maxmemory", "1x", "foo", "1"], error("ERR Unknown option or number of arguments for CONFIG SET - 'foo'")),
+        (vec!["maxmemory", "1x", "foo", "1"], err("ERR Unknown option or number of arguments for CONFIG SET - 'foo'")),
         (vec!["MAXMEMORY", "1x"], set_failed("maxmemory", "argument must be a memory value")),
         (vec!["hz", "abc"], set_failed("hz", "argument couldn't be parsed into an integer")),
         (vec!["timeout", "-1"], set_failed("timeout", "argument must be between 0 and 2147483647 inclusive")),
@@ -198,15 +177,15 @@ fn set_errors_match_redis() {
     }
     assert_eq!(
         raw.cmd(&["CONFIG", "SET", "port"]),
-        error("ERR wrong number of arguments for 'config|set' command")
+        err("ERR wrong number of arguments for 'config|set' command")
     );
     assert_eq!(
         raw.cmd(&["CONFIG"]),
-        error("ERR wrong number of arguments for 'config' command")
+        err("ERR wrong number of arguments for 'config' command")
     );
     assert_eq!(
         raw.cmd(&["CONFIG", "FOO"]),
-        error("ERR unknown subcommand 'FOO'. Try CONFIG HELP.")
+        err("ERR unknown subcommand 'FOO'. Try CONFIG HELP.")
     );
 }
 
@@ -227,8 +206,8 @@ fn set_is_all_or_nothing() {
         ]),
         set_failed("timeout", "argument couldn't be parsed into an integer")
     );
-    assert_eq!(get(&mut raw, "hz"), "10");
-    assert_eq!(get(&mut raw, "maxmemory"), "0");
+    assert_eq!(config_get(&mut raw, "hz"), "10");
+    assert_eq!(config_get(&mut raw, "maxmemory"), "0");
     assert_eq!(
         raw.cmd(&[
             "CONFIG",
@@ -242,9 +221,9 @@ fn set_is_all_or_nothing() {
         ]),
         ok()
     );
-    assert_eq!(get(&mut raw, "hz"), "20");
-    assert_eq!(get(&mut raw, "maxmemory"), "1048576");
-    assert_eq!(get(&mut raw, "timeout"), "3");
+    assert_eq!(config_get(&mut raw, "hz"), "20");
+    assert_eq!(config_get(&mut raw, "maxmemory"), "1048576");
+    assert_eq!(config_get(&mut raw, "timeout"), "3");
 }
 
 #[test]
@@ -262,9 +241,9 @@ fn aliases_share_the_value_but_are_distinct_names() {
         ]),
         ok()
     );
-    assert_eq!(get(&mut raw, "hash-max-ziplist-entries"), "2");
+    assert_eq!(config_get(&mut raw, "hash-max-ziplist-entries"), "2");
     assert_eq!(raw.cmd(&["CONFIG", "SET", "lua-time-limit", "100"]), ok());
-    assert_eq!(get(&mut raw, "busy-reply-threshold"), "100");
+    assert_eq!(config_get(&mut raw, "busy-reply-threshold"), "100");
 }
 
 #[test]
@@ -310,7 +289,7 @@ fn values_print_like_redis() {
     ];
     for (name, value, shown) in cases {
         set_all(&mut raw, &[(name, value)]);
-        assert_eq!(get(&mut raw, name), *shown, "{} {}", name, value);
+        assert_eq!(config_get(&mut raw, name), *shown, "{} {}", name, value);
     }
 }
 
@@ -337,12 +316,12 @@ fn dir_changes_the_working_directory() {
     let server = TestServer::start_with(&["--enable-protected-configs", "local"]);
     let mut raw = server.raw();
     let here = std::fs::canonicalize(server.dir.path()).expect("canonical dir");
-    assert_eq!(get(&mut raw, "dir"), here.display().to_string());
+    assert_eq!(config_get(&mut raw, "dir"), here.display().to_string());
     let sub = here.join("sub");
     std::fs::create_dir(&sub).expect("mkdir");
     let sub_text = sub.display().to_string();
     assert_eq!(raw.cmd(&["CONFIG", "SET", "dir", &sub_text]), ok());
-    assert_eq!(get(&mut raw, "dir"), sub_text);
+    assert_eq!(config_get(&mut raw, "dir"), sub_text);
     assert_eq!(
         raw.cmd(&["CONFIG", "SET", "dir", "/nonexistent/x"]),
         set_failed("dir", "No such file or directory")
@@ -358,7 +337,11 @@ fn dir_changes_the_working_directory() {
         ]),
         set_failed("hz", "argument couldn't be parsed into an integer")
     );
-    assert_eq!(get(&mut raw, "dir"), sub_text, "a failed SET changes back");
+    assert_eq!(
+        config_get(&mut raw, "dir"),
+        sub_text,
+        "a failed SET changes back"
+    );
     assert_eq!(
         raw.cmd(&["CONFIG", "SET", "dbfilename", "a/b"]),
         set_failed("dbfilename", "dbfilename can't be a path, just a filename")
@@ -382,7 +365,7 @@ fn maxclients_limits_new_connections() {
     let mut admin = server.raw();
     assert_eq!(admin.cmd(&["CONFIG", "SET", "maxclients", "1"]), ok());
     let mut second = server.raw();
-    assert_eq!(second.read(), error("ERR max number of clients reached"));
+    assert_eq!(second.read(), err("ERR max number of clients reached"));
     assert_eq!(admin.cmd(&["CONFIG", "SET", "maxclients", "10"]), ok());
     let mut third = server.raw();
     assert_eq!(third.cmd(&["SET", "k", "v"]), ok());
@@ -393,11 +376,11 @@ fn requirepass_applies_to_new_connections() {
     let server = TestServer::start();
     let mut admin = server.raw();
     assert_eq!(admin.cmd(&["CONFIG", "SET", "requirepass", "secret"]), ok());
-    assert_eq!(get(&mut admin, "requirepass"), "secret");
+    assert_eq!(config_get(&mut admin, "requirepass"), "secret");
     let mut other = server.raw();
     assert_eq!(
         other.cmd(&["GET", "k"]),
-        error("NOAUTH Authentication required.")
+        err("NOAUTH Authentication required.")
     );
     assert_eq!(admin.cmd(&["CONFIG", "SET", "requirepass", ""]), ok());
     assert_eq!(other.cmd(&["GET", "k"]), Frame::Bulk(None));
@@ -408,7 +391,7 @@ fn proto_max_bulk_len_applies() {
     let server = server_after_set("proto-max-bulk-len", "1mb");
     let mut raw = server.raw();
     raw.send(b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$2000000\r\n");
-    assert_eq!(raw.read(), error("ERR Protocol error: invalid bulk length"));
+    assert_eq!(raw.read(), err("ERR Protocol error: invalid bulk length"));
 }
 
 #[test]
@@ -440,7 +423,7 @@ fn port_change_moves_the_listener() {
     let mut raw = server.raw();
     assert_eq!(raw.cmd(&["SET", "k", "v"]), ok());
     assert!(std::net::TcpStream::connect(("127.0.0.1", old)).is_err());
-    assert_eq!(get(&mut admin, "port"), new.to_string());
+    assert_eq!(config_get(&mut admin, "port"), new.to_string());
 }
 
 #[test]
@@ -453,7 +436,7 @@ fn busy_port_is_refused_and_old_port_kept() {
         admin.cmd(&["CONFIG", "SET", "port", &busy_port]),
         set_failed("port", "Unable to listen on this port. Check server logs.")
     );
-    assert_eq!(get(&mut admin, "port"), server.port.to_string());
+    assert_eq!(config_get(&mut admin, "port"), server.port.to_string());
     let mut raw = server.raw();
     assert_eq!(raw.cmd(&["SET", "k", "v"]), ok());
 }
@@ -466,13 +449,13 @@ fn bind_change_and_failure() {
         admin.cmd(&["CONFIG", "SET", "bind", "127.0.0.1 -::1"]),
         ok()
     );
-    assert_eq!(get(&mut admin, "bind"), "127.0.0.1 -::1");
+    assert_eq!(config_get(&mut admin, "bind"), "127.0.0.1 -::1");
     assert_eq!(server.raw().cmd(&["SET", "k", "v"]), ok());
     assert_eq!(
         admin.cmd(&["CONFIG", "SET", "bind", "192.0.2.1"]),
         set_failed("bind", "Failed to bind to specified addresses.")
     );
-    assert_eq!(get(&mut admin, "bind"), "127.0.0.1 -::1");
+    assert_eq!(config_get(&mut admin, "bind"), "127.0.0.1 -::1");
     assert_eq!(server.raw().cmd(&["SET", "k", "v"]), ok());
 }
 
@@ -535,7 +518,7 @@ fn resetstat_replies_ok() {
     assert_eq!(raw.cmd(&["CONFIG", "RESETSTAT"]), ok());
     assert_eq!(
         raw.cmd(&["CONFIG", "RESETSTAT", "x"]),
-        error("ERR wrong number of arguments for 'config|resetstat' command")
+        err("ERR wrong number of arguments for 'config|resetstat' command")
     );
 }
 
@@ -544,7 +527,7 @@ fn rewrite_needs_a_config_file() {
     let server = TestServer::start();
     assert_eq!(
         server.raw().cmd(&["CONFIG", "REWRITE"]),
-        error("ERR The server is running without a config file")
+        err("ERR The server is running without a config file")
     );
 }
 
@@ -692,6 +675,6 @@ fn rewrite_failure_is_reported() {
     std::fs::remove_dir(&sub).ok();
     assert_eq!(
         server.raw().cmd(&["CONFIG", "REWRITE"]),
-        error("ERR Rewriting config file: No such file or directory")
+        err("ERR Rewriting config file: No such file or directory")
     );
 }

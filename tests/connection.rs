@@ -4,22 +4,14 @@
 
 mod common;
 
-use common::{Frame, Raw, TestServer};
+use common::{client_field, client_id, client_info, err, ok, Frame, Raw, TestServer};
 use std::io::Read;
 use std::time::Duration;
-
-fn ok() -> Frame {
-    Frame::Simple("OK".into())
-}
-
-fn err(text: &str) -> Frame {
-    Frame::Error(text.into())
-}
 
 /// Sends a command and returns the exact reply bytes (the reply must be
 /// complete within one read, which holds for the small replies tested).
 fn raw_bytes(raw: &mut Raw, args: &[&str]) -> Vec<u8> {
-    raw.send(&common::encode(args));
+    raw.send_cmd(args);
     let mut buf = vec![0u8; 64 * 1024];
     let n = raw.stream.get_mut().read(&mut buf).expect("read reply");
     buf.truncate(n);
@@ -56,27 +48,6 @@ fn closed_soon(raw: &mut Raw) -> bool {
         let mut byte = [0u8; 1];
         matches!(raw.stream.get_ref().peek(&mut byte), Ok(0))
     })
-}
-
-fn client_id(raw: &mut Raw) -> i64 {
-    match raw.cmd(&["CLIENT", "ID"]) {
-        Frame::Int(id) => id,
-        other => panic!("CLIENT ID replied {:?}", other),
-    }
-}
-
-/// The value of `field=` in a CLIENT LIST / CLIENT INFO line.
-fn field(line: &str, name: &str) -> String {
-    let prefix = format!("{}=", name);
-    line.split(' ')
-        .find_map(|kv| kv.strip_prefix(prefix.as_str()))
-        .unwrap_or_else(|| panic!("no {} in {}", name, line))
-        .trim_end()
-        .to_string()
-}
-
-fn info_line(raw: &mut Raw) -> String {
-    raw.cmd(&["CLIENT", "INFO"]).as_text()
 }
 
 #[test]
@@ -154,7 +125,7 @@ fn select_switches_databases() {
 
     let mut raw = server.raw();
     assert_eq!(raw.cmd(&["SELECT", "15"]), ok());
-    assert_eq!(field(&info_line(&mut raw), "db"), "15");
+    assert_eq!(client_field(&client_info(&mut raw), "db"), "15");
     for bad in ["16", "-1"] {
         assert_eq!(
             raw.cmd(&["SELECT", bad]),
@@ -171,7 +142,7 @@ fn select_switches_databases() {
         raw.cmd(&["SELECT", "99999999999"]),
         err("ERR value is out of range, value must between -2147483648 and 2147483647")
     );
-    assert_eq!(field(&info_line(&mut raw), "db"), "15");
+    assert_eq!(client_field(&client_info(&mut raw), "db"), "15");
 }
 
 #[test]
@@ -329,7 +300,7 @@ fn hello_switches_protocols() {
     // Without a version HELLO keeps the protocol in use.
     assert_eq!(raw_bytes(&mut raw, &["HELLO"]), resp3.as_bytes());
     assert_eq!(raw_bytes(&mut raw, &["CLIENT", "GETNAME"]), b"_\r\n");
-    assert_eq!(field(&info_line(&mut raw), "resp"), "3");
+    assert_eq!(client_field(&client_info(&mut raw), "resp"), "3");
     assert_eq!(raw_bytes(&mut raw, &["HELLO", "2"]), resp2.as_bytes());
     assert_eq!(raw_bytes(&mut raw, &["CLIENT", "GETNAME"]), b"$-1\r\n");
 
@@ -364,7 +335,7 @@ fn hello_switches_protocols() {
         assert_eq!(raw.cmd(args), err(reply), "{:?}", args);
     }
     // Failed HELLOs leave the protocol alone.
-    assert_eq!(field(&info_line(&mut raw), "resp"), "2");
+    assert_eq!(client_field(&client_info(&mut raw), "resp"), "2");
     // AUTH works against the passwordless default user too.
     assert_eq!(
         raw_bytes(&mut raw, &["HELLO", "3", "AUTH", "default", "any"]),
@@ -376,7 +347,7 @@ fn hello_switches_protocols() {
     let mut con = redis::Client::open(url).unwrap().get_connection().unwrap();
     let info: redis::Value = redis::cmd("CLIENT").arg("INFO").query(&mut con).unwrap();
     match info {
-        redis::Value::VerbatimString { text, .. } => assert_eq!(field(&text, "resp"), "3"),
+        redis::Value::VerbatimString { text, .. } => assert_eq!(client_field(&text, "resp"), "3"),
         other => panic!("CLIENT INFO in RESP3 gave {:?}", other),
     }
     let hello: redis::Value = redis::cmd("HELLO").query(&mut con).unwrap();
@@ -392,25 +363,25 @@ fn reset_restores_a_fresh_connection() {
     raw.cmd(&["CLIENT", "SETNAME", "someone"]);
     raw.cmd(&["CLIENT", "NO-EVICT", "on"]);
     assert_eq!(raw_bytes(&mut raw, &["RESET"]), b"+RESET\r\n");
-    let line = info_line(&mut raw);
-    assert_eq!(field(&line, "db"), "0");
-    assert_eq!(field(&line, "name"), "");
-    assert_eq!(field(&line, "resp"), "2");
+    let line = client_info(&mut raw);
+    assert_eq!(client_field(&line, "db"), "0");
+    assert_eq!(client_field(&line, "name"), "");
+    assert_eq!(client_field(&line, "resp"), "2");
     // NO-EVICT survives RESET, as in Redis.
-    assert_eq!(field(&line, "flags"), "e");
+    assert_eq!(client_field(&line, "flags"), "e");
     assert_eq!(
         raw.cmd(&["RESET", "x"]),
         err("ERR wrong number of arguments for 'reset' command")
     );
 
     // RESET turns replies back on (and replies itself).
-    raw.send(&common::encode(&["CLIENT", "REPLY", "OFF"]));
-    raw.send(&common::encode(&["PING", "lost"]));
+    raw.send_cmd(&["CLIENT", "REPLY", "OFF"]);
+    raw.send_cmd(&["PING", "lost"]);
     assert_eq!(raw.cmd(&["RESET"]), Frame::Simple("RESET".into()));
     assert_eq!(raw.cmd(&["PING", "back"]), Frame::bulk("back"));
     // A pending SKIP still swallows RESET's own reply.
-    raw.send(&common::encode(&["CLIENT", "REPLY", "SKIP"]));
-    raw.send(&common::encode(&["RESET"]));
+    raw.send_cmd(&["CLIENT", "REPLY", "SKIP"]);
+    raw.send_cmd(&["RESET"]);
     assert_eq!(raw.cmd(&["PING", "next"]), Frame::bulk("next"));
 
     // With the redis crate.
@@ -448,7 +419,7 @@ fn client_id_name_and_info() {
     assert_eq!(raw.cmd(&["CLIENT", "SETNAME", ""]), ok());
     assert_eq!(raw.cmd(&["CLIENT", "GETNAME"]), Frame::Bulk(None));
 
-    let line = info_line(&mut raw);
+    let line = client_info(&mut raw);
     assert!(line.ends_with('\n'));
     let names: Vec<&str> = line
         .trim_end()
@@ -488,22 +459,25 @@ fn client_id_name_and_info() {
             "resp"
         ]
     );
-    assert_eq!(field(&line, "id"), id.to_string());
-    assert_eq!(field(&line, "laddr"), format!("127.0.0.1:{}", server.port));
-    assert!(field(&line, "addr").starts_with("127.0.0.1:"));
-    assert_eq!(field(&line, "flags"), "N");
+    assert_eq!(client_field(&line, "id"), id.to_string());
+    assert_eq!(
+        client_field(&line, "laddr"),
+        format!("127.0.0.1:{}", server.port)
+    );
+    assert!(client_field(&line, "addr").starts_with("127.0.0.1:"));
+    assert_eq!(client_field(&line, "flags"), "N");
     // The query buffer holds the running command: *2 $6 client $4 info.
-    assert_eq!(field(&line, "qbuf"), "26");
-    assert_eq!(field(&line, "argv-mem"), "10");
-    assert_eq!(field(&line, "cmd"), "client|info");
-    assert_eq!(field(&line, "user"), "default");
-    assert_eq!(field(&line, "redir"), "-1");
-    assert_eq!(field(&line, "multi"), "-1");
-    assert_eq!(field(&line, "events"), "r");
+    assert_eq!(client_field(&line, "qbuf"), "26");
+    assert_eq!(client_field(&line, "argv-mem"), "10");
+    assert_eq!(client_field(&line, "cmd"), "client|info");
+    assert_eq!(client_field(&line, "user"), "default");
+    assert_eq!(client_field(&line, "redir"), "-1");
+    assert_eq!(client_field(&line, "multi"), "-1");
+    assert_eq!(client_field(&line, "events"), "r");
 
     // RESP3 sends it as verbatim text.
     raw.cmd(&["HELLO", "3"]);
-    raw.send(&common::encode(&["CLIENT", "INFO"]));
+    raw.send_cmd(&["CLIENT", "INFO"]);
     match raw.read() {
         Frame::Line(b'=', text) => {
             assert!(text.starts_with(&format!("txt:id={} ", id)));
@@ -522,7 +496,7 @@ fn client_id_name_and_info() {
     let name: String = redis::cmd("CLIENT").arg("GETNAME").query(&mut con).unwrap();
     assert_eq!(name, "crate");
     let info: String = redis::cmd("CLIENT").arg("INFO").query(&mut con).unwrap();
-    assert_eq!(field(&info, "name"), "crate");
+    assert_eq!(client_field(&info, "name"), "crate");
 }
 
 #[test]
@@ -538,13 +512,13 @@ fn client_list_filters() {
     let lines: Vec<&str> = list.lines().collect();
     assert_eq!(lines.len(), 2);
     // Oldest connection first.
-    assert_eq!(field(lines[0], "id"), my_id.to_string());
-    assert_eq!(field(lines[0], "cmd"), "client|list");
-    assert_eq!(field(lines[0], "qbuf"), "26");
-    assert_eq!(field(lines[1], "name"), "second");
-    assert_eq!(field(lines[1], "cmd"), "client|id");
-    assert_eq!(field(lines[1], "qbuf"), "0");
-    assert_eq!(field(lines[1], "argv-mem"), "0");
+    assert_eq!(client_field(lines[0], "id"), my_id.to_string());
+    assert_eq!(client_field(lines[0], "cmd"), "client|list");
+    assert_eq!(client_field(lines[0], "qbuf"), "26");
+    assert_eq!(client_field(lines[1], "name"), "second");
+    assert_eq!(client_field(lines[1], "cmd"), "client|id");
+    assert_eq!(client_field(lines[1], "qbuf"), "0");
+    assert_eq!(client_field(lines[1], "argv-mem"), "0");
 
     let by_id = raw
         .cmd(&[
@@ -556,7 +530,7 @@ fn client_list_filters() {
             &my_id.to_string(),
         ])
         .as_text();
-    let ids: Vec<String> = by_id.lines().map(|l| field(l, "id")).collect();
+    let ids: Vec<String> = by_id.lines().map(|l| client_field(l, "id")).collect();
     assert_eq!(ids, [second_id.to_string(), my_id.to_string()]);
     assert_eq!(raw.cmd(&["CLIENT", "LIST", "ID", "999"]), Frame::bulk(""));
     assert_eq!(
@@ -649,7 +623,7 @@ fn client_kill_other_connections() {
 
     // Old form, by address.
     let mut victim = server.raw();
-    let addr = field(&info_line(&mut victim), "addr");
+    let addr = client_field(&client_info(&mut victim), "addr");
     assert_eq!(raw.cmd(&["CLIENT", "KILL", &addr]), ok());
     assert!(closed_soon(&mut victim));
     assert_eq!(
@@ -659,7 +633,7 @@ fn client_kill_other_connections() {
 
     // New form by ADDR, combined with TYPE and USER.
     let mut victim = server.raw();
-    let addr = field(&info_line(&mut victim), "addr");
+    let addr = client_field(&client_info(&mut victim), "addr");
     assert_eq!(
         raw.cmd(&["CLIENT", "KILL", "TYPE", "pubsub", "ADDR", &addr]),
         Frame::Int(0)
@@ -718,7 +692,7 @@ fn client_kill_self() {
         Frame::Int(0)
     );
     // The old form may kill the caller.
-    let addr = field(&info_line(&mut raw), "addr");
+    let addr = client_field(&client_info(&mut raw), "addr");
     assert_eq!(raw.cmd(&["CLIENT", "KILL", &addr]), ok());
     assert!(closed_soon(&mut raw));
 }
@@ -778,30 +752,30 @@ fn client_reply_modes() {
     let server = TestServer::start();
     // OFF silences everything until ON, which replies.
     let mut raw = server.raw();
-    raw.send(&common::encode(&["CLIENT", "REPLY", "OFF"]));
-    raw.send(&common::encode(&["PING", "pong"]));
-    raw.send(&common::encode(&["NOSUCH"]));
-    raw.send(&common::encode(&["CLIENT", "REPLY", "SKIP"]));
-    raw.send(&common::encode(&["PING", "pong2"]));
+    raw.send_cmd(&["CLIENT", "REPLY", "OFF"]);
+    raw.send_cmd(&["PING", "pong"]);
+    raw.send_cmd(&["NOSUCH"]);
+    raw.send_cmd(&["CLIENT", "REPLY", "SKIP"]);
+    raw.send_cmd(&["PING", "pong2"]);
     assert!(silent_for(&mut raw, 200));
     assert_eq!(raw.cmd(&["CLIENT", "REPLY", "ON"]), ok());
     assert_eq!(raw.cmd(&["PING", "pong3"]), Frame::bulk("pong3"));
 
     // SKIP silences the next command only (errors included).
-    raw.send(&common::encode(&["CLIENT", "REPLY", "SKIP"]));
-    raw.send(&common::encode(&["PING", "skipped"]));
+    raw.send_cmd(&["CLIENT", "REPLY", "SKIP"]);
+    raw.send_cmd(&["PING", "skipped"]);
     assert_eq!(raw.cmd(&["PING", "shown"]), Frame::bulk("shown"));
-    raw.send(&common::encode(&["CLIENT", "REPLY", "SKIP"]));
-    raw.send(&common::encode(&["GET"]));
+    raw.send_cmd(&["CLIENT", "REPLY", "SKIP"]);
+    raw.send_cmd(&["GET"]);
     assert_eq!(raw.cmd(&["PING", "shown2"]), Frame::bulk("shown2"));
     // A SKIP that is itself skipped still skips the command after it.
-    raw.send(&common::encode(&["CLIENT", "REPLY", "SKIP"]));
-    raw.send(&common::encode(&["CLIENT", "REPLY", "SKIP"]));
-    raw.send(&common::encode(&["PING", "2"]));
+    raw.send_cmd(&["CLIENT", "REPLY", "SKIP"]);
+    raw.send_cmd(&["CLIENT", "REPLY", "SKIP"]);
+    raw.send_cmd(&["PING", "2"]);
     assert_eq!(raw.cmd(&["PING", "3"]), Frame::bulk("3"));
 
     // ON right after SKIP replies, and cancels the skip.
-    raw.send(&common::encode(&["CLIENT", "REPLY", "SKIP"]));
+    raw.send_cmd(&["CLIENT", "REPLY", "SKIP"]);
     assert_eq!(raw.cmd(&["CLIENT", "REPLY", "ON"]), ok());
     assert_eq!(raw.cmd(&["PING"]), Frame::Simple("PONG".into()));
 
@@ -816,8 +790,8 @@ fn client_reply_modes() {
 
     // Commands still run while their replies are dropped.
     let mut con = server.client();
-    raw.send(&common::encode(&["CLIENT", "REPLY", "OFF"]));
-    raw.send(&common::encode(&["SET", "silent", "yes"]));
+    raw.send_cmd(&["CLIENT", "REPLY", "OFF"]);
+    raw.send_cmd(&["SET", "silent", "yes"]);
     assert!(common::wait_for(Duration::from_secs(5), || {
         let v: Option<String> = redis::cmd("GET").arg("silent").query(&mut con).unwrap();
         v.as_deref() == Some("yes")
@@ -830,9 +804,9 @@ fn client_no_evict_flag() {
     let server = TestServer::start();
     let mut raw = server.raw();
     assert_eq!(raw.cmd(&["CLIENT", "NO-EVICT", "on"]), ok());
-    assert_eq!(field(&info_line(&mut raw), "flags"), "e");
+    assert_eq!(client_field(&client_info(&mut raw), "flags"), "e");
     assert_eq!(raw.cmd(&["CLIENT", "NO-EVICT", "OFF"]), ok());
-    assert_eq!(field(&info_line(&mut raw), "flags"), "N");
+    assert_eq!(client_field(&client_info(&mut raw), "flags"), "N");
     assert_eq!(
         raw.cmd(&["CLIENT", "NO-EVICT", "maybe"]),
         err("ERR syntax error")
@@ -865,21 +839,21 @@ fn client_pause_write_holds_writes_until_unpause() {
     let list = admin.cmd(&["CLIENT", "LIST"]).as_text();
     let held = list
         .lines()
-        .find(|l| field(l, "flags") == "b")
+        .find(|l| client_field(l, "flags") == "b")
         .expect("a held client");
-    assert_eq!(field(held, "cmd"), "set");
-    assert_eq!(field(held, "argv-mem"), "9");
+    assert_eq!(client_field(held, "cmd"), "set");
+    assert_eq!(client_field(held, "argv-mem"), "9");
 
     assert_eq!(admin.cmd(&["CLIENT", "UNPAUSE"]), ok());
     assert_eq!(writer.read(), ok());
     assert_eq!(writer.read(), Frame::bulk("bar"));
-    assert_eq!(field(&info_line(&mut writer), "flags"), "N");
+    assert_eq!(client_field(&client_info(&mut writer), "flags"), "N");
 
     // Several held clients resume in the order they were held.
     admin.cmd(&["CLIENT", "PAUSE", "100000", "WRITE"]);
     let mut clients: Vec<Raw> = (0..3).map(|_| server.raw()).collect();
     for (i, c) in clients.iter_mut().enumerate() {
-        c.send(&common::encode(&["APPEND", "order", &i.to_string()]));
+        c.send_cmd(&["APPEND", "order", &i.to_string()]);
         assert!(silent_for(c, 100));
     }
     admin.cmd(&["CLIENT", "UNPAUSE"]);
@@ -896,9 +870,9 @@ fn client_pause_all_ends_on_its_own() {
     let mut other = server.raw();
     assert_eq!(admin.cmd(&["CLIENT", "PAUSE", "500", "ALL"]), ok());
     let started = std::time::Instant::now();
-    other.send(&common::encode(&["PING"]));
+    other.send_cmd(&["PING"]);
     // Even UNPAUSE waits under a full pause.
-    admin.send(&common::encode(&["CLIENT", "UNPAUSE"]));
+    admin.send_cmd(&["CLIENT", "UNPAUSE"]);
     assert!(silent_for(&mut other, 200));
     assert_eq!(other.read(), Frame::Simple("PONG".into()));
     assert_eq!(admin.read(), ok());
@@ -907,7 +881,7 @@ fn client_pause_all_ends_on_its_own() {
     // A stricter pause wins over a looser one, the later end over the earlier.
     assert_eq!(admin.cmd(&["CLIENT", "PAUSE", "400", "WRITE"]), ok());
     assert_eq!(admin.cmd(&["CLIENT", "PAUSE", "0", "ALL"]), ok());
-    other.send(&common::encode(&["PING"]));
+    other.send_cmd(&["PING"]);
     assert!(silent_for(&mut other, 150));
     assert_eq!(other.read(), Frame::Simple("PONG".into()));
 
@@ -952,7 +926,7 @@ fn client_pause_errors_and_killing_a_held_client() {
     admin.cmd(&["CLIENT", "PAUSE", "100000", "write"]);
     let mut held = server.raw();
     let held_id = client_id(&mut held);
-    held.send(&common::encode(&["SET", "x", "y"]));
+    held.send_cmd(&["SET", "x", "y"]);
     assert!(silent_for(&mut held, 200));
     assert_eq!(
         admin.cmd(&["CLIENT", "KILL", "ID", &held_id.to_string()]),

@@ -5,27 +5,8 @@
 
 mod common;
 
-use common::{wait_for, Frame, Raw, TestServer};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
-
-fn err(text: &str) -> Frame {
-    Frame::Error(text.into())
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}
-
-/// The integer a command replies, failing the test otherwise.
-fn int(r: &mut Raw, args: &[&str]) -> i64 {
-    match r.cmd(args) {
-        Frame::Int(n) => n,
-        other => panic!("{args:?} replied {other:?}"),
-    }
-}
+use common::{err, int_of, now_ms, wait_for, Frame, TestServer};
+use std::time::{Duration, Instant};
 
 #[test]
 fn expire_sets_a_ttl_in_seconds() {
@@ -34,7 +15,7 @@ fn expire_sets_a_ttl_in_seconds() {
     r.cmd(&["SET", "k", "v"]);
     assert_eq!(r.cmd(&["EXPIRE", "k", "100"]), Frame::Int(1));
     assert_eq!(r.cmd(&["TTL", "k"]), Frame::Int(100));
-    let pttl = int(&mut r, &["PTTL", "k"]);
+    let pttl = int_of(r.cmd(&["PTTL", "k"]));
     assert!((99_000..=100_000).contains(&pttl), "pttl {pttl}");
     // Setting it again replaces it.
     assert_eq!(r.cmd(&["EXPIRE", "k", "200"]), Frame::Int(1));
@@ -49,7 +30,7 @@ fn pexpire_has_millisecond_precision() {
     let mut r = s.raw();
     r.cmd(&["SET", "k", "v"]);
     assert_eq!(r.cmd(&["PEXPIRE", "k", "1700"]), Frame::Int(1));
-    let pttl = int(&mut r, &["PTTL", "k"]);
+    let pttl = int_of(r.cmd(&["PTTL", "k"]));
     assert!((1600..=1700).contains(&pttl), "pttl {pttl}");
     // TTL rounds to the nearest second.
     assert_eq!(r.cmd(&["TTL", "k"]), Frame::Int(2));
@@ -85,7 +66,7 @@ fn expireat_and_pexpireat_take_unix_times() {
     assert_eq!(r.cmd(&["EXPIREAT", "k", &at_s.to_string()]), Frame::Int(1));
     assert_eq!(r.cmd(&["EXPIRETIME", "k"]), Frame::Int(at_s));
     assert_eq!(r.cmd(&["PEXPIRETIME", "k"]), Frame::Int(at_s * 1000));
-    let ttl = int(&mut r, &["TTL", "k"]);
+    let ttl = int_of(r.cmd(&["TTL", "k"]));
     assert!((48..=50).contains(&ttl), "ttl {ttl}");
     // Far future times work.
     assert_eq!(

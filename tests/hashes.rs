@@ -7,52 +7,15 @@
 
 mod common;
 
-use common::{Frame, Raw, TestServer};
+use common::{
+    bulks, empty_array, encoding, err, items, nil, ok, scan_all, sorted, texts, Frame, Raw,
+    TestServer,
+};
 use std::collections::{HashMap, HashSet};
 
 const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
 const SYNTAX: &str = "ERR syntax error";
 const NOT_INTEGER: &str = "ERR value is not an integer or out of range";
-
-fn ok() -> Frame {
-    Frame::Simple("OK".into())
-}
-
-fn err(text: &str) -> Frame {
-    Frame::Error(text.into())
-}
-
-fn null() -> Frame {
-    Frame::Bulk(None)
-}
-
-fn bulks(items: &[&str]) -> Frame {
-    Frame::Array(Some(items.iter().map(|s| Frame::bulk(s)).collect()))
-}
-
-fn empty() -> Frame {
-    Frame::Array(Some(vec![]))
-}
-
-/// The items of an array reply.
-fn items(frame: Frame) -> Vec<Frame> {
-    match frame {
-        Frame::Array(Some(items)) => items,
-        other => panic!("not an array: {other:?}"),
-    }
-}
-
-/// The texts of an array reply of bulk strings, in reply order.
-fn texts(frame: Frame) -> Vec<String> {
-    items(frame).iter().map(Frame::as_text).collect()
-}
-
-/// The texts of an array reply, sorted.
-fn sorted(frame: Frame) -> Vec<String> {
-    let mut out = texts(frame);
-    out.sort();
-    out
-}
 
 /// A flat field/value array reply as a map.
 fn pairs_of(frame: Frame) -> HashMap<String, String> {
@@ -60,22 +23,6 @@ fn pairs_of(frame: Frame) -> HashMap<String, String> {
     flat.chunks(2)
         .map(|p| (p[0].clone(), p[1].clone()))
         .collect()
-}
-
-fn encoding(r: &mut Raw, key: &str) -> String {
-    r.cmd(&["OBJECT", "ENCODING", key]).as_text()
-}
-
-/// Runs a command given as binary arguments.
-fn run_bytes(r: &mut Raw, args: &[&[u8]]) -> Frame {
-    let mut out = format!("*{}\r\n", args.len()).into_bytes();
-    for a in args {
-        out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
-        out.extend_from_slice(a);
-        out.extend_from_slice(b"\r\n");
-    }
-    r.send(&out);
-    r.read()
 }
 
 /// Creates `key` with fields f0..f{n-1} holding v0..v{n-1}.
@@ -95,15 +42,15 @@ fn hset_hget_hmget_hsetnx_hmset() {
     assert_eq!(r.cmd(&["HSET", "h", "d", "5", "d", "6"]), Frame::Int(1));
     assert_eq!(r.cmd(&["HGET", "h", "a"]), Frame::bulk("3"));
     assert_eq!(r.cmd(&["HGET", "h", "d"]), Frame::bulk("6"));
-    assert_eq!(r.cmd(&["HGET", "h", "zz"]), null());
-    assert_eq!(r.cmd(&["HGET", "nokey", "a"]), null());
+    assert_eq!(r.cmd(&["HGET", "h", "zz"]), nil());
+    assert_eq!(r.cmd(&["HGET", "nokey", "a"]), nil());
     assert_eq!(
         r.cmd(&["HMGET", "h", "a", "zz", "b"]),
-        Frame::Array(Some(vec![Frame::bulk("3"), null(), Frame::bulk("2")]))
+        Frame::Array(Some(vec![Frame::bulk("3"), nil(), Frame::bulk("2")]))
     );
     assert_eq!(
         r.cmd(&["HMGET", "nokey", "a", "b"]),
-        Frame::Array(Some(vec![null(), null()]))
+        Frame::Array(Some(vec![nil(), nil()]))
     );
     assert_eq!(r.cmd(&["HSETNX", "h", "a", "9"]), Frame::Int(0));
     assert_eq!(r.cmd(&["HGET", "h", "a"]), Frame::bulk("3"));
@@ -176,9 +123,9 @@ fn hgetall_hkeys_hvals_in_both_protocols() {
     assert_eq!(r.cmd(&["HGETALL", "h"]), bulks(&["a", "1", "b", "2"]));
     assert_eq!(r.cmd(&["HKEYS", "h"]), bulks(&["a", "b"]));
     assert_eq!(r.cmd(&["HVALS", "h"]), bulks(&["1", "2"]));
-    assert_eq!(r.cmd(&["HGETALL", "nokey"]), empty());
-    assert_eq!(r.cmd(&["HKEYS", "nokey"]), empty());
-    assert_eq!(r.cmd(&["HVALS", "nokey"]), empty());
+    assert_eq!(r.cmd(&["HGETALL", "nokey"]), empty_array());
+    assert_eq!(r.cmd(&["HKEYS", "nokey"]), empty_array());
+    assert_eq!(r.cmd(&["HVALS", "nokey"]), empty_array());
     r.cmd(&["HELLO", "3"]);
     assert_eq!(
         r.cmd(&["HGETALL", "h"]),
@@ -194,7 +141,7 @@ fn hgetall_hkeys_hvals_in_both_protocols() {
     );
     assert_eq!(r.cmd(&["HGETALL", "nokey"]), Frame::Typed(b'%', vec![]));
     assert_eq!(r.cmd(&["HKEYS", "h"]), bulks(&["a", "b"]));
-    assert_eq!(r.cmd(&["HKEYS", "nokey"]), empty());
+    assert_eq!(r.cmd(&["HKEYS", "nokey"]), empty_array());
     assert_eq!(
         r.cmd(&["HGET", "h", "zz"]),
         Frame::Line(b'_', String::new())
@@ -262,15 +209,15 @@ fn fields_and_values_are_binary_safe() {
     let field: &[u8] = b"f\0\r\n\xff";
     let value: &[u8] = b"\0v\r\n";
     assert_eq!(
-        run_bytes(&mut r, &[b"HSET", b"h", field, value, b"", b""]),
+        r.cmd_bytes(&[b"HSET", b"h", field, value, b"", b""]),
         Frame::Int(2)
     );
     assert_eq!(
-        run_bytes(&mut r, &[b"HGET", b"h", field]),
+        r.cmd_bytes(&[b"HGET", b"h", field]),
         Frame::Bulk(Some(value.to_vec()))
     );
-    assert_eq!(run_bytes(&mut r, &[b"HGET", b"h", b""]), Frame::bulk(""));
-    assert_eq!(run_bytes(&mut r, &[b"HGET", b"h", b"f"]), null());
+    assert_eq!(r.cmd_bytes(&[b"HGET", b"h", b""]), Frame::bulk(""));
+    assert_eq!(r.cmd_bytes(&[b"HGET", b"h", b"f"]), nil());
     assert_eq!(r.cmd(&["HLEN", "h"]), Frame::Int(2));
 }
 
@@ -447,24 +394,9 @@ fn old_ziplist_option_names_set_the_same_limits() {
 /// Runs a whole HSCAN iteration; returns every (field, value) pair seen and
 /// the number of calls it took.
 fn hscan_all(r: &mut Raw, key: &str, options: &[&str]) -> (Vec<(String, String)>, usize) {
-    let mut cursor = "0".to_string();
-    let mut seen = Vec::new();
-    let mut calls = 0;
-    loop {
-        let mut args = vec!["HSCAN", key, cursor.as_str()];
-        args.extend_from_slice(options);
-        let mut parts = items(r.cmd(&args)).into_iter();
-        let (Some(next), Some(batch)) = (parts.next(), parts.next()) else {
-            panic!("HSCAN reply shape");
-        };
-        calls += 1;
-        let flat = texts(batch);
-        seen.extend(flat.chunks(2).map(|p| (p[0].clone(), p[1].clone())));
-        cursor = next.as_text();
-        if cursor == "0" {
-            return (seen, calls);
-        }
-    }
+    let (flat, calls) = scan_all(r, &["HSCAN", key], options);
+    let seen = flat.chunks(2).map(|p| (p[0].clone(), p[1].clone()));
+    (seen.collect(), calls)
 }
 
 #[test]
@@ -531,7 +463,7 @@ fn hscan_errors_and_missing_keys() {
     let s = TestServer::start();
     let mut r = s.raw();
     r.cmd(&["HSET", "h", "a", "1"]);
-    let empty_scan = Frame::Array(Some(vec![Frame::bulk("0"), empty()]));
+    let empty_scan = Frame::Array(Some(vec![Frame::bulk("0"), empty_array()]));
     assert_eq!(r.cmd(&["HSCAN", "nokey", "0"]), empty_scan);
     // Options are only read for an existing hash.
     assert_eq!(r.cmd(&["HSCAN", "nokey", "0", "COUNT", "0"]), empty_scan);
@@ -553,7 +485,7 @@ fn hscan_errors_and_missing_keys() {
 fn hrandfield_without_count() {
     let s = TestServer::start();
     let mut r = s.raw();
-    assert_eq!(r.cmd(&["HRANDFIELD", "nokey"]), null());
+    assert_eq!(r.cmd(&["HRANDFIELD", "nokey"]), nil());
     for (key, n) in [("small", 3), ("big", 600)] {
         fill(&mut r, key, n);
         let mut seen = HashSet::new();
@@ -593,15 +525,18 @@ fn hrandfield_count_errors_and_empty_replies() {
     );
     // The count is checked before the key is looked at.
     assert_eq!(r.cmd(&["HRANDFIELD", "nokey", "x"]), err(NOT_INTEGER));
-    assert_eq!(r.cmd(&["HRANDFIELD", "h", "0"]), empty());
-    assert_eq!(r.cmd(&["HRANDFIELD", "h", "0", "WITHVALUES"]), empty());
-    assert_eq!(r.cmd(&["HRANDFIELD", "nokey", "100"]), empty());
+    assert_eq!(r.cmd(&["HRANDFIELD", "h", "0"]), empty_array());
+    assert_eq!(
+        r.cmd(&["HRANDFIELD", "h", "0", "WITHVALUES"]),
+        empty_array()
+    );
+    assert_eq!(r.cmd(&["HRANDFIELD", "nokey", "100"]), empty_array());
     assert_eq!(
         r.cmd(&["HRANDFIELD", "nokey", "-100", "withvalues"]),
-        empty()
+        empty_array()
     );
     r.cmd(&["HELLO", "3"]);
-    assert_eq!(r.cmd(&["HRANDFIELD", "nokey", "5"]), empty());
+    assert_eq!(r.cmd(&["HRANDFIELD", "nokey", "5"]), empty_array());
     assert_eq!(
         r.cmd(&["HRANDFIELD", "nokey"]),
         Frame::Line(b'_', String::new())

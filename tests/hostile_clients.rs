@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{wait_for, Frame, Raw, TestServer};
+use common::{info, info_int, resident_kb, wait_for, Frame, Raw, TestServer};
 use std::io::Write;
 use std::net::TcpStream;
 use std::os::fd::AsRawFd;
@@ -38,20 +38,11 @@ fn send_and_close_at_once(control: &mut Raw, port: u16, bytes: &[u8]) {
 }
 
 fn connected_clients(raw: &mut Raw) -> i64 {
-    let info = raw.cmd(&["INFO", "clients"]).as_text();
-    info_field(&info, "connected_clients")
+    info_int(&info(raw, &["clients"]), "connected_clients")
 }
 
 fn total_connections(raw: &mut Raw) -> i64 {
-    let info = raw.cmd(&["INFO", "stats"]).as_text();
-    info_field(&info, "total_connections_received")
-}
-
-fn info_field(info: &str, name: &str) -> i64 {
-    info.lines()
-        .find_map(|l| l.strip_prefix(&format!("{}:", name)))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(-1)
+    info_int(&info(raw, &["stats"]), "total_connections_received")
 }
 
 #[test]
@@ -84,8 +75,8 @@ fn a_blocking_request_closed_at_once_does_not_swallow_a_push() {
     // before the close is seen, but the close must then unblock it.
     assert!(
         wait_for(Duration::from_secs(5), || {
-            let info = raw.cmd(&["INFO", "clients"]).as_text();
-            info_field(&info, "connected_clients") == 1 && info_field(&info, "blocked_clients") == 0
+            let info = info(&mut raw, &["clients"]);
+            info_int(&info, "connected_clients") == 1 && info_int(&info, "blocked_clients") == 0
         }),
         "the closed client stays blocked"
     );
@@ -166,8 +157,8 @@ fn protected_mode_admits_only_127_0_0_1_whatever_bind_says() {
         assert_eq!(denied.read(), Frame::Error(DENIED.into()), "bind {}", bind);
         let mut local = connect_from("127.0.0.1", srv.port);
         assert_eq!(local.cmd(&["PING"]), Frame::Simple("PONG".into()));
-        let stats = local.cmd(&["INFO", "stats"]).as_text();
-        assert_eq!(info_field(&stats, "rejected_connections"), 1);
+        let stats = info(&mut local, &["stats"]);
+        assert_eq!(info_int(&stats, "rejected_connections"), 1);
         assert_eq!(
             local.cmd(&["CONFIG", "SET", "protected-mode", "no"]),
             Frame::Simple("OK".into())
@@ -206,9 +197,9 @@ fn refused_connections_are_not_counted_as_received() {
         refused.read(),
         Frame::Error("ERR max number of clients reached".into())
     );
-    let stats = raw.cmd(&["INFO", "stats"]).as_text();
-    assert_eq!(info_field(&stats, "total_connections_received"), before);
-    assert_eq!(info_field(&stats, "rejected_connections"), 1);
+    let stats = info(&mut raw, &["stats"]);
+    assert_eq!(info_int(&stats, "total_connections_received"), before);
+    assert_eq!(info_int(&stats, "rejected_connections"), 1);
 }
 
 /// A connection that sends `count` copies of `request` and never reads.
@@ -227,8 +218,8 @@ fn log_of(srv: &TestServer) -> String {
 /// INFO's count of clients closed for their output (a Redis 7.2 field,
 /// absent from 7.0: not checked against the real server).
 fn assert_limit_disconnections(raw: &mut Raw, expected: i64) {
-    let stats = raw.cmd(&["INFO", "stats"]).as_text();
-    let count = info_field(&stats, "client_output_buffer_limit_disconnections");
+    let stats = info(raw, &["stats"]);
+    let count = info_int(&stats, "client_output_buffer_limit_disconnections");
     if !common::against_real_redis() {
         assert_eq!(count, expected);
     }
@@ -254,8 +245,8 @@ fn a_client_over_the_hard_output_limit_is_closed() {
     );
     assert_limit_disconnections(&mut raw, 1);
     assert!(log_of(&srv).contains(LIMIT_LOG), "log: {}", log_of(&srv));
-    let memory = raw.cmd(&["INFO", "memory"]).as_text();
-    assert!(info_field(&memory, "used_memory") < 32 << 20, "{}", memory);
+    let memory = info(&mut raw, &["memory"]);
+    assert!(info_int(&memory, "used_memory") < 32 << 20, "{}", memory);
 }
 
 #[test]
@@ -301,17 +292,12 @@ fn clients_within_the_limits_keep_their_replies() {
     }
 }
 
-fn resident_bytes(pid: u32) -> i64 {
-    let status = std::fs::read_to_string(format!("/proc/{}/status", pid)).unwrap_or_default();
-    info_field(&status.replace(" kB", "").replace('\t', ""), "VmRSS") * 1024
-}
-
 #[test]
 fn idle_connections_hold_no_buffers() {
     let srv = TestServer::start();
     let mut control = srv.raw();
     assert_eq!(control.cmd(&["PING"]), Frame::Simple("PONG".into()));
-    let before = resident_bytes(srv.child.id());
+    let before = resident_kb(srv.child.id()) as i64 * 1024;
     let idle: Vec<Raw> = (0..500)
         .map(|_| {
             let mut raw = srv.raw();
@@ -324,7 +310,7 @@ fn idle_connections_hold_no_buffers() {
     if common::against_real_redis() {
         return;
     }
-    let per_connection = (resident_bytes(srv.child.id()) - before) / idle.len() as i64;
+    let per_connection = (resident_kb(srv.child.id()) as i64 * 1024 - before) / idle.len() as i64;
     assert!(
         per_connection < 4096,
         "{} bytes per idle connection",

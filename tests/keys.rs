@@ -4,61 +4,11 @@
 
 mod common;
 
-use common::{Frame, Raw, TestServer};
+use common::{bulks, err, ok, scan_all, scan_once, sorted, Frame, Raw, TestServer};
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-
-fn ok() -> Frame {
-    Frame::Simple("OK".into())
-}
-
-fn err(text: &str) -> Frame {
-    Frame::Error(text.into())
-}
-
-fn bulks(items: &[&str]) -> Frame {
-    Frame::Array(Some(items.iter().map(|s| Frame::bulk(s)).collect()))
-}
-
-/// The texts of an array reply, sorted.
-fn sorted_texts(frame: Frame) -> Vec<String> {
-    let Frame::Array(Some(items)) = frame else {
-        panic!("not an array: {frame:?}");
-    };
-    let mut out: Vec<String> = items.iter().map(Frame::as_text).collect();
-    out.sort();
-    out
-}
-
-/// One SCAN call: (next cursor, keys).
-fn scan_once(r: &mut Raw, args: &[&str]) -> (String, Vec<String>) {
-    let Frame::Array(Some(parts)) = r.cmd(args) else {
-        panic!("SCAN reply is not an array");
-    };
-    let [Frame::Bulk(Some(cursor)), keys] = parts.as_slice() else {
-        panic!("SCAN reply shape: {parts:?}");
-    };
-    let cursor = String::from_utf8(cursor.clone()).expect("cursor text");
-    (cursor, sorted_texts(keys.clone()))
-}
-
-/// Runs a whole SCAN iteration with extra options; returns every key seen.
-fn scan_all(r: &mut Raw, options: &[&str]) -> Vec<String> {
-    let mut cursor = "0".to_string();
-    let mut seen = Vec::new();
-    loop {
-        let mut args = vec!["SCAN", cursor.as_str()];
-        args.extend_from_slice(options);
-        let (next, keys) = scan_once(r, &args);
-        seen.extend(keys);
-        if next == "0" {
-            return seen;
-        }
-        cursor = next;
-    }
-}
 
 #[test]
 fn del_and_unlink_count_what_they_removed() {
@@ -105,16 +55,13 @@ fn keys_matches_glob_patterns() {
         r.cmd(&["SET", k, "v"]);
     }
     assert_eq!(
-        sorted_texts(r.cmd(&["KEYS", "foo*"])),
+        sorted(r.cmd(&["KEYS", "foo*"])),
         ["foo_a", "foo_b", "foo_c"]
     );
-    assert_eq!(
-        sorted_texts(r.cmd(&["KEYS", "key_[^y]"])),
-        ["key_x", "key_z"]
-    );
-    assert_eq!(sorted_texts(r.cmd(&["KEYS", "a\\*b"])), ["a*b"]);
-    assert_eq!(sorted_texts(r.cmd(&["KEYS", "?oo_b"])), ["foo_b"]);
-    assert_eq!(sorted_texts(r.cmd(&["KEYS", "*"])).len(), 7);
+    assert_eq!(sorted(r.cmd(&["KEYS", "key_[^y]"])), ["key_x", "key_z"]);
+    assert_eq!(sorted(r.cmd(&["KEYS", "a\\*b"])), ["a*b"]);
+    assert_eq!(sorted(r.cmd(&["KEYS", "?oo_b"])), ["foo_b"]);
+    assert_eq!(sorted(r.cmd(&["KEYS", "*"])).len(), 7);
     assert_eq!(r.cmd(&["KEYS", "nomatch*"]), Frame::Array(Some(vec![])));
     assert_eq!(r.cmd(&["DBSIZE"]), Frame::Int(7));
 }
@@ -137,7 +84,7 @@ fn scan_walks_every_key_with_any_count() {
         r.cmd(&["SET", &format!("key:{i}"), "v"]);
     }
     for count in ["1", "5", "10", "1000"] {
-        let seen = scan_all(&mut r, &["COUNT", count]);
+        let seen = scan_all(&mut r, &["SCAN"], &["COUNT", count]).0;
         let unique: HashSet<_> = seen.iter().cloned().collect();
         assert_eq!(unique.len(), 100, "COUNT {count}");
     }
@@ -162,14 +109,19 @@ fn scan_match_and_type_filter() {
         r.cmd(&["SET", &format!("a:{i}"), "v"]);
         r.cmd(&["SET", &format!("b:{i}"), "v"]);
     }
-    let seen = scan_all(&mut r, &["MATCH", "a:*", "COUNT", "7"]);
+    let seen = scan_all(&mut r, &["SCAN"], &["MATCH", "a:*", "COUNT", "7"]).0;
     assert_eq!(seen.len(), 50);
     assert!(seen.iter().all(|k| k.starts_with("a:")));
-    assert_eq!(scan_all(&mut r, &["MATCH", "*"]).len(), 100);
-    assert_eq!(scan_all(&mut r, &["TYPE", "STRING"]).len(), 100);
-    assert_eq!(scan_all(&mut r, &["TYPE", "list"]).len(), 0);
+    assert_eq!(scan_all(&mut r, &["SCAN"], &["MATCH", "*"]).0.len(), 100);
     assert_eq!(
-        scan_all(&mut r, &["TYPE", "string", "MATCH", "b:1*"]).len(),
+        scan_all(&mut r, &["SCAN"], &["TYPE", "STRING"]).0.len(),
+        100
+    );
+    assert_eq!(scan_all(&mut r, &["SCAN"], &["TYPE", "list"]).0.len(), 0);
+    assert_eq!(
+        scan_all(&mut r, &["SCAN"], &["TYPE", "string", "MATCH", "b:1*"])
+            .0
+            .len(),
         11
     );
 }
@@ -205,7 +157,7 @@ fn scan_drops_and_deletes_expired_keys() {
         r.cmd(&["SET", &format!("keep:{i}"), "v"]);
     }
     std::thread::sleep(Duration::from_millis(10));
-    let seen = scan_all(&mut r, &["COUNT", "3"]);
+    let seen = scan_all(&mut r, &["SCAN"], &["COUNT", "3"]).0;
     assert_eq!(seen.len(), 20);
     assert!(seen.iter().all(|k| k.starts_with("keep:")));
     assert_eq!(r.cmd(&["DBSIZE"]), Frame::Int(20));

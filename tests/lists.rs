@@ -6,32 +6,11 @@
 
 mod common;
 
-use common::{encode, Frame, Raw, TestServer};
+use common::{
+    blocked_clients, bulks, client_id, err, ints, nil, nil_array, ok, wait_blocked, Frame, Raw,
+    TestServer,
+};
 use std::time::{Duration, Instant};
-
-fn ok() -> Frame {
-    Frame::Simple("OK".into())
-}
-
-fn err(text: &str) -> Frame {
-    Frame::Error(text.into())
-}
-
-fn bulks(items: &[&str]) -> Frame {
-    Frame::Array(Some(items.iter().map(|s| Frame::bulk(s)).collect()))
-}
-
-fn ints(items: &[i64]) -> Frame {
-    Frame::Array(Some(items.iter().map(|&n| Frame::Int(n)).collect()))
-}
-
-fn nil() -> Frame {
-    Frame::Bulk(None)
-}
-
-fn nil_array() -> Frame {
-    Frame::Array(None)
-}
 
 /// `[key, element]`, as BLPOP answers.
 fn popped(key: &str, element: &str) -> Frame {
@@ -45,31 +24,6 @@ fn popped_many(key: &str, elements: &[&str]) -> Frame {
 
 fn lrange(r: &mut Raw, key: &str) -> Frame {
     r.cmd(&["LRANGE", key, "0", "-1"])
-}
-
-/// Sends a command without reading its reply (for clients that block).
-fn send(r: &mut Raw, args: &[&str]) {
-    r.send(&encode(args));
-}
-
-fn info_field(r: &mut Raw, name: &str) -> i64 {
-    let text = r.cmd(&["INFO", "clients"]).as_text();
-    text.lines()
-        .find_map(|l| l.strip_prefix(&format!("{name}:")))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(-1)
-}
-
-/// Waits until INFO reports `n` blocked clients.
-fn wait_blocked(r: &mut Raw, n: i64) {
-    let reached = common::wait_for(Duration::from_secs(10), || {
-        info_field(r, "blocked_clients") == n
-    });
-    assert!(reached, "never saw {n} blocked clients");
-}
-
-fn client_id(r: &mut Raw) -> String {
-    r.cmd(&["CLIENT", "ID"]).as_text()
 }
 
 /// True if CLIENT LIST shows client `id` blocked (`flags=b`).
@@ -630,7 +584,7 @@ fn blocking_pops_serve_existing_data_at_once() {
         r.cmd(&["BLMOVE", "target", "blist", "RIGHT", "LEFT", "1"]),
         Frame::bulk("bar")
     );
-    assert_eq!(info_field(&mut r, "blocked_clients"), 0);
+    assert_eq!(blocked_clients(&mut r), 0);
 }
 
 #[test]
@@ -710,20 +664,20 @@ fn blocked_clients_are_served_in_arrival_order() {
     let mut r = s.raw();
     let mut first = s.raw();
     let mut second = s.raw();
-    send(&mut first, &["BLPOP", "q", "0"]);
+    first.send_cmd(&["BLPOP", "q", "0"]);
     wait_blocked(&mut r, 1);
-    send(&mut second, &["BRPOP", "q", "0"]);
+    second.send_cmd(&["BRPOP", "q", "0"]);
     wait_blocked(&mut r, 2);
-    let id = client_id(&mut r);
+    let id = client_id(&mut r).to_string();
     assert!(!is_blocked(&mut r, &id));
     assert_eq!(r.cmd(&["RPUSH", "q", "one"]), Frame::Int(1));
     assert_eq!(first.read(), popped("q", "one"));
-    assert_eq!(info_field(&mut r, "blocked_clients"), 1);
+    assert_eq!(blocked_clients(&mut r), 1);
     // A variadic push serves the next client with one element only.
     assert_eq!(r.cmd(&["LPUSH", "q", "foo", "bar"]), Frame::Int(2));
     assert_eq!(second.read(), popped("q", "foo"));
     assert_eq!(lrange(&mut r, "q"), bulks(&["bar"]));
-    assert_eq!(info_field(&mut r, "blocked_clients"), 0);
+    assert_eq!(blocked_clients(&mut r), 0);
 }
 
 #[test]
@@ -733,25 +687,16 @@ fn blmpop_serves_counts_to_several_clients() {
     let mut c1 = s.raw();
     let mut c2 = s.raw();
     let mut c3 = s.raw();
-    send(
-        &mut c1,
-        &["BLMPOP", "0", "2", "b1", "b2", "LEFT", "COUNT", "1"],
-    );
+    c1.send_cmd(&["BLMPOP", "0", "2", "b1", "b2", "LEFT", "COUNT", "1"]);
     wait_blocked(&mut r, 1);
-    send(
-        &mut c2,
-        &["BLMPOP", "0", "2", "b1", "b2", "RIGHT", "COUNT", "10"],
-    );
+    c2.send_cmd(&["BLMPOP", "0", "2", "b1", "b2", "RIGHT", "COUNT", "10"]);
     wait_blocked(&mut r, 2);
-    send(
-        &mut c3,
-        &["BLMPOP", "0", "2", "b1", "b2", "LEFT", "COUNT", "10"],
-    );
+    c3.send_cmd(&["BLMPOP", "0", "2", "b1", "b2", "LEFT", "COUNT", "10"]);
     wait_blocked(&mut r, 3);
     r.cmd(&["LPUSH", "b1", "a", "b", "c", "d", "e"]);
     assert_eq!(c1.read(), popped_many("b1", &["e"]));
     assert_eq!(c2.read(), popped_many("b1", &["a", "b", "c", "d"]));
-    assert_eq!(info_field(&mut r, "blocked_clients"), 1);
+    assert_eq!(blocked_clients(&mut r), 1);
     r.cmd(&["RPUSH", "b2", "1", "2"]);
     assert_eq!(c3.read(), popped_many("b2", &["1", "2"]));
     assert_eq!(r.cmd(&["EXISTS", "b1", "b2"]), Frame::Int(0));
@@ -763,7 +708,7 @@ fn pushed_keys_wake_blocked_pops() {
     let mut r = s.raw();
     let mut c = s.raw();
     // Same key several times.
-    send(&mut c, &["BLPOP", "l1", "l2", "l2", "l1", "0"]);
+    c.send_cmd(&["BLPOP", "l1", "l2", "l2", "l1", "0"]);
     wait_blocked(&mut r, 1);
     r.cmd(&["LPUSH", "l2", "b"]);
     assert_eq!(c.read(), popped("l2", "b"));
@@ -774,7 +719,7 @@ fn pushed_keys_wake_blocked_pops() {
     assert_eq!(c.cmd(&["BLPOP", "l2", "l1", "0"]), popped("l2", "b"));
     // A fractional timeout still blocks until data arrives.
     r.cmd(&["DEL", "l1"]);
-    send(&mut c, &["BRPOP", "l1", "5.5"]);
+    c.send_cmd(&["BRPOP", "l1", "5.5"]);
     wait_blocked(&mut r, 1);
     r.cmd(&["RPUSH", "l1", "x", "y"]);
     assert_eq!(c.read(), popped("l1", "y"));
@@ -785,9 +730,9 @@ fn wrong_types_while_serving_keep_or_fail_as_redis() {
     let s = TestServer::start();
     let mut r = s.raw();
     let mut c = s.raw();
-    let id = client_id(&mut c);
+    let id = client_id(&mut c).to_string();
     // A key of another type is not a list becoming ready: stay blocked.
-    send(&mut c, &["BLPOP", "k1", "k2", "0"]);
+    c.send_cmd(&["BLPOP", "k1", "k2", "0"]);
     wait_blocked(&mut r, 1);
     r.cmd(&["SET", "k1", "string"]);
     assert!(is_blocked(&mut r, &id));
@@ -797,7 +742,7 @@ fn wrong_types_while_serving_keep_or_fail_as_redis() {
     // BRPOPLPUSH whose destination has the wrong type fails when served
     // and leaves the source alone.
     r.cmd(&["SET", "target", "nolist"]);
-    send(&mut c, &["BRPOPLPUSH", "blist", "target", "0"]);
+    c.send_cmd(&["BRPOPLPUSH", "blist", "target", "0"]);
     wait_blocked(&mut r, 1);
     r.cmd(&["RPUSH", "blist", "a", "b", "c"]);
     assert_eq!(
@@ -805,13 +750,13 @@ fn wrong_types_while_serving_keep_or_fail_as_redis() {
         err("WRONGTYPE Operation against a key holding the wrong kind of value")
     );
     assert_eq!(lrange(&mut r, "blist"), bulks(&["a", "b", "c"]));
-    assert_eq!(info_field(&mut r, "blocked_clients"), 0);
+    assert_eq!(blocked_clients(&mut r), 0);
     // Another client blocked behind the failed one is still served.
     r.cmd(&["DEL", "blist"]);
     let mut other = s.raw();
-    send(&mut c, &["BRPOPLPUSH", "blist", "target", "0"]);
+    c.send_cmd(&["BRPOPLPUSH", "blist", "target", "0"]);
     wait_blocked(&mut r, 1);
-    send(&mut other, &["BRPOPLPUSH", "blist", "target2", "0"]);
+    other.send_cmd(&["BRPOPLPUSH", "blist", "target2", "0"]);
     wait_blocked(&mut r, 2);
     r.cmd(&["LPUSH", "blist", "foo"]);
     assert!(c.read().as_text().starts_with("WRONGTYPE"));
@@ -826,27 +771,18 @@ fn blmove_chains_and_cycles() {
     // A push serves a BLMOVE whose push serves a BLPOP on its target.
     let mut mover = s.raw();
     let mut popper = s.raw();
-    send(&mut popper, &["BLPOP", "target", "0"]);
+    popper.send_cmd(&["BLPOP", "target", "0"]);
     wait_blocked(&mut r, 1);
-    send(
-        &mut mover,
-        &["BLMOVE", "blist", "target", "LEFT", "RIGHT", "0"],
-    );
+    mover.send_cmd(&["BLMOVE", "blist", "target", "LEFT", "RIGHT", "0"]);
     wait_blocked(&mut r, 2);
     r.cmd(&["RPUSH", "blist", "foo"]);
     assert_eq!(mover.read(), Frame::bulk("foo"));
     assert_eq!(popper.read(), popped("target", "foo"));
     assert_eq!(r.cmd(&["EXISTS", "blist", "target"]), Frame::Int(0));
     // Linked moves: list1 -> list2 -> list3.
-    send(
-        &mut mover,
-        &["BLMOVE", "list1", "list2", "RIGHT", "LEFT", "0"],
-    );
+    mover.send_cmd(&["BLMOVE", "list1", "list2", "RIGHT", "LEFT", "0"]);
     wait_blocked(&mut r, 1);
-    send(
-        &mut popper,
-        &["BLMOVE", "list2", "list3", "LEFT", "RIGHT", "0"],
-    );
+    popper.send_cmd(&["BLMOVE", "list2", "list3", "LEFT", "RIGHT", "0"]);
     wait_blocked(&mut r, 2);
     r.cmd(&["RPUSH", "list1", "foo"]);
     assert_eq!(mover.read(), Frame::bulk("foo"));
@@ -854,9 +790,9 @@ fn blmove_chains_and_cycles() {
     assert_eq!(lrange(&mut r, "list3"), bulks(&["foo"]));
     assert_eq!(r.cmd(&["EXISTS", "list1", "list2"]), Frame::Int(0));
     // A cycle stops once every blocked client was served.
-    send(&mut mover, &["BRPOPLPUSH", "c1", "c2", "0"]);
+    mover.send_cmd(&["BRPOPLPUSH", "c1", "c2", "0"]);
     wait_blocked(&mut r, 1);
-    send(&mut popper, &["BRPOPLPUSH", "c2", "c1", "0"]);
+    popper.send_cmd(&["BRPOPLPUSH", "c2", "c1", "0"]);
     wait_blocked(&mut r, 2);
     r.cmd(&["RPUSH", "c1", "foo"]);
     assert_eq!(mover.read(), Frame::bulk("foo"));
@@ -864,7 +800,7 @@ fn blmove_chains_and_cycles() {
     assert_eq!(lrange(&mut r, "c1"), bulks(&["foo"]));
     assert_eq!(r.cmd(&["EXISTS", "c2"]), Frame::Int(0));
     // Onto itself.
-    send(&mut mover, &["BRPOPLPUSH", "self", "self", "0"]);
+    mover.send_cmd(&["BRPOPLPUSH", "self", "self", "0"]);
     wait_blocked(&mut r, 1);
     r.cmd(&["RPUSH", "self", "x"]);
     assert_eq!(mover.read(), Frame::bulk("x"));
@@ -876,16 +812,16 @@ fn rename_and_swapdb_wake_blocked_clients() {
     let s = TestServer::start();
     let mut r = s.raw();
     let mut c = s.raw();
-    send(&mut c, &["BLPOP", "foo", "0"]);
+    c.send_cmd(&["BLPOP", "foo", "0"]);
     wait_blocked(&mut r, 1);
     r.cmd(&["LPUSH", "bob", "abc", "def", "hij"]);
-    assert_eq!(info_field(&mut r, "blocked_clients"), 1);
+    assert_eq!(blocked_clients(&mut r), 1);
     assert_eq!(r.cmd(&["RENAME", "bob", "foo"]), ok());
     assert_eq!(c.read(), popped("foo", "hij"));
     r.cmd(&["SELECT", "1"]);
     r.cmd(&["RPUSH", "k", "hello"]);
     assert_eq!(c.cmd(&["SELECT", "9"]), ok());
-    send(&mut c, &["BRPOP", "k", "5"]);
+    c.send_cmd(&["BRPOP", "k", "5"]);
     wait_blocked(&mut r, 1);
     assert_eq!(r.cmd(&["SWAPDB", "1", "9"]), ok());
     assert_eq!(c.read(), popped("k", "hello"));
@@ -896,23 +832,23 @@ fn client_unblock_ends_blocks() {
     let s = TestServer::start();
     let mut r = s.raw();
     let mut c = s.raw();
-    let id = client_id(&mut c);
+    let id = client_id(&mut c).to_string();
     let timeout_reply = nil_array();
     for cmd in [
         &["BLPOP", "l", "0"][..],
         &["BLMPOP", "0", "1", "l", "RIGHT", "COUNT", "1"],
         &["BLMOVE", "l", "d", "LEFT", "LEFT", "0"],
     ] {
-        send(&mut c, cmd);
+        c.send_cmd(cmd);
         wait_blocked(&mut r, 1);
         assert!(is_blocked(&mut r, &id));
         assert_eq!(r.cmd(&["CLIENT", "UNBLOCK", &id]), Frame::Int(1));
         assert_eq!(c.read(), timeout_reply);
-        send(&mut c, cmd);
+        c.send_cmd(cmd);
         wait_blocked(&mut r, 1);
         assert_eq!(r.cmd(&["CLIENT", "UNBLOCK", &id, "TIMEOUT"]), Frame::Int(1));
         assert_eq!(c.read(), timeout_reply);
-        send(&mut c, cmd);
+        c.send_cmd(cmd);
         wait_blocked(&mut r, 1);
         assert_eq!(r.cmd(&["CLIENT", "UNBLOCK", &id, "ERROR"]), Frame::Int(1));
         assert_eq!(
@@ -926,7 +862,7 @@ fn client_unblock_ends_blocks() {
         err("ERR value is not an integer or out of range")
     );
     // The client and the list still work afterwards.
-    send(&mut c, &["BLPOP", "l", "0"]);
+    c.send_cmd(&["BLPOP", "l", "0"]);
     wait_blocked(&mut r, 1);
     r.cmd(&["LPUSH", "l", "foo"]);
     assert_eq!(c.read(), popped("l", "foo"));
@@ -938,9 +874,9 @@ fn disconnecting_while_blocked_loses_nothing() {
     let mut r = s.raw();
     let mut gone = s.raw();
     let mut waiting = s.raw();
-    send(&mut gone, &["BLPOP", "l", "0"]);
+    gone.send_cmd(&["BLPOP", "l", "0"]);
     wait_blocked(&mut r, 1);
-    send(&mut waiting, &["BLPOP", "l", "0"]);
+    waiting.send_cmd(&["BLPOP", "l", "0"]);
     wait_blocked(&mut r, 2);
     drop(gone);
     wait_blocked(&mut r, 1);
@@ -949,7 +885,7 @@ fn disconnecting_while_blocked_loses_nothing() {
     assert_eq!(lrange(&mut r, "l"), bulks(&["b"]));
     // Every element survives when nobody is left to serve.
     let mut alone = s.raw();
-    send(&mut alone, &["BRPOPLPUSH", "src", "dst", "0"]);
+    alone.send_cmd(&["BRPOPLPUSH", "src", "dst", "0"]);
     wait_blocked(&mut r, 1);
     drop(alone);
     wait_blocked(&mut r, 0);
@@ -963,8 +899,8 @@ fn emptied_and_retyped_keys_do_not_serve() {
     let s = TestServer::start();
     let mut r = s.raw();
     let mut c = s.raw();
-    let id = client_id(&mut c);
-    send(&mut c, &["BLMOVE", "src", "dst", "RIGHT", "LEFT", "0"]);
+    let id = client_id(&mut c).to_string();
+    c.send_cmd(&["BLMOVE", "src", "dst", "RIGHT", "LEFT", "0"]);
     wait_blocked(&mut r, 1);
     // Writes that leave no list to take from keep the client waiting.
     r.cmd(&["SET", "src", "x"]);

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{Frame, Raw, TestServer};
+use common::{all_text, Frame, Raw, TestServer};
 
 fn usage(r: &mut Raw, key: &str) -> i64 {
     match r.cmd(&["MEMORY", "USAGE", key]) {
@@ -23,16 +23,6 @@ fn fill(r: &mut Raw, cmd: &[&str], key: &str, n: usize, width: usize) {
         args.extend_from_slice(&cmd[1..]);
         args.push(&elem);
         r.cmd(&args);
-    }
-}
-
-/// Every text in a (nested) reply, joined by newlines.
-fn all_text(frame: &Frame) -> String {
-    match frame {
-        Frame::Array(Some(items)) | Frame::Typed(_, items) => {
-            items.iter().map(all_text).collect::<Vec<_>>().join("\n")
-        }
-        other => other.as_text(),
     }
 }
 

@@ -3,55 +3,13 @@
 //! crash safety (kill -9 during a save) and bad files.
 
 mod common;
-#[path = "support/start.rs"]
-mod start;
-#[path = "support/stream_data.rs"]
-mod stream_data;
 
-use common::{wait_for, Frame, Raw, TestServer};
+use common::{
+    digest, encoding, err, info_field, int_of, now_ms, ok, run_all, start, stream_data, wait_for,
+    wait_ready, Frame, Raw, TestServer,
+};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
-
-fn ok() -> Frame {
-    Frame::Simple("OK".into())
-}
-
-fn err(text: &str) -> Frame {
-    Frame::Error(text.to_string())
-}
-
-fn bulk(s: &[u8]) -> Frame {
-    Frame::Bulk(Some(s.to_vec()))
-}
-
-fn text(f: &Frame) -> String {
-    f.as_text()
-}
-
-/// Sends a command whose arguments are bytes.
-fn cmd_bytes(r: &mut Raw, args: &[&[u8]]) -> Frame {
-    let mut out = format!("*{}\r\n", args.len()).into_bytes();
-    for a in args {
-        out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
-        out.extend_from_slice(a);
-        out.extend_from_slice(b"\r\n");
-    }
-    r.send(&out);
-    r.read()
-}
-
-fn info_field(r: &mut Raw, field: &str) -> String {
-    info_in(r, "persistence", field)
-}
-
-/// A field of an INFO section.
-fn info_in(r: &mut Raw, section: &str, field: &str) -> String {
-    let info = text(&r.cmd(&["INFO", section]));
-    info.split("\r\n")
-        .find_map(|l| l.strip_prefix(&format!("{}:", field)))
-        .unwrap_or_default()
-        .to_string()
-}
 
 fn log_path(dir: &Path) -> PathBuf {
     dir.join("server.log")
@@ -72,10 +30,8 @@ fn start_in(dir: tempfile::TempDir, extra: &[&str]) -> TestServer {
 }
 
 fn wait_loaded(srv: &TestServer) {
-    let mut r = srv.raw();
     assert!(
-        wait_for(Duration::from_secs(20), || r.cmd(&["PING"])
-            == Frame::Simple("PONG".into())),
+        wait_ready(&mut srv.raw(), Duration::from_secs(20)),
         "server still loading"
     );
 }
@@ -101,13 +57,10 @@ fn read_log(dir: &Path) -> String {
     std::fs::read_to_string(log_path(dir)).unwrap_or_default()
 }
 
-fn digest(r: &mut Raw) -> String {
-    text(&r.cmd(&["DEBUG", "DIGEST"]))
-}
-
 fn wait_bgsave_done(r: &mut Raw) {
     assert!(wait_for(Duration::from_secs(30), || info_field(
         r,
+        "persistence",
         "rdb_bgsave_in_progress"
     ) == "0"));
 }
@@ -129,7 +82,7 @@ fn fill_dataset(r: &mut Raw) {
         (b"incompressible", &random),
     ];
     for (k, v) in values {
-        assert_eq!(cmd_bytes(r, &[b"SET", k, v]), ok());
+        assert_eq!(r.cmd_bytes(&[b"SET", k, v]), ok());
     }
     assert_eq!(r.cmd(&["SET", "with-ttl", "v", "PX", "500000"]), ok());
     assert_eq!(r.cmd(&["SET", "raw", "grown"]), ok());
@@ -150,9 +103,12 @@ fn save_and_restart_keep_every_key_ttl_and_database() {
     let mut r = srv.raw();
     fill_dataset(&mut r);
     let before = digest(&mut r);
-    let encoding = text(&r.cmd(&["OBJECT", "ENCODING", "raw"]));
+    let encoding = encoding(&mut r, "raw");
     assert_eq!(r.cmd(&["SAVE"]), ok());
-    assert_eq!(info_field(&mut r, "rdb_changes_since_last_save"), "0");
+    assert_eq!(
+        info_field(&mut r, "persistence", "rdb_changes_since_last_save"),
+        "0"
+    );
     assert!(srv.path("dump.rdb").exists());
     let srv = restart(srv, &[]);
     let mut r = srv.raw();
@@ -163,16 +119,34 @@ fn save_and_restart_keep_every_key_ttl_and_database() {
         other => panic!("{:?}", other),
     };
     assert!(ttl > 400_000 && ttl <= 500_000, "ttl {}", ttl);
-    assert_eq!(r.cmd(&["GET", "int64"]), bulk(b"9223372036854775807"));
-    assert_eq!(r.cmd(&["GET", "binary\x00key"]), bulk(b"\x00\xff\r\n"));
-    assert_eq!(r.cmd(&["OBJECT", "ENCODING", "small-int"]), bulk(b"int"));
-    assert_eq!(r.cmd(&["OBJECT", "ENCODING", "embstr"]), bulk(b"embstr"));
+    assert_eq!(
+        r.cmd(&["GET", "int64"]),
+        Frame::bulk(b"9223372036854775807")
+    );
+    assert_eq!(
+        r.cmd(&["GET", "binary\x00key"]),
+        Frame::bulk(b"\x00\xff\r\n")
+    );
+    assert_eq!(
+        r.cmd(&["OBJECT", "ENCODING", "small-int"]),
+        Frame::bulk(b"int")
+    );
+    assert_eq!(
+        r.cmd(&["OBJECT", "ENCODING", "embstr"]),
+        Frame::bulk(b"embstr")
+    );
     // Loaded strings are encoded as Redis encodes them on load.
     assert_eq!(encoding, "raw");
-    assert_eq!(r.cmd(&["OBJECT", "ENCODING", "raw"]), bulk(b"embstr"));
-    assert_eq!(r.cmd(&["OBJECT", "ENCODING", "compressible"]), bulk(b"raw"));
+    assert_eq!(
+        r.cmd(&["OBJECT", "ENCODING", "raw"]),
+        Frame::bulk(b"embstr")
+    );
+    assert_eq!(
+        r.cmd(&["OBJECT", "ENCODING", "compressible"]),
+        Frame::bulk(b"raw")
+    );
     assert_eq!(r.cmd(&["SELECT", "15"]), ok());
-    assert_eq!(r.cmd(&["GET", "k"]), bulk(b"15"));
+    assert_eq!(r.cmd(&["GET", "k"]), Frame::bulk(b"15"));
     assert_eq!(r.cmd(&["SELECT", "1"]), ok());
     assert_eq!(r.cmd(&["DBSIZE"]), Frame::Int(0));
     let log = read_log(srv.dir.path());
@@ -213,7 +187,7 @@ fn compression_and_checksum_can_be_disabled() {
     );
     let srv = restart(srv, &[]);
     let mut r = srv.raw();
-    assert_eq!(r.cmd(&["GET", "long"]), bulk(long.as_bytes()));
+    assert_eq!(r.cmd(&["GET", "long"]), Frame::bulk(long.as_bytes()));
     assert!(read_log(srv.dir.path())
         .contains("RDB file was saved with checksum disabled: no check performed."));
 }
@@ -230,8 +204,14 @@ fn keys_expired_in_the_file_are_not_loaded() {
     let srv = restart(srv, &[]);
     let mut r = srv.raw();
     assert_eq!(r.cmd(&["DBSIZE"]), Frame::Int(1));
-    assert_eq!(info_field(&mut r, "rdb_last_load_keys_expired"), "1");
-    assert_eq!(info_field(&mut r, "rdb_last_load_keys_loaded"), "1");
+    assert_eq!(
+        info_field(&mut r, "persistence", "rdb_last_load_keys_expired"),
+        "1"
+    );
+    assert_eq!(
+        info_field(&mut r, "persistence", "rdb_last_load_keys_loaded"),
+        "1"
+    );
 }
 
 #[test]
@@ -252,7 +232,7 @@ fn lru_idle_time_and_lfu_counter_survive_a_restart() {
         b"IDLETIME",
         b"1000",
     ];
-    assert_eq!(cmd_bytes(&mut r, &restore), ok());
+    assert_eq!(r.cmd_bytes(&restore), ok());
     assert_eq!(r.cmd(&["SAVE"]), ok());
     let srv = restart(srv, &["--maxmemory-policy", "allkeys-lru"]);
     let mut r = srv.raw();
@@ -273,7 +253,7 @@ fn lru_idle_time_and_lfu_counter_survive_a_restart() {
         b"FREQ",
         b"100",
     ];
-    assert_eq!(cmd_bytes(&mut r, &restore), ok());
+    assert_eq!(r.cmd_bytes(&restore), ok());
     assert_eq!(r.cmd(&["SAVE"]), ok());
     let srv = restart(srv, &["--maxmemory-policy", "allkeys-lfu"]);
     assert_eq!(srv.raw().cmd(&["OBJECT", "FREQ", "k"]), Frame::Int(100));
@@ -284,7 +264,10 @@ fn lastsave_and_info_follow_saves() {
     let srv = fresh(&[]);
     let mut r = srv.raw();
     assert_eq!(r.cmd(&["SET", "a", "1"]), ok());
-    assert_eq!(info_field(&mut r, "rdb_changes_since_last_save"), "1");
+    assert_eq!(
+        info_field(&mut r, "persistence", "rdb_changes_since_last_save"),
+        "1"
+    );
     let before = r.cmd(&["LASTSAVE"]);
     assert_eq!(r.cmd(&["SAVE"]), ok());
     let after = r.cmd(&["LASTSAVE"]);
@@ -292,8 +275,11 @@ fn lastsave_and_info_follow_saves() {
         (Frame::Int(b), Frame::Int(a)) => assert!(a >= b),
         other => panic!("{:?}", other),
     }
-    assert_eq!(info_field(&mut r, "rdb_saves"), "1");
-    assert_eq!(info_field(&mut r, "rdb_last_bgsave_status"), "ok");
+    assert_eq!(info_field(&mut r, "persistence", "rdb_saves"), "1");
+    assert_eq!(
+        info_field(&mut r, "persistence", "rdb_last_bgsave_status"),
+        "ok"
+    );
     assert_eq!(
         r.cmd(&["SAVE", "x"]),
         err("ERR wrong number of arguments for 'save' command")
@@ -313,7 +299,10 @@ fn bgsave_keeps_serving_and_saves_the_moment_of_the_fork() {
         r.cmd(&["BGSAVE"]),
         Frame::Simple("Background saving started".into())
     );
-    assert_eq!(info_field(&mut r, "rdb_bgsave_in_progress"), "1");
+    assert_eq!(
+        info_field(&mut r, "persistence", "rdb_bgsave_in_progress"),
+        "1"
+    );
     assert_eq!(
         r.cmd(&["BGSAVE"]),
         err("ERR Background save already in progress")
@@ -326,7 +315,7 @@ fn bgsave_keeps_serving_and_saves_the_moment_of_the_fork() {
     // are not in the file.
     let mut longest = Duration::ZERO;
     let mut i = 0;
-    while info_field(&mut r, "rdb_bgsave_in_progress") == "1" {
+    while info_field(&mut r, "persistence", "rdb_bgsave_in_progress") == "1" {
         let started = Instant::now();
         assert_eq!(r.cmd(&["SET", &format!("after:{}", i), "x"]), ok());
         assert_eq!(r.cmd(&["SET", "marker", "after"]), ok());
@@ -339,8 +328,11 @@ fn bgsave_keeps_serving_and_saves_the_moment_of_the_fork() {
     );
     assert!(i > 10, "the save finished too fast to observe");
     assert!(longest < Duration::from_millis(500), "stall {:?}", longest);
-    assert_eq!(info_field(&mut r, "rdb_last_bgsave_status"), "ok");
-    let changes: u64 = info_field(&mut r, "rdb_changes_since_last_save")
+    assert_eq!(
+        info_field(&mut r, "persistence", "rdb_last_bgsave_status"),
+        "ok"
+    );
+    let changes: u64 = info_field(&mut r, "persistence", "rdb_changes_since_last_save")
         .parse()
         .unwrap_or(0);
     assert!(changes >= 2 * i as u64, "writes after the fork still count");
@@ -349,7 +341,7 @@ fn bgsave_keeps_serving_and_saves_the_moment_of_the_fork() {
     assert!(log.contains("Background saving terminated with success"));
     let srv = restart(srv, &[]);
     let mut r = srv.raw();
-    assert_eq!(r.cmd(&["GET", "marker"]), bulk(b"before"));
+    assert_eq!(r.cmd(&["GET", "marker"]), Frame::bulk(b"before"));
     assert_eq!(r.cmd(&["EXISTS", "after:0"]), Frame::Int(0));
     assert_eq!(r.cmd(&["DBSIZE"]), Frame::Int(20001));
 }
@@ -360,15 +352,19 @@ fn save_points_start_background_saves() {
     let mut r = srv.raw();
     assert_eq!(r.cmd(&["SET", "a", "1"]), ok());
     std::thread::sleep(Duration::from_millis(1500));
-    assert_eq!(info_field(&mut r, "rdb_changes_since_last_save"), "1");
+    assert_eq!(
+        info_field(&mut r, "persistence", "rdb_changes_since_last_save"),
+        "1"
+    );
     assert_eq!(r.cmd(&["SET", "b", "2"]), ok());
     assert!(wait_for(Duration::from_secs(10), || info_field(
         &mut r,
+        "persistence",
         "rdb_changes_since_last_save"
     ) == "0"));
     assert!(read_log(srv.dir.path()).contains("2 changes in 1 seconds. Saving..."));
     let srv = restart(srv, &[]);
-    assert_eq!(srv.raw().cmd(&["GET", "b"]), bulk(b"2"));
+    assert_eq!(srv.raw().cmd(&["GET", "b"]), Frame::bulk(b"2"));
 }
 
 #[test]
@@ -383,11 +379,14 @@ fn a_failed_bgsave_refuses_writes_until_a_save_succeeds() {
         Frame::Simple("Background saving started".into())
     );
     wait_bgsave_done(&mut r);
-    assert_eq!(info_field(&mut r, "rdb_last_bgsave_status"), "err");
+    assert_eq!(
+        info_field(&mut r, "persistence", "rdb_last_bgsave_status"),
+        "err"
+    );
     let misconf = "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.";
     assert_eq!(r.cmd(&["SET", "x", "2"]), err(misconf));
     assert_eq!(r.cmd(&["PING"]), err(misconf));
-    assert_eq!(r.cmd(&["GET", "x"]), bulk(b"1"));
+    assert_eq!(r.cmd(&["GET", "x"]), Frame::bulk(b"1"));
     assert_eq!(r.cmd(&["SAVE"]), err("ERR"));
     assert!(read_log(srv.dir.path()).contains("Background saving error"));
     std::fs::remove_dir(srv.path("dump.rdb")).expect("rmdir");
@@ -406,7 +405,10 @@ fn a_failed_bgsave_refuses_writes_until_a_save_succeeds() {
         Frame::Simple("Background saving started".into())
     );
     wait_bgsave_done(&mut r);
-    assert_eq!(info_field(&mut r, "rdb_last_bgsave_status"), "err");
+    assert_eq!(
+        info_field(&mut r, "persistence", "rdb_last_bgsave_status"),
+        "err"
+    );
     assert_eq!(r.cmd(&["SET", "x", "4"]), ok());
 }
 
@@ -422,10 +424,17 @@ fn flushall_stops_the_child_and_saves_the_empty_dataset() {
     assert_eq!(r.cmd(&["FLUSHALL"]), ok());
     assert!(wait_for(Duration::from_secs(5), || info_field(
         &mut r,
+        "persistence",
         "rdb_bgsave_in_progress"
     ) == "0"));
-    assert_eq!(info_field(&mut r, "rdb_last_bgsave_status"), "ok");
-    assert_eq!(info_field(&mut r, "rdb_changes_since_last_save"), "0");
+    assert_eq!(
+        info_field(&mut r, "persistence", "rdb_last_bgsave_status"),
+        "ok"
+    );
+    assert_eq!(
+        info_field(&mut r, "persistence", "rdb_changes_since_last_save"),
+        "0"
+    );
     assert!(wait_for(Duration::from_secs(5), || std::fs::read_dir(
         srv.dir.path()
     )
@@ -444,25 +453,25 @@ fn shutdown_saves_with_save_points_and_not_with_nosave() {
     let mut srv = fresh(&["--save", "3600 1"]);
     let mut r = srv.raw();
     assert_eq!(r.cmd(&["SET", "a", "1"]), ok());
-    r.send(&common::encode(&["SHUTDOWN"]));
+    r.send_cmd(&["SHUTDOWN"]);
     assert_eq!(wait_exit(&mut srv), Some(0));
     let log = read_log(srv.dir.path());
     assert!(log.contains("Saving the final RDB snapshot before exiting."));
     let mut srv = restart(srv, &["--save", "3600 1"]);
     let mut r = srv.raw();
-    assert_eq!(r.cmd(&["GET", "a"]), bulk(b"1"));
+    assert_eq!(r.cmd(&["GET", "a"]), Frame::bulk(b"1"));
     assert_eq!(r.cmd(&["SET", "a", "2"]), ok());
-    r.send(&common::encode(&["SHUTDOWN", "NOSAVE"]));
+    r.send_cmd(&["SHUTDOWN", "NOSAVE"]);
     assert_eq!(wait_exit(&mut srv), Some(0));
     // Without save points only SHUTDOWN SAVE saves.
     let mut srv = restart(srv, &[]);
     let mut r = srv.raw();
-    assert_eq!(r.cmd(&["GET", "a"]), bulk(b"1"));
+    assert_eq!(r.cmd(&["GET", "a"]), Frame::bulk(b"1"));
     assert_eq!(r.cmd(&["SET", "a", "3"]), ok());
-    r.send(&common::encode(&["SHUTDOWN", "SAVE"]));
+    r.send_cmd(&["SHUTDOWN", "SAVE"]);
     assert_eq!(wait_exit(&mut srv), Some(0));
     let srv = restart(srv, &[]);
-    assert_eq!(srv.raw().cmd(&["GET", "a"]), bulk(b"3"));
+    assert_eq!(srv.raw().cmd(&["GET", "a"]), Frame::bulk(b"3"));
 }
 
 #[test]
@@ -487,7 +496,7 @@ fn sigterm_saves_and_a_failed_save_refuses_shutdown() {
     unsafe { libc::kill(srv.child.id() as i32, libc::SIGTERM) };
     assert_eq!(wait_exit(&mut srv), Some(0));
     let srv = restart(srv, &[]);
-    assert_eq!(srv.raw().cmd(&["GET", "a"]), bulk(b"1"));
+    assert_eq!(srv.raw().cmd(&["GET", "a"]), Frame::bulk(b"1"));
 }
 
 // ------------------------------------------------------------ crash safety
@@ -531,7 +540,10 @@ fn kill_9_during_bgsave_or_save_keeps_the_old_file() {
     // SAFETY: killing the server's save child (named by its temp file).
     unsafe { libc::kill(pid, libc::SIGKILL) };
     wait_bgsave_done(&mut r);
-    assert_eq!(info_field(&mut r, "rdb_last_bgsave_status"), "err");
+    assert_eq!(
+        info_field(&mut r, "persistence", "rdb_last_bgsave_status"),
+        "err"
+    );
     assert_eq!(
         std::fs::read(srv.path("dump.rdb")).expect("dump.rdb"),
         old_file
@@ -540,7 +552,7 @@ fn kill_9_during_bgsave_or_save_keeps_the_old_file() {
 
     // The server itself dies during a synchronous SAVE.
     let mut saver = srv.raw();
-    saver.send(&common::encode(&["SAVE"]));
+    saver.send_cmd(&["SAVE"]);
     assert!(wait_for(Duration::from_secs(5), || !temp_files(
         srv.dir.path()
     )
@@ -554,7 +566,7 @@ fn kill_9_during_bgsave_or_save_keeps_the_old_file() {
     );
     let srv = restart(srv, &[]);
     let mut r = srv.raw();
-    assert_eq!(r.cmd(&["GET", "generation"]), bulk(b"old"));
+    assert_eq!(r.cmd(&["GET", "generation"]), Frame::bulk(b"old"));
     assert_eq!(r.cmd(&["DBSIZE"]), Frame::Int(1));
 }
 
@@ -733,14 +745,14 @@ fn clients_get_loading_errors_while_a_file_loads() {
         r.cmd(&["GET", "key:1"]),
         err("LOADING Redis is loading the dataset in memory")
     );
-    assert_eq!(info_field(&mut r, "loading"), "1");
-    let total: u64 = info_field(&mut r, "loading_total_bytes")
+    assert_eq!(info_field(&mut r, "persistence", "loading"), "1");
+    let total: u64 = info_field(&mut r, "persistence", "loading_total_bytes")
         .parse()
         .unwrap_or(0);
     assert!(total > 3_000_000);
     assert!(wait_for(Duration::from_secs(30), || r.cmd(&["DBSIZE"])
         == Frame::Int(3000)));
-    assert_eq!(info_field(&mut r, "loading"), "0");
+    assert_eq!(info_field(&mut r, "persistence", "loading"), "0");
 }
 
 #[test]
@@ -767,8 +779,8 @@ fn shutdown_while_loading_exits_without_saving() {
     ];
     let mut srv = start::start_in(dir, None, &loading);
     let mut r = srv.raw();
-    assert_eq!(info_field(&mut r, "loading"), "1");
-    r.send(&common::encode(&["SHUTDOWN"]));
+    assert_eq!(info_field(&mut r, "persistence", "loading"), "1");
+    r.send_cmd(&["SHUTDOWN"]);
     assert_eq!(wait_exit(&mut srv), Some(0));
     assert_eq!(
         std::fs::read(srv.path("dump.rdb")).expect("dump.rdb"),
@@ -848,7 +860,7 @@ fn dump_and_restore_roundtrip_every_string_encoding() {
         let payload = dump(&mut r, key);
         assert_eq!(r.cmd(&["DEL", key]), Frame::Int(1));
         assert_eq!(
-            cmd_bytes(&mut r, &[b"RESTORE", key.as_bytes(), b"0", &payload]),
+            r.cmd_bytes(&[b"RESTORE", key.as_bytes(), b"0", &payload]),
             ok()
         );
         assert_eq!(r.cmd(&["GET", key]), value, "{}", key);
@@ -866,7 +878,7 @@ fn restore_options_and_errors() {
     let restore = |r: &mut Raw, extra: &[&[u8]]| {
         let mut args: Vec<&[u8]> = vec![b"RESTORE", b"k"];
         args.extend_from_slice(extra);
-        cmd_bytes(r, &args)
+        r.cmd_bytes(&args)
     };
     assert_eq!(
         restore(&mut r, &[b"0", &payload]),
@@ -921,7 +933,7 @@ fn restore_options_and_errors() {
     );
     assert_eq!(
         r.cmd(&["GET", "k"]),
-        bulk(b"value"),
+        Frame::bulk(b"value"),
         "untouched by failures"
     );
 
@@ -930,7 +942,7 @@ fn restore_options_and_errors() {
         Frame::Int(n) => assert!(n > 4000 && n <= 5000),
         other => panic!("{:?}", other),
     }
-    let past = (common_now_ms() - 1000).to_string();
+    let past = (now_ms() - 1000).to_string();
     assert_eq!(
         restore(&mut r, &[past.as_bytes(), &payload, b"REPLACE", b"ABSTTL"]),
         ok()
@@ -948,13 +960,6 @@ fn restore_options_and_errors() {
         Frame::Int(n) => assert!((1000..1010).contains(&n)),
         other => panic!("{:?}", other),
     }
-}
-
-fn common_now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
 }
 
 #[test]
@@ -980,7 +985,7 @@ fn fuzzed_payloads_are_refused_without_changing_anything() {
         body.extend_from_slice(&payload[body_len..body_len + 2]);
         let crc = crc64::crc64(0, &body);
         body.extend_from_slice(&crc.to_le_bytes());
-        let reply = cmd_bytes(&mut r, &[b"RESTORE", b"dst", b"0", &body, b"REPLACE"]);
+        let reply = r.cmd_bytes(&[b"RESTORE", b"dst", b"0", &body, b"REPLACE"]);
         match reply {
             Frame::Simple(_) => {
                 assert_eq!(r.cmd(&["DEL", "dst"]), Frame::Int(1));
@@ -993,13 +998,6 @@ fn fuzzed_payloads_are_refused_without_changing_anything() {
 }
 
 // ----------------------------------------------------------------- MIGRATE
-
-fn int(f: Frame) -> i64 {
-    match f {
-        Frame::Int(n) => n,
-        other => panic!("expected an integer, got {:?}", other),
-    }
-}
 
 /// MIGRATE to 127.0.0.1:`port` with the arguments after the port.
 fn migrate(r: &mut Raw, port: u16, rest: &[&str]) -> Frame {
@@ -1022,10 +1020,10 @@ fn migrate_moves_copies_and_replaces_keys() {
     assert_eq!(migrate(&mut a, port, &["k", "3", "5000"]), ok());
     assert_eq!(a.cmd(&["EXISTS", "k"]), Frame::Int(0));
     assert_eq!(b.cmd(&["SELECT", "3"]), ok());
-    assert_eq!(b.cmd(&["GET", "k"]), bulk(b"v"));
-    let ttl = int(b.cmd(&["TTL", "k"]));
+    assert_eq!(b.cmd(&["GET", "k"]), Frame::bulk(b"v"));
+    let ttl = int_of(b.cmd(&["TTL", "k"]));
     assert!((95..=100).contains(&ttl), "ttl {}", ttl);
-    assert_eq!(info_stat(&mut a, "migrate_cached_sockets"), "1");
+    assert_eq!(info_field(&mut a, "stats", "migrate_cached_sockets"), "1");
 
     assert_eq!(a.cmd(&["SET", "k", "new"]), ok());
     assert_eq!(
@@ -1036,8 +1034,8 @@ fn migrate_moves_copies_and_replaces_keys() {
         migrate(&mut a, port, &["k", "3", "5000", "COPY", "REPLACE"]),
         ok()
     );
-    assert_eq!(a.cmd(&["GET", "k"]), bulk(b"new"));
-    assert_eq!(b.cmd(&["GET", "k"]), bulk(b"new"));
+    assert_eq!(a.cmd(&["GET", "k"]), Frame::bulk(b"new"));
+    assert_eq!(b.cmd(&["GET", "k"]), Frame::bulk(b"new"));
     assert_eq!(b.cmd(&["TTL", "k"]), Frame::Int(-1));
 }
 
@@ -1070,8 +1068,8 @@ fn migrate_keys_form_and_errors() {
     let some_busy = ["", "0", "5000", "KEYS", "a", "missing", "c", "b"];
     assert_eq!(migrate(&mut a, port, &some_busy), err(BUSYKEY_FROM_TARGET));
     assert_eq!(a.cmd(&["DBSIZE"]), Frame::Int(1));
-    assert_eq!(a.cmd(&["GET", "c"]), bulk(b"3"));
-    let values = vec![bulk(b"1"), bulk(b"2"), bulk(b"busy")];
+    assert_eq!(a.cmd(&["GET", "c"]), Frame::bulk(b"3"));
+    let values = vec![Frame::bulk(b"1"), Frame::bulk(b"2"), Frame::bulk(b"busy")];
     assert_eq!(b.cmd(&["MGET", "a", "b", "c"]), Frame::Array(Some(values)));
     assert_eq!(
         migrate(&mut a, common::free_port(), &["c", "0", "1000"]),
@@ -1099,23 +1097,10 @@ fn migrate_authenticates_with_the_target() {
     assert_eq!(migrate(&mut a, port, &auth2), ok());
     let mut b = target.raw();
     assert_eq!(b.cmd(&["AUTH", "secret"]), ok());
-    assert_eq!(b.cmd(&["GET", "k"]), bulk(b"v"));
-}
-
-fn info_stat(r: &mut Raw, field: &str) -> String {
-    info_in(r, "stats", field)
+    assert_eq!(b.cmd(&["GET", "k"]), Frame::bulk(b"v"));
 }
 
 // ------------------------------------------------------ streams and zsets
-
-/// Runs commands that must not fail.
-fn run_all(r: &mut Raw, commands: &[Vec<String>]) {
-    for c in commands {
-        let args: Vec<&str> = c.iter().map(String::as_str).collect();
-        let reply = r.cmd(&args);
-        assert!(!matches!(reply, Frame::Error(_)), "{:?}: {:?}", c, reply);
-    }
-}
 
 fn fill_streams(r: &mut Raw) {
     run_all(r, &stream_data::commands());
@@ -1143,7 +1128,7 @@ fn streams_survive_reload_restore_and_restart_unchanged() {
         let payload = dump(&mut r, key);
         assert_eq!(r.cmd(&["DEL", key]), Frame::Int(1));
         let restore = [b"RESTORE", key.as_bytes(), b"0", &payload];
-        assert_eq!(cmd_bytes(&mut r, &restore), ok());
+        assert_eq!(r.cmd_bytes(&restore), ok());
         assert_eq!(dump(&mut r, key), payload, "DUMP after RESTORE");
     }
     assert_eq!(stream_state(&mut r), before, "after RESTORE");
@@ -1233,7 +1218,7 @@ fn sorted_sets_reload_in_the_encoding_their_size_calls_for() {
     for (k, _) in expected {
         let payload = dump(&mut r, k);
         let restore = [b"RESTORE", k.as_bytes(), b"0", &payload, b"REPLACE"];
-        assert_eq!(cmd_bytes(&mut r, &restore), ok());
+        assert_eq!(r.cmd_bytes(&restore), ok());
     }
     assert_eq!(encodings(&mut r), want);
     let after: Vec<Frame> = expected

@@ -6,22 +6,12 @@
 
 mod common;
 
-use common::{encode, Frame, Raw, TestServer};
+use common::{encode, encode_bytes, ok, resident_kb, Frame, Raw, TestServer};
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
 const MB: usize = 1024 * 1024;
-
-/// `*3 $3 SET $<len> key $<len> value` with a binary value.
-fn set_command(key: &[u8], value: &[u8]) -> Vec<u8> {
-    let mut out = format!("*3\r\n$3\r\nSET\r\n${}\r\n", key.len()).into_bytes();
-    out.extend_from_slice(key);
-    out.extend_from_slice(format!("\r\n${}\r\n", value.len()).as_bytes());
-    out.extend_from_slice(value);
-    out.extend_from_slice(b"\r\n");
-    out
-}
 
 /// Bytes that change every position, so a shifted or truncated copy shows.
 fn patterned(len: usize) -> Vec<u8> {
@@ -65,25 +55,11 @@ fn read_until_closed(raw: &mut Raw) -> Vec<u8> {
     }
 }
 
-fn ok() -> Frame {
-    Frame::Simple("OK".into())
-}
-
 /// Reads one reply per expected frame, in order.
 fn assert_replies(raw: &mut Raw, expected: &[Frame]) {
     for want in expected {
         assert_eq!(&raw.read(), want);
     }
-}
-
-fn resident_kb(srv: &TestServer) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{}/status", srv.child.id()))
-        .expect("read /proc status");
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .expect("VmRSS line")
 }
 
 #[test]
@@ -128,7 +104,7 @@ fn empty_lines_and_empty_multibulks_are_ignored() {
     let srv = TestServer::start();
     let mut raw = srv.raw();
     raw.send(b"\r\n\n   \r\n*0\r\n*-1\r\n*-5\r\n");
-    raw.send(&encode(&["SET", "k", "after"]));
+    raw.send_cmd(&["SET", "k", "after"]);
     raw.send(b"GET k\r\n");
     assert_replies(&mut raw, &[ok(), Frame::bulk("after")]);
 }
@@ -149,7 +125,7 @@ fn request_arriving_byte_by_byte() {
     let srv = TestServer::start();
     let mut raw = srv.raw();
     raw.stream.get_ref().set_nodelay(true).expect("nodelay");
-    for &b in set_command(b"slow", b"0123456789").iter() {
+    for &b in encode_bytes(&[b"SET", b"slow", b"0123456789"]).iter() {
         raw.send(&[b]);
         std::thread::sleep(Duration::from_millis(1));
     }
@@ -184,7 +160,7 @@ fn big_values_arrive_intact() {
     let mut raw = srv.raw();
     for len in [40 * 1024, 3 * MB] {
         let value = patterned(len);
-        let writer = send_in_background(&raw, set_command(b"big", &value));
+        let writer = send_in_background(&raw, encode_bytes(&[b"SET", b"big", &value]));
         assert_eq!(raw.read(), ok(), "SET of {} bytes", len);
         writer.join().expect("writer");
         assert_eq!(raw.cmd(&["STRLEN", "big"]), Frame::Int(len as i64));
@@ -197,7 +173,7 @@ fn arguments_up_to_proto_max_bulk_len() {
     let srv = TestServer::start_with(&["--proto-max-bulk-len", "1mb"]);
     let mut raw = srv.raw();
     let value = patterned(MB);
-    let writer = send_in_background(&raw, set_command(b"max", &value));
+    let writer = send_in_background(&raw, encode_bytes(&[b"SET", b"max", &value]));
     assert_eq!(raw.read(), ok());
     writer.join().expect("writer");
     assert_eq!(raw.cmd(&["STRLEN", "max"]), Frame::Int(MB as i64));
@@ -304,7 +280,7 @@ fn query_buffer_over_the_limit_closes_only_that_client() {
     assert_eq!(bystander.cmd(&["SET", "k", "v"]), ok());
 
     let mut greedy = srv.raw();
-    let writer = send_in_background(&greedy, set_command(b"k", &patterned(2 * MB)));
+    let writer = send_in_background(&greedy, encode_bytes(&[b"SET", b"k", &patterned(2 * MB)]));
     assert_eq!(
         read_until_closed(&mut greedy),
         b"",
@@ -341,7 +317,7 @@ fn announced_huge_bulks_do_not_allocate_up_front() {
         })
         .collect();
     assert_eq!(srv.raw().cmd(&["SET", "k", "v"]), ok());
-    let rss = resident_kb(&srv);
+    let rss = resident_kb(srv.child.id());
     assert!(rss < 64 * 1024, "resident set {} kB", rss);
     drop(waiting);
 }

@@ -4,7 +4,9 @@
 
 mod common;
 
-use common::{free_port, is_listening, wait_for, Frame, Raw, TestServer};
+use common::{
+    digest, info_field, is_listening, link_up, spawn_in, wait_for, Frame, Raw, TestServer,
+};
 use std::io::{BufRead, Read};
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -15,48 +17,21 @@ const PATIENCE: Duration = Duration::from_secs(20);
 /// A real redis-server replicating from the reddish on `primary`.
 fn start_real_replica(primary: u16) -> TestServer {
     let dir = tempfile::tempdir().expect("tempdir");
-    let port = free_port();
-    let mut child = Command::new(REAL_REDIS)
-        .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-        .args(["--save", "", "--enable-debug-command", "yes"])
-        .arg("--dir")
-        .arg(dir.path())
-        .args(["--replicaof", "127.0.0.1", &primary.to_string()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn redis-server");
-    let up = wait_for(PATIENCE, || is_listening(port));
-    if !up {
-        let _ = child.kill();
-        panic!("redis-server did not start");
-    }
-    TestServer { port, child, dir }
+    let primary = primary.to_string();
+    let args = ["--save", "", "--enable-debug-command", "yes"];
+    let args = [&args[..], &["--replicaof", "127.0.0.1", &primary]].concat();
+    spawn_in(REAL_REDIS, dir, &[], &args, "")
 }
 
 fn cmd(raw: &mut Raw, args: &[&str]) -> String {
     raw.cmd(args).as_text()
 }
 
-/// The value of `name` in `INFO <section>`.
-fn info_field(raw: &mut Raw, section: &str, name: &str) -> String {
-    let text = cmd(raw, &["INFO", section]);
-    let prefix = format!("{}:", name);
-    text.lines()
-        .find_map(|l| l.strip_prefix(&prefix))
-        .unwrap_or_default()
-        .to_string()
-}
-
-fn link_up(replica: &mut Raw) -> bool {
-    info_field(replica, "replication", "master_link_status") == "up"
-}
-
 /// Both servers hold the same dataset (DEBUG DIGEST of reddish equals
 /// Redis's for equal data).
 fn same_data(primary: &mut Raw, replica: &mut Raw) -> bool {
-    let theirs = cmd(replica, &["DEBUG", "DIGEST"]);
-    theirs == cmd(primary, &["DEBUG", "DIGEST"]) && theirs != "0".repeat(40)
+    let theirs = digest(replica);
+    theirs == digest(primary) && theirs != "0".repeat(40)
 }
 
 /// Every type, in several databases, with expiries, in small and large
@@ -279,7 +254,7 @@ fn full_sync(raw: &mut Raw, replid: &str, offset: &str) -> (String, u64) {
         cmd(raw, &["REPLCONF", "capa", "eof", "capa", "psync2"]),
         "OK"
     );
-    raw.send(&common::encode(&["PSYNC", replid, offset]));
+    raw.send_cmd(&["PSYNC", replid, offset]);
     let line = read_line(raw);
     let parts: Vec<&str> = line.split(' ').collect();
     assert_eq!(parts.len(), 3, "{}", line);
@@ -355,14 +330,14 @@ fn psync_inside_the_backlog_continues_with_the_missing_bytes() {
     let mut second = primary.raw();
     assert_eq!(cmd(&mut second, &["REPLCONF", "capa", "psync2"]), "OK");
     let from = (resume_at + 1).to_string();
-    second.send(&common::encode(&["PSYNC", &replid, &from]));
+    second.send_cmd(&["PSYNC", &replid, &from]);
     assert_eq!(read_line(&mut second), format!("+CONTINUE {}", replid));
     assert_eq!(second.read_bytes(missing.len()), missing);
     assert_eq!(info_field(&mut p, "stats", "sync_partial_ok"), "1");
 
     // Without capa psync2 the answer carries no ID; the stream follows.
     let mut third = primary.raw();
-    third.send(&common::encode(&["PSYNC", &replid, &from]));
+    third.send_cmd(&["PSYNC", &replid, &from]);
     assert_eq!(read_line(&mut third), "+CONTINUE");
     assert_eq!(third.read_bytes(missing.len()), missing);
     p.cmd(&["DEL", "k1"]);
@@ -388,7 +363,7 @@ fn diskless_transfer_ends_with_the_mark_and_the_stream_waits_for_an_ack() {
         cmd(&mut replica, &["REPLCONF", "capa", "eof", "capa", "psync2"]),
         "OK"
     );
-    replica.send(&common::encode(&["PSYNC", "?", "-1"]));
+    replica.send_cmd(&["PSYNC", "?", "-1"]);
     let fullresync = read_line(&mut replica);
     assert!(fullresync.starts_with("+FULLRESYNC "), "{}", fullresync);
     let preamble = read_line(&mut replica);
@@ -422,7 +397,7 @@ fn diskless_transfer_ends_with_the_mark_and_the_stream_waits_for_an_ack() {
         early
     );
     socket.set_nonblocking(false).expect("blocking");
-    replica.send(&common::encode(&["REPLCONF", "ACK", &offset]));
+    replica.send_cmd(&["REPLCONF", "ACK", &offset]);
     let mut expected = common::encode(&["SELECT", "0"]);
     expected.extend(common::encode(&["SET", "k2", "v2"]));
     assert_eq!(
@@ -482,12 +457,12 @@ fn replicas_arriving_during_a_replication_save_share_it() {
     p.cmd(&["CONFIG", "SET", "rdb-key-save-delay", "100000"]);
     let mut first = primary.raw();
     assert_eq!(cmd(&mut first, &["REPLCONF", "capa", "psync2"]), "OK");
-    first.send(&common::encode(&["PSYNC", "?", "-1"]));
+    first.send_cmd(&["PSYNC", "?", "-1"]);
     let first_reply = read_line(&mut first);
     p.cmd(&["SET", "during", "save"]);
     let mut second = primary.raw();
     assert_eq!(cmd(&mut second, &["REPLCONF", "capa", "psync2"]), "OK");
-    second.send(&common::encode(&["PSYNC", "?", "-1"]));
+    second.send_cmd(&["PSYNC", "?", "-1"]);
     assert_eq!(read_line(&mut second), first_reply);
     p.cmd(&["CONFIG", "SET", "rdb-key-save-delay", "0"]);
     let size = read_line(&mut first);
@@ -513,7 +488,7 @@ fn killing_the_only_diskless_replica_stops_the_transfer() {
     p.cmd(&["CONFIG", "SET", "rdb-key-save-delay", "200000"]);
     let mut replica = primary.raw();
     assert_eq!(cmd(&mut replica, &["REPLCONF", "capa", "eof"]), "OK");
-    replica.send(&common::encode(&["PSYNC", "?", "-1"]));
+    replica.send_cmd(&["PSYNC", "?", "-1"]);
     assert!(read_line(&mut replica).starts_with("+FULLRESYNC"));
     assert!(read_line(&mut replica).starts_with("$EOF:"));
     assert_eq!(
@@ -552,7 +527,7 @@ fn replica_continues_after_the_primary_restarts_from_its_save() {
     let offset: i64 = info_field(&mut p, "replication", "master_repl_offset")
         .parse()
         .expect("offset");
-    p.send(&common::encode(&["SHUTDOWN", "SAVE"]));
+    p.send_cmd(&["SHUTDOWN", "SAVE"]);
     let _ = primary.child.wait();
 
     primary.child = Command::new(common::server_binary())
@@ -594,7 +569,7 @@ fn rdb_only_sync_gets_the_snapshot_and_is_closed() {
     p.cmd(&["SET", "k", "v"]);
     let mut replica = primary.raw();
     assert_eq!(cmd(&mut replica, &["REPLCONF", "rdb-only", "1"]), "OK");
-    replica.send(&common::encode(&["SYNC"]));
+    replica.send_cmd(&["SYNC"]);
     let size_line = read_line(&mut replica);
     let size: usize = size_line[1..].parse().expect("bulk size");
     p.cmd(&["SET", "after", "snapshot"]);
@@ -630,7 +605,7 @@ fn replconf_checks_its_arguments() {
         Frame::Simple("OK".into())
     );
     // ACK from a client that is not a replica: no reply at all.
-    p.send(&common::encode(&["REPLCONF", "ACK", "10"]));
+    p.send_cmd(&["REPLCONF", "ACK", "10"]);
     assert_eq!(p.cmd(&["PING"]), Frame::Simple("PONG".into()));
     assert_eq!(
         p.cmd(&["PSYNC", "?", "x"]),

@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{wait_for, Frame, Raw, TestServer};
+use common::{digest, info_field, link_up, ok, wait_for, Frame, Raw, TestServer};
 use std::time::Duration;
 
 const SYNC_WAIT: Duration = Duration::from_secs(20);
@@ -17,35 +17,12 @@ fn start() -> TestServer {
     TestServer::start_with(&["--repl-diskless-sync-delay", "0"])
 }
 
-fn info_field(r: &mut Raw, section: &str, name: &str) -> String {
-    let text = r.cmd(&["INFO", section]).as_text();
-    let prefix = format!("{}:", name);
-    text.lines()
-        .find_map(|l| l.strip_prefix(prefix.as_str()).map(str::to_string))
-        .unwrap_or_default()
-}
-
-fn stat(r: &mut Raw, name: &str) -> String {
-    info_field(r, "stats", name)
-}
-
-fn digest(r: &mut Raw) -> String {
-    r.cmd(&["DEBUG", "DIGEST"]).as_text()
-}
-
 /// Points `replica` at `primary` and waits for the link to be up.
 fn follow(replica: &mut Raw, primary: &TestServer) {
     let port = primary.port.to_string();
-    assert_eq!(
-        replica.cmd(&["REPLICAOF", "127.0.0.1", &port]),
-        Frame::Simple("OK".into())
-    );
+    assert_eq!(replica.cmd(&["REPLICAOF", "127.0.0.1", &port]), ok());
     assert!(
-        wait_for(SYNC_WAIT, || info_field(
-            replica,
-            "replication",
-            "master_link_status"
-        ) == "up"),
+        wait_for(SYNC_WAIT, || link_up(replica)),
         "link to {} never came up",
         port
     );
@@ -63,7 +40,7 @@ fn caught_up(replica: &mut Raw, primary: &mut Raw) -> bool {
 fn write_some(r: &mut Raw, prefix: &str) {
     for i in 0..20 {
         let key = format!("{}:{}", prefix, i);
-        assert_eq!(r.cmd(&["SET", &key, "v"]), Frame::Simple("OK".into()));
+        assert_eq!(r.cmd(&["SET", &key, "v"]), ok());
     }
     assert!(matches!(r.cmd(&["RPUSH", "list", prefix]), Frame::Int(_)));
 }
@@ -97,10 +74,7 @@ fn a_promoted_replica_takes_its_sibling_with_a_partial_resync() {
     assert!(caught_up(&mut ra, &mut p) && caught_up(&mut rb, &mut p));
     let old_replid = info_field(&mut p, "replication", "master_replid");
 
-    assert_eq!(
-        ra.cmd(&["REPLICAOF", "NO", "ONE"]),
-        Frame::Simple("OK".into())
-    );
+    assert_eq!(ra.cmd(&["REPLICAOF", "NO", "ONE"]), ok());
     assert_eq!(
         info_field(&mut ra, "replication", "master_replid2"),
         old_replid
@@ -108,8 +82,8 @@ fn a_promoted_replica_takes_its_sibling_with_a_partial_resync() {
     follow(&mut rb, &a);
     write_some(&mut ra, "new");
     assert!(caught_up(&mut rb, &mut ra), "sibling differs");
-    assert_eq!(stat(&mut ra, "sync_full"), "0");
-    assert_eq!(stat(&mut ra, "sync_partial_ok"), "1");
+    assert_eq!(info_field(&mut ra, "stats", "sync_full"), "0");
+    assert_eq!(info_field(&mut ra, "stats", "sync_partial_ok"), "1");
 }
 
 /// `A` follows `P` and feeds `C`. `X`, another replica of `P`, is promoted
@@ -127,18 +101,15 @@ fn a_new_replication_id_reaches_sub_replicas_through_a_partial_resync() {
     write_some(&mut p, "shared");
     assert!(caught_up(&mut rc, &mut p) && caught_up(&mut rx, &mut p));
 
-    assert_eq!(
-        rx.cmd(&["REPLICAOF", "NO", "ONE"]),
-        Frame::Simple("OK".into())
-    );
+    assert_eq!(rx.cmd(&["REPLICAOF", "NO", "ONE"]), ok());
     write_some(&mut rx, "promoted");
     follow(&mut ra, &x);
     assert!(caught_up(&mut ra, &mut rx), "replica differs");
     assert!(caught_up(&mut rc, &mut rx), "sub-replica differs");
-    assert_eq!(stat(&mut rx, "sync_full"), "0");
+    assert_eq!(info_field(&mut rx, "stats", "sync_full"), "0");
     // C was a full-synced replica of A once, and never again.
-    assert_eq!(stat(&mut ra, "sync_full"), "1");
-    assert_eq!(stat(&mut ra, "sync_partial_ok"), "1");
+    assert_eq!(info_field(&mut ra, "stats", "sync_full"), "1");
+    assert_eq!(info_field(&mut ra, "stats", "sync_partial_ok"), "1");
     assert_eq!(
         info_field(&mut rc, "replication", "master_replid"),
         info_field(&mut rx, "replication", "master_replid")
@@ -155,11 +126,11 @@ fn the_primary_stream_ignores_the_query_buffer_limit() {
     let (mut p, mut r) = (primary.raw(), replica.raw());
     follow(&mut r, &primary);
     let big = "x".repeat(3 * 1024 * 1024);
-    assert_eq!(p.cmd(&["SET", "big", &big]), Frame::Simple("OK".into()));
+    assert_eq!(p.cmd(&["SET", "big", &big]), ok());
     assert!(caught_up(&mut r, &mut p), "replica differs");
     assert_eq!(r.cmd(&["STRLEN", "big"]), Frame::Int(3 * 1024 * 1024));
-    assert_eq!(stat(&mut p, "sync_full"), "1");
-    assert_eq!(stat(&mut p, "sync_partial_ok"), "0");
+    assert_eq!(info_field(&mut p, "stats", "sync_full"), "1");
+    assert_eq!(info_field(&mut p, "stats", "sync_partial_ok"), "0");
 }
 
 /// `repl-diskless-load swapdb`: while the payload arrives the replica is
@@ -170,24 +141,15 @@ fn diskless_load_swapdb_keeps_the_old_data_until_the_new_is_complete() {
     let primary = start();
     let replica = TestServer::start_with(&["--repl-diskless-load", "swapdb"]);
     let (mut p, mut r) = (primary.raw(), replica.raw());
-    assert_eq!(
-        r.cmd(&["SET", "mykey", "myvalue"]),
-        Frame::Simple("OK".into())
-    );
-    assert_eq!(
-        p.cmd(&["DEBUG", "POPULATE", "200", "master", "1000"]),
-        Frame::Simple("OK".into())
-    );
+    assert_eq!(r.cmd(&["SET", "mykey", "myvalue"]), ok());
+    assert_eq!(p.cmd(&["DEBUG", "POPULATE", "200", "master", "1000"]), ok());
     // A slow payload: 10ms per key.
     assert_eq!(
         p.cmd(&["CONFIG", "SET", "rdb-key-save-delay", "10000"]),
-        Frame::Simple("OK".into())
+        ok()
     );
     let port = primary.port.to_string();
-    assert_eq!(
-        r.cmd(&["REPLICAOF", "127.0.0.1", &port]),
-        Frame::Simple("OK".into())
-    );
+    assert_eq!(r.cmd(&["REPLICAOF", "127.0.0.1", &port]), ok());
     assert!(wait_for(SYNC_WAIT, || info_field(
         &mut r,
         "persistence",
@@ -201,7 +163,7 @@ fn diskless_load_swapdb_keeps_the_old_data_until_the_new_is_complete() {
 
     assert_eq!(
         p.cmd(&["CONFIG", "SET", "repl-diskless-sync-delay", "5"]),
-        Frame::Simple("OK".into())
+        ok()
     );
     assert!(matches!(
         p.cmd(&["CLIENT", "KILL", "TYPE", "replica"]),
@@ -215,13 +177,10 @@ fn diskless_load_swapdb_keeps_the_old_data_until_the_new_is_complete() {
     assert_eq!(r.cmd(&["GET", "mykey"]), Frame::bulk("myvalue"));
     assert_eq!(r.cmd(&["DBSIZE"]), Frame::Int(1));
 
-    assert_eq!(
-        p.cmd(&["CONFIG", "SET", "rdb-key-save-delay", "0"]),
-        Frame::Simple("OK".into())
-    );
+    assert_eq!(p.cmd(&["CONFIG", "SET", "rdb-key-save-delay", "0"]), ok());
     assert_eq!(
         p.cmd(&["CONFIG", "SET", "repl-diskless-sync-delay", "0"]),
-        Frame::Simple("OK".into())
+        ok()
     );
     assert!(wait_for(SYNC_WAIT, || info_field(
         &mut r,
@@ -247,14 +206,11 @@ fn an_error_from_the_primary_stream_is_logged_and_the_stream_goes_on() {
     let replica = TestServer::start_with(&["--logfile", &log.display().to_string()]);
     let (mut p, mut r) = (primary.raw(), replica.raw());
     follow(&mut r, &primary);
-    assert_eq!(
-        p.cmd(&["DEBUG", "REPLICATE", "fake-command-1"]),
-        Frame::Simple("OK".into())
-    );
-    assert_eq!(p.cmd(&["SET", "after", "1"]), Frame::Simple("OK".into()));
+    assert_eq!(p.cmd(&["DEBUG", "REPLICATE", "fake-command-1"]), ok());
+    assert_eq!(p.cmd(&["SET", "after", "1"]), ok());
     assert!(caught_up(&mut r, &mut p), "the stream stopped");
-    assert_eq!(stat(&mut r, "unexpected_error_replies"), "1");
-    assert_eq!(stat(&mut p, "sync_full"), "1");
+    assert_eq!(info_field(&mut r, "stats", "unexpected_error_replies"), "1");
+    assert_eq!(info_field(&mut p, "stats", "sync_full"), "1");
     let text = std::fs::read_to_string(&log).expect("log");
     let critical: Vec<&str> = text
         .lines()

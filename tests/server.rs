@@ -4,53 +4,14 @@
 
 mod common;
 
-use common::{Frame, Raw, TestServer};
+use common::{bulk_text, err, info, info_value, items, ok, texts, Frame, Raw, TestServer};
 use std::time::Duration;
-
-fn bulk_text(f: &Frame) -> String {
-    match f {
-        Frame::Bulk(Some(b)) => String::from_utf8_lossy(b).into_owned(),
-        other => panic!("expected a bulk string, got {:?}", other),
-    }
-}
-
-fn items(f: Frame) -> Vec<Frame> {
-    match f {
-        Frame::Array(Some(v)) => v,
-        other => panic!("expected an array, got {:?}", other),
-    }
-}
-
-fn texts(f: Frame) -> Vec<String> {
-    items(f).iter().map(Frame::as_text).collect()
-}
-
-fn info(raw: &mut Raw, args: &[&str]) -> String {
-    let mut cmd = vec!["INFO"];
-    cmd.extend_from_slice(args);
-    bulk_text(&raw.cmd(&cmd))
-}
-
-/// The value of `field` in an INFO text.
-fn info_field(text: &str, field: &str) -> Option<String> {
-    text.split("\r\n")
-        .find_map(|line| line.strip_prefix(&format!("{}:", field)))
-        .map(str::to_string)
-}
 
 fn headers(text: &str) -> Vec<String> {
     text.split("\r\n")
         .filter(|l| l.starts_with("# "))
         .map(|l| l[2..].to_string())
         .collect()
-}
-
-fn err(text: &str) -> Frame {
-    Frame::Error(text.to_string())
-}
-
-fn ok() -> Frame {
-    Frame::Simple("OK".into())
 }
 
 // ---------------------------------------------------------------- INFO
@@ -82,19 +43,19 @@ fn info_default_all_and_single_sections() {
         "blank line between sections"
     );
     assert_eq!(
-        info_field(&text, "redis_version").as_deref(),
+        info_value(&text, "redis_version").as_deref(),
         Some("7.0.15")
     );
-    assert_eq!(info_field(&text, "tcp_port"), Some(srv.port.to_string()));
+    assert_eq!(info_value(&text, "tcp_port"), Some(srv.port.to_string()));
     assert_eq!(
-        info_field(&text, "process_id"),
+        info_value(&text, "process_id"),
         Some(srv.child.id().to_string())
     );
-    assert_eq!(info_field(&text, "run_id").map(|s| s.len()), Some(40));
-    assert_eq!(info_field(&text, "mem_allocator").as_deref(), Some("libc"));
-    assert_eq!(info_field(&text, "role").as_deref(), Some("master"));
-    assert_eq!(info_field(&text, "connected_slaves").as_deref(), Some("0"));
-    assert_eq!(info_field(&text, "cluster_enabled").as_deref(), Some("0"));
+    assert_eq!(info_value(&text, "run_id").map(|s| s.len()), Some(40));
+    assert_eq!(info_value(&text, "mem_allocator").as_deref(), Some("libc"));
+    assert_eq!(info_value(&text, "role").as_deref(), Some("master"));
+    assert_eq!(info_value(&text, "connected_slaves").as_deref(), Some("0"));
+    assert_eq!(info_value(&text, "cluster_enabled").as_deref(), Some("0"));
     assert!(!text.contains("rejected_calls"));
     assert_eq!(
         info(&mut r, &["default"]).lines().count(),
@@ -117,7 +78,7 @@ fn info_default_all_and_single_sections() {
         "used_cpu_sys_main_thread",
         "used_cpu_user_main_thread",
     ] {
-        let v = info_field(&cpu, f).unwrap_or_else(|| panic!("{} missing", f));
+        let v = info_value(&cpu, f).unwrap_or_else(|| panic!("{} missing", f));
         let (secs, micros) = v.split_once('.').expect("sec.usec");
         assert!(secs.parse::<u64>().is_ok() && micros.len() == 6, "{}", v);
     }
@@ -136,45 +97,45 @@ fn info_memory_and_persistence_fields() {
     let srv = TestServer::start();
     let mut r = srv.raw();
     let text = info(&mut r, &["memory"]);
-    let used: u64 = info_field(&text, "used_memory").unwrap().parse().unwrap();
-    let peak: u64 = info_field(&text, "used_memory_peak")
+    let used: u64 = info_value(&text, "used_memory").unwrap().parse().unwrap();
+    let peak: u64 = info_value(&text, "used_memory_peak")
         .unwrap()
         .parse()
         .unwrap();
     assert!(used > 0 && peak >= used);
-    let rss: u64 = info_field(&text, "used_memory_rss")
+    let rss: u64 = info_value(&text, "used_memory_rss")
         .unwrap()
         .parse()
         .unwrap();
     assert!(rss > 0);
-    let human = info_field(&text, "used_memory_human").unwrap();
+    let human = info_value(&text, "used_memory_human").unwrap();
     assert!(human.ends_with('K') || human.ends_with('M'), "{}", human);
-    assert!(info_field(&text, "used_memory_peak_perc")
+    assert!(info_value(&text, "used_memory_peak_perc")
         .unwrap()
         .ends_with('%'));
     assert_eq!(
-        info_field(&text, "maxmemory_policy").as_deref(),
+        info_value(&text, "maxmemory_policy").as_deref(),
         Some("noeviction")
     );
-    assert_eq!(info_field(&text, "maxmemory_human").as_deref(), Some("0B"));
+    assert_eq!(info_value(&text, "maxmemory_human").as_deref(), Some("0B"));
 
     assert_eq!(r.cmd(&["SET", "a", "1"]), ok());
     assert_eq!(r.cmd(&["SET", "b", "2"]), ok());
     let p = info(&mut r, &["persistence"]);
     assert_eq!(
-        info_field(&p, "rdb_changes_since_last_save").as_deref(),
+        info_value(&p, "rdb_changes_since_last_save").as_deref(),
         Some("2")
     );
     assert_eq!(
-        info_field(&p, "rdb_last_bgsave_status").as_deref(),
+        info_value(&p, "rdb_last_bgsave_status").as_deref(),
         Some("ok")
     );
-    assert_eq!(info_field(&p, "aof_enabled").as_deref(), Some("0"));
+    assert_eq!(info_value(&p, "aof_enabled").as_deref(), Some("0"));
     let Frame::Int(lastsave) = r.cmd(&["LASTSAVE"]) else {
         panic!("LASTSAVE is an integer")
     };
     assert_eq!(
-        info_field(&p, "rdb_last_save_time"),
+        info_value(&p, "rdb_last_save_time"),
         Some(lastsave.to_string())
     );
 }
@@ -189,29 +150,29 @@ fn info_keyspace_and_stats_counters() {
     r.cmd(&["SET", "k2", "v", "EX", "1000"]);
     let ks = info(&mut r, &["keyspace"]);
     assert_eq!(
-        info_field(&ks, "db0").as_deref(),
+        info_value(&ks, "db0").as_deref(),
         Some("keys=2,expires=1,avg_ttl=0")
     );
     r.cmd(&["GET", "k1"]);
     r.cmd(&["GET", "missing"]);
     let stats = info(&mut r, &["stats"]);
-    assert_eq!(info_field(&stats, "keyspace_hits").as_deref(), Some("1"));
-    assert_eq!(info_field(&stats, "keyspace_misses").as_deref(), Some("1"));
+    assert_eq!(info_value(&stats, "keyspace_hits").as_deref(), Some("1"));
+    assert_eq!(info_value(&stats, "keyspace_misses").as_deref(), Some("1"));
     assert_eq!(
-        info_field(&stats, "total_commands_processed").as_deref(),
+        info_value(&stats, "total_commands_processed").as_deref(),
         Some("7")
     );
     // CONFIG RESETSTAT zeroed it after this connection was made.
     assert_eq!(
-        info_field(&stats, "total_connections_received").as_deref(),
+        info_value(&stats, "total_connections_received").as_deref(),
         Some("0")
     );
     let clients = info(&mut r, &["clients"]);
     assert_eq!(
-        info_field(&clients, "connected_clients").as_deref(),
+        info_value(&clients, "connected_clients").as_deref(),
         Some("1")
     );
-    assert_eq!(info_field(&clients, "maxclients").as_deref(), Some("10000"));
+    assert_eq!(info_value(&clients, "maxclients").as_deref(), Some("10000"));
 }
 
 #[test]
@@ -227,19 +188,19 @@ fn info_commandstats_and_errorstats() {
     r.cmd(&["asdf"]);
     r.cmd(&["COMMAND", "COUNT"]);
     let text = info(&mut r, &["commandstats"]);
-    let set = info_field(&text, "cmdstat_set").unwrap();
+    let set = info_value(&text, "cmdstat_set").unwrap();
     assert!(set.starts_with("calls=2,usec="), "{}", set);
     assert!(set.contains(",usec_per_call="));
     assert!(set.ends_with(",rejected_calls=1,failed_calls=0"), "{}", set);
-    assert!(info_field(&text, "cmdstat_command|count")
+    assert!(info_value(&text, "cmdstat_command|count")
         .unwrap()
         .starts_with("calls=1,"));
-    assert!(info_field(&text, "cmdstat_get").is_none());
+    assert!(info_value(&text, "cmdstat_get").is_none());
     let errors = info(&mut r, &["errorstats"]);
     assert_eq!(errors, "# Errorstats\r\nerrorstat_ERR:count=2\r\n");
     let stats = info(&mut r, &["stats"]);
     assert_eq!(
-        info_field(&stats, "total_error_replies").as_deref(),
+        info_value(&stats, "total_error_replies").as_deref(),
         Some("2")
     );
 }
@@ -250,7 +211,7 @@ fn info_latencystats_percentiles() {
     let mut r = srv.raw();
     r.cmd(&["SET", "a", "b"]);
     let text = info(&mut r, &["latencystats"]);
-    let line = info_field(&text, "latency_percentiles_usec_set").unwrap();
+    let line = info_value(&text, "latency_percentiles_usec_set").unwrap();
     let parts: Vec<&str> = line.split(',').collect();
     assert_eq!(parts.len(), 3, "{}", line);
     for (part, label) in parts.iter().zip(["p50=", "p99=", "p99.9="]) {
@@ -261,7 +222,7 @@ fn info_latencystats_percentiles() {
     let srv = TestServer::start_with(&["--latency-tracking-info-percentiles", "0 50 100"]);
     let mut r = srv.raw();
     r.cmd(&["SET", "a", "b"]);
-    let line = info_field(
+    let line = info_value(
         &info(&mut r, &["latencystats"]),
         "latency_percentiles_usec_set",
     )
@@ -526,7 +487,7 @@ fn shutdown_stops_the_server() {
     );
     assert_eq!(r.cmd(&["SHUTDOWN", "bogus"]), err("ERR syntax error"));
     assert!(srv.alive());
-    r.send(&common::encode(&["SHUTDOWN", "NOSAVE", "NOW", "FORCE"]));
+    r.send_cmd(&["SHUTDOWN", "NOSAVE", "NOW", "FORCE"]);
     assert!(r.is_closed());
     assert!(common::wait_for(Duration::from_secs(5), || !srv.alive()));
     assert_eq!(srv.child.wait().unwrap().code(), Some(0));
@@ -566,7 +527,7 @@ fn monitor_feeds_commands() {
     // Admin commands (SLOWLOG) are not shown.
     assert!(line.ends_with("\"COMMAND\" \"COUNT\""), "{}", line);
     // A second MONITOR from the same client is ignored without a reply.
-    m.send(&common::encode(&["MONITOR"]));
+    m.send_cmd(&["MONITOR"]);
     r.cmd(&["PING-NOT-A-COMMAND"]);
     r.cmd(&["TIME"]);
     let Frame::Simple(line) = m.read() else {
@@ -769,7 +730,7 @@ fn function_flush() {
     );
     let p = info(&mut r, &["persistence"]);
     assert_eq!(
-        info_field(&p, "rdb_changes_since_last_save").as_deref(),
+        info_value(&p, "rdb_changes_since_last_save").as_deref(),
         Some("3")
     );
 }
@@ -858,7 +819,7 @@ fn debug_object_and_populate() {
     assert_eq!(r.cmd(&["GET", "key:0"]), Frame::bulk("mine"));
     let ks = info(&mut r, &["keyspace"]);
     assert_eq!(
-        info_field(&ks, "db0").as_deref(),
+        info_value(&ks, "db0").as_deref(),
         Some("keys=19,expires=0,avg_ttl=0")
     );
     for bad in ["-1", "abc"] {
@@ -892,7 +853,7 @@ fn debug_protocol_resp2() {
         ("verbatim", "$25\r\nThis is a verbatim\nstring\r\n"),
     ];
     for (kind, wire) in cases {
-        r.send(&common::encode(&["DEBUG", "PROTOCOL", kind]));
+        r.send_cmd(&["DEBUG", "PROTOCOL", kind]);
         assert_eq!(
             String::from_utf8_lossy(&r.read_bytes(wire.len())),
             wire,
@@ -915,7 +876,7 @@ fn debug_switches_sleep_and_errors() {
     std::thread::sleep(Duration::from_millis(200));
     let ks = info(&mut r, &["keyspace"]);
     assert_eq!(
-        info_field(&ks, "db0").as_deref(),
+        info_value(&ks, "db0").as_deref(),
         Some("keys=1,expires=1,avg_ttl=0")
     );
     assert_eq!(r.cmd(&["DEBUG", "SET-ACTIVE-EXPIRE", "1"]), ok());

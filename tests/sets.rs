@@ -5,50 +5,18 @@
 
 mod common;
 
-use common::{Frame, Raw, TestServer};
+use common::{
+    changes_since_save, empty_array, encoding, err, int, scan_all, sorted, texts, Frame, Raw,
+    TestServer,
+};
 use std::collections::HashSet;
 
 const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
-
-fn int(n: i64) -> Frame {
-    Frame::Int(n)
-}
-
-fn err(text: &str) -> Frame {
-    Frame::Error(text.into())
-}
-
-fn empty_array() -> Frame {
-    Frame::Array(Some(vec![]))
-}
-
-/// The texts of an array (or RESP3 set) reply, sorted.
-fn sorted(frame: Frame) -> Vec<String> {
-    let items = match frame {
-        Frame::Array(Some(items)) | Frame::Typed(b'~', items) => items,
-        other => panic!("not an array or set: {other:?}"),
-    };
-    let mut out: Vec<String> = items.iter().map(Frame::as_text).collect();
-    out.sort();
-    out
-}
-
-/// The texts of an array reply, in order.
-fn texts(frame: Frame) -> Vec<String> {
-    let Frame::Array(Some(items)) = frame else {
-        panic!("not an array: {frame:?}");
-    };
-    items.iter().map(Frame::as_text).collect()
-}
 
 fn strs(items: &[&str]) -> Vec<String> {
     let mut out: Vec<String> = items.iter().map(|s| s.to_string()).collect();
     out.sort();
     out
-}
-
-fn encoding(r: &mut Raw, key: &str) -> String {
-    r.cmd(&["OBJECT", "ENCODING", key]).as_text()
 }
 
 /// Creates `key` holding exactly `members`.
@@ -571,28 +539,12 @@ fn stored_results_follow_the_intset_limit() {
     assert_eq!(encoding(&mut r, "d"), "intset");
 }
 
-/// A whole SSCAN iteration: every member seen, and how many calls it took.
+/// A whole SSCAN iteration: every member seen (sorted), and how many
+/// calls it took.
 fn sscan_all(r: &mut Raw, key: &str, options: &[&str]) -> (Vec<String>, usize) {
-    let mut cursor = "0".to_string();
-    let mut seen = Vec::new();
-    let mut calls = 0;
-    loop {
-        let mut args = vec!["SSCAN", key, cursor.as_str()];
-        args.extend_from_slice(options);
-        let Frame::Array(Some(parts)) = r.cmd(&args) else {
-            panic!("SSCAN reply is not an array");
-        };
-        let [Frame::Bulk(Some(next)), items] = parts.as_slice() else {
-            panic!("SSCAN reply shape: {parts:?}");
-        };
-        calls += 1;
-        seen.extend(texts(items.clone()));
-        cursor = String::from_utf8(next.clone()).expect("cursor text");
-        if cursor == "0" {
-            seen.sort();
-            return (seen, calls);
-        }
-    }
+    let (mut seen, calls) = scan_all(r, &["SSCAN", key], options);
+    seen.sort();
+    (seen, calls)
 }
 
 #[test]
@@ -686,8 +638,7 @@ fn resp3_reply_types() {
     r.cmd(&["HELLO", "3"]);
     create_set(&mut r, "a", &["1", "2"]);
     create_set(&mut r, "b", &["2", "3"]);
-    let set_of =
-        |items: &[&str]| Frame::Typed(b'~', items.iter().map(|s| Frame::bulk(s)).collect());
+    let set_of = |items: &[&str]| Frame::Typed(b'~', items.iter().map(Frame::bulk).collect());
     let null = Frame::Line(b'_', String::new());
     assert_eq!(r.cmd(&["SMEMBERS", "a"]), set_of(&["1", "2"]));
     assert_eq!(r.cmd(&["SMEMBERS", "nokey"]), set_of(&[]));
@@ -744,23 +695,16 @@ fn digests_match_redis() {
 fn writes_count_as_changes() {
     let server = TestServer::start();
     let mut r = server.raw();
-    let changes = |r: &mut Raw| -> i64 {
-        let info = r.cmd(&["INFO", "persistence"]).as_text();
-        info.lines()
-            .find_map(|l| l.strip_prefix("rdb_changes_since_last_save:"))
-            .and_then(|v| v.trim().parse().ok())
-            .expect("rdb_changes_since_last_save")
-    };
-    let before = changes(&mut r);
+    let before = changes_since_save(&mut r);
     r.cmd(&["SADD", "s", "a", "b", "c", "a"]);
-    assert_eq!(changes(&mut r) - before, 3);
+    assert_eq!(changes_since_save(&mut r) - before, 3);
     r.cmd(&["SADD", "s", "a"]);
     r.cmd(&["SREM", "s", "zz"]);
-    assert_eq!(changes(&mut r) - before, 3);
+    assert_eq!(changes_since_save(&mut r) - before, 3);
     r.cmd(&["SPOP", "s", "2"]);
-    assert_eq!(changes(&mut r) - before, 5);
+    assert_eq!(changes_since_save(&mut r) - before, 5);
     r.cmd(&["SMOVE", "s", "t", "zz"]);
-    assert_eq!(changes(&mut r) - before, 5);
+    assert_eq!(changes_since_save(&mut r) - before, 5);
 }
 
 #[test]

@@ -6,42 +6,13 @@
 
 mod common;
 
-use common::{Frame, Raw, TestServer};
+use common::{all_text, changes_since_save, err, texts, Frame, Raw, TestServer};
 
 const BAD_WEIGHT: &str = "ERR One or more scores can't be converted into double";
 const SYNTAX: &str = "ERR syntax error";
 
-fn texts(frame: Frame) -> Vec<String> {
-    let Frame::Array(Some(items)) = frame else {
-        panic!("not an array: {frame:?}");
-    };
-    items.iter().map(Frame::as_text).collect()
-}
-
 fn sort(r: &mut Raw, args: &[&str]) -> Vec<String> {
     texts(r.cmd(args))
-}
-
-fn err(text: &str) -> Frame {
-    Frame::Error(text.into())
-}
-
-fn changes(r: &mut Raw) -> i64 {
-    let info = r.cmd(&["INFO", "persistence"]).as_text();
-    info.lines()
-        .find_map(|l| l.strip_prefix("rdb_changes_since_last_save:"))
-        .and_then(|v| v.trim().parse().ok())
-        .expect("rdb_changes_since_last_save")
-}
-
-/// Every text in a (nested) reply, joined by newlines.
-fn all_text(frame: &Frame) -> String {
-    match frame {
-        Frame::Array(Some(items)) | Frame::Typed(_, items) => {
-            items.iter().map(all_text).collect::<Vec<_>>().join("\n")
-        }
-        other => other.as_text(),
-    }
 }
 
 #[test]
@@ -220,9 +191,9 @@ fn store_replaces_deletes_and_counts_changes() {
     let mut r = s.raw();
     r.cmd(&["RPUSH", "l", "3", "1", "2"]);
     r.cmd(&["SET", "dst", "old", "EX", "100"]);
-    let before = changes(&mut r);
+    let before = changes_since_save(&mut r);
     assert_eq!(r.cmd(&["SORT", "l", "STORE", "dst"]), Frame::Int(3));
-    assert_eq!(changes(&mut r), before + 3);
+    assert_eq!(changes_since_save(&mut r), before + 3);
     assert_eq!(sort(&mut r, &["LRANGE", "dst", "0", "-1"]), ["1", "2", "3"]);
     assert_eq!(r.cmd(&["TTL", "dst"]), Frame::Int(-1));
     assert_eq!(
@@ -240,15 +211,15 @@ fn store_replaces_deletes_and_counts_changes() {
         ["one", "1", "", "2", "", "3"]
     );
     // An empty result deletes the destination.
-    let before = changes(&mut r);
+    let before = changes_since_save(&mut r);
     assert_eq!(
         r.cmd(&["SORT", "l", "LIMIT", "10", "10", "STORE", "dst"]),
         Frame::Int(0)
     );
     assert_eq!(r.cmd(&["EXISTS", "dst"]), Frame::Int(0));
-    assert_eq!(changes(&mut r), before + 1);
+    assert_eq!(changes_since_save(&mut r), before + 1);
     assert_eq!(r.cmd(&["SORT", "nokey", "STORE", "dst"]), Frame::Int(0));
-    assert_eq!(changes(&mut r), before + 1);
+    assert_eq!(changes_since_save(&mut r), before + 1);
 }
 
 #[test]

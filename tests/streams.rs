@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{encode, wait_for, Frame, Raw, TestServer};
+use common::{info_field, wait_blocked, wait_for, Frame, Raw, TestServer};
 use std::time::Duration;
 
 /// A compact text form of a reply: arrays as `[a b]`, maps as `{k: v}`,
@@ -50,26 +50,10 @@ fn check(r: &mut Raw, cases: &[(&str, &str)]) {
     }
 }
 
-/// The value of one `name:value` line of INFO.
-fn info_field(r: &mut Raw, section: &str, name: &str) -> String {
-    let text = r.cmd(&["INFO", section]).as_text();
-    text.lines()
-        .find_map(|l| l.strip_prefix(&format!("{name}:")).map(str::to_string))
-        .unwrap_or_default()
-}
-
-/// Waits until `n` clients are blocked.
-fn wait_blocked(r: &mut Raw, n: usize) {
-    let done = wait_for(Duration::from_secs(5), || {
-        info_field(r, "clients", "blocked_clients") == n.to_string()
-    });
-    assert!(done, "expected {n} blocked clients");
-}
-
 /// Sends a command without reading its reply.
 fn send(r: &mut Raw, line: &str) {
     let args: Vec<&str> = line.split(' ').collect();
-    r.send(&encode(&args));
+    r.send_cmd(&args);
 }
 
 /// Stream `x` with entries 1-0..5-0 (`f v<i>`), all pending for consumer

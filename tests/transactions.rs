@@ -7,31 +7,14 @@
 
 mod common;
 
-use common::{wait_for, Frame, Raw, TestServer};
+use common::{
+    array, blocked_clients, client_field, client_info, err, info_field, nil_array, ok, pong,
+    wait_for, Frame, Raw, TestServer,
+};
 use std::time::Duration;
-
-fn ok() -> Frame {
-    Frame::Simple("OK".into())
-}
 
 fn queued() -> Frame {
     Frame::Simple("QUEUED".into())
-}
-
-fn err(text: &str) -> Frame {
-    Frame::Error(text.into())
-}
-
-fn array(items: Vec<Frame>) -> Frame {
-    Frame::Array(Some(items))
-}
-
-fn null_array() -> Frame {
-    Frame::Array(None)
-}
-
-fn pong() -> Frame {
-    Frame::Simple("PONG".into())
 }
 
 const EXECABORT: &str = "EXECABORT Transaction discarded because of previous errors.";
@@ -50,12 +33,6 @@ fn ping_transaction(r: &mut Raw) -> Frame {
     transaction(r, &[&["PING"]])
 }
 
-/// The value of `field=` in this connection's CLIENT INFO line.
-fn client_field(r: &mut Raw, field: &str) -> String {
-    let info = r.cmd(&["CLIENT", "INFO"]).as_text();
-    client_field_of(&info, field)
-}
-
 /// The CLIENT LIST line (as `observer` sees it) of the client named `name`.
 fn client_line(observer: &mut Raw, name: &str) -> String {
     let list = observer.cmd(&["CLIENT", "LIST"]).as_text();
@@ -63,21 +40,6 @@ fn client_line(observer: &mut Raw, name: &str) -> String {
         .find(|l| l.contains(&format!(" name={name} ")))
         .unwrap_or_else(|| panic!("no client {name} in {list}"))
         .to_string()
-}
-
-fn client_field_of(line: &str, field: &str) -> String {
-    line.split_whitespace()
-        .find_map(|kv| kv.strip_prefix(&format!("{field}=")))
-        .unwrap_or_else(|| panic!("no {field} in {line}"))
-        .to_string()
-}
-
-/// The INFO line `name:value` of a section.
-fn info_field(r: &mut Raw, section: &str, name: &str) -> Option<String> {
-    let info = r.cmd(&["INFO", section]).as_text();
-    info.lines()
-        .find_map(|l| l.strip_prefix(&format!("{name}:")))
-        .map(str::to_string)
 }
 
 #[test]
@@ -149,7 +111,7 @@ fn queueing_errors_abort_the_whole_transaction() {
     );
     assert_eq!(r.cmd(&["SET", "b", "2"]), queued());
     let line = client_line(&mut observer, "tx");
-    assert_eq!(client_field_of(&line, "multi"), "1");
+    assert_eq!(client_field(&line, "multi"), "1");
     assert_eq!(r.cmd(&["EXEC"]), err(EXECABORT));
     // A command not allowed in transactions.
     assert_eq!(r.cmd(&["MULTI"]), ok());
@@ -161,10 +123,8 @@ fn queueing_errors_abort_the_whole_transaction() {
     assert_eq!(r.cmd(&["EXISTS", "a"]), Frame::Int(0));
     // The client left the transaction each time.
     assert_eq!(r.cmd(&["PING"]), pong());
-    assert!(info_field(&mut r, "errorstats", "errorstat_EXECABORT")
-        .is_some_and(|v| v.starts_with("count=3")));
-    assert!(info_field(&mut r, "commandstats", "cmdstat_set")
-        .is_some_and(|v| v.contains("rejected_calls=1")));
+    assert!(info_field(&mut r, "errorstats", "errorstat_EXECABORT").starts_with("count=3"));
+    assert!(info_field(&mut r, "commandstats", "cmdstat_set").contains("rejected_calls=1"));
 }
 
 #[test]
@@ -210,8 +170,7 @@ fn runtime_errors_are_replies_inside_the_array() {
         r.cmd(&["MGET", "a", "b"]),
         array(vec![Frame::bulk("1"), Frame::bulk("2")])
     );
-    assert!(info_field(&mut r, "commandstats", "cmdstat_incr")
-        .is_some_and(|v| v.contains("failed_calls=1")));
+    assert!(info_field(&mut r, "commandstats", "cmdstat_incr").contains("failed_calls=1"));
 }
 
 #[test]
@@ -222,7 +181,7 @@ fn a_write_by_another_client_fails_exec() {
     a.cmd(&["SET", "x", "30"]);
     assert_eq!(a.cmd(&["WATCH", "a", "b", "x", "k", "z"]), ok());
     assert_eq!(b.cmd(&["SET", "x", "40"]), ok());
-    assert_eq!(transaction(&mut a, &[&["SET", "x", "mine"]]), null_array());
+    assert_eq!(transaction(&mut a, &[&["SET", "x", "mine"]]), nil_array());
     assert_eq!(a.cmd(&["GET", "x"]), Frame::bulk("40"));
     // The failed EXEC unwatched everything.
     b.cmd(&["SET", "x", "50"]);
@@ -254,10 +213,10 @@ fn own_writes_and_expire_touch_watched_keys() {
     r.cmd(&["SET", "x", "30"]);
     r.cmd(&["WATCH", "x"]);
     r.cmd(&["SET", "x", "40"]);
-    assert_eq!(ping_transaction(&mut r), null_array());
+    assert_eq!(ping_transaction(&mut r), nil_array());
     r.cmd(&["WATCH", "x"]);
     assert_eq!(r.cmd(&["EXPIRE", "x", "10"]), Frame::Int(1));
-    assert_eq!(ping_transaction(&mut r), null_array());
+    assert_eq!(ping_transaction(&mut r), nil_array());
     // A write that changes nothing leaves the watch alone.
     r.cmd(&["WATCH", "x"]);
     r.cmd(&["DEL", "missing"]);
@@ -295,9 +254,9 @@ fn watch_after_a_touch_is_a_no_op_until_exec() {
     a.cmd(&["WATCH", "x"]);
     b.cmd(&["SET", "x", "1"]);
     assert_eq!(a.cmd(&["WATCH", "y"]), ok());
-    assert_eq!(client_field(&mut a, "flags"), "d");
-    assert_eq!(ping_transaction(&mut a), null_array());
-    assert_eq!(client_field(&mut a, "flags"), "N");
+    assert_eq!(client_field(&client_info(&mut a), "flags"), "d");
+    assert_eq!(ping_transaction(&mut a), nil_array());
+    assert_eq!(client_field(&client_info(&mut a), "flags"), "N");
 }
 
 #[test]
@@ -317,7 +276,7 @@ fn watch_remembers_the_database_of_the_key() {
     let mut b = s.raw();
     b.cmd(&["SELECT", "5"]);
     b.cmd(&["SET", "x", "11"]);
-    assert_eq!(ping_transaction(&mut r), null_array());
+    assert_eq!(ping_transaction(&mut r), nil_array());
 }
 
 #[test]
@@ -328,18 +287,18 @@ fn rename_and_move_touch_source_and_destination() {
     a.cmd(&["MSET", "src", "1", "other", "2"]);
     a.cmd(&["WATCH", "src"]);
     b.cmd(&["RENAME", "src", "dst"]);
-    assert_eq!(ping_transaction(&mut a), null_array());
+    assert_eq!(ping_transaction(&mut a), nil_array());
     a.cmd(&["WATCH", "dst2"]);
     b.cmd(&["RENAME", "dst", "dst2"]);
-    assert_eq!(ping_transaction(&mut a), null_array());
+    assert_eq!(ping_transaction(&mut a), nil_array());
     a.cmd(&["WATCH", "other"]);
     assert_eq!(b.cmd(&["MOVE", "other", "3"]), Frame::Int(1));
-    assert_eq!(ping_transaction(&mut a), null_array());
+    assert_eq!(ping_transaction(&mut a), nil_array());
     // The destination database's key too.
     a.cmd(&["SELECT", "3"]);
     a.cmd(&["WATCH", "dst2"]);
     assert_eq!(b.cmd(&["MOVE", "dst2", "3"]), Frame::Int(1));
-    assert_eq!(ping_transaction(&mut a), null_array());
+    assert_eq!(ping_transaction(&mut a), nil_array());
 }
 
 #[test]
@@ -350,7 +309,7 @@ fn flushes_touch_only_keys_that_exist() {
         r.cmd(&["SET", "x", "30"]);
         r.cmd(&["WATCH", "x"]);
         r.cmd(&[flush]);
-        assert_eq!(ping_transaction(&mut r), null_array(), "{flush}");
+        assert_eq!(ping_transaction(&mut r), nil_array(), "{flush}");
         r.cmd(&["WATCH", "x"]);
         r.cmd(&[flush]);
         assert_eq!(ping_transaction(&mut r), array(vec![pong()]), "{flush}");
@@ -368,7 +327,7 @@ fn flushes_touch_only_keys_that_exist() {
     r.cmd(&["WATCH", "b", "a"]);
     r.cmd(&["FLUSHALL"]);
     assert_eq!(r.cmd(&["PING"]), pong());
-    assert_eq!(ping_transaction(&mut r), null_array());
+    assert_eq!(ping_transaction(&mut r), nil_array());
 }
 
 #[test]
@@ -378,12 +337,12 @@ fn swapdb_touches_keys_on_either_side() {
     r.cmd(&["SET", "x", "30"]);
     r.cmd(&["WATCH", "x"]);
     r.cmd(&["SWAPDB", "0", "1"]);
-    assert_eq!(ping_transaction(&mut r), null_array());
+    assert_eq!(ping_transaction(&mut r), nil_array());
     // x is now in db 1 only; watching the missing x of db 0 and swapping
     // it back in fails too.
     r.cmd(&["WATCH", "x"]);
     r.cmd(&["SWAPDB", "0", "1"]);
-    assert_eq!(ping_transaction(&mut r), null_array());
+    assert_eq!(ping_transaction(&mut r), nil_array());
     // Keys missing on both sides are untouched.
     r.cmd(&["WATCH", "nothere"]);
     r.cmd(&["SWAPDB", "0", "1"]);
@@ -416,7 +375,7 @@ fn a_watched_key_that_expires_fails_exec_even_before_deletion() {
     assert!(pttl > 0);
     wait_past(300);
     assert_eq!(r.cmd(&["DBSIZE"]), Frame::Int(1));
-    assert_eq!(transaction(&mut r, &[&["INCR", "k"]]), null_array());
+    assert_eq!(transaction(&mut r, &[&["INCR", "k"]]), nil_array());
 }
 
 #[test]
@@ -447,7 +406,7 @@ fn a_key_already_expired_when_watched_does_not_fail_exec() {
     wait_past(1);
     r.cmd(&["WATCH", "x"]);
     b.cmd(&["SET", "x", "new"]);
-    assert_eq!(ping_transaction(&mut r), null_array());
+    assert_eq!(ping_transaction(&mut r), nil_array());
 }
 
 #[test]
@@ -485,7 +444,7 @@ fn swapdb_and_stale_keys() {
     r.cmd(&["SELECT", "1"]);
     r.cmd(&["WATCH", "x"]);
     r.cmd(&["SWAPDB", "0", "1"]);
-    assert_eq!(ping_transaction(&mut r), null_array());
+    assert_eq!(ping_transaction(&mut r), nil_array());
 }
 
 #[test]
@@ -499,7 +458,7 @@ fn active_expiry_of_a_watched_key_fails_exec() {
     assert!(wait_for(Duration::from_secs(5), || {
         b.cmd(&["DBSIZE"]) == Frame::Int(0)
     }));
-    assert_eq!(ping_transaction(&mut r), null_array());
+    assert_eq!(ping_transaction(&mut r), nil_array());
 }
 
 #[test]
@@ -555,7 +514,7 @@ fn a_new_client_does_not_inherit_a_closed_clients_watch() {
     }));
     for _ in 0..3 {
         let mut c = s.raw();
-        assert_eq!(client_field(&mut c, "flags"), "N");
+        assert_eq!(client_field(&client_info(&mut c), "flags"), "N");
         assert_eq!(ping_transaction(&mut c), array(vec![pong()]));
     }
     // y was unwatched when a went away: writing it is harmless.
@@ -570,8 +529,8 @@ fn client_reply_off_inside_exec_keeps_what_came_before() {
     r.cmd(&["SET", "a", "1"]);
     r.cmd(&["CLIENT", "REPLY", "OFF"]);
     r.cmd(&["SET", "b", "2"]);
-    r.send(&common::encode(&["EXEC"]));
-    r.send(&common::encode(&["CLIENT", "REPLY", "ON"]));
+    r.send_cmd(&["EXEC"]);
+    r.send_cmd(&["CLIENT", "REPLY", "ON"]);
     assert_eq!(r.read_bytes(14), b"*3\r\n+OK\r\n+OK\r\n");
     assert_eq!(r.cmd(&["GET", "b"]), Frame::bulk("2"));
 }
@@ -584,9 +543,9 @@ fn client_reply_skip_inside_exec_skips_the_next_command() {
     r.cmd(&["CLIENT", "REPLY", "SKIP"]);
     r.cmd(&["SET", "b", "2"]);
     // As in Redis the array counts the reply SKIP does not give.
-    r.send(&common::encode(&["EXEC"]));
+    r.send_cmd(&["EXEC"]);
     assert_eq!(r.read_bytes(9), b"*2\r\n+OK\r\n");
-    r.send(&common::encode(&["PING", "skipped"]));
+    r.send_cmd(&["PING", "skipped"]);
     assert_eq!(r.cmd(&["PING", "shown"]), Frame::bulk("shown"));
 }
 
@@ -596,12 +555,12 @@ fn client_reply_on_inside_exec_after_off() {
     let mut r = s.raw();
     // Replies are off before the transaction: MULTI, QUEUED and EXEC's
     // header are dropped; what follows ON inside EXEC is sent.
-    r.send(&common::encode(&["CLIENT", "REPLY", "OFF"]));
-    r.send(&common::encode(&["MULTI"]));
-    r.send(&common::encode(&["SET", "a", "1"]));
-    r.send(&common::encode(&["CLIENT", "REPLY", "ON"]));
-    r.send(&common::encode(&["GET", "a"]));
-    r.send(&common::encode(&["EXEC"]));
+    r.send_cmd(&["CLIENT", "REPLY", "OFF"]);
+    r.send_cmd(&["MULTI"]);
+    r.send_cmd(&["SET", "a", "1"]);
+    r.send_cmd(&["CLIENT", "REPLY", "ON"]);
+    r.send_cmd(&["GET", "a"]);
+    r.send_cmd(&["EXEC"]);
     assert_eq!(r.read_bytes(12), b"+OK\r\n$1\r\n1\r\n");
     assert_eq!(r.cmd(&["PING"]), pong());
 }
@@ -610,8 +569,8 @@ fn client_reply_on_inside_exec_after_off() {
 fn client_reply_skip_before_multi_skips_multi_only() {
     let s = TestServer::start();
     let mut r = s.raw();
-    r.send(&common::encode(&["CLIENT", "REPLY", "SKIP"]));
-    r.send(&common::encode(&["MULTI"]));
+    r.send_cmd(&["CLIENT", "REPLY", "SKIP"]);
+    r.send_cmd(&["MULTI"]);
     assert_eq!(r.cmd(&["SET", "a", "1"]), queued());
     assert_eq!(r.cmd(&["EXEC"]), array(vec![ok()]));
 }
@@ -622,34 +581,34 @@ fn client_list_shows_the_transaction() {
     let mut a = s.raw();
     let mut b = s.raw();
     a.cmd(&["CLIENT", "SETNAME", "tx"]);
-    assert_eq!(client_field(&mut a, "multi"), "-1");
-    assert_eq!(client_field(&mut a, "multi-mem"), "0");
+    assert_eq!(client_field(&client_info(&mut a), "multi"), "-1");
+    assert_eq!(client_field(&client_info(&mut a), "multi-mem"), "0");
     a.cmd(&["MULTI"]);
     a.cmd(&["SET", "key", "value"]);
     a.cmd(&["GET", "key"]);
     let line = client_line(&mut b, "tx");
-    assert_eq!(client_field_of(&line, "flags"), "x");
-    assert_eq!(client_field_of(&line, "multi"), "2");
+    assert_eq!(client_field(&line, "flags"), "x");
+    assert_eq!(client_field(&line, "multi"), "2");
     // Argument bytes plus a pointer per argument, as Redis counts.
-    assert_eq!(client_field_of(&line, "multi-mem"), "57");
+    assert_eq!(client_field(&line, "multi-mem"), "57");
     // While EXEC runs the transaction is still open.
     a.cmd(&["CLIENT", "INFO"]);
     let Frame::Array(Some(replies)) = a.cmd(&["EXEC"]) else {
         panic!("EXEC reply");
     };
     let info = replies.last().expect("CLIENT INFO reply").as_text();
-    assert_eq!(client_field_of(&info, "flags"), "x");
-    assert_eq!(client_field_of(&info, "multi"), "3");
-    assert_eq!(client_field_of(&info, "cmd"), "exec");
-    assert_eq!(client_field(&mut a, "multi"), "-1");
-    assert_eq!(client_field(&mut a, "flags"), "N");
+    assert_eq!(client_field(&info, "flags"), "x");
+    assert_eq!(client_field(&info, "multi"), "3");
+    assert_eq!(client_field(&info, "cmd"), "exec");
+    assert_eq!(client_field(&client_info(&mut a), "multi"), "-1");
+    assert_eq!(client_field(&client_info(&mut a), "flags"), "N");
     // A touched watch shows as `d`, with `x` once in MULTI.
     a.cmd(&["WATCH", "key"]);
     b.cmd(&["SET", "key", "other"]);
     a.cmd(&["MULTI"]);
     let line = client_line(&mut b, "tx");
-    assert_eq!(client_field_of(&line, "flags"), "xd");
-    assert_eq!(a.cmd(&["EXEC"]), null_array());
+    assert_eq!(client_field(&line, "flags"), "xd");
+    assert_eq!(a.cmd(&["EXEC"]), nil_array());
 }
 
 #[test]
@@ -670,9 +629,9 @@ fn client_pause_write_holds_exec_with_writes() {
     b.cmd(&["MULTI"]);
     assert_eq!(b.cmd(&["SET", "foo", "new"]), queued());
     admin.cmd(&["CLIENT", "PAUSE", "100000", "WRITE"]);
-    b.send(&common::encode(&["EXEC"]));
+    b.send_cmd(&["EXEC"]);
     assert!(wait_for(Duration::from_secs(5), || {
-        info_field(&mut admin, "clients", "blocked_clients").as_deref() == Some("1")
+        blocked_clients(&mut admin) == 1
     }));
     assert_eq!(admin.cmd(&["GET", "foo"]), Frame::bulk("bar"));
     admin.cmd(&["CLIENT", "UNPAUSE"]);
@@ -681,9 +640,9 @@ fn client_pause_write_holds_exec_with_writes() {
     // Queueing a write is held too: QUEUED comes after the pause.
     admin.cmd(&["CLIENT", "PAUSE", "100000", "WRITE"]);
     b.cmd(&["MULTI"]);
-    b.send(&common::encode(&["SET", "foo", "x"]));
+    b.send_cmd(&["SET", "foo", "x"]);
     assert!(wait_for(Duration::from_secs(5), || {
-        info_field(&mut admin, "clients", "blocked_clients").as_deref() == Some("1")
+        blocked_clients(&mut admin) == 1
     }));
     admin.cmd(&["CLIENT", "UNPAUSE"]);
     assert_eq!(b.read(), queued());
@@ -704,9 +663,9 @@ fn client_pause_inside_a_transaction_starts_after_it() {
         ],
     );
     assert_eq!(reply, array(vec![ok(), ok(), ok()]));
-    other.send(&common::encode(&["SET", "c", "3"]));
+    other.send_cmd(&["SET", "c", "3"]);
     assert!(wait_for(Duration::from_secs(5), || {
-        info_field(&mut r, "clients", "blocked_clients").as_deref() == Some("1")
+        blocked_clients(&mut r) == 1
     }));
     assert_eq!(
         r.cmd(&["MGET", "a", "b", "c"]),
@@ -750,7 +709,7 @@ fn resp3_null_for_a_failed_watch() {
     r.cmd(&["WATCH", "x"]);
     r.cmd(&["SET", "x", "1"]);
     r.cmd(&["MULTI"]);
-    r.send(&common::encode(&["EXEC"]));
+    r.send_cmd(&["EXEC"]);
     assert_eq!(r.read_bytes(3), b"_\r\n");
 }
 

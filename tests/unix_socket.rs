@@ -4,10 +4,8 @@
 //! shutdown. A socket that cannot be opened stops the start.
 
 mod common;
-#[path = "support/start.rs"]
-mod start;
 
-use common::{encode, read_frame, wait_for, Frame, TestServer};
+use common::{encode, read_frame, start, wait_for, Frame, TestServer};
 use std::io::{BufReader, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::UnixStream;

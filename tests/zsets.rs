@@ -8,8 +8,9 @@
 
 mod common;
 
-use common::{encode, wait_for, Frame, Raw, TestServer};
-use std::time::Duration;
+use common::{
+    array, blocked_clients, bulks, encoding, int_of, wait_blocked, words, Frame, Raw, TestServer,
+};
 
 const SYNTAX: &str = "ERR syntax error";
 const NOT_INTEGER: &str = "ERR value is not an integer or out of range";
@@ -62,10 +63,7 @@ impl Target {
     }
 
     fn int(&mut self, args: &[&str]) -> i64 {
-        match self.cmd(args) {
-            Frame::Int(n) => n,
-            other => panic!("{args:?}: expected an integer, got {other:?}"),
-        }
+        int_of(self.cmd(args))
     }
 
     fn err(&mut self, args: &[&str]) -> String {
@@ -81,7 +79,7 @@ impl Target {
     }
 
     fn encoding(&mut self, key: &str) -> String {
-        self.cmd(&["OBJECT", "ENCODING", key]).as_text()
+        encoding(&mut self.raw, key)
     }
 
     fn hello3(&mut self) {
@@ -93,20 +91,9 @@ impl Target {
         self.cmd(&["CONFIG", "SET", "zset-max-listpack-value", value]);
     }
 
-    fn blocked_clients(&mut self) -> i64 {
-        let info = self.cmd(&["INFO", "clients"]).as_text();
-        info.lines()
-            .find_map(|l| l.strip_prefix("blocked_clients:"))
-            .and_then(|v| v.trim().parse().ok())
-            .unwrap_or(-1)
-    }
-
     /// Waits until `n` clients are blocked.
     fn wait_blocked(&mut self, n: i64) {
-        assert!(
-            wait_for(Duration::from_secs(5), || self.blocked_clients() == n),
-            "expected {n} blocked clients"
-        );
+        wait_blocked(&mut self.raw, n);
     }
 }
 
@@ -131,24 +118,12 @@ fn flat(frame: &Frame) -> Vec<String> {
     }
 }
 
-fn bulks(items: &[&str]) -> Frame {
-    Frame::Array(Some(items.iter().map(|s| Frame::bulk(s)).collect()))
-}
-
-fn array(items: Vec<Frame>) -> Frame {
-    Frame::Array(Some(items))
-}
-
 fn double(text: &str) -> Frame {
     Frame::Line(b',', text.to_string())
 }
 
 fn null3() -> Frame {
     Frame::Line(b'_', String::new())
-}
-
-fn words(s: &str) -> Vec<String> {
-    s.split_whitespace().map(String::from).collect()
 }
 
 #[test]
@@ -778,23 +753,21 @@ fn blocking_pops_served_at_once_and_errors() {
 fn blocked_client_is_served_by_a_write() {
     let mut t = Target::start();
     let mut waiter = t.connect();
-    waiter.send(&encode(&["BZPOPMIN", "k1", "k2", "0"]));
+    waiter.send_cmd(&["BZPOPMIN", "k1", "k2", "0"]);
     t.wait_blocked(1);
     t.cmd(&["ZADD", "k2", "5", "x", "1", "y"]);
     assert_eq!(flat(&waiter.read()), words("k2 y 1"));
     assert_eq!(t.strings(&["ZRANGE", "k2", "0", "-1"]), words("x"));
-    waiter.send(&encode(&[
-        "BZMPOP", "0", "2", "k1", "k2", "MAX", "COUNT", "5",
-    ]));
-    waiter.send(&encode(&["PING"]));
+    waiter.send_cmd(&["BZMPOP", "0", "2", "k1", "k2", "MAX", "COUNT", "5"]);
+    waiter.send_cmd(&["PING"]);
     assert_eq!(flat(&waiter.read()), words("k2 x 5"));
     assert_eq!(waiter.read(), Frame::Simple("PONG".into()));
     assert_eq!(t.int(&["EXISTS", "k2"]), 0);
     // Waiters are served in arrival order, one member each.
     let mut second = t.connect();
-    waiter.send(&encode(&["BZPOPMAX", "q", "0"]));
+    waiter.send_cmd(&["BZPOPMAX", "q", "0"]);
     t.wait_blocked(1);
-    second.send(&encode(&["BZPOPMAX", "q", "0"]));
+    second.send_cmd(&["BZPOPMAX", "q", "0"]);
     t.wait_blocked(2);
     t.cmd(&["ZADD", "q", "1", "a", "2", "b", "3", "c"]);
     assert_eq!(flat(&waiter.read()), words("q c 3"));
@@ -806,11 +779,11 @@ fn blocked_client_is_served_by_a_write() {
 fn blocked_client_ignores_keys_of_another_type() {
     let mut t = Target::start();
     let mut waiter = t.connect();
-    waiter.send(&encode(&["BZPOPMIN", "k", "0"]));
+    waiter.send_cmd(&["BZPOPMIN", "k", "0"]);
     t.wait_blocked(1);
     t.cmd(&["SET", "k", "x"]);
     t.cmd(&["DEL", "k"]);
-    assert_eq!(t.blocked_clients(), 1);
+    assert_eq!(blocked_clients(&mut t.raw), 1);
     t.cmd(&["ZADD", "k", "1", "m"]);
     assert_eq!(flat(&waiter.read()), words("k m 1"));
 }
@@ -820,22 +793,22 @@ fn blocked_pops_time_out_or_are_unblocked() {
     let mut t = Target::start();
     let mut waiter = t.connect();
     let id = waiter.cmd(&["CLIENT", "ID"]).as_text();
-    waiter.send(&encode(&["BZPOPMIN", "k", "0.2"]));
+    waiter.send_cmd(&["BZPOPMIN", "k", "0.2"]);
     assert_eq!(waiter.read(), Frame::Array(None));
-    waiter.send(&encode(&["BZMPOP", "0", "1", "k", "MIN"]));
+    waiter.send_cmd(&["BZMPOP", "0", "1", "k", "MIN"]);
     t.wait_blocked(1);
     assert_eq!(t.int(&["CLIENT", "UNBLOCK", &id]), 1);
     assert_eq!(waiter.read(), Frame::Array(None));
-    waiter.send(&encode(&["BZPOPMAX", "k", "0"]));
+    waiter.send_cmd(&["BZPOPMAX", "k", "0"]);
     t.wait_blocked(1);
     assert_eq!(t.int(&["CLIENT", "UNBLOCK", &id, "ERROR"]), 1);
     assert_eq!(
         waiter.read(),
         Frame::Error("UNBLOCKED client unblocked via CLIENT UNBLOCK".into())
     );
-    assert_eq!(t.blocked_clients(), 0);
+    assert_eq!(blocked_clients(&mut t.raw), 0);
     assert!(matches!(waiter.cmd(&["HELLO", "3"]), Frame::Typed(b'%', _)));
-    waiter.send(&encode(&["BZPOPMIN", "k", "0.05"]));
+    waiter.send_cmd(&["BZPOPMIN", "k", "0.05"]);
     assert_eq!(waiter.read(), null3());
 }
 

@@ -1,7 +1,26 @@
 //! Test harness: starts the real `reddish-server` binary on a free port in
 //! a scratch directory and hands out clients (the `redis` crate, or a raw
-//! socket that speaks RESP byte for byte).
+//! socket that speaks RESP byte for byte). Every integration test uses this
+//! module and only this one; each test binary uses a part of it.
+//!
+//! - here: [`TestServer`], [`Raw`], [`Frame`], [`encode`], [`wait_for`];
+//! - [`reply`]: expected replies (`ok()`, `err(..)`, `bulks(..)`, ...) and
+//!   reading replies (`items`, `texts`, `bulk_text`, ...);
+//! - [`query`]: small questions to a server (INFO and CLIENT fields, SCAN,
+//!   DEBUG DIGEST, blocked clients, ...);
+//! - [`start`]: starting with a config file, or running to completion;
+//! - [`real_redis`]: a real redis-server started by a test;
+//! - [`stream_data`]: a stream and sorted set dataset shared by two files.
 #![allow(dead_code)]
+
+pub mod query;
+pub mod real_redis;
+pub mod reply;
+pub mod start;
+pub mod stream_data;
+
+pub use query::*;
+pub use reply::*;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -83,33 +102,9 @@ impl TestServer {
     /// Starts with extra command-line arguments (`["--hz", "100"]`).
     pub fn start_with(extra: &[&str]) -> TestServer {
         let dir = tempfile::tempdir().expect("tempdir");
-        for _ in 0..5 {
-            let port = free_port();
-            let mut cmd = Command::new(server_binary());
-            cmd.arg("--port")
-                .arg(port.to_string())
-                .arg("--bind")
-                .arg("127.0.0.1")
-                .arg("--save")
-                .arg("")
-                .arg("--dir")
-                .arg(dir.path())
-                .arg("--enable-debug-command")
-                .arg("yes")
-                .args(extra)
-                .stdout(Stdio::null())
-                .stderr(Stdio::null());
-            let mut child = cmd.spawn().expect("spawn reddish-server");
-            let up = wait_for(Duration::from_secs(10), || {
-                is_listening(port) || child.try_wait().map(|s| s.is_some()).unwrap_or(true)
-            });
-            if up && child.try_wait().map(|s| s.is_none()).unwrap_or(false) {
-                return TestServer { port, child, dir };
-            }
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-        panic!("reddish-server did not start");
+        let mut args = vec!["--save", "", "--enable-debug-command", "yes"];
+        args.extend_from_slice(extra);
+        spawn_in(&server_binary(), dir, &[], &args, "")
     }
 
     pub fn addr(&self) -> String {
@@ -138,6 +133,48 @@ impl TestServer {
     }
 }
 
+/// Starts `binary leading... --port P --bind 127.0.0.1 --dir <dir>
+/// extra...` with `stdin` as its standard input, in `dir` (kept by the
+/// returned server), and waits until it answers on its port. Tries up to
+/// five ports (one may be taken by the time the server binds it).
+pub fn spawn_in(
+    binary: &str,
+    dir: tempfile::TempDir,
+    leading: &[String],
+    extra: &[&str],
+    stdin: &str,
+) -> TestServer {
+    for _ in 0..5 {
+        let port = free_port();
+        let mut child = Command::new(binary)
+            .args(leading)
+            .arg("--port")
+            .arg(port.to_string())
+            .arg("--bind")
+            .arg("127.0.0.1")
+            .arg("--dir")
+            .arg(dir.path())
+            .args(extra)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("spawn {binary}: {e}"));
+        if let Some(mut input) = child.stdin.take() {
+            let _ = input.write_all(stdin.as_bytes());
+        }
+        let up = wait_for(Duration::from_secs(10), || {
+            is_listening(port) || child.try_wait().map(|s| s.is_some()).unwrap_or(true)
+        });
+        if up && child.try_wait().map(|s| s.is_none()).unwrap_or(false) {
+            return TestServer { port, child, dir };
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    panic!("{binary} did not start");
+}
+
 impl Drop for TestServer {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -159,8 +196,9 @@ pub enum Frame {
 }
 
 impl Frame {
-    pub fn bulk(s: &str) -> Frame {
-        Frame::Bulk(Some(s.as_bytes().to_vec()))
+    /// A bulk string reply holding `bytes` (text or binary).
+    pub fn bulk<B: AsRef<[u8]> + ?Sized>(bytes: &B) -> Frame {
+        Frame::Bulk(Some(bytes.as_ref().to_vec()))
     }
 
     pub fn as_text(&self) -> String {
@@ -202,6 +240,18 @@ impl Raw {
         self.read()
     }
 
+    /// Sends a command whose arguments are bytes (binary-safe).
+    pub fn cmd_bytes(&mut self, args: &[&[u8]]) -> Frame {
+        self.send(&encode_bytes(args));
+        self.read()
+    }
+
+    /// Sends a command without reading its reply (for clients that block,
+    /// or replies read later).
+    pub fn send_cmd(&mut self, args: &[&str]) {
+        self.send(&encode(args));
+    }
+
     /// Reads one reply.
     pub fn read(&mut self) -> Frame {
         read_frame(&mut self.stream).expect("read reply")
@@ -230,10 +280,16 @@ impl Raw {
 
 /// Encodes a command as RESP.
 pub fn encode(args: &[&str]) -> Vec<u8> {
+    let args: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
+    encode_bytes(&args)
+}
+
+/// Encodes a command whose arguments are bytes as RESP.
+pub fn encode_bytes(args: &[&[u8]]) -> Vec<u8> {
     let mut out = format!("*{}\r\n", args.len()).into_bytes();
     for a in args {
         out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
-        out.extend_from_slice(a.as_bytes());
+        out.extend_from_slice(a);
         out.extend_from_slice(b"\r\n");
     }
     out

@@ -1,11 +1,9 @@
 //! Start-up helpers shared by the config and command-line tests: start the
 //! server with a config file first on the command line, or run it to
 //! completion and collect its exit status and output.
-#![allow(dead_code)]
 
-use crate::common::{free_port, wait_for, TestServer, BINARY};
+use super::{spawn_in, TestServer, BINARY};
 use std::io::Write;
-use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -75,36 +73,7 @@ pub fn launch(
     extra: &[&str],
     stdin: &str,
 ) -> TestServer {
-    for _ in 0..5 {
-        let port = free_port();
-        let mut child = Command::new(BINARY)
-            .args(leading)
-            .arg("--port")
-            .arg(port.to_string())
-            .arg("--bind")
-            .arg("127.0.0.1")
-            .arg("--dir")
-            .arg(dir.path())
-            .args(extra)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn reddish-server");
-        if let Some(mut input) = child.stdin.take() {
-            let _ = input.write_all(stdin.as_bytes());
-        }
-        let up = wait_for(Duration::from_secs(10), || {
-            TcpStream::connect(("127.0.0.1", port)).is_ok()
-                || child.try_wait().map(|s| s.is_some()).unwrap_or(true)
-        });
-        if up && child.try_wait().map(|s| s.is_none()).unwrap_or(false) {
-            return TestServer { port, child, dir };
-        }
-        let _ = child.kill();
-        let _ = child.wait();
-    }
-    panic!("reddish-server did not start");
+    spawn_in(BINARY, dir, leading, extra, stdin)
 }
 
 /// A scratch directory holding a config file with `content`.

@@ -3,9 +3,7 @@
 //! empty stream that remembers a deleted entry, and sorted sets of both
 //! encodings. Commands are lists of arguments.
 
-fn words(line: &str) -> Vec<String> {
-    line.split_whitespace().map(str::to_string).collect()
-}
+use super::words;
 
 /// Builds the keys `s`, `e`, `zsmall` and `zbig`; the same commands give
 /// the same values on any server (no clock involved).

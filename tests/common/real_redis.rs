@@ -1,8 +1,7 @@
 //! A real redis-server (Debian's 7.0) started by a test, killed when
 //! dropped; it can be restarted on the same port and directory.
-#![allow(dead_code)]
 
-use crate::common::{free_port, is_listening, wait_for, Frame, Raw};
+use super::{free_port, is_listening, wait_for, wait_ready, Raw};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -23,6 +22,16 @@ pub fn installed() -> bool {
         .unwrap_or(false)
 }
 
+/// False, after saying so, when `redis-server` cannot be run: a test that
+/// needs it then checks nothing.
+pub fn available() -> bool {
+    let installed = installed();
+    if !installed {
+        eprintln!("redis-server is not installed: skipping");
+    }
+    installed
+}
+
 impl RealRedis {
     /// Starts the real server on a free port, working in `dir`.
     pub fn start(dir: &Path, extra: &[&str]) -> RealRedis {
@@ -38,6 +47,12 @@ impl RealRedis {
             }
         }
         panic!("redis-server did not start");
+    }
+
+    /// Starts the real server as [`RealRedis::start`] does, or `None`
+    /// (after saying so) when it is not installed.
+    pub fn start_if_available(dir: &Path, extra: &[&str]) -> Option<RealRedis> {
+        available().then(|| RealRedis::start(dir, extra))
     }
 
     /// Starts the process again (same port, directory and options).
@@ -61,10 +76,7 @@ impl RealRedis {
             return false;
         }
         self.child = Some(child);
-        let mut r = self.raw();
-        wait_for(Duration::from_secs(20), || {
-            r.cmd(&["PING"]) == Frame::Simple("PONG".into())
-        })
+        wait_ready(&mut self.raw(), Duration::from_secs(20))
     }
 
     /// Waits for the process to exit (after SHUTDOWN).
