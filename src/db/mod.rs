@@ -69,14 +69,19 @@ impl Db {
     /// Stores `obj` under `key`, replacing any value. The old expiry is
     /// dropped unless `keep_ttl`. Returns the previous value.
     pub fn set(&mut self, key: &[u8], obj: Object, keep_ttl: bool) -> Option<Object> {
+        self.set_at(key, obj, keep_ttl).1
+    }
+
+    /// [`Db::set`], also returning the key's position in the map.
+    pub fn set_at(&mut self, key: &[u8], obj: Object, keep_ttl: bool) -> (usize, Option<Object>) {
         if !keep_ttl && !self.expires.is_empty() {
             self.expires.swap_remove(key);
         }
         match self.keys.raw_entry_mut_v1().from_key(key) {
-            RawEntryMut::Occupied(mut slot) => Some(slot.insert(obj)),
+            RawEntryMut::Occupied(mut slot) => (slot.index(), Some(slot.insert(obj))),
             RawEntryMut::Vacant(slot) => {
                 slot.insert(key.into(), obj);
-                None
+                (self.keys.len() - 1, None)
             }
         }
     }

@@ -173,7 +173,7 @@ impl Server {
     /// [`Server::expire_if_needed`] for a lookup that is about to write
     /// (`write`): then a replica's own client has the expired key deleted,
     /// as Redis does on writable replicas.
-    fn expire_if_needed_for(&mut self, db: usize, key: &[u8], write: bool) -> bool {
+    pub(super) fn expire_if_needed_for(&mut self, db: usize, key: &[u8], write: bool) -> bool {
         let now = self.cmd_time_ms;
         if !self.db(db).is_expired(key, now) {
             return false;
@@ -317,7 +317,7 @@ impl Server {
 
     /// Counts `n` changes toward save points and INFO's change counter.
     pub fn add_dirty(&mut self, n: u64) {
-        self.dirty += n;
+        self.record_change(n);
     }
 }
 

@@ -34,6 +34,7 @@ pub mod slot_queue;
 pub mod spec;
 pub mod state;
 pub mod stats;
+pub mod write;
 
 pub use client_table::ClientTable;
 pub use main_loop::TIMER_CRON;

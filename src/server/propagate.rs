@@ -2,8 +2,8 @@
 //! command, as Redis defines it, handed to every sink (see `hooks::Sink`:
 //! the replication backlog and replicas; next, the AOF).
 //!
-//! A command that changed the dataset (the dirty counter moved) is
-//! propagated after it ran, as the client sent it unless the handler said
+//! A command that changed the dataset (the write path recorded a change,
+//! see `server::write`) is propagated after it ran, as the client sent it unless the handler said
 //! otherwise (`propagate_as`: relative expiries become absolute, BLPOP
 //! becomes LPOP, SPOP becomes SREM...). Effects of a command beyond itself
 //! (keys it expired lazily, for example) are added with `also_propagate`, in
@@ -28,13 +28,15 @@ pub struct Propagation {
     suppressed: bool,
     /// The running command is propagated even if it changed nothing.
     forced: bool,
+    /// The running command (or one it ran, for EXEC) changed the dataset.
+    pub wrote: bool,
     /// Nesting of `call` (EXEC runs commands inside its own call).
     depth: usize,
 }
 
 /// State saved around one (possibly nested) call.
 pub struct CallFrame {
-    dirty: u64,
+    wrote: bool,
     db: usize,
     rewritten: Option<OwnedArgs>,
     suppressed: bool,
@@ -90,7 +92,7 @@ impl Server {
     pub fn begin_propagation_frame(&mut self, db: usize) -> CallFrame {
         self.propagation.depth += 1;
         CallFrame {
-            dirty: self.dirty,
+            wrote: std::mem::take(&mut self.propagation.wrote),
             db,
             rewritten: self.propagation.rewritten.take(),
             suppressed: std::mem::take(&mut self.propagation.suppressed),
@@ -104,7 +106,10 @@ impl Server {
         let rewritten = std::mem::replace(&mut self.propagation.rewritten, frame.rewritten);
         let suppressed = std::mem::replace(&mut self.propagation.suppressed, frame.suppressed);
         let forced = std::mem::replace(&mut self.propagation.forced, frame.forced);
-        if (self.dirty > frame.dirty || forced) && !suppressed && self.propagation_wanted() {
+        let wrote = self.propagation.wrote;
+        // A transaction wrote if any command it ran did.
+        self.propagation.wrote |= frame.wrote;
+        if (wrote || forced) && !suppressed && self.propagation_wanted() {
             let command = rewritten.unwrap_or_else(|| OwnedArgs::from_args(args));
             self.propagation.pending.push((frame.db, command));
         }

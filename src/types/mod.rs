@@ -87,6 +87,58 @@ impl Value {
     }
 }
 
+impl Value {
+    /// A list, set, hash or sorted set with nothing left in it: Redis
+    /// deletes such a key (an empty stream stays, as in Redis).
+    pub fn is_empty_aggregate(&self) -> bool {
+        match self {
+            Value::List(l) => l.is_empty(),
+            Value::Set(s) => s.is_empty(),
+            Value::Hash(h) => h.is_empty(),
+            Value::ZSet(z) => z.is_empty(),
+            Value::Str(_) | Value::Stream(_) => false,
+        }
+    }
+}
+
+/// The Rust type of each kind of value, for lookups by type.
+pub trait ValueType: Sized {
+    /// The value inside `value` if it is of this type.
+    fn of(value: &Value) -> Option<&Self>;
+    fn of_mut(value: &mut Value) -> Option<&mut Self>;
+    /// This value as a [`Value`].
+    fn into_value(self) -> Value;
+}
+
+macro_rules! value_types {
+    ($($ty:ty => $get:ident, $get_mut:ident, $wrap:expr;)*) => {
+        $(
+            impl ValueType for $ty {
+                fn of(value: &Value) -> Option<&Self> {
+                    value.$get()
+                }
+
+                fn of_mut(value: &mut Value) -> Option<&mut Self> {
+                    value.$get_mut()
+                }
+
+                fn into_value(self) -> Value {
+                    $wrap(self)
+                }
+            }
+        )*
+    };
+}
+
+value_types! {
+    StrValue => as_str, as_str_mut, Value::Str;
+    List => as_list, as_list_mut, |l| Value::List(Box::new(l));
+    SetValue => as_set, as_set_mut, Value::Set;
+    HashValue => as_hash, as_hash_mut, Value::Hash;
+    Stream => as_stream, as_stream_mut, |s| Value::Stream(Box::new(s));
+    ZSet => as_zset, as_zset_mut, Value::ZSet;
+}
+
 /// A value plus the access metadata Redis keeps in every object header.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Object {

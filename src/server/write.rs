@@ -1,0 +1,307 @@
+//! The one write path. A command changes a key only through a
+//! [`KeyWrite`], opened with [`Server::write_key`]:
+//!
+//! - opening it looks the key up for writing (lazy expiry first, and a
+//!   writable replica deletes an expired key; the access time is
+//!   refreshed), and the typed accessors answer WRONGTYPE in one place;
+//! - the command says what it changed with [`KeyWrite::changed`] (the
+//!   value: WATCH, blocked clients and client tracking must hear of it) or
+//!   [`KeyWrite::meta_changed`] (state readers of the value do not see,
+//!   such as a stream's consumer groups), with the keyspace event Redis
+//!   raises for it;
+//! - dropping it does the bookkeeping of every write: an aggregate left
+//!   empty is deleted (with its `del` event), the key is marked modified,
+//!   and the change is counted, which is also what makes the command
+//!   propagate.
+//!
+//! Writes that are not about one key (FLUSHALL, SWAPDB, ...) are server
+//! methods in [`crate::server::keyspace`] that end in the same
+//! [`Server::record_change`].
+
+use super::errors::{CmdError, WRONGTYPE};
+use super::keyspace::AccessTracking;
+use super::Server;
+use crate::config::Config;
+use crate::types::{Object, Value, ValueType};
+use crate::util::Rng;
+
+/// The class of a keyspace event: what `notify-keyspace-events` selects
+/// it by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventClass {
+    Generic,
+    String,
+    List,
+    Set,
+    Hash,
+    SortedSet,
+    Stream,
+    Expired,
+    Evicted,
+}
+
+/// A keyspace event a write raises, as Redis's `notifyKeyspaceEvent`
+/// call for it names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyEvent {
+    pub class: EventClass,
+    pub name: &'static str,
+}
+
+macro_rules! event_constructors {
+    ($($fn_name:ident => $class:ident),*) => {
+        impl KeyEvent {
+            $(
+                pub const fn $fn_name(name: &'static str) -> KeyEvent {
+                    KeyEvent {
+                        class: EventClass::$class,
+                        name,
+                    }
+                }
+            )*
+        }
+    };
+}
+
+event_constructors! {
+    generic => Generic,
+    string => String,
+    list => List,
+    set => Set,
+    hash => Hash,
+    zset => SortedSet,
+    stream => Stream
+}
+
+/// The event of a key deleted because its aggregate was emptied.
+const DEL: KeyEvent = KeyEvent::generic("del");
+
+/// One key opened for writing. See the module documentation.
+pub struct KeyWrite<'s, 'k> {
+    srv: &'s mut Server,
+    db: usize,
+    key: &'k [u8],
+    /// The key's position in its database's map while it exists.
+    slot: Option<usize>,
+    /// Changes counted for save points and INFO (and propagation).
+    dirty: u64,
+    /// The value changed: WATCH, blocked clients and tracking hear of it.
+    modified: bool,
+    /// The value was created by this write (removed again if left empty).
+    created: bool,
+}
+
+impl Server {
+    /// Opens `key` in database `db` for writing: the one write path.
+    pub fn write_key<'s, 'k>(&'s mut self, db: usize, key: &'k [u8]) -> KeyWrite<'s, 'k> {
+        let db = db.min(self.dbs.len().saturating_sub(1));
+        let expired = self.expire_if_needed_for(db, key, true);
+        let tracking = self.access_tracking();
+        let slot = match self.dbs.get_mut(db) {
+            Some(d) if !expired => d.keys.get_full_mut(key).map(|(i, _, obj)| {
+                obj.lru = tracking.touched(obj.lru, &mut self.rng);
+                i
+            }),
+            _ => None,
+        };
+        KeyWrite {
+            srv: self,
+            db,
+            key,
+            slot,
+            dirty: 0,
+            modified: false,
+            created: false,
+        }
+    }
+
+    /// Counts `n` changes to the dataset (save points, INFO): the running
+    /// command wrote, so it propagates. Every write ends here.
+    pub fn record_change(&mut self, n: u64) {
+        if n > 0 {
+            self.dirty += n;
+            self.propagation.wrote = true;
+        }
+    }
+
+    /// The one place a write's keyspace event is raised; keyspace
+    /// notifications (`notify-keyspace-events`) will publish from here.
+    pub fn notify_keyspace_event(&mut self, _db: usize, _key: &[u8], _event: KeyEvent) {}
+}
+
+impl<'s, 'k> KeyWrite<'s, 'k> {
+    /// The key's object, if it exists.
+    pub fn object(&mut self) -> Option<&mut Object> {
+        let i = self.slot?;
+        let db = self.srv.dbs.get_mut(self.db)?;
+        db.keys.get_index_mut(i).map(|(_, obj)| obj)
+    }
+
+    /// Whether the key exists.
+    pub fn exists(&mut self) -> bool {
+        self.slot.is_some()
+    }
+
+    /// The value if it is a `T`; `None` when the key is missing, WRONGTYPE
+    /// when it holds another type.
+    pub fn existing<T: ValueType>(&mut self) -> Result<Option<&mut T>, CmdError> {
+        match self.object() {
+            None => Ok(None),
+            Some(obj) => T::of_mut(&mut obj.value)
+                .map(Some)
+                .ok_or(CmdError::Static(WRONGTYPE)),
+        }
+    }
+
+    /// WRONGTYPE unless the key is missing or holds a `T`; true if it
+    /// exists.
+    pub fn check<T: ValueType>(&mut self) -> Result<bool, CmdError> {
+        Ok(self.existing::<T>()?.is_some())
+    }
+
+    /// The value as a `T`, created with `make` when the key is missing;
+    /// WRONGTYPE when it holds another type.
+    pub fn or_create<T: ValueType>(
+        &mut self,
+        make: impl FnOnce() -> T,
+    ) -> Result<&mut T, CmdError> {
+        if !self.check::<T>()? {
+            let obj = self.srv.new_object(make().into_value());
+            self.put(obj, false);
+            self.created = true;
+        }
+        self.existing::<T>()?.ok_or(CmdError::Static(WRONGTYPE))
+    }
+
+    /// The value as a `T` (see [`KeyWrite::existing`]) together with the
+    /// server's random generator (random picks while writing).
+    pub fn existing_with_rng<T: ValueType>(
+        &mut self,
+    ) -> Result<Option<(&mut T, &mut Rng)>, CmdError> {
+        let i = match self.slot {
+            Some(i) => i,
+            None => return Ok(None),
+        };
+        let Server { dbs, rng, .. } = &mut *self.srv;
+        let Some((_, obj)) = dbs.get_mut(self.db).and_then(|d| d.keys.get_index_mut(i)) else {
+            return Ok(None);
+        };
+        let value = T::of_mut(&mut obj.value).ok_or(CmdError::Static(WRONGTYPE))?;
+        Ok(Some((value, rng)))
+    }
+
+    /// Stores `value` (SET semantics: the TTL goes unless `keep_ttl`; under
+    /// LFU an overwritten key keeps its access counter).
+    pub fn set(&mut self, value: Value) {
+        self.set_keeping_ttl(value, false);
+    }
+
+    /// [`KeyWrite::set`] choosing whether the TTL stays.
+    pub fn set_keeping_ttl(&mut self, value: Value, keep_ttl: bool) {
+        let tracking = self.srv.access_tracking();
+        let obj = Object::new(value, tracking.initial());
+        let old_lru = self.put(obj, keep_ttl);
+        if let (Some(lru), AccessTracking::Lfu { .. }) = (old_lru, tracking) {
+            if let Some(obj) = self.object() {
+                obj.lru = lru;
+            }
+        }
+    }
+
+    /// Stores `obj` with exactly the expiry `expire` (RESTORE, RENAME,
+    /// MOVE and COPY destinations).
+    pub fn put_object(&mut self, obj: Object, expire: Option<i64>) {
+        self.put(obj, false);
+        if let Some(when) = expire {
+            self.set_expire(when);
+        }
+    }
+
+    /// Stores `obj`, returning the access data of the value it replaced.
+    fn put(&mut self, obj: Object, keep_ttl: bool) -> Option<u32> {
+        let db = self.srv.dbs.get_mut(self.db)?;
+        let (i, old) = db.set_at(self.key, obj, keep_ttl);
+        self.slot = Some(i);
+        old.map(|o| o.lru)
+    }
+
+    /// Deletes the key; true if it existed.
+    pub fn delete(&mut self) -> bool {
+        self.take().is_some()
+    }
+
+    /// Removes the key, handing back its object and expiry.
+    pub fn take(&mut self) -> Option<(Object, Option<i64>)> {
+        self.slot?;
+        self.slot = None;
+        self.srv.dbs.get_mut(self.db)?.take(self.key)
+    }
+
+    /// The key's expiry time (unix milliseconds), if it has one.
+    pub fn expire_at(&self) -> Option<i64> {
+        self.srv.dbs.get(self.db)?.expire_of(self.key)
+    }
+
+    /// Gives the (existing) key an absolute expiry time.
+    pub fn set_expire(&mut self, when_ms: i64) {
+        if let Some(db) = self.srv.dbs.get_mut(self.db) {
+            db.set_expire(self.key, when_ms);
+        }
+    }
+
+    /// Removes the key's expiry; true if it had one.
+    pub fn persist(&mut self) -> bool {
+        self.srv
+            .dbs
+            .get_mut(self.db)
+            .is_some_and(|db| db.persist(self.key))
+    }
+
+    /// The configuration (encoding limits and the like).
+    pub fn config(&self) -> &Config {
+        &self.srv.config
+    }
+
+    /// The command changed the key's value: `n` changes are counted, and
+    /// `event` raised. Nothing happens for `n == 0`.
+    pub fn changed(&mut self, n: u64, event: KeyEvent) {
+        if n > 0 {
+            self.modified = true;
+            self.meta_changed(n, event);
+        }
+    }
+
+    /// The command changed state of the key that readers of its value do
+    /// not see (a stream's consumer groups): counted, `event` raised, but
+    /// WATCH and blocked clients are not told. Nothing happens for `n == 0`.
+    pub fn meta_changed(&mut self, n: u64, event: KeyEvent) {
+        if n > 0 {
+            self.dirty += n;
+            self.srv.notify_keyspace_event(self.db, self.key, event);
+        }
+    }
+
+    /// Whether the write left an empty aggregate behind.
+    fn left_empty(&mut self) -> bool {
+        self.object()
+            .is_some_and(|obj| obj.value.is_empty_aggregate())
+    }
+}
+
+impl Drop for KeyWrite<'_, '_> {
+    fn drop(&mut self) {
+        if !self.modified && !self.created && self.dirty == 0 {
+            return;
+        }
+        if self.left_empty() {
+            self.take();
+            if self.modified {
+                self.srv.notify_keyspace_event(self.db, self.key, DEL);
+            }
+        }
+        if self.modified {
+            self.srv.key_modified(self.db, self.key);
+        }
+        self.srv.record_change(self.dirty);
+    }
+}
