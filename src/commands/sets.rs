@@ -14,9 +14,10 @@ use crate::resp::reply::Aggregate;
 use crate::server::client::Client;
 use crate::server::errors::{self, CmdError, CmdResult};
 use crate::server::spec::{acl, flag, ks, Args, Command, KeySpec};
+use crate::server::write::{KeyEvent, DEL};
 use crate::server::Server;
 use crate::types::set::{Member, INTSET_MAX_ENTRIES};
-use crate::types::{Object, SetValue, Value};
+use crate::types::{SetValue, Value};
 use crate::util::Rng;
 use std::collections::HashSet;
 
@@ -35,55 +36,18 @@ const LIMIT_NEGATIVE: &str = "ERR LIMIT can't be negative";
 const SRANDMEMBER_COUNT_RANGE: &str =
     "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807";
 
+const SADD: KeyEvent = KeyEvent::set("sadd");
+const SREM: KeyEvent = KeyEvent::set("srem");
+const SPOP: KeyEvent = KeyEvent::set("spop");
+
 /// Most members an intset holds before it becomes a hashtable.
 fn intset_limit(srv: &Server) -> usize {
     srv.config.set_max_intset_entries.min(INTSET_MAX_ENTRIES) as usize
 }
 
-/// The set at `key` looked up for reading: `Ok(None)` if missing,
-/// WRONGTYPE if the key holds something else.
-fn read_set<'a>(
-    srv: &'a mut Server,
-    db: usize,
-    key: &[u8],
-) -> Result<Option<&'a SetValue>, CmdError> {
-    match srv.lookup_read(db, key) {
-        None => Ok(None),
-        Some(obj) => Ok(Some(obj.value.as_set().ok_or(errors::WRONGTYPE)?)),
-    }
-}
-
-/// The set at `key` looked up for writing, as [`read_set`].
-fn write_set<'a>(
-    srv: &'a mut Server,
-    db: usize,
-    key: &[u8],
-) -> Result<Option<&'a mut SetValue>, CmdError> {
-    match srv.lookup_write(db, key) {
-        None => Ok(None),
-        Some(obj) => Ok(Some(obj.value.as_set_mut().ok_or(errors::WRONGTYPE)?)),
-    }
-}
-
-/// The set at `key`, already looked up (and type-checked) by the caller,
-/// together with the server's random generator.
-fn set_and_rng<'a>(
-    srv: &'a mut Server,
-    db: usize,
-    key: &[u8],
-) -> Option<(&'a mut SetValue, &'a mut Rng)> {
-    let set = srv.dbs.get_mut(db)?.keys.get_mut(key)?.value.as_set_mut()?;
-    Some((set, &mut srv.rng))
-}
-
 /// A position in `0..len` from a random draw.
 fn pick(draw: u64, len: usize) -> usize {
     (draw % (len.max(1) as u64)) as usize
-}
-
-/// Whether a looked-up key holds a set (`None` when missing).
-fn holds_set(obj: Option<&mut Object>) -> Option<bool> {
-    obj.map(|o| o.value.as_set().is_some())
 }
 
 fn reply_member(c: &mut Client, member: Member) {
@@ -101,16 +65,11 @@ fn reply_set(c: &mut Client, set: &SetValue) {
     }
 }
 
-/// Records a change of the set at `key` that removed `n` members, deleting
-/// the key when the set is left `emptied`.
-fn members_removed(srv: &mut Server, db: usize, key: &[u8], n: u64, emptied: bool) {
-    if emptied {
-        srv.db(db).remove(key);
-    }
-    if n > 0 {
-        srv.key_modified(db, key);
-        srv.add_dirty(n);
-    }
+/// Whether `key`, looked up for writing, holds a set (`None` when missing).
+fn holds_set(srv: &mut Server, db: usize, key: &[u8]) -> Option<bool> {
+    srv.write_key(db, key)
+        .object()
+        .map(|obj| obj.value.as_set().is_some())
 }
 
 fn add_each(set: &mut SetValue, members: Args, limit: usize) -> u64 {
@@ -118,32 +77,18 @@ fn add_each(set: &mut SetValue, members: Args, limit: usize) -> u64 {
 }
 
 pub fn sadd(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
-    let (db, key) = (c.db, &args[1]);
     let limit = intset_limit(srv);
-    let members = args.tail(2);
-    let added = match write_set(srv, db, key)? {
-        Some(set) => {
-            let added = add_each(set, members, limit);
-            if added > 0 {
-                srv.key_modified(db, key);
-            }
-            added
-        }
-        None => {
-            let mut set = SetValue::for_member(&args[2]);
-            let added = add_each(&mut set, members, limit);
-            srv.set_key(db, key, Value::Set(set), false);
-            added
-        }
-    };
-    srv.add_dirty(added);
+    let mut w = srv.write_key(c.db, &args[1]);
+    let set = w.or_create(|| SetValue::for_member(&args[2]))?;
+    let added = add_each(set, args.tail(2), limit);
+    w.changed(added, SADD);
     c.reply.int(added as i64);
     Ok(())
 }
 
 pub fn srem(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
-    let (db, key) = (c.db, &args[1]);
-    let Some(set) = write_set(srv, db, key)? else {
+    let mut w = srv.write_key(c.db, &args[1]);
+    let Some(set) = w.existing::<SetValue>()? else {
         c.reply.int(0);
         return Ok(());
     };
@@ -156,16 +101,16 @@ pub fn srem(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
             }
         }
     }
-    let emptied = set.is_empty();
-    members_removed(srv, db, key, removed, emptied);
+    w.changed(removed, SREM);
     c.reply.int(removed as i64);
     Ok(())
 }
 
 pub fn smove(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     let (db, src, dst, member) = (c.db, &args[1], &args[2], &args[3]);
-    let src_is_set = holds_set(srv.lookup_write(db, src));
-    let dst_is_set = holds_set(srv.lookup_write(db, dst));
+    let limit = intset_limit(srv);
+    let src_is_set = holds_set(srv, db, src);
+    let dst_is_set = holds_set(srv, db, dst);
     match (src_is_set, dst_is_set) {
         (None, _) => {
             c.reply.int(0);
@@ -174,47 +119,38 @@ pub fn smove(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
         (Some(false), _) | (_, Some(false)) => return Err(errors::WRONGTYPE.into()),
         _ => {}
     }
-    let limit = intset_limit(srv);
-    let Some(src_set) = srv.db(db).get_mut(src).and_then(|o| o.value.as_set_mut()) else {
+    let mut from = srv.write_key(db, src);
+    let Some(src_set) = from.existing::<SetValue>()? else {
         c.reply.int(0);
         return Ok(());
     };
     if src == dst {
-        let found = src_set.contains(member);
-        c.reply.int(i64::from(found));
+        c.reply.int(i64::from(src_set.contains(member)));
         return Ok(());
     }
     if !src_set.remove(member) {
         c.reply.int(0);
         return Ok(());
     }
-    let emptied = src_set.is_empty();
-    members_removed(srv, db, src, 1, emptied);
-    if dst_is_set.is_none() {
-        let empty = SetValue::for_member(member);
-        srv.set_key(db, dst, Value::Set(empty), false);
-    }
-    let added = srv
-        .db(db)
-        .get_mut(dst)
-        .and_then(|o| o.value.as_set_mut())
-        .is_some_and(|set| set.add(member, limit));
-    if added {
-        srv.key_modified(db, dst);
-        srv.add_dirty(1);
-    }
+    from.changed(1, SREM);
+    drop(from);
+    let mut to = srv.write_key(db, dst);
+    let dst_set = to.or_create(|| SetValue::for_member(member))?;
+    let added = dst_set.add(member, limit);
+    to.changed(u64::from(added), SADD);
+    drop(to);
     c.reply.int(1);
     Ok(())
 }
 
 pub fn sismember(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
-    let found = read_set(srv, c.db, &args[1])?.is_some_and(|s| s.contains(&args[2]));
+    let found = srv.read_key::<SetValue>(c.db, &args[1])?.is_some_and(|s| s.contains(&args[2]));
     c.reply.int(i64::from(found));
     Ok(())
 }
 
 pub fn smismember(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
-    let set = read_set(srv, c.db, &args[1])?;
+    let set = srv.read_key::<SetValue>(c.db, &args[1])?;
     let members = args.tail(2);
     c.reply.array(members.len());
     for member in members.iter() {
@@ -225,14 +161,14 @@ pub fn smismember(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
 }
 
 pub fn scard(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
-    let len = read_set(srv, c.db, &args[1])?.map_or(0, SetValue::len);
+    let len = srv.read_key::<SetValue>(c.db, &args[1])?.map_or(0, SetValue::len);
     c.reply.int(len as i64);
     Ok(())
 }
 
 /// SMEMBERS: SINTER of a single set.
 pub fn smembers(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
-    match read_set(srv, c.db, &args[1])? {
+    match srv.read_key::<SetValue>(c.db, &args[1])? {
         Some(set) => reply_set(c, set),
         None => c.reply.set(0),
     }
@@ -245,33 +181,31 @@ pub fn spop(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
         n if n > 3 => return Err(errors::SYNTAX.into()),
         _ => {}
     }
-    let (db, key) = (c.db, &args[1]);
-    let draw = srv.rng.next_u64();
-    let Some(set) = write_set(srv, db, key)? else {
+    let key = &args[1];
+    let mut w = srv.write_key(c.db, key);
+    let Some((set, rng)) = w.existing_with_rng::<SetValue>()? else {
         c.reply.null();
         return Ok(());
     };
-    let Some(member) = set.pop_at(pick(draw, set.len())) else {
+    let Some(member) = set.pop_at(rng.below(set.len())) else {
         c.reply.null();
         return Ok(());
     };
-    let emptied = set.is_empty();
     c.reply.bulk(&member);
-    srv.propagate_as(&[b"SREM", key, &member]);
-    members_removed(srv, db, key, 1, emptied);
+    w.changed(1, SPOP);
+    w.propagate_as(&[b"SREM", key, &member]);
     Ok(())
 }
 
-/// SPOP key count: replies with a set of `count` distinct members (all of
-/// them when there are not more), which replicas see removed one SREM at a
-/// time, or by a DEL when the whole set goes.
 fn spop_with_count(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
-    let (db, key) = (c.db, &args[1]);
+    let key = &args[1];
     let count = int_arg(&args[2])
         .ok()
         .and_then(|n| u64::try_from(n).ok())
         .ok_or(errors::OUT_OF_RANGE_POSITIVE)?;
-    let Some(set) = write_set(srv, db, key)? else {
+    let limit = intset_limit(srv);
+    let mut w = srv.write_key(c.db, key);
+    let Some((set, rng)) = w.existing_with_rng::<SetValue>()? else {
         c.reply.set(0);
         return Ok(());
     };
@@ -281,55 +215,35 @@ fn spop_with_count(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
         return Ok(());
     }
     if count >= size {
-        if let Some(Value::Set(whole)) = srv.db(db).remove(key).map(|o| o.value) {
-            reply_set(c, &whole);
-        }
-        srv.key_modified(db, key);
-        srv.add_dirty(size);
-        srv.propagate_as(&[b"DEL", key]);
+        reply_set(c, set);
+        w.delete();
+        w.changed(size, SPOP);
+        w.propagate_as(&[b"DEL", key]);
         return Ok(());
     }
     let remaining = size - count;
     let popped = if remaining * SPOP_MOVE_STRATEGY_MUL > count {
-        pop_random(srv, db, key, count as usize)
+        pop_random(set, rng, count as usize)
     } else {
-        let limit = intset_limit(srv);
-        keep_random(srv, db, key, remaining as usize, limit)
+        keep_random(set, rng, remaining as usize, limit)
     };
     c.reply.set(popped.len());
     for member in &popped {
         c.reply.bulk(member);
-        srv.also_propagate(db, &[b"SREM", key, member]);
+        w.also_propagate(&[b"SREM", key, member]);
     }
-    srv.suppress_propagation();
-    srv.key_modified(db, key);
-    srv.add_dirty(count);
+    w.suppress_propagation();
+    w.changed(count, SPOP);
     Ok(())
 }
 
-/// Removes `count` random members (fewer than the set has), one at a time.
-fn pop_random(srv: &mut Server, db: usize, key: &[u8], count: usize) -> Vec<Box<[u8]>> {
-    let Some((set, rng)) = set_and_rng(srv, db, key) else {
-        return Vec::new();
-    };
+fn pop_random(set: &mut SetValue, rng: &mut Rng, count: usize) -> Vec<Box<[u8]>> {
     (0..count)
         .filter_map(|_| set.pop_at(rng.below(set.len())))
         .collect()
 }
 
-/// Keeps `keep` random members (at least one) in a set of their own that
-/// replaces the old one, and returns the others: cheaper than popping when
-/// most members go. The new set is as compact as its members allow.
-fn keep_random(
-    srv: &mut Server,
-    db: usize,
-    key: &[u8],
-    keep: usize,
-    limit: usize,
-) -> Vec<Box<[u8]>> {
-    let Some((set, rng)) = set_and_rng(srv, db, key) else {
-        return Vec::new();
-    };
+fn keep_random(set: &mut SetValue, rng: &mut Rng, keep: usize, limit: usize) -> Vec<Box<[u8]>> {
     let mut kept: Option<SetValue> = None;
     for _ in 0..keep {
         if let Some(member) = set.pop_at(rng.below(set.len())) {
@@ -351,7 +265,7 @@ pub fn srandmember(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
         _ => {}
     }
     let draw = srv.rng.next_u64();
-    match read_set(srv, c.db, &args[1])? {
+    match srv.read_key::<SetValue>(c.db, &args[1])? {
         Some(set) => match set.member_at(pick(draw, set.len())) {
             Some(member) => reply_member(c, member),
             None => c.reply.null(),
@@ -370,11 +284,11 @@ fn srandmember_with_count(srv: &mut Server, c: &mut Client, args: &Args) -> CmdR
         return Err(SRANDMEMBER_COUNT_RANGE.into());
     }
     let count = requested.unsigned_abs();
-    if read_set(srv, db, key)?.is_none() || count == 0 {
+    if srv.read_key::<SetValue>(db, key)?.is_none() || count == 0 {
         c.reply.empty_array();
         return Ok(());
     }
-    let Some((set, rng)) = set_and_rng(srv, db, key) else {
+    let Some((set, rng)) = srv.peek_with_rng::<SetValue>(db, key) else {
         c.reply.empty_array();
         return Ok(());
     };
@@ -465,19 +379,15 @@ fn operands<'a>(
         .collect()
 }
 
-/// Stores the result of a STORE command at `dst` (replacing whatever was
-/// there, and deleting `dst` instead when the result is empty), replying
-/// with its size.
-fn store_result(srv: &mut Server, c: &mut Client, dst: &[u8], result: SetValue) {
-    let db = c.db;
+fn store_result(srv: &mut Server, c: &mut Client, dst: &[u8], result: SetValue, event: KeyEvent) {
     let size = result.len();
+    let mut w = srv.write_key(c.db, dst);
     if size == 0 {
-        if srv.delete_key(db, dst) {
-            srv.add_dirty(1);
-        }
+        let deleted = w.delete();
+        w.changed(u64::from(deleted), DEL);
     } else {
-        srv.set_key(db, dst, Value::Set(result), false);
-        srv.add_dirty(1);
+        w.set(Value::Set(result));
+        w.changed(1, event);
     }
     c.reply.int(size as i64);
 }
@@ -542,7 +452,7 @@ fn sinter_generic(srv: &mut Server, c: &mut Client, keys: Args, out: InterOutput
             for member in common {
                 result.add_member(member, limit);
             }
-            store_result(srv, c, dst, result);
+            store_result(srv, c, dst, result, KeyEvent::set("sinterstore"));
         }
     }
     Ok(())
@@ -605,7 +515,13 @@ fn sunion_diff_generic(
         SetOp::Diff => difference(&sets, limit),
     };
     match dst {
-        Some(dst) => store_result(srv, c, dst, result),
+        Some(dst) => {
+            let event = match op {
+                SetOp::Union => KeyEvent::set("sunionstore"),
+                SetOp::Diff => KeyEvent::set("sdiffstore"),
+            };
+            store_result(srv, c, dst, result, event)
+        }
         None => reply_set(c, &result),
     }
     Ok(())
@@ -676,7 +592,7 @@ pub fn sdiffstore(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
 /// whole in one call (cursor 0), a hashtable page by page.
 pub fn sscan(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     let cursor = parse_cursor(&args[2])?;
-    let Some(set) = read_set(srv, c.db, &args[1])? else {
+    let Some(set) = srv.read_key::<SetValue>(c.db, &args[1])? else {
         c.reply.array(2);
         c.reply.bulk(b"0");
         c.reply.array(0);

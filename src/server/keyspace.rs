@@ -4,7 +4,8 @@
 
 use super::Server;
 use crate::db::Db;
-use crate::types::{Object, Value};
+use super::errors::{CmdError, WRONGTYPE};
+use crate::types::{Object, Value, ValueType};
 use crate::util::Rng;
 
 /// Resolution of the LRU clock in milliseconds (as Redis).
@@ -250,6 +251,26 @@ impl Server {
     /// Expires the key lazily but neither counts stats nor touches it.
     pub fn lookup_quiet(&mut self, db: usize, key: &[u8]) -> Option<&mut Object> {
         self.lookup(db, key, LookupEffects::QUIET)
+    }
+
+    /// The value at `key` as a `T`, looked up for reading (see
+    /// [`Server::lookup_read`]): `None` when missing, WRONGTYPE when the key
+    /// holds another type.
+    pub fn read_key<T: ValueType>(&mut self, db: usize, key: &[u8]) -> Result<Option<&T>, CmdError> {
+        match self.lookup_read(db, key) {
+            None => Ok(None),
+            Some(obj) => T::of(&obj.value)
+                .map(Some)
+                .ok_or(CmdError::Static(WRONGTYPE)),
+        }
+    }
+
+    /// The `T` at `key` (already looked up by the caller), with the random
+    /// generator: random picks that read.
+    pub fn peek_with_rng<T: ValueType>(&mut self, db: usize, key: &[u8]) -> Option<(&T, &mut Rng)> {
+        let Server { dbs, rng, .. } = self;
+        let value = T::of(&dbs.get(db)?.get(key)?.value)?;
+        Some((value, rng))
     }
 
     /// A new object holding `value`, with fresh access data.

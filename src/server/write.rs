@@ -73,8 +73,9 @@ event_constructors! {
     stream => Stream
 }
 
-/// The event of a key deleted because its aggregate was emptied.
-const DEL: KeyEvent = KeyEvent::generic("del");
+/// The event of a deleted key (also raised when a write empties an
+/// aggregate and the key goes).
+pub const DEL: KeyEvent = KeyEvent::generic("del");
 
 /// One key opened for writing. See the module documentation.
 pub struct KeyWrite<'s, 'k> {
@@ -255,6 +256,23 @@ impl<'s, 'k> KeyWrite<'s, 'k> {
             .dbs
             .get_mut(self.db)
             .is_some_and(|db| db.persist(self.key))
+    }
+
+    /// The running command propagates as `parts` instead of itself.
+    pub fn propagate_as<T: AsRef<[u8]>>(&mut self, parts: &[T]) {
+        self.srv.propagate_as(parts);
+    }
+
+    /// Queues `parts` to be propagated in this key's database, before the
+    /// running command.
+    pub fn also_propagate<T: AsRef<[u8]>>(&mut self, parts: &[T]) {
+        self.srv.also_propagate(self.db, parts);
+    }
+
+    /// The running command is not propagated (what it did was queued with
+    /// [`KeyWrite::also_propagate`]).
+    pub fn suppress_propagation(&mut self) {
+        self.srv.suppress_propagation();
     }
 
     /// The configuration (encoding limits and the like).
