@@ -9,9 +9,10 @@ use crate::db::scan_positions;
 use crate::server::client::Client;
 use crate::server::errors::{self, CmdError, CmdResult};
 use crate::server::spec::{acl, flag, ks, Args, Command, KeySpec};
+use crate::server::write::KeyEvent;
 use crate::server::Server;
 use crate::types::hash::{Limits, Pair, Positional};
-use crate::types::{HashValue, Value};
+use crate::types::HashValue;
 use crate::util::Rng;
 use crate::util::{format_human_double, i64_text, parse_i64, parse_long_double};
 use std::collections::HashSet;
@@ -37,67 +38,23 @@ fn limits(srv: &Server) -> Limits {
     }
 }
 
-/// The hash at `key` for reading: `None` if missing, WRONGTYPE if not a hash.
-fn hash_to_read<'a>(
-    srv: &'a mut Server,
-    db: usize,
-    key: &[u8],
-) -> Result<Option<&'a HashValue>, CmdError> {
-    match srv.lookup_read(db, key) {
-        None => Ok(None),
-        Some(obj) => Ok(Some(obj.value.as_hash().ok_or(errors::WRONGTYPE)?)),
-    }
-}
-
-/// The hash at `key` for writing: `None` if missing, WRONGTYPE if not a hash.
-fn existing_hash_to_write<'a>(
-    srv: &'a mut Server,
-    db: usize,
-    key: &[u8],
-) -> Result<Option<&'a mut HashValue>, CmdError> {
-    match srv.lookup_write(db, key) {
-        None => Ok(None),
-        Some(obj) => Ok(Some(obj.value.as_hash_mut().ok_or(errors::WRONGTYPE)?)),
-    }
-}
-
-/// The hash at `key` for writing, created empty when missing. Callers fail
-/// only on existing fields, so a created hash always gets a field.
-fn hash_to_write<'a>(
-    srv: &'a mut Server,
-    db: usize,
-    key: &[u8],
-) -> Result<&'a mut HashValue, CmdError> {
-    if existing_hash_to_write(srv, db, key)?.is_none() {
-        let obj = srv.new_object(Value::Hash(HashValue::default()));
-        srv.db(db).set(key, obj, false);
-    }
-    srv.db(db)
-        .get_mut(key)
-        .and_then(|obj| obj.value.as_hash_mut())
-        .ok_or(CmdError::Static(errors::WRONGTYPE))
-}
-
-/// Records a write of `changes` fields of the hash at `key`.
-fn hash_written(srv: &mut Server, db: usize, key: &[u8], changes: u64) {
-    srv.key_modified(db, key);
-    srv.add_dirty(changes);
-}
+/// HSET, HMSET and HSETNX raise the same event.
+const HSET: KeyEvent = KeyEvent::hash("hset");
 
 /// HSET and HMSET: sets the pairs, returning how many fields are new.
 fn set_pairs(srv: &mut Server, c: &Client, args: &Args, command: &str) -> Result<i64, CmdError> {
     if args.len() % 2 == 1 {
         return Err(errors::wrong_arity(command));
     }
-    let key = &args[1];
     let limits = limits(srv);
-    let h = hash_to_write(srv, c.db, key)?;
+    let mut w = srv.write_key(c.db, &args[1]);
+    let h = w.or_create(HashValue::default)?;
     h.prepare_for(args.tail(2).iter().map(<[u8]>::len), limits);
     let mut created = 0;
     for j in (2..args.len()).step_by(2) {
         created += i64::from(h.insert(&args[j], &args[j + 1], limits));
     }
-    hash_written(srv, c.db, key, (args.len() as u64 - 2) / 2);
+    w.changed((args.len() as u64 - 2) / 2, HSET);
     Ok(created)
 }
 
@@ -116,26 +73,27 @@ pub fn hmset(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
 pub fn hsetnx(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     let (key, field, value) = (&args[1], &args[2], &args[3]);
     let limits = limits(srv);
-    let h = hash_to_write(srv, c.db, key)?;
+    let mut w = srv.write_key(c.db, key);
+    let h = w.or_create(HashValue::default)?;
     if h.contains(field) {
         c.reply.int(0);
         return Ok(());
     }
     h.prepare_for([field.len(), value.len()], limits);
     h.insert(field, value, limits);
-    hash_written(srv, c.db, key, 1);
+    w.changed(1, HSET);
     c.reply.int(1);
     Ok(())
 }
 
 pub fn hget(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
-    let value = hash_to_read(srv, c.db, &args[1])?.and_then(|h| h.get(&args[2]));
+    let value = srv.read_key::<HashValue>(c.db, &args[1])?.and_then(|h| h.get(&args[2]));
     c.reply.bulk_opt(value);
     Ok(())
 }
 
 pub fn hmget(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
-    let h = hash_to_read(srv, c.db, &args[1])?;
+    let h = srv.read_key::<HashValue>(c.db, &args[1])?;
     c.reply.array(args.len() - 2);
     for field in args.tail(2).iter() {
         c.reply.bulk_opt(h.and_then(|h| h.get(field)));
@@ -144,8 +102,8 @@ pub fn hmget(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
 }
 
 pub fn hdel(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
-    let (db, key) = (c.db, &args[1]);
-    let Some(h) = existing_hash_to_write(srv, db, key)? else {
+    let mut w = srv.write_key(c.db, &args[1]);
+    let Some(h) = w.existing::<HashValue>()? else {
         c.reply.int(0);
         return Ok(());
     };
@@ -158,24 +116,19 @@ pub fn hdel(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
             }
         }
     }
-    if h.is_empty() {
-        srv.delete_key(db, key);
-    } else if deleted > 0 {
-        srv.key_modified(db, key);
-    }
-    srv.add_dirty(deleted);
+    w.changed(deleted, KeyEvent::hash("hdel"));
     c.reply.int(deleted as i64);
     Ok(())
 }
 
 pub fn hlen(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
-    let len = hash_to_read(srv, c.db, &args[1])?.map_or(0, HashValue::len);
+    let len = srv.read_key::<HashValue>(c.db, &args[1])?.map_or(0, HashValue::len);
     c.reply.int(len as i64);
     Ok(())
 }
 
 pub fn hstrlen(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
-    let len = hash_to_read(srv, c.db, &args[1])?
+    let len = srv.read_key::<HashValue>(c.db, &args[1])?
         .and_then(|h| h.get(&args[2]))
         .map_or(0, <[u8]>::len);
     c.reply.int(len as i64);
@@ -183,7 +136,7 @@ pub fn hstrlen(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
 }
 
 pub fn hexists(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
-    let found = hash_to_read(srv, c.db, &args[1])?.is_some_and(|h| h.contains(&args[2]));
+    let found = srv.read_key::<HashValue>(c.db, &args[1])?.is_some_and(|h| h.contains(&args[2]));
     c.reply.int(i64::from(found));
     Ok(())
 }
@@ -197,7 +150,7 @@ enum Listing {
 }
 
 fn list_hash(srv: &mut Server, c: &mut Client, key: &[u8], listing: Listing) -> CmdResult {
-    let h = hash_to_read(srv, c.db, key)?;
+    let h = srv.read_key::<HashValue>(c.db, key)?;
     let len = h.map_or(0, HashValue::len);
     if listing == Listing::Pairs {
         c.reply.map(len);
@@ -231,7 +184,8 @@ pub fn hincrby(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     let (key, field) = (&args[1], &args[2]);
     let incr = int_arg(&args[3])?;
     let limits = limits(srv);
-    let h = hash_to_write(srv, c.db, key)?;
+    let mut w = srv.write_key(c.db, key);
+    let h = w.or_create(HashValue::default)?;
     let current = match h.get(field) {
         Some(text) => parse_i64(text).ok_or(HASH_NOT_INTEGER)?,
         None => 0,
@@ -239,7 +193,7 @@ pub fn hincrby(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     let value = current.checked_add(incr).ok_or(errors::OVERFLOW)?;
     let mut tmp = [0u8; 21];
     h.insert(field, i64_text(&mut tmp, value), limits);
-    hash_written(srv, c.db, key, 1);
+    w.changed(1, KeyEvent::hash("hincrby"));
     c.reply.int(value);
     Ok(())
 }
@@ -252,7 +206,8 @@ pub fn hincrbyfloat(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult 
         return Err(NAN_OR_INFINITY.into());
     }
     let limits = limits(srv);
-    let h = hash_to_write(srv, c.db, key)?;
+    let mut w = srv.write_key(c.db, key);
+    let h = w.or_create(HashValue::default)?;
     let current = match h.get(field) {
         Some(text) => parse_long_double(text).ok_or(HASH_NOT_FLOAT)?,
         None => 0.0,
@@ -263,9 +218,9 @@ pub fn hincrbyfloat(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult 
     }
     let text = format_human_double(value);
     h.insert(field, text.as_bytes(), limits);
-    hash_written(srv, c.db, key, 1);
+    w.changed(1, KeyEvent::hash("hincrbyfloat"));
+    w.propagate_as(&[b"HSET".as_slice(), key, field, text.as_bytes()]);
     c.reply.bulk(text.as_bytes());
-    srv.propagate_as(&[b"HSET".as_slice(), key, field, text.as_bytes()]);
     Ok(())
 }
 
@@ -309,7 +264,7 @@ pub fn hrandfield(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
         return hrandfield_count(srv, c, &args[1], count, with_values);
     }
     let mut rng = srv.rng.clone();
-    let pick = hash_to_read(srv, c.db, &args[1])?
+    let pick = srv.read_key::<HashValue>(c.db, &args[1])?
         .and_then(|h| h.pair_at(rng.below(h.len())))
         .map(|(field, _)| field);
     c.reply.bulk_opt(pick);
@@ -325,7 +280,7 @@ fn hrandfield_count(
     with_values: bool,
 ) -> CmdResult {
     let mut rng = srv.rng.clone();
-    let Some(h) = hash_to_read(srv, c.db, key)? else {
+    let Some(h) = srv.read_key::<HashValue>(c.db, key)? else {
         c.reply.empty_array();
         return Ok(());
     };
@@ -388,7 +343,7 @@ fn distinct_positions(pairs: &Positional, wanted: usize, rng: &mut Rng) -> Vec<u
 /// returned whole in one call (cursor 0), a table position by position.
 pub fn hscan(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     let cursor = parse_cursor(&args[2])?;
-    let Some(h) = hash_to_read(srv, c.db, &args[1])? else {
+    let Some(h) = srv.read_key::<HashValue>(c.db, &args[1])? else {
         c.reply.array(2);
         c.reply.bulk(b"0");
         c.reply.empty_array();
