@@ -87,7 +87,9 @@ pub fn hsetnx(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
 }
 
 pub fn hget(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
-    let value = srv.read_key::<HashValue>(c.db, &args[1])?.and_then(|h| h.get(&args[2]));
+    let value = srv
+        .read_key::<HashValue>(c.db, &args[1])?
+        .and_then(|h| h.get(&args[2]));
     c.reply.bulk_opt(value);
     Ok(())
 }
@@ -116,19 +118,24 @@ pub fn hdel(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
             }
         }
     }
-    w.changed(deleted, KeyEvent::hash("hdel"));
+    if deleted > 0 {
+        w.changed(deleted, KeyEvent::hash("hdel"));
+    }
     c.reply.int(deleted as i64);
     Ok(())
 }
 
 pub fn hlen(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
-    let len = srv.read_key::<HashValue>(c.db, &args[1])?.map_or(0, HashValue::len);
+    let len = srv
+        .read_key::<HashValue>(c.db, &args[1])?
+        .map_or(0, HashValue::len);
     c.reply.int(len as i64);
     Ok(())
 }
 
 pub fn hstrlen(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
-    let len = srv.read_key::<HashValue>(c.db, &args[1])?
+    let len = srv
+        .read_key::<HashValue>(c.db, &args[1])?
         .and_then(|h| h.get(&args[2]))
         .map_or(0, <[u8]>::len);
     c.reply.int(len as i64);
@@ -136,7 +143,9 @@ pub fn hstrlen(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
 }
 
 pub fn hexists(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
-    let found = srv.read_key::<HashValue>(c.db, &args[1])?.is_some_and(|h| h.contains(&args[2]));
+    let found = srv
+        .read_key::<HashValue>(c.db, &args[1])?
+        .is_some_and(|h| h.contains(&args[2]));
     c.reply.int(i64::from(found));
     Ok(())
 }
@@ -264,7 +273,8 @@ pub fn hrandfield(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
         return hrandfield_count(srv, c, &args[1], count, with_values);
     }
     let mut rng = srv.rng.clone();
-    let pick = srv.read_key::<HashValue>(c.db, &args[1])?
+    let pick = srv
+        .read_key::<HashValue>(c.db, &args[1])?
         .and_then(|h| h.pair_at(rng.below(h.len())))
         .map(|(field, _)| field);
     c.reply.bulk_opt(pick);

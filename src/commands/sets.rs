@@ -81,7 +81,9 @@ pub fn sadd(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     let mut w = srv.write_key(c.db, &args[1]);
     let set = w.or_create(|| SetValue::for_member(&args[2]))?;
     let added = add_each(set, args.tail(2), limit);
-    w.changed(added, SADD);
+    if added > 0 {
+        w.changed(added, SADD);
+    }
     c.reply.int(added as i64);
     Ok(())
 }
@@ -101,7 +103,9 @@ pub fn srem(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
             }
         }
     }
-    w.changed(removed, SREM);
+    if removed > 0 {
+        w.changed(removed, SREM);
+    }
     c.reply.int(removed as i64);
     Ok(())
 }
@@ -136,15 +140,18 @@ pub fn smove(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     drop(from);
     let mut to = srv.write_key(db, dst);
     let dst_set = to.or_create(|| SetValue::for_member(member))?;
-    let added = dst_set.add(member, limit);
-    to.changed(u64::from(added), SADD);
+    if dst_set.add(member, limit) {
+        to.changed(1, SADD);
+    }
     drop(to);
     c.reply.int(1);
     Ok(())
 }
 
 pub fn sismember(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
-    let found = srv.read_key::<SetValue>(c.db, &args[1])?.is_some_and(|s| s.contains(&args[2]));
+    let found = srv
+        .read_key::<SetValue>(c.db, &args[1])?
+        .is_some_and(|s| s.contains(&args[2]));
     c.reply.int(i64::from(found));
     Ok(())
 }
@@ -161,7 +168,9 @@ pub fn smismember(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
 }
 
 pub fn scard(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
-    let len = srv.read_key::<SetValue>(c.db, &args[1])?.map_or(0, SetValue::len);
+    let len = srv
+        .read_key::<SetValue>(c.db, &args[1])?
+        .map_or(0, SetValue::len);
     c.reply.int(len as i64);
     Ok(())
 }
@@ -383,8 +392,9 @@ fn store_result(srv: &mut Server, c: &mut Client, dst: &[u8], result: SetValue, 
     let size = result.len();
     let mut w = srv.write_key(c.db, dst);
     if size == 0 {
-        let deleted = w.delete();
-        w.changed(u64::from(deleted), DEL);
+        if w.delete() {
+            w.changed(1, DEL);
+        }
     } else {
         w.set(Value::Set(result));
         w.changed(1, event);

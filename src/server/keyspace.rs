@@ -2,9 +2,9 @@
 //! lookup, hit/miss counters, LRU/LFU touch, and the hooks every write goes
 //! through (dirty counter, expired-key accounting).
 
+use super::errors::{CmdError, WRONGTYPE};
 use super::Server;
 use crate::db::Db;
-use super::errors::{CmdError, WRONGTYPE};
 use crate::types::{Object, Value, ValueType};
 use crate::util::Rng;
 
@@ -256,7 +256,11 @@ impl Server {
     /// The value at `key` as a `T`, looked up for reading (see
     /// [`Server::lookup_read`]): `None` when missing, WRONGTYPE when the key
     /// holds another type.
-    pub fn read_key<T: ValueType>(&mut self, db: usize, key: &[u8]) -> Result<Option<&T>, CmdError> {
+    pub fn read_key<T: ValueType>(
+        &mut self,
+        db: usize,
+        key: &[u8],
+    ) -> Result<Option<&T>, CmdError> {
         match self.lookup_read(db, key) {
             None => Ok(None),
             Some(obj) => T::of(&obj.value)

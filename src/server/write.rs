@@ -11,8 +11,11 @@
 //!   raises for it;
 //! - dropping it does the bookkeeping of every write: an aggregate left
 //!   empty is deleted (with its `del` event), the key is marked modified,
-//!   and the change is counted, which is also what makes the command
-//!   propagate.
+//!   the events are raised and the change is counted, which is also what
+//!   makes the command propagate. A command that must finish another key
+//!   first (LMOVE pushes before its source is done, as in Redis) sets
+//!   the write aside with [`KeyWrite::defer`] and finishes it later with
+//!   [`Server::finish_write`].
 //!
 //! Writes that are not about one key (FLUSHALL, SWAPDB, ...) are server
 //! methods in [`crate::server::keyspace`] that end in the same
@@ -77,19 +80,36 @@ event_constructors! {
 /// aggregate and the key goes).
 pub const DEL: KeyEvent = KeyEvent::generic("del");
 
+/// Most events one write raises (SET with EX raises `set` and `expire`).
+const MAX_EVENTS: usize = 3;
+
 /// One key opened for writing. See the module documentation.
 pub struct KeyWrite<'s, 'k> {
     srv: &'s mut Server,
-    db: usize,
     key: &'k [u8],
     /// The key's position in its database's map while it exists.
     slot: Option<usize>,
+    outcome: Outcome,
+}
+
+/// What a write did, to be finished when it is dropped (or deferred).
+#[derive(Debug, Clone, Copy, Default)]
+struct Outcome {
+    db: usize,
     /// Changes counted for save points and INFO (and propagation).
     dirty: u64,
     /// The value changed: WATCH, blocked clients and tracking hear of it.
     modified: bool,
     /// The value was created by this write (removed again if left empty).
     created: bool,
+    events: [Option<KeyEvent>; MAX_EVENTS],
+}
+
+/// A write set aside by [`KeyWrite::defer`], owning its key.
+#[derive(Debug)]
+pub struct DeferredWrite {
+    key: Vec<u8>,
+    outcome: Outcome,
 }
 
 impl Server {
@@ -107,13 +127,28 @@ impl Server {
         };
         KeyWrite {
             srv: self,
-            db,
             key,
             slot,
-            dirty: 0,
-            modified: false,
-            created: false,
+            outcome: Outcome {
+                db,
+                ..Outcome::default()
+            },
         }
+    }
+
+    /// Finishes a write set aside with [`KeyWrite::defer`].
+    pub fn finish_write(&mut self, deferred: DeferredWrite) {
+        let slot = self
+            .dbs
+            .get(deferred.outcome.db)
+            .and_then(|d| d.keys.get_index_of(deferred.key.as_slice()));
+        let mut w = KeyWrite {
+            srv: self,
+            key: &deferred.key,
+            slot,
+            outcome: deferred.outcome,
+        };
+        w.finish();
     }
 
     /// Counts `n` changes to the dataset (save points, INFO): the running
@@ -134,7 +169,7 @@ impl<'s, 'k> KeyWrite<'s, 'k> {
     /// The key's object, if it exists.
     pub fn object(&mut self) -> Option<&mut Object> {
         let i = self.slot?;
-        let db = self.srv.dbs.get_mut(self.db)?;
+        let db = self.srv.dbs.get_mut(self.outcome.db)?;
         db.keys.get_index_mut(i).map(|(_, obj)| obj)
     }
 
@@ -169,7 +204,7 @@ impl<'s, 'k> KeyWrite<'s, 'k> {
         if !self.check::<T>()? {
             let obj = self.srv.new_object(make().into_value());
             self.put(obj, false);
-            self.created = true;
+            self.outcome.created = true;
         }
         self.existing::<T>()?.ok_or(CmdError::Static(WRONGTYPE))
     }
@@ -184,7 +219,10 @@ impl<'s, 'k> KeyWrite<'s, 'k> {
             None => return Ok(None),
         };
         let Server { dbs, rng, .. } = &mut *self.srv;
-        let Some((_, obj)) = dbs.get_mut(self.db).and_then(|d| d.keys.get_index_mut(i)) else {
+        let Some((_, obj)) = dbs
+            .get_mut(self.outcome.db)
+            .and_then(|d| d.keys.get_index_mut(i))
+        else {
             return Ok(None);
         };
         let value = T::of_mut(&mut obj.value).ok_or(CmdError::Static(WRONGTYPE))?;
@@ -220,7 +258,7 @@ impl<'s, 'k> KeyWrite<'s, 'k> {
 
     /// Stores `obj`, returning the access data of the value it replaced.
     fn put(&mut self, obj: Object, keep_ttl: bool) -> Option<u32> {
-        let db = self.srv.dbs.get_mut(self.db)?;
+        let db = self.srv.dbs.get_mut(self.outcome.db)?;
         let (i, old) = db.set_at(self.key, obj, keep_ttl);
         self.slot = Some(i);
         old.map(|o| o.lru)
@@ -235,17 +273,17 @@ impl<'s, 'k> KeyWrite<'s, 'k> {
     pub fn take(&mut self) -> Option<(Object, Option<i64>)> {
         self.slot?;
         self.slot = None;
-        self.srv.dbs.get_mut(self.db)?.take(self.key)
+        self.srv.dbs.get_mut(self.outcome.db)?.take(self.key)
     }
 
     /// The key's expiry time (unix milliseconds), if it has one.
     pub fn expire_at(&self) -> Option<i64> {
-        self.srv.dbs.get(self.db)?.expire_of(self.key)
+        self.srv.dbs.get(self.outcome.db)?.expire_of(self.key)
     }
 
     /// Gives the (existing) key an absolute expiry time.
     pub fn set_expire(&mut self, when_ms: i64) {
-        if let Some(db) = self.srv.dbs.get_mut(self.db) {
+        if let Some(db) = self.srv.dbs.get_mut(self.outcome.db) {
             db.set_expire(self.key, when_ms);
         }
     }
@@ -254,7 +292,7 @@ impl<'s, 'k> KeyWrite<'s, 'k> {
     pub fn persist(&mut self) -> bool {
         self.srv
             .dbs
-            .get_mut(self.db)
+            .get_mut(self.outcome.db)
             .is_some_and(|db| db.persist(self.key))
     }
 
@@ -266,7 +304,7 @@ impl<'s, 'k> KeyWrite<'s, 'k> {
     /// Queues `parts` to be propagated in this key's database, before the
     /// running command.
     pub fn also_propagate<T: AsRef<[u8]>>(&mut self, parts: &[T]) {
-        self.srv.also_propagate(self.db, parts);
+        self.srv.also_propagate(self.outcome.db, parts);
     }
 
     /// The running command is not propagated (what it did was queued with
@@ -280,23 +318,57 @@ impl<'s, 'k> KeyWrite<'s, 'k> {
         &self.srv.config
     }
 
-    /// The command changed the key's value: `n` changes are counted, and
-    /// `event` raised. Nothing happens for `n == 0`.
+    /// The command changed the key's value: WATCH, blocked clients and
+    /// tracking hear of it, `event` is raised and `n` changes are counted
+    /// (a command that counts none is not propagated, as in Redis).
     pub fn changed(&mut self, n: u64, event: KeyEvent) {
-        if n > 0 {
-            self.modified = true;
-            self.meta_changed(n, event);
-        }
+        self.outcome.modified = true;
+        self.meta_changed(n, event);
     }
 
     /// The command changed state of the key that readers of its value do
-    /// not see (a stream's consumer groups): counted, `event` raised, but
-    /// WATCH and blocked clients are not told. Nothing happens for `n == 0`.
+    /// not see (a stream's consumer groups): `event` is raised and `n`
+    /// changes counted, but WATCH and blocked clients are not told.
     pub fn meta_changed(&mut self, n: u64, event: KeyEvent) {
-        if n > 0 {
-            self.dirty += n;
-            self.srv.notify_keyspace_event(self.db, self.key, event);
+        self.outcome.dirty += n;
+        match self.outcome.events.iter_mut().find(|e| e.is_none()) {
+            Some(free) => *free = Some(event),
+            None => self
+                .srv
+                .notify_keyspace_event(self.outcome.db, self.key, event),
         }
+    }
+
+    /// Sets the write aside, to be finished later with
+    /// [`Server::finish_write`] (nothing is done when it is dropped).
+    pub fn defer(mut self) -> DeferredWrite {
+        let outcome = std::mem::take(&mut self.outcome);
+        DeferredWrite {
+            key: self.key.to_vec(),
+            outcome,
+        }
+    }
+
+    /// The bookkeeping of the write (see the module documentation).
+    fn finish(&mut self) {
+        let o = std::mem::take(&mut self.outcome);
+        if !o.modified && !o.created && o.dirty == 0 {
+            return;
+        }
+        for event in o.events.into_iter().flatten() {
+            self.srv.notify_keyspace_event(o.db, self.key, event);
+        }
+        self.outcome.db = o.db;
+        if self.left_empty() {
+            self.take();
+            if o.modified {
+                self.srv.notify_keyspace_event(o.db, self.key, DEL);
+            }
+        }
+        if o.modified {
+            self.srv.key_modified(o.db, self.key);
+        }
+        self.srv.record_change(o.dirty);
     }
 
     /// Whether the write left an empty aggregate behind.
@@ -308,18 +380,6 @@ impl<'s, 'k> KeyWrite<'s, 'k> {
 
 impl Drop for KeyWrite<'_, '_> {
     fn drop(&mut self) {
-        if !self.modified && !self.created && self.dirty == 0 {
-            return;
-        }
-        if self.left_empty() {
-            self.take();
-            if self.modified {
-                self.srv.notify_keyspace_event(self.db, self.key, DEL);
-            }
-        }
-        if self.modified {
-            self.srv.key_modified(self.db, self.key);
-        }
-        self.srv.record_change(self.dirty);
+        self.finish();
     }
 }
