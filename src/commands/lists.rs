@@ -13,9 +13,9 @@ use crate::server::blocking::{deadline_from_seconds, TimeoutReply};
 use crate::server::client::Client;
 use crate::server::errors::{self, CmdError, CmdResult};
 use crate::server::spec::{acl, flag, ks, Args, Command, KeySpec};
+use crate::server::write::{KeyEvent, KeyWrite};
 use crate::server::Server;
 use crate::types::list::{Direction, End, List};
-use crate::types::Value;
 
 const INDEX_OUT_OF_RANGE: &str = "ERR index out of range";
 const RANK_ZERO: &str = "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list";
@@ -59,59 +59,35 @@ fn pop_command(end: End) -> &'static [u8] {
     }
 }
 
-/// The list at `key` for reading (counts a hit or miss): `Ok(None)` if
-/// missing, WRONGTYPE if not a list.
-fn read_list<'a>(srv: &'a mut Server, db: usize, key: &[u8]) -> Result<Option<&'a List>, CmdError> {
-    match srv.lookup_read(db, key) {
-        None => Ok(None),
-        Some(obj) => Ok(Some(obj.value.as_list().ok_or(errors::WRONGTYPE)?)),
-    }
-}
-
-/// The list at `key` for writing: `Ok(None)` if missing, WRONGTYPE if not
-/// a list.
-fn write_list<'a>(
-    srv: &'a mut Server,
-    db: usize,
-    key: &[u8],
-) -> Result<Option<&'a mut List>, CmdError> {
-    match srv.lookup_write(db, key) {
-        None => Ok(None),
-        Some(obj) => Ok(Some(obj.value.as_list_mut().ok_or(errors::WRONGTYPE)?)),
-    }
-}
-
-/// Pushes `elements` at `end` of the list at `key`, creating it if needed;
-/// returns the new length.
 fn push_elements<'e>(
-    srv: &mut Server,
-    db: usize,
-    key: &[u8],
+    w: &mut KeyWrite,
     end: End,
     elements: impl Iterator<Item = &'e [u8]>,
 ) -> Result<usize, CmdError> {
-    if let Some(list) = write_list(srv, db, key)? {
-        elements.for_each(|e| list.push(end, e));
-        return Ok(list.len());
-    }
-    let mut list = List::new(srv.config.list_max_listpack_size);
+    let created = !w.exists();
+    let node_size = w.config().list_max_listpack_size;
+    let list = w.or_create(|| List::new(node_size))?;
     elements.for_each(|e| list.push(end, e));
-    if list.len() > 1 {
+    if created && list.len() > 1 {
         list.shrink_to_fit();
     }
-    let len = list.len();
-    srv.set_key(db, key, Value::List(Box::new(list)), false);
-    Ok(len)
+    Ok(list.len())
 }
 
-/// Bookkeeping after `removed` elements left the list at `key`, which is
-/// now `empty` or not: an empty list's key is deleted.
-fn elements_removed(srv: &mut Server, db: usize, key: &[u8], removed: usize, empty: bool) {
-    if empty {
-        srv.delete_key(db, key);
+/// The event of a push at `end`.
+fn push_event(end: End) -> KeyEvent {
+    match end {
+        End::Head => KeyEvent::list("lpush"),
+        End::Tail => KeyEvent::list("rpush"),
     }
-    srv.key_modified(db, key);
-    srv.add_dirty(removed as u64);
+}
+
+/// The event of a pop from `end`.
+fn pop_event(end: End) -> KeyEvent {
+    match end {
+        End::Head => KeyEvent::list("lpop"),
+        End::Tail => KeyEvent::list("rpop"),
+    }
 }
 
 /// LPUSH/RPUSH/LPUSHX/RPUSHX; `only_existing` for the X forms.
@@ -122,15 +98,13 @@ fn push_generic(
     end: End,
     only_existing: bool,
 ) -> CmdResult {
-    let db = c.db;
-    let key = &args[1];
-    if only_existing && write_list(srv, db, key)?.is_none() {
+    let mut w = srv.write_key(c.db, &args[1]);
+    if only_existing && !w.check::<List>()? {
         c.reply.int(0);
         return Ok(());
     }
-    let len = push_elements(srv, db, key, end, args.tail(2).iter())?;
-    srv.key_modified(db, key);
-    srv.add_dirty(args.len() as u64 - 2);
+    let len = push_elements(&mut w, end, args.tail(2).iter())?;
+    w.changed(args.len() as u64 - 2, push_event(end));
     c.reply.int(len as i64);
     Ok(())
 }
@@ -195,9 +169,8 @@ fn pop_generic(srv: &mut Server, c: &mut Client, args: &Args, end: End) -> CmdRe
         Some(arg) => Some(bounded_arg(arg, 0, errors::OUT_OF_RANGE_POSITIVE)? as usize),
         None => None,
     };
-    let db = c.db;
-    let key = &args[1];
-    let Some(list) = write_list(srv, db, key)? else {
+    let mut w = srv.write_key(c.db, &args[1]);
+    let Some(list) = w.existing::<List>()? else {
         match count {
             Some(_) => c.reply.null_array(),
             None => c.reply.null(),
@@ -209,8 +182,7 @@ fn pop_generic(srv: &mut Server, c: &mut Client, args: &Args, end: End) -> CmdRe
         return Ok(());
     }
     let removed = pop_and_reply(c, list, end, count);
-    let empty = list.is_empty();
-    elements_removed(srv, db, key, removed, empty);
+    w.changed(removed as u64, pop_event(end));
     Ok(())
 }
 
@@ -223,7 +195,7 @@ pub fn rpop(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
 }
 
 pub fn llen(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
-    let len = read_list(srv, c.db, &args[1])?.map_or(0, List::len);
+    let len = srv.read_key::<List>(c.db, &args[1])?.map_or(0, List::len);
     c.reply.int(len as i64);
     Ok(())
 }
@@ -243,7 +215,7 @@ fn clamp_range(start: i64, end: i64, len: usize) -> Option<(usize, usize)> {
 pub fn lrange(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     let start = int_arg(&args[2])?;
     let end = int_arg(&args[3])?;
-    let Some(list) = read_list(srv, c.db, &args[1])? else {
+    let Some(list) = srv.read_key::<List>(c.db, &args[1])? else {
         c.reply.empty_array();
         return Ok(());
     };
@@ -262,9 +234,8 @@ pub fn lrange(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
 pub fn ltrim(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     let start = int_arg(&args[2])?;
     let end = int_arg(&args[3])?;
-    let db = c.db;
-    let key = &args[1];
-    let Some(list) = write_list(srv, db, key)? else {
+    let mut w = srv.write_key(c.db, &args[1]);
+    let Some(list) = w.existing::<List>()? else {
         c.reply.ok();
         return Ok(());
     };
@@ -275,14 +246,13 @@ pub fn ltrim(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     };
     list.remove_range(len - tail, tail);
     list.remove_range(0, head);
-    let empty = list.is_empty();
-    elements_removed(srv, db, key, head + tail, empty);
+    w.changed((head + tail) as u64, KeyEvent::list("ltrim"));
     c.reply.ok();
     Ok(())
 }
 
 pub fn lindex(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
-    let Some(list) = read_list(srv, c.db, &args[1])? else {
+    let Some(list) = srv.read_key::<List>(c.db, &args[1])? else {
         c.reply.null();
         return Ok(());
     };
@@ -292,15 +262,13 @@ pub fn lindex(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
 }
 
 pub fn lset(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
-    let db = c.db;
-    let key = &args[1];
-    let list = write_list(srv, db, key)?.ok_or(errors::NO_SUCH_KEY)?;
+    let mut w = srv.write_key(c.db, &args[1]);
+    let list = w.existing::<List>()?.ok_or(errors::NO_SUCH_KEY)?;
     let index = int_arg(&args[2])?;
     if !list.set(index, &args[3]) {
         return Err(INDEX_OUT_OF_RANGE.into());
     }
-    srv.key_modified(db, key);
-    srv.add_dirty(1);
+    w.changed(1, KeyEvent::list("lset"));
     c.reply.ok();
     Ok(())
 }
@@ -313,9 +281,8 @@ pub fn linsert(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     } else {
         return Err(errors::SYNTAX.into());
     };
-    let db = c.db;
-    let key = &args[1];
-    let Some(list) = write_list(srv, db, key)? else {
+    let mut w = srv.write_key(c.db, &args[1]);
+    let Some(list) = w.existing::<List>()? else {
         c.reply.int(0);
         return Ok(());
     };
@@ -324,26 +291,23 @@ pub fn linsert(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
         return Ok(());
     }
     let len = list.len();
-    srv.key_modified(db, key);
-    srv.add_dirty(1);
+    w.changed(1, KeyEvent::list("linsert"));
     c.reply.int(len as i64);
     Ok(())
 }
 
 pub fn lrem(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     let count = int_arg(&args[2])?;
-    let db = c.db;
-    let key = &args[1];
-    let Some(list) = write_list(srv, db, key)? else {
+    let mut w = srv.write_key(c.db, &args[1]);
+    let Some(list) = w.existing::<List>()? else {
         c.reply.int(0);
         return Ok(());
     };
     let from = if count < 0 { End::Tail } else { End::Head };
     let limit = usize::try_from(count.unsigned_abs()).unwrap_or(usize::MAX);
     let removed = list.remove_matches(&args[3], limit, from);
-    let empty = list.is_empty();
     if removed > 0 {
-        elements_removed(srv, db, key, removed, empty);
+        w.changed(removed as u64, KeyEvent::list("lrem"));
     }
     c.reply.int(removed as i64);
     Ok(())
@@ -428,7 +392,7 @@ fn lpos_matches(list: &List, elem: &[u8], o: &LposOptions) -> Vec<i64> {
 
 pub fn lpos(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     let o = parse_lpos_options(args)?;
-    let found = match read_list(srv, c.db, &args[1])? {
+    let found = match srv.read_key::<List>(c.db, &args[1])? {
         Some(list) => lpos_matches(list, &args[2], &o),
         None => Vec::new(),
     };
@@ -467,24 +431,33 @@ fn move_element(
 ) -> CmdResult {
     let db = c.db;
     let (src, dst) = (&args[1], &args[2]);
-    let Some(source) = write_list(srv, db, src)? else {
-        c.reply.null();
-        return Ok(());
-    };
-    if source.is_empty() {
+    if !srv.write_key(db, src).check::<List>()? {
         c.reply.null();
         return Ok(());
     }
-    write_list(srv, db, dst)?;
-    let Some(value) = write_list(srv, db, src)?.and_then(|l| l.pop(from)) else {
+    srv.write_key(db, dst).check::<List>()?;
+    let mut source = srv.write_key(db, src);
+    let Some(value) = source.existing::<List>()?.and_then(|l| l.pop(from)) else {
         c.reply.null();
         return Ok(());
     };
-    push_elements(srv, db, dst, to, std::iter::once(value.as_slice()))?;
-    srv.key_modified(db, dst);
     c.reply.bulk(&value);
-    let empty = write_list(srv, db, src)?.is_some_and(|l| l.is_empty());
-    elements_removed(srv, db, src, 1, empty);
+    // As Redis: the push (and its event) comes before the source is done.
+    if src == dst {
+        push_elements(&mut source, to, std::iter::once(value.as_slice()))?;
+        source.changed(0, push_event(to));
+        source.changed(1, pop_event(from));
+        drop(source);
+    } else {
+        source.changed(1, pop_event(from));
+        let source = source.defer();
+        let mut target = srv.write_key(db, dst);
+        let pushed = push_elements(&mut target, to, std::iter::once(value.as_slice()));
+        target.changed(0, push_event(to));
+        drop(target);
+        srv.finish_write(source);
+        pushed?;
+    }
     match rewrite {
         MoveRewrite::AsSent => {}
         MoveRewrite::Rpoplpush => srv.propagate_as(&[b"RPOPLPUSH", src, dst]),
@@ -519,10 +492,7 @@ fn blocking_move(
     let deadline = deadline_from_seconds(timeout, srv.cmd_time_ms)?;
     let src = &args[1];
     let serving = srv.serving_key().is_some();
-    let source_ready = match srv
-        .lookup_write(c.db, src)
-        .map(|o| o.value.as_list().is_some())
-    {
+    let source_ready = match srv.write_key(c.db, src).holds::<List>() {
         None => false,
         Some(true) => true,
         // Serving a parked client, a source of another type is not ready.
@@ -570,7 +540,8 @@ fn pop_first_nonempty(
         if serving.as_deref().is_some_and(|ready| ready != key) {
             continue;
         }
-        let list = match write_list(srv, db, key) {
+        let mut w = srv.write_key(db, key);
+        let list = match w.existing::<List>() {
             Ok(Some(list)) if !list.is_empty() => list,
             Ok(_) => continue,
             Err(_) if serving.is_some() => continue,
@@ -579,15 +550,14 @@ fn pop_first_nonempty(
         c.reply.array(2);
         c.reply.bulk(key);
         let removed = pop_and_reply(c, list, end, count);
-        let empty = list.is_empty();
-        elements_removed(srv, db, key, removed, empty);
+        w.changed(removed as u64, pop_event(end));
         match count {
             Some(_) => {
                 let mut tmp = [0u8; 21];
                 let n = crate::util::i64_text(&mut tmp, removed as i64);
-                srv.propagate_as(&[pop_command(end), key, n]);
+                w.propagate_as(&[pop_command(end), key, n]);
             }
-            None => srv.propagate_as(&[pop_command(end), key]),
+            None => w.propagate_as(&[pop_command(end), key]),
         }
         return Ok(true);
     }

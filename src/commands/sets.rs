@@ -65,13 +65,6 @@ fn reply_set(c: &mut Client, set: &SetValue) {
     }
 }
 
-/// Whether `key`, looked up for writing, holds a set (`None` when missing).
-fn holds_set(srv: &mut Server, db: usize, key: &[u8]) -> Option<bool> {
-    srv.write_key(db, key)
-        .object()
-        .map(|obj| obj.value.as_set().is_some())
-}
-
 fn add_each(set: &mut SetValue, members: Args, limit: usize) -> u64 {
     members.iter().filter(|m| set.add(m, limit)).count() as u64
 }
@@ -113,8 +106,8 @@ pub fn srem(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
 pub fn smove(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     let (db, src, dst, member) = (c.db, &args[1], &args[2], &args[3]);
     let limit = intset_limit(srv);
-    let src_is_set = holds_set(srv, db, src);
-    let dst_is_set = holds_set(srv, db, dst);
+    let src_is_set = srv.write_key(db, src).holds::<SetValue>();
+    let dst_is_set = srv.write_key(db, dst).holds::<SetValue>();
     match (src_is_set, dst_is_set) {
         (None, _) => {
             c.reply.int(0);

@@ -189,6 +189,11 @@ impl<'s, 'k> KeyWrite<'s, 'k> {
         }
     }
 
+    /// Whether the key holds a `T` (`None` when it is missing).
+    pub fn holds<T: ValueType>(&mut self) -> Option<bool> {
+        self.object().map(|obj| T::of(&obj.value).is_some())
+    }
+
     /// WRONGTYPE unless the key is missing or holds a `T`; true if it
     /// exists.
     pub fn check<T: ValueType>(&mut self) -> Result<bool, CmdError> {
