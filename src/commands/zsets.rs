@@ -14,6 +14,7 @@ use crate::server::blocking::{deadline_from_seconds, TimeoutReply};
 use crate::server::client::Client;
 use crate::server::errors::{self, CmdError, CmdResult};
 use crate::server::spec::{acl, flag, ks, Args, Command, KeySpec};
+use crate::server::write::{KeyEvent, DEL};
 use crate::server::Server;
 use crate::types::set::Member;
 use crate::types::zset::{
@@ -257,65 +258,23 @@ fn limits(srv: &Server) -> ListpackLimits {
     }
 }
 
-/// The sorted set at `key` for reading (counting a hit or miss).
-fn read_zset<'a>(srv: &'a mut Server, db: usize, key: &[u8]) -> Result<Option<&'a ZSet>, CmdError> {
-    match srv.lookup_read(db, key) {
-        None => Ok(None),
-        Some(obj) => obj
-            .value
-            .as_zset()
-            .map(Some)
-            .ok_or(errors::WRONGTYPE.into()),
-    }
-}
-
-/// The sorted set at `key` for writing.
-fn write_zset<'a>(
-    srv: &'a mut Server,
-    db: usize,
-    key: &[u8],
-) -> Result<Option<&'a mut ZSet>, CmdError> {
-    match srv.lookup_write(db, key) {
-        None => Ok(None),
-        Some(obj) => obj
-            .value
-            .as_zset_mut()
-            .map(Some)
-            .ok_or(errors::WRONGTYPE.into()),
-    }
-}
-
 /// A sorted set already looked up, without lookup side effects.
 fn stored_zset<'a>(dbs: &'a [Db], db: usize, key: &[u8]) -> Option<&'a ZSet> {
     dbs.get(db)?.get(key)?.value.as_zset()
 }
 
-/// After `changes` changes to the set at `key`: deletes it if they
-/// `emptied` it, signals the write and counts it.
-fn finish_write(srv: &mut Server, db: usize, key: &[u8], changes: u64, emptied: bool) {
-    if changes == 0 {
-        return;
-    }
-    if emptied {
-        srv.db(db).remove(key);
-    }
-    srv.key_modified(db, key);
-    srv.add_dirty(changes);
-}
-
-/// Stores a computed set at `dst` and replies with its size; an empty
-/// result deletes `dst` instead (ZRANGESTORE, ZUNIONSTORE...).
-fn store_result(srv: &mut Server, c: &mut Client, dst: &[u8], result: Option<ZSet>) {
+fn store_result(srv: &mut Server, c: &mut Client, dst: &[u8], result: Option<ZSet>, event: KeyEvent) {
+    let mut w = srv.write_key(c.db, dst);
     match result.filter(|z| !z.is_empty()) {
         Some(z) => {
             let n = z.len();
-            srv.set_key(c.db, dst, Value::ZSet(z), false);
-            srv.add_dirty(1);
+            w.set(Value::ZSet(z));
+            w.changed(1, event);
             c.reply.int(n as i64);
         }
         None => {
-            if srv.delete_key(c.db, dst) {
-                srv.add_dirty(1);
+            if w.delete() {
+                w.changed(1, DEL);
             }
             c.reply.int(0);
         }
@@ -470,28 +429,29 @@ fn zadd_generic(srv: &mut Server, c: &mut Client, args: &Args, incr: bool) -> Cm
         i += 2;
     }
     let limits = limits(srv);
-    let db = c.db;
-    let tally = match write_zset(srv, db, key)? {
+    let mut w = srv.write_key(c.db, key);
+    let tally = match w.existing::<ZSet>()? {
         Some(z) => apply_adds(z, &pairs, o.flags, limits),
         None if o.flags.xx => AddTally::default(),
         None => {
             let first_len = pairs.first().map_or(0, |(_, m)| m.len());
-            let mut z = ZSet::new(limits, first_len);
-            let tally = apply_adds(&mut z, &pairs, o.flags, limits);
-            if !z.is_empty() {
-                srv.set_key(db, key, Value::ZSet(z), false);
-            }
-            tally
+            let z = w.or_create(|| ZSet::new(limits, first_len))?;
+            apply_adds(z, &pairs, o.flags, limits)
         }
     };
     let changes = tally.added + tally.updated;
+    let event = KeyEvent::zset(if o.flags.incr { "zincr" } else { "zadd" });
     if tally.nan {
+        // As Redis: what was applied is signalled but not counted.
         if changes > 0 {
-            srv.key_modified(db, key);
+            w.changed(0, event);
         }
         return Err(NAN_SCORE.into());
     }
-    finish_write(srv, db, key, changes, false);
+    if changes > 0 {
+        w.changed(changes, event);
+    }
+    drop(w);
     if o.flags.incr {
         if tally.processed > 0 {
             c.reply.double(tally.score);
@@ -514,9 +474,8 @@ pub fn zincrby(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
 }
 
 pub fn zrem(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
-    let key = &args[1];
-    let db = c.db;
-    let Some(z) = write_zset(srv, db, key)? else {
+    let mut w = srv.write_key(c.db, &args[1]);
+    let Some(z) = w.existing::<ZSet>()? else {
         c.reply.int(0);
         return Ok(());
     };
@@ -529,20 +488,21 @@ pub fn zrem(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
             break;
         }
     }
-    let emptied = z.is_empty();
-    finish_write(srv, db, key, deleted, emptied);
+    if deleted > 0 {
+        w.changed(deleted, KeyEvent::zset("zrem"));
+    }
     c.reply.int(deleted as i64);
     Ok(())
 }
 
 pub fn zcard(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
-    let n = read_zset(srv, c.db, &args[1])?.map_or(0, ZSet::len);
+    let n = srv.read_key::<ZSet>(c.db, &args[1])?.map_or(0, ZSet::len);
     c.reply.int(n as i64);
     Ok(())
 }
 
 pub fn zscore(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
-    let score = read_zset(srv, c.db, &args[1])?.and_then(|z| z.score(&args[2]));
+    let score = srv.read_key::<ZSet>(c.db, &args[1])?.and_then(|z| z.score(&args[2]));
     match score {
         Some(s) => c.reply.double(s),
         None => c.reply.null(),
@@ -551,7 +511,7 @@ pub fn zscore(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
 }
 
 pub fn zmscore(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
-    let z = read_zset(srv, c.db, &args[1])?;
+    let z = srv.read_key::<ZSet>(c.db, &args[1])?;
     c.reply.array(args.len() - 2);
     for member in args.tail(2).iter() {
         match z.and_then(|z| z.score(member)) {
@@ -563,7 +523,7 @@ pub fn zmscore(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
 }
 
 fn zrank_generic(srv: &mut Server, c: &mut Client, args: &Args, reverse: bool) -> CmdResult {
-    let rank = read_zset(srv, c.db, &args[1])?.and_then(|z| {
+    let rank = srv.read_key::<ZSet>(c.db, &args[1])?.and_then(|z| {
         let rank = z.rank(&args[2])?;
         Some(if reverse { z.len() - 1 - rank } else { rank })
     });
@@ -777,7 +737,7 @@ fn range_reply(
     direction: Direction,
 ) -> CmdResult {
     let r = parse_range_request(args, 1, false, kind, direction)?;
-    let Some(z) = read_zset(srv, c.db, r.key)? else {
+    let Some(z) = srv.read_key::<ZSet>(c.db, r.key)? else {
         c.reply.empty_array();
         return Ok(());
     };
@@ -819,7 +779,7 @@ pub fn zrevrangebylex(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResul
 pub fn zrangestore(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     let r = parse_range_request(args, 2, true, RangeKind::Auto, Direction::Auto)?;
     let limits = limits(srv);
-    let result = match read_zset(srv, c.db, r.key)? {
+    let result = match srv.read_key::<ZSet>(c.db, r.key)? {
         None => None,
         Some(z) => {
             let run = select(z, &r.bounds, r.reverse, r.offset, r.limit);
@@ -830,35 +790,41 @@ pub fn zrangestore(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
             ))
         }
     };
-    store_result(srv, c, &args[1], result);
+    store_result(srv, c, &args[1], result, KeyEvent::zset("zrangestore"));
     Ok(())
 }
 
 pub fn zcount(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     let range = score_range(&args[2], &args[3])?;
-    let n = read_zset(srv, c.db, &args[1])?.map_or(0, |z| z.score_span(&range).1);
+    let n = srv.read_key::<ZSet>(c.db, &args[1])?.map_or(0, |z| z.score_span(&range).1);
     c.reply.int(n as i64);
     Ok(())
 }
 
 pub fn zlexcount(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     let range = lex_range(&args[2], &args[3])?;
-    let n = read_zset(srv, c.db, &args[1])?.map_or(0, |z| z.lex_span(&range, false).1);
+    let n = srv.read_key::<ZSet>(c.db, &args[1])?.map_or(0, |z| z.lex_span(&range, false).1);
     c.reply.int(n as i64);
     Ok(())
 }
 
 /// ZREMRANGEBYRANK, ZREMRANGEBYSCORE, ZREMRANGEBYLEX.
 fn remove_range(srv: &mut Server, c: &mut Client, key: &[u8], bounds: Bounds) -> CmdResult {
-    let db = c.db;
-    let Some(z) = write_zset(srv, db, key)? else {
+    let event = KeyEvent::zset(match bounds {
+        Bounds::Rank(..) => "zremrangebyrank",
+        Bounds::Score(_) => "zremrangebyscore",
+        Bounds::Lex(_) => "zremrangebylex",
+    });
+    let mut w = srv.write_key(c.db, key);
+    let Some(z) = w.existing::<ZSet>()? else {
         c.reply.int(0);
         return Ok(());
     };
     let (start, end) = select(z, &bounds, false, 0, -1).ascending(z.len());
     let removed = z.remove_ranks(start, end) as u64;
-    let emptied = z.is_empty();
-    finish_write(srv, db, key, removed, emptied);
+    if removed > 0 {
+        w.changed(removed, event);
+    }
     c.reply.int(removed as i64);
     Ok(())
 }
@@ -918,21 +884,20 @@ fn pop_first_of<'a>(
     let db = c.db;
     let serving = srv.serving_key().is_some();
     for key in keys.iter() {
-        let Some(obj) = srv.lookup_write(db, key) else {
-            continue;
-        };
-        let z = match obj.value.as_zset_mut() {
-            Some(z) if !z.is_empty() => z,
-            Some(_) => continue,
+        let mut w = srv.write_key(db, key);
+        let z = match w.existing::<ZSet>() {
+            Ok(Some(z)) if !z.is_empty() => z,
+            Ok(_) => continue,
             // A key of another type written while a client waited does not
             // serve it (as in Redis); otherwise it is an error.
-            None if serving => continue,
-            None => return Err(errors::WRONGTYPE.into()),
+            Err(_) if serving => continue,
+            Err(e) => return Err(e),
         };
         let len = z.len();
         let popped = pop_entries(c, key, z, pop);
-        let emptied = z.is_empty();
-        finish_write(srv, db, key, popped, emptied);
+        if popped > 0 {
+            w.changed(popped, KeyEvent::zset(if pop.max { "zpopmax" } else { "zpopmin" }));
+        }
         return Ok(Some((key, len)));
     }
     if !block {
@@ -1129,7 +1094,7 @@ const RANDMEMBER_SUB_STRATEGY_MUL: usize = 3;
 pub fn zrandmember(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     let key = &args[1];
     let Some(count_arg) = args.get(2) else {
-        let len = read_zset(srv, c.db, key)?.map_or(0, ZSet::len);
+        let len = srv.read_key::<ZSet>(c.db, key)?.map_or(0, ZSet::len);
         if len == 0 {
             c.reply.null();
             return Ok(());
@@ -1151,7 +1116,7 @@ pub fn zrandmember(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     if withscores && !(-i64::MAX / 2..=i64::MAX / 2).contains(&count) {
         return Err(OUT_OF_RANGE.into());
     }
-    let len = match read_zset(srv, c.db, key)? {
+    let len = match srv.read_key::<ZSet>(c.db, key)? {
         None => {
             c.reply.empty_array();
             return Ok(());
@@ -1495,7 +1460,7 @@ fn set_operation(
     numkeys_pos: usize,
     op: SetOp,
     output: SetOutput,
-    name: &str,
+    name: &'static str,
 ) -> CmdResult {
     let numkeys = int_arg(&args[numkeys_pos])?;
     if numkeys < 1 {
@@ -1547,7 +1512,7 @@ fn set_operation(
         ZSet::from_sorted(entries, limits)
     };
     if let SetOutput::Store(dst) = output {
-        store_result(srv, c, dst, Some(stored));
+        store_result(srv, c, dst, Some(stored), KeyEvent::zset(name));
     }
     Ok(())
 }
@@ -1600,7 +1565,7 @@ pub fn zdiffstore(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
 /// is walked by position like SCAN (scores as `%.17g`).
 pub fn zscan(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     let cursor = parse_cursor(&args[2])?;
-    let Some(z) = read_zset(srv, c.db, &args[1])? else {
+    let Some(z) = srv.read_key::<ZSet>(c.db, &args[1])? else {
         c.reply.array(2);
         c.reply.bulk(b"0");
         c.reply.empty_array();
