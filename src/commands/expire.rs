@@ -6,9 +6,11 @@
 //! past deletes the key at once, as Redis does on a primary.
 
 use super::int_arg;
+use crate::commands::strings::deletion_command;
 use crate::server::client::Client;
 use crate::server::errors::{self, CmdError, CmdResult};
 use crate::server::spec::{acl, flag, ks, Args, Command, KeySpec};
+use crate::server::write::{KeyEvent, DEL};
 use crate::server::Server;
 use crate::util::now_ms;
 
@@ -97,34 +99,32 @@ fn expire_generic(
 ) -> CmdResult {
     let conditions = Conditions::parse(args)?;
     let when = absolute_ms(&args[2], unit, base, command)?;
-    let (db, key) = (c.db, &args[1]);
-    if srv.lookup_write(db, key).is_none() {
-        c.reply.int(0);
-        return Ok(());
-    }
-    if !conditions.allow(srv.db(db).expire_of(key), when) {
+    let key = &args[1];
+    let lazy = srv.config.lazyfree_lazy_expire;
+    let mut w = srv.write_key(c.db, key);
+    if !w.exists() || !conditions.allow(w.expire_at(), when) {
         c.reply.int(0);
         return Ok(());
     }
     if when <= now_ms() {
-        srv.db(db).remove(key);
-        crate::commands::strings::propagate_delete(srv, key, srv.config.lazyfree_lazy_expire);
+        w.delete();
+        w.changed(1, DEL);
+        w.propagate_as(&[deletion_command(lazy), key]);
     } else {
-        srv.db(db).set_expire(key, when);
-        propagate_as_pexpireat(srv, args, when);
+        w.set_expire(when);
+        w.changed(1, KeyEvent::generic("expire"));
+        w.propagate_as(&pexpireat_form(args, &when.to_string()));
     }
-    srv.key_modified(db, key);
-    srv.add_dirty(1);
     c.reply.int(1);
     Ok(())
 }
 
 /// Replicas get every form as `PEXPIREAT key <absolute ms> [options]`.
-fn propagate_as_pexpireat(srv: &mut Server, args: &Args, when: i64) {
-    let when = when.to_string();
-    let mut parts: Vec<&[u8]> = vec![b"PEXPIREAT", &args[1], when.as_bytes()];
+fn pexpireat_form<'a>(args: &Args<'a>, when: &'a str) -> Vec<&'a [u8]> {
+    let key = args.get(1).unwrap_or_default();
+    let mut parts: Vec<&[u8]> = vec![b"PEXPIREAT", key, when.as_bytes()];
     parts.extend(args.iter().skip(3));
-    srv.propagate_as(&parts);
+    parts
 }
 
 pub fn expire(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
@@ -166,7 +166,7 @@ fn ttl_generic(
         c.reply.int(-2);
         return Ok(());
     }
-    let Some(when) = srv.db(db).expire_of(key) else {
+    let Some(when) = srv.expire_of(db, key) else {
         c.reply.int(-1);
         return Ok(());
     };
@@ -199,11 +199,10 @@ pub fn pexpiretime(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
 }
 
 pub fn persist(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
-    let (db, key) = (c.db, &args[1]);
-    let removed = srv.lookup_write(db, key).is_some() && srv.db(db).persist(key);
+    let mut w = srv.write_key(c.db, &args[1]);
+    let removed = w.exists() && w.persist();
     if removed {
-        srv.key_modified(db, key);
-        srv.add_dirty(1);
+        w.changed(1, KeyEvent::generic("persist"));
     }
     c.reply.int(i64::from(removed));
     Ok(())

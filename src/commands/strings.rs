@@ -5,9 +5,14 @@ use super::int_arg;
 use crate::server::client::Client;
 use crate::server::errors::{self, CmdError, CmdResult};
 use crate::server::spec::{acl, flag, ks, Args, Command, KeyRef, KeySpec};
+use crate::server::write::{KeyEvent, DEL};
 use crate::server::Server;
 use crate::types::{StrValue, Value};
 use crate::util::{format_human_double, parse_long_double};
+
+const SET: KeyEvent = KeyEvent::string("set");
+const EXPIRE: KeyEvent = KeyEvent::generic("expire");
+const SETRANGE: KeyEvent = KeyEvent::string("setrange");
 
 /// How an expiry argument is expressed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -143,7 +148,8 @@ fn set_generic(
     if o.get {
         reply_string_value(srv, c, key)?;
     }
-    let found = srv.lookup_write(db, key).is_some();
+    let mut w = srv.write_key(db, key);
+    let found = w.exists();
     if (o.nx && found) || (o.xx && !found) {
         if !o.get {
             match replies {
@@ -153,13 +159,15 @@ fn set_generic(
         }
         return Ok(());
     }
-    srv.set_key(db, key, Value::Str(StrValue::from_bytes(value)), o.keep_ttl);
-    srv.add_dirty(1);
+    w.set_keeping_ttl(Value::Str(StrValue::from_bytes(value)), o.keep_ttl);
+    w.changed(1, SET);
     if let Some(when) = expire_at {
-        srv.db(db).set_expire(key, when);
+        w.set_expire(when);
+        w.changed(0, EXPIRE);
         let when = when.to_string();
-        srv.propagate_as(&[b"SET".as_slice(), key, value, b"PXAT", when.as_bytes()]);
+        w.propagate_as(&[b"SET".as_slice(), key, value, b"PXAT", when.as_bytes()]);
     }
+    drop(w);
     if !o.get {
         match replies {
             SetReplies::OkOrNull => c.reply.ok(),
@@ -180,18 +188,6 @@ fn reply_string_value(srv: &mut Server, c: &mut Client, key: &[u8]) -> CmdResult
         }
     }
     Ok(())
-}
-
-/// The string at `key` for writing: `Ok(None)` if missing, WRONGTYPE if not a string.
-fn string_for_write<'a>(
-    srv: &'a mut Server,
-    db: usize,
-    key: &[u8],
-) -> Result<Option<&'a mut StrValue>, CmdError> {
-    match srv.lookup_write(db, key) {
-        None => Ok(None),
-        Some(obj) => Ok(Some(obj.value.as_str_mut().ok_or(errors::WRONGTYPE)?)),
-    }
 }
 
 pub fn set(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
@@ -266,31 +262,32 @@ pub fn get(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
 
 pub fn getset(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     reply_string_value(srv, c, &args[1])?;
-    srv.set_key(
-        c.db,
-        &args[1],
-        Value::Str(StrValue::from_bytes(&args[2])),
-        false,
-    );
-    srv.add_dirty(1);
-    srv.propagate_as(&[&b"SET"[..], &args[1], &args[2]]);
+    let mut w = srv.write_key(c.db, &args[1]);
+    w.set(Value::Str(StrValue::from_bytes(&args[2])));
+    w.changed(1, SET);
+    w.propagate_as(&[&b"SET"[..], &args[1], &args[2]]);
     Ok(())
 }
 
 pub fn getdel(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     reply_string_value(srv, c, &args[1])?;
-    if srv.delete_key(c.db, &args[1]) {
-        srv.add_dirty(1);
-        propagate_delete(srv, &args[1], srv.config.lazyfree_lazy_user_del);
+    let lazy = srv.config.lazyfree_lazy_user_del;
+    let mut w = srv.write_key(c.db, &args[1]);
+    if w.delete() {
+        w.changed(1, DEL);
+        w.propagate_as(&[deletion_command(lazy), &args[1]]);
     }
     Ok(())
 }
 
-/// The running command reaches replicas as `DEL key` (`UNLINK key` when the
-/// matching lazyfree option is on).
-pub fn propagate_delete(srv: &mut Server, key: &[u8], lazy: bool) {
-    let command: &[u8] = if lazy { b"UNLINK" } else { b"DEL" };
-    srv.propagate_as(&[command, key]);
+/// How a deletion reaches replicas: `DEL`, or `UNLINK` when the matching
+/// lazyfree option is on.
+pub fn deletion_command(lazy: bool) -> &'static [u8] {
+    if lazy {
+        b"UNLINK"
+    } else {
+        b"DEL"
+    }
 }
 
 pub fn getex(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
@@ -311,23 +308,24 @@ pub fn getex(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
         None => None,
     };
     c.reply.bulk(&value);
+    let now = srv.cmd_time_ms;
+    let lazy = srv.config.lazyfree_lazy_expire;
+    let mut w = srv.write_key(db, key);
     match expire_at {
-        Some((when, ExpireKind::Absolute)) if when <= srv.cmd_time_ms => {
-            srv.delete_key(db, key);
-            srv.add_dirty(1);
-            propagate_delete(srv, key, srv.config.lazyfree_lazy_expire);
+        Some((when, ExpireKind::Absolute)) if when <= now => {
+            w.delete();
+            w.changed(1, DEL);
+            w.propagate_as(&[deletion_command(lazy), key]);
         }
         Some((when, _)) => {
-            srv.db(db).set_expire(key, when);
-            srv.key_modified(db, key);
-            srv.add_dirty(1);
+            w.set_expire(when);
+            w.changed(1, EXPIRE);
             let when = when.to_string();
-            srv.propagate_as(&[b"PEXPIREAT", key, when.as_bytes()]);
+            w.propagate_as(&[b"PEXPIREAT", key, when.as_bytes()]);
         }
-        None if o.persist && srv.db(db).persist(key) => {
-            srv.key_modified(db, key);
-            srv.add_dirty(1);
-            srv.propagate_as(&[b"PERSIST", key]);
+        None if o.persist && w.persist() => {
+            w.changed(1, KeyEvent::generic("persist"));
+            w.propagate_as(&[b"PERSIST", key]);
         }
         None => {}
     }
@@ -357,21 +355,17 @@ fn mset_generic(srv: &mut Server, c: &mut Client, args: &Args, nx: bool) -> CmdR
     if nx {
         let any_exists = (1..args.len())
             .step_by(2)
-            .any(|j| srv.lookup_write(db, &args[j]).is_some());
+            .any(|j| srv.write_key(db, &args[j]).exists());
         if any_exists {
             c.reply.int(0);
             return Ok(());
         }
     }
     for j in (1..args.len()).step_by(2) {
-        srv.set_key(
-            db,
-            &args[j],
-            Value::Str(StrValue::from_bytes(&args[j + 1])),
-            false,
-        );
+        let mut w = srv.write_key(db, &args[j]);
+        w.set(Value::Str(StrValue::from_bytes(&args[j + 1])));
+        w.changed(1, SET);
     }
-    srv.add_dirty((args.len() as u64 - 1) / 2);
     if nx {
         c.reply.int(1);
     } else {
@@ -390,8 +384,8 @@ pub fn msetnx(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
 
 /// Adds `delta` to the integer at `key` (created as 0), keeping its TTL.
 fn incr_by(srv: &mut Server, c: &mut Client, key: &[u8], delta: i64) -> CmdResult {
-    let db = c.db;
-    let value = match string_for_write(srv, db, key)? {
+    let mut w = srv.write_key(c.db, key);
+    let value = match w.existing::<StrValue>()? {
         Some(s) => {
             let current = s.as_i64().ok_or(errors::NOT_INTEGER)?;
             let new = current.checked_add(delta).ok_or(errors::OVERFLOW)?;
@@ -399,12 +393,11 @@ fn incr_by(srv: &mut Server, c: &mut Client, key: &[u8], delta: i64) -> CmdResul
             new
         }
         None => {
-            srv.set_key(db, key, Value::Str(StrValue::Int(delta)), false);
+            w.set(Value::Str(StrValue::Int(delta)));
             delta
         }
     };
-    srv.key_modified(db, key);
-    srv.add_dirty(1);
+    w.changed(1, KeyEvent::string("incrby"));
     c.reply.int(value);
     Ok(())
 }
@@ -431,9 +424,9 @@ pub fn decrby(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
 }
 
 pub fn incrbyfloat(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
-    let db = c.db;
     let key = &args[1];
-    let current = match string_for_write(srv, db, key)? {
+    let mut w = srv.write_key(c.db, key);
+    let current = match w.existing::<StrValue>()? {
         Some(s) => {
             let mut tmp = [0u8; 21];
             parse_long_double(s.bytes(&mut tmp)).ok_or(errors::NOT_FLOAT)?
@@ -447,23 +440,21 @@ pub fn incrbyfloat(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     }
     let text = format_human_double(value);
     let new = StrValue::from_text(text.as_bytes());
-    match string_for_write(srv, db, key)? {
+    match w.existing::<StrValue>()? {
         Some(s) => *s = new,
-        None => srv.set_key(db, key, Value::Str(new), false),
+        None => w.set(Value::Str(new)),
     }
-    srv.key_modified(db, key);
-    srv.add_dirty(1);
+    w.changed(1, KeyEvent::string("incrbyfloat"));
+    w.propagate_as(&[b"SET", key, text.as_bytes(), b"KEEPTTL"]);
     c.reply.bulk(text.as_bytes());
-    srv.propagate_as(&[b"SET", key, text.as_bytes(), b"KEEPTTL"]);
     Ok(())
 }
 
 pub fn append(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
-    let db = c.db;
-    let key = &args[1];
     let tail = &args[2];
     let max = srv.config.proto_max_bulk_len;
-    let total = match string_for_write(srv, db, key)? {
+    let mut w = srv.write_key(c.db, &args[1]);
+    let total = match w.existing::<StrValue>()? {
         Some(s) => {
             check_string_length(s.len() as u64, tail.len() as u64, max)?;
             let buf = s.make_raw();
@@ -471,12 +462,11 @@ pub fn append(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
             buf.len()
         }
         None => {
-            srv.set_key(db, key, Value::Str(StrValue::from_bytes(tail)), false);
+            w.set(Value::Str(StrValue::from_bytes(tail)));
             tail.len()
         }
     };
-    srv.key_modified(db, key);
-    srv.add_dirty(1);
+    w.changed(1, KeyEvent::string("append"));
     c.reply.int(total as i64);
     Ok(())
 }
@@ -499,8 +489,6 @@ pub fn strlen(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
 }
 
 pub fn setrange(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
-    let db = c.db;
-    let key = &args[1];
     let offset = int_arg(&args[2])?;
     let value = &args[3];
     if offset < 0 {
@@ -508,23 +496,22 @@ pub fn setrange(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     }
     let offset = offset as u64;
     let max = srv.config.proto_max_bulk_len;
-    let new_len = match string_for_write(srv, db, key)? {
+    let mut w = srv.write_key(c.db, &args[1]);
+    let new_len = match w.existing::<StrValue>()? {
         None if value.is_empty() => 0,
         Some(s) if value.is_empty() => s.len(),
-        existing => {
+        Some(s) => {
             check_string_length(offset, value.len() as u64, max)?;
-            let end = offset as usize + value.len();
-            let len = match existing {
-                Some(s) => write_at(s.make_raw(), offset as usize, value),
-                None => {
-                    let mut buf = vec![0u8; end];
-                    write_at(&mut buf, offset as usize, value);
-                    srv.set_key(db, key, Value::Str(StrValue::raw(buf)), false);
-                    end
-                }
-            };
-            srv.key_modified(db, key);
-            srv.add_dirty(1);
+            let len = write_at(s.make_raw(), offset as usize, value);
+            w.changed(1, SETRANGE);
+            len
+        }
+        None => {
+            check_string_length(offset, value.len() as u64, max)?;
+            let mut buf = vec![0u8; offset as usize + value.len()];
+            let len = write_at(&mut buf, offset as usize, value);
+            w.set(Value::Str(StrValue::raw(buf)));
+            w.changed(1, SETRANGE);
             len
         }
     };

@@ -263,7 +263,13 @@ fn stored_zset<'a>(dbs: &'a [Db], db: usize, key: &[u8]) -> Option<&'a ZSet> {
     dbs.get(db)?.get(key)?.value.as_zset()
 }
 
-fn store_result(srv: &mut Server, c: &mut Client, dst: &[u8], result: Option<ZSet>, event: KeyEvent) {
+fn store_result(
+    srv: &mut Server,
+    c: &mut Client,
+    dst: &[u8],
+    result: Option<ZSet>,
+    event: KeyEvent,
+) {
     let mut w = srv.write_key(c.db, dst);
     match result.filter(|z| !z.is_empty()) {
         Some(z) => {
@@ -502,7 +508,9 @@ pub fn zcard(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
 }
 
 pub fn zscore(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
-    let score = srv.read_key::<ZSet>(c.db, &args[1])?.and_then(|z| z.score(&args[2]));
+    let score = srv
+        .read_key::<ZSet>(c.db, &args[1])?
+        .and_then(|z| z.score(&args[2]));
     match score {
         Some(s) => c.reply.double(s),
         None => c.reply.null(),
@@ -796,14 +804,18 @@ pub fn zrangestore(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
 
 pub fn zcount(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     let range = score_range(&args[2], &args[3])?;
-    let n = srv.read_key::<ZSet>(c.db, &args[1])?.map_or(0, |z| z.score_span(&range).1);
+    let n = srv
+        .read_key::<ZSet>(c.db, &args[1])?
+        .map_or(0, |z| z.score_span(&range).1);
     c.reply.int(n as i64);
     Ok(())
 }
 
 pub fn zlexcount(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     let range = lex_range(&args[2], &args[3])?;
-    let n = srv.read_key::<ZSet>(c.db, &args[1])?.map_or(0, |z| z.lex_span(&range, false).1);
+    let n = srv
+        .read_key::<ZSet>(c.db, &args[1])?
+        .map_or(0, |z| z.lex_span(&range, false).1);
     c.reply.int(n as i64);
     Ok(())
 }
@@ -896,7 +908,10 @@ fn pop_first_of<'a>(
         let len = z.len();
         let popped = pop_entries(c, key, z, pop);
         if popped > 0 {
-            w.changed(popped, KeyEvent::zset(if pop.max { "zpopmax" } else { "zpopmin" }));
+            w.changed(
+                popped,
+                KeyEvent::zset(if pop.max { "zpopmax" } else { "zpopmin" }),
+            );
         }
         return Ok(Some((key, len)));
     }

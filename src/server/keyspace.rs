@@ -277,6 +277,12 @@ impl Server {
         Some((value, rng))
     }
 
+    /// The expiry time (unix milliseconds) of `key`, if it has one (no
+    /// lookup side effects).
+    pub fn expire_of(&self, db: usize, key: &[u8]) -> Option<i64> {
+        self.dbs.get(db)?.expire_of(key)
+    }
+
     /// A new object holding `value`, with fresh access data.
     pub fn new_object(&self, value: Value) -> Object {
         Object::new(value, self.access_tracking().initial())
