@@ -8,9 +8,10 @@ use super::{int_arg, is_opt};
 use crate::server::client::Client;
 use crate::server::errors::{self, CmdError, CmdResult};
 use crate::server::spec::{acl, flag, ks, Args, Command, KeySpec};
+use crate::server::write::{KeyEvent, KeyWrite, DEL};
 use crate::server::Server;
 use crate::types::bitmap::{self, BitOp, BitRange, FieldType, Overflow, RangeUnit};
-use crate::types::{Object, StrValue, Value};
+use crate::types::{StrValue, Value};
 use crate::util::{i64_to_bytes, parse_i64};
 use std::borrow::Cow;
 
@@ -22,6 +23,9 @@ const FIELD_TYPE: &str =
     "ERR Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but i64 is.";
 const OVERFLOW_TYPE: &str = "ERR Invalid OVERFLOW type specified";
 const BITFIELD_RO_WRITE: &str = "ERR BITFIELD_RO only supports the GET subcommand";
+
+/// SETBIT and BITFIELD raise the same event.
+const SETBIT: KeyEvent = KeyEvent::string("setbit");
 
 /// An argument as C string functions see it: up to its first NUL byte.
 /// Redis reads the keywords and field types of these commands with
@@ -64,42 +68,23 @@ fn range_unit(arg: &[u8]) -> Result<RangeUnit, CmdError> {
         .ok_or_else(|| errors::SYNTAX.into())
 }
 
-/// Runs `f` on the string at `key` made at least `len` bytes long: created
-/// zero-filled when missing, zero-padded when shorter, and always converted
-/// to the `raw` encoding, like every bit-writing command in Redis. `f` also
-/// learns whether the string was created or grown. Creating the key does
-/// not count as a modification: callers report changes themselves.
 fn with_bitmap_for_write<R>(
-    srv: &mut Server,
-    db: usize,
-    key: &[u8],
+    w: &mut KeyWrite,
     len: usize,
     f: impl FnOnce(&mut [u8], bool) -> R,
 ) -> Result<R, CmdError> {
-    let clock = srv.lru_clock();
-    match srv.lookup_write(db, key) {
-        Some(obj) => {
-            let buf = obj.value.as_str_mut().ok_or(errors::WRONGTYPE)?.make_raw();
-            let grown = buf.len() < len;
-            if grown {
-                buf.resize(len, 0);
-            }
-            Ok(f(buf, grown))
+    if let Some(s) = w.existing::<StrValue>()? {
+        let buf = s.make_raw();
+        let grown = buf.len() < len;
+        if grown {
+            buf.resize(len, 0);
         }
-        None => {
-            let mut buf = vec![0u8; len];
-            let result = f(&mut buf, true);
-            let value = Value::Str(StrValue::raw(buf));
-            srv.db(db).set(key, Object::new(value, clock), false);
-            Ok(result)
-        }
+        return Ok(f(buf, grown));
     }
-}
-
-/// Records a change to `key` made by a bit command.
-fn changed(srv: &mut Server, db: usize, key: &[u8], changes: u64) {
-    srv.key_modified(db, key);
-    srv.add_dirty(changes);
+    let mut buf = vec![0u8; len];
+    let result = f(&mut buf, true);
+    w.set(Value::Str(StrValue::raw(buf)));
+    Ok(result)
 }
 
 pub fn setbit(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
@@ -109,10 +94,9 @@ pub fn setbit(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
         Some(1) => true,
         _ => return Err(BIT_VALUE.into()),
     };
-    let db = c.db;
-    let key = &args[1];
     let len = (offset >> 3) as usize + 1;
-    let (old, modified) = with_bitmap_for_write(srv, db, key, len, |buf, grown| {
+    let mut w = srv.write_key(c.db, &args[1]);
+    let (old, modified) = with_bitmap_for_write(&mut w, len, |buf, grown| {
         let old = bitmap::get_bit(buf, offset);
         let modified = grown || old != on;
         if modified {
@@ -121,7 +105,7 @@ pub fn setbit(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
         (old, modified)
     })?;
     if modified {
-        changed(srv, db, key, 1);
+        w.changed(1, SETBIT);
     }
     c.reply.int(i64::from(old));
     Ok(())
@@ -237,27 +221,30 @@ pub fn bitop(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
         }
     }
     let result = {
-        let keys = srv.db(db);
+        let keys = srv.dbs.get(db);
         let inputs: Vec<Cow<[u8]>> = sources
             .iter()
-            .map(|key| match keys.get(key).and_then(|o| o.value.as_str()) {
-                Some(StrValue::Int(n)) => Cow::Owned(i64_to_bytes(*n)),
-                Some(StrValue::Emb(b)) => Cow::Borrowed(&b[..]),
-                Some(StrValue::Raw(v)) => Cow::Borrowed(&v[..]),
-                None => Cow::Borrowed(&b""[..]),
-            })
+            .map(
+                |key| match keys.and_then(|d| d.get(key)).and_then(|o| o.value.as_str()) {
+                    Some(StrValue::Int(n)) => Cow::Owned(i64_to_bytes(*n)),
+                    Some(StrValue::Emb(b)) => Cow::Borrowed(&b[..]),
+                    Some(StrValue::Raw(v)) => Cow::Borrowed(&v[..]),
+                    None => Cow::Borrowed(&b""[..]),
+                },
+            )
             .collect();
         let inputs: Vec<&[u8]> = inputs.iter().map(|s| &s[..]).collect();
         bitmap::combine(op, &inputs)
     };
     let dest = &args[2];
     let len = result.len();
+    // Redis stores or deletes the destination without an expiry check.
+    let mut w = srv.write_key_as_stored(db, dest);
     if len > 0 {
-        srv.set_key(db, dest, Value::Str(StrValue::raw(result)), false);
-        srv.add_dirty(1);
-    } else if srv.db(db).remove(dest).is_some() {
-        // Redis deletes the destination without an expiry check first.
-        changed(srv, db, dest, 1);
+        w.set(Value::Str(StrValue::raw(result)));
+        w.changed(1, KeyEvent::string("set"));
+    } else if w.delete() {
+        w.changed(1, DEL);
     }
     c.reply.int(len as i64);
     Ok(())
@@ -386,7 +373,8 @@ fn bitfield_generic(srv: &mut Server, c: &mut Client, args: &Args, read_only: bo
         return Err(BITFIELD_RO_WRITE.into());
     }
     let len = ((write_end - 1) >> 3) as usize + 1;
-    let changes = with_bitmap_for_write(srv, db, key, len, |buf, grown| {
+    let mut w = srv.write_key(db, key);
+    let changes = with_bitmap_for_write(&mut w, len, |buf, grown| {
         c.reply.array(ops.len());
         let mut changes = 0;
         for op in &ops {
@@ -395,7 +383,7 @@ fn bitfield_generic(srv: &mut Server, c: &mut Client, args: &Args, read_only: bo
         changes
     })?;
     if changes > 0 {
-        changed(srv, db, key, changes);
+        w.changed(changes, SETBIT);
     }
     Ok(())
 }

@@ -115,8 +115,18 @@ pub struct DeferredWrite {
 impl Server {
     /// Opens `key` in database `db` for writing: the one write path.
     pub fn write_key<'s, 'k>(&'s mut self, db: usize, key: &'k [u8]) -> KeyWrite<'s, 'k> {
+        self.open_key(db, key, true)
+    }
+
+    /// [`Server::write_key`] without the lazy expiry: the key is taken as
+    /// stored, expired or not (BITOP's destination, as Redis deletes it).
+    pub fn write_key_as_stored<'s, 'k>(&'s mut self, db: usize, key: &'k [u8]) -> KeyWrite<'s, 'k> {
+        self.open_key(db, key, false)
+    }
+
+    fn open_key<'s, 'k>(&'s mut self, db: usize, key: &'k [u8], expire: bool) -> KeyWrite<'s, 'k> {
         let db = db.min(self.dbs.len().saturating_sub(1));
-        let expired = self.expire_if_needed_for(db, key, true);
+        let expired = expire && self.expire_if_needed_for(db, key, true);
         let tracking = self.access_tracking();
         let slot = match self.dbs.get_mut(db) {
             Some(d) if !expired => d.keys.get_full_mut(key).map(|(i, _, obj)| {
