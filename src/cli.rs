@@ -6,6 +6,10 @@
 //! values (so `--replicaof host port` and `--save "900 1"` work); a `-`
 //! first or last reads more config from stdin. The file comes first, then
 //! stdin, then the options: the last value of a directive wins.
+//!
+//! clap reads the command line: `-v`/`--version` and `-h`/`--help` (with
+//! Redis's texts), and the rest as one raw list that [`parse_invocation`]
+//! turns into directive lines by Redis's rules.
 
 use crate::config::{Config, ConfigError};
 use crate::server::{Server, SHUTDOWN_PENDING, SHUTDOWN_SIGNAL};
@@ -39,6 +43,17 @@ Examples:
 
 /// What the command line asks for.
 #[derive(Debug, PartialEq, Eq)]
+pub enum Request {
+    /// `-v` / `--version`: print the version line.
+    Version,
+    /// `-h` / `--help`: print the usage.
+    Help,
+    /// Start the server with this configuration.
+    Run(Invocation),
+}
+
+/// Where the configuration of a start comes from.
+#[derive(Debug, PartialEq, Eq)]
 pub struct Invocation {
     pub config_file: Option<String>,
     pub read_stdin: bool,
@@ -48,9 +63,21 @@ pub struct Invocation {
 
 /// Entry point: returns the process exit status.
 pub fn main(argv: Vec<String>) -> i32 {
-    if let Some(code) = handle_info_flags(&argv) {
-        return code;
-    }
+    let invocation = match parse_command_line(&argv) {
+        Request::Version => {
+            println!(
+                "Redis server v={} sha=00000000:0 malloc=libc bits=64 build=reddish-{}",
+                REDIS_VERSION,
+                env!("CARGO_PKG_VERSION")
+            );
+            return 0;
+        }
+        Request::Help => {
+            eprint!("{}", USAGE);
+            return 1;
+        }
+        Request::Run(invocation) => invocation,
+    };
     // Until the server exists Redis marks its log lines as a child's.
     crate::logging::set_role(b'C');
     let mut config = Config::default();
@@ -60,7 +87,6 @@ pub fn main(argv: Vec<String>) -> i32 {
         .map(|c| c.name.to_string())
         .collect();
     if argv.len() >= 2 {
-        let invocation = parse_invocation(&argv);
         if let Err(e) = load_config(&mut config, &invocation) {
             report_config_error(&e);
             return 1;
@@ -80,45 +106,89 @@ pub fn main(argv: Vec<String>) -> i32 {
     )
 }
 
-/// `-v`/`--version` and `-h`/`--help` as the first argument; `None` when
-/// the server should start.
-fn handle_info_flags(argv: &[String]) -> Option<i32> {
-    match argv.get(1)?.as_str() {
-        "-v" | "--version" => {
-            println!(
-                "Redis server v={} sha=00000000:0 malloc=libc bits=64 build=reddish-{}",
-                REDIS_VERSION,
-                env!("CARGO_PKG_VERSION")
-            );
-            Some(0)
-        }
-        "-h" | "--help" => {
-            eprint!("{}", USAGE);
-            Some(1)
-        }
-        _ => None,
-    }
+/// The command line as clap sees it: the `-v`/`--version` and
+/// `-h`/`--help` flags (clap's own help and version are off, the texts are
+/// Redis's), then every other argument, leading hyphens and all, in one raw
+/// list for [`parse_invocation`]. It never fails: what clap cannot read is
+/// left to Redis's rules.
+fn command() -> clap::Command {
+    use clap::{Arg, ArgAction, Command};
+    Command::new("reddish-server")
+        .disable_help_flag(true)
+        .disable_version_flag(true)
+        .ignore_errors(true)
+        .args_override_self(true)
+        .arg(
+            Arg::new("version")
+                .short('v')
+                .long("version")
+                .action(ArgAction::SetTrue),
+        )
+        .arg(
+            Arg::new("help")
+                .short('h')
+                .long("help")
+                .action(ArgAction::SetTrue),
+        )
+        .arg(
+            Arg::new("args")
+                .num_args(0..)
+                .allow_hyphen_values(true)
+                .trailing_var_arg(true),
+        )
 }
 
-/// Splits the arguments into config file, stdin flag and directive lines.
-pub fn parse_invocation(argv: &[String]) -> Invocation {
+/// Reads `argv` (program name first) with clap, keeping Redis's rules
+/// where clap's differ. Redis honours `-v`/`-h` only as the first argument
+/// spelled exactly, whereas clap also takes them later, after another
+/// flag, and in clusters (`-hv`, which Redis reads as a directive line).
+/// clap also swallows a leading `--` (its end of options); when its raw
+/// list lacks any argument the arguments go to the builder as given.
+pub fn parse_command_line(argv: &[String]) -> Request {
+    let given = argv.get(1..).unwrap_or_default();
+    let matches = command().try_get_matches_from(argv).ok();
+    let first = given.first().map(String::as_str);
+    if let Some(m) = &matches {
+        if m.get_flag("version") && matches!(first, Some("-v" | "--version")) {
+            return Request::Version;
+        }
+        if m.get_flag("help") && matches!(first, Some("-h" | "--help")) {
+            return Request::Help;
+        }
+    }
+    let raw: Vec<String> = matches
+        .as_ref()
+        .and_then(|m| m.get_many::<String>("args"))
+        .map(|values| values.cloned().collect())
+        .unwrap_or_default();
+    let args = if raw.len() == given.len() {
+        raw
+    } else {
+        given.to_vec()
+    };
+    Request::Run(parse_invocation(&args))
+}
+
+/// Splits Redis's own arguments (those after the program name) into config
+/// file, stdin flag and directive lines.
+pub fn parse_invocation(args: &[String]) -> Invocation {
     let mut inv = Invocation {
         config_file: None,
         read_stdin: false,
         options: String::new(),
     };
-    let mut j = 1;
-    if let Some(first) = argv.get(1) {
+    let mut j = 0;
+    if let Some(first) = args.first() {
         if !first.starts_with('-') {
             inv.config_file = Some(absolute_path(first));
-            j = 2;
+            j = 1;
         }
     }
-    let last = argv.len().saturating_sub(1);
+    let last = args.len().saturating_sub(1);
     let mut name_pending_value = false;
-    while j < argv.len() {
-        let arg = &argv[j];
-        if arg == "-" && (j == 1 || j == last) {
+    while j < args.len() {
+        let arg = &args[j];
+        if arg == "-" && (j == 0 || j == last) {
             inv.read_stdin = true;
         } else if !name_pending_value && arg.starts_with("--") {
             if !inv.options.is_empty() {
@@ -130,7 +200,7 @@ pub fn parse_invocation(argv: &[String]) -> Invocation {
                 .map(|w| w.len())
                 .unwrap_or(0);
             name_pending_value = words == 1;
-            let next_is_option = argv.get(j + 1).is_some_and(|n| n.starts_with("--"));
+            let next_is_option = args.get(j + 1).is_some_and(|n| n.starts_with("--"));
             if name_pending_value
                 && arg.eq_ignore_ascii_case("--save")
                 && (next_is_option || j == last)
@@ -411,10 +481,77 @@ fn start(mut config: Config, no_args: bool, argv0: &str) -> i32 {
 mod tests {
     use super::*;
 
-    fn inv(args: &[&str]) -> Invocation {
+    fn request(args: &[&str]) -> Request {
         let mut v = vec!["reddish-server".to_string()];
         v.extend(args.iter().map(|s| s.to_string()));
-        parse_invocation(&v)
+        parse_command_line(&v)
+    }
+
+    fn inv(args: &[&str]) -> Invocation {
+        match request(args) {
+            Request::Run(inv) => inv,
+            other => panic!("{:?} for {:?}", other, args),
+        }
+    }
+
+    #[test]
+    fn version_and_help_only_as_the_first_argument() {
+        for args in [
+            &["-v"][..],
+            &["--version"],
+            &["-v", "--port", "1"],
+            &["-v", "-h"],
+        ] {
+            assert_eq!(request(args), Request::Version, "{:?}", args);
+        }
+        for args in [
+            &["-h"][..],
+            &["--help"],
+            &["-h", "-v"],
+            &["--help", "--help=x"],
+        ] {
+            assert_eq!(request(args), Request::Help, "{:?}", args);
+        }
+        assert_eq!(inv(&["--port", "0", "-h"]).options, "port \"0\" \"-h\" ");
+        assert_eq!(
+            inv(&["--port", "0", "--help"]).options,
+            "port \"0\" \nhelp "
+        );
+        assert_eq!(inv(&["/x.conf", "-v"]).options, "\"-v\" ");
+    }
+
+    #[test]
+    fn clap_hands_the_arguments_over_untouched() {
+        for args in [
+            &["--port", "-1", "--save", "--replicaof", "h", "1"][..],
+            &["/x.conf", "--port", "--", "--", "-"],
+            &["-", "-x", "-h", "--help", "-1"],
+            &["--port 1", "", "-=x", "--=x"],
+        ] {
+            let argv: Vec<String> = std::iter::once("reddish-server")
+                .chain(args.iter().copied())
+                .map(String::from)
+                .collect();
+            let matches = command().try_get_matches_from(&argv).expect("parses");
+            let raw: Vec<String> = matches
+                .get_many::<String>("args")
+                .expect("args")
+                .cloned()
+                .collect();
+            assert_eq!(raw, argv[1..]);
+        }
+    }
+
+    #[test]
+    fn what_clap_reads_its_own_way_is_redis_syntax() {
+        // clap's end-of-options marker, flag clusters and flag values.
+        assert_eq!(inv(&["--", "--port", "0"]).options, " \"--port\" \"0\" ");
+        assert_eq!(inv(&["-hv"]).options, "\"-hv\" ");
+        assert_eq!(
+            inv(&["-vv", "--port", "1"]).options,
+            "\"-vv\" \nport \"1\" "
+        );
+        assert_eq!(inv(&["--help=x"]).options, "help=x ");
     }
 
     #[test]

@@ -16,7 +16,6 @@ pub mod persistence;
 pub mod replication;
 pub mod resp;
 pub mod server;
-pub mod sha;
 pub mod types;
 pub mod util;
 pub mod version;

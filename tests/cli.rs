@@ -10,8 +10,14 @@ use std::time::Duration;
 
 #[test]
 fn version_flag_prints_version_and_exits_0() {
-    for flag in ["-v", "--version"] {
-        let out = run(&[flag], "");
+    // Only the first argument counts, whatever follows it.
+    for args in [
+        &["-v"][..],
+        &["--version"],
+        &["-v", "--port", "1"],
+        &["-v", "-h"],
+    ] {
+        let out = run(args, "");
         assert_eq!(out.code, Some(0));
         assert!(
             out.stdout
@@ -25,8 +31,8 @@ fn version_flag_prints_version_and_exits_0() {
 
 #[test]
 fn help_flag_prints_usage_and_exits_1() {
-    for flag in ["-h", "--help"] {
-        let out = run(&[flag], "");
+    for args in [&["-h"][..], &["--help"], &["-h", "-v"]] {
+        let out = run(args, "");
         assert_eq!(out.code, Some(1));
         assert!(out
             .stderr
@@ -179,6 +185,44 @@ fn bad_options_fail_with_redis_report() {
             2,
             "maxclients \"-1\"",
             "argument must be between 1 and 4294967295 inclusive",
+        ),
+        (
+            &["--port", "-1"],
+            2,
+            "port \"-1\"",
+            "argument must be between 0 and 65535 inclusive",
+        ),
+        // -h, -v and what a flag parser would take as its own syntax are
+        // directive lines anywhere but as the whole first argument.
+        (
+            &["--port", "0", "-h"],
+            2,
+            "port \"0\" \"-h\"",
+            "wrong number of arguments",
+        ),
+        (
+            &["--port", "0", "--version"],
+            3,
+            "version",
+            "Bad directive or wrong number of arguments",
+        ),
+        (
+            &["-hv"],
+            2,
+            "\"-hv\"",
+            "Bad directive or wrong number of arguments",
+        ),
+        (
+            &["--help=x"],
+            2,
+            "help=x",
+            "Bad directive or wrong number of arguments",
+        ),
+        (
+            &["--", "--port", "0"],
+            2,
+            "\"--port\" \"0\"",
+            "Bad directive or wrong number of arguments",
         ),
     ];
     for (args, number, line, message) in cases {

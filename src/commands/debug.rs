@@ -18,8 +18,8 @@ use crate::server::errors::{self, CmdError, CmdResult};
 use crate::server::keyspace::{LRU_CLOCK_MAX, LRU_CLOCK_RESOLUTION_MS};
 use crate::server::spec::{acl, flag, Args, Command};
 use crate::server::Server;
-use crate::sha::{hex, sha1};
 use crate::types::{Object, StrValue, Stream, Value};
+use sha1::{Digest as _, Sha1};
 
 /// A 20-byte running digest.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -28,7 +28,7 @@ pub struct Digest(pub [u8; 20]);
 impl Digest {
     /// Xors in SHA1(data): order-insensitive accumulation.
     pub fn xor(&mut self, data: &[u8]) {
-        for (d, h) in self.0.iter_mut().zip(sha1(data)) {
+        for (d, h) in self.0.iter_mut().zip(Sha1::digest(data)) {
             *d ^= h;
         }
     }
@@ -37,11 +37,11 @@ impl Digest {
     /// order-sensitive accumulation.
     pub fn mix(&mut self, data: &[u8]) {
         self.xor(data);
-        self.0 = sha1(&self.0);
+        self.0 = Sha1::digest(self.0).into();
     }
 
     pub fn to_hex(self) -> String {
-        hex(&self.0)
+        hex::encode(self.0)
     }
 }
 

@@ -320,7 +320,8 @@ fn default_user_line(config: &Config) -> String {
 }
 
 fn sha256_hex(data: &[u8]) -> String {
-    crate::sha::hex(&crate::sha::sha256(data))
+    use sha2::Digest as _;
+    hex::encode(sha2::Sha256::digest(data))
 }
 
 /// Replaces the file atomically: a temporary file in the same directory,
