@@ -563,15 +563,19 @@ fn kill_9_during_bgsave_or_save_keeps_the_old_file() {
 /// Runs the server on a directory holding `file` as dump.rdb; returns its
 /// exit code and log.
 fn start_with_file(file: &[u8]) -> (Option<i32>, String) {
+    start_with_file_and(file, &[])
+}
+
+/// [`start_with_file`] with `extra` options.
+fn start_with_file_and(file: &[u8], extra: &[&str]) -> (Option<i32>, String) {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::write(dir.path().join("dump.rdb"), file).expect("write dump.rdb");
     let log = log_path(dir.path()).display().to_string();
     let port = common::free_port().to_string();
     let dir_text = dir.path().display().to_string();
-    let outcome = start::run(
-        &["--port", &port, "--dir", &dir_text, "--logfile", &log],
-        "",
-    );
+    let mut args = vec!["--port", &port, "--dir", &dir_text, "--logfile", &log];
+    args.extend_from_slice(extra);
+    let outcome = start::run(&args, "");
     if outcome.code.is_none() {
         panic!("server did not exit");
     }
@@ -942,6 +946,99 @@ fn fuzzed_payloads_are_refused_without_changing_anything() {
         }
     }
     assert_eq!(r.cmd(&["DBSIZE"]), Frame::Int(1));
+}
+
+/// A DUMP payload (type 19) of a stream whose only entry, 5-0, was read by
+/// group `g` and then deleted: the group's PEL still holds 5-0, but its
+/// only consumer `c` owns nothing.
+fn stream_with_ownerless_pending_entry() -> Vec<u8> {
+    // No nodes, length 0, last ID 5-0, first ID 0-0, max deleted 5-0,
+    // one entry added.
+    let mut p = vec![19u8, 0, 0, 5, 0, 0, 0, 5, 0, 1];
+    // One group "g": last ID 5-0, one entry read, one PEL entry.
+    p.extend_from_slice(&[1, 1, b'g', 5, 0, 1, 1]);
+    p.extend_from_slice(&5u64.to_be_bytes());
+    p.extend_from_slice(&0u64.to_be_bytes());
+    p.extend_from_slice(&1000i64.to_le_bytes());
+    p.push(1);
+    // One consumer "c", seen at 1000, owning no entry.
+    p.extend_from_slice(&[1, 1, b'c']);
+    p.extend_from_slice(&1000i64.to_le_bytes());
+    p.push(0);
+    p.extend_from_slice(&[10, 0]);
+    let crc = crc64::crc64(0, &p);
+    p.extend_from_slice(&crc.to_le_bytes());
+    p
+}
+
+fn ownerless_pending_summary() -> Frame {
+    Frame::Array(Some(vec![
+        Frame::Int(1),
+        bulk(b"5-0"),
+        bulk(b"5-0"),
+        Frame::Array(Some(vec![])),
+    ]))
+}
+
+#[test]
+fn restore_refuses_pending_entries_without_consumer_when_sanitizing() {
+    let srv = TestServer::start();
+    let mut r = srv.raw();
+    let payload = stream_with_ownerless_pending_entry();
+    for mode in ["yes", "clients"] {
+        assert_eq!(
+            r.cmd(&["CONFIG", "SET", "sanitize-dump-payload", mode]),
+            ok()
+        );
+        assert_eq!(
+            cmd_bytes(&mut r, &[b"RESTORE", b"s", b"0", &payload]),
+            err("ERR Bad data format"),
+            "sanitize-dump-payload {}",
+            mode
+        );
+        assert_eq!(r.cmd(&["EXISTS", "s"]), Frame::Int(0));
+    }
+    // Without deep sanitization the entry is taken, owned by nobody.
+    assert_eq!(
+        r.cmd(&["CONFIG", "SET", "sanitize-dump-payload", "no"]),
+        ok()
+    );
+    assert_eq!(cmd_bytes(&mut r, &[b"RESTORE", b"s", b"0", &payload]), ok());
+    assert_eq!(r.cmd(&["XPENDING", "s", "g"]), ownerless_pending_summary());
+    assert_eq!(r.cmd(&["XLEN", "s"]), Frame::Int(0));
+}
+
+#[test]
+fn loading_pending_entries_without_consumer_follows_sanitize_dump_payload() {
+    let srv = fresh(&[]);
+    let mut r = srv.raw();
+    let payload = stream_with_ownerless_pending_entry();
+    assert_eq!(
+        r.cmd(&["CONFIG", "SET", "sanitize-dump-payload", "no"]),
+        ok()
+    );
+    assert_eq!(cmd_bytes(&mut r, &[b"RESTORE", b"s", b"0", &payload]), ok());
+    assert_eq!(r.cmd(&["SAVE"]), ok());
+    let file = std::fs::read(srv.path("dump.rdb")).expect("dump.rdb");
+    drop(srv);
+
+    let (code, log) = start_with_file_and(&file, &["--sanitize-dump-payload", "yes"]);
+    assert_eq!(code, Some(1), "{}", log);
+    assert!(
+        log.contains("Stream CG PEL entry without consumer"),
+        "{}",
+        log
+    );
+    assert!(log.contains("Terminating server after rdb file reading failure."));
+
+    // Loading a file is never deep-sanitized under `clients`.
+    for mode in ["no", "clients"] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join("dump.rdb"), &file).expect("write dump.rdb");
+        let srv = start_in(dir, &["--sanitize-dump-payload", mode]);
+        let mut r = srv.raw();
+        assert_eq!(r.cmd(&["XPENDING", "s", "g"]), ownerless_pending_summary());
+    }
 }
 
 // ----------------------------------------------------------------- MIGRATE

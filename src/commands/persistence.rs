@@ -4,8 +4,9 @@
 
 use super::errors::{self, CmdError, CmdResult};
 use super::{int_arg, is_opt};
-use crate::client::Client;
+use crate::client::{Client, ClientKind};
 use crate::commands::spec::{acl, flag, ks, Args, Command, KeySpec};
+use crate::config::SanitizeDump;
 use crate::persistence::reader::{parse_payload, verify_payload};
 use crate::persistence::snapshot::write_options;
 use crate::persistence::value::{load_form, save_form, Limits};
@@ -120,8 +121,13 @@ fn restore(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     let body = verify_payload(&args[3], true).ok_or(CmdError::Static(
         "ERR DUMP payload version or checksum are wrong",
     ))?;
+    let deep = match srv.config.sanitize_dump_payload {
+        SanitizeDump::Yes => true,
+        SanitizeDump::No => false,
+        SanitizeDump::Clients => c.kind != ClientKind::Primary,
+    };
     let limits = Limits::from_config(&srv.config);
-    let value = parse_payload(body)
+    let value = parse_payload(body, deep)
         .and_then(|v| load_form(v, &limits).ok())
         .ok_or(CmdError::Static("ERR Bad data format"))?;
     let deleted = opts.replace && srv.db(c.db).remove(key).is_some();

@@ -136,6 +136,9 @@ pub struct Reader<R: Read> {
     /// Compute the checksum while reading.
     checksum: bool,
     version: u32,
+    /// Redis's deep integrity validation (`sanitize-dump-payload`): the
+    /// checks Redis makes only then (every other check is always made).
+    pub(super) deep: bool,
 }
 
 impl<R: Read> Reader<R> {
@@ -155,7 +158,14 @@ impl<R: Read> Reader<R> {
             crc: 0,
             checksum,
             version: u32::from(RDB_VERSION_MAX_READ),
+            deep: false,
         }
+    }
+
+    /// Turns Redis's deep integrity validation on or off.
+    pub fn deep_sanitization(mut self, on: bool) -> Self {
+        self.deep = on;
+        self
     }
 
     /// Bytes consumed so far.
@@ -478,9 +488,11 @@ pub fn verify_payload(payload: &[u8], verify_crc: bool) -> Option<&[u8]> {
 }
 
 /// Parses the serialized value of a verified DUMP payload; `None` when it
-/// is not valid (Redis's `Bad data format`).
-pub fn parse_payload(body: &[u8]) -> Option<RdbValue> {
-    let mut r = Reader::with_buffer(body, false, body.len().min(FILE_BUFFER));
+/// is not valid (Redis's `Bad data format`). `deep`: Redis's deep
+/// integrity validation (`sanitize-dump-payload`).
+pub fn parse_payload(body: &[u8], deep: bool) -> Option<RdbValue> {
+    let mut r =
+        Reader::with_buffer(body, false, body.len().min(FILE_BUFFER)).deep_sanitization(deep);
     let code = r.byte().ok()?;
     if !is_value_type(code) {
         return None;
@@ -542,7 +554,7 @@ mod tests {
             let payload = dump_payload(&ValueRef::Neutral(v), WriteOptions::default());
             let body = &payload[..payload.len() - 10];
             for cut in 0..body.len() {
-                let _ = parse_payload(&body[..cut]);
+                let _ = parse_payload(&body[..cut], true);
             }
             for _ in 0..2000 {
                 seed ^= seed << 13;
@@ -551,7 +563,7 @@ mod tests {
                 let mut flipped = body.to_vec();
                 let at = (seed % flipped.len() as u64) as usize;
                 flipped[at] ^= 1 << (seed >> 61);
-                let _ = parse_payload(&flipped);
+                let _ = parse_payload(&flipped, true);
             }
         }
     }
@@ -561,11 +573,11 @@ mod tests {
         // A string claiming 2^40 bytes, and a set claiming 2^40 members.
         let mut s = vec![kind::STRING, 0x81];
         s.extend_from_slice(&(1u64 << 40).to_be_bytes());
-        assert!(parse_payload(&s).is_none());
+        assert!(parse_payload(&s, true).is_none());
         let mut set = vec![kind::SET, 0x81];
         set.extend_from_slice(&(1u64 << 40).to_be_bytes());
-        assert!(parse_payload(&set).is_none());
+        assert!(parse_payload(&set, true).is_none());
         let lzf = [kind::STRING, 0xC3, 0x01, 0x81, 0, 0, 1, 0, 0, 0, 0, 0, 0];
-        assert!(parse_payload(&lzf).is_none());
+        assert!(parse_payload(&lzf, true).is_none());
     }
 }
