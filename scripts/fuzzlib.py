@@ -1117,7 +1117,7 @@ class Misbehaviour(Exception):
 def normalize(message):
     """A message without its numbers and quoted values, to compare kinds."""
     import re
-    return re.sub(r"'[^']*'|b'[^']*'|\d+", "#", message)[:80]
+    return re.sub(r"\([^)]*\)|'[^']*'|b'[^']*'|\d+", "#", message)[:80]
 
 
 def _pairs(flat):
