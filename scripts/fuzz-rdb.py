@@ -322,16 +322,13 @@ def replay(args):
     return 0
 
 
-def main():
-    p = fl.common_args(__doc__, 1000, 7440)
-    p.add_argument("--redis", default=None, help="real redis-server for seed files (default: from PATH)")
-    p.add_argument("--no-redis", action="store_true", help="seed files from reddish only")
+def extra_options(p):
     p.add_argument("--timeout", type=float, default=10.0, help="seconds a start may take (default %(default)s)")
     p.add_argument("--sanitize", default="no", help="sanitize-dump-payload for --replay (default no)")
-    args = p.parse_args()
-    if args.replay:
-        sys.exit(replay(args))
-    sys.exit(Fuzzer(args).run())
+
+
+def main():
+    fl.run_main(__doc__, 1000, 7440, Fuzzer, replay, extra_options)
 
 
 if __name__ == "__main__":

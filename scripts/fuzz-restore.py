@@ -443,13 +443,7 @@ def replay(args):
 
 
 def main():
-    p = fl.common_args(__doc__, 100000, 7420)
-    p.add_argument("--redis", default=None, help="real redis-server to compare with (default: from PATH)")
-    p.add_argument("--no-redis", action="store_true", help="do not start real Redis")
-    args = p.parse_args()
-    if args.replay:
-        sys.exit(replay(args))
-    sys.exit(Fuzzer(args).run())
+    fl.run_main(__doc__, 100000, 7420, Fuzzer, replay)
 
 
 if __name__ == "__main__":

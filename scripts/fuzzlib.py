@@ -40,6 +40,18 @@ DEFAULT_SERVER = os.path.join(REPO, "target", "release", "reddish-server")
 # Options and findings
 
 
+def run_main(doc, default_count, default_port, fuzzer, replay, extra=None):
+    """Parses the options (the shared ones, --redis/--no-redis, and those
+    `extra` adds) and runs `replay(args)` or `fuzzer(args).run()`."""
+    p = common_args(doc, default_count, default_port)
+    p.add_argument("--redis", default=None, help="real redis-server to use too (default: from PATH)")
+    p.add_argument("--no-redis", action="store_true", help="do not start real Redis")
+    if extra:
+        extra(p)
+    args = p.parse_args()
+    sys.exit(replay(args) if args.replay else fuzzer(args).run())
+
+
 def common_args(doc, default_count, default_port):
     """An argument parser with the options every fuzzer shares."""
     p = argparse.ArgumentParser(
