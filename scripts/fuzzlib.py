@@ -21,6 +21,7 @@ Python 3 standard library only. What is here:
 """
 
 import argparse
+import atexit
 import json
 import os
 import random
@@ -403,6 +404,16 @@ def text(reply):
 # ---------------------------------------------------------------------------
 # Server processes
 
+# Every server started, killed when the fuzzer exits however it exits.
+_STARTED = []
+
+
+@atexit.register
+def _kill_started():
+    for srv in _STARTED:
+        srv.kill()
+
+
 PANIC_MARKERS = ("panicked at", "stack backtrace", "RUST_BACKTRACE", "fatal runtime error",
                  "=== REDIS BUG REPORT", "Assertion failed", "crashed by signal",
                  "memory allocation of", "thread 'main' has overflowed")
@@ -430,7 +441,16 @@ class Server:
                 "--daemonize", "no"] + self.extra
 
     def launch(self):
-        """Starts the process without waiting for it."""
+        """Starts the process without waiting for it; refuses to when
+        something already listens on the port (a leftover server would
+        answer in its place)."""
+        try:
+            socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+            busy = True
+        except OSError:
+            busy = False
+        if busy:
+            raise RuntimeError("port %d is already in use" % self.port)
         for path in (self.log_path, self.out_path):
             if os.path.exists(path):
                 os.unlink(path)
@@ -438,6 +458,7 @@ class Server:
         self.proc = subprocess.Popen(self.argv(), cwd=self.folder, stdout=out, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL, start_new_session=True)
         out.close()
+        _STARTED.append(self)
 
     def wait_ready(self, timeout=10.0):
         """'ready' once PING answers +PONG, 'exited' if the process ended,
@@ -452,7 +473,7 @@ class Server:
                     r = c.call("PING")
                 finally:
                     c.close()
-                if r == b"PONG":
+                if r == b"PONG" and self.proc.poll() is None:
                     return "ready"
             except (OSError, Closed, Timeout, ProtocolViolation):
                 pass
