@@ -92,9 +92,10 @@ def reads_into_trailer(payload):
 
 
 def huge_count(payload):
-    body = fl.split_payload(payload)[0]
-    return any(kind in ("count", "slen") and fl.Walker(body, off).length()[0] > 1 << 24
-               for off, _, kind in fl.walk_payload(body) if kind in ("count", "slen"))
+    """True when a count or length (also one Redis would read from the
+    trailer's bytes) is above 16M."""
+    return any(fl.Walker(payload, off).length()[0] > 1 << 24
+               for off, _, kind in fl.walk_payload(payload) if kind in ("count", "slen"))
 
 
 def stream_lp_count_off(payload):
@@ -344,22 +345,25 @@ class Fuzzer:
         self.record(kind, "reddish %s, Redis %s%s (seed %s, ops %s)"
                     % (reply, rr, why, case["seed"], ",".join(case["ops"])), case, payload)
 
-    def redis_misbehaves_alike(self, payload, e):
-        """Whether real Redis (sanitize yes, so that it is safe) takes the
-        payload and then answers with the same inconsistency."""
+    def redis_verdict(self, payload, e):
+        """How real Redis (sanitize yes, so that it is safe) deals with the
+        payload: `alike` (takes it and shows the same inconsistency),
+        `fine` (takes it and answers consistently), `other` (another
+        inconsistency), `rejects`, or None without Redis."""
         if not self.rconn:
-            return False
+            return None
         try:
             if not redis_accepts(self.rconn, payload)[0]:
-                return False
+                return "rejects"
             fl.check_key(self.rconn, "fz", random.Random(0), write=False)
             fl.roundtrip_digest(self.rconn, "fz", "fz:copy")
             fl.check_key(self.rconn, "fz", random.Random(0), write=True)
         except fl.Misbehaviour as theirs:
-            return fl.normalize(str(theirs)) == fl.normalize(str(e))
+            return "alike" if fl.normalize(str(theirs)) == fl.normalize(str(e)) else "other"
         except (fl.Closed, fl.Timeout):
             self.restart_redis()
-        return False
+            return None
+        return "fine"
 
     def exercise(self, case, payload):
         sent = []
@@ -369,19 +373,22 @@ class Fuzzer:
             sent += fl.check_key(self.conn, "fz", self.rng, write=True)
             self.f.count("exercised")
         except fl.Misbehaviour as e:
-            if self.redis_misbehaves_alike(payload, e):
-                self.redis_alike.add(fl.normalize(str(e)))
-                self.f.count("misbehaves-as-redis-does:" + fl.normalize(str(e)))
+            verdict = self.redis_verdict(payload, e)
+            what = fl.normalize(str(e))
+            if verdict == "alike":
+                self.redis_alike.add(what)
+                self.f.count("misbehaves-as-redis-does:" + what)
                 return
-            if is_72_only(payload) and fl.normalize(str(e)) in self.redis_alike:
+            if verdict != "fine" and is_72_only(payload) and what in self.redis_alike:
                 # Redis 7.0 cannot load it; it shows this with 7.0 payloads.
-                self.f.count("misbehaves-7.2-format-as-redis-does-with-7.0:" + fl.normalize(str(e)))
+                self.f.count("misbehaves-7.2-format-as-redis-does-with-7.0:" + what)
                 return
-            if self.mode == "no":
-                # Redis promises nothing for such keys either.
-                self.f.count("misbehaves-sanitize-no:" + fl.normalize(str(e)))
+            if verdict != "fine" and self.mode == "no":
+                # Redis refuses it when sanitizing and promises nothing
+                # for such keys otherwise.
+                self.f.count("misbehaves-sanitize-no:" + what)
                 return
-            self.record("misbehaves-sanitize-%s" % self.mode, str(e), case, payload, sent)
+            self.record("misbehaves-sanitize-%s" % self.mode, "%s (Redis: %s)" % (e, verdict), case, payload, sent)
         except (fl.Closed, fl.Timeout) as e:
             self.alive_or_restart(case, payload, "exercising the key (%s)" % type(e).__name__, sent)
 
