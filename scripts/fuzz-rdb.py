@@ -26,8 +26,11 @@ each key back with type-appropriate commands, DEBUG DIGEST, SAVE, and a
 second start from the saved file, which must load with the same digest)
 or exit with a non-zero code and an error in its log, without a panic or
 a signal. Anything else is a finding (crash, panic, hang, silent exit,
-reload-fails, reload-differs, unresponsive); each is saved as case.rdb with
-case.json, and `--replay` runs one again.
+reload-fails, reload-differs, unresponsive). Unless --no-redis, real Redis
+(sanitize yes) is started on the same file too: when both load it, their
+DEBUG DIGESTs must be equal (finding digest-differs-from-redis); files only
+one of them loads are counted with the reason. Each finding is saved as
+case.rdb with case.json, and `--replay` runs one again.
 """
 
 import json
@@ -190,10 +193,55 @@ class Fuzzer:
             self.record("hang", "neither loaded nor exited in %.0f s" % self.args.timeout, data, case, srv)
             return
         if state == "exited":
-            self.check_refusal(srv, data, case)
+            outcome = self.check_refusal(srv, data, case)
+        else:
+            self.f.count("outcome:loaded")
+            outcome = self.check_loaded(srv, data, case, sanitize)
+        if outcome and self.redis:
+            self.compare(outcome, data, case)
+
+    def compare(self, ours, data, case):
+        """Loads the same file in real Redis (sanitize yes); a different
+        DEBUG DIGEST when both load is a finding, a file only one of them
+        loads is counted with the reason."""
+        folder = os.path.join(self.args.out, "redis-case")
+        os.makedirs(folder, exist_ok=True)
+        with open(os.path.join(folder, "case.rdb"), "wb") as f:
+            f.write(data)
+        srv = fl.Server(self.redis, self.args.port + 1, folder, ["--enable-debug-command", "yes",
+                                                                 "--sanitize-dump-payload", "yes"],
+                        dbfilename="case.rdb")
+        srv.launch()
+        state = srv.wait_ready(5.0)
+        theirs = None
+        if state == "ready":
+            try:
+                c = fl.Conn(self.args.port + 1, timeout=5)
+                theirs = ("loaded", c.call("DEBUG", "DIGEST"))
+                c.close()
+            except (fl.Closed, fl.Timeout, OSError):
+                pass
+            srv.stop()
+        elif state == "exited" and srv.proc.returncode > 0:
+            lines = [line for line in srv.output().splitlines() if "Internal error" in line or "Short read" in line
+                     or "Wrong RDB" in line or "Can't handle" in line or "duplicated key" in line]
+            theirs = ("refused", fl.normalize(lines[0].split("->")[-1].split(" # ")[-1].strip())[:60] if lines else "?")
+        srv.kill()
+        if theirs is None:
+            self.f.count("redis-not-compared:%s" % ("hung" if state == "timeout" else fl.describe_exit(srv.proc.returncode)))
             return
-        self.f.count("outcome:loaded")
-        self.check_loaded(srv, data, case, sanitize)
+        if ours[0] == theirs[0] == "loaded":
+            if ours[1] != theirs[1]:
+                self.record("digest-differs-from-redis", "reddish %r, Redis %r" % (ours[1], theirs[1]), data, case, srv)
+            else:
+                self.f.count("redis:same-digest")
+        elif ours[0] == theirs[0]:
+            self.f.count("redis:refused-too")
+        elif ours[0] == "loaded":
+            self.f.count("redis:only-reddish-loads%s:%s" % (" (sanitize no)" if case["sanitize"] == "no" else "",
+                                                            theirs[1]))
+        else:
+            self.f.count("redis:only-redis-loads:%s" % ours[1])
 
     def check_refusal(self, srv, data, case):
         rc = srv.proc.returncode
@@ -208,7 +256,10 @@ class Fuzzer:
             self.record("exit-without-reason", "%s, no load error in the log" % fl.describe_exit(rc), data, case, srv)
         else:
             text = reason.split("->", 1)[-1] if "->" in reason else reason.split(" # ", 1)[-1]
-            self.f.count("outcome:refused:" + fl.normalize(text.strip())[:60])
+            text = fl.normalize(text.strip())[:60]
+            self.f.count("outcome:refused:" + text)
+            return ("refused", text)
+        return None
 
     def check_loaded(self, srv, data, case, sanitize):
         try:
@@ -242,15 +293,15 @@ class Fuzzer:
             self.record(kind, "after loading: %s (%s)" % (type(e).__name__, fl.describe_exit(srv.proc.poll())),
                         data, case, srv)
             srv.kill()
-            return
+            return None
         rc = srv.stop()
         if rc != 0 or srv.panic_lines():
             self.record("crash", "stopping after load: %s %s" % (fl.describe_exit(rc), srv.panic_lines()[:2]),
                         data, case, srv)
-            return
+            return None
         if saved != b"OK":
             self.f.count("outcome:save-refused")
-            return
+            return ("loaded", digest)
         again = self.server(sanitize)
         again.launch()
         state = again.wait_ready(self.args.timeout)
@@ -258,7 +309,7 @@ class Fuzzer:
             again.kill()
             self.record("reload-fails", "the file reddish saved does not load (%s): %s"
                         % (state, again.tail(3)), data, case, again)
-            return
+            return None
         try:
             c = fl.Conn(self.args.port, timeout=10)
             digest2 = c.call("DEBUG", "DIGEST")
@@ -271,9 +322,11 @@ class Fuzzer:
                         data, case, again)
         else:
             self.f.count("outcome:reloaded-same" if total else "outcome:reloaded-same-empty")
+        return ("loaded", digest)
 
     def run(self):
         redis = None if self.args.no_redis else (self.args.redis or fl.redis_binary())
+        self.redis = redis
         seeds = seed_files(self.args.server, self.args.port, self.args.out, redis)
         print("seeds: %s" % ", ".join("%s (%d bytes)" % (n, len(d)) for n, d in seeds), flush=True)
         for name, data in seeds:
