@@ -28,8 +28,9 @@ for the batch, plus throw-away connections:
   lines, mutated framing, on a throw-away connection, in 1-3 pieces;
 - `garbage`: random bytes on a throw-away connection;
 - `abrupt`: a worker closed with RST, sometimes mid-request;
-- `send-close`: a throw-away connection that sends a request and closes
-  at once (TCP_CORK then close, one send then close, or shutdown(SHUT_WR)).
+- `send-close`: a throw-away connection that sends a request (or three;
+  sometimes ending with a blocking command without timeout) and closes at
+  once (TCP_CORK then close, one send then close, or shutdown(SHUT_WR)).
 
 A worker's request must be answered within 5 s; a blocking command that
 is still blocked after 2 s is released with CLIENT UNBLOCK first. After
@@ -320,6 +321,17 @@ def families(g):
     }
 
 
+def forever(g):
+    """A blocking command without timeout."""
+    k = g.k
+    return g.rng.choice([
+        ["BLPOP", k(), "0"], ["BRPOP", k(), k(), "0"], ["BLMOVE", k(), k(), "LEFT", "RIGHT", "0"],
+        ["BRPOPLPUSH", k(), k(), "0"], ["BZPOPMIN", k(), "0"], ["BZPOPMAX", k(), "0"],
+        ["BLMPOP", "0", "1", k(), "LEFT"], ["BZMPOP", "0", "1", k(), "MIN"],
+        ["XREAD", "BLOCK", "0", "STREAMS", k(), "$"],
+        ["XREADGROUP", "GROUP", "g1", "c1", "BLOCK", "0", "STREAMS", k(), ">"]])
+
+
 def mutate_command(rng, args, g):
     """A copy of `args` with 1-2 random changes (not for NO_MUTATE)."""
     args = [fl.to_bytes(a) for a in args]
@@ -410,6 +422,21 @@ class Worker:
         self.cid = cid
         self.expect_close = False
         self.id = None
+
+
+def how_it_ended(events):
+    """How a connection's events end: its close, and what it sent last."""
+    closes = [e for e in events if e["op"] in ("close", "send-close")]
+    sends = [e for e in events if e["op"] in ("send", "send-close")]
+    if not closes:
+        return "not-closed"
+    label = closes[-1]["op"].replace("close", "") + closes[-1].get("how", "?")
+    last = bytes.fromhex(sends[-1].get("data", "")) if sends else b""
+    if closes[-1]["op"] == "send-close" and (b"BLOCK" in last or b"\r\n0\r\n" in last[-12:]):
+        label += "-blocking-command-without-timeout"
+    elif sends and sends[-1]["op"] == "send" and sends[-1].get("replies") is None:
+        label += "-partial-request"
+    return label
 
 
 def close_socket(sock, how):
@@ -539,13 +566,18 @@ class Fuzzer:
                     workers[i] = self.open_worker()
                 else:
                     how = rng.choice(("cork", "plain", "shutwr", "cork-multi"))
-                    self.f.count("send-close:" + how)
                     cmds = [rng.choice(self.g.fams[rng.choice(self.g.unowned)])() for _ in
                             range(3 if how == "cork-multi" else 1)]
+                    if rng.random() < 0.3:
+                        # Nobody reads the reply: the command may block for good.
+                        cmds[-1] = forever(self.g)
+                        how += "-block0"
+                    self.f.count("send-close:" + how)
                     data = b"".join(fl.encode([fl.to_bytes(a) for a in c]) for c in cmds)
                     cid = self.new_cid()
-                    self.rec.add(cid, "send-close", data, how=how.replace("-multi", ""))
-                    port = send_and_close(self.args.port, data, how.replace("-multi", ""))
+                    how = how.split("-")[0]
+                    self.rec.add(cid, "send-close", data, how=how)
+                    port = send_and_close(self.args.port, data, how)
                     self.ports[port] = cid
                     self.closed_ports.add(port)
             except Dead as e:
@@ -689,10 +721,7 @@ class Fuzzer:
                 cid = self.ports.get(port)
                 self.f.count("client-left-behind")
                 events = [e for e in self.rec.events if e["conn"] == cid]
-                closes = [e for e in events if e["op"] in ("close", "send-close")]
-                partial = bool(events) and events[-1 - bool(closes)].get("replies") is None
-                self.f.count("left-behind-after:%s%s" % (closes[-1].get("how") if closes else "?",
-                                                         "-partial-request" if partial else ""))
+                self.f.count("left-behind-after:" + how_it_ended(events))
                 self.finding("client-left-behind", "conn %s: %s" % (cid, line), {"client-list.txt": line + "\n",
                                                                                "connection.json": events})
                 self.ctl.call("CLIENT", "KILL", "ID", line.split("id=")[1].split(" ")[0])
