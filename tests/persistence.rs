@@ -1041,6 +1041,53 @@ fn loading_pending_entries_without_consumer_follows_sanitize_dump_payload() {
     }
 }
 
+/// An RDB file whose expiry and access counter records are separated from
+/// their keys by other records (aux field, SELECTDB, RESIZEDB), which Redis
+/// carries over to the next key.
+fn file_with_key_records_apart() -> Vec<u8> {
+    let mut f = b"REDIS0010".to_vec();
+    let string = |f: &mut Vec<u8>, s: &[u8]| {
+        f.push(s.len() as u8);
+        f.extend_from_slice(s);
+    };
+    // EXPIRETIME_MS, then an aux field and SELECTDB 0 before key "k".
+    f.push(0xFC);
+    f.extend_from_slice(&4_102_444_800_000i64.to_le_bytes());
+    f.push(0xFA);
+    string(&mut f, b"fuzz");
+    string(&mut f, b"aux");
+    f.extend_from_slice(&[0xFE, 0]);
+    f.push(0);
+    string(&mut f, b"k");
+    string(&mut f, b"v");
+    // A key with no records before it.
+    f.push(0);
+    string(&mut f, b"plain");
+    string(&mut f, b"v");
+    // FREQ 77, then RESIZEDB, then key "counted".
+    f.extend_from_slice(&[0xF9, 77, 0xFB, 3, 1]);
+    f.push(0);
+    string(&mut f, b"counted");
+    string(&mut f, b"v");
+    f.push(0xFF);
+    let crc = crc64::crc64(0, &f);
+    f.extend_from_slice(&crc.to_le_bytes());
+    f
+}
+
+#[test]
+fn expiry_and_frequency_records_hold_until_the_next_key() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("dump.rdb"), file_with_key_records_apart()).expect("write");
+    let srv = start_in(dir, &["--maxmemory-policy", "allkeys-lfu"]);
+    let mut r = srv.raw();
+    assert_eq!(r.cmd(&["DBSIZE"]), Frame::Int(3));
+    assert_eq!(r.cmd(&["PEXPIRETIME", "k"]), Frame::Int(4_102_444_800_000));
+    assert_eq!(r.cmd(&["PTTL", "plain"]), Frame::Int(-1));
+    assert_eq!(r.cmd(&["PTTL", "counted"]), Frame::Int(-1));
+    assert_eq!(r.cmd(&["OBJECT", "FREQ", "counted"]), Frame::Int(77));
+}
+
 // ----------------------------------------------------------------- MIGRATE
 
 fn int(f: Frame) -> i64 {

@@ -139,6 +139,18 @@ pub struct Reader<R: Read> {
     /// Redis's deep integrity validation (`sanitize-dump-payload`): the
     /// checks Redis makes only then (every other check is always made).
     pub(super) deep: bool,
+    /// Expiry, idle time and access counter read for the next key: like
+    /// Redis, they hold across other records (aux fields, SELECTDB,
+    /// RESIZEDB, functions) until a key takes them.
+    pending: KeyMeta,
+}
+
+/// What the records before a key say about it.
+#[derive(Debug, Default, Clone, Copy)]
+struct KeyMeta {
+    expire_ms: Option<i64>,
+    idle_seconds: Option<u64>,
+    freq: Option<u8>,
 }
 
 impl<R: Read> Reader<R> {
@@ -159,6 +171,7 @@ impl<R: Read> Reader<R> {
             checksum,
             version: u32::from(RDB_VERSION_MAX_READ),
             deep: false,
+            pending: KeyMeta::default(),
         }
     }
 
@@ -392,18 +405,16 @@ impl<R: Read> Reader<R> {
 
     /// The next item of a file.
     pub fn next_item(&mut self) -> Result<Item, RdbError> {
-        let mut expire_ms = None;
-        let mut idle_seconds = None;
-        let mut freq = None;
         loop {
             let code = self.byte()?;
             match code {
                 op::EXPIRETIME => {
-                    expire_ms = Some(i64::from(i32::from_le_bytes(self.array()?)) * 1000);
+                    self.pending.expire_ms =
+                        Some(i64::from(i32::from_le_bytes(self.array()?)) * 1000);
                 }
-                op::EXPIRETIME_MS => expire_ms = Some(self.ms_time()?),
-                op::FREQ => freq = Some(self.byte()?),
-                op::IDLE => idle_seconds = Some(self.length()?),
+                op::EXPIRETIME_MS => self.pending.expire_ms = Some(self.ms_time()?),
+                op::FREQ => self.pending.freq = Some(self.byte()?),
+                op::IDLE => self.pending.idle_seconds = Some(self.length()?),
                 op::EOF => return Ok(Item::Eof),
                 op::SELECTDB => return Ok(Item::SelectDb(self.length()?)),
                 op::RESIZEDB => {
@@ -419,13 +430,15 @@ impl<R: Read> Reader<R> {
                 op::FUNCTION_PRE_GA => return Ok(Item::Function(self.pre_ga_function()?)),
                 _ => {
                     let key = self.string()?;
-                    return Ok(match self.object(code)? {
+                    let value = self.object(code)?;
+                    let meta = std::mem::take(&mut self.pending);
+                    return Ok(match value {
                         Some(value) => Item::Key(Entry {
                             key,
                             value,
-                            expire_ms,
-                            idle_seconds,
-                            freq,
+                            expire_ms: meta.expire_ms,
+                            idle_seconds: meta.idle_seconds,
+                            freq: meta.freq,
                         }),
                         None => Item::EmptyKey(key),
                     });
