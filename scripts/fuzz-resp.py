@@ -721,8 +721,9 @@ class Fuzzer:
                 cid = self.ports.get(port)
                 self.f.count("client-left-behind")
                 events = [e for e in self.rec.events if e["conn"] == cid]
-                self.f.count("left-behind-after:" + how_it_ended(events))
-                self.finding("client-left-behind", "conn %s: %s" % (cid, line), {"client-list.txt": line + "\n",
+                ended = how_it_ended(events)
+                self.f.count("left-behind-after:" + ended)
+                self.finding("client-left-behind-after-" + ended, "conn %s: %s" % (cid, line), {"client-list.txt": line + "\n",
                                                                                "connection.json": events})
                 self.ctl.call("CLIENT", "KILL", "ID", line.split("id=")[1].split(" ")[0])
         self.ctl.pipeline([["SELECT", "0"], ["FLUSHALL"], ["DEBUG", "SET-ACTIVE-EXPIRE", "1"],
