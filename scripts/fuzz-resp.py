@@ -431,10 +431,7 @@ def how_it_ended(events):
     if not closes:
         return "not-closed"
     label = closes[-1]["op"].replace("close", "") + closes[-1].get("how", "?")
-    last = bytes.fromhex(sends[-1].get("data", "")) if sends else b""
-    if closes[-1]["op"] == "send-close" and (b"BLOCK" in last or b"\r\n0\r\n" in last[-12:]):
-        label += "-blocking-command-without-timeout"
-    elif sends and sends[-1]["op"] == "send" and sends[-1].get("replies") is None:
+    if sends and sends[-1]["op"] == "send" and sends[-1].get("replies") is None:
         label += "-partial-request"
     return label
 
@@ -721,7 +718,7 @@ class Fuzzer:
                 cid = self.ports.get(port)
                 self.f.count("client-left-behind")
                 events = [e for e in self.rec.events if e["conn"] == cid]
-                ended = how_it_ended(events)
+                ended = how_it_ended(events) + ("-while-blocked" if "flags=b" in line else "")
                 self.f.count("left-behind-after:" + ended)
                 self.finding("client-left-behind-after-" + ended, "conn %s: %s" % (cid, line), {"client-list.txt": line + "\n",
                                                                                "connection.json": events})

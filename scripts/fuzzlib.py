@@ -414,6 +414,10 @@ def _kill_started():
         srv.kill()
 
 
+# SIGTERM ends the fuzzer through SystemExit, so the servers go too.
+signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+
+
 PANIC_MARKERS = ("panicked at", "stack backtrace", "RUST_BACKTRACE", "fatal runtime error",
                  "=== REDIS BUG REPORT", "Assertion failed", "crashed by signal",
                  "memory allocation of", "thread 'main' has overflowed")
