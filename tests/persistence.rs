@@ -623,15 +623,19 @@ fn a_save_child_stops_when_its_parent_is_killed() {
 /// Runs the server on a directory holding `file` as dump.rdb; returns its
 /// exit code and log.
 fn start_with_file(file: &[u8]) -> (Option<i32>, String) {
+    start_with_file_and(file, &[])
+}
+
+/// [`start_with_file`] with `extra` options.
+fn start_with_file_and(file: &[u8], extra: &[&str]) -> (Option<i32>, String) {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::write(dir.path().join("dump.rdb"), file).expect("write dump.rdb");
     let log = log_path(dir.path()).display().to_string();
     let port = common::free_port().to_string();
     let dir_text = dir.path().display().to_string();
-    let outcome = start::run(
-        &["--port", &port, "--dir", &dir_text, "--logfile", &log],
-        "",
-    );
+    let mut args = vec!["--port", &port, "--dir", &dir_text, "--logfile", &log];
+    args.extend_from_slice(extra);
+    let outcome = start::run(&args, "");
     if outcome.code.is_none() {
         panic!("server did not exit");
     }
@@ -995,6 +999,146 @@ fn fuzzed_payloads_are_refused_without_changing_anything() {
         }
     }
     assert_eq!(r.cmd(&["DBSIZE"]), Frame::Int(1));
+}
+
+/// A DUMP payload (type 19) of a stream whose only entry, 5-0, was read by
+/// group `g` and then deleted: the group's PEL still holds 5-0, but its
+/// only consumer `c` owns nothing.
+fn stream_with_ownerless_pending_entry() -> Vec<u8> {
+    // No nodes, length 0, last ID 5-0, first ID 0-0, max deleted 5-0,
+    // one entry added.
+    let mut p = vec![19u8, 0, 0, 5, 0, 0, 0, 5, 0, 1];
+    // One group "g": last ID 5-0, one entry read, one PEL entry.
+    p.extend_from_slice(&[1, 1, b'g', 5, 0, 1, 1]);
+    p.extend_from_slice(&5u64.to_be_bytes());
+    p.extend_from_slice(&0u64.to_be_bytes());
+    p.extend_from_slice(&1000i64.to_le_bytes());
+    p.push(1);
+    // One consumer "c", seen at 1000, owning no entry.
+    p.extend_from_slice(&[1, 1, b'c']);
+    p.extend_from_slice(&1000i64.to_le_bytes());
+    p.push(0);
+    p.extend_from_slice(&[10, 0]);
+    let crc = crc64::crc64(0, &p);
+    p.extend_from_slice(&crc.to_le_bytes());
+    p
+}
+
+fn ownerless_pending_summary() -> Frame {
+    Frame::Array(Some(vec![
+        Frame::Int(1),
+        Frame::bulk(b"5-0"),
+        Frame::bulk(b"5-0"),
+        Frame::Array(Some(vec![])),
+    ]))
+}
+
+#[test]
+fn restore_refuses_pending_entries_without_consumer_when_sanitizing() {
+    let srv = TestServer::start();
+    let mut r = srv.raw();
+    let payload = stream_with_ownerless_pending_entry();
+    for mode in ["yes", "clients"] {
+        assert_eq!(
+            r.cmd(&["CONFIG", "SET", "sanitize-dump-payload", mode]),
+            ok()
+        );
+        assert_eq!(
+            r.cmd_bytes(&[b"RESTORE", b"s", b"0", &payload]),
+            err("ERR Bad data format"),
+            "sanitize-dump-payload {}",
+            mode
+        );
+        assert_eq!(r.cmd(&["EXISTS", "s"]), Frame::Int(0));
+    }
+    // Without deep sanitization the entry is taken, owned by nobody.
+    assert_eq!(
+        r.cmd(&["CONFIG", "SET", "sanitize-dump-payload", "no"]),
+        ok()
+    );
+    assert_eq!(r.cmd_bytes(&[b"RESTORE", b"s", b"0", &payload]), ok());
+    assert_eq!(r.cmd(&["XPENDING", "s", "g"]), ownerless_pending_summary());
+    assert_eq!(r.cmd(&["XLEN", "s"]), Frame::Int(0));
+}
+
+#[test]
+fn loading_pending_entries_without_consumer_follows_sanitize_dump_payload() {
+    let srv = fresh(&[]);
+    let mut r = srv.raw();
+    let payload = stream_with_ownerless_pending_entry();
+    assert_eq!(
+        r.cmd(&["CONFIG", "SET", "sanitize-dump-payload", "no"]),
+        ok()
+    );
+    assert_eq!(r.cmd_bytes(&[b"RESTORE", b"s", b"0", &payload]), ok());
+    assert_eq!(r.cmd(&["SAVE"]), ok());
+    let file = std::fs::read(srv.path("dump.rdb")).expect("dump.rdb");
+    drop(srv);
+
+    let (code, log) = start_with_file_and(&file, &["--sanitize-dump-payload", "yes"]);
+    assert_eq!(code, Some(1), "{}", log);
+    assert!(
+        log.contains("Stream CG PEL entry without consumer"),
+        "{}",
+        log
+    );
+    assert!(log.contains("Terminating server after rdb file reading failure."));
+
+    // Loading a file is never deep-sanitized under `clients`.
+    for mode in ["no", "clients"] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join("dump.rdb"), &file).expect("write dump.rdb");
+        let srv = start_in(dir, &["--sanitize-dump-payload", mode]);
+        let mut r = srv.raw();
+        assert_eq!(r.cmd(&["XPENDING", "s", "g"]), ownerless_pending_summary());
+    }
+}
+
+/// An RDB file whose expiry and access counter records are separated from
+/// their keys by other records (aux field, SELECTDB, RESIZEDB), which Redis
+/// carries over to the next key.
+fn file_with_key_records_apart() -> Vec<u8> {
+    let mut f = b"REDIS0010".to_vec();
+    let string = |f: &mut Vec<u8>, s: &[u8]| {
+        f.push(s.len() as u8);
+        f.extend_from_slice(s);
+    };
+    // EXPIRETIME_MS, then an aux field and SELECTDB 0 before key "k".
+    f.push(0xFC);
+    f.extend_from_slice(&4_102_444_800_000i64.to_le_bytes());
+    f.push(0xFA);
+    string(&mut f, b"fuzz");
+    string(&mut f, b"aux");
+    f.extend_from_slice(&[0xFE, 0]);
+    f.push(0);
+    string(&mut f, b"k");
+    string(&mut f, b"v");
+    // A key with no records before it.
+    f.push(0);
+    string(&mut f, b"plain");
+    string(&mut f, b"v");
+    // FREQ 77, then RESIZEDB, then key "counted".
+    f.extend_from_slice(&[0xF9, 77, 0xFB, 3, 1]);
+    f.push(0);
+    string(&mut f, b"counted");
+    string(&mut f, b"v");
+    f.push(0xFF);
+    let crc = crc64::crc64(0, &f);
+    f.extend_from_slice(&crc.to_le_bytes());
+    f
+}
+
+#[test]
+fn expiry_and_frequency_records_hold_until_the_next_key() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("dump.rdb"), file_with_key_records_apart()).expect("write");
+    let srv = start_in(dir, &["--maxmemory-policy", "allkeys-lfu"]);
+    let mut r = srv.raw();
+    assert_eq!(r.cmd(&["DBSIZE"]), Frame::Int(3));
+    assert_eq!(r.cmd(&["PEXPIRETIME", "k"]), Frame::Int(4_102_444_800_000));
+    assert_eq!(r.cmd(&["PTTL", "plain"]), Frame::Int(-1));
+    assert_eq!(r.cmd(&["PTTL", "counted"]), Frame::Int(-1));
+    assert_eq!(r.cmd(&["OBJECT", "FREQ", "counted"]), Frame::Int(77));
 }
 
 // ----------------------------------------------------------------- MIGRATE

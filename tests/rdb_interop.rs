@@ -191,7 +191,7 @@ fn opts() -> WriteOptions {
 /// Decodes a real DUMP payload into its neutral value.
 fn decode(payload: &[u8]) -> RdbValue {
     let body = verify_payload(payload, true).expect("valid footer");
-    parse_payload(body).expect("valid payload")
+    parse_payload(body, true).expect("valid payload")
 }
 
 fn byte_items(f: Frame) -> Vec<Vec<u8>> {

@@ -3,6 +3,7 @@
 //! Redis 7.0: a DUMP from either server RESTOREs on the other).
 
 use super::{int_arg, is_opt};
+use crate::config::SanitizeDump;
 use crate::persistence::reader::{parse_payload, verify_payload};
 use crate::persistence::snapshot::write_options;
 use crate::persistence::value::{load_form, save_form, Limits};
@@ -120,8 +121,13 @@ fn restore(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     let body = verify_payload(&args[3], true).ok_or(CmdError::Static(
         "ERR DUMP payload version or checksum are wrong",
     ))?;
+    let deep = match srv.config.sanitize_dump_payload {
+        SanitizeDump::Yes => true,
+        SanitizeDump::No => false,
+        SanitizeDump::Clients => !c.kind.is_primary_link(),
+    };
     let limits = Limits::from_config(&srv.config);
-    let value = parse_payload(body)
+    let value = parse_payload(body, deep)
         .and_then(|v| load_form(v, &limits).ok())
         .ok_or(CmdError::Static("ERR Bad data format"))?;
     let deleted = opts.replace && srv.db(c.db).remove(key).is_some();

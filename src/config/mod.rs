@@ -20,6 +20,28 @@ use std::borrow::Cow;
 pub use table::{flag, lookup, Apply, Directive, Found, DIRECTIVES};
 pub use value::{notify, ObufLimit, ParseError, SavePoint, Value};
 
+/// `sanitize-dump-payload`: when RESTORE payloads and loaded files get
+/// Redis's deep integrity validation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SanitizeDump {
+    #[default]
+    No,
+    Yes,
+    /// Payloads RESTOREd by ordinary clients (not the primary's link);
+    /// files are loaded without it.
+    Clients,
+}
+
+impl SanitizeDump {
+    fn from_code(code: i32) -> SanitizeDump {
+        match code {
+            1 => SanitizeDump::Yes,
+            2 => SanitizeDump::Clients,
+            _ => SanitizeDump::No,
+        }
+    }
+}
+
 /// `yes`, `no` or `local` for protected features (DEBUG, MODULE, configs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Protection {
@@ -213,6 +235,8 @@ typed_fields! {
         |c: &Config| Protection::from_code(c.code("enable-protected-configs"));
     enable_module_command: Protection =
         |c: &Config| Protection::from_code(c.code("enable-module-command"));
+    sanitize_dump_payload: SanitizeDump =
+        |c: &Config| SanitizeDump::from_code(c.code("sanitize-dump-payload"));
     proto_max_bulk_len: u64 = |c: &Config| c.num("proto-max-bulk-len") as u64;
     client_query_buffer_limit: u64 = |c: &Config| c.num("client-query-buffer-limit") as u64;
     latency_monitor_threshold: u64 = |c: &Config| c.num("latency-monitor-threshold") as u64;

@@ -269,6 +269,10 @@ impl<R: Read> Reader<R> {
                 pending: mine,
             });
         }
+        // Without deep validation such entries are kept, owned by nobody.
+        if self.deep && pending.iter().any(|p| !owned.contains(&p.id)) {
+            return Err(corrupt("Stream CG PEL entry without consumer"));
+        }
         Ok(StreamGroup {
             name,
             last_id,
@@ -449,7 +453,7 @@ mod tests {
     fn roundtrip(v: RdbValue) -> RdbValue {
         let payload = dump_payload(&ValueRef::Neutral(v), opts(true));
         let body = verify_payload(&payload, true).expect("valid footer");
-        parse_payload(body).expect("valid value")
+        parse_payload(body, true).expect("valid value")
     }
 
     fn bytes(items: &[&str]) -> Vec<Vec<u8>> {
@@ -580,7 +584,7 @@ mod tests {
             intset: false,
         };
         let payload = dump_payload(&ValueRef::Neutral(set), opts(false));
-        assert!(parse_payload(verify_payload(&payload, true).expect("footer")).is_none());
+        assert!(parse_payload(verify_payload(&payload, true).expect("footer"), true).is_none());
     }
 
     #[test]
@@ -598,7 +602,7 @@ mod tests {
         s.push(node.listpack.len() as u8);
         s.extend_from_slice(&node.listpack);
         s.extend_from_slice(&[1, 5, 0, 1, 1, b'g', 5, 0, 0, 0]);
-        let Some(RdbValue::Stream(v)) = parse_payload(&s) else {
+        let Some(RdbValue::Stream(v)) = parse_payload(&s, true) else {
             panic!("not a stream");
         };
         assert_eq!((v.first_id, v.entries_added), (node.master, 1));
@@ -608,7 +612,7 @@ mod tests {
         assert_eq!(stream.group(b"g").map(|g| g.entries_read), Some(1));
         // An empty one remembers the largest ID as its first, as in Redis.
         let empty = [kind::STREAM_LISTPACKS, 0, 0, 0, 0, 0];
-        let Some(RdbValue::Stream(v)) = parse_payload(&empty) else {
+        let Some(RdbValue::Stream(v)) = parse_payload(&empty, true) else {
             panic!("not a stream");
         };
         assert_eq!(v.first_id.ms, u64::MAX);
@@ -624,7 +628,7 @@ mod tests {
         let mut payload = vec![kind::SET_LISTPACK, lp.len() as u8];
         payload.extend_from_slice(&lp);
         assert_eq!(
-            parse_payload(&payload),
+            parse_payload(&payload, true),
             Some(RdbValue::Set {
                 members: bytes(&["a", "7"]),
                 intset: false
@@ -637,7 +641,7 @@ mod tests {
         s.extend_from_slice(&5i64.to_le_bytes());
         s.extend_from_slice(&9i64.to_le_bytes());
         s.push(0);
-        let Some(RdbValue::Stream(v)) = parse_payload(&s) else {
+        let Some(RdbValue::Stream(v)) = parse_payload(&s, true) else {
             panic!("not a stream");
         };
         let consumer = &v.groups[0].consumers[0];
@@ -664,7 +668,7 @@ mod tests {
             Err(RdbError::Module(m)) => assert!(m.contains("'BBBBBBBBB'"), "{}", m),
             other => panic!("{:?}", other),
         }
-        assert!(parse_payload(&payload).is_none());
+        assert!(parse_payload(&payload, true).is_none());
         let mut aux = vec![op::MODULE_AUX, 0x81];
         aux.extend_from_slice(&id.to_be_bytes());
         let mut r = Reader::new(aux.as_slice(), false);

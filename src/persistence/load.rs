@@ -8,6 +8,7 @@
 
 use super::reader::{Entry, Item, RdbError, Reader};
 use super::value::{load_form, Limits};
+use crate::config::SanitizeDump;
 use crate::db::{Db, Key};
 use crate::server::keyspace::{lru_clock_at, AccessTracking, LRU_CLOCK_MAX};
 use crate::server::state::persistence::{Loading, ReplInfo};
@@ -162,10 +163,14 @@ impl Server {
         });
         self.persistence.last_load_keys_loaded = 0;
         self.persistence.last_load_keys_expired = 0;
+        // Files are deep-sanitized only under `yes` (Redis skips it while
+        // loading under `clients`).
+        let deep = self.config.sanitize_dump_payload == SanitizeDump::Yes;
         let mut reader = Reader::new(
             BufReader::with_capacity(1 << 16, file),
             self.config.rdbchecksum,
-        );
+        )
+        .deep_sanitization(deep);
         let result = self.read_rdb(&mut reader, opts);
         self.persistence.loading = None;
         result.map_err(|e| match e {

@@ -136,6 +136,21 @@ pub struct Reader<R: Read> {
     /// Compute the checksum while reading.
     checksum: bool,
     version: u32,
+    /// Redis's deep integrity validation (`sanitize-dump-payload`): the
+    /// checks Redis makes only then (every other check is always made).
+    pub(super) deep: bool,
+    /// Expiry, idle time and access counter read for the next key: like
+    /// Redis, they hold across other records (aux fields, SELECTDB,
+    /// RESIZEDB, functions) until a key takes them.
+    pending: KeyMeta,
+}
+
+/// What the records before a key say about it.
+#[derive(Debug, Default, Clone, Copy)]
+struct KeyMeta {
+    expire_ms: Option<i64>,
+    idle_seconds: Option<u64>,
+    freq: Option<u8>,
 }
 
 impl<R: Read> Reader<R> {
@@ -155,7 +170,15 @@ impl<R: Read> Reader<R> {
             crc: 0,
             checksum,
             version: u32::from(RDB_VERSION_MAX_READ),
+            deep: false,
+            pending: KeyMeta::default(),
         }
+    }
+
+    /// Turns Redis's deep integrity validation on or off.
+    pub fn deep_sanitization(mut self, on: bool) -> Self {
+        self.deep = on;
+        self
     }
 
     /// Bytes consumed so far.
@@ -382,18 +405,16 @@ impl<R: Read> Reader<R> {
 
     /// The next item of a file.
     pub fn next_item(&mut self) -> Result<Item, RdbError> {
-        let mut expire_ms = None;
-        let mut idle_seconds = None;
-        let mut freq = None;
         loop {
             let code = self.byte()?;
             match code {
                 op::EXPIRETIME => {
-                    expire_ms = Some(i64::from(i32::from_le_bytes(self.array()?)) * 1000);
+                    self.pending.expire_ms =
+                        Some(i64::from(i32::from_le_bytes(self.array()?)) * 1000);
                 }
-                op::EXPIRETIME_MS => expire_ms = Some(self.ms_time()?),
-                op::FREQ => freq = Some(self.byte()?),
-                op::IDLE => idle_seconds = Some(self.length()?),
+                op::EXPIRETIME_MS => self.pending.expire_ms = Some(self.ms_time()?),
+                op::FREQ => self.pending.freq = Some(self.byte()?),
+                op::IDLE => self.pending.idle_seconds = Some(self.length()?),
                 op::EOF => return Ok(Item::Eof),
                 op::SELECTDB => return Ok(Item::SelectDb(self.length()?)),
                 op::RESIZEDB => {
@@ -409,13 +430,15 @@ impl<R: Read> Reader<R> {
                 op::FUNCTION_PRE_GA => return Ok(Item::Function(self.pre_ga_function()?)),
                 _ => {
                     let key = self.string()?;
-                    return Ok(match self.object(code)? {
+                    let value = self.object(code)?;
+                    let meta = std::mem::take(&mut self.pending);
+                    return Ok(match value {
                         Some(value) => Item::Key(Entry {
                             key,
                             value,
-                            expire_ms,
-                            idle_seconds,
-                            freq,
+                            expire_ms: meta.expire_ms,
+                            idle_seconds: meta.idle_seconds,
+                            freq: meta.freq,
                         }),
                         None => Item::EmptyKey(key),
                     });
@@ -478,9 +501,11 @@ pub fn verify_payload(payload: &[u8], verify_crc: bool) -> Option<&[u8]> {
 }
 
 /// Parses the serialized value of a verified DUMP payload; `None` when it
-/// is not valid (Redis's `Bad data format`).
-pub fn parse_payload(body: &[u8]) -> Option<RdbValue> {
-    let mut r = Reader::with_buffer(body, false, body.len().min(FILE_BUFFER));
+/// is not valid (Redis's `Bad data format`). `deep`: Redis's deep
+/// integrity validation (`sanitize-dump-payload`).
+pub fn parse_payload(body: &[u8], deep: bool) -> Option<RdbValue> {
+    let mut r =
+        Reader::with_buffer(body, false, body.len().min(FILE_BUFFER)).deep_sanitization(deep);
     let code = r.byte().ok()?;
     if !is_value_type(code) {
         return None;
@@ -542,7 +567,7 @@ mod tests {
             let payload = dump_payload(&ValueRef::Neutral(v), WriteOptions::default());
             let body = &payload[..payload.len() - 10];
             for cut in 0..body.len() {
-                let _ = parse_payload(&body[..cut]);
+                let _ = parse_payload(&body[..cut], true);
             }
             for _ in 0..2000 {
                 seed ^= seed << 13;
@@ -551,7 +576,7 @@ mod tests {
                 let mut flipped = body.to_vec();
                 let at = (seed % flipped.len() as u64) as usize;
                 flipped[at] ^= 1 << (seed >> 61);
-                let _ = parse_payload(&flipped);
+                let _ = parse_payload(&flipped, true);
             }
         }
     }
@@ -561,11 +586,11 @@ mod tests {
         // A string claiming 2^40 bytes, and a set claiming 2^40 members.
         let mut s = vec![kind::STRING, 0x81];
         s.extend_from_slice(&(1u64 << 40).to_be_bytes());
-        assert!(parse_payload(&s).is_none());
+        assert!(parse_payload(&s, true).is_none());
         let mut set = vec![kind::SET, 0x81];
         set.extend_from_slice(&(1u64 << 40).to_be_bytes());
-        assert!(parse_payload(&set).is_none());
+        assert!(parse_payload(&set, true).is_none());
         let lzf = [kind::STRING, 0xC3, 0x01, 0x81, 0, 0, 1, 0, 0, 0, 0, 0, 0];
-        assert!(parse_payload(&lzf).is_none());
+        assert!(parse_payload(&lzf, true).is_none());
     }
 }
