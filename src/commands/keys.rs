@@ -14,6 +14,7 @@ use crate::server::client::Client;
 use crate::server::errors::{self, CmdError, CmdResult};
 use crate::server::keyspace::{AccessTracking, LRU_CLOCK_MAX};
 use crate::server::spec::{acl, flag, ks, Args, Command, KeySpec};
+use crate::server::write::KeyEvent;
 use crate::server::Server;
 use crate::types::{Object, StrValue};
 
@@ -50,7 +51,6 @@ pub fn del(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     let mut deleted = 0;
     for key in args.iter().skip(1) {
         if srv.delete_key(c.db, key) {
-            srv.add_dirty(1);
             deleted += 1;
         }
     }
@@ -98,7 +98,7 @@ pub fn type_(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
 }
 
 pub fn dbsize(srv: &mut Server, c: &mut Client, _args: &Args) -> CmdResult {
-    let n = srv.db(c.db).len();
+    let n = srv.database(c.db).len();
     c.reply.int(n as i64);
     Ok(())
 }
@@ -109,7 +109,7 @@ pub fn keys(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     let pattern = &args[1];
     let all = pattern == b"*";
     let now = srv.cmd_time_ms;
-    let db: &Db = srv.db(c.db);
+    let db: &Db = srv.database(c.db);
     let header = c.reply.defer();
     let mut n = 0;
     for key in db.keys.keys() {
@@ -206,7 +206,7 @@ pub fn scan(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     let cursor = parse_cursor(&args[1])?;
     let o = ScanOptions::parse(args, 2, true)?;
     let db = c.db;
-    let d: &Db = srv.db(db);
+    let d: &Db = srv.database(db);
     let mut batch: Vec<Key> = Vec::new();
     let next = scan_positions(d.len(), cursor, o.count, |i| {
         batch.extend(d.key_at(i).filter(|k| o.matches(k)).cloned());
@@ -234,13 +234,13 @@ pub fn randomkey(srv: &mut Server, c: &mut Client, _args: &Args) -> CmdResult {
     let now = srv.cmd_time_ms;
     let mut tries = 0;
     loop {
-        let len = srv.db(db).len();
+        let len = srv.database(db).len();
         if len == 0 {
             c.reply.null();
             return Ok(());
         }
         let pick = srv.rng.below(len);
-        let d = srv.db(db);
+        let d = srv.database(db);
         let Some(key) = d.key_at(pick).cloned() else {
             c.reply.null();
             return Ok(());
@@ -248,7 +248,7 @@ pub fn randomkey(srv: &mut Server, c: &mut Client, _args: &Args) -> CmdResult {
         if d.is_expired(&key, now) {
             srv.expire_if_needed(db, &key);
             tries += 1;
-            if srv.db(db).len() < len || tries < RANDOMKEY_MAX_TRIES {
+            if srv.database(db).len() < len || tries < RANDOMKEY_MAX_TRIES {
                 continue;
             }
         }
@@ -268,23 +268,18 @@ fn rename_generic(srv: &mut Server, c: &mut Client, args: &Args, mode: RenameMod
     let (src, dst) = (&args[1], &args[2]);
     let db = c.db;
     let nx = mode == RenameMode::OnlyIfAbsent;
-    if srv.lookup_write(db, src).is_none() {
+    if !srv.write_key(db, src).exists() {
         return Err(errors::NO_SUCH_KEY.into());
     }
     if src == dst {
         reply_rename(c, nx, false);
         return Ok(());
     }
-    if srv.lookup_write(db, dst).is_some() && nx {
+    if srv.write_key(db, dst).exists() && nx {
         c.reply.int(0);
         return Ok(());
     }
-    if let Some((obj, expire)) = srv.db(db).take(src) {
-        srv.db(db).insert(dst, obj, expire);
-    }
-    srv.key_modified(db, src);
-    srv.key_modified(db, dst);
-    srv.add_dirty(1);
+    move_key(srv, (db, src), (db, dst), ("rename_from", "rename_to"));
     reply_rename(c, nx, true);
     Ok(())
 }
@@ -327,18 +322,33 @@ pub fn move_(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     if src == dst {
         return Err(errors::SAME_OBJECT.into());
     }
-    if srv.lookup_write(src, key).is_none() || srv.lookup_write(dst, key).is_some() {
+    if !srv.write_key(src, key).exists() || srv.write_key(dst, key).exists() {
         c.reply.int(0);
         return Ok(());
     }
-    if let Some((obj, expire)) = srv.db(src).take(key) {
-        srv.db(dst).insert(key, obj, expire);
-    }
-    srv.key_modified(src, key);
-    srv.key_modified(dst, key);
-    srv.add_dirty(1);
+    move_key(srv, (src, key), (dst, key), ("move_from", "move_to"));
     c.reply.int(1);
     Ok(())
+}
+
+/// Moves the object at `from` (database, key; both already looked up) to
+/// `to`, replacing what was there, with its expiry: one change, the
+/// source's event then the destination's (RENAME, MOVE).
+fn move_key(
+    srv: &mut Server,
+    (from_db, from_key): (usize, &[u8]),
+    (to_db, to_key): (usize, &[u8]),
+    (from_event, to_event): (&'static str, &'static str),
+) {
+    let mut from = srv.write_key_as_stored(from_db, from_key);
+    let Some((obj, expire)) = from.take() else {
+        return;
+    };
+    from.changed(1, KeyEvent::generic(from_event));
+    drop(from);
+    let mut to = srv.write_key_as_stored(to_db, to_key);
+    to.put_object(obj, expire);
+    to.changed(0, KeyEvent::generic(to_event));
 }
 
 /// COPY source destination [DB index] [REPLACE]: the copy is a new object
@@ -367,15 +377,15 @@ pub fn copy(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
         c.reply.int(0);
         return Ok(());
     };
-    let expire = srv.db(src).expire_of(src_key);
-    if srv.lookup_write(dst, dst_key).is_some() && !replace {
+    let expire = srv.expire_of(src, src_key);
+    let obj = srv.new_object(value);
+    let mut to = srv.write_key(dst, dst_key);
+    if to.exists() && !replace {
         c.reply.int(0);
         return Ok(());
     }
-    let obj = srv.new_object(value);
-    srv.db(dst).insert(dst_key, obj, expire);
-    srv.key_modified(dst, dst_key);
-    srv.add_dirty(1);
+    to.put_object(obj, expire);
+    to.changed(1, KeyEvent::generic("copy_to"));
     c.reply.int(1);
     Ok(())
 }
@@ -384,15 +394,7 @@ pub fn swapdb(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     let first = i32_arg(&args[1], Some("ERR invalid first DB index"))?;
     let second = i32_arg(&args[2], Some("ERR invalid second DB index"))?;
     let (a, b) = (existing_db(srv, first)?, existing_db(srv, second)?);
-    let (low, high) = (a.min(b), a.max(b));
-    if low != high {
-        let (head, tail) = srv.dbs.split_at_mut(high);
-        if let (Some(x), Some(y)) = (head.get_mut(low), tail.first_mut()) {
-            x.swap_contents(y);
-        }
-        srv.dbs_swapped(a, b);
-    }
-    srv.add_dirty(1);
+    srv.swap_dbs(a, b);
     c.reply.ok();
     Ok(())
 }
@@ -418,43 +420,24 @@ fn free_data(data: Vec<Db>, background: bool) {
     }
 }
 
-/// Empties database `index`, returning its data and how many keys it held.
-fn empty_db(srv: &mut Server, index: usize) -> (Db, u64) {
-    let data = srv.db(index).take_contents();
-    let n = data.len() as u64;
-    (data, n)
-}
-
 pub fn flushdb(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     let background = flush_is_async(srv, args)?;
-    srv.db_flushing(Some(c.db));
-    let (data, removed) = empty_db(srv, c.db);
-    free_data(vec![data], background);
-    srv.add_dirty(removed);
-    srv.force_propagation();
+    let emptied = srv.flush(Some(c.db));
+    free_data(emptied, background);
     c.reply.ok();
     Ok(())
 }
 
 pub fn flushall(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     let background = flush_is_async(srv, args)?;
-    srv.db_flushing(None);
-    let mut emptied = Vec::with_capacity(srv.dbs.len());
-    let mut removed = 0;
-    for i in 0..srv.dbs.len() {
-        let (data, n) = empty_db(srv, i);
-        emptied.push(data);
-        removed += n;
-    }
+    let emptied = srv.flush(None);
     free_data(emptied, background);
-    srv.add_dirty(removed);
     // As Redis 7.0: a running save is stopped and, with save points, the
     // (now empty) dataset is saved at once.
     srv.kill_save_child();
     if !srv.config.save.is_empty() {
         srv.rdb_save();
     }
-    srv.force_propagation();
     c.reply.ok();
     Ok(())
 }

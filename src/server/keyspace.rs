@@ -135,6 +135,12 @@ pub fn lru_clock_at(ms: i64) -> u32 {
 }
 
 impl Server {
+    /// Database `index` for reading (the last one if out of range).
+    pub fn database(&self, index: usize) -> &Db {
+        let last = self.dbs.len() - 1;
+        &self.dbs[index.min(last)]
+    }
+
     pub fn db(&mut self, index: usize) -> &mut Db {
         let last = self.dbs.len() - 1;
         &mut self.dbs[index.min(last)]
@@ -303,17 +309,54 @@ impl Server {
         self.key_modified(db, key);
     }
 
-    /// Deletes a key; true if it existed (and was not already expired).
+    /// DEL of one key, as Redis does it: an expired key is expired first
+    /// (a replica leaves it, so there the key is deleted as it is), then
+    /// the key goes through the write path with its `del` event. True if
+    /// a key was deleted.
     pub fn delete_key(&mut self, db: usize, key: &[u8]) -> bool {
-        if self.expire_if_needed(db, key) {
-            return false;
+        self.expire_if_needed(db, key);
+        let mut w = self.write_key_as_stored(db, key);
+        let deleted = w.delete();
+        if deleted {
+            w.changed(1, super::write::DEL);
         }
-        if self.db(db).remove(key).is_some() {
-            self.key_modified(db, key);
-            true
-        } else {
-            false
+        deleted
+    }
+
+    /// Empties database `index` (FLUSHDB) or all of them (`None`, FLUSHALL),
+    /// returning their former contents for the caller to free. Clients that
+    /// WATCH or wait on keys there are told; every key removed counts as a
+    /// change, and the command propagates even if there was none.
+    pub fn flush(&mut self, which: Option<usize>) -> Vec<Db> {
+        self.db_flushing(which);
+        let range = match which {
+            Some(i) => i..i + 1,
+            None => 0..self.dbs.len(),
+        };
+        let emptied: Vec<Db> = self
+            .dbs
+            .get_mut(range)
+            .into_iter()
+            .flatten()
+            .map(Db::take_contents)
+            .collect();
+        self.record_change(emptied.iter().map(|d| d.len() as u64).sum());
+        self.force_propagation();
+        emptied
+    }
+
+    /// SWAPDB: exchanges the contents of databases `a` and `b` (both
+    /// valid), telling the clients that wait on or WATCH keys there.
+    pub fn swap_dbs(&mut self, a: usize, b: usize) {
+        let (low, high) = (a.min(b), a.max(b));
+        if low != high {
+            let (head, tail) = self.dbs.split_at_mut(high);
+            if let (Some(x), Some(y)) = (head.get_mut(low), tail.first_mut()) {
+                x.swap_contents(y);
+            }
+            self.dbs_swapped(a, b);
         }
+        self.record_change(1);
     }
 
     /// Called after every change of a key's value or TTL (writes, expiry,
