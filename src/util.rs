@@ -287,20 +287,6 @@ impl std::fmt::Write for ByteCursor<'_> {
     }
 }
 
-/// Formats the result of INCRBYFLOAT / HINCRBYFLOAT: plain decimal notation,
-/// no exponent, no trailing zeros (Redis's `LD_STR_HUMAN`).
-pub fn format_human_double(v: f64) -> String {
-    if v.is_infinite() {
-        return if v > 0.0 { "inf".into() } else { "-inf".into() };
-    }
-    let text = format!("{}", v);
-    if text == "-0" {
-        "0".into()
-    } else {
-        text
-    }
-}
-
 /// Wall clock in milliseconds since the epoch.
 pub fn now_ms() -> i64 {
     now_us() / 1000

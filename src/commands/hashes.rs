@@ -9,10 +9,11 @@ use super::keys::{parse_cursor, ScanOptions};
 use crate::client::Client;
 use crate::commands::spec::{acl, flag, ks, Args, Command, KeySpec};
 use crate::db::scan_positions;
+use crate::long_double::LongDouble;
 use crate::server::{Rng, Server};
 use crate::types::hash::{Limits, Pair, Positional};
 use crate::types::{HashValue, Value};
-use crate::util::{format_human_double, i64_text, parse_i64, parse_long_double};
+use crate::util::{i64_text, parse_i64};
 use std::collections::HashSet;
 
 const HASH_NOT_INTEGER: &str = "ERR hash value is not an integer";
@@ -246,21 +247,21 @@ pub fn hincrby(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
 /// Replicas get `HSET key field <result>` so they store the exact text.
 pub fn hincrbyfloat(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     let (key, field) = (&args[1], &args[2]);
-    let incr = parse_long_double(&args[3]).ok_or(errors::NOT_FLOAT)?;
+    let incr = LongDouble::parse(&args[3]).ok_or(errors::NOT_FLOAT)?;
     if !incr.is_finite() {
         return Err(NAN_OR_INFINITY.into());
     }
     let limits = limits(srv);
     let h = hash_to_write(srv, c.db, key)?;
     let current = match h.get(field) {
-        Some(text) => parse_long_double(text).ok_or(HASH_NOT_FLOAT)?,
-        None => 0.0,
+        Some(text) => LongDouble::parse(text).ok_or(HASH_NOT_FLOAT)?,
+        None => LongDouble::ZERO,
     };
     let value = current + incr;
     if !value.is_finite() {
         return Err(PRODUCES_NAN.into());
     }
-    let text = format_human_double(value);
+    let text = value.human_text();
     h.insert(field, text.as_bytes(), limits);
     hash_written(srv, c.db, key, 1);
     c.reply.bulk(text.as_bytes());

@@ -5,9 +5,9 @@ use super::errors::{self, CmdError, CmdResult};
 use super::int_arg;
 use crate::client::Client;
 use crate::commands::spec::{acl, flag, ks, Args, Command, KeyRef, KeySpec};
+use crate::long_double::LongDouble;
 use crate::server::Server;
 use crate::types::{StrValue, Value};
-use crate::util::{format_human_double, parse_long_double};
 
 /// How an expiry argument is expressed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -436,16 +436,16 @@ pub fn incrbyfloat(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     let current = match string_for_write(srv, db, key)? {
         Some(s) => {
             let mut tmp = [0u8; 21];
-            parse_long_double(s.bytes(&mut tmp)).ok_or(errors::NOT_FLOAT)?
+            LongDouble::parse(s.bytes(&mut tmp)).ok_or(errors::NOT_FLOAT)?
         }
-        None => 0.0,
+        None => LongDouble::ZERO,
     };
-    let incr = parse_long_double(&args[2]).ok_or(errors::NOT_FLOAT)?;
+    let incr = LongDouble::parse(&args[2]).ok_or(errors::NOT_FLOAT)?;
     let value = current + incr;
-    if value.is_nan() || value.is_infinite() {
+    if !value.is_finite() {
         return Err("ERR increment would produce NaN or Infinity".into());
     }
-    let text = format_human_double(value);
+    let text = value.human_text();
     let new = StrValue::from_text(text.as_bytes());
     match string_for_write(srv, db, key)? {
         Some(s) => *s = new,
