@@ -11,6 +11,7 @@ pub mod conn;
 pub mod db;
 pub mod event_loop;
 pub mod logging;
+pub mod long_double;
 pub mod net;
 pub mod persistence;
 pub mod replication;

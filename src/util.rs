@@ -78,8 +78,8 @@ pub fn parse_f64(s: &[u8]) -> Option<f64> {
     parse_float_text(text)
 }
 
-/// Shared by `parse_f64` and `parse_long_double`: Rust's parser accepts what
-/// strtod accepts for decimal input; the extra checks reject what Redis rejects.
+/// The body of `parse_f64`: Rust's parser accepts what strtod accepts for
+/// decimal input; the extra checks reject what Redis rejects.
 fn parse_float_text(text: &str) -> Option<f64> {
     let first = *text.as_bytes().first()?;
     if first.is_ascii_whitespace() {
@@ -104,14 +104,6 @@ fn mantissa_has_nonzero_digit(body: &str) -> bool {
     body.bytes()
         .take_while(|b| *b != b'e' && *b != b'E')
         .any(|b| (b'1'..=b'9').contains(&b))
-}
-
-/// Parses the operand of INCRBYFLOAT / HINCRBYFLOAT (`string2ld`).
-pub fn parse_long_double(s: &[u8]) -> Option<f64> {
-    if s.is_empty() || s.len() >= 5 * 1024 {
-        return None;
-    }
-    parse_f64(s)
 }
 
 /// At most `max` bytes of `s` (like printf's `%.*s`).
@@ -298,20 +290,6 @@ impl std::fmt::Write for ByteCursor<'_> {
     fn write_str(&mut self, s: &str) -> std::fmt::Result {
         self.push(s.as_bytes());
         Ok(())
-    }
-}
-
-/// Formats the result of INCRBYFLOAT / HINCRBYFLOAT: plain decimal notation,
-/// no exponent, no trailing zeros (Redis's `LD_STR_HUMAN`).
-pub fn format_human_double(v: f64) -> String {
-    if v.is_infinite() {
-        return if v > 0.0 { "inf".into() } else { "-inf".into() };
-    }
-    let text = format!("{}", v);
-    if text == "-0" {
-        "0".into()
-    } else {
-        text
     }
 }
 

@@ -312,6 +312,57 @@ fn hincrbyfloat_formats_and_refuses_like_redis() {
 }
 
 #[test]
+fn hincrbyfloat_works_in_80_bit_extended_precision() {
+    let s = TestServer::start();
+    let mut r = s.raw();
+    r.cmd(&["HSET", "h", "n", "10"]);
+    // A 64-bit double says 9223372036854776000.
+    assert_eq!(
+        r.cmd(&["HINCRBYFLOAT", "h", "n", "9223372036854775807"]),
+        Frame::bulk("9223372036854775817")
+    );
+    assert_eq!(
+        r.cmd(&["HGET", "h", "n"]),
+        Frame::bulk("9223372036854775817")
+    );
+    for (start, incr, want) in [
+        // A 64-bit double gives 0.30000000000000004 and 9007199254740992.
+        ("0.1", "0.2", "0.3"),
+        ("9007199254740993", "0", "9007199254740993"),
+        ("0", "0x1.8p3", "12"),
+        ("0X10", "1", "17"),
+        ("0", "5.0e3", "5000"),
+        ("1", "1e-17", "1.00000000000000001"),
+        ("-0", "-0", "0"),
+    ] {
+        r.cmd(&["HSET", "h", "f", start]);
+        assert_eq!(
+            r.cmd(&["HINCRBYFLOAT", "h", "f", incr]),
+            Frame::bulk(want),
+            "{start} + {incr}"
+        );
+        assert_eq!(r.cmd(&["HGET", "h", "f"]), Frame::bulk(want));
+    }
+    for incr in ["inf", "-INFINITY"] {
+        assert_eq!(
+            r.cmd(&["HINCRBYFLOAT", "h", "f", incr]),
+            err("ERR value is NaN or Infinity")
+        );
+    }
+    for incr in ["1e-4951", "0x1.0000000000000001p-16446"] {
+        assert_eq!(
+            r.cmd(&["HINCRBYFLOAT", "h", "f", incr]),
+            err("ERR value is not a valid float")
+        );
+    }
+    r.cmd(&["HSET", "h", "max", "1.18973149535723176502e4932"]);
+    assert_eq!(
+        r.cmd(&["HINCRBYFLOAT", "h", "max", "1e4913"]),
+        err("ERR increment would produce NaN or Infinity")
+    );
+}
+
+#[test]
 fn listpack_until_the_entry_limit_then_hashtable_for_good() {
     let s = TestServer::start_with(&["--hash-max-listpack-entries", "4"]);
     let mut r = s.raw();

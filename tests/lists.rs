@@ -588,6 +588,22 @@ fn blocking_pops_serve_existing_data_at_once() {
 }
 
 #[test]
+fn blocking_timeouts_are_read_in_extended_precision() {
+    let s = TestServer::start();
+    let mut r = s.raw();
+    // Redis reads the seconds as a C long double: 1e-4000 and hex are short
+    // timeouts (1 and 4 milliseconds), 1e309 is a huge one, thus negative.
+    // A 64-bit double refuses all three as not a float.
+    for timeout in ["1e-4000", "0x1p-8"] {
+        assert_eq!(r.cmd(&["BLPOP", "k", timeout]), nil_array(), "{timeout}");
+    }
+    assert_eq!(
+        r.cmd(&["BLPOP", "k", "1e309"]),
+        err("ERR timeout is negative")
+    );
+}
+
+#[test]
 fn blocking_timeout_arguments() {
     let s = TestServer::start();
     let mut r = s.raw();

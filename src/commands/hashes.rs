@@ -6,6 +6,7 @@
 use super::int_arg;
 use super::keys::{parse_cursor, ScanOptions};
 use crate::db::scan_positions;
+use crate::long_double::LongDouble;
 use crate::server::client::Client;
 use crate::server::errors::{self, CmdError, CmdResult};
 use crate::server::spec::{acl, flag, ks, Args, Command, KeySpec};
@@ -14,7 +15,7 @@ use crate::server::Server;
 use crate::types::hash::{Limits, Pair, Positional};
 use crate::types::HashValue;
 use crate::util::Rng;
-use crate::util::{format_human_double, i64_text, parse_i64, parse_long_double};
+use crate::util::{i64_text, parse_i64};
 use std::collections::HashSet;
 
 const HASH_NOT_INTEGER: &str = "ERR hash value is not an integer";
@@ -210,7 +211,7 @@ pub fn hincrby(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
 /// Replicas get `HSET key field <result>` so they store the exact text.
 pub fn hincrbyfloat(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     let (key, field) = (&args[1], &args[2]);
-    let incr = parse_long_double(&args[3]).ok_or(errors::NOT_FLOAT)?;
+    let incr = LongDouble::parse(&args[3]).ok_or(errors::NOT_FLOAT)?;
     if !incr.is_finite() {
         return Err(NAN_OR_INFINITY.into());
     }
@@ -218,14 +219,14 @@ pub fn hincrbyfloat(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult 
     let mut w = srv.write_key(c.db, key);
     let h = w.or_create(HashValue::default)?;
     let current = match h.get(field) {
-        Some(text) => parse_long_double(text).ok_or(HASH_NOT_FLOAT)?,
-        None => 0.0,
+        Some(text) => LongDouble::parse(text).ok_or(HASH_NOT_FLOAT)?,
+        None => LongDouble::ZERO,
     };
     let value = current + incr;
     if !value.is_finite() {
         return Err(PRODUCES_NAN.into());
     }
-    let text = format_human_double(value);
+    let text = value.human_text();
     h.insert(field, text.as_bytes(), limits);
     w.changed(1, KeyEvent::hash("hincrbyfloat"));
     w.propagate_as(&[b"HSET".as_slice(), key, field, text.as_bytes()]);

@@ -2,13 +2,13 @@
 //! ranges, APPEND and LCS.
 
 use super::int_arg;
+use crate::long_double::LongDouble;
 use crate::server::client::Client;
 use crate::server::errors::{self, CmdError, CmdResult};
 use crate::server::spec::{acl, flag, ks, Args, Command, KeyRef, KeySpec};
 use crate::server::write::{KeyEvent, DEL};
 use crate::server::Server;
 use crate::types::{StrValue, Value};
-use crate::util::{format_human_double, parse_long_double};
 
 const SET: KeyEvent = KeyEvent::string("set");
 const EXPIRE: KeyEvent = KeyEvent::generic("expire");
@@ -429,16 +429,16 @@ pub fn incrbyfloat(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     let current = match w.existing::<StrValue>()? {
         Some(s) => {
             let mut tmp = [0u8; 21];
-            parse_long_double(s.bytes(&mut tmp)).ok_or(errors::NOT_FLOAT)?
+            LongDouble::parse(s.bytes(&mut tmp)).ok_or(errors::NOT_FLOAT)?
         }
-        None => 0.0,
+        None => LongDouble::ZERO,
     };
-    let incr = parse_long_double(&args[2]).ok_or(errors::NOT_FLOAT)?;
+    let incr = LongDouble::parse(&args[2]).ok_or(errors::NOT_FLOAT)?;
     let value = current + incr;
-    if value.is_nan() || value.is_infinite() {
+    if !value.is_finite() {
         return Err("ERR increment would produce NaN or Infinity".into());
     }
-    let text = format_human_double(value);
+    let text = value.human_text();
     let new = StrValue::from_text(text.as_bytes());
     match w.existing::<StrValue>()? {
         Some(s) => *s = new,

@@ -341,15 +341,11 @@ pub fn deadline_from_seconds(
     now_ms: i64,
 ) -> Result<Option<i64>, crate::server::errors::CmdError> {
     use crate::server::errors;
-    let secs = crate::util::parse_long_double(arg).ok_or(errors::TIMEOUT_NOT_FLOAT)?;
-    let ms = (secs * 1000.0).ceil();
-    // C's (long long) conversion gives LLONG_MIN for a value out of range
-    // (x86-64), so Redis calls a huge or infinite timeout negative.
-    let ms = if ms.is_finite() && ms < i64::MAX as f64 {
-        ms as i64
-    } else {
-        i64::MIN
-    };
+    let secs = crate::long_double::LongDouble::parse(arg).ok_or(errors::TIMEOUT_NOT_FLOAT)?;
+    // Redis computes `(long long) ceill(seconds * 1000.0)` in long double;
+    // the conversion gives LLONG_MIN for a value out of range (x86-64), so
+    // Redis calls a huge or infinite timeout negative.
+    let ms = secs.mul_u64(1000).ceil_to_i64().unwrap_or(i64::MIN);
     if ms < 0 {
         return Err(errors::TIMEOUT_NEGATIVE.into());
     }
