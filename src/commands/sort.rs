@@ -13,6 +13,7 @@ use super::{int_arg, is_opt};
 use crate::server::client::Client;
 use crate::server::errors::{self, CmdError, CmdResult};
 use crate::server::spec::{acl, flag, ks, Args, Begin, Command, Find, KeyRef, KeySpec};
+use crate::server::write::{KeyEvent, DEL};
 use crate::server::Server;
 use crate::types::list::{Direction, End, List};
 use crate::types::Value;
@@ -416,12 +417,15 @@ fn store_items(srv: &mut Server, c: &mut Client, dest: &[u8], items: &[Item], ge
         }
     }
     let stored = list.len();
+    // As Redis: the destination is replaced or deleted as it is stored.
+    let mut w = srv.write_key_as_stored(db, dest);
     if stored > 0 {
-        srv.set_key(db, dest, Value::List(Box::new(list)), false);
-        srv.add_dirty(stored as u64);
-    } else if srv.delete_key(db, dest) {
-        srv.add_dirty(1);
+        w.set(Value::List(Box::new(list)));
+        w.changed(stored as u64, KeyEvent::list("sortstore"));
+    } else if w.delete() {
+        w.changed(1, DEL);
     }
+    drop(w);
     c.reply.int(stored as i64);
 }
 
