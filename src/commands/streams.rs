@@ -15,17 +15,20 @@ mod tests;
 use super::{container, int_arg, is_opt};
 use crate::server::client::Client;
 use crate::server::errors::{self, CmdError, CmdResult};
+use crate::server::keyspace::LookupEffects;
 use crate::server::spec::{acl, flag, ks, Args, Begin, Command, Find, KeySpec, OwnedArgs};
+use crate::server::write::{KeyEvent, KeyWrite};
 use crate::server::Server;
 use crate::types::stream::id::{self, IdForm};
 use crate::types::stream::{
     AddError, Elem, Entries, Entry, NewId, NodeLimits, Pending, Stream, StreamId, Trim, TrimBy,
 };
-use crate::types::{Object, Value};
 
 const INVALID_ID: &str = "ERR Invalid stream ID specified as stream command argument";
 const INVALID_START: &str = "ERR invalid start ID for the interval";
 const INVALID_END: &str = "ERR invalid end ID for the interval";
+
+const XTRIM: KeyEvent = KeyEvent::stream("xtrim");
 
 /// Parses an exact ID (`-` and `+` refused).
 fn strict_id(arg: &[u8]) -> Result<StreamId, CmdError> {
@@ -54,45 +57,18 @@ fn range_end(arg: &[u8]) -> Result<StreamId, CmdError> {
     Ok(end)
 }
 
-/// The stream in a looked-up object: `None` if missing, WRONGTYPE if not
-/// a stream.
-fn as_stream(obj: Option<&mut Object>) -> Result<Option<&mut Stream>, CmdError> {
-    match obj {
-        None => Ok(None),
-        Some(obj) => obj
-            .value
-            .as_stream_mut()
-            .map(Some)
-            .ok_or(CmdError::Static(errors::WRONGTYPE)),
-    }
-}
-
-/// The stream at `key` for reading (counting a hit or miss).
 fn stream_read<'a>(
     srv: &'a mut Server,
     db: usize,
     key: &[u8],
-) -> Result<Option<&'a mut Stream>, CmdError> {
-    as_stream(srv.lookup_read(db, key))
+) -> Result<Option<&'a Stream>, CmdError> {
+    srv.read_key::<Stream>(db, key)
 }
 
-/// The stream at `key` for writing.
-fn stream_write<'a>(
-    srv: &'a mut Server,
-    db: usize,
-    key: &[u8],
-) -> Result<Option<&'a mut Stream>, CmdError> {
-    as_stream(srv.lookup_write(db, key))
-}
-
-/// Stores a new empty stream at `key` and returns it.
-fn create_stream<'a>(srv: &'a mut Server, db: usize, key: &[u8]) -> &'a mut Stream {
-    srv.set_key(db, key, Value::Stream(Box::default()), false);
-    let obj = srv.db(db).get_mut(key);
-    match obj.and_then(|o| o.value.as_stream_mut()) {
-        Some(s) => s,
-        None => unreachable!("the stream was just stored"),
-    }
+/// The stream of a command that looks it up for reading and may change
+/// its consumer groups (XREADGROUP, XCLAIM, XAUTOCLAIM, as in Redis).
+fn stream_update<'s, 'k>(srv: &'s mut Server, db: usize, key: &'k [u8]) -> KeyWrite<'s, 'k> {
+    srv.update_key(db, key, LookupEffects::READ)
 }
 
 fn node_limits(srv: &Server) -> NodeLimits {
@@ -214,15 +190,16 @@ impl Effects {
         ]));
     }
 
-    /// Counts the changes and queues the propagated commands; the running
-    /// command itself is not propagated.
-    fn apply(self, srv: &mut Server, db: usize) {
-        srv.add_dirty(self.dirty);
-        for command in &self.propagate {
+    /// Counts the changes to the stream opened in `w` and queues the
+    /// propagated commands, in order; the running command itself is not
+    /// propagated.
+    fn apply(&mut self, w: &mut KeyWrite) {
+        w.counted(std::mem::take(&mut self.dirty));
+        for command in self.propagate.drain(..) {
             let parts: Vec<&[u8]> = command.args().iter().collect();
-            srv.also_propagate(db, &parts);
+            w.also_propagate(&parts);
         }
-        srv.suppress_propagation();
+        w.suppress_propagation();
     }
 }
 
@@ -390,17 +367,15 @@ pub fn xadd(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     if new_id == NewId::Exact(StreamId::MIN) {
         return Err("ERR The ID specified in XADD must be greater than 0-0".into());
     }
-    let (db, key) = (c.db, &args[1]);
+    let key = &args[1];
     let limits = node_limits(srv);
     let now = srv.cmd_time_ms.max(0) as u64;
-    let stream = match stream_write(srv, db, key)? {
-        Some(s) => s,
-        None if parsed.no_mkstream => {
-            c.reply.null();
-            return Ok(());
-        }
-        None => create_stream(srv, db, key),
-    };
+    let mut w = srv.write_key(c.db, key);
+    if parsed.no_mkstream && !w.check::<Stream>()? {
+        c.reply.null();
+        return Ok(());
+    }
+    let stream = w.or_create(Stream::default)?;
     if stream.entries.last_id == StreamId::MAX {
         return Err(
             "ERR The stream has exhausted the last possible ID, unable to add more items".into(),
@@ -416,16 +391,19 @@ pub fn xadd(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
             }
             AddError::TooLarge => "ERR Elements are too large to be stored",
         })?;
+    let mut trimmed = 0;
     let exact_trim = parsed.trim.and_then(|t| {
-        stream.entries.trim(t.spec);
+        trimmed = stream.entries.trim(t.spec);
         t.spec
             .approx
             .then(|| (t.value_pos, exact_trim_value(&stream.entries, t.spec.by)))
     });
     let id_text = id.text();
     c.reply.bulk(id_text.as_ref());
-    srv.key_modified(db, key);
-    srv.add_dirty(1);
+    w.changed(1, KeyEvent::stream("xadd"));
+    if trimmed > 0 {
+        w.changed(0, XTRIM);
+    }
     let mut replace: Vec<(usize, &[u8])> = Vec::new();
     if !parsed.id.is_some_and(|p| p.seq_given) {
         replace.push((parsed.id_pos, id_text.as_ref()));
@@ -435,7 +413,7 @@ pub fn xadd(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
         replace.push((*pos, value));
     }
     if !replace.is_empty() {
-        srv.propagate_as(&rewritten(args, &replace));
+        w.propagate_as(&rewritten(args, &replace));
     }
     Ok(())
 }
@@ -446,8 +424,8 @@ pub fn xtrim(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     let Some(trim) = parsed.trim else {
         return Err(errors::SYNTAX.into());
     };
-    let (db, key) = (c.db, &args[1]);
-    let Some(stream) = stream_write(srv, db, key)? else {
+    let mut w = srv.write_key(c.db, &args[1]);
+    let Some(stream) = w.existing::<Stream>()? else {
         c.reply.int(0);
         return Ok(());
     };
@@ -455,11 +433,10 @@ pub fn xtrim(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     let exact =
         (deleted > 0 && trim.spec.approx).then(|| exact_trim_value(&stream.entries, trim.spec.by));
     if deleted > 0 {
-        srv.key_modified(db, key);
-        srv.add_dirty(deleted);
+        w.changed(deleted, XTRIM);
     }
     if let Some(value) = &exact {
-        srv.propagate_as(&rewritten(
+        w.propagate_as(&rewritten(
             args,
             &[(trim.value_pos - 1, b"="), (trim.value_pos, value)],
         ));
@@ -521,16 +498,15 @@ pub fn xlen(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
 
 /// XDEL key id [id ...]
 pub fn xdel(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
-    let (db, key) = (c.db, &args[1]);
     let ids: Result<Vec<StreamId>, CmdError> = args.tail(2).iter().map(strict_id).collect();
-    let Some(stream) = stream_write(srv, db, key)? else {
+    let mut w = srv.write_key(c.db, &args[1]);
+    let Some(stream) = w.existing::<Stream>()? else {
         c.reply.int(0);
         return Ok(());
     };
     let deleted = stream.entries.delete_ids(&ids?);
     if deleted > 0 {
-        srv.key_modified(db, key);
-        srv.add_dirty(deleted);
+        w.changed(deleted, KeyEvent::stream("xdel"));
     }
     c.reply.int(deleted as i64);
     Ok(())
@@ -558,7 +534,8 @@ pub fn xsetid(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
         }
         i += 2;
     }
-    let stream = stream_write(srv, c.db, &args[1])?.ok_or(errors::NO_SUCH_KEY)?;
+    let mut w = srv.write_key(c.db, &args[1]);
+    let stream = w.existing::<Stream>()?.ok_or(errors::NO_SUCH_KEY)?;
     let entries = &mut stream.entries;
     if !entries.is_empty() {
         if entries.last_live_id().is_some_and(|top| id < top) {
@@ -577,7 +554,7 @@ pub fn xsetid(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     if !max_deleted.is_zero() {
         entries.max_deleted_id = max_deleted;
     }
-    srv.add_dirty(1);
+    w.meta_changed(1, KeyEvent::stream("xsetid"));
     c.reply.ok();
     Ok(())
 }

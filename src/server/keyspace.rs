@@ -96,7 +96,7 @@ fn lfu_log_incr(counter: u32, log_factor: i64, rng: &mut Rng) -> u32 {
 
 /// What a lookup records besides finding the key.
 #[derive(Clone, Copy)]
-struct LookupEffects {
+pub struct LookupEffects {
     /// Count a keyspace hit or miss.
     stats: bool,
     /// Refresh the object's LRU/LFU data.
@@ -107,22 +107,22 @@ struct LookupEffects {
 }
 
 impl LookupEffects {
-    const READ: Self = LookupEffects {
+    pub const READ: Self = LookupEffects {
         stats: true,
         touch: true,
         write: false,
     };
-    const READ_NOTOUCH: Self = LookupEffects {
+    pub const READ_NOTOUCH: Self = LookupEffects {
         stats: true,
         touch: false,
         write: false,
     };
-    const WRITE: Self = LookupEffects {
+    pub const WRITE: Self = LookupEffects {
         stats: false,
         touch: true,
         write: true,
     };
-    const QUIET: Self = LookupEffects {
+    pub const QUIET: Self = LookupEffects {
         stats: false,
         touch: false,
         write: false,
@@ -216,13 +216,23 @@ impl Server {
 
     /// Finds a live key (expiring it lazily) with the given side effects.
     fn lookup(&mut self, db: usize, key: &[u8], effects: LookupEffects) -> Option<&mut Object> {
+        let i = self.lookup_index(db, key, effects)?;
+        let last = self.dbs.len() - 1;
+        self.dbs[db.min(last)]
+            .keys
+            .get_index_mut(i)
+            .map(|(_, obj)| obj)
+    }
+
+    /// [`Server::lookup`] giving the key's position in its database's map.
+    pub fn lookup_index(&mut self, db: usize, key: &[u8], effects: LookupEffects) -> Option<usize> {
         let expired = self.expire_if_needed_for(db, key, effects.write);
         let tracking = effects.touch.then(|| self.access_tracking());
         let last = self.dbs.len() - 1;
         let found = if expired {
             None
         } else {
-            self.dbs[db.min(last)].get_mut(key)
+            self.dbs[db.min(last)].keys.get_full_mut(key)
         };
         if effects.stats {
             match found {
@@ -230,11 +240,11 @@ impl Server {
                 None => self.stats.keyspace_misses += 1,
             }
         }
-        let obj = found?;
+        let (i, _, obj) = found?;
         if let Some(tracking) = tracking {
             obj.lru = tracking.touched(obj.lru, &mut self.rng);
         }
-        Some(obj)
+        Some(i)
     }
 
     /// Looks a key up for reading: expires it lazily, counts a hit or miss,

@@ -22,7 +22,7 @@
 //! [`Server::record_change`].
 
 use super::errors::{CmdError, WRONGTYPE};
-use super::keyspace::AccessTracking;
+use super::keyspace::{AccessTracking, LookupEffects};
 use super::Server;
 use crate::config::Config;
 use crate::types::{Object, Value, ValueType};
@@ -115,25 +115,37 @@ pub struct DeferredWrite {
 impl Server {
     /// Opens `key` in database `db` for writing: the one write path.
     pub fn write_key<'s, 'k>(&'s mut self, db: usize, key: &'k [u8]) -> KeyWrite<'s, 'k> {
-        self.open_key(db, key, true)
+        self.open_key(db, key, Some(LookupEffects::WRITE))
     }
 
     /// [`Server::write_key`] without the lazy expiry: the key is taken as
     /// stored, expired or not (BITOP's destination, as Redis deletes it).
     pub fn write_key_as_stored<'s, 'k>(&'s mut self, db: usize, key: &'k [u8]) -> KeyWrite<'s, 'k> {
-        self.open_key(db, key, false)
+        self.open_key(db, key, None)
     }
 
-    fn open_key<'s, 'k>(&'s mut self, db: usize, key: &'k [u8], expire: bool) -> KeyWrite<'s, 'k> {
+    /// Opens `key` for a command that looks it up for reading (counting a
+    /// hit or miss, `effects`) and may then change it, as Redis's
+    /// XREADGROUP and XCLAIM do.
+    pub fn update_key<'s, 'k>(
+        &'s mut self,
+        db: usize,
+        key: &'k [u8],
+        effects: LookupEffects,
+    ) -> KeyWrite<'s, 'k> {
+        self.open_key(db, key, Some(effects))
+    }
+
+    fn open_key<'s, 'k>(
+        &'s mut self,
+        db: usize,
+        key: &'k [u8],
+        lookup: Option<LookupEffects>,
+    ) -> KeyWrite<'s, 'k> {
         let db = db.min(self.dbs.len().saturating_sub(1));
-        let expired = expire && self.expire_if_needed_for(db, key, true);
-        let tracking = self.access_tracking();
-        let slot = match self.dbs.get_mut(db) {
-            Some(d) if !expired => d.keys.get_full_mut(key).map(|(i, _, obj)| {
-                obj.lru = tracking.touched(obj.lru, &mut self.rng);
-                i
-            }),
-            _ => None,
+        let slot = match lookup {
+            Some(effects) => self.lookup_index(db, key, effects),
+            None => self.dbs.get(db).and_then(|d| d.keys.get_index_of(key)),
         };
         KeyWrite {
             srv: self,
@@ -352,6 +364,12 @@ impl<'s, 'k> KeyWrite<'s, 'k> {
                 .srv
                 .notify_keyspace_event(self.outcome.db, self.key, event),
         }
+    }
+
+    /// Counts `n` changes that raise no event and that readers of the
+    /// value do not see (claims of pending stream entries).
+    pub fn counted(&mut self, n: u64) {
+        self.outcome.dirty += n;
     }
 
     /// Sets the write aside, to be finished later with

@@ -6,8 +6,8 @@
 
 use super::groups::no_such_key_or_group;
 use super::{
-    range_start, reply_entry, reply_id, stream_read, strict_id, CmdError, CmdResult, Effects,
-    StreamId,
+    range_start, reply_entry, reply_id, stream_update, strict_id, CmdError, CmdResult, Effects,
+    Stream, StreamId,
 };
 use crate::commands::is_opt;
 use crate::server::client::Client;
@@ -134,7 +134,8 @@ pub fn xclaim(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     let (db, key, name) = (c.db, &args[1], &args[2]);
     let now = srv.cmd_time_ms;
     let parsed = parse_claim(args, now);
-    let stream = stream_read(srv, db, key)?;
+    let mut w = stream_update(srv, db, key);
+    let stream = w.existing::<Stream>()?;
     let Some(stream) = stream.filter(|s| s.group(name).is_some()) else {
         return Err(no_such_key_or_group(key, name));
     };
@@ -192,7 +193,7 @@ pub fn xclaim(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
         effects.dirty += 1;
     }
     reply_claimed(c, entries, &claimed, a.justid);
-    effects.apply(srv, db);
+    effects.apply(&mut w);
     Ok(())
 }
 
@@ -245,7 +246,8 @@ pub fn xautoclaim(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     }
     let (db, key, name) = (c.db, &args[1], &args[2]);
     let now = srv.cmd_time_ms;
-    let stream = stream_read(srv, db, key)?;
+    let mut w = stream_update(srv, db, key);
+    let stream = w.existing::<Stream>()?;
     let Some(stream) = stream.filter(|s| s.group(name).is_some()) else {
         return Err(no_such_key_or_group(key, name));
     };
@@ -323,6 +325,6 @@ pub fn xautoclaim(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     for id in deleted {
         reply_id(c, id);
     }
-    effects.apply(srv, db);
+    effects.apply(&mut w);
     Ok(())
 }

@@ -2,13 +2,13 @@
 //! CREATECONSUMER, DELCONSUMER, HELP), XACK and XPENDING.
 
 use super::{
-    create_stream, range_end, range_start, reply_id, stream_read, stream_write, strict_id,
-    CmdError, CmdResult, StreamId,
+    range_end, range_start, reply_id, stream_read, strict_id, CmdError, CmdResult, StreamId,
 };
 use crate::commands::{int_arg, is_opt, reply_help};
 use crate::server::client::Client;
 use crate::server::errors;
 use crate::server::spec::{acl, flag, ks, Args, Command, KeySpec};
+use crate::server::write::{KeyEvent, KeyWrite};
 use crate::server::Server;
 use crate::types::stream::id::{self, IdForm};
 use crate::types::stream::{ConsumerGroup, Stream, ENTRIES_READ_INVALID};
@@ -69,22 +69,15 @@ fn parse_group_options(args: &Args, create: bool) -> Result<GroupOptions, CmdErr
 const KEY_REQUIRED: &str = "ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you may want to use the MKSTREAM option to create an empty stream automatically.";
 
 /// The stream an XGROUP subcommand works on (it must exist).
-fn group_stream<'a>(
-    srv: &'a mut Server,
-    c: &Client,
-    args: &Args,
-) -> Result<&'a mut Stream, CmdError> {
-    stream_write(srv, c.db, &args[2])?.ok_or(CmdError::Static(KEY_REQUIRED))
+fn group_stream<'w>(w: &'w mut KeyWrite) -> Result<&'w mut Stream, CmdError> {
+    w.existing::<Stream>()?
+        .ok_or(CmdError::Static(KEY_REQUIRED))
 }
 
 /// The group an XGROUP subcommand works on (key and group must exist).
-fn existing_group<'a>(
-    srv: &'a mut Server,
-    c: &Client,
-    args: &Args,
-) -> Result<&'a mut ConsumerGroup, CmdError> {
+fn existing_group<'w>(w: &'w mut KeyWrite, args: &Args) -> Result<&'w mut ConsumerGroup, CmdError> {
     let (key, name) = (&args[2], &args[3]);
-    group_stream(srv, c, args)?
+    group_stream(w)?
         .group_mut(name)
         .ok_or_else(|| no_such_group(key, name))
 }
@@ -92,8 +85,9 @@ fn existing_group<'a>(
 /// XGROUP CREATE key group id|$ [MKSTREAM] [ENTRIESREAD entries-read]
 fn xgroup_create(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     let o = parse_group_options(args, true)?;
-    let (db, key, name) = (c.db, &args[2], &args[3]);
-    let exists = stream_write(srv, db, key)?.is_some();
+    let (key, name) = (&args[2], &args[3]);
+    let mut w = srv.write_key(c.db, key);
+    let exists = w.check::<Stream>()?;
     if !exists && !o.mkstream {
         return Err(KEY_REQUIRED.into());
     }
@@ -101,18 +95,21 @@ fn xgroup_create(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
         return Err(errors::subcommand_syntax(&args[0], &args[1]));
     }
     let id = if &args[4] == b"$" {
-        stream_write(srv, db, key)?.map_or(StreamId::MIN, |s| s.entries.last_id)
+        w.existing::<Stream>()?
+            .map_or(StreamId::MIN, |s| s.entries.last_id)
     } else {
         strict_id(&args[4])?
     };
-    let stream = match stream_write(srv, db, key)? {
-        Some(s) => s,
-        None => create_stream(srv, db, key),
-    };
+    let stream = w.or_create(Stream::default)?;
     if !stream.create_group(name, id, o.entries_read) {
         return Err("BUSYGROUP Consumer Group name already exists".into());
     }
-    srv.add_dirty(1);
+    // As Redis: a stream MKSTREAM created is a new value, the group is not.
+    if exists {
+        w.meta_changed(1, KeyEvent::stream("xgroup-create"));
+    } else {
+        w.changed(1, KeyEvent::stream("xgroup-create"));
+    }
     c.reply.ok();
     Ok(())
 }
@@ -120,8 +117,9 @@ fn xgroup_create(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
 /// XGROUP SETID key group id|$ [ENTRIESREAD entries-read]
 fn xgroup_setid(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     let o = parse_group_options(args, false)?;
-    let last_id = group_stream(srv, c, args)?.entries.last_id;
-    existing_group(srv, c, args)?;
+    let mut w = srv.write_key(c.db, &args[2]);
+    let last_id = group_stream(&mut w)?.entries.last_id;
+    existing_group(&mut w, args)?;
     if args.len() != 5 && args.len() != 7 {
         return Err(errors::subcommand_syntax(&args[0], &args[1]));
     }
@@ -132,10 +130,10 @@ fn xgroup_setid(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
             .map(|p| p.id)
             .ok_or(super::INVALID_ID)?
     };
-    let group = existing_group(srv, c, args)?;
+    let group = existing_group(&mut w, args)?;
     group.last_id = id;
     group.entries_read = o.entries_read;
-    srv.add_dirty(1);
+    w.meta_changed(1, KeyEvent::stream("xgroup-setid"));
     c.reply.ok();
     Ok(())
 }
@@ -144,12 +142,11 @@ fn xgroup_setid(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
 /// fail with NOGROUP).
 fn xgroup_destroy(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     let (db, key) = (c.db, &args[2]);
-    let destroyed = group_stream(srv, c, args)?
-        .groups
-        .remove(&args[3])
-        .is_some();
+    let mut w = srv.write_key(db, key);
+    let destroyed = group_stream(&mut w)?.groups.remove(&args[3]).is_some();
     if destroyed {
-        srv.add_dirty(1);
+        w.meta_changed(1, KeyEvent::stream("xgroup-destroy"));
+        drop(w);
         srv.signal_key_ready(db, key);
     }
     c.reply.int(i64::from(destroyed));
@@ -159,11 +156,12 @@ fn xgroup_destroy(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
 /// XGROUP CREATECONSUMER key group consumer
 fn xgroup_createconsumer(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     let now = srv.cmd_time_ms;
-    let created = existing_group(srv, c, args)?
+    let mut w = srv.write_key(c.db, &args[2]);
+    let created = existing_group(&mut w, args)?
         .create_consumer(&args[4], now)
         .is_some();
     if created {
-        srv.add_dirty(1);
+        w.meta_changed(1, KeyEvent::stream("xgroup-createconsumer"));
     }
     c.reply.int(i64::from(created));
     Ok(())
@@ -172,12 +170,13 @@ fn xgroup_createconsumer(srv: &mut Server, c: &mut Client, args: &Args) -> CmdRe
 /// XGROUP DELCONSUMER key group consumer: replies with how many entries
 /// were pending for it (they are dropped).
 fn xgroup_delconsumer(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
-    let group = existing_group(srv, c, args)?;
+    let mut w = srv.write_key(c.db, &args[2]);
+    let group = existing_group(&mut w, args)?;
     let pending = group
         .find_consumer(&args[4])
         .map(|id| group.delete_consumer(id));
     if pending.is_some() {
-        srv.add_dirty(1);
+        w.meta_changed(1, KeyEvent::stream("xgroup-delconsumer"));
     }
     c.reply.int(pending.unwrap_or(0) as i64);
     Ok(())
@@ -210,12 +209,13 @@ fn xgroup_help(_srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
 /// XACK key group id [id ...]
 pub fn xack(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     let ids: Result<Vec<StreamId>, CmdError> = args.tail(3).iter().map(strict_id).collect();
-    let Some(group) = stream_read(srv, c.db, &args[1])?.and_then(|s| s.group_mut(&args[2])) else {
+    let mut w = srv.write_key(c.db, &args[1]);
+    let Some(group) = w.existing::<Stream>()?.and_then(|s| s.group_mut(&args[2])) else {
         c.reply.int(0);
         return Ok(());
     };
     let acked = ids?.iter().filter(|&&id| group.ack(id)).count();
-    srv.add_dirty(acked as u64);
+    w.counted(acked as u64);
     c.reply.int(acked as i64);
     Ok(())
 }

@@ -17,11 +17,7 @@ use crate::types::stream::{ConsumerGroup, ENTRIES_READ_INVALID};
 const FULL_DEFAULT_COUNT: usize = 10;
 
 /// The stream of an XINFO subcommand (it must exist).
-fn info_stream<'a>(
-    srv: &'a mut Server,
-    c: &Client,
-    key: &[u8],
-) -> Result<&'a mut Stream, CmdError> {
+fn info_stream<'a>(srv: &'a mut Server, c: &Client, key: &[u8]) -> Result<&'a Stream, CmdError> {
     stream_read(srv, c.db, key)?.ok_or(CmdError::Static(errors::NO_SUCH_KEY))
 }
 

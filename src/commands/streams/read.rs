@@ -11,13 +11,15 @@
 //! most 1000 entries.
 
 use super::{
-    reply_entry, reply_id, stream_read, strict_id, CmdError, CmdResult, Effects, Stream, StreamId,
+    reply_entry, reply_id, stream_read, stream_update, strict_id, CmdError, CmdResult, Effects,
+    Stream, StreamId,
 };
 use crate::commands::{int_arg, is_opt};
 use crate::resp::reply::Aggregate;
 use crate::server::blocking::{deadline_from_millis, TimeoutReply};
 use crate::server::client::Client;
 use crate::server::errors;
+use crate::server::keyspace::LookupEffects;
 use crate::server::spec::{Args, OwnedArgs};
 use crate::server::Server;
 use crate::types::stream::{ConsumerGroup, ConsumerId, Entries};
@@ -173,9 +175,7 @@ fn read_command(srv: &mut Server, c: &mut Client, args: &Args, group_read: bool)
         return serve_woken(srv, c, args, &ra);
     }
     let mut ids = resolve_ids(srv, c.db, args, &ra)?;
-    let mut effects = Effects::default();
-    let served = serve_now(srv, c, args, &ra, &mut ids, &mut effects);
-    effects.apply(srv, c.db);
+    let served = serve_now(srv, c, args, &ra, &mut ids);
     if served > 0 {
         return Ok(());
     }
@@ -194,7 +194,6 @@ fn serve_now(
     args: &Args,
     ra: &ReadArgs,
     ids: &mut [StreamId],
-    effects: &mut Effects,
 ) -> usize {
     let db = c.db;
     let now = srv.cmd_time_ms;
@@ -202,7 +201,8 @@ fn serve_now(
     let mut header = None;
     for (i, gt) in ids.iter_mut().enumerate() {
         let key = ra.key(args, i);
-        let Ok(Some(stream)) = stream_read(srv, db, key) else {
+        let mut w = stream_update(srv, db, key);
+        let Ok(Some(stream)) = w.existing::<Stream>() else {
             continue;
         };
         let history = ra.group.is_some() && *gt != NEW_ENTRIES;
@@ -237,8 +237,10 @@ fn serve_now(
                     count: ra.count,
                     now,
                 };
-                read.serve(c, stream, start, history, effects);
+                let mut effects = Effects::default();
+                read.serve(c, stream, start, history, &mut effects);
                 effects.dirty += 1;
+                effects.apply(&mut w);
             }
             None => {
                 super::reply_range(c, &stream.entries, start, StreamId::MAX, ra.count, false);
@@ -303,9 +305,8 @@ fn serve_woken(srv: &mut Server, c: &mut Client, args: &Args, ra: &ReadArgs) -> 
         return Ok(());
     };
     let key = ra.key(args, i);
-    let stream = srv
-        .lookup_quiet(db, key)
-        .and_then(|o| o.value.as_stream_mut());
+    let mut w = srv.update_key(db, key, LookupEffects::QUIET);
+    let stream = w.existing::<Stream>().ok().flatten();
     let count = match ra.count {
         0 => BLOCKED_DEFAULT_COUNT,
         n => n,
@@ -318,6 +319,7 @@ fn serve_woken(srv: &mut Server, c: &mut Client, args: &Args, ra: &ReadArgs) -> 
                 arg => strict_id(arg)?,
             };
             let Some(stream) = stream.filter(|s| s.entries.last_id > gt) else {
+                drop(w);
                 stay_blocked(srv, c, args);
                 return Ok(());
             };
@@ -332,6 +334,7 @@ fn serve_woken(srv: &mut Server, c: &mut Client, args: &Args, ra: &ReadArgs) -> 
                 .ok_or("NOGROUP the consumer group this client was blocked on no longer exists")?
                 .last_id;
             if stream.entries.last_id <= last {
+                drop(w);
                 stay_blocked(srv, c, args);
                 return Ok(());
             }
@@ -348,7 +351,7 @@ fn serve_woken(srv: &mut Server, c: &mut Client, args: &Args, ra: &ReadArgs) -> 
             read.serve(c, stream, start, false, &mut effects);
         }
     }
-    effects.apply(srv, db);
+    effects.apply(&mut w);
     Ok(())
 }
 
