@@ -678,7 +678,10 @@ fn client_kill_self() {
     client_id(&mut other);
     // The start-up probe's connection may not be gone yet.
     assert!(common::wait_for(Duration::from_secs(5), || {
-        common::info_int(&raw.cmd(&["INFO", "clients"]).as_text(), "connected_clients") == 2
+        common::info_int(
+            &raw.cmd(&["INFO", "clients"]).as_text(),
+            "connected_clients",
+        ) == 2
     }));
     assert_eq!(raw.cmd(&["CLIENT", "KILL", "SKIPME", "no"]), Frame::Int(2));
     assert!(closed_soon(&mut raw));

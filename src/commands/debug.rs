@@ -285,14 +285,18 @@ fn debug_populate(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
         key.extend_from_slice(prefix);
         key.extend_from_slice(format!(":{}", j).as_bytes());
         key.truncate(POPULATE_KEY_MAX);
-        if srv.lookup_write(c.db, &key).is_some() {
+        let mut w = srv.write_key(c.db, &key);
+        if w.exists() {
             continue;
         }
         let mut value = format!("value:{}", j).into_bytes();
         if size > 0 {
             value.resize(size, 0);
         }
-        srv.set_key(c.db, &key, Value::Str(StrValue::from_text(&value)), false);
+        // As Redis: the key is signalled, but no event is raised and no
+        // change counted.
+        w.set(Value::Str(StrValue::from_text(&value)));
+        w.touched();
     }
     c.reply.ok();
     Ok(())

@@ -152,7 +152,7 @@ fn memory_usage(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     let key = &args[2];
     // Like Redis, a key is measured even if it has expired but is still
     // stored.
-    let Some(obj) = srv.db(c.db).get(key) else {
+    let Some(obj) = srv.database(c.db).get(key) else {
         c.reply.null();
         return Ok(());
     };

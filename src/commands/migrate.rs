@@ -17,6 +17,7 @@ use crate::server::errors::{self, CmdError, CmdResult};
 use crate::server::hooks::Feature;
 use crate::server::spec::{acl, flag, ks, Args, Begin, Command, Find, KeyRef, KeySpec};
 use crate::server::state::migrate::CachedSocket;
+use crate::server::write::DEL;
 use crate::server::Server;
 use std::io::{self, BufRead, Read, Write};
 use std::time::Duration;
@@ -37,6 +38,16 @@ pub const FEATURE: Feature = Feature {
     sink: None,
     roles: None,
 };
+
+/// Deletes a key MIGRATE moved, as stored (as Redis); true if it was there.
+fn delete_as_stored(srv: &mut Server, db: usize, key: &[u8]) -> bool {
+    let mut w = srv.write_key_as_stored(db, key);
+    let deleted = w.delete();
+    if deleted {
+        w.changed(1, DEL);
+    }
+    deleted
+}
 
 /// Options after the timeout.
 #[derive(Debug, Default)]
@@ -99,7 +110,7 @@ fn restore_commands(
     let mut moved = Vec::with_capacity(keys.len());
     let mut out = Vec::new();
     for key in keys {
-        let d = srv.db(db);
+        let d = srv.database(db);
         let ttl = match d.expire_of(key) {
             Some(at) if at - now < 0 => continue,
             Some(at) => (at - now).max(1),
@@ -248,9 +259,7 @@ fn attempt(
             .or_else(|| (line.first() == Some(&b'-')).then_some(line));
         if let Some(e) = error {
             target_error.get_or_insert(e);
-        } else if !o.copy && srv.db(c.db).remove(key).is_some() {
-            srv.key_modified(c.db, key);
-            srv.add_dirty(1);
+        } else if !o.copy && delete_as_stored(srv, c.db, key) {
             deleted.push(key.clone());
         }
     }

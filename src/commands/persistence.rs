@@ -11,6 +11,7 @@ use crate::persistence::writer::dump_payload;
 use crate::server::client::Client;
 use crate::server::errors::{self, CmdError, CmdResult};
 use crate::server::spec::{acl, flag, ks, Args, Command, KeySpec};
+use crate::server::write::{KeyEvent, DEL};
 use crate::server::Server;
 use crate::types::Object;
 
@@ -111,7 +112,7 @@ fn parse_restore_options(args: &Args) -> Result<RestoreOptions, CmdError> {
 fn restore(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     let opts = parse_restore_options(args)?;
     let key = &args[1];
-    if !opts.replace && srv.lookup_write(c.db, key).is_some() {
+    if !opts.replace && srv.write_key(c.db, key).exists() {
         return Err(CmdError::Static(errors::BUSYKEY));
     }
     let mut ttl = int_arg(&args[2])?;
@@ -130,7 +131,6 @@ fn restore(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     let value = parse_payload(body, deep)
         .and_then(|v| load_form(v, &limits).ok())
         .ok_or(CmdError::Static("ERR Bad data format"))?;
-    let deleted = opts.replace && srv.db(c.db).remove(key).is_some();
     let now = crate::util::now_ms();
     if ttl != 0 && !opts.absttl {
         ttl = ttl.saturating_add(now);
@@ -139,34 +139,36 @@ fn restore(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
         && ttl <= now
         && srv.persistence.loading.is_none()
         && srv.config.replicaof.is_none();
+    let lru = srv.object_lru_for(opts.idle, opts.freq);
+    // As Redis: a replaced key is deleted as stored, expired or not.
+    let mut w = srv.write_key_as_stored(c.db, key);
+    let deleted = opts.replace && w.delete();
     if already_expired {
         if deleted {
-            srv.propagate_as(&[b"DEL".as_slice(), key]);
-            srv.key_modified(c.db, key);
-            srv.add_dirty(1);
+            w.changed(1, DEL);
+            w.propagate_as(&[b"DEL".as_slice(), key]);
         }
         c.reply.ok();
         return Ok(());
     }
-    let lru = srv.object_lru_for(opts.idle, opts.freq);
     let expire = (ttl != 0).then_some(ttl);
-    srv.db(c.db).insert(key, Object::new(value, lru), expire);
+    w.put_object(Object::new(value, lru), expire);
+    w.changed(1, KeyEvent::generic("restore"));
     if ttl != 0 && !opts.absttl {
-        propagate_absolute_ttl(srv, args, ttl);
+        w.propagate_as(&absolute_ttl_form(args, ttl));
     }
-    srv.key_modified(c.db, key);
-    srv.add_dirty(1);
     c.reply.ok();
     Ok(())
 }
 
 /// RESTORE goes to replicas with the absolute expiry and ABSTTL.
-fn propagate_absolute_ttl(srv: &mut Server, args: &Args, when_ms: i64) {
-    let when = crate::util::i64_to_bytes(when_ms);
-    let mut parts: Vec<&[u8]> = args.iter().collect();
-    parts[2] = &when;
-    parts.push(b"ABSTTL");
-    srv.propagate_as(&parts);
+fn absolute_ttl_form(args: &Args, when_ms: i64) -> Vec<Vec<u8>> {
+    let mut parts: Vec<Vec<u8>> = args.iter().map(<[u8]>::to_vec).collect();
+    if let Some(ttl) = parts.get_mut(2) {
+        *ttl = crate::util::i64_to_bytes(when_ms);
+    }
+    parts.push(b"ABSTTL".to_vec());
+    parts
 }
 
 pub const COMMANDS: &[Command] = &[
@@ -235,7 +237,7 @@ mod tests {
             &[b"RESTORE", b"r", b"5000", &payload, b"REPLACE"],
         );
         assert_eq!(reply, b"+OK\r\n");
-        let when = srv.db(0).expire_of(b"r").expect("ttl set");
+        let when = srv.database(0).expire_of(b"r").expect("ttl set");
         let text = stream(&srv);
         let expected = format!(
             "*6\r\n$7\r\nRESTORE\r\n$1\r\nr\r\n${}\r\n{}\r\n",
@@ -256,7 +258,7 @@ mod tests {
             &[b"RESTORE", b"r", b"1", &payload, b"REPLACE", b"ABSTTL"],
         );
         assert_eq!(reply, b"+OK\r\n");
-        assert!(srv.db(0).get(b"r").is_none());
+        assert!(srv.database(0).get(b"r").is_none());
         assert!(stream(&srv).ends_with("*2\r\n$3\r\nDEL\r\n$1\r\nr\r\n"));
 
         // Nothing to delete and already expired: nothing propagated.

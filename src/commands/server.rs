@@ -156,7 +156,7 @@ fn function_flush(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
             ));
         }
     }
-    srv.add_dirty(1);
+    srv.record_change(1);
     c.reply.ok();
     Ok(())
 }

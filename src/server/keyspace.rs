@@ -259,16 +259,6 @@ impl Server {
         self.lookup(db, key, LookupEffects::READ_NOTOUCH)
     }
 
-    /// Looks a key up for writing: expires it lazily; no hit/miss counting.
-    pub fn lookup_write(&mut self, db: usize, key: &[u8]) -> Option<&mut Object> {
-        self.lookup(db, key, LookupEffects::WRITE)
-    }
-
-    /// Expires the key lazily but neither counts stats nor touches it.
-    pub fn lookup_quiet(&mut self, db: usize, key: &[u8]) -> Option<&mut Object> {
-        self.lookup(db, key, LookupEffects::QUIET)
-    }
-
     /// The value at `key` as a `T`, looked up for reading (see
     /// [`Server::lookup_read`]): `None` when missing, WRONGTYPE when the key
     /// holds another type.
@@ -302,21 +292,6 @@ impl Server {
     /// A new object holding `value`, with fresh access data.
     pub fn new_object(&self, value: Value) -> Object {
         Object::new(value, self.access_tracking().initial())
-    }
-
-    /// Stores a value (SET semantics: replaces, drops the TTL unless
-    /// `keep_ttl`). Under LFU an overwritten key keeps its access counter.
-    pub fn set_key(&mut self, db: usize, key: &[u8], value: Value, keep_ttl: bool) {
-        let tracking = self.access_tracking();
-        let obj = Object::new(value, tracking.initial());
-        let d = self.db(db);
-        let old = d.set(key, obj, keep_ttl);
-        if let (Some(old), AccessTracking::Lfu { .. }) = (old, tracking) {
-            if let Some(obj) = d.get_mut(key) {
-                obj.lru = old.lru;
-            }
-        }
-        self.key_modified(db, key);
     }
 
     /// DEL of one key, as Redis does it: an expired key is expired first
@@ -397,11 +372,6 @@ impl Server {
         self.signal_db_ready(a);
         self.signal_db_ready(b);
         self.touch_watched_after_swap(a, b);
-    }
-
-    /// Counts `n` changes toward save points and INFO's change counter.
-    pub fn add_dirty(&mut self, n: u64) {
-        self.record_change(n);
     }
 }
 

@@ -366,6 +366,12 @@ impl<'s, 'k> KeyWrite<'s, 'k> {
         }
     }
 
+    /// The key's value changed without an event or a counted change
+    /// (DEBUG POPULATE): WATCH and blocked clients still hear of it.
+    pub fn touched(&mut self) {
+        self.outcome.modified = true;
+    }
+
     /// Counts `n` changes that raise no event and that readers of the
     /// value do not see (claims of pending stream entries).
     pub fn counted(&mut self, n: u64) {
