@@ -422,3 +422,59 @@ impl Drop for KeyWrite<'_, '_> {
         self.finish();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::commands::test_support::{
+        decode_commands, run_line, server_keeping_stream, whole_stream,
+    };
+    use crate::types::SetValue;
+
+    #[test]
+    fn a_value_created_and_left_empty_goes_away_uncounted() {
+        let (mut srv, _c) = server_keeping_stream();
+        let dirty = srv.dirty;
+        let mut w = srv.write_key(0, b"k");
+        assert!(w.or_create(SetValue::empty_intset).is_ok());
+        drop(w);
+        assert!(srv.database(0).get(b"k").is_none());
+        assert_eq!(srv.dirty, dirty);
+    }
+
+    #[test]
+    fn emptying_an_aggregate_deletes_the_key_and_propagates() {
+        let (mut srv, mut c) = server_keeping_stream();
+        run_line(&mut srv, &mut c, "SADD s a");
+        run_line(&mut srv, &mut c, "SREM s nothing");
+        run_line(&mut srv, &mut c, "SREM s a");
+        assert!(srv.database(0).get(b"s").is_none());
+        let stream = decode_commands(&whole_stream(&srv));
+        assert_eq!(stream, ["SELECT 0", "SADD s a", "SREM s a"]);
+    }
+
+    #[test]
+    fn a_deferred_write_is_finished_later() {
+        let (mut srv, _c) = server_keeping_stream();
+        let mut w = srv.write_key(0, b"k");
+        w.set(Value::Str(crate::types::StrValue::from_bytes(b"v")));
+        w.changed(2, KeyEvent::string("set"));
+        let deferred = w.defer();
+        assert_eq!(srv.dirty, 0);
+        srv.finish_write(deferred);
+        assert_eq!(srv.dirty, 2);
+        assert!(srv.database(0).get(b"k").is_some());
+    }
+
+    #[test]
+    fn the_wrong_type_is_refused_once() {
+        let (mut srv, mut c) = server_keeping_stream();
+        run_line(&mut srv, &mut c, "SET k v");
+        let mut w = srv.write_key(0, b"k");
+        assert_eq!(
+            w.existing::<SetValue>().err(),
+            Some(CmdError::Static(WRONGTYPE))
+        );
+        assert_eq!(w.holds::<SetValue>(), Some(false));
+    }
+}
