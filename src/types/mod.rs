@@ -1,5 +1,9 @@
 //! Data structures for the values stored in the keyspace. Nothing here knows
 //! about the protocol; each type knows its Redis type and encoding names.
+//!
+//! `varint` is the length prefix of the packed buffers that are reddish's
+//! own (a small hash, list node or sorted set): they report Redis's
+//! encoding names but are not laid out as Redis lays them out.
 
 pub mod bitmap;
 pub mod hash;
@@ -7,6 +11,7 @@ pub mod list;
 pub mod set;
 pub mod stream;
 pub mod string;
+pub mod varint;
 pub mod zset;
 
 pub use hash::HashValue;
