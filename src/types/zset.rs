@@ -245,7 +245,12 @@ impl ZSet {
         if score.is_nan() {
             return AddOutcome::NotANumber;
         }
-        let Some(current) = self.score(member) else {
+        // The current score and, in a compact set, where the entry is.
+        let found = match self {
+            ZSet::Listpack(lp) => lp.find(member).map(|(_, e)| (e.score, e.at)),
+            ZSet::Skiplist(sl) => sl.score(member).map(|score| (score, 0)),
+        };
+        let Some((current, at)) = found else {
             if flags.xx {
                 return AddOutcome::Skipped;
             }
@@ -267,9 +272,7 @@ impl ZSet {
         }
         match self {
             ZSet::Listpack(lp) => {
-                if let Some((_, e)) = lp.find(member) {
-                    lp.remove_run(e.at, 1);
-                }
+                lp.remove_run(at, 1);
                 lp.insert(member, new);
             }
             ZSet::Skiplist(sl) => sl.set_score(member, new),
