@@ -143,14 +143,11 @@ impl<R: Read> Reader<R> {
 
     fn stream_id(&mut self) -> Result<StreamId, RdbError> {
         let ms = self.length()?;
-        Ok(StreamId {
-            ms,
-            seq: self.length()?,
-        })
+        Ok(StreamId::new(ms, self.length()?))
     }
 
     fn raw_stream_id(&mut self) -> Result<StreamId, RdbError> {
-        Ok(StreamId::from_bytes(&self.array()?))
+        Ok(StreamId::from_be_bytes(self.array()?))
     }
 
     fn stream(&mut self, code: u8) -> Result<StreamValue, RdbError> {
@@ -168,7 +165,7 @@ impl<R: Read> Reader<R> {
             if !masters.insert(key) {
                 return Err(corrupt("Listpack re-added with existing key"));
             }
-            let master = StreamId::from_bytes(&key);
+            let master = StreamId::from_be_bytes(key);
             let entries = check(
                 stream::decode_node(master, &lp),
                 "Stream listpack integrity check failed.",
@@ -191,10 +188,7 @@ impl<R: Read> Reader<R> {
             s.entries_added = s.length;
             // Redis looks the first entry up; an empty stream gets the
             // largest ID.
-            s.first_id = first_live.unwrap_or(StreamId {
-                ms: u64::MAX,
-                seq: u64::MAX,
-            });
+            s.first_id = first_live.unwrap_or(StreamId::MAX);
         }
         if s.length > 0 && nodes == 0 {
             return Err(corrupt("Stream length inconsistent with rax entries"));
@@ -492,14 +486,14 @@ mod tests {
     #[test]
     fn streams_roundtrip() {
         let entry = |ms, f: &str| StreamEntry {
-            id: StreamId { ms, seq: 0 },
+            id: StreamId::new(ms, 0),
             fields: vec![(f.as_bytes().to_vec(), b"v".to_vec())],
         };
-        let id = StreamId { ms: 2, seq: 0 };
+        let id = StreamId::new(2, 0);
         let s = StreamValue {
             length: 2,
             last_id: id,
-            first_id: StreamId { ms: 1, seq: 0 },
+            first_id: StreamId::new(1, 0),
             max_deleted_id: StreamId::default(),
             entries_added: 2,
             groups: vec![StreamGroup {
@@ -586,7 +580,7 @@ mod tests {
     #[test]
     fn pre_7_streams_decode_and_load() {
         let entry = StreamEntry {
-            id: StreamId { ms: 5, seq: 0 },
+            id: StreamId::new(5, 0),
             fields: vec![(b"f".to_vec(), b"v".to_vec())],
         };
         let node = StreamValue::from_entries(&[entry], 4096, 100)
@@ -594,7 +588,7 @@ mod tests {
             .remove(0);
         // Type 15: nodes, length, last ID, then groups without read counters.
         let mut s = vec![kind::STREAM_LISTPACKS, 1, 16];
-        s.extend_from_slice(&node.master.to_bytes());
+        s.extend_from_slice(&node.master.to_be_bytes());
         s.push(node.listpack.len() as u8);
         s.extend_from_slice(&node.listpack);
         s.extend_from_slice(&[1, 5, 0, 1, 1, b'g', 5, 0, 0, 0]);

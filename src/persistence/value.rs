@@ -66,33 +66,8 @@ impl RdbValue {
     }
 }
 
-/// A stream entry ID.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
-pub struct StreamId {
-    pub ms: u64,
-    pub seq: u64,
-}
-
-impl StreamId {
-    /// The 16-byte big-endian form Redis uses as radix-tree keys.
-    pub fn to_bytes(self) -> [u8; 16] {
-        let mut out = [0u8; 16];
-        out[..8].copy_from_slice(&self.ms.to_be_bytes());
-        out[8..].copy_from_slice(&self.seq.to_be_bytes());
-        out
-    }
-
-    pub fn from_bytes(b: &[u8; 16]) -> StreamId {
-        let mut ms = [0u8; 8];
-        let mut seq = [0u8; 8];
-        ms.copy_from_slice(&b[..8]);
-        seq.copy_from_slice(&b[8..]);
-        StreamId {
-            ms: u64::from_be_bytes(ms),
-            seq: u64::from_be_bytes(seq),
-        }
-    }
-}
+/// A stream entry ID: the stream type's own.
+pub use crate::types::stream::StreamId;
 
 /// One stream entry: its ID and field-value pairs.
 #[derive(Debug, Clone, PartialEq)]
@@ -211,17 +186,6 @@ pub fn save_form(value: &Value) -> ValueRef<'_> {
     }
 }
 
-fn to_id(id: stream_type::StreamId) -> StreamId {
-    StreamId {
-        ms: id.ms,
-        seq: id.seq,
-    }
-}
-
-fn from_id(id: StreamId) -> stream_type::StreamId {
-    stream_type::StreamId::new(id.ms, id.seq)
-}
-
 /// A stream in neutral form: its nodes as they are, groups with their
 /// pending entries (by ID) and consumers (by name).
 fn stream_save_form(s: &Stream) -> StreamValue {
@@ -229,7 +193,7 @@ fn stream_save_form(s: &Stream) -> StreamValue {
     let nodes = e
         .nodes()
         .map(|(master, lp)| StreamNode {
-            master: to_id(master),
+            master,
             listpack: lp.to_bytes(),
         })
         .collect();
@@ -238,13 +202,13 @@ fn stream_save_form(s: &Stream) -> StreamValue {
         .iter()
         .map(|(name, g)| StreamGroup {
             name: name.to_vec(),
-            last_id: to_id(g.last_id),
+            last_id: g.last_id,
             entries_read: Some(g.entries_read),
             pending: g
                 .pel
                 .iter()
                 .map(|(id, p)| PendingEntry {
-                    id: to_id(*id),
+                    id: *id,
                     delivery_time_ms: p.delivery_time,
                     delivery_count: p.delivery_count,
                 })
@@ -256,7 +220,7 @@ fn stream_save_form(s: &Stream) -> StreamValue {
                     seen_time_ms: c.seen_time,
                     // Redis 7.0 keeps no separate active time.
                     active_time_ms: c.seen_time,
-                    pending: c.pel.iter().map(|id| to_id(*id)).collect(),
+                    pending: c.pel.iter().copied().collect(),
                 })
                 .collect(),
         })
@@ -264,9 +228,9 @@ fn stream_save_form(s: &Stream) -> StreamValue {
     StreamValue {
         nodes,
         length: e.len(),
-        last_id: to_id(e.last_id),
-        first_id: to_id(e.first_id),
-        max_deleted_id: to_id(e.max_deleted_id),
+        last_id: e.last_id,
+        first_id: e.first_id,
+        max_deleted_id: e.max_deleted_id,
         entries_added: e.entries_added,
         groups,
     }
@@ -279,13 +243,13 @@ fn stream_load_form(s: StreamValue) -> Result<Stream, Unsupported> {
     let mut nodes = Vec::with_capacity(s.nodes.len());
     for node in &s.nodes {
         let lp = Listpack::from_bytes(&node.listpack).ok_or(Unsupported("stream node"))?;
-        nodes.push((from_id(node.master), lp));
+        nodes.push((node.master, lp));
     }
     let meta = stream_type::Meta {
         length: s.length,
-        last_id: from_id(s.last_id),
-        first_id: from_id(s.first_id),
-        max_deleted_id: from_id(s.max_deleted_id),
+        last_id: s.last_id,
+        first_id: s.first_id,
+        max_deleted_id: s.max_deleted_id,
         entries_added: s.entries_added,
     };
     let mut stream = Stream {
@@ -293,14 +257,13 @@ fn stream_load_form(s: StreamValue) -> Result<Stream, Unsupported> {
         groups: Default::default(),
     };
     for g in s.groups {
-        let last_id = from_id(g.last_id);
         let entries_read = g.entries_read.unwrap_or_else(|| {
             stream
                 .entries
-                .counter_of(last_id)
+                .counter_of(g.last_id)
                 .unwrap_or(stream_type::ENTRIES_READ_INVALID)
         });
-        let group = group_load_form(last_id, entries_read, g.pending, g.consumers);
+        let group = group_load_form(g.last_id, entries_read, g.pending, g.consumers);
         stream.groups.insert(g.name.into(), group);
     }
     Ok(stream)
@@ -310,7 +273,7 @@ fn stream_load_form(s: StreamValue) -> Result<Stream, Unsupported> {
 /// whose list names it (entries no consumer names stay ownerless, as Redis
 /// leaves them).
 fn group_load_form(
-    last_id: stream_type::StreamId,
+    last_id: StreamId,
     entries_read: i64,
     pending: Vec<PendingEntry>,
     consumers: Vec<StreamConsumer>,
@@ -322,14 +285,13 @@ fn group_load_form(
             delivery_count: p.delivery_count,
             consumer: NO_CONSUMER,
         };
-        group.pel.insert(from_id(p.id), entry);
+        group.pel.insert(p.id, entry);
     }
     for c in consumers {
         let Some(owner) = group.create_consumer(&c.name, c.seen_time_ms) else {
             continue;
         };
         for id in c.pending {
-            let id = from_id(id);
             if let Some(p) = group.pel.get_mut(&id) {
                 p.consumer = owner;
                 if let Some(consumer) = group.consumer_mut(owner) {
@@ -518,12 +480,5 @@ mod tests {
             limits.zset(zs),
             RdbValue::ZSet { listpack: true, .. }
         ));
-    }
-
-    #[test]
-    fn stream_ids_use_big_endian_keys() {
-        let id = StreamId { ms: 1, seq: 2 };
-        assert_eq!(id.to_bytes()[7], 1);
-        assert_eq!(StreamId::from_bytes(&id.to_bytes()), id);
     }
 }

@@ -350,7 +350,7 @@ impl<W: Write> Writer<W> {
     fn stream(&mut self, s: &StreamValue) -> io::Result<()> {
         self.len(s.nodes.len() as u64)?;
         for node in &s.nodes {
-            self.string(&node.master.to_bytes())?;
+            self.string(&node.master.to_be_bytes())?;
             self.string(&node.listpack)?;
         }
         for n in [
@@ -373,7 +373,7 @@ impl<W: Write> Writer<W> {
             self.len(g.entries_read.unwrap_or(-1) as u64)?;
             self.len(g.pending.len() as u64)?;
             for p in &g.pending {
-                self.raw(&p.id.to_bytes())?;
+                self.raw(&p.id.to_be_bytes())?;
                 self.ms_time(p.delivery_time_ms)?;
                 self.len(p.delivery_count)?;
             }
@@ -383,7 +383,7 @@ impl<W: Write> Writer<W> {
                 self.ms_time(c.seen_time_ms)?;
                 self.len(c.pending.len() as u64)?;
                 for id in &c.pending {
-                    self.raw(&id.to_bytes())?;
+                    self.raw(&id.to_be_bytes())?;
                 }
             }
         }
