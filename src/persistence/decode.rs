@@ -4,12 +4,14 @@
 //! values. Every collection is checked for duplicates; an empty one is
 //! reported as `None` (Redis skips such keys).
 
-use super::codec::{intset, listpack, stream, ziplist, zipmap, Elem};
+use super::codec::{intset, ziplist, zipmap, Elem};
 use super::format::{self, kind, CONTAINER_PACKED, CONTAINER_PLAIN};
 use super::reader::{check, corrupt, RdbError, Reader};
 use super::value::{
     PendingEntry, RdbValue, StreamConsumer, StreamGroup, StreamId, StreamNode, StreamValue,
 };
+use crate::types::listpack;
+use crate::types::stream::node;
 use std::collections::HashSet;
 use std::io::Read;
 
@@ -166,13 +168,11 @@ impl<R: Read> Reader<R> {
                 return Err(corrupt("Listpack re-added with existing key"));
             }
             let master = StreamId::from_be_bytes(key);
-            let entries = check(
-                stream::decode_node(master, &lp),
+            let live = check(
+                node::validate(master, &lp),
                 "Stream listpack integrity check failed.",
             )?;
-            if first_live.is_none() {
-                first_live = entries.first().map(|e| e.id);
-            }
+            first_live = first_live.or(live);
             s.nodes.push(StreamNode {
                 master,
                 listpack: lp,
@@ -300,7 +300,7 @@ pub(super) fn parse_score(text: &[u8]) -> Option<f64> {
 fn elem_score(e: &Elem) -> Option<f64> {
     match e {
         Elem::Int(n) => Some(*n as f64),
-        Elem::Bytes(b) => parse_score(b),
+        Elem::Str(b) => parse_score(b),
     }
 }
 
@@ -520,12 +520,7 @@ mod tests {
 
     #[test]
     fn old_encodings_decode() {
-        let zl = ziplist::build(&[
-            Elem::Bytes(b"a"),
-            Elem::Int(7),
-            Elem::Bytes(b"b"),
-            Elem::Int(8),
-        ]);
+        let zl = ziplist::build(&[Elem::Str(b"a"), Elem::Int(7), Elem::Str(b"b"), Elem::Int(8)]);
         let hash = compact_value(kind::HASH_ZIPLIST, &zl)
             .expect("valid")
             .expect("not empty");
@@ -562,12 +557,7 @@ mod tests {
 
     #[test]
     fn duplicates_are_refused() {
-        let zl = ziplist::build(&[
-            Elem::Bytes(b"a"),
-            Elem::Int(1),
-            Elem::Bytes(b"a"),
-            Elem::Int(2),
-        ]);
+        let zl = ziplist::build(&[Elem::Str(b"a"), Elem::Int(1), Elem::Str(b"a"), Elem::Int(2)]);
         assert!(compact_value(kind::HASH_ZIPLIST, &zl).is_err());
         let set = RdbValue::Set {
             members: bytes(&["x", "x"]),
@@ -611,10 +601,10 @@ mod tests {
     #[test]
     fn redis_7_2_types_decode() {
         // A listpack set (type 20).
-        let mut lp = listpack::Builder::default();
+        let mut lp = listpack::Listpack::new();
         lp.push(b"a");
         lp.push(b"7");
-        let lp = lp.finish();
+        let lp = lp.to_bytes();
         let mut payload = vec![kind::SET_LISTPACK, lp.len() as u8];
         payload.extend_from_slice(&lp);
         assert_eq!(

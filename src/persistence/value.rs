@@ -18,10 +18,11 @@
 //! the encoding on load the way Redis does (a loaded hash with more than
 //! `hash-max-listpack-entries` fields becomes a hash table, and so on).
 
-use super::codec::{stream, Corrupt};
+use super::codec::Corrupt;
 use crate::config::Config;
 use crate::types::list::End;
-use crate::types::stream::{self as stream_type, ConsumerGroup, Listpack, Pending, NO_CONSUMER};
+use crate::types::listpack::Listpack;
+use crate::types::stream::{self as stream_type, node, ConsumerGroup, Pending, NO_CONSUMER};
 use crate::types::zset::{entry_cmp, ListpackLimits};
 use crate::types::{HashValue, List, SetValue, StrValue, Stream, Value, ZSet};
 
@@ -130,26 +131,43 @@ pub struct StreamValue {
 }
 
 impl StreamValue {
-    /// A stream of `entries` in nodes laid out as consecutive XADDs under
-    /// these node limits would lay them out; the metadata is left to set.
+    /// A stream of `entries` (in increasing ID order, after 0-0) in nodes
+    /// laid out by consecutive XADDs under these node limits; the metadata
+    /// is left to set.
     pub fn from_entries(entries: &[StreamEntry], max_bytes: u64, max_entries: i64) -> Self {
-        let nodes = stream::encode_nodes(entries, max_bytes, max_entries)
-            .into_iter()
-            .map(|(master, listpack)| StreamNode { master, listpack })
-            .collect();
+        let limits = stream_type::NodeLimits {
+            max_bytes,
+            max_entries,
+        };
+        let mut stream = stream_type::Entries::default();
+        for e in entries {
+            let pairs: Vec<&[u8]> = e
+                .fields
+                .iter()
+                .flat_map(|(f, v)| [&f[..], &v[..]])
+                .collect();
+            // An entry XADD would refuse is left out.
+            let _ = stream.add(stream_type::NewId::Exact(e.id), &pairs, limits, 0);
+        }
         StreamValue {
-            nodes,
+            nodes: stream_nodes(&stream),
             ..StreamValue::default()
         }
     }
 
     /// The live entries of every node, in order.
     pub fn entries(&self) -> Result<Vec<StreamEntry>, Corrupt> {
-        let mut out = Vec::new();
-        for node in &self.nodes {
-            out.extend(stream::decode_node(node.master, &node.listpack)?);
+        let mut nodes = Vec::with_capacity(self.nodes.len());
+        for n in &self.nodes {
+            node::validate(n.master, &n.listpack)?;
+            nodes.push((n.master, Listpack::from_bytes(&n.listpack).ok_or(Corrupt)?));
         }
-        Ok(out)
+        let stream = stream_type::Entries::from_nodes(nodes, stream_type::Meta::default());
+        let entries = stream.iter().map(|e| StreamEntry {
+            id: e.id,
+            fields: e.fields().map(|(f, v)| (f.to_vec(), v.to_vec())).collect(),
+        });
+        Ok(entries.collect())
     }
 }
 
@@ -186,17 +204,20 @@ pub fn save_form(value: &Value) -> ValueRef<'_> {
     }
 }
 
-/// A stream in neutral form: its nodes as they are, groups with their
-/// pending entries (by ID) and consumers (by name).
-fn stream_save_form(s: &Stream) -> StreamValue {
-    let e = &s.entries;
-    let nodes = e
-        .nodes()
+/// A stream's nodes in their byte form.
+fn stream_nodes(e: &stream_type::Entries) -> Vec<StreamNode> {
+    e.nodes()
         .map(|(master, lp)| StreamNode {
             master,
             listpack: lp.to_bytes(),
         })
-        .collect();
+        .collect()
+}
+
+/// A stream in neutral form: its nodes as they are, groups with their
+/// pending entries (by ID) and consumers (by name).
+fn stream_save_form(s: &Stream) -> StreamValue {
+    let e = &s.entries;
     let groups = s
         .groups
         .iter()
@@ -226,7 +247,7 @@ fn stream_save_form(s: &Stream) -> StreamValue {
         })
         .collect();
     StreamValue {
-        nodes,
+        nodes: stream_nodes(e),
         length: e.len(),
         last_id: e.last_id,
         first_id: e.first_id,
@@ -480,5 +501,29 @@ mod tests {
             limits.zset(zs),
             RdbValue::ZSet { listpack: true, .. }
         ));
+    }
+
+    #[test]
+    fn stream_values_roundtrip_through_nodes() {
+        let entry = |ms, seq, fields: &[(&str, &str)]| StreamEntry {
+            id: StreamId::new(ms, seq),
+            fields: fields
+                .iter()
+                .map(|(f, v)| (f.as_bytes().to_vec(), v.as_bytes().to_vec()))
+                .collect(),
+        };
+        let entries = vec![
+            entry(1000, 0, &[("a", "1"), ("b", "x")]),
+            entry(1000, 1, &[("a", "2"), ("b", "y")]),
+            entry(1005, 0, &[("c", "z")]),
+            entry(2000, 7, &[("a", "3"), ("b", "w")]),
+        ];
+        let one = StreamValue::from_entries(&entries, 4096, 100);
+        assert_eq!(one.nodes.len(), 1);
+        assert_eq!(one.nodes[0].master, StreamId::new(1000, 0));
+        assert_eq!(one.entries(), Ok(entries.clone()));
+        let two = StreamValue::from_entries(&entries, 4096, 2);
+        assert_eq!(two.nodes.len(), 2);
+        assert_eq!(two.entries(), Ok(entries));
     }
 }

@@ -12,6 +12,7 @@
 //! A hash starts compact and becomes a table for good once it holds more
 //! entries, or a longer field or value, than the [`Limits`] allow.
 
+use super::listpack::MAX_SAFE_SIZE;
 use super::varint;
 use indexmap::IndexSet;
 use std::borrow::Borrow;
@@ -20,10 +21,6 @@ use std::ops::Range;
 
 /// The `hashtable` encoding: pairs found by their field.
 pub type FieldTable = IndexSet<Pair>;
-
-/// A compact buffer never grows beyond this (Redis's listpack safety
-/// limit): adding more converts the hash to a table.
-const LISTPACK_MAX_BYTES: usize = 1 << 30;
 
 /// The thresholds of the compact encoding (`hash-max-listpack-entries` and
 /// `hash-max-listpack-value`).
@@ -292,7 +289,7 @@ impl HashValue {
             }
             total = total.saturating_add(entry_size(len));
         }
-        if total > LISTPACK_MAX_BYTES {
+        if total > MAX_SAFE_SIZE {
             self.convert_to_table();
         }
     }
