@@ -119,7 +119,7 @@ impl PackedList {
     }
 
     /// The element starting at byte `off` and the offset after it.
-    #[inline]
+    #[inline(always)]
     fn entry_at(&self, off: usize) -> (&[u8], usize) {
         let (len, start) = varint::decode(&self.buf, off).unwrap_or((0, self.buf.len()));
         let data = self.buf.get(start..start + len).unwrap_or_default();
@@ -127,7 +127,7 @@ impl PackedList {
     }
 
     /// The element ending at byte `end` and the offset where it starts.
-    #[inline]
+    #[inline(always)]
     fn entry_before(&self, end: usize) -> (&[u8], usize) {
         let (len, data_end) = varint::decode_back(&self.buf, end).unwrap_or((0, 0));
         let data_start = data_end.saturating_sub(len);

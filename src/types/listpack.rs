@@ -210,7 +210,6 @@ impl Listpack {
     }
 
     /// Position of the element after the one at `pos`.
-    #[inline]
     pub fn next(&self, pos: usize) -> Option<usize> {
         let len = encoded_len(&self.buf, pos)?;
         let next = pos + len + backlen_size(len);
@@ -219,7 +218,6 @@ impl Listpack {
 
     /// Position of the element before the one at `pos` (`pos` may be the
     /// end of the element area).
-    #[inline]
     pub fn prev(&self, pos: usize) -> Option<usize> {
         if pos == 0 || pos > self.buf.len() {
             return None;
@@ -229,13 +227,15 @@ impl Listpack {
     }
 
     /// The element at `pos`.
-    #[inline]
     pub fn get(&self, pos: usize) -> Elem<'_> {
-        decode_entry(&self.buf, pos).map_or(Elem::Int(0), |(elem, _)| elem)
+        match self.buf.get(pos) {
+            // A 7-bit integer: a stream entry's flags, ID deltas and counts.
+            Some(&b) if b < 0x80 => Elem::Int(i64::from(b)),
+            _ => decode_entry(&self.buf, pos).map_or(Elem::Int(0), |(elem, _)| elem),
+        }
     }
 
     /// The element at `pos` as an integer (0 when it is not one).
-    #[inline]
     pub fn get_int(&self, pos: usize) -> i64 {
         self.get(pos).as_int()
     }
@@ -303,7 +303,6 @@ fn encoded_len(buf: &[u8], p: usize) -> Option<usize> {
 
 /// The element at `p` and its size (without the backlen); `None` when the
 /// encoding is invalid or the element runs past the end of `buf`.
-#[inline]
 fn decode_entry(buf: &[u8], p: usize) -> Option<(Elem<'_>, usize)> {
     let size = encoded_len(buf, p)?;
     let (&first, rest) = buf.get(p..p.checked_add(size)?)?.split_first()?;
@@ -394,7 +393,6 @@ fn encode_backlen(len: usize, out: &mut [u8; 5]) -> usize {
 
 /// Reads the backlen whose last byte is at `end`: (element size, bytes
 /// the backlen takes).
-#[inline]
 fn decode_backlen(buf: &[u8], end: usize) -> Option<(usize, usize)> {
     let mut value = 0usize;
     let mut shift = 0;

@@ -58,44 +58,37 @@ pub fn push(out: &mut Vec<u8>, n: usize) {
 /// packed buffers decode lengths in their innermost loops.
 #[inline(always)]
 pub fn decode(buf: &[u8], at: usize) -> Option<(usize, usize)> {
-    let first = *buf.get(at)?;
-    if first < 0x80 {
-        return Some((usize::from(first), at + 1));
-    }
-    let mut value = usize::from(first & 0x7F);
-    let mut shift = 7;
-    let mut pos = at + 1;
-    loop {
-        let b = *buf.get(pos)?;
-        pos += 1;
-        value |= usize::from(b & 0x7F).checked_shl(shift)?;
-        if b & 0x80 == 0 {
-            return Some((value, pos));
-        }
-        shift += 7;
-    }
+    let (value, len) = read(buf.get(at..)?.iter())?;
+    Some((value, at + len))
 }
 
 /// Reads a varint written backwards that ends just before `end`: its
 /// value and the position where it starts.
 #[inline(always)]
 pub fn decode_back(buf: &[u8], end: usize) -> Option<(usize, usize)> {
-    let mut pos = end.checked_sub(1)?;
-    let last = *buf.get(pos)?;
-    if last < 0x80 {
-        return Some((usize::from(last), pos));
+    let (value, len) = read(buf.get(..end)?.iter().rev())?;
+    Some((value, end - len))
+}
+
+/// The value of the varint whose bytes `bytes` yields, least significant
+/// group first, and how many bytes it took. A one-byte varint (a length
+/// below 128) takes the first branch.
+#[inline(always)]
+fn read<'a>(mut bytes: impl Iterator<Item = &'a u8>) -> Option<(usize, usize)> {
+    let first = *bytes.next()?;
+    if first < 0x80 {
+        return Some((usize::from(first), 1));
     }
-    let mut value = usize::from(last & 0x7F);
-    let mut shift = 7;
-    loop {
-        pos = pos.checked_sub(1)?;
-        let b = *buf.get(pos)?;
-        value |= usize::from(b & 0x7F).checked_shl(shift)?;
+    let mut value = usize::from(first & 0x7F);
+    let mut len = 1;
+    for &b in bytes {
+        value |= usize::from(b & 0x7F).checked_shl(7 * len as u32)?;
+        len += 1;
         if b & 0x80 == 0 {
-            return Some((value, pos));
+            return Some((value, len));
         }
-        shift += 7;
     }
+    None
 }
 
 #[cfg(test)]
