@@ -162,6 +162,27 @@ pub fn i64_to_bytes(v: i64) -> Vec<u8> {
     out
 }
 
+/// The little-endian unsigned integer of `len` bytes (at most 8) at `at`
+/// in `bytes`; `None` when they run past the end. The binary encodings
+/// (listpack, ziplist, intset, zipmap) read their fields with it.
+#[inline]
+pub fn read_le(bytes: &[u8], at: usize, len: usize) -> Option<u64> {
+    let field = bytes.get(at..at.checked_add(len)?)?;
+    Some(
+        field
+            .iter()
+            .rev()
+            .fold(0u64, |acc, &b| (acc << 8) | u64::from(b)),
+    )
+}
+
+/// Sign-extends the low `bits` bits of `v` (1 to 64).
+#[inline]
+pub fn sign_extend(v: u64, bits: u32) -> i64 {
+    let shift = 64 - bits;
+    ((v << shift) as i64) >> shift
+}
+
 /// Formats a double like C's `%.17g`, which Redis 7.0 uses for double replies.
 pub fn format_double_g17(v: f64) -> String {
     let mut buf = [0u8; G17_MAX];

@@ -4,12 +4,14 @@
 //! values. Every collection is checked for duplicates; an empty one is
 //! reported as `None` (Redis skips such keys).
 
-use super::codec::{intset, listpack, stream, ziplist, zipmap, Elem};
+use super::codec::{intset, ziplist, zipmap, Elem};
 use super::format::{self, kind, CONTAINER_PACKED, CONTAINER_PLAIN};
 use super::reader::{check, corrupt, RdbError, Reader};
 use super::value::{
     PendingEntry, RdbValue, StreamConsumer, StreamGroup, StreamId, StreamNode, StreamValue,
 };
+use crate::types::listpack;
+use crate::types::stream::node;
 use std::collections::HashSet;
 use std::io::Read;
 
@@ -143,14 +145,11 @@ impl<R: Read> Reader<R> {
 
     fn stream_id(&mut self) -> Result<StreamId, RdbError> {
         let ms = self.length()?;
-        Ok(StreamId {
-            ms,
-            seq: self.length()?,
-        })
+        Ok(StreamId::new(ms, self.length()?))
     }
 
     fn raw_stream_id(&mut self) -> Result<StreamId, RdbError> {
-        Ok(StreamId::from_bytes(&self.array()?))
+        Ok(StreamId::from_be_bytes(self.array()?))
     }
 
     fn stream(&mut self, code: u8) -> Result<StreamValue, RdbError> {
@@ -168,14 +167,12 @@ impl<R: Read> Reader<R> {
             if !masters.insert(key) {
                 return Err(corrupt("Listpack re-added with existing key"));
             }
-            let master = StreamId::from_bytes(&key);
-            let entries = check(
-                stream::decode_node(master, &lp),
+            let master = StreamId::from_be_bytes(key);
+            let live = check(
+                node::validate(master, &lp),
                 "Stream listpack integrity check failed.",
             )?;
-            if first_live.is_none() {
-                first_live = entries.first().map(|e| e.id);
-            }
+            first_live = first_live.or(live);
             s.nodes.push(StreamNode {
                 master,
                 listpack: lp,
@@ -191,10 +188,7 @@ impl<R: Read> Reader<R> {
             s.entries_added = s.length;
             // Redis looks the first entry up; an empty stream gets the
             // largest ID.
-            s.first_id = first_live.unwrap_or(StreamId {
-                ms: u64::MAX,
-                seq: u64::MAX,
-            });
+            s.first_id = first_live.unwrap_or(StreamId::MAX);
         }
         if s.length > 0 && nodes == 0 {
             return Err(corrupt("Stream length inconsistent with rax entries"));
@@ -310,7 +304,7 @@ pub(super) fn parse_score(text: &[u8]) -> Option<f64> {
 fn elem_score(e: &Elem) -> Option<f64> {
     match e {
         Elem::Int(n) => Some(*n as f64),
-        Elem::Bytes(b) => parse_score(b),
+        Elem::Str(b) => parse_score(b),
     }
 }
 
@@ -496,14 +490,14 @@ mod tests {
     #[test]
     fn streams_roundtrip() {
         let entry = |ms, f: &str| StreamEntry {
-            id: StreamId { ms, seq: 0 },
+            id: StreamId::new(ms, 0),
             fields: vec![(f.as_bytes().to_vec(), b"v".to_vec())],
         };
-        let id = StreamId { ms: 2, seq: 0 };
+        let id = StreamId::new(2, 0);
         let s = StreamValue {
             length: 2,
             last_id: id,
-            first_id: StreamId { ms: 1, seq: 0 },
+            first_id: StreamId::new(1, 0),
             max_deleted_id: StreamId::default(),
             entries_added: 2,
             groups: vec![StreamGroup {
@@ -530,12 +524,7 @@ mod tests {
 
     #[test]
     fn old_encodings_decode() {
-        let zl = ziplist::build(&[
-            Elem::Bytes(b"a"),
-            Elem::Int(7),
-            Elem::Bytes(b"b"),
-            Elem::Int(8),
-        ]);
+        let zl = ziplist::build(&[Elem::Str(b"a"), Elem::Int(7), Elem::Str(b"b"), Elem::Int(8)]);
         let hash = compact_value(kind::HASH_ZIPLIST, &zl)
             .expect("valid")
             .expect("not empty");
@@ -572,12 +561,7 @@ mod tests {
 
     #[test]
     fn duplicates_are_refused() {
-        let zl = ziplist::build(&[
-            Elem::Bytes(b"a"),
-            Elem::Int(1),
-            Elem::Bytes(b"a"),
-            Elem::Int(2),
-        ]);
+        let zl = ziplist::build(&[Elem::Str(b"a"), Elem::Int(1), Elem::Str(b"a"), Elem::Int(2)]);
         assert!(compact_value(kind::HASH_ZIPLIST, &zl).is_err());
         let set = RdbValue::Set {
             members: bytes(&["x", "x"]),
@@ -590,7 +574,7 @@ mod tests {
     #[test]
     fn pre_7_streams_decode_and_load() {
         let entry = StreamEntry {
-            id: StreamId { ms: 5, seq: 0 },
+            id: StreamId::new(5, 0),
             fields: vec![(b"f".to_vec(), b"v".to_vec())],
         };
         let node = StreamValue::from_entries(&[entry], 4096, 100)
@@ -598,7 +582,7 @@ mod tests {
             .remove(0);
         // Type 15: nodes, length, last ID, then groups without read counters.
         let mut s = vec![kind::STREAM_LISTPACKS, 1, 16];
-        s.extend_from_slice(&node.master.to_bytes());
+        s.extend_from_slice(&node.master.to_be_bytes());
         s.push(node.listpack.len() as u8);
         s.extend_from_slice(&node.listpack);
         s.extend_from_slice(&[1, 5, 0, 1, 1, b'g', 5, 0, 0, 0]);
@@ -621,10 +605,10 @@ mod tests {
     #[test]
     fn redis_7_2_types_decode() {
         // A listpack set (type 20).
-        let mut lp = listpack::Builder::default();
+        let mut lp = listpack::Listpack::new();
         lp.push(b"a");
         lp.push(b"7");
-        let lp = lp.finish();
+        let lp = lp.to_bytes();
         let mut payload = vec![kind::SET_LISTPACK, lp.len() as u8];
         payload.extend_from_slice(&lp);
         assert_eq!(

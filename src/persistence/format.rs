@@ -59,10 +59,6 @@ pub mod enc {
 pub const CONTAINER_PLAIN: u64 = 1;
 pub const CONTAINER_PACKED: u64 = 2;
 
-/// Stream entry flags inside a node listpack.
-pub const STREAM_FLAG_DELETED: i64 = 1;
-pub const STREAM_FLAG_SAMEFIELDS: i64 = 2;
-
 /// The CRC-64 (Jones polynomial, reflected) Redis protects files and DUMP
 /// payloads with.
 pub fn crc64(crc: u64, bytes: &[u8]) -> u64 {

@@ -18,10 +18,11 @@
 //! the encoding on load the way Redis does (a loaded hash with more than
 //! `hash-max-listpack-entries` fields becomes a hash table, and so on).
 
-use super::codec::{stream, Corrupt};
+use super::codec::Corrupt;
 use crate::config::Config;
 use crate::types::list::End;
-use crate::types::stream::{self as stream_type, ConsumerGroup, Listpack, Pending, NO_CONSUMER};
+use crate::types::listpack::Listpack;
+use crate::types::stream::{self as stream_type, node, ConsumerGroup, Pending, NO_CONSUMER};
 use crate::types::zset::{entry_cmp, ListpackLimits};
 use crate::types::{HashValue, List, SetValue, StrValue, Stream, Value, ZSet};
 
@@ -66,33 +67,8 @@ impl RdbValue {
     }
 }
 
-/// A stream entry ID.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
-pub struct StreamId {
-    pub ms: u64,
-    pub seq: u64,
-}
-
-impl StreamId {
-    /// The 16-byte big-endian form Redis uses as radix-tree keys.
-    pub fn to_bytes(self) -> [u8; 16] {
-        let mut out = [0u8; 16];
-        out[..8].copy_from_slice(&self.ms.to_be_bytes());
-        out[8..].copy_from_slice(&self.seq.to_be_bytes());
-        out
-    }
-
-    pub fn from_bytes(b: &[u8; 16]) -> StreamId {
-        let mut ms = [0u8; 8];
-        let mut seq = [0u8; 8];
-        ms.copy_from_slice(&b[..8]);
-        seq.copy_from_slice(&b[8..]);
-        StreamId {
-            ms: u64::from_be_bytes(ms),
-            seq: u64::from_be_bytes(seq),
-        }
-    }
-}
+/// A stream entry ID: the stream type's own.
+pub use crate::types::stream::StreamId;
 
 /// One stream entry: its ID and field-value pairs.
 #[derive(Debug, Clone, PartialEq)]
@@ -155,26 +131,43 @@ pub struct StreamValue {
 }
 
 impl StreamValue {
-    /// A stream of `entries` in nodes laid out as consecutive XADDs under
-    /// these node limits would lay them out; the metadata is left to set.
+    /// A stream of `entries` (in increasing ID order, after 0-0) in nodes
+    /// laid out by consecutive XADDs under these node limits; the metadata
+    /// is left to set.
     pub fn from_entries(entries: &[StreamEntry], max_bytes: u64, max_entries: i64) -> Self {
-        let nodes = stream::encode_nodes(entries, max_bytes, max_entries)
-            .into_iter()
-            .map(|(master, listpack)| StreamNode { master, listpack })
-            .collect();
+        let limits = stream_type::NodeLimits {
+            max_bytes,
+            max_entries,
+        };
+        let mut stream = stream_type::Entries::default();
+        for e in entries {
+            let pairs: Vec<&[u8]> = e
+                .fields
+                .iter()
+                .flat_map(|(f, v)| [&f[..], &v[..]])
+                .collect();
+            // An entry XADD would refuse is left out.
+            let _ = stream.add(stream_type::NewId::Exact(e.id), &pairs, limits, 0);
+        }
         StreamValue {
-            nodes,
+            nodes: stream_nodes(&stream),
             ..StreamValue::default()
         }
     }
 
     /// The live entries of every node, in order.
     pub fn entries(&self) -> Result<Vec<StreamEntry>, Corrupt> {
-        let mut out = Vec::new();
-        for node in &self.nodes {
-            out.extend(stream::decode_node(node.master, &node.listpack)?);
+        let mut nodes = Vec::with_capacity(self.nodes.len());
+        for n in &self.nodes {
+            node::validate(n.master, &n.listpack)?;
+            nodes.push((n.master, Listpack::from_bytes(&n.listpack).ok_or(Corrupt)?));
         }
-        Ok(out)
+        let stream = stream_type::Entries::from_nodes(nodes, stream_type::Meta::default());
+        let entries = stream.iter().map(|e| StreamEntry {
+            id: e.id,
+            fields: e.fields().map(|(f, v)| (f.to_vec(), v.to_vec())).collect(),
+        });
+        Ok(entries.collect())
     }
 }
 
@@ -211,40 +204,32 @@ pub fn save_form(value: &Value) -> ValueRef<'_> {
     }
 }
 
-fn to_id(id: stream_type::StreamId) -> StreamId {
-    StreamId {
-        ms: id.ms,
-        seq: id.seq,
-    }
-}
-
-fn from_id(id: StreamId) -> stream_type::StreamId {
-    stream_type::StreamId::new(id.ms, id.seq)
+/// A stream's nodes in their byte form.
+fn stream_nodes(e: &stream_type::Entries) -> Vec<StreamNode> {
+    e.nodes()
+        .map(|(master, lp)| StreamNode {
+            master,
+            listpack: lp.to_bytes(),
+        })
+        .collect()
 }
 
 /// A stream in neutral form: its nodes as they are, groups with their
 /// pending entries (by ID) and consumers (by name).
 fn stream_save_form(s: &Stream) -> StreamValue {
     let e = &s.entries;
-    let nodes = e
-        .nodes()
-        .map(|(master, lp)| StreamNode {
-            master: to_id(master),
-            listpack: lp.to_bytes(),
-        })
-        .collect();
     let groups = s
         .groups
         .iter()
         .map(|(name, g)| StreamGroup {
             name: name.to_vec(),
-            last_id: to_id(g.last_id),
+            last_id: g.last_id,
             entries_read: Some(g.entries_read),
             pending: g
                 .pel
                 .iter()
                 .map(|(id, p)| PendingEntry {
-                    id: to_id(*id),
+                    id: *id,
                     delivery_time_ms: p.delivery_time,
                     delivery_count: p.delivery_count,
                 })
@@ -256,17 +241,17 @@ fn stream_save_form(s: &Stream) -> StreamValue {
                     seen_time_ms: c.seen_time,
                     // Redis 7.0 keeps no separate active time.
                     active_time_ms: c.seen_time,
-                    pending: c.pel.iter().map(|id| to_id(*id)).collect(),
+                    pending: c.pel.iter().copied().collect(),
                 })
                 .collect(),
         })
         .collect();
     StreamValue {
-        nodes,
+        nodes: stream_nodes(e),
         length: e.len(),
-        last_id: to_id(e.last_id),
-        first_id: to_id(e.first_id),
-        max_deleted_id: to_id(e.max_deleted_id),
+        last_id: e.last_id,
+        first_id: e.first_id,
+        max_deleted_id: e.max_deleted_id,
         entries_added: e.entries_added,
         groups,
     }
@@ -279,13 +264,13 @@ fn stream_load_form(s: StreamValue) -> Result<Stream, Unsupported> {
     let mut nodes = Vec::with_capacity(s.nodes.len());
     for node in &s.nodes {
         let lp = Listpack::from_bytes(&node.listpack).ok_or(Unsupported("stream node"))?;
-        nodes.push((from_id(node.master), lp));
+        nodes.push((node.master, lp));
     }
     let meta = stream_type::Meta {
         length: s.length,
-        last_id: from_id(s.last_id),
-        first_id: from_id(s.first_id),
-        max_deleted_id: from_id(s.max_deleted_id),
+        last_id: s.last_id,
+        first_id: s.first_id,
+        max_deleted_id: s.max_deleted_id,
         entries_added: s.entries_added,
     };
     let mut stream = Stream {
@@ -293,14 +278,13 @@ fn stream_load_form(s: StreamValue) -> Result<Stream, Unsupported> {
         groups: Default::default(),
     };
     for g in s.groups {
-        let last_id = from_id(g.last_id);
         let entries_read = g.entries_read.unwrap_or_else(|| {
             stream
                 .entries
-                .counter_of(last_id)
+                .counter_of(g.last_id)
                 .unwrap_or(stream_type::ENTRIES_READ_INVALID)
         });
-        let group = group_load_form(last_id, entries_read, g.pending, g.consumers);
+        let group = group_load_form(g.last_id, entries_read, g.pending, g.consumers);
         stream.groups.insert(g.name.into(), group);
     }
     Ok(stream)
@@ -310,7 +294,7 @@ fn stream_load_form(s: StreamValue) -> Result<Stream, Unsupported> {
 /// whose list names it (entries no consumer names stay ownerless, as Redis
 /// leaves them).
 fn group_load_form(
-    last_id: stream_type::StreamId,
+    last_id: StreamId,
     entries_read: i64,
     pending: Vec<PendingEntry>,
     consumers: Vec<StreamConsumer>,
@@ -322,14 +306,13 @@ fn group_load_form(
             delivery_count: p.delivery_count,
             consumer: NO_CONSUMER,
         };
-        group.pel.insert(from_id(p.id), entry);
+        group.pel.insert(p.id, entry);
     }
     for c in consumers {
         let Some(owner) = group.create_consumer(&c.name, c.seen_time_ms) else {
             continue;
         };
         for id in c.pending {
-            let id = from_id(id);
             if let Some(p) = group.pel.get_mut(&id) {
                 p.consumer = owner;
                 if let Some(consumer) = group.consumer_mut(owner) {
@@ -521,9 +504,26 @@ mod tests {
     }
 
     #[test]
-    fn stream_ids_use_big_endian_keys() {
-        let id = StreamId { ms: 1, seq: 2 };
-        assert_eq!(id.to_bytes()[7], 1);
-        assert_eq!(StreamId::from_bytes(&id.to_bytes()), id);
+    fn stream_values_roundtrip_through_nodes() {
+        let entry = |ms, seq, fields: &[(&str, &str)]| StreamEntry {
+            id: StreamId::new(ms, seq),
+            fields: fields
+                .iter()
+                .map(|(f, v)| (f.as_bytes().to_vec(), v.as_bytes().to_vec()))
+                .collect(),
+        };
+        let entries = vec![
+            entry(1000, 0, &[("a", "1"), ("b", "x")]),
+            entry(1000, 1, &[("a", "2"), ("b", "y")]),
+            entry(1005, 0, &[("c", "z")]),
+            entry(2000, 7, &[("a", "3"), ("b", "w")]),
+        ];
+        let one = StreamValue::from_entries(&entries, 4096, 100);
+        assert_eq!(one.nodes.len(), 1);
+        assert_eq!(one.nodes[0].master, StreamId::new(1000, 0));
+        assert_eq!(one.entries(), Ok(entries.clone()));
+        let two = StreamValue::from_entries(&entries, 4096, 2);
+        assert_eq!(two.nodes.len(), 2);
+        assert_eq!(two.entries(), Ok(entries));
     }
 }

@@ -8,10 +8,11 @@
 //! intset) or the plain form; lists are written as quicklist nodes split
 //! the way consecutive RPUSHes split them.
 
-use super::codec::{intset, listpack};
+use super::codec::intset;
 use super::format::{self, enc, kind, op, CONTAINER_PACKED, CONTAINER_PLAIN, RDB_VERSION};
 use super::lzf::Compressor;
 use super::value::{Limits, RdbValue, StreamValue, ValueRef};
+use crate::types::listpack::Listpack;
 use crate::types::StrValue;
 use std::io::{self, Write};
 
@@ -273,12 +274,12 @@ impl<W: Write> Writer<W> {
             },
             RdbValue::Hash { pairs, listpack } => {
                 if *listpack {
-                    let mut lp = listpack::Builder::default();
+                    let mut lp = Listpack::new();
                     for (f, v) in pairs {
                         lp.push(f);
                         lp.push(v);
                     }
-                    self.string(&lp.finish())
+                    self.string(&lp.to_bytes())
                 } else {
                     self.len(pairs.len() as u64)?;
                     pairs.iter().try_for_each(|(f, v)| {
@@ -300,10 +301,10 @@ impl<W: Write> Writer<W> {
             .list_max_listpack_size
             .clamp(-5, (1 << 15) - 1);
         let mut nodes: Vec<(u64, Vec<u8>)> = Vec::new();
-        let mut node: Option<listpack::Builder> = None;
+        let mut node: Option<Listpack> = None;
         for item in items {
             if item.len() >= PLAIN_NODE_THRESHOLD {
-                nodes.extend(node.take().map(|n| (CONTAINER_PACKED, n.finish())));
+                nodes.extend(node.take().map(|n| (CONTAINER_PACKED, n.to_bytes())));
                 nodes.push((CONTAINER_PLAIN, item.clone()));
                 continue;
             }
@@ -311,13 +312,12 @@ impl<W: Write> Writer<W> {
                 if node_allows(&n, fill, item.len()) {
                     node = Some(n);
                 } else {
-                    nodes.push((CONTAINER_PACKED, n.finish()));
+                    nodes.push((CONTAINER_PACKED, n.to_bytes()));
                 }
             }
-            node.get_or_insert_with(listpack::Builder::default)
-                .push(item);
+            node.get_or_insert_with(Listpack::new).push(item);
         }
-        nodes.extend(node.map(|n| (CONTAINER_PACKED, n.finish())));
+        nodes.extend(node.map(|n| (CONTAINER_PACKED, n.to_bytes())));
         self.len(nodes.len() as u64)?;
         for (container, bytes) in &nodes {
             self.len(*container)?;
@@ -328,7 +328,7 @@ impl<W: Write> Writer<W> {
 
     fn zset(&mut self, members: &[(Vec<u8>, f64)], as_listpack: bool) -> io::Result<()> {
         if as_listpack {
-            let mut lp = listpack::Builder::default();
+            let mut lp = Listpack::new();
             for (m, score) in members {
                 lp.push(m);
                 match double_as_i64(*score) {
@@ -336,7 +336,7 @@ impl<W: Write> Writer<W> {
                     None => lp.push(crate::util::format_double_g17(*score).as_bytes()),
                 }
             }
-            return self.string(&lp.finish());
+            return self.string(&lp.to_bytes());
         }
         self.len(members.len() as u64)?;
         for (m, score) in members.iter().rev() {
@@ -350,7 +350,7 @@ impl<W: Write> Writer<W> {
     fn stream(&mut self, s: &StreamValue) -> io::Result<()> {
         self.len(s.nodes.len() as u64)?;
         for node in &s.nodes {
-            self.string(&node.master.to_bytes())?;
+            self.string(&node.master.to_be_bytes())?;
             self.string(&node.listpack)?;
         }
         for n in [
@@ -373,7 +373,7 @@ impl<W: Write> Writer<W> {
             self.len(g.entries_read.unwrap_or(-1) as u64)?;
             self.len(g.pending.len() as u64)?;
             for p in &g.pending {
-                self.raw(&p.id.to_bytes())?;
+                self.raw(&p.id.to_be_bytes())?;
                 self.ms_time(p.delivery_time_ms)?;
                 self.len(p.delivery_count)?;
             }
@@ -383,7 +383,7 @@ impl<W: Write> Writer<W> {
                 self.ms_time(c.seen_time_ms)?;
                 self.len(c.pending.len() as u64)?;
                 for id in &c.pending {
-                    self.raw(&id.to_bytes())?;
+                    self.raw(&id.to_be_bytes())?;
                 }
             }
         }
@@ -393,13 +393,13 @@ impl<W: Write> Writer<W> {
 
 /// Whether a quicklist node may take one more element of `size` bytes
 /// (Redis's `_quicklistNodeAllowInsert`).
-fn node_allows(node: &listpack::Builder, fill: i64, size: usize) -> bool {
-    let new_size = node.size() + size + LIST_SIZE_ESTIMATE_OVERHEAD;
+fn node_allows(node: &Listpack, fill: i64, size: usize) -> bool {
+    let new_size = node.total_bytes() + size + LIST_SIZE_ESTIMATE_OVERHEAD;
     if fill < 0 {
         let level = LIST_NODE_LEVELS[(-fill - 1) as usize];
         return new_size <= level;
     }
-    new_size <= LIST_NODE_SAFETY_LIMIT && (node.count() as i64) < fill
+    new_size <= LIST_NODE_SAFETY_LIMIT && (node.len() as i64) < fill
 }
 
 /// The members as sorted integers when the set is to be an intset and

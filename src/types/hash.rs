@@ -1,8 +1,10 @@
 //! The hash type (field -> value) with Redis 7.0's two encodings:
 //!
-//! - `listpack`: a [`Listpack`], one heap buffer holding the fields and values
-//!   one after the other, each prefixed by its length. Lookups are linear, but
-//!   a small hash costs one allocation and a couple of bytes per entry.
+//! - `listpack`: a [`PackedPairs`], one heap buffer holding the fields and
+//!   values one after the other, each prefixed by its length. Lookups are
+//!   linear, but a small hash costs one allocation and a couple of bytes per
+//!   entry. It is reddish's own layout, not Redis's listpack bytes (the RDB
+//!   writer converts); only the encoding name it reports is Redis's.
 //! - `hashtable`: an insertion-ordered set of [`Pair`]s looked up by field
 //!   ([`FieldTable`]), so entries can also be reached by position (random
 //!   picks, HSCAN's cursor). A pair keeps field and value in one allocation.
@@ -10,6 +12,8 @@
 //! A hash starts compact and becomes a table for good once it holds more
 //! entries, or a longer field or value, than the [`Limits`] allow.
 
+use super::listpack::MAX_SAFE_SIZE;
+use super::varint;
 use indexmap::IndexSet;
 use std::borrow::Borrow;
 use std::hash::{Hash, Hasher};
@@ -17,10 +21,6 @@ use std::ops::Range;
 
 /// The `hashtable` encoding: pairs found by their field.
 pub type FieldTable = IndexSet<Pair>;
-
-/// A compact buffer never grows beyond this (Redis's listpack safety
-/// limit): adding more converts the hash to a table.
-const LISTPACK_MAX_BYTES: usize = 1 << 30;
 
 /// The thresholds of the compact encoding (`hash-max-listpack-entries` and
 /// `hash-max-listpack-value`).
@@ -30,52 +30,25 @@ pub struct Limits {
     pub max_value: usize,
 }
 
-/// A sequence of byte strings in one flat buffer: each entry is its length
-/// (LEB128, one byte below 128) followed by its bytes. The buffer is exactly
-/// as long as its contents, so an empty list allocates nothing.
+/// The compact encoding (reported as Redis's `listpack`, but reddish's own
+/// layout): byte strings in one flat buffer, each its length as a
+/// [`varint`] followed by its bytes, fields and values alternating. The
+/// buffer is exactly as long as its contents, so an empty hash allocates
+/// nothing.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Listpack {
+pub struct PackedPairs {
     buf: Box<[u8]>,
-}
-
-/// Appends the length prefix of an entry.
-fn push_len(out: &mut Vec<u8>, mut n: usize) {
-    while n >= 0x80 {
-        out.push((n & 0x7f) as u8 | 0x80);
-        n >>= 7;
-    }
-    out.push(n as u8);
-}
-
-/// Bytes the length prefix of `n` takes.
-fn len_size(mut n: usize) -> usize {
-    let mut size = 1;
-    while n >= 0x80 {
-        n >>= 7;
-        size += 1;
-    }
-    size
 }
 
 /// Bytes an entry of `len` bytes takes.
 fn entry_size(len: usize) -> usize {
-    len_size(len).saturating_add(len)
+    varint::size(len).saturating_add(len)
 }
 
 /// Decodes the entry starting at `pos`: its bytes and where the next starts.
+#[inline]
 fn entry_at(buf: &[u8], pos: usize) -> Option<(&[u8], usize)> {
-    let mut len = 0usize;
-    let mut shift = 0;
-    let mut at = pos;
-    loop {
-        let byte = *buf.get(at)?;
-        at += 1;
-        len |= usize::from(byte & 0x7f).checked_shl(shift)?;
-        if byte & 0x80 == 0 {
-            break;
-        }
-        shift += 7;
-    }
+    let (len, at) = varint::decode(buf, pos)?;
     let end = at.checked_add(len)?;
     Some((buf.get(at..end)?, end))
 }
@@ -86,7 +59,7 @@ struct PairAt {
     value: Range<usize>,
 }
 
-impl Listpack {
+impl PackedPairs {
     /// The entries in order.
     pub fn entries(&self) -> Entries<'_> {
         Entries {
@@ -110,7 +83,7 @@ impl Listpack {
         let mut buf = std::mem::take(&mut self.buf).into_vec();
         buf.reserve_exact(extra);
         for item in items {
-            push_len(&mut buf, item.len());
+            varint::push(&mut buf, item.len());
             buf.extend_from_slice(item);
         }
         self.buf = buf.into_boxed_slice();
@@ -131,7 +104,7 @@ impl Listpack {
         }
         let mut buf = Vec::with_capacity(head.len() + entry_size(item.len()) + tail.len());
         buf.extend_from_slice(head);
-        push_len(&mut buf, item.len());
+        varint::push(&mut buf, item.len());
         buf.extend_from_slice(item);
         buf.extend_from_slice(tail);
         self.buf = buf.into_boxed_slice();
@@ -169,7 +142,7 @@ impl Listpack {
     }
 }
 
-/// Iterator over a [`Listpack`]'s entries.
+/// Iterator over a [`PackedPairs`]' entries.
 #[derive(Clone)]
 pub struct Entries<'a> {
     buf: &'a [u8],
@@ -195,7 +168,7 @@ pub struct Pair(Box<[u8]>);
 impl Pair {
     pub fn new(field: &[u8], value: &[u8]) -> Pair {
         let mut buf = Vec::with_capacity(entry_size(field.len()) + value.len());
-        push_len(&mut buf, field.len());
+        varint::push(&mut buf, field.len());
         buf.extend_from_slice(field);
         buf.extend_from_slice(value);
         Pair(buf.into_boxed_slice())
@@ -243,8 +216,9 @@ impl Borrow<[u8]> for Pair {
 /// A hash value in one of its two encodings.
 #[derive(Debug, Clone)]
 pub enum HashValue {
-    /// Alternating field and value entries.
-    Listpack(Listpack),
+    /// Alternating field and value entries (named after the encoding it
+    /// reports).
+    Listpack(PackedPairs),
     Table(Box<FieldTable>),
 }
 
@@ -258,7 +232,7 @@ impl PartialEq for HashValue {
 
 impl Default for HashValue {
     fn default() -> Self {
-        HashValue::Listpack(Listpack::default())
+        HashValue::Listpack(PackedPairs::default())
     }
 }
 
@@ -315,7 +289,7 @@ impl HashValue {
             }
             total = total.saturating_add(entry_size(len));
         }
-        if total > LISTPACK_MAX_BYTES {
+        if total > MAX_SAFE_SIZE {
             self.convert_to_table();
         }
     }
@@ -460,7 +434,7 @@ mod tests {
 
     #[test]
     fn length_prefixes_round_trip() {
-        let mut lp = Listpack::default();
+        let mut lp = PackedPairs::default();
         let long = vec![b'x'; 300];
         let huge = vec![b'y'; 70_000];
         lp.push(&[b"", b"a", &long, &huge]);

@@ -1,9 +1,11 @@
 //! The list type, built like Redis's quicklist: a deque of packed nodes.
 //!
-//! Each node is one contiguous byte buffer of entries. An entry is its
-//! length as a LEB128 varint, the bytes, then the same varint written
-//! backwards, so a node can be walked from either end. A small element
-//! costs its bytes plus two bytes. Nodes are sized by
+//! Each node is a `PackedList`: one contiguous byte buffer of entries. An
+//! entry is its length as a [`varint`], the bytes, then the same varint
+//! written backwards, so a node can be walked from either end. A small
+//! element costs its bytes plus two bytes. This is reddish's own layout,
+//! not Redis's listpack (the RDB writer re-encodes the elements); a list
+//! only reports Redis's encoding names. Nodes are sized by
 //! `list-max-listpack-size` (the list's `fill`): a positive fill caps the
 //! entries per node (and a node at 8 KB), a negative one caps a node's
 //! bytes at 4, 8, 16, 32 or 64 KB. Elements of at least the packed threshold
@@ -15,6 +17,7 @@
 //! the nearer end of the node. Integers are kept as their text, which
 //! compares exactly as Redis compares its integer-encoded entries.
 
+use super::varint;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -73,49 +76,36 @@ const FILL_MAX: i64 = (1 << 15) - 1;
 /// Smallest node buffer allocated, to avoid tiny reallocations.
 const MIN_NODE_CAPACITY: usize = 16;
 
-/// Bytes of the LEB128 encoding of `n`.
-fn varint_size(n: usize) -> usize {
-    let bits = usize::BITS - (n | 1).leading_zeros();
-    bits.div_ceil(7) as usize
-}
-
 /// Bytes an element of `len` bytes takes in a node.
 fn entry_size(len: usize) -> usize {
-    len + 2 * varint_size(len)
+    len + 2 * varint::size(len)
 }
 
 /// Writes the entry for `data` into `out`, which is exactly
-/// `entry_size(data.len())` bytes long.
+/// `entry_size(data.len())` bytes long: the length, the bytes, the length
+/// again backwards.
 fn encode_entry(out: &mut [u8], data: &[u8]) {
-    let h = varint_size(data.len());
+    let h = varint::size(data.len());
     let (head, rest) = out.split_at_mut(h);
     let (body, tail) = rest.split_at_mut(data.len());
+    varint::encode(head, data.len());
     body.copy_from_slice(data);
-    let mut n = data.len();
-    for (i, slot) in head.iter_mut().enumerate() {
-        let more = if i + 1 < h { 0x80 } else { 0 };
-        let byte = (n & 0x7f) as u8 | more;
-        *slot = byte;
-        if let Some(back) = tail.get_mut(h - 1 - i) {
-            *back = byte;
-        }
-        n >>= 7;
-    }
+    varint::encode_back(tail, data.len());
 }
 
-/// One node: `count` entries packed in `buf`.
+/// One node of the list: `count` entries packed in `buf`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-struct Node {
+struct PackedList {
     buf: Vec<u8>,
     count: u32,
     /// Holds one large element; nothing else may join it.
     plain: bool,
 }
 
-impl Node {
+impl PackedList {
     /// A node holding only `data`, allocated to size.
-    fn with_entry(data: &[u8]) -> Node {
-        let mut node = Node {
+    fn with_entry(data: &[u8]) -> PackedList {
+        let mut node = PackedList {
             buf: Vec::with_capacity(entry_size(data.len())),
             count: 0,
             plain: is_large(data.len()),
@@ -129,39 +119,20 @@ impl Node {
     }
 
     /// The element starting at byte `off` and the offset after it.
+    #[inline(always)]
     fn entry_at(&self, off: usize) -> (&[u8], usize) {
-        let mut len = 0usize;
-        let mut shift = 0;
-        let mut i = off;
-        while let Some(&b) = self.buf.get(i) {
-            len |= usize::from(b & 0x7f) << shift;
-            i += 1;
-            if b & 0x80 == 0 {
-                break;
-            }
-            shift += 7;
-        }
-        let data = self.buf.get(i..i + len).unwrap_or_default();
-        (data, i + len + varint_size(len))
+        let (len, start) = varint::decode(&self.buf, off).unwrap_or((0, self.buf.len()));
+        let data = self.buf.get(start..start + len).unwrap_or_default();
+        (data, start + len + varint::size(len))
     }
 
     /// The element ending at byte `end` and the offset where it starts.
+    #[inline(always)]
     fn entry_before(&self, end: usize) -> (&[u8], usize) {
-        let mut len = 0usize;
-        let mut shift = 0;
-        let mut i = end;
-        while i > 0 {
-            i -= 1;
-            let b = self.buf.get(i).copied().unwrap_or(0);
-            len |= usize::from(b & 0x7f) << shift;
-            if b & 0x80 == 0 {
-                break;
-            }
-            shift += 7;
-        }
-        let data_start = i.saturating_sub(len);
-        let data = self.buf.get(data_start..i).unwrap_or_default();
-        (data, data_start.saturating_sub(varint_size(len)))
+        let (len, data_end) = varint::decode_back(&self.buf, end).unwrap_or((0, 0));
+        let data_start = data_end.saturating_sub(len);
+        let data = self.buf.get(data_start..data_end).unwrap_or_default();
+        (data, data_start.saturating_sub(varint::size(len)))
     }
 
     /// Byte offset of entry `idx` (`buf.len()` for `idx == count`), walking
@@ -214,8 +185,8 @@ impl Node {
 
     /// Splits at entry `idx` (byte `off`): this node keeps the entries
     /// before, the returned node gets the rest.
-    fn split_off(&mut self, off: usize, idx: usize) -> Node {
-        let rest = Node {
+    fn split_off(&mut self, off: usize, idx: usize) -> PackedList {
+        let rest = PackedList {
             buf: self.buf.split_off(off),
             count: self.count - idx as u32,
             plain: false,
@@ -258,7 +229,7 @@ impl Node {
 /// A list value.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct List {
-    nodes: VecDeque<Node>,
+    nodes: VecDeque<PackedList>,
     len: usize,
     /// `list-max-listpack-size` when the list was created, clamped as Redis.
     fill: i32,
@@ -322,7 +293,7 @@ impl List {
                 if let Some(n) = full {
                     n.buf.shrink_to_fit();
                 }
-                let fresh = Node::with_entry(data);
+                let fresh = PackedList::with_entry(data);
                 match end {
                     End::Head => self.nodes.push_front(fresh),
                     End::Tail => self.nodes.push_back(fresh),
@@ -417,7 +388,7 @@ impl List {
             return false;
         };
         if node.count == 1 {
-            *node = Node::with_entry(data);
+            *node = PackedList::with_entry(data);
             return true;
         }
         let off = node.offset_of(idx);
@@ -439,7 +410,7 @@ impl List {
         let fill = self.fill;
         self.len += 1;
         let Some(node) = self.nodes.get_mut(n) else {
-            self.nodes.push_back(Node::with_entry(data));
+            self.nodes.push_back(PackedList::with_entry(data));
             return;
         };
         if node.allows(data.len(), fill) {
@@ -451,7 +422,7 @@ impl List {
         if at_tail {
             match self.nodes.get_mut(n + 1) {
                 Some(next) if next.allows(data.len(), fill) => next.insert(0, data),
-                _ => self.nodes.insert(n + 1, Node::with_entry(data)),
+                _ => self.nodes.insert(n + 1, PackedList::with_entry(data)),
             }
         } else if at_head {
             match n.checked_sub(1).and_then(|p| self.nodes.get_mut(p)) {
@@ -459,7 +430,7 @@ impl List {
                     let end = prev.buf.len();
                     prev.insert(end, data);
                 }
-                _ => self.nodes.insert(n, Node::with_entry(data)),
+                _ => self.nodes.insert(n, PackedList::with_entry(data)),
             }
         } else {
             let rest = node.split_off(off, idx);
@@ -468,7 +439,7 @@ impl List {
                 let end = node.buf.len();
                 node.insert(end, data);
             } else {
-                self.nodes.insert(n + 1, Node::with_entry(data));
+                self.nodes.insert(n + 1, PackedList::with_entry(data));
             }
             self.nodes.insert(n + 1 + usize::from(!joined), rest);
         }
@@ -762,7 +733,7 @@ mod tests {
     fn entry_encoding_round_trips() {
         for len in [0usize, 1, 127, 128, 300, 16383, 16384, 70_000] {
             let data = vec![7u8; len];
-            let mut node = Node::default();
+            let mut node = PackedList::default();
             node.insert(0, b"first");
             node.insert(node.buf.len(), &data);
             node.insert(node.buf.len(), b"last");

@@ -1,12 +1,21 @@
 //! Data structures for the values stored in the keyspace. Nothing here knows
 //! about the protocol; each type knows its Redis type and encoding names.
+//!
+//! Two byte encodings live here beside the types that use them:
+//! `listpack` is Redis's own format, byte for byte (stream nodes are kept
+//! in it, and persistence reads and writes RDB listpacks with it);
+//! `varint` is the length prefix of the packed buffers that are reddish's
+//! own (a small hash, list node or sorted set), which report Redis's
+//! encoding names but are laid out differently.
 
 pub mod bitmap;
 pub mod hash;
 pub mod list;
+pub mod listpack;
 pub mod set;
 pub mod stream;
 pub mod string;
+pub mod varint;
 pub mod zset;
 
 pub use hash::HashValue;

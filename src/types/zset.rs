@@ -11,10 +11,10 @@
 //! Positions ("ranks") are 0-based in ascending order unless a function
 //! says otherwise. Scores are never NaN.
 
-mod listpack;
+mod packed;
 mod tree;
 
-pub use listpack::Listpack;
+pub use packed::PackedZSet;
 pub use tree::ScoreTree;
 
 use std::cmp::Ordering;
@@ -170,7 +170,9 @@ pub enum AddOutcome {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum ZSet {
-    Listpack(Listpack),
+    /// The compact encoding, named as OBJECT ENCODING names it (reddish's
+    /// own buffer, not Redis's listpack bytes).
+    Listpack(PackedZSet),
     /// The scalable encoding, named as OBJECT ENCODING names it.
     Skiplist(Box<ScoreTree>),
 }
@@ -182,7 +184,7 @@ impl ZSet {
         if limits.max_entries == 0 || member_len as u64 > limits.max_value {
             ZSet::Skiplist(Box::default())
         } else {
-            ZSet::Listpack(Listpack::default())
+            ZSet::Listpack(PackedZSet::default())
         }
     }
 
@@ -196,7 +198,7 @@ impl ZSet {
             .clone()
             .fold((0, 0), |(n, longest), (m, _)| (n + 1, m.len().max(longest)));
         if limits.allow(len, longest) {
-            return ZSet::Listpack(Listpack::from_sorted(entries));
+            return ZSet::Listpack(PackedZSet::from_sorted(entries));
         }
         let mut tree = ScoreTree::default();
         for (member, score) in entries {
@@ -243,7 +245,12 @@ impl ZSet {
         if score.is_nan() {
             return AddOutcome::NotANumber;
         }
-        let Some(current) = self.score(member) else {
+        // The current score and, in a compact set, where the entry is.
+        let found = match self {
+            ZSet::Listpack(lp) => lp.find(member).map(|(_, e)| (e.score, e.at)),
+            ZSet::Skiplist(sl) => sl.score(member).map(|score| (score, 0)),
+        };
+        let Some((current, at)) = found else {
             if flags.xx {
                 return AddOutcome::Skipped;
             }
@@ -265,9 +272,7 @@ impl ZSet {
         }
         match self {
             ZSet::Listpack(lp) => {
-                if let Some((_, e)) = lp.find(member) {
-                    lp.remove_run(e.at, 1);
-                }
+                lp.remove_run(at, 1);
                 lp.insert(member, new);
             }
             ZSet::Skiplist(sl) => sl.set_score(member, new),
@@ -423,7 +428,7 @@ impl ZSet {
 /// Redis's listpack walk for lex ranges: a quick rejection when the range
 /// misses the set's ends, then the first in-range entry from the chosen end
 /// and the run of entries after it that stay in range.
-fn listpack_lex_span(lp: &Listpack, range: &LexRange, reverse: bool) -> (usize, usize) {
+fn listpack_lex_span(lp: &PackedZSet, range: &LexRange, reverse: bool) -> (usize, usize) {
     let (Some(first), Some(last)) = (lp.iter().next(), lp.iter().last()) else {
         return (0, 0);
     };
@@ -459,10 +464,10 @@ fn listpack_lex_span(lp: &Listpack, range: &LexRange, reverse: bool) -> (usize, 
 /// Entries of a sorted set, in either direction.
 #[derive(Clone)]
 pub enum Iter<'a> {
-    Listpack(listpack::Entries<'a>),
+    Listpack(packed::Entries<'a>),
     /// Backwards through a listpack, by the offsets of the entries left.
     ListpackBack {
-        lp: &'a Listpack,
+        lp: &'a PackedZSet,
         offsets: Vec<u32>,
     },
     Skiplist(tree::Walk<'a>),

@@ -3,7 +3,8 @@
 //!
 //! Layout: width in bytes (u32 LE), count (u32 LE), members (LE).
 
-use super::{read_le, sign_extend, Corrupt};
+use super::{read_le, Corrupt};
+use crate::util::sign_extend;
 
 const HEADER_SIZE: usize = 8;
 

@@ -8,7 +8,8 @@
 //! (big endian) length, or integers of 8 to 64 bits, or 0..12 inside the
 //! encoding byte itself.
 
-use super::{read_le, sign_extend, Corrupt, Elem};
+use super::{read_le, Corrupt, Elem};
+use crate::util::sign_extend;
 
 const HEADER_SIZE: usize = 10;
 const END: u8 = 0xFF;
@@ -51,7 +52,7 @@ fn decode_entry(zl: &[u8], p: usize) -> Result<(Elem<'_>, u64, usize), Corrupt> 
         return Err(Corrupt);
     }
     let elem = match int_bytes {
-        None => Elem::Bytes(&zl[data..end]),
+        None => Elem::Str(&zl[data..end]),
         Some(0) => Elem::Int(i64::from(enc & 0x0F) - 1),
         Some(bits) => Elem::Int(sign_extend(read_le(zl, data, data_len)?, bits)),
     };
@@ -129,16 +130,16 @@ pub fn build(items: &[Elem]) -> Vec<u8> {
                 body.push(0xE0);
                 body.extend_from_slice(&n.to_le_bytes());
             }
-            Elem::Bytes(s) if s.len() < 64 => body.push(s.len() as u8),
-            Elem::Bytes(s) if s.len() < 16384 => {
+            Elem::Str(s) if s.len() < 64 => body.push(s.len() as u8),
+            Elem::Str(s) if s.len() < 16384 => {
                 body.extend_from_slice(&[0x40 | (s.len() >> 8) as u8, s.len() as u8]);
             }
-            Elem::Bytes(s) => {
+            Elem::Str(s) => {
                 body.push(0x80);
                 body.extend_from_slice(&(s.len() as u32).to_be_bytes());
             }
         }
-        if let Elem::Bytes(s) = item {
+        if let Elem::Str(s) = item {
             body.extend_from_slice(s);
         }
         prev = body.len() - start;
@@ -169,10 +170,10 @@ mod tests {
             Elem::Int(-70000),
             Elem::Int(1 << 30),
             Elem::Int(i64::MIN),
-            Elem::Bytes(b"hello"),
-            Elem::Bytes(&long),
-            Elem::Bytes(&huge),
-            Elem::Bytes(b""),
+            Elem::Str(b"hello"),
+            Elem::Str(&long),
+            Elem::Str(&huge),
+            Elem::Str(b""),
         ];
         let zl = build(&items);
         assert_eq!(entries(&zl), Ok(items.to_vec()));
@@ -180,7 +181,7 @@ mod tests {
 
     #[test]
     fn corruption_is_detected() {
-        let zl = build(&[Elem::Bytes(b"abc"), Elem::Int(1000), Elem::Bytes(b"x")]);
+        let zl = build(&[Elem::Str(b"abc"), Elem::Int(1000), Elem::Str(b"x")]);
         for cut in 0..zl.len() {
             assert!(entries(&zl[..cut]).is_err());
         }

@@ -6,13 +6,13 @@
 //! entries, maintained as Redis maintains them.
 
 use super::id::StreamId;
-use super::listpack::Listpack;
 use super::node::{self, EntryAt, Fields, Master};
+use crate::types::listpack::{Listpack, MAX_SAFE_SIZE};
 use std::collections::btree_map;
 use std::collections::BTreeMap;
 
 /// Largest node Redis lets a listpack grow to, whatever the configuration.
-const LISTPACK_MAX_SIZE: u64 = 1 << 30;
+const LISTPACK_MAX_SIZE: u64 = MAX_SAFE_SIZE as u64;
 /// Most bytes a new node reserves up front.
 const NODE_PREALLOC: u64 = 4096;
 
@@ -595,7 +595,7 @@ impl<'a> Iterator for Range<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::types::stream::listpack::Elem;
+    use crate::types::listpack::Elem;
 
     const LIMITS: NodeLimits = NodeLimits {
         max_bytes: 4096,

@@ -72,6 +72,13 @@ impl StreamId {
         out
     }
 
+    /// An ID from its 16-byte big-endian form (as RDB files store the
+    /// node keys and pending entries).
+    pub fn from_be_bytes(b: [u8; 16]) -> StreamId {
+        let v = u128::from_be_bytes(b);
+        StreamId::new((v >> 64) as u64, v as u64)
+    }
+
     /// `<ms>-<seq>` as text (no allocation).
     pub fn text(self) -> IdText {
         self.text_with(b'-')
@@ -237,5 +244,8 @@ mod tests {
         assert_eq!(StreamId::MIN.prev(), None);
         assert_eq!(StreamId::new(12, 3).text().as_ref(), b"12-3");
         assert_eq!(StreamId::new(12, 3).text_with(b'.').as_ref(), b"12.3");
+        let id = StreamId::new(1, 2);
+        assert_eq!(id.to_be_bytes()[7], 1);
+        assert_eq!(StreamId::from_be_bytes(id.to_be_bytes()), id);
     }
 }

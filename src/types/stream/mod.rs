@@ -2,8 +2,8 @@
 //! pairs) stored compactly in listpack nodes, and its consumer groups.
 //!
 //! - `id`: entry IDs and their textual forms.
-//! - `listpack`: the compact byte encoding nodes are made of.
-//! - `node`: how one node lays out its entries (shared field names).
+//! - `node`: how one node, a listpack (`types::listpack`), lays out its
+//!   entries (shared field names).
 //! - `entries`: the ordered nodes, ranges, deletion and trimming.
 //! - `group`: consumer groups, consumers and pending entries.
 //!
@@ -13,13 +13,12 @@
 pub mod entries;
 pub mod group;
 pub mod id;
-pub mod listpack;
 pub mod node;
 
+pub use crate::types::listpack::Elem;
 pub use entries::{AddError, Entries, Entry, Meta, NewId, NodeLimits, Trim, TrimBy};
 pub use group::{ConsumerGroup, ConsumerId, Pending, ENTRIES_READ_INVALID, NO_CONSUMER};
 pub use id::StreamId;
-pub use listpack::{Elem, Listpack};
 
 use std::collections::BTreeMap;
 

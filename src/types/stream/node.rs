@@ -9,9 +9,12 @@
 //! field/value pairs, and finally the number of elements the entry took so
 //! it can be walked backwards. Deleted entries stay in place with the
 //! DELETED flag until the whole node goes.
+//!
+//! Reading a node built here trusts its layout; a node from outside (a
+//! file, a RESTORE payload) is first checked by [`validate`].
 
 use super::id::StreamId;
-use super::listpack::{Elem, Listpack};
+use crate::types::listpack::{self, Corrupt, Elem, Listpack};
 
 pub const FLAG_DELETED: i64 = 1;
 pub const FLAG_SAMEFIELDS: i64 = 2;
@@ -223,6 +226,73 @@ pub fn prev_entry(lp: &Listpack, flags_pos: usize) -> Option<usize> {
     entry_ending_at(lp, lp.prev(flags_pos)?)
 }
 
+/// Checks the byte form of a node that comes from outside, as Redis's deep
+/// `streamValidateListpackIntegrity` does: a valid listpack holding a
+/// master entry and then exactly as many entries (live plus deleted) as it
+/// counts, each laid out as above with its element count right. Returns
+/// the ID of the first live entry, if any.
+pub fn validate(master_id: StreamId, bytes: &[u8]) -> Result<Option<StreamId>, Corrupt> {
+    let mut c = Checked(listpack::entries(bytes)?.into_iter());
+    let live = c.count()?;
+    let deleted = c.count()?;
+    let master_fields = c.count()?;
+    for _ in 0..master_fields {
+        c.elem()?;
+    }
+    if c.int()? != 0 {
+        return Err(Corrupt);
+    }
+    let mut first_live = None;
+    for _ in 0..live.checked_add(deleted).ok_or(Corrupt)? {
+        let flags = c.int()?;
+        let id = StreamId::new(
+            master_id.ms.wrapping_add(c.int()? as u64),
+            master_id.seq.wrapping_add(c.int()? as u64),
+        );
+        let same_fields = flags & FLAG_SAMEFIELDS != 0;
+        let num_fields = if same_fields {
+            master_fields
+        } else {
+            c.count()?
+        };
+        let data = if same_fields {
+            num_fields
+        } else {
+            2 * num_fields
+        };
+        for _ in 0..data {
+            c.elem()?;
+        }
+        if c.count()? as i64 != entry_elements(num_fields, same_fields) {
+            return Err(Corrupt);
+        }
+        if flags & FLAG_DELETED == 0 && first_live.is_none() {
+            first_live = Some(id);
+        }
+    }
+    match c.0.next() {
+        Some(_) => Err(Corrupt),
+        None => Ok(first_live),
+    }
+}
+
+/// The elements of a node being checked, read strictly.
+struct Checked<'a>(std::vec::IntoIter<Elem<'a>>);
+
+impl<'a> Checked<'a> {
+    fn elem(&mut self) -> Result<Elem<'a>, Corrupt> {
+        self.0.next().ok_or(Corrupt)
+    }
+
+    fn int(&mut self) -> Result<i64, Corrupt> {
+        self.elem()?.as_i64().ok_or(Corrupt)
+    }
+
+    fn count(&mut self) -> Result<usize, Corrupt> {
+        usize::try_from(self.int()?).map_err(|_| Corrupt)
+    }
+}
+
 /// Walks the field/value pairs of an entry.
 #[derive(Clone)]
 pub struct Fields<'a> {
@@ -327,5 +397,42 @@ mod tests {
             back,
             vec![StreamId::new(105, 0), StreamId::new(100, 1), base]
         );
+    }
+
+    #[test]
+    fn validate_checks_the_layout() {
+        let base = StreamId::new(5, 0);
+        let mut lp = new_node(base, &[b"a", b"1"], 64);
+        append(
+            &mut lp,
+            base,
+            StreamId::new(5, 1),
+            &[b"b", b"x", b"c", b"y"],
+        );
+        append(&mut lp, base, StreamId::new(6, 0), &[b"a", b"3"]);
+        let bytes = lp.to_bytes();
+        assert_eq!(validate(base, &bytes), Ok(Some(base)));
+        // Flag the first entry deleted: the next one is the first live.
+        let m = master(&lp);
+        let first = first_entry(&lp, &m).expect("an entry");
+        lp.replace_int(first, FLAG_SAMEFIELDS | FLAG_DELETED);
+        set_counts(&mut lp, 2, 1);
+        assert_eq!(
+            validate(base, &lp.to_bytes()),
+            Ok(Some(StreamId::new(5, 1)))
+        );
+        // A wrong element count closing the last entry, a cut node, a
+        // count of entries that does not match.
+        let mut bad = bytes.clone();
+        let n = bad.len();
+        bad[n - 3] = 9;
+        assert_eq!(validate(base, &bad), Err(Corrupt));
+        assert_eq!(validate(base, &bytes[..n - 1]), Err(Corrupt));
+        let mut more = lp.clone();
+        set_counts(&mut more, 3, 1);
+        assert_eq!(validate(base, &more.to_bytes()), Err(Corrupt));
+        let mut trailing = lp;
+        trailing.push_int(0);
+        assert_eq!(validate(base, &trailing.to_bytes()), Err(Corrupt));
     }
 }

@@ -1,15 +1,17 @@
-//! The compact sorted-set encoding (Redis's `listpack`): every (member,
-//! score) pair back to back in one byte buffer, kept in (score, member)
-//! order. Lookups and updates are linear scans, which is fast for the small
+//! The compact sorted-set encoding, reported as Redis's `listpack` but laid
+//! out in reddish's own way: every (member, score) pair back to back in one
+//! byte buffer, kept in (score, member) order. Lookups and updates are linear scans, which is fast for the small
 //! sets this encoding is used for and costs a few bytes per entry instead of
 //! the nodes and hash entries of the skiplist encoding.
 //!
 //! Layout: a little-endian `u32` entry count, then per entry the member's
-//! length as a LEB128 varint, the member bytes, and the score: one tag byte,
+//! length as a [`varint`], the member bytes, and the score: one tag byte,
 //! followed by the payload its tag names. Integral scores take 1 to 5 bytes
-//! (small non-negative ones fit in the tag itself), other scores 9.
+//! (small non-negative ones fit in the tag itself), other scores 9. The RDB
+//! writer turns it into a real listpack.
 
 use super::entry_cmp;
+use crate::types::varint;
 use std::cmp::Ordering;
 
 /// Bytes of the entry-count header.
@@ -31,19 +33,17 @@ const I24_MIN: i32 = -(1 << 23);
 const I24_MAX: i32 = (1 << 23) - 1;
 /// Longest encoded score: tag plus eight bytes.
 const MAX_SCORE_BYTES: usize = 9;
-/// Longest varint of a `u64`.
-const MAX_VARINT_BYTES: usize = 10;
 
 /// A sorted set in one contiguous buffer, sized exactly (a boxed slice
 /// keeps the value small: no capacity field).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Listpack {
+pub struct PackedZSet {
     buf: Box<[u8]>,
 }
 
-impl Default for Listpack {
+impl Default for PackedZSet {
     fn default() -> Self {
-        Listpack {
+        PackedZSet {
             buf: vec![0; HEADER].into_boxed_slice(),
         }
     }
@@ -60,7 +60,7 @@ pub struct Entry<'a> {
     pub next: usize,
 }
 
-impl Listpack {
+impl PackedZSet {
     pub fn len(&self) -> usize {
         let mut count = [0u8; HEADER];
         if let Some(h) = self.buf.get(..HEADER) {
@@ -123,8 +123,9 @@ impl Listpack {
             .iter()
             .find(|e| entry_cmp(e.score, e.member, score, member) == Ordering::Greater)
             .map_or(self.buf.len(), |e| e.at);
-        let mut len_bytes = [0u8; MAX_VARINT_BYTES];
-        let len_bytes = encode_varint(&mut len_bytes, member.len() as u64);
+        let mut len_bytes = [0u8; varint::MAX_LEN];
+        let n = varint::encode(&mut len_bytes, member.len());
+        let len_bytes = &len_bytes[..n];
         let mut score_bytes = [0u8; MAX_SCORE_BYTES];
         let score_bytes = encode_score(&mut score_bytes, score);
         let size = len_bytes.len() + member.len() + score_bytes.len();
@@ -181,19 +182,18 @@ impl Listpack {
         self.remove_run(at, end - start)
     }
 
-    /// Builds a listpack from entries already in order.
-    pub fn from_sorted<'a>(entries: impl Iterator<Item = (&'a [u8], f64)>) -> Listpack {
+    /// Builds the buffer from entries already in order.
+    pub fn from_sorted<'a>(entries: impl Iterator<Item = (&'a [u8], f64)>) -> PackedZSet {
         let mut buf = vec![0; HEADER];
         let mut n = 0;
         for (member, score) in entries {
-            let mut len_bytes = [0u8; MAX_VARINT_BYTES];
-            buf.extend_from_slice(encode_varint(&mut len_bytes, member.len() as u64));
+            varint::push(&mut buf, member.len());
             buf.extend_from_slice(member);
             let mut score_bytes = [0u8; MAX_SCORE_BYTES];
             buf.extend_from_slice(encode_score(&mut score_bytes, score));
             n += 1;
         }
-        let mut lp = Listpack {
+        let mut lp = PackedZSet {
             buf: buf.into_boxed_slice(),
         };
         lp.set_len(n);
@@ -201,7 +201,7 @@ impl Listpack {
     }
 }
 
-/// Forward iterator over a listpack's entries.
+/// Forward iterator over the entries.
 #[derive(Debug, Clone)]
 pub struct Entries<'a> {
     buf: &'a [u8],
@@ -219,9 +219,10 @@ impl<'a> Iterator for Entries<'a> {
 }
 
 /// Decodes the entry at byte offset `at`.
+#[inline]
 fn decode(buf: &[u8], at: usize) -> Option<Entry<'_>> {
-    let (len, after_len) = decode_varint(buf, at)?;
-    let member_end = after_len.checked_add(usize::try_from(len).ok()?)?;
+    let (len, after_len) = varint::decode(buf, at)?;
+    let member_end = after_len.checked_add(len)?;
     let member = buf.get(after_len..member_end)?;
     let (score, next) = decode_score(buf, member_end)?;
     Some(Entry {
@@ -230,33 +231,6 @@ fn decode(buf: &[u8], at: usize) -> Option<Entry<'_>> {
         at,
         next,
     })
-}
-
-fn encode_varint(out: &mut [u8; MAX_VARINT_BYTES], mut v: u64) -> &[u8] {
-    let mut n = 0;
-    loop {
-        let byte = (v & 0x7f) as u8;
-        v >>= 7;
-        if v == 0 {
-            out[n] = byte;
-            return &out[..=n];
-        }
-        out[n] = byte | 0x80;
-        n += 1;
-    }
-}
-
-fn decode_varint(buf: &[u8], mut at: usize) -> Option<(u64, usize)> {
-    let mut v: u64 = 0;
-    for shift in (0..64).step_by(7) {
-        let byte = *buf.get(at)?;
-        at += 1;
-        v |= u64::from(byte & 0x7f) << shift;
-        if byte & 0x80 == 0 {
-            return Some((v, at));
-        }
-    }
-    None
 }
 
 /// The integer a score is, when it is one that fits 32 bits. Like Redis's
@@ -332,7 +306,7 @@ fn decode_score(buf: &[u8], at: usize) -> Option<(f64, usize)> {
 mod tests {
     use super::*;
 
-    fn members(lp: &Listpack) -> Vec<(Vec<u8>, f64)> {
+    fn members(lp: &PackedZSet) -> Vec<(Vec<u8>, f64)> {
         lp.iter().map(|e| (e.member.to_vec(), e.score)).collect()
     }
 
@@ -363,7 +337,7 @@ mod tests {
             f64::MAX,
             f64::MIN_POSITIVE,
         ] {
-            let mut lp = Listpack::default();
+            let mut lp = PackedZSet::default();
             lp.insert(b"m", score);
             let got = lp.iter().next().map(|e| e.score);
             let expected = score + 0.0; // -0 is stored as 0
@@ -373,7 +347,7 @@ mod tests {
 
     #[test]
     fn small_integer_scores_are_compact() {
-        let mut lp = Listpack::default();
+        let mut lp = PackedZSet::default();
         lp.insert(b"member:1", 1.0);
         // header + varint + 8 member bytes + 1 score byte
         assert_eq!(lp.buf.len(), HEADER + 1 + 8 + 1);
@@ -381,7 +355,7 @@ mod tests {
 
     #[test]
     fn insert_keeps_score_then_member_order() {
-        let mut lp = Listpack::default();
+        let mut lp = PackedZSet::default();
         for (m, s) in [("b", 2.0), ("a", 2.0), ("z", -1.0), ("c", 1.5)] {
             lp.insert(m.as_bytes(), s);
         }
@@ -398,7 +372,7 @@ mod tests {
 
     #[test]
     fn removing_runs_and_ranks() {
-        let mut lp = Listpack::default();
+        let mut lp = PackedZSet::default();
         for i in 0..10 {
             lp.insert(format!("m{i}").as_bytes(), f64::from(i));
         }
@@ -414,7 +388,7 @@ mod tests {
 
     #[test]
     fn long_members_use_longer_varints() {
-        let mut lp = Listpack::default();
+        let mut lp = PackedZSet::default();
         let long = vec![b'x'; 300];
         lp.insert(&long, 0.5);
         lp.insert(b"", 0.25);
