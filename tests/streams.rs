@@ -1069,3 +1069,57 @@ fn streams_through_generic_keyspace_commands() {
         ],
     );
 }
+
+/// A DUMP payload of a stream (as the RESTORE fuzzer found it) whose node
+/// holds an element with its back-length written in two bytes where one
+/// would do: Redis's validation takes it and walks it back by the size the
+/// length calls for.
+const NONCANONICAL_BACKLEN_STREAM: &[&str] = &[
+    "13021000000000000003ea0000000000000000405a5a0000001b00020101010201816602846e616d6505000103010001",
+    "00010401856974656d340605010201000101010501856974656d350605010001010100010201856f7468657206867878",
+    "7878787807816e02f190e8030801ff1000000000000003eb00000000000000014057570000001b000301000102018166",
+    "02846e616d650500010201008100010701856974656d3706050102010101dfff020801856974656d3806050100010101",
+    "00010201856f746865720682787803816e02f1d8dc030801ff0543ec0143ea0143ea00090102673043ec010905000000",
+    "00000003ea0000000000000001f9743350a20100000100000000000003eb0000000000000000f9743350a20100000100",
+    "000000000003eb0000000000000001f9743350a20100000100000000000003ec0000000000000000f9743350a2010000",
+    "0100000000000003ec0000000000000001f9743350a2010000010305616c696365f9743350a201000003000000000000",
+    "03ea000000000000000100000000000003eb000000000000000000000000000003eb000000000000000103626f62f974",
+    "3350a20100000200000000000003ec000000000000000000000000000003ec0000000000000001056361726f6cf97433",
+    "50a2010000000a009c3a6a1d47482ba3",
+];
+
+#[test]
+fn a_back_length_longer_than_needed_is_walked_back_as_redis_does() {
+    let srv = TestServer::start();
+    let mut r = srv.raw();
+    let hex: String = NONCANONICAL_BACKLEN_STREAM.concat();
+    let payload: Vec<u8> = (0..hex.len())
+        .step_by(2)
+        .filter_map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok())
+        .collect();
+    assert_eq!(
+        r.cmd(&["CONFIG", "SET", "sanitize-dump-payload", "yes"]),
+        Frame::Simple("OK".into())
+    );
+    assert_eq!(
+        r.cmd_bytes(&[b"RESTORE", b"k", b"0", &payload]),
+        Frame::Simple("OK".into())
+    );
+    let ids = |reply: Frame| -> Vec<String> {
+        match reply {
+            Frame::Array(Some(entries)) => entries
+                .into_iter()
+                .map(|e| match e {
+                    Frame::Array(Some(parts)) => parts[0].as_text(),
+                    other => panic!("{:?}", other),
+                })
+                .collect(),
+            other => panic!("{:?}", other),
+        }
+    };
+    let forward = ids(r.cmd(&["XRANGE", "k", "-", "+"]));
+    let mut backward = ids(r.cmd(&["XREVRANGE", "k", "+", "-"]));
+    backward.reverse();
+    assert_eq!(forward.len(), 5);
+    assert_eq!(forward, backward);
+}

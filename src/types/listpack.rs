@@ -222,8 +222,11 @@ impl Listpack {
         if pos == 0 || pos > self.buf.len() {
             return None;
         }
-        let (len, backlen_bytes) = decode_backlen(&self.buf, pos - 1)?;
-        pos.checked_sub(backlen_bytes + len)
+        // As Redis's lpPrev: back by the element's size and the size its
+        // back-length should take, not the bytes the back-length was read
+        // from (a file may hold it in more bytes than needed).
+        let (len, _) = decode_backlen(&self.buf, pos - 1)?;
+        pos.checked_sub(backlen_size(len) + len)
     }
 
     /// The element at `pos`.
