@@ -18,12 +18,13 @@
 # driven by the clock (the cron) would count 50 times more per request than
 # at full speed, so the servers run with --hz 1 (INSTR_SERVER_ARGS).
 #
-# Counts are steady: reddish's move by well under 0.5% from run to run (its
-# hash tables are seeded at random per start, which changes how many key
-# comparisons lookups make), redis-server's by up to 3% (a command whose name
-# shares a bucket of its randomly seeded command table costs ~130 more
-# instructions per request). They include accepting and closing the
-# benchmark's connections: the server has closed them before counting stops.
+# Counts are steady: reddish's move by under 0.7% from run to run, most
+# tests' by under 0.5% (its hash tables are seeded at random per start, which
+# changes how many key comparisons lookups make); redis-server's by up to 3%
+# (a command whose name shares a bucket of its randomly seeded command table
+# costs ~130 more instructions per request). They include accepting and
+# closing the benchmark's connections: the server has closed them before
+# counting stops.
 #
 # The tests run in order on one server per round, as in scripts/bench.sh: a
 # test finds what the ones before it left (GET reads SET's keys, LPOP pops
