@@ -4,13 +4,14 @@
 #   make bench           scripts/bench.sh: reddish vs redis-server side by side (see the script for settings)
 #   make bench-tx        scripts/txbench.sh: the same for MULTI/SET/INCR/EXEC transactions
 #   make bench-rdb       scripts/bench-rdb.sh: SAVE and load times of 1M keys, reddish vs redis-server
+#   make instructions    scripts/instructions.sh: instructions per request under callgrind, reddish vs redis-server
 
 CARGO ?= cargo
 ARGS ?=
 RELEASE_BIN := target/release/reddish-server
 DEBUG_BIN := target/debug/reddish-server
 
-.PHONY: build run test bench bench-tx bench-rdb lint deps
+.PHONY: build run test bench bench-tx bench-rdb instructions lint deps
 
 build:
 	$(CARGO) build --release
@@ -31,6 +32,10 @@ bench-tx: build deps
 
 bench-rdb: build deps
 	REDDISH_SERVER=$(RELEASE_BIN) scripts/bench-rdb.sh
+
+instructions: build
+	scripts/deps.sh valgrind
+	REDDISH_SERVER=$(RELEASE_BIN) scripts/instructions.sh
 
 lint:
 	@$(CARGO) fmt --version >/dev/null 2>&1 || rustup component add rustfmt

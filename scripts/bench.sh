@@ -12,7 +12,8 @@
 #   BENCH_TESTS      comma-separated tests: a redis-benchmark -t name, or a
 #                    command line run as redis-benchmark's custom command
 #                    (default: strings, lists, sets, hashes, sorted sets,
-#                    XADD and XRANGE; see DEFAULT_TESTS)
+#                    XADD and XRANGE; see BENCH_DEFAULT_TESTS
+#                    in scripts/lib.sh)
 #   BENCH_REQUESTS   requests per test (-n)     (default: 100000)
 #   BENCH_CLIENTS    parallel connections (-c)  (default: 50)
 #   BENCH_PIPELINES  depths to run (-P)         (default: "1 16")
@@ -33,9 +34,7 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
-DEFAULT_TESTS="set,get,incr,mset,lpush,rpush,lpop,rpop,sadd,hset,spop,zadd,zpopmin,lrange_100,lrange_600"
-DEFAULT_TESTS+=",XADD bench:add * field value,XRANGE bench:read - + COUNT 10"
-TESTS="${BENCH_TESTS:-$DEFAULT_TESTS}"
+TESTS="${BENCH_TESTS:-$BENCH_DEFAULT_TESTS}"
 REQUESTS="${BENCH_REQUESTS:-100000}"
 CLIENTS="${BENCH_CLIENTS:-50}"
 PIPELINES="${BENCH_PIPELINES:-1 16}"
@@ -54,24 +53,16 @@ start_both_servers
 # per result row of one redis-benchmark run; a failed run (e.g. a command the
 # server does not have yet) prints one row with rps "-" and says why on stderr.
 run_one() {
-    local name="$1" port="$2" pid="$3" pipeline="$4" test="$5" before after csv words
-    if [[ "$test" == *" "* ]]; then
-        read -r -a words <<<"$test"
-    else
-        words=(-t "$test")
-    fi
+    local name="$1" port="$2" pid="$3" pipeline="$4" test="$5" before after rows
     before="$(cpu_ticks "$pid")"
     # shellcheck disable=SC2086 # EXTRA_ARGS is a word list on purpose
-    if ! csv="$(timeout 600 redis-benchmark -p "$port" -c "$CLIENTS" -n "$REQUESTS" \
-        -P "$pipeline" $EXTRA_ARGS --csv "${words[@]}" 2>&1)"; then
-        echo "$name, $test, -P $pipeline: $(echo "$csv" | grep -v WARNING | head -n 1)" >&2
+    if ! rows="$(run_benchmark "$name, $test, -P $pipeline" "$port" "$test" \
+        -c "$CLIENTS" -n "$REQUESTS" -P "$pipeline" $EXTRA_ARGS)"; then
         printf '%s\t-\t0\n' "$test"
         return
     fi
     after="$(cpu_ticks "$pid")"
-    echo "$csv" | grep '^"' | awk -F'","' -v ticks=$((after - before)) '
-        NR > 1 { gsub(/"/, "", $1); sub(/ \(needed to benchmark LRANGE\)/, " (LRANGE fill)", $1)
-                 sub(/ \(first .*/, "", $1); gsub(/"/, "", $2); print $1 "\t" $2 "\t" ticks }'
+    echo "$rows" | awk -v ticks=$((after - before)) '{ print $0 "\t" ticks }'
 }
 
 # The rows a failed run stands for: one per row the other server produced.
@@ -113,19 +104,11 @@ best_of_rounds() {
         END { for (i = 1; i <= n; i++) print order[i] "\t" rps[order[i]] "\t" ticks[order[i]] }'
 }
 
-# Fills stream bench:read with PREFILL entries on both servers when a test reads it.
-prefill_stream() {
-    local port
-    [[ "$TESTS" == *bench:read* ]] || return 0
-    for port in "$REDDISH_PORT" "$REDIS_PORT"; do
-        redis-benchmark -p "$port" -c 10 -n "$PREFILL" -P 50 -q \
-            XADD bench:read '*' field value other 12345 >/dev/null
-        [ "$(redis-cli -p "$port" XLEN bench:read)" = "$PREFILL" ] ||
-            die "prefill of bench:read on port $port failed"
-    done
-}
-
-prefill_stream
+# Stream bench:read gets PREFILL entries on both servers when a test reads it.
+if [[ "$TESTS" == *bench:read* ]]; then
+    prefill_stream "$REDDISH_PORT" "$PREFILL"
+    prefill_stream "$REDIS_PORT" "$PREFILL"
+fi
 echo "reddish: $REDDISH_BIN (port $REDDISH_PORT)"
 echo "redis:   $REDIS_BIN (port $REDIS_PORT), $("$REDIS_BIN" -v | awk '{ print $3 }')"
 echo "$REQUESTS requests per test and round, best of $ROUNDS rounds, $CLIENTS clients, args: $EXTRA_ARGS; $(nproc) CPUs"

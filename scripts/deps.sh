@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
 # Makes sure the Debian packages the tests and benchmarks use are installed:
 # redis-tools (redis-cli, redis-benchmark) and redis-server (the real Redis
-# that reddish is compared with). As root it installs what is missing with
-# apt-get; otherwise it prints the command to run and fails.
+# that reddish is compared with), and any packages named as arguments, each
+# providing a command of its name (scripts/instructions.sh: valgrind). As root
+# it installs what is missing with apt-get; otherwise it prints the command to
+# run and fails.
 set -euo pipefail
 
 missing=()
+for package in "$@"; do
+    command -v "$package" >/dev/null 2>&1 || missing+=("$package")
+done
 command -v redis-cli >/dev/null 2>&1 && command -v redis-benchmark >/dev/null 2>&1 ||
     missing+=(redis-tools)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)

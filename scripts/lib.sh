@@ -1,6 +1,7 @@
 # Shell helpers shared by the scripts in scripts/ (sourced, not run):
 # starting a server on a free port in a scratch directory, stopping every
-# server started this way when the script exits, and the benchmark table.
+# server started this way when the script exits, running redis-benchmark and
+# the transaction load generator, and the benchmark table.
 #
 # Only bash, coreutils and awk are used: a fresh Debian machine has them.
 
@@ -19,6 +20,17 @@ stop_servers() {
         kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
     done
     STARTED_PIDS=()
+}
+
+# stop_server PID: stops one server that start_server started and waits
+# until it has exited.
+stop_server() {
+    local pid keep=()
+    kill "$1" 2>/dev/null && { wait "$1" 2>/dev/null || true; }
+    for pid in "${STARTED_PIDS[@]}"; do
+        [ "$pid" = "$1" ] || keep+=("$pid")
+    done
+    STARTED_PIDS=("${keep[@]}")
 }
 
 cleanup() {
@@ -56,6 +68,12 @@ reddish_binary() {
 # is set, e.g. a range reserved for this run; random free ones otherwise.
 read -r -a FIXED_PORTS <<<"${SERVER_PORTS:-}"
 
+# Words start_server puts before the server binary: a launcher that runs the
+# server in its own process (exec), such as valgrind; none by default.
+SERVER_LAUNCHER=()
+# How long start_server waits for a server to accept connections.
+SERVER_START_SECONDS=10
+
 # The real redis-server to compare with: $REDIS_SERVER, else the one on PATH.
 redis_binary() {
     local bin="${REDIS_SERVER:-$(command -v redis-server || true)}"
@@ -80,10 +98,10 @@ start_server() {
             port=$((20000 + RANDOM % 40000))
         fi
         port_open "$port" && continue
-        "$bin" --port "$port" --bind 127.0.0.1 --dir "$dir" "$@" \
+        "${SERVER_LAUNCHER[@]}" "$bin" --port "$port" --bind 127.0.0.1 --dir "$dir" "$@" \
             >>"$dir/server.log" 2>&1 &
         pid=$!
-        for i in $(seq 1 200); do
+        for i in $(seq 1 $((SERVER_START_SECONDS * 20))); do
             kill -0 "$pid" 2>/dev/null || break
             if port_open "$port"; then
                 STARTED_PIDS+=("$pid")
@@ -118,6 +136,63 @@ start_both_servers() {
     REDDISH_PORT=$SERVER_PORT REDDISH_PID=$SERVER_PID
     start_server redis "$REDIS_BIN" --save "" --appendonly no
     REDIS_PORT=$SERVER_PORT REDIS_PID=$SERVER_PID
+}
+
+# The tests of scripts/bench.sh, also scripts/instructions.sh's: strings,
+# lists, sets, hashes, sorted sets, LRANGE, and XADD and XRANGE over a stream
+# (bench:read, see prefill_stream).
+BENCH_DEFAULT_TESTS="set,get,incr,mset,lpush,rpush,lpop,rpop,sadd,hset,spop,zadd,zpopmin,lrange_100,lrange_600"
+BENCH_DEFAULT_TESTS+=",XADD bench:add * field value,XRANGE bench:read - + COUNT 10"
+
+# run_benchmark LABEL PORT TEST [ARGS...]: one redis-benchmark run of TEST (a
+# -t name, or a command line run as redis-benchmark's custom command) against
+# PORT with ARGS (-c, -n, -P, ...). Prints "row<TAB>requests/s" per result row
+# (lrange also runs the LPUSH that fills its list: row "LPUSH (LRANGE fill)").
+# Fails when redis-benchmark does (e.g. a command the server does not have
+# yet), saying "LABEL: " and why on stderr.
+run_benchmark() {
+    local label="$1" port="$2" test="$3" csv words
+    shift 3
+    if [[ "$test" == *" "* ]]; then
+        read -r -a words <<<"$test"
+    else
+        words=(-t "$test")
+    fi
+    if ! csv="$(timeout 600 redis-benchmark -p "$port" "$@" --csv "${words[@]}" 2>&1)"; then
+        echo "$label: $(echo "$csv" | grep -v WARNING | head -n 1)" >&2
+        return 1
+    fi
+    echo "$csv" | grep '^"' | awk -F'","' '
+        NR > 1 { gsub(/"/, "", $1); sub(/ \(needed to benchmark LRANGE\)/, " (LRANGE fill)", $1)
+                 sub(/ \(first .*/, "", $1); gsub(/"/, "", $2); print $1 "\t" $2 }'
+}
+
+# prefill_stream PORT COUNT: puts COUNT entries in stream bench:read, which
+# the XRANGE test reads.
+prefill_stream() {
+    redis-benchmark -p "$1" -c 10 -n "$2" -P 50 -q \
+        XADD bench:read '*' field value other 12345 >/dev/null
+    [ "$(redis-cli -p "$1" XLEN bench:read)" = "$2" ] ||
+        die "prefill of bench:read on port $1 failed"
+}
+
+# The unit of scripts/txbench.sh, one command per line.
+TX_DEFAULT_UNIT='MULTI
+SET key:__rand_int__ xxx
+INCR counter:__rand_int__
+EXEC'
+
+# txbench_binary: builds examples/txbench.rs (the load generator for units of
+# several commands, which redis-benchmark cannot send) and prints its path.
+txbench_binary() {
+    (cd "$REPO_ROOT" && cargo build --release --quiet --example txbench) >&2 ||
+        die "cargo build --release --example txbench failed"
+    echo "$REPO_ROOT/target/release/examples/txbench"
+}
+
+# tx_unit_name COMMAND...: a unit's table row name, e.g. MULTI/SET/INCR/EXEC.
+tx_unit_name() {
+    printf '%s\n' "$@" | awk '{ printf "%s%s", (NR > 1 ? "/" : ""), $1 }'
 }
 
 # cpu_ticks PID: utime + stime of a process, in clock ticks.

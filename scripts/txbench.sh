@@ -10,7 +10,8 @@
 #
 # Settings (environment):
 #   TX_UNIT        the unit, one command per line, __rand_int__ as in
-#                  redis-benchmark -r (default: the transaction below)
+#                  redis-benchmark -r (default: TX_DEFAULT_UNIT in scripts/lib.sh,
+#                  MULTI/SET/INCR/EXEC)
 #   TX_UNITS       units per run             (default: 100000)
 #   TX_CLIENTS     parallel connections      (default: 50)
 #   TX_PIPELINES   depths (units in flight per connection) (default: "1 16")
@@ -20,11 +21,7 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
-DEFAULT_UNIT='MULTI
-SET key:__rand_int__ xxx
-INCR counter:__rand_int__
-EXEC'
-UNIT="${TX_UNIT:-$DEFAULT_UNIT}"
+UNIT="${TX_UNIT:-$TX_DEFAULT_UNIT}"
 UNITS="${TX_UNITS:-100000}"
 CLIENTS="${TX_CLIENTS:-50}"
 PIPELINES="${TX_PIPELINES:-1 16}"
@@ -32,9 +29,7 @@ KEYSPACE="${TX_KEYSPACE:-100000}"
 TICKS_PER_SEC="$(getconf CLK_TCK)"
 
 REDDISH_BIN="${REDDISH_BIN:-$(reddish_binary)}"
-(cd "$REPO_ROOT" && cargo build --release --quiet --example txbench) >&2 ||
-    die "cargo build --release --example txbench failed"
-LOADGEN="$REPO_ROOT/target/release/examples/txbench"
+LOADGEN="$(txbench_binary)"
 mapfile -t COMMANDS <<<"$UNIT"
 
 start_both_servers
@@ -52,7 +47,7 @@ run_one() {
 }
 
 # The table row's name: the unit's command names, e.g. MULTI/SET/INCR/EXEC.
-UNIT_NAME="$(printf '%s\n' "${COMMANDS[@]}" | awk '{ printf "%s%s", (NR > 1 ? "/" : ""), $1 }') (units)"
+UNIT_NAME="$(tx_unit_name "${COMMANDS[@]}") (units)"
 
 if [ "${TX_ROWS_ONLY:-0}" != 1 ]; then
     echo "reddish: $REDDISH_BIN (port $REDDISH_PORT)"
