@@ -449,8 +449,8 @@ fn move_element(
         source.changed(1, pop_event(from));
         drop(source);
     } else {
+        let mut source = source.defer();
         source.changed(1, pop_event(from));
-        let source = source.defer();
         let mut target = srv.write_key(db, dst);
         let pushed = push_elements(&mut target, to, std::iter::once(value.as_slice()));
         target.changed(0, push_event(to));

@@ -32,7 +32,7 @@ pub const FEATURE: Feature = Feature {
     cron: Some(|srv| srv.migrate_sockets.close_idle(crate::util::unix_seconds())),
     before_sleep: None,
     admit: None,
-    after_call: None,
+    after_write: None,
     shutdown: None,
     socket: None,
     sink: None,

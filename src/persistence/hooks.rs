@@ -14,7 +14,7 @@ pub const FEATURE: Feature = Feature {
     cron: Some(|srv| srv.persistence_cron()),
     before_sleep: None,
     admit: Some(admit),
-    after_call: None,
+    after_write: None,
     shutdown: Some(shutdown),
     socket: None,
     sink: None,

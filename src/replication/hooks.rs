@@ -16,7 +16,7 @@ pub const FEATURE: Feature = Feature {
     cron: Some(cron),
     before_sleep: Some(before_sleep),
     admit: Some(admit),
-    after_call: Some(after_call),
+    after_write: Some(after_write),
     shutdown: None,
     socket: Some((LINK_TOKEN, link_event)),
     sink: Some(Sink {
@@ -68,8 +68,8 @@ fn enough_good_replicas(srv: &Server) -> bool {
 }
 
 /// A writable replica remembers the keys its own clients gave a TTL.
-fn after_call(srv: &mut Server, c: &Client, cmd: &Command, args: &Args, dirtied: bool) {
-    if dirtied && srv.is_replica() && c.kind != ClientKind::Primary {
+fn after_write(srv: &mut Server, c: &Client, cmd: &Command, args: &Args) {
+    if srv.is_replica() && c.kind != ClientKind::Primary {
         srv.remember_local_keys_with_expire(c.db, cmd, args);
     }
 }

@@ -203,7 +203,9 @@ impl Server {
         }
         self.end_propagation_frame(frame, args);
         let dirtied = self.dirty != dirty_before;
-        self.run_after_call_hooks(c, cmd, args, dirtied);
+        if dirtied {
+            self.run_after_write_hooks(c, cmd, args);
+        }
         if self.replication.master_offset != offset_before {
             c.repl.woff = self.replication.master_offset;
         }

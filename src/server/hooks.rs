@@ -16,8 +16,8 @@ use mio::Token;
 /// it. It gets the command and its effective flags (`spec::flag`).
 pub type Admission = fn(&Server, &Client, &Command, u64) -> Option<&'static str>;
 
-/// Told after a command ran, and whether it changed the dataset.
-pub type AfterCall = fn(&mut Server, &Client, &Command, &Args, bool);
+/// Told after a command that changed the dataset ran.
+pub type AfterWrite = fn(&mut Server, &Client, &Command, &Args);
 
 /// Readiness (readable, writable) of a socket a feature registered with
 /// the loop.
@@ -32,8 +32,8 @@ pub struct Feature {
     pub before_sleep: Option<fn(&mut Server)>,
     /// Refusals of a command before it runs (MISCONF, READONLY, ...).
     pub admit: Option<Admission>,
-    /// After a command ran, with what it was.
-    pub after_call: Option<AfterCall>,
+    /// After a command that changed the dataset ran.
+    pub after_write: Option<AfterWrite>,
     /// The shutdown is being prepared; `false` refuses it.
     pub shutdown: Option<fn(&mut Server, ShutdownFlags) -> bool>,
     /// A socket the feature registered with the loop under this token
@@ -81,7 +81,7 @@ pub struct Hooks {
     pub cron: Vec<fn(&mut Server)>,
     pub before_sleep: Vec<fn(&mut Server)>,
     pub admit: Vec<Admission>,
-    pub after_call: Vec<AfterCall>,
+    pub after_write: Vec<AfterWrite>,
     pub shutdown: Vec<fn(&mut Server, ShutdownFlags) -> bool>,
     pub sockets: Vec<(Token, SocketEvent)>,
     pub sinks: Vec<Sink>,
@@ -96,7 +96,7 @@ impl Hooks {
             hooks.cron.extend(f.cron);
             hooks.before_sleep.extend(f.before_sleep);
             hooks.admit.extend(f.admit);
-            hooks.after_call.extend(f.after_call);
+            hooks.after_write.extend(f.after_write);
             hooks.shutdown.extend(f.shutdown);
             hooks.sockets.extend(f.socket);
             hooks.sinks.extend(f.sink);
@@ -129,11 +129,11 @@ impl Server {
             .find_map(|admit| admit(self, c, cmd, flags))
     }
 
-    /// Tells the features a command ran.
-    pub fn run_after_call_hooks(&mut self, c: &Client, cmd: &Command, args: &Args, dirtied: bool) {
-        for i in 0..self.hooks.after_call.len() {
-            if let Some(hook) = self.hooks.after_call.get(i).copied() {
-                hook(self, c, cmd, args, dirtied);
+    /// Tells the features a command changed the dataset.
+    pub fn run_after_write_hooks(&mut self, c: &Client, cmd: &Command, args: &Args) {
+        for i in 0..self.hooks.after_write.len() {
+            if let Some(hook) = self.hooks.after_write.get(i).copied() {
+                hook(self, c, cmd, args);
             }
         }
     }

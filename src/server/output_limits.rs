@@ -18,7 +18,15 @@ use log::warn;
 impl Server {
     /// Marks `c` to be closed (with Redis's log line) when its pending
     /// output breaks its class's limits.
+    #[inline]
     pub fn enforce_output_limit(&mut self, c: &mut Client) {
+        let untouched = c.output_list_bytes() == 0 && c.obuf_soft_limit_since_s.is_none();
+        if !untouched {
+            self.close_if_over_output_limit(c);
+        }
+    }
+
+    fn close_if_over_output_limit(&mut self, c: &mut Client) {
         if self.output_limit_reached(c) {
             warn!(
                 "Client {} scheduled to be closed ASAP for overcoming of output buffer limits.",

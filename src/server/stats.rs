@@ -167,6 +167,7 @@ impl SlowLog {
         self.trim(max_len);
     }
 
+    #[inline]
     pub fn trim(&mut self, max_len: u64) {
         while self.entries.len() as u64 > max_len {
             self.entries.pop_back();
@@ -189,10 +190,15 @@ pub struct LatencyEvent {
 
 impl LatencyMonitor {
     /// Records `ms` for `event` if it reaches the threshold (0 disables).
+    #[inline]
     pub fn add_if_needed(&mut self, event: &str, ms: u64, threshold: u64) {
-        if threshold == 0 || ms < threshold {
-            return;
+        if threshold != 0 && ms >= threshold {
+            self.add(event, ms);
         }
+    }
+
+    /// Records a sample of `ms` for `event`.
+    fn add(&mut self, event: &str, ms: u64) {
         let now_s = crate::util::now_ms() / 1000;
         let e = self.events.entry(event.to_string()).or_default();
         e.max_ms = e.max_ms.max(ms);

@@ -80,9 +80,6 @@ event_constructors! {
 /// aggregate and the key goes).
 pub const DEL: KeyEvent = KeyEvent::generic("del");
 
-/// Most events one write raises (SET with EX raises `set` and `expire`).
-const MAX_EVENTS: usize = 3;
-
 /// One key opened for writing. See the module documentation.
 pub struct KeyWrite<'s, 'k> {
     srv: &'s mut Server,
@@ -102,14 +99,25 @@ struct Outcome {
     modified: bool,
     /// The value was created by this write (removed again if left empty).
     created: bool,
-    events: [Option<KeyEvent>; MAX_EVENTS],
 }
 
-/// A write set aside by [`KeyWrite::defer`], owning its key.
+/// A write set aside by [`KeyWrite::defer`], owning its key; the events
+/// recorded on it are raised when it is finished.
 #[derive(Debug)]
 pub struct DeferredWrite {
     key: Vec<u8>,
     outcome: Outcome,
+    events: Vec<KeyEvent>,
+}
+
+impl DeferredWrite {
+    /// [`KeyWrite::changed`] for a write set aside: the event is raised
+    /// when it is finished.
+    pub fn changed(&mut self, n: u64, event: KeyEvent) {
+        self.outcome.modified = true;
+        self.outcome.dirty += n;
+        self.events.push(event);
+    }
 }
 
 impl Server {
@@ -160,17 +168,20 @@ impl Server {
 
     /// Finishes a write set aside with [`KeyWrite::defer`].
     pub fn finish_write(&mut self, deferred: DeferredWrite) {
+        for event in &deferred.events {
+            self.notify_keyspace_event(deferred.outcome.db, &deferred.key, *event);
+        }
         let slot = self
             .dbs
             .get(deferred.outcome.db)
             .and_then(|d| d.keys.get_index_of(deferred.key.as_slice()));
-        let mut w = KeyWrite {
+        // Dropping the write does its bookkeeping.
+        drop(KeyWrite {
             srv: self,
             key: &deferred.key,
             slot,
             outcome: deferred.outcome,
-        };
-        w.finish();
+        });
     }
 
     /// Counts `n` changes to the dataset (save points, INFO): the running
@@ -184,6 +195,7 @@ impl Server {
 
     /// The one place a write's keyspace event is raised; keyspace
     /// notifications (`notify-keyspace-events`) will publish from here.
+    #[inline]
     pub fn notify_keyspace_event(&mut self, _db: usize, _key: &[u8], _event: KeyEvent) {}
 }
 
@@ -358,12 +370,8 @@ impl<'s, 'k> KeyWrite<'s, 'k> {
     /// changes counted, but WATCH and blocked clients are not told.
     pub fn meta_changed(&mut self, n: u64, event: KeyEvent) {
         self.outcome.dirty += n;
-        match self.outcome.events.iter_mut().find(|e| e.is_none()) {
-            Some(free) => *free = Some(event),
-            None => self
-                .srv
-                .notify_keyspace_event(self.outcome.db, self.key, event),
-        }
+        self.srv
+            .notify_keyspace_event(self.outcome.db, self.key, event);
     }
 
     /// The key's value changed without an event or a counted change
@@ -381,33 +389,39 @@ impl<'s, 'k> KeyWrite<'s, 'k> {
     /// Sets the write aside, to be finished later with
     /// [`Server::finish_write`] (nothing is done when it is dropped).
     pub fn defer(mut self) -> DeferredWrite {
-        let outcome = std::mem::take(&mut self.outcome);
+        let outcome = self.outcome;
+        self.outcome = Outcome {
+            db: outcome.db,
+            ..Outcome::default()
+        };
         DeferredWrite {
             key: self.key.to_vec(),
             outcome,
+            events: Vec::new(),
         }
     }
 
     /// The bookkeeping of the write (see the module documentation).
     fn finish(&mut self) {
-        let o = std::mem::take(&mut self.outcome);
-        if !o.modified && !o.created && o.dirty == 0 {
+        let Outcome {
+            db,
+            dirty,
+            modified,
+            created,
+        } = self.outcome;
+        if !modified && !created && dirty == 0 {
             return;
         }
-        for event in o.events.into_iter().flatten() {
-            self.srv.notify_keyspace_event(o.db, self.key, event);
-        }
-        self.outcome.db = o.db;
         if self.left_empty() {
             self.take();
-            if o.modified {
-                self.srv.notify_keyspace_event(o.db, self.key, DEL);
+            if modified {
+                self.srv.notify_keyspace_event(db, self.key, DEL);
             }
         }
-        if o.modified {
-            self.srv.key_modified(o.db, self.key);
+        if modified {
+            self.srv.key_modified(db, self.key);
         }
-        self.srv.record_change(o.dirty);
+        self.srv.record_change(dirty);
     }
 
     /// Whether the write left an empty aggregate behind.
