@@ -149,8 +149,7 @@ fn set_generic(
         reply_string_value(srv, c, key)?;
     }
     let mut w = srv.write_key(db, key);
-    let found = w.exists();
-    if (o.nx && found) || (o.xx && !found) {
+    if (o.nx || o.xx) && w.exists() == o.nx {
         if !o.get {
             match replies {
                 SetReplies::OkOrNull => c.reply.null(),

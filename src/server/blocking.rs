@@ -157,6 +157,7 @@ impl Server {
     }
 
     /// Called for every written key: wakes clients waiting on it.
+    #[inline]
     pub fn signal_key_ready(&mut self, db: usize, key: &[u8]) {
         if self.blocking.waiting.is_empty() {
             return;

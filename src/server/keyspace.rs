@@ -98,12 +98,12 @@ fn lfu_log_incr(counter: u32, log_factor: i64, rng: &mut Rng) -> u32 {
 #[derive(Clone, Copy)]
 pub struct LookupEffects {
     /// Count a keyspace hit or miss.
-    stats: bool,
+    pub stats: bool,
     /// Refresh the object's LRU/LFU data.
-    touch: bool,
+    pub touch: bool,
     /// The caller is about to write: a writable replica deletes an expired
     /// key instead of only hiding it.
-    write: bool,
+    pub write: bool,
 }
 
 impl LookupEffects {
@@ -180,11 +180,19 @@ impl Server {
     /// [`Server::expire_if_needed`] for a lookup that is about to write
     /// (`write`): then a replica's own client has the expired key deleted,
     /// as Redis does on writable replicas.
+    #[inline]
     pub(super) fn expire_if_needed_for(&mut self, db: usize, key: &[u8], write: bool) -> bool {
         let now = self.cmd_time_ms;
-        if !self.db(db).is_expired(key, now) {
-            return false;
-        }
+        let expired = self
+            .dbs
+            .get(db)
+            .is_some_and(|d| !d.expires.is_empty() && d.is_expired(key, now));
+        expired && self.expire_now_if_allowed(db, key, write)
+    }
+
+    /// The part of [`Server::expire_if_needed_for`] for a key whose time
+    /// has come: true if it reads as expired.
+    fn expire_now_if_allowed(&mut self, db: usize, key: &[u8], write: bool) -> bool {
         if self.is_replica() {
             if self.serving_primary() {
                 return false;
@@ -347,6 +355,7 @@ impl Server {
     /// Called after every change of a key's value or TTL (writes, expiry,
     /// writes a replica applies): the one place where blocked clients, WATCH
     /// and client-side caching hook in.
+    #[inline]
     pub fn key_modified(&mut self, db: usize, key: &[u8]) {
         self.signal_key_ready(db, key);
         self.touch_watched_key(db, key);

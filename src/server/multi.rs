@@ -359,6 +359,7 @@ impl Watches {
 
 impl Server {
     /// Flags a write to `key` of `db` for the clients watching it.
+    #[inline]
     pub fn touch_watched_key(&mut self, db: usize, key: &[u8]) {
         if !self.watches.watching_in(db) {
             return;

@@ -84,9 +84,21 @@ pub const DEL: KeyEvent = KeyEvent::generic("del");
 pub struct KeyWrite<'s, 'k> {
     srv: &'s mut Server,
     key: &'k [u8],
-    /// The key's position in its database's map while it exists.
-    slot: Option<usize>,
+    slot: Slot,
     outcome: Outcome,
+}
+
+/// Where the key stands in its database's map. A write that only replaces
+/// the value (SET, MSET) never needs to look it up first.
+#[derive(Debug, Clone, Copy)]
+enum Slot {
+    /// Not looked up yet (lazy expiry is done); `touch`: refresh the access
+    /// time when it is.
+    Unresolved {
+        touch: bool,
+    },
+    Absent,
+    At(usize),
 }
 
 /// What a write did, to be finished when it is dropped (or deferred).
@@ -99,6 +111,8 @@ struct Outcome {
     modified: bool,
     /// The value was created by this write (removed again if left empty).
     created: bool,
+    /// An aggregate was handed out for changing: it may be left empty.
+    may_empty: bool,
 }
 
 /// A write set aside by [`KeyWrite::defer`], owning its key; the events
@@ -122,6 +136,7 @@ impl DeferredWrite {
 
 impl Server {
     /// Opens `key` in database `db` for writing: the one write path.
+    #[inline]
     pub fn write_key<'s, 'k>(&'s mut self, db: usize, key: &'k [u8]) -> KeyWrite<'s, 'k> {
         self.open_key(db, key, Some(LookupEffects::WRITE))
     }
@@ -144,6 +159,7 @@ impl Server {
         self.open_key(db, key, Some(effects))
     }
 
+    #[inline]
     fn open_key<'s, 'k>(
         &'s mut self,
         db: usize,
@@ -152,8 +168,16 @@ impl Server {
     ) -> KeyWrite<'s, 'k> {
         let db = db.min(self.dbs.len().saturating_sub(1));
         let slot = match lookup {
-            Some(effects) => self.lookup_index(db, key, effects),
-            None => self.dbs.get(db).and_then(|d| d.keys.get_index_of(key)),
+            // Hits and misses are counted now, so the key is looked up now.
+            Some(effects) if effects.stats => match self.lookup_index(db, key, effects) {
+                Some(i) => Slot::At(i),
+                None => Slot::Absent,
+            },
+            Some(effects) if self.expire_if_needed_for(db, key, effects.write) => Slot::Absent,
+            Some(effects) => Slot::Unresolved {
+                touch: effects.touch,
+            },
+            None => Slot::Unresolved { touch: false },
         };
         KeyWrite {
             srv: self,
@@ -171,10 +195,7 @@ impl Server {
         for event in &deferred.events {
             self.notify_keyspace_event(deferred.outcome.db, &deferred.key, *event);
         }
-        let slot = self
-            .dbs
-            .get(deferred.outcome.db)
-            .and_then(|d| d.keys.get_index_of(deferred.key.as_slice()));
+        let slot = Slot::Unresolved { touch: false };
         // Dropping the write does its bookkeeping.
         drop(KeyWrite {
             srv: self,
@@ -186,6 +207,7 @@ impl Server {
 
     /// Counts `n` changes to the dataset (save points, INFO): the running
     /// command wrote, so it propagates. Every write ends here.
+    #[inline]
     pub fn record_change(&mut self, n: u64) {
         if n > 0 {
             self.dirty += n;
@@ -200,21 +222,46 @@ impl Server {
 }
 
 impl<'s, 'k> KeyWrite<'s, 'k> {
+    /// The key's position, looking it up on first need.
+    fn position(&mut self) -> Option<usize> {
+        if let Slot::Unresolved { touch } = self.slot {
+            let tracking = touch.then(|| self.srv.access_tracking());
+            let Server { dbs, rng, .. } = &mut *self.srv;
+            let found = dbs
+                .get_mut(self.outcome.db)
+                .and_then(|d| d.keys.get_full_mut(self.key));
+            self.slot = match found {
+                Some((i, _, obj)) => {
+                    if let Some(tracking) = tracking {
+                        obj.lru = tracking.touched(obj.lru, rng);
+                    }
+                    Slot::At(i)
+                }
+                None => Slot::Absent,
+            };
+        }
+        match self.slot {
+            Slot::At(i) => Some(i),
+            _ => None,
+        }
+    }
+
     /// The key's object, if it exists.
     pub fn object(&mut self) -> Option<&mut Object> {
-        let i = self.slot?;
+        let i = self.position()?;
         let db = self.srv.dbs.get_mut(self.outcome.db)?;
         db.keys.get_index_mut(i).map(|(_, obj)| obj)
     }
 
     /// Whether the key exists.
     pub fn exists(&mut self) -> bool {
-        self.slot.is_some()
+        self.position().is_some()
     }
 
     /// The value if it is a `T`; `None` when the key is missing, WRONGTYPE
     /// when it holds another type.
     pub fn existing<T: ValueType>(&mut self) -> Result<Option<&mut T>, CmdError> {
+        self.outcome.may_empty = true;
         match self.object() {
             None => Ok(None),
             Some(obj) => T::of_mut(&mut obj.value)
@@ -253,10 +300,10 @@ impl<'s, 'k> KeyWrite<'s, 'k> {
     pub fn existing_with_rng<T: ValueType>(
         &mut self,
     ) -> Result<Option<(&mut T, &mut Rng)>, CmdError> {
-        let i = match self.slot {
-            Some(i) => i,
-            None => return Ok(None),
+        let Some(i) = self.position() else {
+            return Ok(None);
         };
+        self.outcome.may_empty = true;
         let Server { dbs, rng, .. } = &mut *self.srv;
         let Some((_, obj)) = dbs
             .get_mut(self.outcome.db)
@@ -275,11 +322,17 @@ impl<'s, 'k> KeyWrite<'s, 'k> {
     }
 
     /// [`KeyWrite::set`] choosing whether the TTL stays.
+    #[inline]
     pub fn set_keeping_ttl(&mut self, value: Value, keep_ttl: bool) {
         let tracking = self.srv.access_tracking();
+        // A key not looked up yet owes the old value its access.
+        let owes_touch = matches!(self.slot, Slot::Unresolved { touch: true });
         let obj = Object::new(value, tracking.initial());
         let old_lru = self.put(obj, keep_ttl);
-        if let (Some(lru), AccessTracking::Lfu { .. }) = (old_lru, tracking) {
+        if let (Some(mut lru), AccessTracking::Lfu { .. }) = (old_lru, tracking) {
+            if owes_touch {
+                lru = tracking.touched(lru, &mut self.srv.rng);
+            }
             if let Some(obj) = self.object() {
                 obj.lru = lru;
             }
@@ -299,7 +352,7 @@ impl<'s, 'k> KeyWrite<'s, 'k> {
     fn put(&mut self, obj: Object, keep_ttl: bool) -> Option<u32> {
         let db = self.srv.dbs.get_mut(self.outcome.db)?;
         let (i, old) = db.set_at(self.key, obj, keep_ttl);
-        self.slot = Some(i);
+        self.slot = Slot::At(i);
         old.map(|o| o.lru)
     }
 
@@ -310,8 +363,8 @@ impl<'s, 'k> KeyWrite<'s, 'k> {
 
     /// Removes the key, handing back its object and expiry.
     pub fn take(&mut self) -> Option<(Object, Option<i64>)> {
-        self.slot?;
-        self.slot = None;
+        self.position()?;
+        self.slot = Slot::Absent;
         self.srv.dbs.get_mut(self.outcome.db)?.take(self.key)
     }
 
@@ -402,12 +455,14 @@ impl<'s, 'k> KeyWrite<'s, 'k> {
     }
 
     /// The bookkeeping of the write (see the module documentation).
+    #[inline]
     fn finish(&mut self) {
         let Outcome {
             db,
             dirty,
             modified,
             created,
+            ..
         } = self.outcome;
         if !modified && !created && dirty == 0 {
             return;
@@ -424,10 +479,13 @@ impl<'s, 'k> KeyWrite<'s, 'k> {
         self.srv.record_change(dirty);
     }
 
-    /// Whether the write left an empty aggregate behind.
+    /// Whether the write left an empty aggregate behind (only a value
+    /// handed out for changing can be).
     fn left_empty(&mut self) -> bool {
-        self.object()
-            .is_some_and(|obj| obj.value.is_empty_aggregate())
+        self.outcome.may_empty
+            && self
+                .object()
+                .is_some_and(|obj| obj.value.is_empty_aggregate())
     }
 }
 
