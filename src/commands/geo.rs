@@ -704,3 +704,57 @@ pub const COMMANDS: &[Command] = &[
         .keys(&[KeySpec::range(ks::OW | ks::UPDATE, 1, 0, 1), KeySpec::range(ks::RO | ks::ACCESS, 2, 0, 1)])
         .doc("geo", "6.2.0", SEARCH_COMPLEXITY, "Finds the points of a geospatial index inside a circle or a box and stores them in a sorted set."),
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::commands::test_support::{
+        decode_commands, run_line, server_keeping_stream, whole_stream,
+    };
+
+    #[test]
+    fn distances_print_as_fixed_point() {
+        assert_eq!(distance_text(166274.15156960032), "166274.1516");
+        assert_eq!(distance_text(0.0), "0.0000");
+        assert_eq!(distance_text(-0.0), "0.0000");
+        assert_eq!(distance_text(1e-9), "0.0000");
+        assert_eq!(distance_text(0.00051), "0.0005");
+        assert_eq!(distance_text(-1.25), "-1.2500");
+        // NaN goes through `llrint` as the x86-64 "integer indefinite".
+        assert_eq!(distance_text(f64::NAN), "-922337203685477.5808");
+    }
+
+    #[test]
+    fn geoadd_propagates_as_the_zadd_it_runs() {
+        let (mut srv, mut c) = server_keeping_stream();
+        run_line(
+            &mut srv,
+            &mut c,
+            "GEOADD g Ch nx 13.361389 38.115556 Palermo 15.087269 37.502669 Catania",
+        );
+        // Nothing changed: nothing propagated.
+        run_line(&mut srv, &mut c, "GEOADD g xx 1 1 nothere");
+        run_line(&mut srv, &mut c, "GEOADD g 200 1 bad");
+        run_line(&mut srv, &mut c, "GEORADIUS nokey 15 37 200 km STORE d");
+        run_line(
+            &mut srv,
+            &mut c,
+            "GEOSEARCHSTORE d2 g FROMLONLAT 15 37 BYRADIUS 200 km STOREDIST",
+        );
+        run_line(
+            &mut srv,
+            &mut c,
+            "GEOSEARCHSTORE d2 g FROMLONLAT 15 37 BYRADIUS 1 m",
+        );
+        let stream = decode_commands(&whole_stream(&srv));
+        assert_eq!(
+            stream,
+            [
+                "SELECT 0",
+                "zadd g Ch nx 3479099956230698 Palermo 3479447370796909 Catania",
+                "GEOSEARCHSTORE d2 g FROMLONLAT 15 37 BYRADIUS 200 km STOREDIST",
+                "GEOSEARCHSTORE d2 g FROMLONLAT 15 37 BYRADIUS 1 m",
+            ]
+        );
+    }
+}

@@ -250,6 +250,26 @@ mod tests {
     }
 
     #[test]
+    fn merge_sort_matches_glibc_with_a_nan() {
+        // glibc 2.36's qsort, compiled and run with Redis's distance
+        // comparator (NaN "less" both ways), leaves this order.
+        let keys = [5.0, 1.0, 3.0, 1.0, 2.0, 1.0, 4.0, 1.0, 3.0, f64::NAN, 1.0];
+        let mut items: Vec<(f64, u32)> = keys.iter().zip(0..).map(|(&k, i)| (k, i)).collect();
+        let by_distance = |a: &(f64, u32), b: &(f64, u32)| {
+            if a.0 > b.0 {
+                Ordering::Greater
+            } else if a.0 == b.0 {
+                Ordering::Equal
+            } else {
+                Ordering::Less
+            }
+        };
+        merge_sort(&mut items, &by_distance);
+        let order: Vec<u32> = items.iter().map(|p| p.1).collect();
+        assert_eq!(order, [1, 3, 5, 7, 4, 2, 8, 6, 0, 9, 10]);
+    }
+
+    #[test]
     fn partial_quicksort_places_the_wanted_positions() {
         for n in [0, 1, 5, 7, 8, 40, 41, 300] {
             for keys in [3, 1000] {
