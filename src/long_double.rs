@@ -100,6 +100,30 @@ impl LongDouble {
         }
     }
 
+    /// A double's value, exactly (C's promotion of `double` to `long
+    /// double`).
+    pub fn from_f64(v: f64) -> LongDouble {
+        let negative = v.is_sign_negative();
+        if v.is_nan() {
+            return LongDouble::NAN;
+        }
+        if v.is_infinite() {
+            return LongDouble::infinite(negative);
+        }
+        if v == 0.0 {
+            return LongDouble::zero(negative);
+        }
+        let bits = v.to_bits();
+        let field = ((bits >> 52) & 0x7ff) as i64;
+        let fraction = bits & ((1u64 << 52) - 1);
+        let (significand, exponent) = if field == 0 {
+            (fraction, -1074)
+        } else {
+            (fraction | 1u64 << 52, field - 1075)
+        };
+        round(negative, u128::from(significand), exponent, false)
+    }
+
     /// True unless the value is an infinity or NaN.
     pub fn is_finite(self) -> bool {
         matches!(self.kind, Kind::Finite { .. })
@@ -673,6 +697,22 @@ mod tests {
     fn sums_match_redis() {
         for (a, b, want) in REDIS_SUMS {
             assert_eq!(sum(a, b), *want, "{a} + {b}");
+        }
+    }
+
+    #[test]
+    fn doubles_promote_exactly() {
+        // GEOPOS coordinates as Redis 7.0.15 prints them.
+        for (v, want) in [
+            (13.361389338970184, "13.36138933897018433"),
+            (-85.05112751263943, "-85.05112751263942528"),
+            (2.682209014892578e-6, "0.00000268220901489"),
+            (-0.0, "0"),
+            (180.0, "180"),
+            (5e-324, "0"),
+            (f64::NEG_INFINITY, "-inf"),
+        ] {
+            assert_eq!(LongDouble::from_f64(v).human_text(), want, "{v}");
         }
     }
 

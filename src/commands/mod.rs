@@ -8,6 +8,7 @@ pub mod config;
 pub mod connection;
 pub mod debug;
 pub mod expire;
+pub mod geo;
 pub mod hashes;
 pub mod info;
 pub mod keys;
@@ -63,6 +64,7 @@ pub const TABLES: &[&[Command]] = &[
     config::COMMANDS,
     streams::COMMANDS,
     zsets::COMMANDS,
+    geo::COMMANDS,
     sort::COMMANDS,
     memory::COMMANDS,
     replicaof::COMMANDS,

@@ -427,26 +427,41 @@ fn apply_adds(
 
 fn zadd_generic(srv: &mut Server, c: &mut Client, args: &Args, incr: bool) -> CmdResult {
     let o = parse_zadd_options(args, incr)?;
-    let key = &args[1];
     let mut pairs = Vec::with_capacity((args.len() - o.first_pair) / 2);
     let mut i = o.first_pair;
     while i + 1 < args.len() {
         pairs.push((score_arg(&args[i])?, &args[i + 1]));
         i += 2;
     }
+    add_pairs(srv, c, &args[1], &pairs, o.flags, o.ch)
+}
+
+/// ZADD's work once its arguments are read: adds or updates the
+/// `(score, member)` pairs under `flags`, raises `zadd` (`zincr` with
+/// INCR) and replies as ZADD does (the score with INCR; the count of
+/// added members, or of added and updated ones with `ch`). GEOADD ends
+/// here too, as it does in Redis.
+pub(crate) fn add_pairs(
+    srv: &mut Server,
+    c: &mut Client,
+    key: &[u8],
+    pairs: &[(f64, &[u8])],
+    flags: AddFlags,
+    ch: bool,
+) -> CmdResult {
     let limits = limits(srv);
     let mut w = srv.write_key(c.db, key);
     let tally = match w.existing::<ZSet>()? {
-        Some(z) => apply_adds(z, &pairs, o.flags, limits),
-        None if o.flags.xx => AddTally::default(),
+        Some(z) => apply_adds(z, pairs, flags, limits),
+        None if flags.xx => AddTally::default(),
         None => {
             let first_len = pairs.first().map_or(0, |(_, m)| m.len());
             let z = w.or_create(|| ZSet::new(limits, first_len))?;
-            apply_adds(z, &pairs, o.flags, limits)
+            apply_adds(z, pairs, flags, limits)
         }
     };
     let changes = tally.added + tally.updated;
-    let event = KeyEvent::zset(if o.flags.incr { "zincr" } else { "zadd" });
+    let event = KeyEvent::zset(if flags.incr { "zincr" } else { "zadd" });
     if tally.nan {
         // As Redis: what was applied is signalled but not counted.
         if changes > 0 {
@@ -458,15 +473,14 @@ fn zadd_generic(srv: &mut Server, c: &mut Client, args: &Args, incr: bool) -> Cm
         w.changed(changes, event);
     }
     drop(w);
-    if o.flags.incr {
+    if flags.incr {
         if tally.processed > 0 {
             c.reply.double(tally.score);
         } else {
             c.reply.null();
         }
     } else {
-        c.reply
-            .int((if o.ch { changes } else { tally.added }) as i64);
+        c.reply.int((if ch { changes } else { tally.added }) as i64);
     }
     Ok(())
 }

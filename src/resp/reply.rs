@@ -171,6 +171,16 @@ impl Reply {
         }
     }
 
+    /// A double already written as text (Redis's human long double form,
+    /// GEOPOS coordinates): `,text` in RESP3, a bulk string in RESP2.
+    pub fn double_text(&mut self, text: &[u8]) {
+        if self.resp3 {
+            self.line(b',', text);
+        } else {
+            self.bulk(text);
+        }
+    }
+
     /// A boolean: `#t`/`#f` in RESP3, `:1`/`:0` in RESP2.
     pub fn boolean(&mut self, v: bool) {
         if self.resp3 {
@@ -242,7 +252,8 @@ mod tests {
         r.null();
         r.map(1);
         r.double(1.5);
-        assert_eq!(r.buf, b"_\r\n%1\r\n,1.5\r\n");
+        r.double_text(b"0.5");
+        assert_eq!(r.buf, b"_\r\n%1\r\n,1.5\r\n,0.5\r\n");
     }
 
     #[test]

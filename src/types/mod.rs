@@ -9,6 +9,7 @@
 //! encoding names but are laid out differently.
 
 pub mod bitmap;
+pub mod geohash;
 pub mod hash;
 pub mod list;
 pub mod listpack;

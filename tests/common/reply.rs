@@ -111,6 +111,30 @@ pub fn all_text(frame: &Frame) -> String {
     }
 }
 
+/// A reply as one line that keeps its shape, for comparing nested replies
+/// with what another server gave: bulk strings as their text, `+simple`,
+/// `-error`, `:integer`, `(nil)` and `(nil*)` for the null bulk string and
+/// null array, `[a b]` for arrays, RESP3 aggregates with their type byte
+/// before the brackets (`%[k v]`, `~[a]`), other RESP3 types as their line
+/// (`,1.5`, `_`, `#t`, `=txt:...`).
+pub fn render(frame: &Frame) -> String {
+    let list = |items: &[Frame]| {
+        let parts: Vec<String> = items.iter().map(render).collect();
+        format!("[{}]", parts.join(" "))
+    };
+    match frame {
+        Frame::Simple(s) => format!("+{s}"),
+        Frame::Error(s) => format!("-{s}"),
+        Frame::Int(n) => format!(":{n}"),
+        Frame::Bulk(Some(b)) => String::from_utf8_lossy(b).into_owned(),
+        Frame::Bulk(None) => "(nil)".into(),
+        Frame::Array(Some(items)) => list(items),
+        Frame::Array(None) => "(nil*)".into(),
+        Frame::Typed(p, items) => format!("{}{}", *p as char, list(items)),
+        Frame::Line(p, s) => format!("{}{s}", *p as char),
+    }
+}
+
 /// The whitespace-separated words of a command line, as arguments.
 pub fn words(line: &str) -> Vec<String> {
     line.split_whitespace().map(str::to_string).collect()
