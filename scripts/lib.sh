@@ -143,6 +143,8 @@ start_both_servers() {
 # (bench:read, see prefill_stream).
 BENCH_DEFAULT_TESTS="set,get,incr,mset,lpush,rpush,lpop,rpop,sadd,hset,spop,zadd,zpopmin,lrange_100,lrange_600"
 BENCH_DEFAULT_TESTS+=",XADD bench:add * field value,XRANGE bench:read - + COUNT 10"
+BENCH_DEFAULT_TESTS+=",GEOADD bench:geo __rand_int__e-5 __rand_int__e-5 m:__rand_int__"
+BENCH_DEFAULT_TESTS+=",GEOSEARCH bench:geo FROMLONLAT __rand_int__e-5 __rand_int__e-5 BYRADIUS 1 km"
 
 # run_benchmark LABEL PORT TEST [ARGS...]: one redis-benchmark run of TEST (a
 # -t name, or a command line run as redis-benchmark's custom command) against
