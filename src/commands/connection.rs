@@ -527,9 +527,7 @@ impl Server {
             c.monitor = false;
             self.monitors.retain(|&slot| slot != c.slot);
         }
-        if c.kind == ClientKind::PubSub {
-            c.kind = ClientKind::Normal;
-        }
+        self.drop_subscriptions(c);
         c.db = 0;
         c.reply.resp3 = false;
         c.authenticated = self.config.requirepass.is_none();
@@ -658,7 +656,7 @@ const CLIENT_SUBCOMMANDS: &[Command] = &[
 
 pub const COMMANDS: &[Command] = &[
     Command::new("ping", -1, ping)
-        .flags(flag::FAST)
+        .flags(flag::FAST | flag::SUBSCRIBED_OK)
         .acl(acl::FAST | acl::CONNECTION)
         .tips(&["request_policy:all_shards", "response_policy:all_succeeded"])
         .doc("connection", "1.0.0", "O(1)", "Replies PONG, or the given message."),
@@ -667,11 +665,11 @@ pub const COMMANDS: &[Command] = &[
         .acl(acl::FAST | acl::CONNECTION)
         .doc("connection", "1.0.0", "O(1)", "Replies the given message."),
     Command::new("quit", -1, quit)
-        .flags(flag::NOSCRIPT | flag::LOADING | flag::STALE | flag::FAST | flag::NO_AUTH | flag::ALLOW_BUSY)
+        .flags(flag::NOSCRIPT | flag::LOADING | flag::STALE | flag::FAST | flag::NO_AUTH | flag::ALLOW_BUSY | flag::SUBSCRIBED_OK)
         .acl(acl::FAST | acl::CONNECTION)
         .doc("connection", "1.0.0", "O(1)", "Closes the connection after replying OK."),
     Command::new("reset", 1, reset)
-        .flags(flag::NOSCRIPT | flag::LOADING | flag::STALE | flag::FAST | flag::NO_AUTH | flag::ALLOW_BUSY)
+        .flags(flag::NOSCRIPT | flag::LOADING | flag::STALE | flag::FAST | flag::NO_AUTH | flag::ALLOW_BUSY | flag::SUBSCRIBED_OK)
         .acl(acl::FAST | acl::CONNECTION)
         .doc("connection", "6.2.0", "O(1)", "Puts the connection back in its initial state."),
     Command::new("select", 2, select)

@@ -583,10 +583,9 @@ fn stats_section(srv: &Server, _c: &Client, out: &mut String) {
     );
     field(out, "keyspace_hits", s.keyspace_hits);
     field(out, "keyspace_misses", s.keyspace_misses);
-    zero_fields(
-        out,
-        &["pubsub_channels", "pubsub_patterns", "pubsubshard_channels"],
-    );
+    field(out, "pubsub_channels", srv.pubsub.channels.len());
+    field(out, "pubsub_patterns", srv.pubsub.patterns.len());
+    field(out, "pubsubshard_channels", srv.pubsub.shard_channels.len());
     field(out, "latest_fork_usec", srv.persistence.latest_fork_usec);
     field(out, "total_forks", srv.persistence.total_forks);
     field(out, "migrate_cached_sockets", srv.migrate_sockets.len());

@@ -17,6 +17,7 @@ pub mod lists;
 pub mod memory;
 pub mod migrate;
 pub mod persistence;
+pub mod pubsub;
 pub mod replicaof;
 pub mod replication;
 pub mod server;
@@ -69,6 +70,7 @@ pub const TABLES: &[&[Command]] = &[
     memory::COMMANDS,
     replicaof::COMMANDS,
     replication::COMMANDS,
+    pubsub::COMMANDS,
 ];
 
 /// Parses an integer argument (`ERR value is not an integer or out of range`).

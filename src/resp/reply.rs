@@ -15,6 +15,10 @@ pub struct Reply {
     pub resp3: bool,
     /// Error codes (first word of each error reply) not yet added to the stats.
     pub error_codes: Vec<String>,
+    /// Ranges of `buf` written by the running command that CLIENT REPLY
+    /// OFF or SKIP must not drop: pub/sub messages and subscription
+    /// replies, which Redis always sends.
+    pushed: Vec<(usize, usize)>,
 }
 
 /// A placeholder for an aggregate length written once the count is known.
@@ -231,6 +235,46 @@ impl Reply {
     /// Appends bytes that are already valid RESP.
     pub fn raw(&mut self, bytes: &[u8]) {
         self.buf.extend_from_slice(bytes);
+    }
+
+    /// Marks what was written from `start` on as a push, which CLIENT
+    /// REPLY cannot silence.
+    pub fn mark_pushed(&mut self, start: usize) {
+        self.pushed
+            .push((start.min(self.buf.len()), self.buf.len()));
+    }
+
+    /// Inserts pushes at `at`, ahead of what was written since (a command's
+    /// own reply comes after the messages it caused, as in Redis).
+    pub fn insert_pushed(&mut self, at: usize, bytes: &[u8]) {
+        let at = at.min(self.buf.len());
+        let len = bytes.len();
+        for range in self.pushed.iter_mut().filter(|r| r.0 >= at) {
+            *range = (range.0 + len, range.1 + len);
+        }
+        self.buf.splice(at..at, bytes.iter().copied());
+        self.pushed.push((at, at + len));
+    }
+
+    /// Drops what was written from `mark` on except the pushes (CLIENT
+    /// REPLY OFF or SKIP), then forgets the pushes.
+    pub fn silence_from(&mut self, mark: usize) {
+        let mut ranges = std::mem::take(&mut self.pushed);
+        ranges.sort_unstable();
+        let kept: Vec<u8> = ranges
+            .iter()
+            .filter(|r| r.0 >= mark)
+            .filter_map(|&(from, to)| self.buf.get(from..to))
+            .flatten()
+            .copied()
+            .collect();
+        self.buf.truncate(mark);
+        self.buf.extend_from_slice(&kept);
+    }
+
+    /// Forgets the pushes of the command that just ended.
+    pub fn settled(&mut self) {
+        self.pushed.clear();
     }
 }
 

@@ -233,6 +233,8 @@ pub struct Client {
     pub postponed: bool,
     /// A parsed command waits in `parser.args` to be run (it was postponed).
     pub pending_command: bool,
+    /// Channels and patterns it listens to (none: no allocation).
+    pub subscriptions: Option<Box<crate::server::pubsub::Subscriptions>>,
     /// Parked by a blocking command (see `server::blocking`).
     pub blocked: Option<Box<crate::server::blocking::Blocked>>,
     /// Commands run inside EXEC: blocking commands must not block.
@@ -295,6 +297,7 @@ impl Client {
             peer_closed: false,
             postponed: false,
             pending_command: false,
+            subscriptions: None,
             blocked: None,
             in_exec: false,
             multi: Default::default(),
@@ -385,8 +388,9 @@ impl Client {
     /// next command.
     pub fn settle_reply_mode(&mut self) {
         if self.reply_mode.silenced() {
-            self.reply.buf.truncate(self.reply_mark);
+            self.reply.silence_from(self.reply_mark);
         }
+        self.reply.settled();
         self.reply_mode.command_done();
     }
 
@@ -396,8 +400,9 @@ impl Client {
     /// A skip requested inside applies to the command after EXEC.
     pub fn settle_nested_reply(&mut self, mark: usize) {
         if self.reply_mode.silenced() {
-            self.reply.buf.truncate(mark);
+            self.reply.silence_from(mark);
         }
+        self.reply.settled();
         self.reply_mark = self.reply.buf.len();
     }
 

@@ -109,6 +109,8 @@ impl Server {
         self.current_slot = Some(slot);
         let outcome = work(self, &mut c);
         self.current_slot = None;
+        let end = c.reply.buf.len();
+        self.deliver_held(&mut c, end);
         match outcome {
             ReadOutcome::Closed => {
                 self.clients.put(slot, c);
@@ -400,6 +402,7 @@ impl Server {
             let _ = self.event_loop.registry().deregister(stream);
         }
         self.drop_blocked(&mut c);
+        self.drop_subscriptions(&mut c);
         if c.kind.has_role() {
             if let Some(roles) = self.hooks.roles {
                 (roles.freed)(self, &c);

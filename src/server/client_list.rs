@@ -36,10 +36,11 @@ impl Server {
             + multi_mem
             + std::mem::size_of::<Client>();
         let events = if c.want_writable { "rw" } else { "r" };
+        let (sub, psub, ssub) = c.subscription_counts();
         let _ = write!(
             out,
             "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} \
-             sub=0 psub=0 ssub=0 multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem={} \
+             sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem={} \
              rbs={} rbp={} obl={} oll={} omem={} tot-mem={} events={} cmd={} \
              user=default redir=-1 resp={}",
             c.id,
@@ -51,6 +52,9 @@ impl Server {
             now_s - c.last_interaction_ms / 1000,
             c.flags_text(self.watches.is_touched(c.slot)),
             c.db,
+            sub,
+            psub,
+            ssub,
             multi_count,
             c.query.reported_len(),
             c.query.free(),

@@ -5,7 +5,7 @@
 
 use super::Server;
 use crate::config::Protection;
-use crate::server::client::Client;
+use crate::server::client::{Client, ClientKind};
 use crate::server::spec::{flag, Args, Lookup, OwnedArgs};
 use crate::util::{now_us, truncated};
 
@@ -96,6 +96,14 @@ impl Server {
         }
         if let Some(refusal) = self.feature_refusal(c, cmd, flags) {
             self.reject(c, args, Some(id), refusal);
+            return Dispatch::Done;
+        }
+        if c.kind == ClientKind::PubSub && !c.reply.resp3 && !cmd.has(flag::SUBSCRIBED_OK) {
+            let msg = format!(
+                "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
+                self.registry.entries[id].fullname
+            );
+            self.reject(c, args, Some(id), &msg);
             return Dispatch::Done;
         }
         let refused_while_loading = if self.persistence.async_loading {
@@ -198,9 +206,11 @@ impl Server {
         let offset_before = self.replication.master_offset;
         let dirty_before = self.dirty;
         let frame = self.begin_propagation_frame(c.db);
+        let reply_start = c.reply.buf.len();
         if let Err(e) = (cmd.handler)(self, c, args) {
             c.reply.error(e.bytes());
         }
+        self.deliver_held(c, reply_start);
         self.end_propagation_frame(frame, args);
         let dirtied = self.dirty != dirty_before;
         if dirtied {

@@ -29,6 +29,7 @@ pub mod multi;
 pub mod output_limits;
 pub mod pause;
 pub mod propagate;
+pub mod pubsub;
 pub mod shutdown;
 pub mod slot_queue;
 pub mod spec;
@@ -116,6 +117,7 @@ pub struct Server {
     pub expire_state: cron::ExpireState,
     pub rng: Rng,
     pub propagation: propagate::Propagation,
+    pub pubsub: pubsub::PubSub,
     pub blocking: blocking::Blocking,
     /// Keys clients WATCH, and which clients saw one modified.
     pub watches: multi::Watches,
@@ -177,6 +179,7 @@ impl Server {
             cron_paused: false,
             expire_state: cron::ExpireState::default(),
             propagation: propagate::Propagation::default(),
+            pubsub: pubsub::PubSub::default(),
             blocking: blocking::Blocking::default(),
             watches: multi::Watches::default(),
             replication: crate::server::state::replication::Replication::default(),
