@@ -10,6 +10,7 @@
 
 pub mod bitmap;
 pub mod hash;
+pub mod hyperloglog;
 pub mod list;
 pub mod listpack;
 pub mod set;
