@@ -9,6 +9,7 @@ pub mod connection;
 pub mod debug;
 pub mod expire;
 pub mod hashes;
+pub mod hyperloglog;
 pub mod info;
 pub mod keys;
 pub mod latency;
@@ -46,6 +47,7 @@ pub const FEATURES: &[Feature] = &[
 pub const TABLES: &[&[Command]] = &[
     strings::COMMANDS,
     bits::COMMANDS,
+    hyperloglog::COMMANDS,
     sets::COMMANDS,
     lists::COMMANDS,
     hashes::COMMANDS,
