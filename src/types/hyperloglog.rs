@@ -259,12 +259,14 @@ pub fn merge_into(max: &mut [u8; REGISTERS], hll: &[u8]) -> Result<(), Corrupt> 
 
 /// The estimated cardinality of registers held one per byte (a union).
 pub fn count_registers(max: &[u8; REGISTERS]) -> u64 {
-    let mut hist = [0u64; 64];
-    for &v in max {
-        if let Some(h) = hist.get_mut(usize::from(v)) {
-            *h += 1;
+    let mut lanes = dense::Lanes::default();
+    for chunk in max.chunks_exact(4) {
+        if let [a, b, c, d] = *chunk {
+            lanes.add([a, b, c, d]);
         }
     }
+    let mut hist = [0u64; 64];
+    lanes.sum_into(&mut hist);
     estimate(&hist)
 }
 

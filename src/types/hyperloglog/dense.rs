@@ -66,10 +66,38 @@ pub fn values(regs: &[u8]) -> impl Iterator<Item = u8> + '_ {
 
 /// Adds each register's value to the histogram of values.
 pub fn histogram(regs: &[u8], hist: &mut [u64; 64]) {
+    let mut lanes = Lanes::default();
     for chunk in regs.chunks_exact(3) {
-        for v in unpack(chunk) {
-            if let Some(h) = hist.get_mut(usize::from(v)) {
+        lanes.add(unpack(chunk));
+    }
+    lanes.sum_into(hist);
+}
+
+/// Four histograms filled in turn: consecutive registers, often of equal
+/// value, do not wait on each other's increment.
+pub struct Lanes([[u32; 64]; 4]);
+
+impl Default for Lanes {
+    fn default() -> Self {
+        Lanes([[0; 64]; 4])
+    }
+}
+
+impl Lanes {
+    /// Counts four register values (each below 64).
+    pub fn add(&mut self, values: [u8; 4]) {
+        for (lane, v) in self.0.iter_mut().zip(values) {
+            if let Some(h) = lane.get_mut(usize::from(v & REGISTER_MAX)) {
                 *h += 1;
+            }
+        }
+    }
+
+    /// Adds the counts to `hist`.
+    pub fn sum_into(&self, hist: &mut [u64; 64]) {
+        for lane in &self.0 {
+            for (h, &n) in hist.iter_mut().zip(lane) {
+                *h += u64::from(n);
             }
         }
     }
@@ -77,8 +105,10 @@ pub fn histogram(regs: &[u8], hist: &mut [u64; 64]) {
 
 /// Raises each of `max` to the matching register.
 pub fn merge_into(max: &mut [u8; REGISTERS], regs: &[u8]) {
-    for (m, v) in max.iter_mut().zip(values(regs)) {
-        *m = (*m).max(v);
+    for (m, chunk) in max.chunks_exact_mut(4).zip(regs.chunks_exact(3)) {
+        for (x, v) in m.iter_mut().zip(unpack(chunk)) {
+            *x = (*x).max(v);
+        }
     }
 }
 
