@@ -9,6 +9,11 @@
 //! a value as Redis does, including values that do not add up to 16384
 //! registers: a byte read past the end is 0 (Redis's string terminator),
 //! and each reader stops or complains exactly where Redis's does.
+//!
+//! One known difference, on corrupt values only: when a value ends in an
+//! XZERO cut by the end and PFADD splits it, Redis writes the last byte of
+//! the replacement just past the string's end and reads it back later as
+//! that byte; reddish keeps no byte past the end and reads 0.
 
 use super::{invalidate_cache, Corrupt, HEADER_LEN, REGISTERS};
 
