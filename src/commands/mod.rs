@@ -10,6 +10,7 @@ pub mod debug;
 pub mod expire;
 pub mod geo;
 pub mod hashes;
+pub mod hyperloglog;
 pub mod info;
 pub mod keys;
 pub mod latency;
@@ -48,6 +49,7 @@ pub const FEATURES: &[Feature] = &[
 pub const TABLES: &[&[Command]] = &[
     strings::COMMANDS,
     bits::COMMANDS,
+    hyperloglog::COMMANDS,
     sets::COMMANDS,
     lists::COMMANDS,
     hashes::COMMANDS,

@@ -44,6 +44,17 @@ pub fn whole_stream(srv: &Server) -> Vec<u8> {
     stream_since(srv, 1)
 }
 
+/// Runs a command line (see [`run_line`]) and returns what it sent to
+/// replicas, one command per entry, SELECT left out.
+pub fn propagated_by(srv: &mut Server, c: &mut Client, line: &str) -> Vec<String> {
+    let from = srv.replication.master_offset + 1;
+    run_line(srv, c, line);
+    decode_commands(&stream_since(srv, from))
+        .into_iter()
+        .filter(|cmd| !cmd.starts_with("SELECT"))
+        .collect()
+}
+
 /// Reads RESP arrays of bulk strings back into space-joined lines.
 pub fn decode_commands(bytes: &[u8]) -> Vec<String> {
     let text = String::from_utf8_lossy(bytes);

@@ -637,7 +637,9 @@ pub static DIRECTIVES: &[Directive] = &[
     uint("zset-max-listpack-value", 0, LONG_MAX, 64)
         .alias("zset-max-ziplist-value")
         .memory(),
-    uint("hll-sparse-max-bytes", 0, LONG_MAX, 3000).memory(),
+    uint("hll-sparse-max-bytes", 0, LONG_MAX, 3000)
+        .memory()
+        .built(),
     uint("tracking-table-max-keys", 0, LONG_MAX, 1_000_000),
     uint(
         "client-query-buffer-limit",

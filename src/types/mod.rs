@@ -11,6 +11,7 @@
 pub mod bitmap;
 pub mod geohash;
 pub mod hash;
+pub mod hyperloglog;
 pub mod list;
 pub mod listpack;
 pub mod set;
