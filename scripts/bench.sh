@@ -12,7 +12,8 @@
 #   BENCH_TESTS      comma-separated tests: a redis-benchmark -t name, or a
 #                    command line run as redis-benchmark's custom command
 #                    (default: strings, lists, sets, hashes, sorted sets,
-#                    XADD, XRANGE, GEOADD and GEOSEARCH; see BENCH_DEFAULT_TESTS
+#                    XADD, XRANGE, GEOADD, GEOSEARCH, PFADD and PFCOUNT;
+#                    see BENCH_DEFAULT_TESTS
 #                    in scripts/lib.sh)
 #   BENCH_REQUESTS   requests per test (-n)     (default: 100000)
 #   BENCH_CLIENTS    parallel connections (-c)  (default: 50)

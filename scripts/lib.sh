@@ -145,6 +145,9 @@ BENCH_DEFAULT_TESTS="set,get,incr,mset,lpush,rpush,lpop,rpop,sadd,hset,spop,zadd
 BENCH_DEFAULT_TESTS+=",XADD bench:add * field value,XRANGE bench:read - + COUNT 10"
 BENCH_DEFAULT_TESTS+=",GEOADD bench:geo __rand_int__e-5 __rand_int__e-5 m:__rand_int__"
 BENCH_DEFAULT_TESTS+=",GEOSEARCH bench:geo FROMLONLAT __rand_int__e-5 __rand_int__e-5 BYRADIUS 1 km"
+# The PFCOUNT rows read the HyperLogLogs the PFADD rows fill before them.
+BENCH_DEFAULT_TESTS+=",PFADD bench:hll:__rand_int__ __rand_int__,PFADD bench:hll __rand_int__"
+BENCH_DEFAULT_TESTS+=",PFCOUNT bench:hll,PFCOUNT bench:hll bench:hll:__rand_int__"
 
 # run_benchmark LABEL PORT TEST [ARGS...]: one redis-benchmark run of TEST (a
 # -t name, or a command line run as redis-benchmark's custom command) against
