@@ -462,6 +462,8 @@ fn start(mut config: Config, no_args: bool, argv0: &str) -> i32 {
         }
     }
     install_signal_handlers();
+    crate::crash::install(&server.config.logfile, server.config.crash_log_enabled);
+    crate::crash::set_watchdog(server.config.watchdog_period);
     show_banner(&server.config);
     warn!("Server initialized");
     if refused || !server.load_data_from_disk() {

@@ -254,6 +254,9 @@ typed_fields! {
     lfu_decay_time: i64 = |c: &Config| c.num("lfu-decay-time") as i64;
     rdbcompression: bool = |c: &Config| c.flag("rdbcompression");
     rdbchecksum: bool = |c: &Config| c.flag("rdbchecksum");
+    crash_log_enabled: bool = |c: &Config| c.flag("crash-log-enabled");
+    use_exit_on_panic: bool = |c: &Config| c.flag("use-exit-on-panic");
+    watchdog_period: u64 = |c: &Config| c.num("watchdog-period") as u64;
     rdb_del_sync_files: bool = |c: &Config| c.flag("rdb-del-sync-files");
     stop_writes_on_bgsave_error: bool = |c: &Config| c.flag("stop-writes-on-bgsave-error");
     rdb_save_incremental_fsync: bool = |c: &Config| c.flag("rdb-save-incremental-fsync");

@@ -101,6 +101,8 @@ pub enum Apply {
     MaxClients,
     /// (Re)configure TLS, which reddish does not support.
     Tls,
+    /// Arm or disarm the watchdog alarm.
+    Watchdog,
 }
 
 /// One directive.
@@ -581,7 +583,9 @@ pub static DIRECTIVES: &[Directive] = &[
     int("min-replicas-max-lag", 0, INT_MAX, 10)
         .alias("min-slaves-max-lag")
         .built(),
-    int("watchdog-period", 0, INT_MAX, 0).with(HIDDEN),
+    int("watchdog-period", 0, INT_MAX, 0)
+        .with(HIDDEN)
+        .apply(Apply::Watchdog),
     int("shutdown-timeout", 0, INT_MAX, 10),
     int("repl-diskless-sync-max-replicas", 0, INT_MAX, 0).built(),
     // Unsigned int.

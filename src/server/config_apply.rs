@@ -31,6 +31,10 @@ impl Server {
                 Err("Unable to update TLS configuration. Check server logs.".to_string())
             }
             Apply::Tls => Ok(()),
+            Apply::Watchdog => {
+                crate::crash::set_watchdog(self.config.watchdog_period);
+                Ok(())
+            }
             Apply::MaxClients => {
                 let wanted = self.config.maxclients;
                 match adjust_open_files_limit(wanted) {
