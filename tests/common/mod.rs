@@ -11,6 +11,7 @@
 //! - [`start`]: starting with a config file, or running to completion;
 //! - [`real_redis`]: a real redis-server started by a test;
 //! - [`sentinel`]: a real redis-sentinel started by a test;
+//! - [`twemproxy`]: nutcracker in front of shards, started by a test;
 //! - [`stream_data`]: a stream and sorted set dataset shared by two files.
 #![allow(dead_code)]
 
@@ -20,6 +21,7 @@ pub mod reply;
 pub mod sentinel;
 pub mod start;
 pub mod stream_data;
+pub mod twemproxy;
 
 pub use query::*;
 pub use reply::*;
@@ -66,6 +68,20 @@ pub fn free_port() -> u16 {
             return port;
         }
     }
+}
+
+/// True when `program --version` runs; otherwise says so, naming the
+/// Debian package that provides it, for a test that then skips.
+pub fn program_available(program: &str, package: &str) -> bool {
+    let installed = Command::new(program)
+        .arg("--version")
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    if !installed {
+        eprintln!("{program} is not installed (Debian package {package}): skipping");
+    }
+    installed
 }
 
 /// True when a server on `port` answers an inline PING (`+PONG`, or an
@@ -195,9 +211,15 @@ pub fn spawn_in(
 
 /// Waits until the process just started answers on `port`: `None` (the
 /// process killed) when it exited or did not answer within 10 seconds.
-pub fn serving(mut child: Child, port: u16) -> Option<Child> {
+pub fn serving(child: Child, port: u16) -> Option<Child> {
+    serving_when(child, || is_listening(port))
+}
+
+/// Waits until the process just started is `answering`: `None` (the
+/// process killed) when it exited or did not answer within 10 seconds.
+pub fn serving_when(mut child: Child, mut answering: impl FnMut() -> bool) -> Option<Child> {
     let up = wait_for(Duration::from_secs(10), || {
-        is_listening(port) || child.try_wait().map(|s| s.is_some()).unwrap_or(true)
+        answering() || child.try_wait().map(|s| s.is_some()).unwrap_or(true)
     });
     if up && child.try_wait().map(|s| s.is_none()).unwrap_or(false) {
         return Some(child);

@@ -14,15 +14,7 @@ pub struct Sentinel {
 
 /// False, after saying so, when `redis-sentinel` cannot be run.
 pub fn available() -> bool {
-    let installed = Command::new("redis-sentinel")
-        .arg("--version")
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    if !installed {
-        eprintln!("redis-sentinel is not installed (Debian package redis-sentinel): skipping");
-    }
-    installed
+    super::program_available("redis-sentinel", "redis-sentinel")
 }
 
 impl Sentinel {
