@@ -7,12 +7,19 @@
 //! partial resync, and turn the old primary into a replica when it comes
 //! back. Writes acknowledged by WAIT before the failure survive it.
 //!
-//! Skipped (with a message) when `redis-sentinel` is not installed.
+//! The failover test is skipped (with a message) when `redis-sentinel` is
+//! not installed. The others replay by hand what Sentinel sends to the
+//! servers it monitors and what it reads from their INFO, and also run
+//! against real Redis (`REDDISH_TEST_SERVER`).
 
 mod common;
 
 use common::sentinel::{self, records, Sentinel};
-use common::{info, info_field, info_value, link_up, ok, wait_for, Frame, Raw, TestServer};
+use common::start::conf_dir;
+use common::{
+    encode, err, info, info_field, info_value, int, link_up, ok, pong, server_binary, spawn_in,
+    wait_for, Frame, Raw, TestServer,
+};
 use std::time::Duration;
 
 const MASTER: &str = "mymaster";
@@ -277,4 +284,186 @@ fn sentinels_fail_over_a_reddish_primary_to_a_replica() {
         d.sentinels.iter().all(|s| replicas_seen(s) == expected)
     });
     assert!(seen_by_all, "replicas not seen\n{}", d.logs());
+}
+
+const NO_SYNC_DELAY: [&str; 2] = ["--repl-diskless-sync-delay", "0"];
+
+/// Sends the transaction with which Sentinel promotes (`NO ONE`) or
+/// re-points an instance, in one write as Sentinel does, and returns the
+/// EXEC reply after checking that every command was queued.
+fn reconfigure(sentinel: &mut Raw, replicaof: [&str; 2]) -> Frame {
+    let [host, port] = replicaof;
+    let mut pipeline = encode(&["MULTI"]);
+    for command in [
+        ["SLAVEOF", host, port].as_slice(),
+        &["CONFIG", "REWRITE"],
+        &["CLIENT", "KILL", "TYPE", "normal"],
+        &["CLIENT", "KILL", "TYPE", "pubsub"],
+    ] {
+        pipeline.extend(encode(command));
+    }
+    pipeline.extend(encode(&["EXEC"]));
+    sentinel.send(&pipeline);
+    assert_eq!(sentinel.read(), ok(), "MULTI");
+    for _ in 0..4 {
+        assert_eq!(sentinel.read(), Frame::Simple("QUEUED".into()));
+    }
+    sentinel.read()
+}
+
+/// Waits until `r`'s server has `n` normal and pub/sub clients
+/// (connections closed by earlier checks gone), so that CLIENT KILL
+/// counts are exact.
+fn wait_clients(r: &mut Raw, n: usize) {
+    let mut count = || {
+        ["normal", "pubsub"]
+            .map(|kind| {
+                r.cmd(&["CLIENT", "LIST", "TYPE", kind])
+                    .as_text()
+                    .lines()
+                    .count()
+            })
+            .iter()
+            .sum::<usize>()
+    };
+    assert!(wait_for(DISCOVERY, || count() == n), "not {n} clients");
+}
+
+/// The `replicaof` lines of a config file.
+fn replicaof_lines(conf: &std::path::Path) -> Vec<String> {
+    let text = std::fs::read_to_string(conf).unwrap_or_default();
+    text.lines()
+        .filter(|l| l.starts_with("replicaof"))
+        .map(String::from)
+        .collect()
+}
+
+/// Sentinel's reconfiguration transaction (sentinelSendSlaveOf) promotes
+/// a replica and points it back: SLAVEOF takes effect, CONFIG REWRITE
+/// records it in the config file, and the two CLIENT KILLs disconnect
+/// every normal and pub/sub client but the sentinel's own connection.
+#[test]
+fn the_reconfiguration_transaction_of_sentinel_behaves_as_on_redis() {
+    let primary = TestServer::start_with(&NO_SYNC_DELAY);
+    let port = primary.port.to_string();
+    let (dir, conf) = conf_dir(&format!(
+        "replicaof 127.0.0.1 {port}\nreplica-priority 50\n"
+    ));
+    let leading = [conf.display().to_string()];
+    let replica = spawn_in(&server_binary(), dir, &leading, &["--save", ""], "");
+    assert!(
+        wait_for(DISCOVERY, || link_up(&mut replica.raw())),
+        "no sync"
+    );
+
+    let mut normal = replica.raw();
+    assert_eq!(normal.cmd(&["PING"]), pong());
+    let mut subscriber = replica.raw();
+    subscriber.cmd(&["SUBSCRIBE", "__sentinel__:hello"]);
+    let mut sentinel = replica.raw();
+    assert_eq!(
+        sentinel.cmd(&["CLIENT", "SETNAME", "sentinel-0123abcd-cmd"]),
+        ok()
+    );
+    wait_clients(&mut sentinel, 3);
+    let promoted = reconfigure(&mut sentinel, ["NO", "ONE"]);
+    assert_eq!(
+        promoted,
+        Frame::Array(Some(vec![ok(), ok(), int(1), int(1)]))
+    );
+    assert!(normal.is_closed(), "a normal client survived");
+    assert!(subscriber.is_closed(), "a subscriber survived");
+    assert_eq!(sentinel.cmd(&["PING"]), pong());
+    assert_eq!(replication_info(&replica, "role"), "master");
+    assert_eq!(replicaof_lines(&conf), Vec::<String>::new());
+    let text = std::fs::read_to_string(&conf).unwrap_or_default();
+    assert!(text.contains("replica-priority 50"), "{text}");
+
+    wait_clients(&mut sentinel, 1);
+    let repointed = reconfigure(&mut sentinel, ["127.0.0.1", &port]);
+    assert_eq!(
+        repointed,
+        Frame::Array(Some(vec![ok(), ok(), int(0), int(0)]))
+    );
+    assert_eq!(
+        replicaof_lines(&conf),
+        [format!("replicaof 127.0.0.1 {port}")]
+    );
+    assert!(wait_for(DISCOVERY, || replica_of(&replica) == Some(primary.port)));
+
+    // Without a config file the rewrite fails inside the transaction,
+    // which still runs the rest.
+    let mut p = primary.raw();
+    wait_clients(&mut p, 1);
+    let no_file = reconfigure(&mut p, ["NO", "ONE"]);
+    let rewrite_error = err("ERR The server is running without a config file");
+    assert_eq!(
+        no_file,
+        Frame::Array(Some(vec![ok(), rewrite_error, int(0), int(0)]))
+    );
+}
+
+/// What Sentinel reads from INFO: the primary lists its replica under the
+/// address it announces, the replica gives its primary, link state,
+/// priority, offset and whether it is announced, and `run_id` identifies
+/// the process. A replica whose link is down tells for how long, and with
+/// `replica-serve-stale-data no` answers PING with -MASTERDOWN (which
+/// Sentinel takes as a valid reply).
+#[test]
+fn info_gives_sentinel_the_fields_it_reads() {
+    let mut primary = TestServer::start_with(&NO_SYNC_DELAY);
+    let replica = TestServer::start_with(&[
+        "--replica-announce-ip",
+        "10.0.0.9",
+        "--replica-announce-port",
+        "7777",
+        "--replica-priority",
+        "42",
+        "--replica-announced",
+        "no",
+    ]);
+    follow(&replica, &primary);
+    assert!(
+        wait_for(DISCOVERY, || link_up(&mut replica.raw())),
+        "no sync"
+    );
+
+    let listed = wait_for(DISCOVERY, || {
+        let line = replication_info(&primary, "slave0");
+        line.starts_with("ip=10.0.0.9,port=7777,state=online,offset=")
+    });
+    assert!(listed, "{}", replication_info(&primary, "slave0"));
+    let run_id = info_field(&mut primary.raw(), "server", "run_id");
+    assert!(run_id.len() == 40 && run_id.bytes().all(|b| b.is_ascii_hexdigit()));
+
+    let text = info(&mut replica.raw(), &["replication"]);
+    for (field, value) in [
+        ("role", "slave".to_string()),
+        ("master_host", "127.0.0.1".to_string()),
+        ("master_port", primary.port.to_string()),
+        ("master_link_status", "up".to_string()),
+        ("slave_priority", "42".to_string()),
+        ("replica_announced", "0".to_string()),
+    ] {
+        assert_eq!(info_value(&text, field), Some(value), "{field}");
+    }
+    assert!(info_value(&text, "slave_repl_offset").is_some_and(|o| o.parse::<u64>().is_ok()));
+    assert_eq!(info_value(&text, "master_link_down_since_seconds"), None);
+
+    let _ = primary.child.kill();
+    let _ = primary.child.wait();
+    let mut r = replica.raw();
+    assert!(wait_for(DISCOVERY, || {
+        info_field(&mut r, "replication", "master_link_status") == "down"
+    }));
+    let down_for = info_field(&mut r, "replication", "master_link_down_since_seconds");
+    assert!(down_for.parse::<u64>().is_ok(), "{down_for}");
+    assert_eq!(
+        r.cmd(&["CONFIG", "SET", "replica-serve-stale-data", "no"]),
+        ok()
+    );
+    let masterdown =
+        "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.";
+    assert_eq!(r.cmd(&["PING"]), err(masterdown));
+    assert!(r.cmd(&["INFO", "server"]).as_text().contains("run_id:"));
 }
