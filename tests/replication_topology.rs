@@ -85,8 +85,18 @@ fn primary_fails(primary: TestServer, ra: &mut Raw, rb: &mut Raw) {
     );
 }
 
-#[test]
-fn a_promoted_replica_takes_its_sibling_with_a_partial_resync() {
+/// Two replicas that held all of their primary's stream when it died,
+/// the first (`a`) just promoted with REPLICAOF NO ONE; `old_replid` is
+/// the dead primary's replication ID.
+struct Siblings {
+    a: TestServer,
+    ra: Raw,
+    rb: Raw,
+    old_replid: String,
+    _b: TestServer,
+}
+
+fn promote_one_of_two() -> Siblings {
     let primary = start();
     let (a, b) = (start(), start());
     let (mut p, mut ra, mut rb) = (primary.raw(), a.raw(), b.raw());
@@ -98,15 +108,27 @@ fn a_promoted_replica_takes_its_sibling_with_a_partial_resync() {
     primary_fails(primary, &mut ra, &mut rb);
 
     assert_eq!(ra.cmd(&["REPLICAOF", "NO", "ONE"]), ok());
+    Siblings {
+        a,
+        ra,
+        rb,
+        old_replid,
+        _b: b,
+    }
+}
+
+#[test]
+fn a_promoted_replica_takes_its_sibling_with_a_partial_resync() {
+    let mut s = promote_one_of_two();
     assert_eq!(
-        info_field(&mut ra, "replication", "master_replid2"),
-        old_replid
+        info_field(&mut s.ra, "replication", "master_replid2"),
+        s.old_replid
     );
-    follow(&mut rb, &a);
-    write_some(&mut ra, "new");
-    assert!(caught_up(&mut rb, &mut ra), "sibling differs");
-    assert_eq!(info_field(&mut ra, "stats", "sync_full"), "0");
-    assert_eq!(info_field(&mut ra, "stats", "sync_partial_ok"), "1");
+    follow(&mut s.rb, &s.a);
+    write_some(&mut s.ra, "new");
+    assert!(caught_up(&mut s.rb, &mut s.ra), "sibling differs");
+    assert_eq!(info_field(&mut s.ra, "stats", "sync_full"), "0");
+    assert_eq!(info_field(&mut s.ra, "stats", "sync_partial_ok"), "1");
 }
 
 /// The time a promoted replica keeps its backlog without replicas
@@ -115,40 +137,30 @@ fn a_promoted_replica_takes_its_sibling_with_a_partial_resync() {
 /// history still gets `+CONTINUE` with the new replication ID.
 #[test]
 fn a_promoted_replica_keeps_its_backlog_for_the_ttl_from_the_promotion() {
-    let primary = start();
-    let (a, b) = (start(), start());
-    let (mut p, mut ra, mut rb) = (primary.raw(), a.raw(), b.raw());
-    follow(&mut ra, &primary);
-    follow(&mut rb, &primary);
-    write_some(&mut p, "old");
-    assert!(caught_up(&mut ra, &mut p) && caught_up(&mut rb, &mut p));
-    let old_replid = info_field(&mut p, "replication", "master_replid");
-    primary_fails(primary, &mut ra, &mut rb);
-
-    assert_eq!(ra.cmd(&["REPLICAOF", "NO", "ONE"]), ok());
+    let mut s = promote_one_of_two();
     let promoted_at = std::time::Instant::now();
     while promoted_at.elapsed() < Duration::from_millis(2500) {
         assert_eq!(
-            info_field(&mut ra, "replication", "repl_backlog_active"),
+            info_field(&mut s.ra, "replication", "repl_backlog_active"),
             "1",
             "backlog freed {:?} after the promotion",
             promoted_at.elapsed()
         );
         std::thread::sleep(Duration::from_millis(50));
     }
-    let new_replid = info_field(&mut ra, "replication", "master_replid");
-    let from = (offset(&mut rb) + 1).to_string();
-    let mut sibling = a.raw();
+    let new_replid = info_field(&mut s.ra, "replication", "master_replid");
+    let from = (offset(&mut s.rb) + 1).to_string();
+    let mut sibling = s.a.raw();
     assert_eq!(
         sibling.cmd(&["REPLCONF", "capa", "eof", "capa", "psync2"]),
         ok()
     );
-    sibling.send_cmd(&["PSYNC", &old_replid, &from]);
+    sibling.send_cmd(&["PSYNC", &s.old_replid, &from]);
     assert_eq!(
         sibling.read(),
         Frame::Simple(format!("CONTINUE {}", new_replid))
     );
-    assert_eq!(info_field(&mut ra, "stats", "sync_partial_ok"), "1");
+    assert_eq!(info_field(&mut s.ra, "stats", "sync_partial_ok"), "1");
 }
 
 /// `A` follows `P` and feeds `C`. `X`, another replica of `P`, is promoted
