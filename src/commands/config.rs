@@ -148,6 +148,7 @@ fn restore(srv: &mut Server, targets: &[Found], backup: &[Value]) {
 /// CONFIG RESETSTAT: zeroes INFO's counters, command and error stats.
 fn config_resetstat(srv: &mut Server, c: &mut Client, _args: &Args) -> CmdResult {
     srv.stats.reset();
+    srv.acl.denials = Default::default();
     for entry in &mut srv.registry.entries {
         entry.stats = Default::default();
     }
@@ -160,7 +161,13 @@ fn config_rewrite(srv: &mut Server, c: &mut Client, _args: &Args) -> CmdResult {
     let Some(path) = srv.config.config_file.clone() else {
         return Err("ERR The server is running without a config file".into());
     };
-    match config::rewrite::rewrite(&srv.config, &path) {
+    let users = srv.config.aclfile.is_empty().then(|| {
+        srv.acl
+            .users()
+            .map(|u| srv.acl_user_line(u))
+            .collect::<Vec<_>>()
+    });
+    match config::rewrite::rewrite(&srv.config, &path, users.as_deref()) {
         Ok(()) => {
             log::warn!("CONFIG REWRITE executed with success.");
             c.reply.ok();

@@ -2,6 +2,7 @@
 //! with its table: the declarations (name, arity, flags, keys, docs) of its
 //! commands. `TABLES` lists the families; the registry reads nothing else.
 
+pub mod acl;
 pub mod bits;
 pub mod command;
 pub mod config;
@@ -17,6 +18,7 @@ pub mod latency;
 pub mod lists;
 pub mod memory;
 pub mod migrate;
+pub mod module;
 pub mod persistence;
 pub mod pubsub;
 pub mod replicaof;
@@ -73,6 +75,8 @@ pub const TABLES: &[&[Command]] = &[
     replicaof::COMMANDS,
     replication::COMMANDS,
     pubsub::COMMANDS,
+    acl::COMMANDS,
+    module::COMMANDS,
 ];
 
 /// Parses an integer argument (`ERR value is not an integer or out of range`).
