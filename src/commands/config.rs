@@ -66,6 +66,12 @@ fn config_set(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
         .step_by(2)
         .map(|i| (&args[i], &args[i + 1]))
         .collect();
+    // Passwords never reach SLOWLOG or MONITOR, even when the command fails.
+    for (i, (name, _)) in pairs.iter().enumerate() {
+        if config::lookup(name).is_some_and(|f| DIRECTIVES[f.id].has(cfg::SENSITIVE)) {
+            c.redact_arg(3 + 2 * i);
+        }
+    }
     let targets = find_targets(srv, c, &pairs).map_err(|r| match r {
         Refusal::Unknown(name) => errors::CmdError::concat(&[
             b"ERR Unknown option or number of arguments for CONFIG SET - '",
