@@ -190,31 +190,26 @@ pub fn flag_names(user: &User) -> Vec<&'static str> {
 
 /// ACL GETUSER's `keys`: `~*`, or the patterns separated by spaces.
 pub fn keys_field(selector: &Selector) -> Vec<u8> {
-    if selector.allkeys {
-        return b"~*".to_vec();
-    }
-    let mut out = Vec::new();
-    for (i, key) in selector.keys.iter().enumerate() {
-        if i > 0 {
-            out.push(b' ');
-        }
+    let patterns = selector.keys.iter().map(|key| {
+        let mut out = Vec::new();
         key.describe_into(&mut out);
-    }
-    out
+        out
+    });
+    joined_or_all(selector.allkeys, b"~*", patterns)
 }
 
 /// ACL GETUSER's `channels`: `&*`, or the patterns separated by spaces.
 pub fn channels_field(selector: &Selector) -> Vec<u8> {
-    if selector.allchannels {
-        return b"&*".to_vec();
+    let patterns = selector
+        .channels
+        .iter()
+        .map(|c| [b"&".as_slice(), c].concat());
+    joined_or_all(selector.allchannels, b"&*", patterns)
+}
+
+fn joined_or_all(all: bool, everything: &[u8], items: impl Iterator<Item = Vec<u8>>) -> Vec<u8> {
+    if all {
+        return everything.to_vec();
     }
-    let mut out = Vec::new();
-    for (i, channel) in selector.channels.iter().enumerate() {
-        if i > 0 {
-            out.push(b' ');
-        }
-        out.push(b'&');
-        out.extend_from_slice(channel);
-    }
-    out
+    items.collect::<Vec<_>>().join(&b' ')
 }

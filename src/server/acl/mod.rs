@@ -597,15 +597,17 @@ impl Server {
         true
     }
 
-    /// Closes every connection authenticated as `id` (the current one
-    /// after its reply), first making them unauthenticated default users.
+    /// Closes every connection authenticated as `id`; the current one,
+    /// after its reply, is meanwhile an unauthenticated default user.
     fn disconnect_user(&mut self, current: Option<&mut Client>, id: UserId) {
-        for other in self.clients.iter_mut() {
-            if other.user == Some(id) {
-                other.user = Some(UserId::DEFAULT);
-                other.authenticated = false;
-                other.close_asap = true;
-            }
+        let doomed: Vec<usize> = self
+            .clients
+            .iter()
+            .filter(|o| o.user == Some(id))
+            .map(|o| o.slot)
+            .collect();
+        for slot in doomed {
+            self.free_client(slot);
         }
         if let Some(current) = current.filter(|c| c.user == Some(id)) {
             current.user = Some(UserId::DEFAULT);
