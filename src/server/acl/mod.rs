@@ -367,6 +367,13 @@ impl Acl {
         self.default_user().is_some_and(|u| u.nopass)
     }
 
+    /// Whether `user` is `skip-sanitize-payload` (its RESTOREs are not
+    /// deeply checked under `sanitize-dump-payload clients`).
+    pub fn skips_payload_sanitizing(&self, user: Option<UserId>) -> bool {
+        user.and_then(|u| self.user(u))
+            .is_some_and(|u| u.sanitize == Sanitize::Skip)
+    }
+
     /// The name of a client's user, `(superuser)` for the primary's link.
     pub fn user_name(&self, user: Option<UserId>) -> &[u8] {
         match user {
