@@ -983,6 +983,21 @@ fn requirepass_is_the_default_users_password() {
 }
 
 #[test]
+fn an_unauthenticated_client_that_does_not_read_is_closed() {
+    let server = TestServer::start_with(&["--requirepass", "pw"]);
+    let mut admin = login(&server, "default", "pw");
+    let mut flooder = server.raw();
+    // NOAUTH replies pile up past what such a client may hold.
+    let pings = b"PING\r\n".repeat(2000);
+    for _ in 0..20 {
+        let _ = std::io::Write::write_all(flooder.stream.get_mut(), &pings);
+    }
+    assert!(flooder.closed_within(Duration::from_secs(5)));
+    let list = admin.cmd(&["CLIENT", "LIST"]).as_text();
+    assert_eq!(list.lines().count(), 1, "{}", list);
+}
+
+#[test]
 fn sort_by_and_get_need_access_to_every_key() {
     let server = TestServer::start();
     let mut admin = server.raw();
