@@ -4,6 +4,7 @@
 
 pub mod acl;
 pub mod bits;
+pub mod cluster;
 pub mod command;
 pub mod config;
 pub mod connection;
@@ -16,6 +17,7 @@ pub mod info;
 pub mod keys;
 pub mod latency;
 pub mod lists;
+pub mod lolwut;
 pub mod memory;
 pub mod migrate;
 pub mod module;
@@ -76,7 +78,9 @@ pub const TABLES: &[&[Command]] = &[
     replication::COMMANDS,
     pubsub::COMMANDS,
     acl::COMMANDS,
+    cluster::COMMANDS,
     module::COMMANDS,
+    lolwut::COMMANDS,
 ];
 
 /// Parses an integer argument (`ERR value is not an integer or out of range`).

@@ -352,7 +352,6 @@ fn redact(args: &Args, mask: u64) -> OwnedArgs {
 const NOT_IN_MULTI: &str = "ERR Command not allowed inside a transaction";
 
 const DEBUG_NOT_ALLOWED: &str = "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.";
-
 const MODULE_NOT_ALLOWED: &str = "ERR MODULE command not allowed. If the enable-module-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.";
 
 /// `ERR unknown command 'x', with args beginning with: 'a' 'b' `, quoting
