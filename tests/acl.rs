@@ -2,7 +2,8 @@
 //! commands, keys and channels (also inside MULTI and for SORT), the ACL
 //! LOG, DRYRUN, pub/sub subscribers losing a channel, deleting users, the
 //! ACL file (SAVE, LOAD, a bad file), `user` lines and CONFIG REWRITE,
-//! `requirepass`, and the protected DEBUG/MODULE/config settings. Every
+//! `requirepass`, the protected DEBUG/MODULE/config settings, and a
+//! replica logging in to its primary with `masteruser`. Every
 //! test passes against redis-server 7.0.15 too
 //! (`REDDISH_TEST_SERVER=$(command -v redis-server) cargo test --test acl`);
 //! the order of single commands in a user's description differs between
@@ -1237,4 +1238,51 @@ fn bad_user_lines_stop_the_start() {
     let out = report(&["--aclfile", "/nonexistent.acl"]);
     assert_eq!(out.code, Some(1));
     assert!(out.stdout.contains("Aborting Redis startup because of ACL errors: Error loading ACLs, opening file '/nonexistent.acl': No such file or directory"), "{}", out.stdout);
+}
+
+#[test]
+fn a_replica_logs_in_to_its_primary_with_masteruser() {
+    let primary = TestServer::start_with(&["--repl-diskless-sync-delay", "0"]);
+    let mut p = primary.raw();
+    setuser(&mut p, "replicator", "on >rpw +psync +replconf +ping");
+    setuser(&mut p, "default", "resetpass >admin");
+    assert_eq!(p.cmd(&["AUTH", "admin"]), ok());
+    assert_eq!(p.cmd(&["SET", "before", "1"]), ok());
+    let port = primary.port.to_string();
+
+    let wrong = TestServer::start_with(&["--masteruser", "replicator", "--masterauth", "nope"]);
+    let mut w = wrong.raw();
+    assert_eq!(w.cmd(&["REPLICAOF", "127.0.0.1", &port]), ok());
+    assert!(common::wait_for(Duration::from_secs(10), || {
+        !items(acl(&mut p, &["LOG"])).is_empty()
+    }));
+    let entry = last_log_entry(&mut p);
+    assert_eq!(entry["reason"], "auth");
+    assert_eq!(entry["username"], "replicator");
+    assert_eq!(
+        info_field(&mut w, "replication", "master_link_status"),
+        "down"
+    );
+
+    let replica = TestServer::start_with(&["--masteruser", "replicator", "--masterauth", "rpw"]);
+    let mut r = replica.raw();
+    assert_eq!(r.cmd(&["REPLICAOF", "127.0.0.1", &port]), ok());
+    assert!(common::wait_for(Duration::from_secs(20), || {
+        common::link_up(&mut r)
+    }));
+    assert_eq!(p.cmd(&["SET", "after", "2"]), ok());
+    assert!(common::wait_for(Duration::from_secs(10), || {
+        r.cmd(&["GET", "after"]) == Frame::bulk("2")
+    }));
+    assert_eq!(r.cmd(&["GET", "before"]), Frame::bulk("1"));
+    let link = bulk_text(&p.cmd(&["CLIENT", "LIST", "TYPE", "replica"]));
+    assert_eq!(client_field(&link, "user"), "replicator");
+    // The primary's stream runs whatever the replica's own users may do.
+    setuser(&mut r, "admin", "on >a +@all ~*");
+    setuser(&mut r, "default", "nocommands");
+    assert_eq!(p.cmd(&["SET", "later", "3"]), ok());
+    let mut admin = login(&replica, "admin", "a");
+    assert!(common::wait_for(Duration::from_secs(10), || {
+        admin.cmd(&["GET", "later"]) == Frame::bulk("3")
+    }));
 }
