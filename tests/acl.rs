@@ -687,22 +687,10 @@ fn the_acl_log_records_refusals_and_failed_logins() {
     assert_eq!(acl(&mut admin, &["LOG"]), bulks(&[]));
     if !against_real_redis() {
         // Redis 7.2's counters.
-        assert_eq!(
-            info_field(&mut admin, "stats", "acl_access_denied_cmd"),
-            "4"
-        );
-        assert_eq!(
-            info_field(&mut admin, "stats", "acl_access_denied_key"),
-            "6"
-        );
-        assert_eq!(
-            info_field(&mut admin, "stats", "acl_access_denied_channel"),
-            "1"
-        );
-        assert_eq!(
-            info_field(&mut admin, "stats", "acl_access_denied_auth"),
-            "1"
-        );
+        for (field, count) in [("cmd", "4"), ("key", "6"), ("channel", "1"), ("auth", "1")] {
+            let name = format!("acl_access_denied_{}", field);
+            assert_eq!(info_field(&mut admin, "stats", &name), count, "{}", name);
+        }
     }
 }
 
