@@ -103,6 +103,8 @@ pub enum Apply {
     Tls,
     /// Arm or disarm the watchdog alarm.
     Watchdog,
+    /// The default user's password follows `requirepass`.
+    RequirePass,
 }
 
 /// One directive.
@@ -477,7 +479,7 @@ pub static DIRECTIVES: &[Directive] = &[
     yes_no("aof-disable-auto-gc", false),
     yes_no("replica-ignore-disk-write-errors", false),
     // Strings.
-    string("aclfile", "").immutable(),
+    string("aclfile", "").immutable().built(),
     optional("unixsocket").immutable().built(),
     optional("pidfile").immutable().built(),
     optional("replica-announce-ip")
@@ -508,7 +510,10 @@ pub static DIRECTIVES: &[Directive] = &[
     optional("bind-source-addr"),
     string("logfile", "").immutable().built(),
     optional("masterauth").with(SENSITIVE).built(),
-    optional("requirepass").with(SENSITIVE).built(),
+    optional("requirepass")
+        .with(SENSITIVE)
+        .built()
+        .apply(Apply::RequirePass),
     // Enums.
     choice("supervised", SUPERVISED, 0).immutable(),
     choice("syslog-facility", SYSLOG_FACILITIES, 128).immutable(),
@@ -521,7 +526,7 @@ pub static DIRECTIVES: &[Directive] = &[
     choice("maxmemory-policy", MAXMEMORY_POLICIES, 0x700),
     choice("appendfsync", APPENDFSYNC, 2),
     choice("oom-score-adj", OOM_SCORE_ADJ, 0),
-    choice("acl-pubsub-default", ACL_PUBSUB_DEFAULT, 0),
+    choice("acl-pubsub-default", ACL_PUBSUB_DEFAULT, 0).built(),
     choice("sanitize-dump-payload", SANITIZE_DUMP, 0),
     choice("enable-protected-configs", PROTECTION, 0)
         .immutable()
@@ -529,7 +534,9 @@ pub static DIRECTIVES: &[Directive] = &[
     choice("enable-debug-command", PROTECTION, 0)
         .immutable()
         .built(),
-    choice("enable-module-command", PROTECTION, 0).immutable(),
+    choice("enable-module-command", PROTECTION, 0)
+        .immutable()
+        .built(),
     choice("cluster-preferred-endpoint-type", ENDPOINT_TYPES, 0),
     choice("propagation-error-behavior", PROPAGATION_ERROR, 0),
     shutdown_on("shutdown-on-sigint"),
@@ -608,7 +615,7 @@ pub static DIRECTIVES: &[Directive] = &[
     // Unsigned long (bounds-checked as signed by Redis).
     int("active-defrag-max-scan-fields", 1, LONG_MAX, 1000),
     int("slowlog-max-len", 0, LONG_MAX, 128).built(),
-    int("acllog-max-len", 0, LONG_MAX, 128),
+    int("acllog-max-len", 0, LONG_MAX, 128).built(),
     // Long long.
     int("busy-reply-threshold", 0, LONG_MAX, 5000).alias("lua-time-limit"),
     int("cluster-node-timeout", 0, LONG_MAX, 15000),

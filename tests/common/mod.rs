@@ -318,6 +318,24 @@ impl Raw {
         buf
     }
 
+    /// True once the server closes the connection within `timeout`
+    /// (polled; bytes arriving before the close are skipped).
+    pub fn closed_within(&mut self, timeout: Duration) -> bool {
+        let short = Some(Duration::from_millis(20));
+        self.stream.get_ref().set_read_timeout(short).ok();
+        let mut buf = [0u8; 4096];
+        let closed = wait_for(timeout, || match self.stream.read(&mut buf) {
+            Ok(n) => n == 0,
+            Err(e) => !matches!(
+                e.kind(),
+                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+            ),
+        });
+        let normal = Some(Duration::from_secs(10));
+        self.stream.get_ref().set_read_timeout(normal).ok();
+        closed
+    }
+
     /// True once the server has closed the connection; false when bytes
     /// arrive or the connection is still open when the read timeout expires.
     pub fn is_closed(&mut self) -> bool {

@@ -448,6 +448,7 @@ impl Server {
         if let Some(c) = self.clients.get_mut(slot) {
             c.kind = ClientKind::Primary;
             c.authenticated = true;
+            c.user = None;
             c.db = db;
             c.query.reserve_tail(leftover.len());
             let mut src = leftover;
