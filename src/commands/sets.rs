@@ -218,8 +218,9 @@ fn spop_with_count(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     }
     if count >= size {
         reply_set(c, set);
-        w.delete();
         w.changed(size, SPOP);
+        w.delete();
+        w.changed(0, DEL);
         w.propagate_as(&[b"DEL", key]);
         return Ok(());
     }

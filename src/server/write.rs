@@ -28,57 +28,8 @@ use crate::config::Config;
 use crate::types::{Object, Value, ValueType};
 use crate::util::Rng;
 
-/// The class of a keyspace event: what `notify-keyspace-events` selects
-/// it by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EventClass {
-    Generic,
-    String,
-    List,
-    Set,
-    Hash,
-    SortedSet,
-    Stream,
-    Expired,
-    Evicted,
-}
-
-/// A keyspace event a write raises, as Redis's `notifyKeyspaceEvent`
-/// call for it names it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct KeyEvent {
-    pub class: EventClass,
-    pub name: &'static str,
-}
-
-macro_rules! event_constructors {
-    ($($fn_name:ident => $class:ident),*) => {
-        impl KeyEvent {
-            $(
-                pub const fn $fn_name(name: &'static str) -> KeyEvent {
-                    KeyEvent {
-                        class: EventClass::$class,
-                        name,
-                    }
-                }
-            )*
-        }
-    };
-}
-
-event_constructors! {
-    generic => Generic,
-    string => String,
-    list => List,
-    set => Set,
-    hash => Hash,
-    zset => SortedSet,
-    stream => Stream
-}
-
-/// The event of a deleted key (also raised when a write empties an
-/// aggregate and the key goes).
-pub const DEL: KeyEvent = KeyEvent::generic("del");
+use super::notify::NEW;
+pub use super::notify::{EventClass, KeyEvent, DEL};
 
 /// One key opened for writing. See the module documentation.
 pub struct KeyWrite<'s, 'k> {
@@ -113,6 +64,17 @@ struct Outcome {
     created: bool,
     /// An aggregate was handed out for changing: it may be left empty.
     may_empty: bool,
+    /// The value was created for changing and its `new` event waits for
+    /// the first change (a value left empty was never added, as in Redis).
+    pending_new: bool,
+    /// The key was stored, deleted or its TTL changed directly: the write
+    /// must say so with an event or declare it silent.
+    stored: bool,
+    /// An event was raised for the write.
+    evented: bool,
+    /// The write declared it raises no event ([`KeyWrite::touched`],
+    /// [`KeyWrite::counted`]).
+    silent: bool,
 }
 
 /// A write set aside by [`KeyWrite::defer`], owning its key; the events
@@ -130,6 +92,7 @@ impl DeferredWrite {
     pub fn changed(&mut self, n: u64, event: KeyEvent) {
         self.outcome.modified = true;
         self.outcome.dirty += n;
+        self.outcome.evented = true;
         self.events.push(event);
     }
 }
@@ -192,17 +155,17 @@ impl Server {
 
     /// Finishes a write set aside with [`KeyWrite::defer`].
     pub fn finish_write(&mut self, deferred: DeferredWrite) {
-        for event in &deferred.events {
-            self.notify_keyspace_event(deferred.outcome.db, &deferred.key, *event);
-        }
-        let slot = Slot::Unresolved { touch: false };
-        // Dropping the write does its bookkeeping.
-        drop(KeyWrite {
+        let mut w = KeyWrite {
             srv: self,
             key: &deferred.key,
-            slot,
+            slot: Slot::Unresolved { touch: false },
             outcome: deferred.outcome,
-        });
+        };
+        for event in &deferred.events {
+            w.raise(*event);
+        }
+        // Dropping the write does its bookkeeping.
+        drop(w);
     }
 
     /// Counts `n` changes to the dataset (save points, INFO): the running
@@ -215,10 +178,15 @@ impl Server {
         }
     }
 
-    /// The one place a write's keyspace event is raised; keyspace
-    /// notifications (`notify-keyspace-events`) will publish from here.
+    /// The one place a keyspace event is raised (writes, expiry, missed
+    /// lookups): published when `notify-keyspace-events` enables its class
+    /// (see [`crate::server::notify`]); one bit test when it does not.
     #[inline]
-    pub fn notify_keyspace_event(&mut self, _db: usize, _key: &[u8], _event: KeyEvent) {}
+    pub fn notify_keyspace_event(&mut self, db: usize, key: &[u8], event: KeyEvent) {
+        if self.config.notify_keyspace_events & event.class.flag() != 0 {
+            self.publish_keyspace_event(db, key, event);
+        }
+    }
 }
 
 impl<'s, 'k> KeyWrite<'s, 'k> {
@@ -291,6 +259,7 @@ impl<'s, 'k> KeyWrite<'s, 'k> {
             let obj = self.srv.new_object(make().into_value());
             self.put(obj, false);
             self.outcome.created = true;
+            self.outcome.pending_new = true;
         }
         self.existing::<T>()?.ok_or(CmdError::Static(WRONGTYPE))
     }
@@ -328,7 +297,11 @@ impl<'s, 'k> KeyWrite<'s, 'k> {
         // A key not looked up yet owes the old value its access.
         let owes_touch = matches!(self.slot, Slot::Unresolved { touch: true });
         let obj = Object::new(value, tracking.initial());
+        self.outcome.stored = true;
         let old_lru = self.put(obj, keep_ttl);
+        if old_lru.is_none() {
+            self.raise(NEW);
+        }
         if let (Some(mut lru), AccessTracking::Lfu { .. }) = (old_lru, tracking) {
             if owes_touch {
                 lru = tracking.touched(lru, &mut self.srv.rng);
@@ -339,10 +312,14 @@ impl<'s, 'k> KeyWrite<'s, 'k> {
         }
     }
 
-    /// Stores `obj` with exactly the expiry `expire` (RESTORE, RENAME,
-    /// MOVE and COPY destinations).
+    /// Adds `obj` with exactly the expiry `expire` (RESTORE, RENAME, MOVE
+    /// and COPY destinations): a value already there is deleted first, so
+    /// the key is always new, as Redis's `dbAdd` after `dbDelete` makes it.
     pub fn put_object(&mut self, obj: Object, expire: Option<i64>) {
+        self.take();
+        self.outcome.stored = true;
         self.put(obj, false);
+        self.raise(NEW);
         if let Some(when) = expire {
             self.set_expire(when);
         }
@@ -365,6 +342,7 @@ impl<'s, 'k> KeyWrite<'s, 'k> {
     pub fn take(&mut self) -> Option<(Object, Option<i64>)> {
         self.position()?;
         self.slot = Slot::Absent;
+        self.outcome.stored = true;
         self.srv.dbs.get_mut(self.outcome.db)?.take(self.key)
     }
 
@@ -375,6 +353,7 @@ impl<'s, 'k> KeyWrite<'s, 'k> {
 
     /// Gives the (existing) key an absolute expiry time.
     pub fn set_expire(&mut self, when_ms: i64) {
+        self.outcome.stored = true;
         if let Some(db) = self.srv.dbs.get_mut(self.outcome.db) {
             db.set_expire(self.key, when_ms);
         }
@@ -382,10 +361,13 @@ impl<'s, 'k> KeyWrite<'s, 'k> {
 
     /// Removes the key's expiry; true if it had one.
     pub fn persist(&mut self) -> bool {
-        self.srv
+        let persisted = self
+            .srv
             .dbs
             .get_mut(self.outcome.db)
-            .is_some_and(|db| db.persist(self.key))
+            .is_some_and(|db| db.persist(self.key));
+        self.outcome.stored |= persisted;
+        persisted
     }
 
     /// The running command propagates as `parts` instead of itself.
@@ -423,20 +405,33 @@ impl<'s, 'k> KeyWrite<'s, 'k> {
     /// changes counted, but WATCH and blocked clients are not told.
     pub fn meta_changed(&mut self, n: u64, event: KeyEvent) {
         self.outcome.dirty += n;
-        self.srv
-            .notify_keyspace_event(self.outcome.db, self.key, event);
+        self.raise(event);
     }
 
     /// The key's value changed without an event or a counted change
     /// (DEBUG POPULATE): WATCH and blocked clients still hear of it.
     pub fn touched(&mut self) {
         self.outcome.modified = true;
+        self.outcome.silent = true;
     }
 
     /// Counts `n` changes that raise no event and that readers of the
     /// value do not see (claims of pending stream entries).
     pub fn counted(&mut self, n: u64) {
         self.outcome.dirty += n;
+        self.outcome.silent = true;
+    }
+
+    /// Raises `event` about this key, after the `new` event of a value
+    /// created for this write, which Redis raises when it adds the key,
+    /// before the command's own events.
+    fn raise(&mut self, event: KeyEvent) {
+        let db = self.outcome.db;
+        if std::mem::take(&mut self.outcome.pending_new) {
+            self.srv.notify_keyspace_event(db, self.key, NEW);
+        }
+        self.outcome.evented = true;
+        self.srv.notify_keyspace_event(db, self.key, event);
     }
 
     /// Sets the write aside, to be finished later with
@@ -464,6 +459,11 @@ impl<'s, 'k> KeyWrite<'s, 'k> {
             created,
             ..
         } = self.outcome;
+        debug_assert!(
+            !self.outcome.stored || self.outcome.evented || self.outcome.silent,
+            "a write to {:?} stored or deleted the key without raising its event",
+            String::from_utf8_lossy(self.key)
+        );
         if !modified && !created && dirty == 0 {
             return;
         }
@@ -472,6 +472,9 @@ impl<'s, 'k> KeyWrite<'s, 'k> {
             if modified {
                 self.srv.notify_keyspace_event(db, self.key, DEL);
             }
+        } else if std::mem::take(&mut self.outcome.pending_new) {
+            // Created and kept without an event of its own.
+            self.srv.notify_keyspace_event(db, self.key, NEW);
         }
         if modified {
             self.srv.key_modified(db, self.key);

@@ -31,7 +31,7 @@ impl Claimant<'_> {
         }
         let (id, created) = group.touch_or_create_consumer(self.name, self.now);
         if created {
-            effects.dirty += 1;
+            effects.consumer_created();
         }
         self.id = Some(id);
         id

@@ -3,6 +3,7 @@
 
 use super::{
     range_end, range_start, reply_id, stream_read, strict_id, CmdError, CmdResult, StreamId,
+    XGROUP_CREATECONSUMER,
 };
 use crate::commands::{int_arg, is_opt, reply_help};
 use crate::server::client::Client;
@@ -161,7 +162,7 @@ fn xgroup_createconsumer(srv: &mut Server, c: &mut Client, args: &Args) -> CmdRe
         .create_consumer(&args[4], now)
         .is_some();
     if created {
-        w.meta_changed(1, KeyEvent::stream("xgroup-createconsumer"));
+        w.meta_changed(1, XGROUP_CREATECONSUMER);
     }
     c.reply.int(i64::from(created));
     Ok(())

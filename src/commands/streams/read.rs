@@ -383,7 +383,7 @@ impl GroupRead<'_> {
         let group = stream.group_mut(self.group)?;
         let (id, created) = group.touch_or_create_consumer(self.consumer, self.now);
         if created {
-            effects.dirty += 1;
+            effects.consumer_created();
             if self.noack {
                 effects.create_consumer(self.key, self.group, self.consumer);
             }
