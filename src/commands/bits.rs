@@ -382,6 +382,7 @@ fn bitfield_generic(srv: &mut Server, c: &mut Client, args: &Args, read_only: bo
         }
         changes
     })?;
+    w.pushes_after_reply(c);
     if changes > 0 {
         w.changed(changes, SETBIT);
     }

@@ -413,6 +413,7 @@ pub fn xadd(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     });
     let id_text = id.text();
     c.reply.bulk(id_text.as_ref());
+    w.pushes_after_reply(c);
     w.changed(1, KeyEvent::stream("xadd"));
     if trimmed > 0 {
         w.changed(0, XTRIM);
@@ -567,8 +568,9 @@ pub fn xsetid(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     if !max_deleted.is_zero() {
         entries.max_deleted_id = max_deleted;
     }
-    w.meta_changed(1, KeyEvent::stream("xsetid"));
     c.reply.ok();
+    w.pushes_after_reply(c);
+    w.meta_changed(1, KeyEvent::stream("xsetid"));
     Ok(())
 }
 

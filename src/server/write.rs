@@ -21,6 +21,7 @@
 //! methods in [`crate::server::keyspace`] that end in the same
 //! [`Server::record_change`].
 
+use super::client::Client;
 use super::errors::{CmdError, WRONGTYPE};
 use super::keyspace::{AccessTracking, LookupEffects};
 use super::Server;
@@ -385,6 +386,19 @@ impl<'s, 'k> KeyWrite<'s, 'k> {
     /// [`KeyWrite::also_propagate`]).
     pub fn suppress_propagation(&mut self) {
         self.srv.suppress_propagation();
+    }
+
+    /// The command replied before raising what it raises next (see
+    /// [`Server::pushes_after_reply`]).
+    /// A value created for this write was added before the reply, as Redis
+    /// adds it: its `new` event is raised now.
+    #[inline]
+    pub fn pushes_after_reply(&mut self, c: &mut Client) {
+        if std::mem::take(&mut self.outcome.pending_new) {
+            self.srv
+                .notify_keyspace_event(self.outcome.db, self.key, NEW);
+        }
+        self.srv.pushes_after_reply(c);
     }
 
     /// The configuration (encoding limits and the like).
