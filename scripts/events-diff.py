@@ -232,10 +232,13 @@ STREAMS = [
                                            "XREADGROUP GROUP g Alice COUNT 1 STREAMS s >",
                                            "XREADGROUP GROUP g Alice STREAMS s >",
                                            "XREADGROUP GROUP g Alice STREAMS s 0",
-                                           "~XCLAIM s g Mike 0 1-1 FORCE", "~XCLAIM s g Mike 0 1-1",
-                                           "~XAUTOCLAIM s g Bob 0 0", "~XAUTOCLAIM s g Zed 0 0 JUSTID",
+                                           "XCLAIM s g Mike 0 1-1 FORCE", "XCLAIM s g Mike 0 1-1",
+                                           "XAUTOCLAIM s g Bob 0 0", "XAUTOCLAIM s g Zed 0 0 JUSTID",
                                            "XACK s g 1-1", "XACK s g 1-1", "XGROUP DELCONSUMER s g Bob",
-                                           "~XCLAIM s g Nobody 0 9-9", "XREADGROUP GROUP g Al STREAMS m >"]),
+                                           "XCLAIM s g Nobody 0 9-9", "XREADGROUP GROUP g Al STREAMS m >"]),
+    ("stream reads meeting missing keys", ["XADD s 1-1 f v", "XREAD STREAMS s m 0 0", "XREAD STREAMS m s 0 0",
+                                           "XREAD COUNT 1 STREAMS s m s 0 0 0", "XGROUP CREATE s g 0",
+                                           "XREADGROUP GROUP g c STREAMS s m > >"]),
     ("stream reads that miss", ["XRANGE m - +", "XREVRANGE m + -", "XLEN m", "XREAD STREAMS m 0",
                                 "XINFO STREAM m", "XPENDING m g", "XINFO GROUPS m"]),
     ("blocked xreadgroup served later", ["XGROUP CREATE s g $ MKSTREAM",
@@ -299,8 +302,8 @@ EDGES = [
                                  "~XADD s MINID = 999999999999999 * f v", "XLEN s",
                                  "XGROUP CREATE s g 0 ENTRIESREAD 0", "XGROUP SETID s g $ ENTRIESREAD 1"]),
     ("claims of deleted entries", ["XGROUP CREATE s g $ MKSTREAM", "XADD s 1-1 f v", "XADD s 2-1 f v",
-                                   "XREADGROUP GROUP g A STREAMS s >", "XDEL s 1-1", "~XCLAIM s g B 0 1-1 2-1",
-                                   "XDEL s 2-1", "~XAUTOCLAIM s g C 0 0", "XPENDING s g",
+                                   "XREADGROUP GROUP g A STREAMS s >", "XDEL s 1-1", "XCLAIM s g B 0 1-1 2-1",
+                                   "XDEL s 2-1", "XAUTOCLAIM s g C 0 0", "XPENDING s g",
                                    "XREADGROUP GROUP g D NOACK STREAMS s 0"]),
     ("noack and multiple streams", ["XGROUP CREATE s g $ MKSTREAM", "XGROUP CREATE t g $ MKSTREAM",
                                     "XADD s 1-1 f v", "XADD t 1-1 f v",
@@ -343,9 +346,12 @@ PAYLOADS = {
 class Side:
     """One server: its writer, the extra clients and the subscriber."""
 
-    def __init__(self, name, port):
+    def __init__(self, name, port, resp3_self=False):
         self.name = name
         self.port = port
+        self.resp3_self = resp3_self
+        # Inside MULTI the PING that ends a command's output is queued.
+        self.in_multi = False
         self.sub = Conn(port)
         self.sub.send(fuzzlib.encode(["PSUBSCRIBE", PATTERN]))
         self.sub.read_reply(skip_push=False)
@@ -355,7 +361,12 @@ class Side:
 
     def conn(self, name):
         if name not in self.conns:
-            self.conns[name] = Conn(self.port)
+            c = Conn(self.port)
+            if name == "w" and self.resp3_self:
+                c.call("HELLO", "3")
+                c.send(fuzzlib.encode(["PSUBSCRIBE", PATTERN]))
+                c.read_reply(skip_push=False)
+            self.conns[name] = c
         return self.conns[name]
 
     def reset(self, mode):
@@ -365,6 +376,7 @@ class Side:
         for c in self.conns.values():
             c.close()
         self.conns = {}
+        self.in_multi = False
         for cmd in (["CONFIG", "SET", "notify-keyspace-events", ""], ["FLUSHALL"],
                     ["DEBUG", "SET-ACTIVE-EXPIRE", "1"], ["CONFIG", "SET", "notify-keyspace-events", mode]):
             reply = self.admin.call(*cmd)
@@ -407,7 +419,27 @@ class Side:
         c.send(fuzzlib.encode(args))
         if name != "w":
             return None
+        word = args[0].upper()
+        queued = self.in_multi and word not in ("EXEC", "DISCARD")
+        if word == "MULTI" or queued:
+            self.in_multi = True
+            return normalize(c.read_reply(timeout=10.0))
+        self.in_multi = False
+        if self.resp3_self:
+            return self.reply_with_pushes(c)
         return normalize(c.read_reply(timeout=10.0))
+
+    def reply_with_pushes(self, c):
+        """Everything the writer gets up to the PONG sent after its
+        command: the reply and its own notifications, in their order (not
+        after MULTI, where the PING would be queued)."""
+        c.send(fuzzlib.encode(["PING"]))
+        frames = []
+        while True:
+            frame = c.read_reply(timeout=10.0, skip_push=False)
+            if frame == b"PONG":
+                return frames
+            frames.append(normalize(frame))
 
     def special(self, words):
         what, n = words[0], int(words[1])
@@ -527,6 +559,9 @@ def main():
     p.add_argument("--running", action="store_true", help="use servers already running on the two ports")
     p.add_argument("--modes", default="KEA,KEAnm", help="notify-keyspace-events settings (default %(default)s)")
     p.add_argument("--only", default=None, help="run the cases whose name contains this")
+    p.add_argument("--resp3-self", action="store_true",
+                   help="the writer speaks RESP3 and subscribes too: its replies are compared with its own "
+                        "notifications in the order they come")
     p.add_argument("-v", "--verbose", action="store_true")
     args = p.parse_args()
 
@@ -534,7 +569,8 @@ def main():
     with tempfile.TemporaryDirectory(prefix="events-diff-") as folder:
         servers = [] if args.running else start_servers(args, folder)
         try:
-            sides = [Side("reddish", args.reddish_port), Side("redis", args.redis_port)]
+            sides = [Side("reddish", args.reddish_port, args.resp3_self),
+                     Side("redis", args.redis_port, args.resp3_self)]
             payloads = make_payloads(args.redis_port)
             commands, event_diffs, reply_diffs, messages = compare(
                 sides, cases, args.modes.split(","), payloads, args.verbose)
