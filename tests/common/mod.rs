@@ -10,9 +10,11 @@
 //!   DEBUG DIGEST, blocked clients, ...);
 //! - [`start`]: starting with a config file, or running to completion;
 //! - [`real_redis`]: a real redis-server started by a test;
+//! - [`pubsub`]: a pattern subscriber that collects what a server publishes;
 //! - [`stream_data`]: a stream and sorted set dataset shared by two files.
 #![allow(dead_code)]
 
+pub mod pubsub;
 pub mod query;
 pub mod real_redis;
 pub mod reply;
