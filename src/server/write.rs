@@ -68,14 +68,37 @@ struct Outcome {
     /// The value was created for changing and its `new` event waits for
     /// the first change (a value left empty was never added, as in Redis).
     pending_new: bool,
-    /// The key was stored, deleted or its TTL changed directly: the write
-    /// must say so with an event or declare it silent.
-    stored: bool,
+    /// What debug builds check when the write is done (see [`Audit`]).
+    audit: u8,
+}
+
+/// Debug builds check that a write that stored, deleted or changed the TTL
+/// of its key raised an event or said it raises none, so that a command
+/// cannot forget its event (release builds note nothing).
+struct Audit;
+
+impl Audit {
+    /// The key was stored, deleted or its TTL changed directly.
+    const STORED: u8 = 1;
     /// An event was raised for the write.
-    evented: bool,
+    const EVENTED: u8 = 2;
     /// The write declared it raises no event ([`KeyWrite::touched`],
     /// [`KeyWrite::counted`]).
-    silent: bool,
+    const SILENT: u8 = 4;
+}
+
+impl Outcome {
+    #[inline(always)]
+    fn note(&mut self, what: u8) {
+        if cfg!(debug_assertions) {
+            self.audit |= what;
+        }
+    }
+
+    /// Whether a write that stored raised or declined its event.
+    fn accounted_for(&self) -> bool {
+        self.audit & Audit::STORED == 0 || self.audit & (Audit::EVENTED | Audit::SILENT) != 0
+    }
 }
 
 /// A write set aside by [`KeyWrite::defer`], owning its key; the events
@@ -93,7 +116,7 @@ impl DeferredWrite {
     pub fn changed(&mut self, n: u64, event: KeyEvent) {
         self.outcome.modified = true;
         self.outcome.dirty += n;
-        self.outcome.evented = true;
+        self.outcome.note(Audit::EVENTED);
         self.events.push(event);
     }
 }
@@ -298,10 +321,10 @@ impl<'s, 'k> KeyWrite<'s, 'k> {
         // A key not looked up yet owes the old value its access.
         let owes_touch = matches!(self.slot, Slot::Unresolved { touch: true });
         let obj = Object::new(value, tracking.initial());
-        self.outcome.stored = true;
+        self.outcome.note(Audit::STORED);
         let old_lru = self.put(obj, keep_ttl);
         if old_lru.is_none() {
-            self.raise(NEW);
+            self.raise_new();
         }
         if let (Some(mut lru), AccessTracking::Lfu { .. }) = (old_lru, tracking) {
             if owes_touch {
@@ -318,9 +341,9 @@ impl<'s, 'k> KeyWrite<'s, 'k> {
     /// the key is always new, as Redis's `dbAdd` after `dbDelete` makes it.
     pub fn put_object(&mut self, obj: Object, expire: Option<i64>) {
         self.take();
-        self.outcome.stored = true;
+        self.outcome.note(Audit::STORED);
         self.put(obj, false);
-        self.raise(NEW);
+        self.raise_new();
         if let Some(when) = expire {
             self.set_expire(when);
         }
@@ -343,7 +366,7 @@ impl<'s, 'k> KeyWrite<'s, 'k> {
     pub fn take(&mut self) -> Option<(Object, Option<i64>)> {
         self.position()?;
         self.slot = Slot::Absent;
-        self.outcome.stored = true;
+        self.outcome.note(Audit::STORED);
         self.srv.dbs.get_mut(self.outcome.db)?.take(self.key)
     }
 
@@ -354,7 +377,7 @@ impl<'s, 'k> KeyWrite<'s, 'k> {
 
     /// Gives the (existing) key an absolute expiry time.
     pub fn set_expire(&mut self, when_ms: i64) {
-        self.outcome.stored = true;
+        self.outcome.note(Audit::STORED);
         if let Some(db) = self.srv.dbs.get_mut(self.outcome.db) {
             db.set_expire(self.key, when_ms);
         }
@@ -367,7 +390,9 @@ impl<'s, 'k> KeyWrite<'s, 'k> {
             .dbs
             .get_mut(self.outcome.db)
             .is_some_and(|db| db.persist(self.key));
-        self.outcome.stored |= persisted;
+        if persisted {
+            self.outcome.note(Audit::STORED);
+        }
         persisted
     }
 
@@ -389,14 +414,13 @@ impl<'s, 'k> KeyWrite<'s, 'k> {
     }
 
     /// The command replied before raising what it raises next (see
-    /// [`Server::pushes_after_reply`]).
-    /// A value created for this write was added before the reply, as Redis
-    /// adds it: its `new` event is raised now.
+    /// [`Server::pushes_after_reply`]). A value created for this write was
+    /// added before the reply, as Redis adds it: its `new` event is raised
+    /// now.
     #[inline]
     pub fn pushes_after_reply(&mut self, c: &mut Client) {
-        if std::mem::take(&mut self.outcome.pending_new) {
-            self.srv
-                .notify_keyspace_event(self.outcome.db, self.key, NEW);
+        if self.outcome.pending_new {
+            self.raise_new();
         }
         self.srv.pushes_after_reply(c);
     }
@@ -426,26 +450,39 @@ impl<'s, 'k> KeyWrite<'s, 'k> {
     /// (DEBUG POPULATE): WATCH and blocked clients still hear of it.
     pub fn touched(&mut self) {
         self.outcome.modified = true;
-        self.outcome.silent = true;
+        self.outcome.note(Audit::SILENT);
     }
 
     /// Counts `n` changes that raise no event and that readers of the
     /// value do not see (claims of pending stream entries).
     pub fn counted(&mut self, n: u64) {
         self.outcome.dirty += n;
-        self.outcome.silent = true;
+        self.outcome.note(Audit::SILENT);
+    }
+
+    /// Declares that what the write stored raises no event of its own, as
+    /// in Redis (BITFIELD creating a key whose operations all fail).
+    pub fn raises_no_event(&mut self) {
+        self.outcome.note(Audit::SILENT);
     }
 
     /// Raises `event` about this key, after the `new` event of a value
     /// created for this write, which Redis raises when it adds the key,
     /// before the command's own events.
     fn raise(&mut self, event: KeyEvent) {
-        let db = self.outcome.db;
-        if std::mem::take(&mut self.outcome.pending_new) {
-            self.srv.notify_keyspace_event(db, self.key, NEW);
+        if self.outcome.pending_new {
+            self.raise_new();
         }
-        self.outcome.evented = true;
-        self.srv.notify_keyspace_event(db, self.key, event);
+        self.outcome.note(Audit::EVENTED);
+        self.srv
+            .notify_keyspace_event(self.outcome.db, self.key, event);
+    }
+
+    /// Raises `new`, which is not the event of the command's change.
+    fn raise_new(&mut self) {
+        self.outcome.pending_new = false;
+        self.srv
+            .notify_keyspace_event(self.outcome.db, self.key, NEW);
     }
 
     /// Sets the write aside, to be finished later with
@@ -474,7 +511,7 @@ impl<'s, 'k> KeyWrite<'s, 'k> {
             ..
         } = self.outcome;
         debug_assert!(
-            !self.outcome.stored || self.outcome.evented || self.outcome.silent,
+            self.outcome.accounted_for(),
             "a write to {:?} stored or deleted the key without raising its event",
             String::from_utf8_lossy(self.key)
         );
@@ -486,9 +523,9 @@ impl<'s, 'k> KeyWrite<'s, 'k> {
             if modified {
                 self.srv.notify_keyspace_event(db, self.key, DEL);
             }
-        } else if std::mem::take(&mut self.outcome.pending_new) {
+        } else if self.outcome.pending_new {
             // Created and kept without an event of its own.
-            self.srv.notify_keyspace_event(db, self.key, NEW);
+            self.raise_new();
         }
         if modified {
             self.srv.key_modified(db, self.key);
@@ -552,6 +589,25 @@ mod tests {
         assert_eq!(srv.dirty, 0);
         srv.finish_write(deferred);
         assert_eq!(srv.dirty, 2);
+        assert!(srv.database(0).get(b"k").is_some());
+    }
+
+    #[test]
+    #[cfg(debug_assertions)]
+    #[should_panic(expected = "without raising its event")]
+    fn a_write_that_forgets_its_event_fails_in_debug_builds() {
+        let (mut srv, _c) = server_keeping_stream();
+        let mut w = srv.write_key(0, b"k");
+        w.set(Value::Str(crate::types::StrValue::from_bytes(b"v")));
+    }
+
+    #[test]
+    fn a_write_that_declares_no_event_passes() {
+        let (mut srv, _c) = server_keeping_stream();
+        let mut w = srv.write_key(0, b"k");
+        w.set(Value::Str(crate::types::StrValue::from_bytes(b"v")));
+        w.touched();
+        drop(w);
         assert!(srv.database(0).get(b"k").is_some());
     }
 
