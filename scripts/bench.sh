@@ -12,7 +12,8 @@
 #   BENCH_TESTS      comma-separated tests: a redis-benchmark -t name, or a
 #                    command line run as redis-benchmark's custom command
 #                    (default: strings, lists, sets, hashes, sorted sets,
-#                    XADD, XRANGE, GEOADD, GEOSEARCH, PFADD and PFCOUNT;
+#                    XADD, XRANGE, GEOADD, GEOSEARCH, PFADD, PFCOUNT, and
+#                    PUBLISH to 0 and to 50 subscribers;
 #                    see BENCH_DEFAULT_TESTS
 #                    in scripts/lib.sh)
 #   BENCH_REQUESTS   requests per test (-n)     (default: 100000)
@@ -105,11 +106,8 @@ best_of_rounds() {
         END { for (i = 1; i <= n; i++) print order[i] "\t" rps[order[i]] "\t" ticks[order[i]] }'
 }
 
-# Stream bench:read gets PREFILL entries on both servers when a test reads it.
-if [[ "$TESTS" == *bench:read* ]]; then
-    prefill_stream "$REDDISH_PORT" "$PREFILL"
-    prefill_stream "$REDIS_PORT" "$PREFILL"
-fi
+prepare_for_tests "$REDDISH_PORT" "$TESTS"
+prepare_for_tests "$REDIS_PORT" "$TESTS"
 echo "reddish: $REDDISH_BIN (port $REDDISH_PORT)"
 echo "redis:   $REDIS_BIN (port $REDIS_PORT), $("$REDIS_BIN" -v | awk '{ print $3 }')"
 echo "$REQUESTS requests per test and round, best of $ROUNDS rounds, $CLIENTS clients, args: $EXTRA_ARGS; $(nproc) CPUs"

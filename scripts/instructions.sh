@@ -167,7 +167,7 @@ measure() {
     # shellcheck disable=SC2086 # SERVER_ARGS is a word list on purpose
     start_server "$name" "$bin" --save "" --appendonly no $SERVER_ARGS
     SERVER_LAUNCHER=()
-    [[ "$TESTS" != *bench:read* ]] || prefill_stream "$SERVER_PORT" "$PREFILL"
+    prepare_for_tests "$SERVER_PORT" "$TESTS"
     for i in "${!TEST_LIST[@]}"; do
         test="${TEST_LIST[$i]%=*}"
         n="$(test_requests "${TEST_LIST[$i]}")"

@@ -148,6 +148,32 @@ BENCH_DEFAULT_TESTS+=",GEOSEARCH bench:geo FROMLONLAT __rand_int__e-5 __rand_int
 # The PFCOUNT rows read the HyperLogLogs the PFADD rows fill before them.
 BENCH_DEFAULT_TESTS+=",PFADD bench:hll:__rand_int__ __rand_int__,PFADD bench:hll __rand_int__"
 BENCH_DEFAULT_TESTS+=",PFCOUNT bench:hll,PFCOUNT bench:hll bench:hll:__rand_int__"
+# PUBLISH to a channel nobody listens to, and to one with FAN_SUBSCRIBERS.
+BENCH_DEFAULT_TESTS+=",PUBLISH bench:quiet __rand_int__,PUBLISH bench:fan __rand_int__"
+FAN_SUBSCRIBERS=50
+
+# start_subscribers PORT CHANNEL COUNT: COUNT redis-cli processes subscribed
+# to CHANNEL on PORT, reading into /dev/null until the script exits.
+start_subscribers() {
+    local port="$1" channel="$2" count="$3" i
+    for ((i = 0; i < count; i++)); do
+        redis-cli -p "$port" SUBSCRIBE "$channel" >/dev/null 2>&1 &
+        STARTED_PIDS+=($!)
+    done
+    for ((i = 0; i < 100; i++)); do
+        [ "$(redis-cli -p "$port" PUBSUB NUMSUB "$channel" | tail -n 1)" = "$count" ] && return
+        sleep 0.1
+    done
+    die "the $count subscribers of $channel on port $port did not all subscribe"
+}
+
+# prepare_for_tests PORT TESTS: what the tests in TESTS read, on the server
+# at PORT: the stream bench:read (PREFILL entries), the subscribers of
+# bench:fan.
+prepare_for_tests() {
+    [[ "$2" != *bench:read* ]] || prefill_stream "$1" "$PREFILL"
+    [[ "$2" != *bench:fan* ]] || start_subscribers "$1" bench:fan "$FAN_SUBSCRIBERS"
+}
 
 # run_benchmark LABEL PORT TEST [ARGS...]: one redis-benchmark run of TEST (a
 # -t name, or a command line run as redis-benchmark's custom command) against
