@@ -523,6 +523,8 @@ fn debug_help(c: &mut Client, name: &[u8]) {
             "QUICKLIST-PACKED-THRESHOLD <size>",
             "    Sets the threshold for elements to be inserted as plain vs packed nodes",
             "    Default value is 1GB, allows values up to 4GB. Setting to 0 restores to default.",
+            "SET-SKIP-CHECKSUM-VALIDATION <0|1>",
+            "    Enables or disables checksum checks for RDB files and RESTORE's payload.",
             "SLEEP <seconds>",
             "    Stop the server for <seconds>. Decimals allowed.",
             "PAUSE-CRON <0|1>",
@@ -567,6 +569,9 @@ fn debug(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
         c.reply.ok();
     } else if is("set-active-expire") && argc == 3 {
         srv.active_expire_enabled = atoi(&args[2]) != 0;
+        c.reply.ok();
+    } else if is("set-skip-checksum-validation") && argc == 3 {
+        srv.skip_checksum_validation = atoi(&args[2]) != 0;
         c.reply.ok();
     } else if is("pause-cron") && argc == 3 {
         srv.cron_paused = atoi(&args[2]) != 0;
