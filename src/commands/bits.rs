@@ -382,8 +382,12 @@ fn bitfield_generic(srv: &mut Server, c: &mut Client, args: &Args, read_only: bo
         }
         changes
     })?;
+    w.pushes_after_reply(c);
     if changes > 0 {
         w.changed(changes, SETBIT);
+    } else {
+        // A key created for operations that all failed stays, eventless.
+        w.raises_no_event();
     }
     Ok(())
 }

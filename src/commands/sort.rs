@@ -418,6 +418,8 @@ fn reply_items(srv: &mut Server, c: &mut Client, items: &[Item], gets: &[Pattern
             c.reply.bulk(&item.elem);
         }
         for pattern in gets {
+            // A `keymiss` comes where Redis meets the key, amid the reply.
+            srv.pushes_after_reply(c);
             let value = lookup(srv, db, pattern, &item.elem, &mut buf);
             c.reply.bulk_opt(value);
         }

@@ -224,7 +224,7 @@ mod tests {
     fn lazy_expiry_inside_the_transaction_is_part_of_it() {
         let (mut srv, mut c) = setup();
         run(&mut srv, &mut c, "SET e v");
-        srv.write_key(0, b"e").set_expire(1);
+        srv.db(0).set_expire(b"e", 1);
         let start = srv.replication.master_offset + 1;
         for line in ["MULTI", "GET e", "SET z 1", "EXEC"] {
             run(&mut srv, &mut c, line);

@@ -229,10 +229,12 @@ impl Server {
         let dirty_before = self.dirty;
         let frame = self.begin_propagation_frame(c.db);
         let reply_start = c.reply.buf.len();
+        let outer_anchor = std::mem::replace(&mut c.reply.push_anchor, reply_start);
         if let Err(e) = (cmd.handler)(self, c, args) {
             c.reply.error(e.bytes());
         }
-        self.deliver_held(c, reply_start);
+        self.deliver_held(c, c.reply.push_anchor);
+        c.reply.push_anchor = outer_anchor;
         self.end_propagation_frame(frame, args);
         let dirtied = self.dirty != dirty_before;
         if dirtied {

@@ -27,6 +27,7 @@ pub mod hooks;
 pub mod keyspace;
 pub mod main_loop;
 pub mod multi;
+pub mod notify;
 pub mod output_limits;
 pub mod pause;
 pub mod propagate;

@@ -12,9 +12,11 @@
 //! - [`real_redis`]: a real redis-server started by a test;
 //! - [`sentinel`]: a real redis-sentinel started by a test;
 //! - [`twemproxy`]: nutcracker in front of shards, started by a test;
+//! - [`pubsub`]: a pattern subscriber that collects what a server publishes;
 //! - [`stream_data`]: a stream and sorted set dataset shared by two files.
 #![allow(dead_code)]
 
+pub mod pubsub;
 pub mod query;
 pub mod real_redis;
 pub mod reply;
