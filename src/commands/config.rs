@@ -154,6 +154,8 @@ fn restore(srv: &mut Server, targets: &[Found], backup: &[Value]) {
 /// CONFIG RESETSTAT: zeroes INFO's counters, command and error stats.
 fn config_resetstat(srv: &mut Server, c: &mut Client, _args: &Args) -> CmdResult {
     srv.stats.reset();
+    srv.eviction.reset_stats();
+    srv.lazyfree.reset_stats();
     srv.acl.denials = Default::default();
     for entry in &mut srv.registry.entries {
         entry.stats = Default::default();

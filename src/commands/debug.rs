@@ -15,7 +15,7 @@ use crate::persistence::snapshot::write_options;
 use crate::persistence::writer::serialized_len;
 use crate::server::client::Client;
 use crate::server::errors::{self, CmdError, CmdResult};
-use crate::server::keyspace::{LRU_CLOCK_MAX, LRU_CLOCK_RESOLUTION_MS};
+use crate::server::keyspace::LRU_CLOCK_RESOLUTION_MS;
 use crate::server::spec::{acl, flag, Args, Command};
 use crate::server::Server;
 use crate::types::{Object, StrValue, Stream, TableShape, Value};
@@ -228,12 +228,8 @@ fn quicklist_details(value: &Value) -> String {
 /// Seconds since the object was last accessed, from the LRU clock.
 fn idle_seconds(srv: &Server, obj: &Object) -> u64 {
     let clock = srv.lru_clock();
-    let ticks = if clock >= obj.lru {
-        clock - obj.lru
-    } else {
-        clock + (LRU_CLOCK_MAX - obj.lru)
-    };
-    u64::from(ticks) * LRU_CLOCK_RESOLUTION_MS as u64 / 1000
+    u64::from(crate::server::keyspace::idle_ticks(clock, obj.lru)) * LRU_CLOCK_RESOLUTION_MS as u64
+        / 1000
 }
 
 /// DEBUG OBJECT key: Redis's one-line description of the stored value.

@@ -242,18 +242,36 @@ pub struct MemoryReport {
     /// Memory that is not the dataset: startup, client buffers, key tables.
     pub overhead: u64,
     pub clients_normal: u64,
+    /// Replicas' buffers (INFO `mem_clients_slaves`).
+    pub clients_replicas: u64,
+    pub replication_backlog: u64,
+    pub not_counted_for_evict: u64,
     pub dataset: u64,
 }
 
 impl MemoryReport {
     pub fn gather(srv: &Server, c: &Client) -> MemoryReport {
-        let used = crate::alloc::used_memory() as u64;
+        let used = srv.used_memory() as u64;
         let startup = srv.startup_memory as u64;
-        let clients_normal: u64 = all_clients(srv, c)
-            .filter(|cl| cl.kind != ClientKind::Replica)
-            .map(|cl| (cl.query.data.len() + cl.reply.buf.capacity()) as u64)
-            .sum();
-        let overhead = startup + clients_normal + keyspace_overhead(srv);
+        let (mut clients_normal, mut clients_replicas) = (0, 0);
+        for cl in all_clients(srv, c) {
+            let bytes = cl.memory_usage() as u64;
+            if cl.kind == ClientKind::Replica && !cl.monitor {
+                clients_replicas += bytes;
+            } else {
+                clients_normal += bytes;
+            }
+        }
+        let replication_backlog = srv
+            .replication
+            .backlog
+            .as_ref()
+            .map_or(0, |b| b.histlen() as u64);
+        let overhead = startup
+            + clients_normal
+            + clients_replicas
+            + replication_backlog
+            + keyspace_overhead(srv);
         MemoryReport {
             used,
             rss: process_rss(),
@@ -261,6 +279,9 @@ impl MemoryReport {
             startup,
             overhead,
             clients_normal,
+            clients_replicas,
+            replication_backlog,
+            not_counted_for_evict: srv.memory_not_counted_for_evict() as u64,
             dataset: used.saturating_sub(overhead),
         }
     }
@@ -409,26 +430,20 @@ fn memory_section(srv: &Server, c: &Client, out: &mut String) {
         format!("{:.2}", ratio(m.rss, m.used)),
     );
     field(out, "mem_fragmentation_bytes", m.rss as i64 - m.used as i64);
-    zero_fields(
+    field(out, "mem_not_counted_for_evict", m.not_counted_for_evict);
+    field(out, "mem_replication_backlog", m.replication_backlog);
+    field(
         out,
-        &[
-            "mem_not_counted_for_evict",
-            "mem_replication_backlog",
-            "mem_total_replication_buffers",
-            "mem_clients_slaves",
-        ],
+        "mem_total_replication_buffers",
+        m.replication_backlog + m.clients_replicas,
     );
+    field(out, "mem_clients_slaves", m.clients_replicas);
     field(out, "mem_clients_normal", m.clients_normal);
     zero_fields(out, &["mem_cluster_links", "mem_aof_buffer"]);
     field(out, "mem_allocator", "libc");
-    zero_fields(
-        out,
-        &[
-            "active_defrag_running",
-            "lazyfree_pending_objects",
-            "lazyfreed_objects",
-        ],
-    );
+    field(out, "active_defrag_running", 0);
+    field(out, "lazyfree_pending_objects", srv.lazyfree.pending());
+    field(out, "lazyfreed_objects", srv.lazyfree.freed());
 }
 
 fn persistence_section(srv: &Server, _c: &Client, out: &mut String) {
@@ -573,13 +588,16 @@ fn stats_section(srv: &Server, _c: &Client, out: &mut String) {
         s.expire_cycle_time_used_us / 1000,
     );
     field(out, "evicted_keys", s.evicted_keys);
-    zero_fields(
+    field(out, "evicted_clients", s.evicted_clients);
+    field(
         out,
-        &[
-            "evicted_clients",
-            "total_eviction_exceeded_time",
-            "current_eviction_exceeded_time",
-        ],
+        "total_eviction_exceeded_time",
+        srv.eviction.total_exceeded_ms(),
+    );
+    field(
+        out,
+        "current_eviction_exceeded_time",
+        srv.eviction.current_exceeded().as_millis(),
     );
     field(out, "keyspace_hits", s.keyspace_hits);
     field(out, "keyspace_misses", s.keyspace_misses);

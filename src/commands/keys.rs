@@ -12,7 +12,7 @@ use crate::db::{scan_positions, Db, Key};
 use crate::resp::reply::Aggregate;
 use crate::server::client::Client;
 use crate::server::errors::{self, CmdError, CmdResult};
-use crate::server::keyspace::{AccessTracking, LookupEffects, LRU_CLOCK_MAX};
+use crate::server::keyspace::{idle_ticks, AccessTracking, LookupEffects};
 use crate::server::spec::{acl, flag, ks, Args, Command, KeySpec};
 use crate::server::write::KeyEvent;
 use crate::server::Server;
@@ -47,21 +47,25 @@ const OBJECT_HELP: &[&str] = &[
     "    <key>.",
 ];
 
+/// DEL: values are freed on the spot unless `lazyfree-lazy-user-del`.
 pub fn del(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
-    let mut deleted = 0;
-    for key in args.iter().skip(1) {
-        if srv.delete_key(c.db, key) {
-            deleted += 1;
-        }
-    }
-    c.reply.int(deleted);
-    Ok(())
+    let lazy = srv.config.lazyfree_lazy_user_del;
+    delete_keys(srv, c, args, lazy)
 }
 
-/// UNLINK: DEL whose memory reclaiming may happen later. Values are freed
-/// on the spot for now, which gives the same replies.
+/// UNLINK: DEL whose costly values are freed by the lazyfree thread.
 pub fn unlink(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
-    del(srv, c, args)
+    delete_keys(srv, c, args, true)
+}
+
+fn delete_keys(srv: &mut Server, c: &mut Client, args: &Args, lazy: bool) -> CmdResult {
+    let deleted = args
+        .iter()
+        .skip(1)
+        .filter(|key| srv.delete_key(c.db, key, lazy))
+        .count();
+    c.reply.int(deleted as i64);
+    Ok(())
 }
 
 /// Counts the keys that exist, a key named twice counting twice.
@@ -414,20 +418,10 @@ fn flush_is_async(srv: &Server, args: &Args) -> Result<bool, CmdError> {
     }
 }
 
-/// Frees emptied databases, on a helper thread when `background`.
-fn free_data(data: Vec<Db>, background: bool) {
-    if background {
-        // If the thread cannot start, the closure and the data are dropped here.
-        let _ = std::thread::Builder::new()
-            .name("lazyfree".into())
-            .spawn(move || drop(data));
-    }
-}
-
 pub fn flushdb(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     let background = flush_is_async(srv, args)?;
     let emptied = srv.flush(Some(c.db));
-    free_data(emptied, background);
+    srv.free_databases(emptied, background);
     c.reply.ok();
     Ok(())
 }
@@ -435,7 +429,7 @@ pub fn flushdb(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
 pub fn flushall(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     let background = flush_is_async(srv, args)?;
     let emptied = srv.flush(None);
-    free_data(emptied, background);
+    srv.free_databases(emptied, background);
     // As Redis 7.0: a running save is stopped and, with save points, the
     // (now empty) dataset is saved at once.
     srv.kill_save_child();
@@ -484,21 +478,13 @@ pub fn object_refcount(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResu
 }
 
 /// Seconds since the last access, from the 24-bit LRU clock (which wraps).
-fn idle_seconds(clock: u32, lru: u32) -> u32 {
-    if clock >= lru {
-        clock - lru
-    } else {
-        clock + LRU_CLOCK_MAX.saturating_sub(lru)
-    }
-}
-
 pub fn object_idletime(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     let tracking = srv.access_tracking();
     let Some(obj) = object_target(srv, c, args) else {
         return Ok(());
     };
     match tracking {
-        AccessTracking::Lru(clock) => c.reply.int(i64::from(idle_seconds(clock, obj.lru))),
+        AccessTracking::Lru(clock) => c.reply.int(i64::from(idle_ticks(clock, obj.lru))),
         AccessTracking::Lfu { .. } => return Err(LFU_SELECTED.into()),
     }
     Ok(())
@@ -699,7 +685,7 @@ mod tests {
 
     #[test]
     fn idle_time_survives_clock_wrap() {
-        assert_eq!(idle_seconds(10, 4), 6);
-        assert_eq!(idle_seconds(3, LRU_CLOCK_MAX - 2), 5);
+        assert_eq!(idle_ticks(10, 4), 6);
+        assert_eq!(idle_ticks(3, crate::server::keyspace::LRU_CLOCK_MAX - 2), 5);
     }
 }

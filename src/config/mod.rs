@@ -114,6 +114,24 @@ impl MaxmemoryPolicy {
         )
     }
 
+    /// Every key may be evicted, not only those with a TTL.
+    pub fn is_allkeys(self) -> bool {
+        matches!(
+            self,
+            MaxmemoryPolicy::AllkeysLru
+                | MaxmemoryPolicy::AllkeysLfu
+                | MaxmemoryPolicy::AllkeysRandom
+        )
+    }
+
+    /// Victims are picked at random rather than from the eviction pool.
+    pub fn is_random(self) -> bool {
+        matches!(
+            self,
+            MaxmemoryPolicy::AllkeysRandom | MaxmemoryPolicy::VolatileRandom
+        )
+    }
+
     fn from_code(code: i32) -> MaxmemoryPolicy {
         match code {
             0x001 => MaxmemoryPolicy::VolatileLru,

@@ -105,6 +105,8 @@ pub enum Apply {
     Watchdog,
     /// The default user's password follows `requirepass`.
     RequirePass,
+    /// Evict down to the new `maxmemory` (from a timer, as Redis).
+    Maxmemory,
 }
 
 /// One directive.
@@ -431,11 +433,11 @@ pub static DIRECTIVES: &[Directive] = &[
     yes_no("stop-writes-on-bgsave-error", true).built(),
     yes_no("set-proc-title", true).immutable(),
     yes_no("dynamic-hz", true),
-    yes_no("lazyfree-lazy-eviction", false),
-    yes_no("lazyfree-lazy-expire", false),
-    yes_no("lazyfree-lazy-server-del", false),
-    yes_no("lazyfree-lazy-user-del", false),
-    yes_no("lazyfree-lazy-user-flush", false),
+    yes_no("lazyfree-lazy-eviction", false).built(),
+    yes_no("lazyfree-lazy-expire", false).built(),
+    yes_no("lazyfree-lazy-server-del", false).built(),
+    yes_no("lazyfree-lazy-user-del", false).built(),
+    yes_no("lazyfree-lazy-user-flush", false).built(),
     yes_no("repl-disable-tcp-nodelay", false),
     yes_no("repl-diskless-sync", true).built(),
     yes_no("aof-rewrite-incremental-fsync", true),
@@ -446,7 +448,9 @@ pub static DIRECTIVES: &[Directive] = &[
     yes_no("aof-use-rdb-preamble", true),
     yes_no("aof-timestamp-enabled", false),
     yes_no("cluster-replica-no-failover", false).alias("cluster-slave-no-failover"),
-    yes_no("replica-lazy-flush", false).alias("slave-lazy-flush"),
+    yes_no("replica-lazy-flush", false)
+        .alias("slave-lazy-flush")
+        .built(),
     yes_no("replica-serve-stale-data", true)
         .alias("slave-serve-stale-data")
         .built(),
@@ -523,7 +527,7 @@ pub static DIRECTIVES: &[Directive] = &[
     choice("loglevel", LOGLEVELS, 2)
         .built()
         .apply(Apply::LogLevel),
-    choice("maxmemory-policy", MAXMEMORY_POLICIES, 0x700),
+    choice("maxmemory-policy", MAXMEMORY_POLICIES, 0x700).built(),
     choice("appendfsync", APPENDFSYNC, 2),
     choice("oom-score-adj", OOM_SCORE_ADJ, 0),
     choice("acl-pubsub-default", ACL_PUBSUB_DEFAULT, 0).built(),
@@ -554,14 +558,14 @@ pub static DIRECTIVES: &[Directive] = &[
     int("active-defrag-cycle-max", 1, 99, 25),
     int("active-defrag-threshold-lower", 0, 1000, 10),
     int("active-defrag-threshold-upper", 0, 1000, 100),
-    int("lfu-log-factor", 0, INT_MAX, 10),
-    int("lfu-decay-time", 0, INT_MAX, 1),
+    int("lfu-log-factor", 0, INT_MAX, 10).built(),
+    int("lfu-decay-time", 0, INT_MAX, 1).built(),
     int("replica-priority", 0, INT_MAX, 100)
         .alias("slave-priority")
         .built(),
     int("repl-diskless-sync-delay", 0, INT_MAX, 5).built(),
-    int("maxmemory-samples", 1, INT_MAX, 5),
-    int("maxmemory-eviction-tenacity", 0, 100, 10),
+    int("maxmemory-samples", 1, INT_MAX, 5).built(),
+    int("maxmemory-eviction-tenacity", 0, 100, 10).built(),
     int("timeout", 0, INT_MAX, 0).built(),
     int("replica-announce-port", 0, 65535, 0)
         .alias("slave-announce-port")
@@ -634,7 +638,10 @@ pub static DIRECTIVES: &[Directive] = &[
         .memory()
         .built(),
     // Unsigned long long.
-    uint("maxmemory", 0, ULLONG_MAX, 0).memory().built(),
+    uint("maxmemory", 0, ULLONG_MAX, 0)
+        .memory()
+        .built()
+        .apply(Apply::Maxmemory),
     uint("cluster-link-sendbuf-limit", 0, ULLONG_MAX, 0).memory(),
     // size_t.
     uint("hash-max-listpack-entries", 0, LONG_MAX, 512).alias("hash-max-ziplist-entries"),

@@ -154,6 +154,17 @@ impl Db {
         self.expires.swap_remove(key).is_some()
     }
 
+    /// Bytes of room the key and expiry tables hold for entries not added
+    /// yet. A table grows by doubling its entries' storage, and the part
+    /// not written yet is never touched, so it is not resident: memory
+    /// reports leave it out.
+    pub fn spare_bytes(&self) -> usize {
+        let key_entry = std::mem::size_of::<(u64, Key, Object)>();
+        let expire_entry = std::mem::size_of::<(u64, Key, i64)>();
+        (self.keys.capacity() - self.keys.len()) * key_entry
+            + (self.expires.capacity() - self.expires.len()) * expire_entry
+    }
+
     /// The key at a position (for random sampling and SCAN).
     pub fn key_at(&self, index: usize) -> Option<&Key> {
         self.keys.get_index(index).map(|(k, _)| k)

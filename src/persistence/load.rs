@@ -90,7 +90,7 @@ impl Server {
             events: false,
             replace: merge,
         };
-        if !self.reload_from(&filename, opts, flush) {
+        if !self.reload_from(&filename, opts, flush, false) {
             return Err("ERR Error trying to load the RDB dump");
         }
         warn!("DB reloaded by DEBUG RELOAD");
@@ -99,19 +99,22 @@ impl Server {
 
     /// Replaces the whole dataset with the file at `path` (a replica's
     /// full sync), serving clients with `-LOADING` meanwhile. On failure
-    /// (logged) the dataset is left as it was.
+    /// (logged) the dataset is left as it was. The old data is freed in
+    /// the background with `replica-lazy-flush`.
     pub fn replace_dataset_from_file(&mut self, path: &str) -> bool {
         let opts = LoadOptions {
             events: true,
             replace: false,
         };
-        self.reload_from(path, opts, true)
+        let lazy = self.config.replica_lazy_flush;
+        self.reload_from(path, opts, true, lazy)
     }
 
     /// Loads `path` over the current dataset: with `flush` the file's keys
     /// replace everything, otherwise they are added to what was there. On
-    /// failure (logged) the dataset is put back as it was.
-    fn reload_from(&mut self, path: &str, opts: LoadOptions, flush: bool) -> bool {
+    /// failure (logged) the dataset is put back as it was; on success what
+    /// was replaced is freed, in the background when `lazy_free`.
+    fn reload_from(&mut self, path: &str, opts: LoadOptions, flush: bool, lazy_free: bool) -> bool {
         if flush {
             self.db_flushing(None);
         }
@@ -130,6 +133,7 @@ impl Server {
             }
             return false;
         }
+        self.free_databases(previous, lazy_free);
         true
     }
 
@@ -355,7 +359,7 @@ impl Server {
         if let Some(l) = self.persistence.loading.as_mut() {
             l.loaded_bytes = position;
         }
-        self.peak_memory = self.peak_memory.max(crate::alloc::used_memory());
+        self.peak_memory = self.peak_memory.max(self.used_memory());
         self.process_events_while_blocked();
         if self.shutdown_asap {
             // A SHUTDOWN command was served (and prepared) meanwhile.

@@ -4,7 +4,7 @@
 
 use super::value::{save_form, Limits};
 use super::writer::{Access, WriteOptions, Writer};
-use crate::server::keyspace::{lru_clock_at, AccessTracking, LRU_CLOCK_MAX};
+use crate::server::keyspace::{idle_ticks, lru_clock_at, AccessTracking};
 use crate::server::state::childinfo::Reporter;
 use crate::server::Server;
 use crate::util::{error_text, unix_seconds};
@@ -30,12 +30,7 @@ fn access_of(srv: &Server, tracking: AccessTracking, clock: u32, lru: u32) -> Ac
     if srv.config.maxmemory_policy.is_lfu() {
         Access::Freq(tracking.lfu_counter(lru).min(255) as u8)
     } else if srv.config.maxmemory_policy.is_lru() {
-        let ticks = if clock >= lru {
-            clock - lru
-        } else {
-            clock + (LRU_CLOCK_MAX - lru)
-        };
-        Access::IdleSeconds(u64::from(ticks))
+        Access::IdleSeconds(u64::from(idle_ticks(clock, lru)))
     } else {
         Access::None
     }

@@ -317,6 +317,17 @@ impl Client {
         }
     }
 
+    /// Bytes this client holds (CLIENT LIST `tot-mem`, INFO
+    /// `mem_clients_normal`, what `maxmemory-clients` limits): its
+    /// buffers, the arguments and transaction it holds, and itself.
+    pub fn memory_usage(&self) -> usize {
+        self.query.allocated()
+            + self.reply.buf.capacity()
+            + self.argv_mem
+            + self.multi.memory()
+            + std::mem::size_of::<Client>()
+    }
+
     /// Output not yet written to the socket.
     pub fn pending_output(&self) -> usize {
         self.reply.buf.len() - self.sent

@@ -36,6 +36,10 @@ impl Server {
                 crate::crash::set_watchdog(self.config.watchdog_period);
                 Ok(())
             }
+            Apply::Maxmemory => {
+                self.maxmemory_changed();
+                Ok(())
+            }
             Apply::RequirePass => {
                 let password = self.config.requirepass.clone();
                 self.set_default_password(password.as_deref());

@@ -47,7 +47,7 @@ impl Server {
         }
         self.cron_loops += 1;
         crate::crash::rearm_watchdog(self.config.watchdog_period);
-        self.peak_memory = self.peak_memory.max(crate::alloc::used_memory());
+        self.peak_memory = self.peak_memory.max(self.used_memory());
         let now = now_ms();
         self.stats
             .ops_sec

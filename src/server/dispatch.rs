@@ -4,6 +4,7 @@
 //! CLIENT PAUSE), queueing inside MULTI or the
 //! call itself, and the bookkeeping after it (stats, slowlog, latency, MONITOR).
 
+use super::evict::EvictOutcome;
 use super::Server;
 use crate::server::client::{Client, ClientKind};
 use crate::server::spec::{flag, Args, Lookup, OwnedArgs};
@@ -135,23 +136,17 @@ impl Server {
         Dispatch::Done
     }
 
-    /// Redis's maxmemory check before a command, for `noeviction` (every
-    /// policy behaves so until eviction exists): over the limit, commands
-    /// that may grow memory are refused, and so is queueing anything inside
-    /// MULTI (EXEC only when it holds such a command). Not while loading or
-    /// while clients are paused, nor on a replica with
-    /// `replica-ignore-maxmemory` (its primary decides).
-    fn refused_for_memory(&self, c: &Client, id: usize, flags: u64) -> bool {
-        let limit = self.config.maxmemory;
-        if limit == 0
-            || (self.is_replica() && self.config.replica_ignore_maxmemory)
-            || self.persistence.loading.is_some()
-            || self.pause.is_some()
-        {
+    /// Redis's maxmemory handling before a command: keys are evicted as
+    /// the policy allows (see [`crate::server::evict`]); if memory is still
+    /// over the limit, commands that may grow it are refused, and so is
+    /// queueing anything inside MULTI (EXEC only when it holds such a
+    /// command).
+    fn refused_for_memory(&mut self, c: &Client, id: usize, flags: u64) -> bool {
+        if self.config.maxmemory == 0 {
             return false;
         }
-        let may_grow = flags & flag::DENYOOM != 0 || self.queues_command(c, id);
-        may_grow && crate::alloc::used_memory() as u64 > limit
+        let out_of_memory = self.perform_evictions() == EvictOutcome::Fail;
+        out_of_memory && (flags & flag::DENYOOM != 0 || self.queues_command(c, id))
     }
 
     /// DEBUG and MODULE's protected subcommands need

@@ -144,6 +144,16 @@ impl LookupEffects {
     };
 }
 
+/// Clock ticks from an object's LRU stamp `lru` to `clock`, the clock
+/// having wrapped at 24 bits or not.
+pub fn idle_ticks(clock: u32, lru: u32) -> u32 {
+    if clock >= lru {
+        clock - lru
+    } else {
+        clock + LRU_CLOCK_MAX.saturating_sub(lru)
+    }
+}
+
 /// The LRU clock value at a unix time in milliseconds.
 pub fn lru_clock_at(ms: i64) -> u32 {
     ((ms / LRU_CLOCK_RESOLUTION_MS) as u32) & LRU_CLOCK_MAX
@@ -226,7 +236,8 @@ impl Server {
     /// `expired` event. Replicas see it as a DEL (UNLINK with
     /// `lazyfree-lazy-expire`).
     pub fn delete_expired(&mut self, db: usize, key: &[u8]) {
-        if self.db(db).remove(key).is_some() {
+        if let Some(obj) = self.db(db).remove(key) {
+            self.free_object(obj, self.config.lazyfree_lazy_expire);
             self.stats.expired_keys += 1;
             self.notify_keyspace_event(db, key, EXPIRED);
             let command: &[u8] = if self.config.lazyfree_lazy_expire {
@@ -326,12 +337,14 @@ impl Server {
 
     /// DEL of one key, as Redis does it: an expired key is expired first
     /// (a replica leaves it, so there the key is deleted as it is), then
-    /// the key goes through the write path with its `del` event. True if
-    /// a key was deleted.
-    pub fn delete_key(&mut self, db: usize, key: &[u8]) -> bool {
+    /// the key goes through the write path with its `del` event. Its value
+    /// is freed in the background when `lazy` (UNLINK, or DEL with
+    /// `lazyfree-lazy-user-del`) and costly to free. True if a key was
+    /// deleted.
+    pub fn delete_key(&mut self, db: usize, key: &[u8], lazy: bool) -> bool {
         self.expire_if_needed(db, key);
         let mut w = self.write_key_as_stored(db, key);
-        let deleted = w.delete();
+        let deleted = w.delete_freeing(lazy);
         if deleted {
             w.changed(1, super::write::DEL);
         }

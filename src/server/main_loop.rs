@@ -14,7 +14,7 @@ pub const TIMER_CRON: u64 = 1;
 impl Server {
     /// Runs the loop until shutdown.
     pub fn run(&mut self) -> io::Result<()> {
-        self.startup_memory = crate::alloc::used_memory();
+        self.startup_memory = self.used_memory();
         self.schedule_cron();
         if !self.listeners.is_empty() {
             info!("Ready to accept connections");
@@ -47,6 +47,7 @@ impl Server {
                         self.schedule_cron();
                     }
                     Ready::Timer(super::blocking::TIMER_BLOCKED) => self.expire_blocked_clients(),
+                    Ready::Timer(super::evict::TIMER_EVICTION) => self.eviction_timer(),
                     Ready::Timer(_) => {}
                 }
             }

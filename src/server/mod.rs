@@ -22,9 +22,11 @@ pub mod config_apply;
 pub mod cron;
 pub mod dispatch;
 pub mod errors;
+pub mod evict;
 pub mod histogram;
 pub mod hooks;
 pub mod keyspace;
+pub mod lazyfree;
 pub mod main_loop;
 pub mod multi;
 pub mod notify;
@@ -136,6 +138,10 @@ pub struct Server {
     pub hooks: hooks::Hooks,
     /// MIGRATE's connections to target servers.
     pub migrate_sockets: crate::server::state::migrate::MigrateCache,
+    /// The eviction pool and timer, and time spent over `maxmemory`.
+    pub eviction: evict::Eviction,
+    /// The thread values too costly to free on the loop are handed to.
+    pub lazyfree: lazyfree::LazyFree,
 }
 
 impl Server {
@@ -196,6 +202,8 @@ impl Server {
             replication: crate::server::state::replication::Replication::default(),
             persistence: crate::server::state::persistence::Persistence::default(),
             migrate_sockets: Default::default(),
+            eviction: evict::Eviction::default(),
+            lazyfree: lazyfree::LazyFree::default(),
             hooks: hooks::Hooks::new(features),
             rng: Rng::default(),
             executable: std::env::current_exe()

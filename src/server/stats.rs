@@ -17,6 +17,8 @@ pub struct Stats {
     pub expired_time_cap_reached_count: u64,
     pub expire_cycle_time_used_us: u64,
     pub evicted_keys: u64,
+    /// Clients closed under `maxmemory-clients`.
+    pub evicted_clients: u64,
     pub keyspace_hits: u64,
     pub keyspace_misses: u64,
     pub net_input_bytes: u64,

@@ -340,7 +340,7 @@ impl<'s, 'k> KeyWrite<'s, 'k> {
     /// and COPY destinations): a value already there is deleted first, so
     /// the key is always new, as Redis's `dbAdd` after `dbDelete` makes it.
     pub fn put_object(&mut self, obj: Object, expire: Option<i64>) {
-        self.take();
+        self.delete();
         self.outcome.note(Audit::STORED);
         self.put(obj, false);
         self.raise_new();
@@ -349,17 +349,36 @@ impl<'s, 'k> KeyWrite<'s, 'k> {
         }
     }
 
-    /// Stores `obj`, returning the access data of the value it replaced.
+    /// Stores `obj`, returning the access data of the value it replaced
+    /// (freed as `lazyfree-lazy-server-del` says).
     fn put(&mut self, obj: Object, keep_ttl: bool) -> Option<u32> {
         let db = self.srv.dbs.get_mut(self.outcome.db)?;
         let (i, old) = db.set_at(self.key, obj, keep_ttl);
         self.slot = Slot::At(i);
-        old.map(|o| o.lru)
+        let old = old?;
+        let lru = old.lru;
+        let lazy = self.srv.config.lazyfree_lazy_server_del;
+        self.srv.free_object(old, lazy);
+        Some(lru)
     }
 
-    /// Deletes the key; true if it existed.
+    /// Deletes the key as a side effect of a command (freed as
+    /// `lazyfree-lazy-server-del` says); true if it existed.
     pub fn delete(&mut self) -> bool {
-        self.take().is_some()
+        let lazy = self.srv.config.lazyfree_lazy_server_del;
+        self.delete_freeing(lazy)
+    }
+
+    /// Deletes the key, its value freed in the background when `lazy` and
+    /// costly to free (DEL, UNLINK); true if it existed.
+    pub fn delete_freeing(&mut self, lazy: bool) -> bool {
+        match self.take() {
+            Some((obj, _)) => {
+                self.srv.free_object(obj, lazy);
+                true
+            }
+            None => false,
+        }
     }
 
     /// Removes the key, handing back its object and expiry.
