@@ -96,7 +96,9 @@ fn info(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
 /// The whole INFO text for a request; `c` is the client asking (it is not
 /// in the client table while its command runs).
 pub fn info_text(srv: &Server, c: &Client, req: &SectionRequest) -> String {
-    let mut out = String::with_capacity(4096);
+    // Grown as needed: a buffer reserved up front would count in the
+    // `used_memory` the memory section reports.
+    let mut out = String::new();
     for (selectors, write_section) in SECTIONS {
         if !req.wants(selectors) {
             continue;
