@@ -15,7 +15,10 @@ impl Server {
     /// Runs the loop until shutdown.
     pub fn run(&mut self) -> io::Result<()> {
         self.startup_memory = self.used_memory();
-        self.schedule_cron();
+        // The first cron runs at once, as Redis's (its once-a-second jobs,
+        // such as the replicas' PING, count from it).
+        self.event_loop
+            .add_timer(Instant::now() + Duration::from_millis(1), TIMER_CRON);
         if !self.listeners.is_empty() {
             info!("Ready to accept connections");
         }
