@@ -14,6 +14,13 @@ use log::warn;
 use mio::{Interest, Token};
 use std::io;
 
+/// Largest read buffer kept for reuse once a request went through (a
+/// larger one, left by a huge request, is given back).
+const SPARE_QUERY_BUFFER_MAX: usize = 64 * 1024;
+/// Most argument slots a client keeps between commands (a command with
+/// more arguments gets a fresh table next time).
+const ARGS_KEPT_MAX: usize = 1024;
+
 /// Reads served to one client per readiness event before others get a turn.
 pub(super) const READS_PER_TURN: usize = 16;
 /// Bulks at least this long are read with larger reads than `READ_CHUNK`.
@@ -144,7 +151,7 @@ impl Server {
         if c.query.is_empty() {
             let buffer = std::mem::take(&mut c.query.data);
             c.query.clear();
-            if self.spare_query_buffer.is_empty() {
+            if self.spare_query_buffer.is_empty() && buffer.len() <= SPARE_QUERY_BUFFER_MAX {
                 self.spare_query_buffer = buffer;
             }
         }
@@ -285,6 +292,9 @@ impl Server {
         c.parser.args = spans;
         if outcome == Dispatch::Done {
             c.parser.reset();
+            if c.parser.args.capacity() > ARGS_KEPT_MAX {
+                c.parser.args = Vec::new();
+            }
             c.argv_mem = 0;
         }
         outcome
