@@ -232,6 +232,20 @@ fn idle_seconds(srv: &Server, obj: &Object) -> u64 {
         / 1000
 }
 
+/// DEBUG REPLYBUFFER RESIZING <0|1> turns the cron's giving back of idle
+/// clients' reply buffers off or on; PEAK-RESET-TIME is accepted (reddish
+/// keeps no peak window to reset).
+fn debug_replybuffer(srv: &mut Server, what: &[u8], value: &[u8]) -> Result<(), CmdError> {
+    if what.eq_ignore_ascii_case(b"resizing") {
+        srv.reply_buffer_resizing = atoi(value) != 0;
+        Ok(())
+    } else if what.eq_ignore_ascii_case(b"peak-reset-time") {
+        Ok(())
+    } else {
+        Err(CmdError::Static("ERR Syntax error"))
+    }
+}
+
 /// DEBUG OBJECT key: Redis's one-line description of the stored value.
 fn debug_object(srv: &mut Server, c: &mut Client, key: &[u8]) -> CmdResult {
     let db = c.db.min(srv.dbs.len().saturating_sub(1));
@@ -574,6 +588,9 @@ fn debug(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
         c.reply.ok();
     } else if is("set-skip-checksum-validation") && argc == 3 {
         srv.skip_checksum_validation = atoi(&args[2]) != 0;
+        c.reply.ok();
+    } else if is("replybuffer") && argc == 4 {
+        debug_replybuffer(srv, &args[2], &args[3])?;
         c.reply.ok();
     } else if is("pause-cron") && argc == 3 {
         srv.cron_paused = atoi(&args[2]) != 0;

@@ -257,7 +257,7 @@ impl MemoryReport {
         let startup = srv.startup_memory as u64;
         let (mut clients_normal, mut clients_replicas) = (0, 0);
         for cl in all_clients(srv, c) {
-            let bytes = cl.memory_usage() as u64;
+            let bytes = srv.client_memory(cl) as u64;
             if cl.kind == ClientKind::Replica && !cl.monitor {
                 clients_replicas += bytes;
             } else {

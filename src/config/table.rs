@@ -107,6 +107,8 @@ pub enum Apply {
     RequirePass,
     /// Evict down to the new `maxmemory` (from a timer, as Redis).
     Maxmemory,
+    /// Count clients' memory (or stop) and evict down to the new limit.
+    MaxmemoryClients,
 }
 
 /// One directive.
@@ -676,7 +678,9 @@ pub static DIRECTIVES: &[Directive] = &[
             unsigned: false,
             format: NumFormat::MemoryOrPercent,
         },
-    ),
+    )
+    .built()
+    .apply(Apply::MaxmemoryClients),
     // time_t and off_t.
     int("repl-backlog-ttl", 0, LONG_MAX, 3600).built(),
     int("auto-aof-rewrite-min-size", 0, LONG_MAX, 64 * 1024 * 1024).memory(),

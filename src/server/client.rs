@@ -218,6 +218,8 @@ pub struct Client {
     pub redacted_args: u64,
     pub kind: ClientKind,
     pub no_evict: bool,
+    /// This client's share of `Server::client_memory_total`.
+    pub memory_counted: usize,
     pub monitor: bool,
     /// Finish sending the output, then close (QUIT, protocol errors).
     pub close_after_reply: bool,
@@ -292,6 +294,7 @@ impl Client {
             redacted_args: 0,
             kind: ClientKind::Normal,
             no_evict: false,
+            memory_counted: 0,
             monitor: false,
             close_after_reply: false,
             close_asap: false,

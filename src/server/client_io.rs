@@ -190,6 +190,10 @@ impl Server {
                         );
                         return ReadOutcome::Closed;
                     }
+                    self.account_client_memory(c);
+                    if self.evict_clients(Some(c)) {
+                        return ReadOutcome::Closed;
+                    }
                     self.process_input(c);
                     if c.close_asap {
                         return ReadOutcome::Closed;
@@ -287,6 +291,7 @@ impl Server {
         c.argv_mem = spans.iter().map(|&(start, end)| end - start).sum();
         let outcome = self.process_command(c, &crate::server::spec::Args::new(&data, &spans));
         self.enforce_output_limit(c);
+        self.account_client_memory(c);
         self.serve_ready_keys();
         c.query.restore(data);
         c.parser.args = spans;
@@ -418,6 +423,7 @@ impl Server {
                 (roles.freed)(self, &c);
             }
         }
+        self.forget_client_memory(&c);
         self.watches.forget(slot);
         self.monitors.retain(|&s| s != slot);
         self.postponed.retain(|&s| s != slot);

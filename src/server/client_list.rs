@@ -30,7 +30,7 @@ impl Server {
         let oll = omem.div_ceil(crate::server::client::REPLY_CHUNK);
         let multi_mem = c.multi.memory();
         let multi_count = c.multi.reported_count();
-        let tot_mem = c.memory_usage();
+        let tot_mem = self.client_memory(c);
         let events = if c.want_writable { "rw" } else { "r" };
         let (sub, psub, ssub) = c.subscription_counts();
         let _ = write!(

@@ -38,6 +38,11 @@ impl Server {
             }
             Apply::Maxmemory => {
                 self.maxmemory_changed();
+                self.recount_client_memory();
+                Ok(())
+            }
+            Apply::MaxmemoryClients => {
+                self.recount_client_memory();
                 Ok(())
             }
             Apply::RequirePass => {

@@ -63,6 +63,9 @@ impl Server {
         self.close_timed_out_clients(now);
         self.close_clients_over_output_limits();
         self.release_idle_reply_buffers(now);
+        if self.config.maxmemory_clients != 0 {
+            self.recount_client_memory();
+        }
         self.end_pause_if_due(now);
         // A replica leaves expiry to its primary (replication's cron
         // expires what its own clients wrote).
@@ -96,6 +99,9 @@ impl Server {
     /// Gives back the reply buffers of clients idle for 2 seconds or more
     /// (Redis shrinks an idle client's buffers in its cron too).
     fn release_idle_reply_buffers(&mut self, now: i64) {
+        if !self.reply_buffer_resizing {
+            return;
+        }
         for c in self.clients.iter_mut() {
             if now - c.last_interaction_ms >= IDLE_BUFFER_RELEASE_MS {
                 c.release_reply_buffer();

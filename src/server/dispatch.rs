@@ -99,6 +99,10 @@ impl Server {
             return Dispatch::Done;
         }
         let flags = self.effective_flags(c, id, cmd.flags);
+        self.account_client_memory(c);
+        if self.evict_clients(Some(c)) {
+            return Dispatch::Done;
+        }
         if self.refused_for_memory(c, id, flags) {
             self.reject(c, args, Some(id), crate::server::errors::OOM);
             return Dispatch::Done;

@@ -15,6 +15,7 @@ pub mod accept;
 pub mod acl;
 pub mod blocking;
 pub mod client;
+pub mod client_evict;
 pub mod client_io;
 pub mod client_list;
 pub mod client_table;
@@ -142,6 +143,12 @@ pub struct Server {
     pub eviction: evict::Eviction,
     /// The thread values too costly to free on the loop are handed to.
     pub lazyfree: lazyfree::LazyFree,
+    /// Memory of normal and pub/sub clients as last counted (see
+    /// [`client_evict`]).
+    pub client_memory_total: usize,
+    /// The cron gives back idle clients' reply buffers (DEBUG REPLYBUFFER
+    /// RESIZING).
+    pub reply_buffer_resizing: bool,
 }
 
 impl Server {
@@ -204,6 +211,8 @@ impl Server {
             migrate_sockets: Default::default(),
             eviction: evict::Eviction::default(),
             lazyfree: lazyfree::LazyFree::default(),
+            client_memory_total: 0,
+            reply_buffer_resizing: true,
             hooks: hooks::Hooks::new(features),
             rng: Rng::default(),
             executable: std::env::current_exe()

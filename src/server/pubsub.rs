@@ -314,6 +314,7 @@ impl Server {
             Some(c) => {
                 c.reply.raw(frame.bytes(c.reply.resp3));
                 self.mark_pending_write(slot);
+                self.account_client_memory_of(slot);
             }
             None => self.pubsub.held.push((slot, frame.resp2.clone())),
         }
