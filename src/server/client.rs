@@ -322,9 +322,19 @@ impl Client {
 
     /// Bytes this client holds (CLIENT LIST `tot-mem`, INFO
     /// `mem_clients_normal`, what `maxmemory-clients` limits): its
-    /// buffers, the arguments and transaction it holds, and itself.
+    /// buffers, the arguments and transaction it holds, and itself. A big
+    /// argument being received counts at its announced length, the room
+    /// Redis reserves for it when its header arrives (reddish's buffer
+    /// grows as the bytes come).
     pub fn memory_usage(&self) -> usize {
-        self.query.allocated()
+        let receiving = self
+            .parser
+            .pending_bulk()
+            .filter(|&len| len >= super::client_io::BIG_BULK)
+            .map_or(0, |len| {
+                self.query.cursor.saturating_sub(self.query.start) + len + 2
+            });
+        self.query.allocated().max(receiving)
             + self.reply.buf.capacity()
             + self.argv_mem
             + self.multi.memory()

@@ -29,13 +29,14 @@ pub(super) const BIG_BULK: usize = 32 * 1024;
 /// the rest of it in as few reads as possible, but the buffer at most doubles
 /// per read: a header announcing a huge bulk must not make the server
 /// allocate (and zero) that much memory before the bytes actually arrive.
+/// The last read of a big bulk asks for no more than its rest, as Redis
+/// does, so the buffer ends exactly where the argument does.
 pub(super) fn read_size(pending_bulk: Option<usize>, buffered: usize) -> usize {
     match pending_bulk {
-        Some(bulk) if bulk >= BIG_BULK => bulk
-            .saturating_add(2)
-            .saturating_sub(buffered)
-            .min(buffered)
-            .max(READ_CHUNK),
+        Some(bulk) if bulk >= BIG_BULK => match bulk.saturating_add(2).saturating_sub(buffered) {
+            0 => READ_CHUNK,
+            rest => rest.min(buffered.max(READ_CHUNK)),
+        },
         _ => READ_CHUNK,
     }
 }
@@ -291,7 +292,6 @@ impl Server {
         c.argv_mem = spans.iter().map(|&(start, end)| end - start).sum();
         let outcome = self.process_command(c, &crate::server::spec::Args::new(&data, &spans));
         self.enforce_output_limit(c);
-        self.account_client_memory(c);
         self.serve_ready_keys();
         c.query.restore(data);
         c.parser.args = spans;
@@ -302,6 +302,7 @@ impl Server {
             }
             c.argv_mem = 0;
         }
+        self.account_client_memory(c);
         outcome
     }
 
@@ -444,8 +445,8 @@ mod tests {
         let huge = 512 * 1024 * 1024;
         assert_eq!(read_size(Some(huge), 20), READ_CHUNK);
         assert_eq!(read_size(Some(huge), 1 << 20), 1 << 20);
-        assert_eq!(read_size(Some(BIG_BULK), BIG_BULK), READ_CHUNK);
-        assert_eq!(read_size(Some(1 << 20), 1 << 20), READ_CHUNK);
+        assert_eq!(read_size(Some(BIG_BULK), BIG_BULK), 2);
+        assert_eq!(read_size(Some(1 << 20), (1 << 20) + 2), READ_CHUNK);
         assert_eq!(read_size(Some(3 << 20), 2 << 20), (1 << 20) + 2);
     }
 }

@@ -99,7 +99,6 @@ impl Server {
             return Dispatch::Done;
         }
         let flags = self.effective_flags(c, id, cmd.flags);
-        self.account_client_memory(c);
         if self.evict_clients(Some(c)) {
             return Dispatch::Done;
         }
