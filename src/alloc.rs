@@ -43,6 +43,22 @@ unsafe impl GlobalAlloc for CountingAllocator {
     }
 }
 
+/// Stops glibc from giving the top of its heap back to the system from
+/// inside `free`. That trim runs with the heap's lock held, and after a
+/// large value is freed it unmaps the whole freed region at once: when
+/// the lazyfree thread frees ten million members, the loop would wait on
+/// that lock for tens of milliseconds. Freed memory is kept for reuse
+/// instead (MEMORY PURGE gives it back on demand), and allocations of
+/// 128 KB and more stay separate mappings, returned as soon as they are
+/// freed.
+pub fn keep_freed_heap() {
+    // SAFETY: mallopt only changes a glibc malloc tunable; any value is
+    // valid for M_TRIM_THRESHOLD.
+    unsafe {
+        libc::mallopt(libc::M_TRIM_THRESHOLD, libc::c_int::MAX);
+    }
+}
+
 /// Bytes currently allocated through the counting allocator (0 when the
 /// binary did not install it, as in unit tests).
 pub fn used_memory() -> usize {
