@@ -246,7 +246,8 @@ fn maxmemory_clients_closes_the_biggest_client() {
 }
 
 /// A set of ten million members freed by UNLINK goes to the lazyfree
-/// thread: a client pinging all along never waits more than a few ms.
+/// thread: a client pinging all along never waits more than a few ms
+/// (freeing it on the loop, as DEL does, stalls it for about 400 ms).
 #[test]
 fn unlinking_ten_million_members_does_not_stall_other_clients() {
     let s = TestServer::start();
@@ -276,8 +277,9 @@ fn unlinking_ten_million_members_does_not_stall_other_clients() {
     let took = unlinked.elapsed();
     let longest = pinger.join().unwrap_or(Duration::MAX);
     eprintln!("UNLINK took {took:?}; longest gap between PINGs {longest:?} ({quiet:?} before)");
+    // Over what the machine's own noise gives (other processes share it).
     assert!(
-        longest < Duration::from_millis(20),
+        longest < quiet + Duration::from_millis(20),
         "a PING waited {longest:?} ({quiet:?} with nothing else going on)"
     );
     assert!(common::wait_for(Duration::from_secs(30), || {

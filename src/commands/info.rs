@@ -311,21 +311,27 @@ fn keyspace_overhead(srv: &Server) -> u64 {
 }
 
 /// Bytes of one database's key table and expiry table (MEMORY STATS
-/// `overhead.hashtable.main` and `.expires`).
+/// `overhead.hashtable.main` and `.expires`): the entries held and the
+/// index slots, not the room for entries not added yet (which
+/// `used_memory` leaves out too).
 pub fn db_overhead(db: &crate::db::Db) -> (u64, u64) {
-    let expire_entry =
-        std::mem::size_of::<(u64, crate::db::Key, i64)>() + std::mem::size_of::<usize>();
+    let expire_entry = std::mem::size_of::<(u64, crate::db::Key, i64)>();
     (
-        (db.keys.capacity() * KEY_ENTRY_BYTES) as u64,
-        (db.expires.capacity() * expire_entry) as u64,
+        table_overhead(db.keys.len(), db.keys.capacity(), KEY_ENTRY_BYTES),
+        table_overhead(db.expires.len(), db.expires.capacity(), expire_entry),
     )
 }
 
-/// Bytes of one slot of a key table: the entry (hash, key, object) and
-/// its index.
+/// Entries of `entry` bytes plus an index with room for `capacity` of
+/// them at 7/8 load (a slot and a control byte each).
+fn table_overhead(len: usize, capacity: usize, entry: usize) -> u64 {
+    let index = capacity * 8 / 7 * (std::mem::size_of::<usize>() + 1);
+    (len * entry + index) as u64
+}
+
+/// Bytes of one entry of a key table: its hash, the key and the object.
 pub const KEY_ENTRY_BYTES: usize =
-    std::mem::size_of::<(u64, crate::db::Key, crate::types::Object)>()
-        + std::mem::size_of::<usize>();
+    std::mem::size_of::<(u64, crate::db::Key, crate::types::Object)>();
 
 /// Resident set size of the process, from /proc/self/statm.
 fn process_rss() -> u64 {

@@ -20,16 +20,7 @@ use std::mem::size_of;
 /// Elements measured per table when SAMPLES is not given.
 const DEFAULT_SAMPLES: usize = 5;
 
-/// Bytes the allocator hands out for a request of `n` bytes: glibc malloc
-/// adds an 8-byte header, rounds to 16 and never gives less than 32.
-/// Nothing is allocated for 0 bytes.
-fn block(n: usize) -> usize {
-    if n == 0 {
-        0
-    } else {
-        ((n + 8 + 15) & !15).max(32)
-    }
-}
+use crate::alloc::block_size as block;
 
 /// Bytes of a hash table (IndexMap/IndexSet) with room for `capacity`
 /// entries of `entry` bytes: the entry vector (each with its cached hash)
@@ -156,7 +147,10 @@ fn memory_usage(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
         c.reply.null();
         return Ok(());
     };
-    let usage = value_size(&obj.value, samples) + KEY_ENTRY_BYTES + block(key.len());
+    let usage = value_size(&obj.value, samples)
+        + KEY_ENTRY_BYTES
+        + std::mem::size_of::<usize>()
+        + block(key.len());
     c.reply.int(usage as i64);
     Ok(())
 }
@@ -196,8 +190,8 @@ fn memory_stats(srv: &mut Server, c: &mut Client, _args: &Args) -> CmdResult {
         ("peak.allocated", m.peak),
         ("total.allocated", m.used),
         ("startup.allocated", m.startup),
-        ("replication.backlog", 0),
-        ("clients.slaves", 0),
+        ("replication.backlog", m.replication_backlog),
+        ("clients.slaves", m.clients_replicas),
         ("clients.normal", m.clients_normal),
         ("cluster.links", 0),
         ("aof.buffer", 0),
