@@ -200,7 +200,7 @@ impl Server {
             self.evict_key(db, &key, lazy);
             freed += before - self.used_memory() as i64;
             evicted += 1;
-            if evicted % CHECK_EVERY == 0 {
+            if evicted.is_multiple_of(CHECK_EVERY) {
                 if lazy && self.memory_to_free().is_none() {
                     break;
                 }
