@@ -166,6 +166,9 @@ fn server_section(srv: &Server, _c: &Client, out: &mut String) {
         srv.config.config_file.as_deref().unwrap_or(""),
     );
     field(out, "io_threads_active", 0);
+    if let Some(ms) = srv.shutdown_in_ms() {
+        field(out, "shutdown_in_milliseconds", ms);
+    }
 }
 
 /// A stable id for this build (Redis hashes its build environment).

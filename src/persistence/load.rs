@@ -362,11 +362,13 @@ impl Server {
             std::process::exit(0);
         }
         if crate::server::take_shutdown_signal().is_some() {
+            // Loading: nothing to save, and no waiting for replicas.
             let flags = crate::server::ShutdownFlags {
                 nosave: true,
+                now: true,
                 ..Default::default()
             };
-            if self.prepare_shutdown(flags) {
+            if self.prepare_shutdown(flags) == crate::server::ShutdownStart::Done {
                 std::process::exit(0);
             }
         }

@@ -264,6 +264,7 @@ impl Server {
                 .reply
                 .error("UNBLOCKED client unblocked via CLIENT UNBLOCK"),
             Unblock::RoleChange => c.reply.error("UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)"),
+            Unblock::ShutdownFailed => c.reply.error("ERR Errors trying to SHUTDOWN. Check logs."),
         }
         self.account_errors(&mut c);
         self.forget_blocked(&c, &blocked);
@@ -309,6 +310,8 @@ pub enum Unblock {
     Error,
     /// The server became a replica (REPLICAOF host port).
     RoleChange,
+    /// The shutdown a SHUTDOWN client waited for failed or was aborted.
+    ShutdownFailed,
 }
 
 /// Sends the reply a blocking command gives when nothing arrived in time.

@@ -57,6 +57,7 @@ impl Server {
             .output_kbps
             .track(now, self.stats.net_output_bytes);
         self.handle_shutdown_signal();
+        self.check_waiting_shutdown(now);
         if self.shutdown_asap {
             return;
         }

@@ -41,7 +41,9 @@ pub mod write;
 
 pub use client_table::ClientTable;
 pub use main_loop::TIMER_CRON;
-pub use shutdown::{take_shutdown_signal, ShutdownFlags, SHUTDOWN_PENDING, SHUTDOWN_SIGNAL};
+pub use shutdown::{
+    take_shutdown_signal, ShutdownFlags, ShutdownStart, SHUTDOWN_PENDING, SHUTDOWN_SIGNAL,
+};
 
 use crate::config::Config;
 use crate::db::Db;
@@ -108,6 +110,10 @@ pub struct Server {
     pub shutdown_asap: bool,
     /// Options of the shutdown being prepared.
     pub shutdown_flags: ShutdownFlags,
+    /// A shutdown waiting for replicas goes ahead at this time (Unix ms).
+    pub shutdown_deadline_ms: Option<i64>,
+    /// (slot, client id) of SHUTDOWN clients waiting for it.
+    pub shutdown_waiters: Vec<(usize, u64)>,
     /// Bytes allocated when the server was ready (INFO `used_memory_startup`).
     pub startup_memory: usize,
     /// Most bytes ever allocated, sampled by the cron (INFO `used_memory_peak`).
@@ -181,6 +187,8 @@ impl Server {
             pause: None,
             shutdown_asap: false,
             shutdown_flags: ShutdownFlags::default(),
+            shutdown_deadline_ms: None,
+            shutdown_waiters: Vec::new(),
             startup_memory: 0,
             peak_memory: 0,
             current_slot: None,
