@@ -1,12 +1,13 @@
 //! Connection commands: PING, ECHO, QUIT, RESET, SELECT, AUTH, HELLO, and
 //! CLIENT (identity and name, listing and killing connections, reply
-//! modes, eviction protection, pausing).
+//! modes, eviction protection, pausing; the client-side caching
+//! subcommands are in `tracking.rs`).
 //!
 //! Authentication knows one user, `default`, whose password is
 //! `requirepass` (no password: any password is accepted for it, as for a
 //! `nopass` ACL user).
 
-use super::{i32_arg, int_arg, is_opt, reply_help};
+use super::{i32_arg, int_arg, is_opt, reply_help, tracking};
 use crate::server::blocking::Unblock;
 use crate::server::client::{Client, ClientKind};
 use crate::server::errors::{self, CmdError, CmdResult};
@@ -171,6 +172,10 @@ fn client(_srv: &mut Server, _c: &mut Client, args: &Args) -> CmdResult {
 }
 
 const CLIENT_HELP: &[&str] = &[
+    "CACHING (YES|NO)",
+    "    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.",
+    "GETREDIR",
+    "    Return the client ID we are redirecting to when tracking is enabled.",
     "GETNAME",
     "    Return the name of the current connection.",
     "ID",
@@ -205,6 +210,11 @@ const CLIENT_HELP: &[&str] = &[
     "    Assign the name <name> to the current connection.",
     "UNBLOCK <clientid> [TIMEOUT|ERROR]",
     "    Unblock the specified blocked client.",
+    "TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]",
+    "         [OPTIN] [OPTOUT] [NOLOOP]",
+    "    Control server assisted client side caching.",
+    "TRACKINGINFO",
+    "    Report tracking status for the current connection.",
     "NO-EVICT (ON|OFF)",
     "    Protect current client connection from eviction.",
 ];
@@ -521,13 +531,14 @@ impl Server {
     /// Puts a connection back in the state of a new one (RESET): database
     /// 0, RESP2, no name, replies on, not a MONITOR, authenticated only if
     /// no password is needed. Whatever per-connection state a feature adds
-    /// (transactions, subscriptions) is cleared here too.
+    /// (transactions, subscriptions, tracking) is cleared here too.
     pub fn reset_client_state(&mut self, c: &mut Client) {
         if c.monitor {
             c.monitor = false;
             self.monitors.retain(|&slot| slot != c.slot);
         }
         self.drop_subscriptions(c);
+        self.disable_tracking(c);
         c.db = 0;
         c.reply.resp3 = false;
         c.authenticated = self.config.requirepass.is_none();
@@ -557,6 +568,10 @@ fn constant_time_eq(expected: &[u8], given: &[u8]) -> bool {
 }
 
 const CLIENT_SUBCOMMANDS: &[Command] = &[
+    tracking::TRACKING,
+    tracking::CACHING,
+    tracking::GETREDIR,
+    tracking::TRACKINGINFO,
     Command::new("help", 2, client_help)
         .flags(flag::LOADING | flag::STALE)
         .acl(acl::SLOW | acl::CONNECTION)

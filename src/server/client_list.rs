@@ -42,7 +42,7 @@ impl Server {
             "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} \
              sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem={} \
              rbs={} rbp={} obl={} oll={} omem={} tot-mem={} events={} cmd={} \
-             user=default redir=-1 resp={}",
+             user=default redir={} resp={}",
             c.id,
             c.addr,
             c.local_addr,
@@ -68,6 +68,7 @@ impl Server {
             tot_mem,
             events,
             cmd,
+            c.tracking.as_deref().map_or(-1, |t| t.redirect_id() as i64),
             if c.reply.resp3 { 3 } else { 2 }
         );
     }
