@@ -221,7 +221,7 @@ impl Server {
         if outermost {
             // Commands EXEC runs all see the time EXEC started.
             self.cmd_time_ms = started_us / 1000;
-            self.set_tracking_current(Some(c.id));
+            self.set_tracking_current(c.id);
         }
         let offset_before = self.replication.master_offset;
         let dirty_before = self.dirty;
@@ -232,13 +232,12 @@ impl Server {
         }
         self.deliver_held(c, reply_start);
         self.end_propagation_frame(frame, args);
-        if cmd.has(flag::READONLY) && c.tracking.is_some() {
+        if c.tracking.is_some() && cmd.has(flag::READONLY) {
             self.remember_read_keys(c, cmd, args);
         }
         if outermost {
             // Invalidations this command caused for its own client go
             // after its reply (after EXEC's, for a transaction).
-            self.set_tracking_current(None);
             self.send_deferred_invalidations(c);
         }
         let dirtied = self.dirty != dirty_before;

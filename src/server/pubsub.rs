@@ -352,10 +352,14 @@ impl Server {
 
     /// Puts what `c` was sent while its command ran ahead of that
     /// command's reply, which started at `reply_start`.
+    #[inline]
     pub fn deliver_held(&mut self, c: &mut Client, reply_start: usize) {
-        if self.pubsub.held.is_empty() {
-            return;
+        if !self.pubsub.held.is_empty() {
+            self.splice_held(c, reply_start);
         }
+    }
+
+    fn splice_held(&mut self, c: &mut Client, reply_start: usize) {
         if let Some(bytes) = self.pubsub.take_held(c) {
             c.reply.insert_pushed(reply_start, &bytes);
         }

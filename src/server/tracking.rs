@@ -166,8 +166,9 @@ pub struct Tracking {
     /// Some prefix collected a key since the last broadcast.
     broadcast_due: bool,
     deferred: Vec<Deferred>,
-    /// Id of the client whose command runs.
-    current: Option<u64>,
+    /// Id of the client whose command ran last (the one running while
+    /// a command call is in progress).
+    current: u64,
     /// Cron runs in a row that found the table over its limit.
     rounds_over_limit: usize,
     /// Registry id of CLIENT: its subcommands keep CLIENT CACHING for the
@@ -367,9 +368,15 @@ impl Server {
         }
     }
 
-    /// Marks the start (`Some(id)`) or end of the outermost command call.
-    pub fn set_tracking_current(&mut self, id: Option<u64>) {
+    /// The outermost command call of client `id` begins.
+    #[inline]
+    pub fn set_tracking_current(&mut self, id: u64) {
         self.tracking.current = id;
+    }
+
+    /// The client whose command is running, if one is.
+    fn running_client(&self) -> Option<u64> {
+        self.inside_call().then_some(self.tracking.current)
     }
 
     /// A key changed, by the running command (`by_client`) or not
@@ -380,7 +387,7 @@ impl Server {
             return;
         }
         let by = if by_client {
-            self.tracking.current
+            self.running_client()
         } else {
             None
         };
@@ -419,7 +426,7 @@ impl Server {
         target: ClientRef,
         payload: &Payload,
     ) {
-        let by_itself = self.tracking.current == Some(target.id)
+        let by_itself = self.running_client() == Some(target.id)
             || current.as_ref().is_some_and(|c| c.id == target.id);
         let wanted = reach(&mut self.clients, current, target).map(|(c, _)| {
             c.tracking
