@@ -81,3 +81,26 @@ impl ClientTable {
         self.slots.iter_mut().filter_map(|s| s.as_deref_mut())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_slot_is_owned_while_its_client_is_taken_out() {
+        let mut table = ClientTable::default();
+        let slot = table.reserve_slot();
+        table.put(slot, Box::new(Client::new(7, slot, None, 0)));
+        assert!(table.owns(slot, 7));
+        let c = table.take(slot);
+        assert!(table.get(slot).is_none());
+        assert!(table.owns(slot, 7) && !table.owns(slot, 8));
+        assert_eq!(table.owners().collect::<Vec<_>>(), [(slot, 7)]);
+        if let Some(c) = c {
+            table.put(slot, c);
+        }
+        table.release(slot);
+        assert!(!table.owns(slot, 7));
+        assert_eq!(table.owners().count(), 0);
+    }
+}

@@ -361,10 +361,11 @@ impl Server {
     }
 
     /// [`Server::key_modified`], saying whether the running command made
-    /// the change (`by_client`; an expiry is no client's, so a BCAST
-    /// client in NOLOOP mode still hears of it, as in Redis).
+    /// the change (`by_client`). An expiry (and an eviction, once there
+    /// is one) is no client's change, so a BCAST client in NOLOOP mode
+    /// still hears of it, as in Redis.
     #[inline]
-    fn key_changed(&mut self, db: usize, key: &[u8], by_client: bool) {
+    pub fn key_changed(&mut self, db: usize, key: &[u8], by_client: bool) {
         self.signal_key_ready(db, key);
         self.touch_watched_key(db, key);
         self.invalidate_key(key, by_client);
