@@ -232,8 +232,8 @@ impl Server {
         }
         self.deliver_held(c, reply_start);
         self.end_propagation_frame(frame, args);
-        if c.tracking.is_some() && cmd.has(flag::READONLY) {
-            self.remember_read_keys(c, cmd, args);
+        if self.tracking.clients > 0 {
+            self.track_reads(c, id, cmd, args);
         }
         if outermost {
             // Invalidations this command caused for its own client go

@@ -152,7 +152,7 @@ impl Server {
             dbs: (0..databases).map(|_| Db::default()).collect(),
             clients: ClientTable::default(),
             tx_commands: multi::TransactionCommands::resolve(&registry),
-            tracking: tracking::Tracking::new(registry.find(b"client")),
+            tracking: tracking::Tracking::new(&registry),
             registry,
             stats: Stats::default(),
             event_loop,

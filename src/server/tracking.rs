@@ -172,17 +172,32 @@ pub struct Tracking {
     /// Id of the client whose command ran last (the one running while
     /// a command call is in progress).
     current: u64,
+    /// A read-only command ran for another client on behalf of the one
+    /// being served (a script's call): the command that ran it counts as
+    /// a read of its own keys.
+    read_on_behalf: bool,
     /// Cron runs in a row that found the table over its limit.
     rounds_over_limit: usize,
     /// Registry id of CLIENT: its subcommands keep CLIENT CACHING for the
     /// next command.
     client_command: Option<usize>,
+    /// Registry ids of the read-only script runners (EVAL_RO, EVALSHA_RO,
+    /// FCALL_RO, where they exist): only the reads of their script count.
+    script_runners: Vec<usize>,
 }
 
+/// Commands flagged read-only whose own keys count as read only when the
+/// script they run reads something, as in Redis.
+const READ_ONLY_SCRIPT_RUNNERS: [&[u8]; 3] = [b"eval_ro", b"evalsha_ro", b"fcall_ro"];
+
 impl Tracking {
-    pub fn new(client_command: Option<usize>) -> Tracking {
+    pub fn new(registry: &super::spec::Registry) -> Tracking {
         Tracking {
-            client_command,
+            client_command: registry.find(b"client"),
+            script_runners: READ_ONLY_SCRIPT_RUNNERS
+                .iter()
+                .filter_map(|name| registry.find(name))
+                .collect(),
             ..Tracking::default()
         }
     }
@@ -342,9 +357,29 @@ impl Server {
         self.tracking.clients = self.tracking.clients.saturating_sub(1);
     }
 
-    /// After a read-only command of a tracking client: remembers the keys
-    /// it read (its key arguments), unless its modes say otherwise.
-    pub fn remember_read_keys(&mut self, c: &Client, cmd: &Command, args: &Args) {
+    /// After command `id` of `c`, while some client tracks: a tracking
+    /// client's read-only command, or one whose script read keys, has
+    /// its key arguments remembered (Redis's rule for scripts: a script
+    /// that reads anything counts as reading the keys it declared). A
+    /// read by a client without tracking inside another's command (a
+    /// script's) is noted for that command.
+    pub fn track_reads(&mut self, c: &Client, id: usize, cmd: &Command, args: &Args) {
+        let read = cmd.has(flag::READONLY) && !self.tracking.script_runners.contains(&id);
+        if c.tracking.is_none() {
+            if read && c.id != self.tracking.current {
+                self.tracking.read_on_behalf = true;
+            }
+            return;
+        }
+        let read_by_script = std::mem::take(&mut self.tracking.read_on_behalf);
+        if read || read_by_script {
+            self.remember_read_keys(c, cmd, args);
+        }
+    }
+
+    /// Remembers the keys `c` read (its command's key arguments), unless
+    /// its modes say otherwise.
+    fn remember_read_keys(&mut self, c: &Client, cmd: &Command, args: &Args) {
         let Some(state) = c.tracking.as_deref() else {
             return;
         };
@@ -375,6 +410,7 @@ impl Server {
     #[inline]
     pub fn set_tracking_current(&mut self, id: u64) {
         self.tracking.current = id;
+        self.tracking.read_on_behalf = false;
     }
 
     /// The client whose command is running, if one is.
