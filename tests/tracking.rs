@@ -2,8 +2,9 @@
 //! NOLOOP, REDIRECT), CLIENT CACHING, GETREDIR and TRACKINGINFO, the
 //! invalidations (RESP3 pushes, RESP2 messages on `__redis__:invalidate`
 //! through a redirect), their order against replies, flushes, expiry,
-//! the table's size limit and what INFO and CLIENT LIST show. Every test
-//! also passes against real Redis (`REDDISH_TEST_SERVER`).
+//! the table's size limit, what INFO and CLIENT LIST show, and scripts
+//! (checked only where EVAL exists). Every test also passes against real
+//! Redis (`REDDISH_TEST_SERVER`).
 
 mod common;
 
@@ -660,4 +661,65 @@ fn a_redirect_target_writing_a_tracked_key_hears_before_its_reply() {
     target.send_cmd(&["SET", "k", "v"]);
     assert_eq!(next(&mut target), push(&["k"]));
     assert_eq!(target.read(), ok());
+}
+
+/// Whether the server runs scripts (reddish before its scripting work
+/// does not; the script tests then have nothing to check).
+fn has_eval(r: &mut Raw) -> bool {
+    let reply = render(&r.cmd(&["EVAL", "return 1", "0"]));
+    if reply == ":1" {
+        return true;
+    }
+    eprintln!("no EVAL here ({reply}): script tracking not tested");
+    false
+}
+
+#[test]
+fn a_script_that_reads_counts_as_reading_its_declared_keys() {
+    let server = TestServer::start();
+    let mut r = resp3_tracker(&server, &[]);
+    if !has_eval(&mut r) {
+        return;
+    }
+    let mut other = server.raw();
+    other.cmd(&["MSET", "k1", "1", "k2", "1"]);
+    // A script that only writes reads nothing: no key is remembered.
+    r.cmd(&["EVAL", "redis.call('set', 'k3', 'x')", "2", "k1", "k2"]);
+    other.cmd(&["MSET", "k2", "2", "k1", "2"]);
+    nothing_pending(&mut r);
+    // One read makes all the declared keys (not the key read) remembered.
+    r.cmd(&["EVAL", "redis.call('get', 'k3')", "2", "k1", "k2"]);
+    other.cmd(&["MSET", "k2", "3", "k1", "3", "k3", "y"]);
+    assert_eq!(next(&mut r), push(&["k2"]));
+    assert_eq!(next(&mut r), push(&["k1"]));
+    nothing_pending(&mut r);
+    // EVAL_RO is read-only but counts only through its script's reads.
+    r.cmd(&["EVAL_RO", "redis.call('ping')", "1", "k1"]);
+    other.cmd(&["SET", "k1", "4"]);
+    nothing_pending(&mut r);
+    r.cmd(&["EVAL_RO", "redis.call('exists', 'k9')", "1", "k1"]);
+    other.cmd(&["SET", "k1", "5"]);
+    assert_eq!(next(&mut r), push(&["k1"]));
+    nothing_pending(&mut r);
+}
+
+#[test]
+fn a_scripts_writes_are_the_callers_own_for_noloop() {
+    let server = TestServer::start();
+    let mut r = resp3_tracker(&server, &["NOLOOP"]);
+    if !has_eval(&mut r) {
+        return;
+    }
+    r.cmd(&["SET", "k", "1"]);
+    r.cmd(&["GET", "k"]);
+    let script = "return redis.call('set', KEYS[1], '2')";
+    assert_eq!(r.cmd(&["EVAL", script, "1", "k"]), ok());
+    assert_eq!(render(&r.cmd(&["GET", "k"])), "2");
+    // Without NOLOOP the script's write is sent to its caller after the reply.
+    assert_eq!(r.cmd(&["CLIENT", "TRACKING", "off"]), ok());
+    assert_eq!(r.cmd(&["CLIENT", "TRACKING", "on"]), ok());
+    r.cmd(&["GET", "k"]);
+    assert_eq!(r.cmd(&["EVAL", script, "1", "k"]), ok());
+    assert_eq!(next(&mut r), push(&["k"]));
+    nothing_pending(&mut r);
 }
