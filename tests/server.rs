@@ -911,6 +911,48 @@ fn debug_switches_sleep_and_errors() {
     assert!(help.contains(&"DIGEST-VALUE <key> [<key> ...]".to_string()));
 }
 
+/// DEBUG HTSTATS and HTSTATS-KEY answer in `dictGetStats`'s layout; the
+/// counts of elements are what any implementation must agree on.
+#[test]
+fn debug_htstats_describe_hash_tables() {
+    let srv = TestServer::start_with(&["--enable-debug-command", "yes"]);
+    let mut r = srv.raw();
+    r.cmd(&["SADD", "table", "a", "b", "c"]);
+    r.cmd(&["SADD", "ints", "1", "2"]);
+    let stats = bulk_text(&r.cmd(&["DEBUG", "HTSTATS-KEY", "table"]));
+    assert!(
+        stats.starts_with("Hash table 0 stats (main hash table):\n table size: "),
+        "{stats}"
+    );
+    assert!(stats.contains("\n number of elements: 3\n"), "{stats}");
+    assert!(stats.contains(" Chain length distribution:\n"), "{stats}");
+    assert_eq!(
+        r.cmd(&["DEBUG", "HTSTATS-KEY", "ints"]),
+        err("ERR The value stored at the specified key is not represented using an hash table")
+    );
+    assert_eq!(
+        r.cmd(&["DEBUG", "HTSTATS-KEY", "missing"]),
+        err("ERR no such key")
+    );
+    let db = bulk_text(&r.cmd(&["DEBUG", "HTSTATS", "0"]));
+    assert!(
+        db.starts_with("[Dictionary HT]\nHash table 0 stats"),
+        "{db}"
+    );
+    assert!(
+        db.ends_with("[Expires HT]\nHash table 0 stats (main hash table):\nNo stats available for empty dictionaries\n"),
+        "{db}"
+    );
+    assert_eq!(
+        r.cmd(&["DEBUG", "HTSTATS", "16"]),
+        err("ERR Out of range database")
+    );
+    assert_eq!(
+        r.cmd(&["DEBUG", "HTSTATS", "x"]),
+        err("ERR value is not an integer or out of range")
+    );
+}
+
 #[test]
 fn debug_is_protected() {
     let srv = TestServer::start_with(&["--enable-debug-command", "no"]);
