@@ -231,7 +231,7 @@ fn clients_section(srv: &Server, c: &Client, out: &mut String) {
         "blocked_clients",
         srv.blocking.count + srv.postponed.len(),
     );
-    field(out, "tracking_clients", 0);
+    field(out, "tracking_clients", srv.tracking.clients);
     field(out, "clients_in_timeout_table", srv.blocking.timed_count());
 }
 
@@ -602,10 +602,14 @@ fn stats_section(srv: &Server, _c: &Client, out: &mut String) {
             "active_defrag_key_misses",
             "total_active_defrag_time",
             "current_active_defrag_time",
-            "tracking_total_keys",
-            "tracking_total_items",
-            "tracking_total_prefixes",
         ],
+    );
+    field(out, "tracking_total_keys", srv.tracking.total_keys());
+    field(out, "tracking_total_items", srv.tracking.total_items());
+    field(
+        out,
+        "tracking_total_prefixes",
+        srv.tracking.total_prefixes(),
     );
     field(out, "unexpected_error_replies", s.unexpected_error_replies);
     field(out, "total_error_replies", s.total_error_replies);

@@ -32,6 +32,7 @@ pub mod streams;
 pub mod strings;
 #[cfg(test)]
 pub mod test_support;
+pub mod tracking;
 pub mod transactions;
 pub mod zsets;
 

@@ -218,6 +218,9 @@ impl Server {
         let saved_db = c.db;
         c.db = blocked.db;
         self.call(&mut c, blocked.command_id, &blocked.command.args());
+        // No CLIENT REPLY silencing follows a rerun: forget the pushes it
+        // marked, whose positions would be stale by the next command.
+        c.reply.settled();
         c.db = saved_db;
         self.blocking.rerunning = false;
         if self.blocking.reblocked {

@@ -237,6 +237,8 @@ pub struct Client {
     pub pending_command: bool,
     /// Channels and patterns it listens to (none: no allocation).
     pub subscriptions: Option<Box<crate::server::pubsub::Subscriptions>>,
+    /// Client-side caching state while CLIENT TRACKING is on.
+    pub tracking: Option<Box<crate::server::tracking::ClientTracking>>,
     /// Parked by a blocking command (see `server::blocking`).
     pub blocked: Option<Box<crate::server::blocking::Blocked>>,
     /// Commands run inside EXEC: blocking commands must not block.
@@ -301,6 +303,7 @@ impl Client {
             postponed: false,
             pending_command: false,
             subscriptions: None,
+            tracking: None,
             blocked: None,
             in_exec: false,
             multi: Default::default(),
@@ -445,6 +448,15 @@ impl Client {
         }
         if self.postponed || self.blocked.is_some() {
             flags.push('b');
+        }
+        if let Some(tracking) = self.tracking.as_deref() {
+            flags.push('t');
+            if tracking.broken_redirect {
+                flags.push('R');
+            }
+            if tracking.modes.bcast {
+                flags.push('B');
+            }
         }
         if watch_touched {
             flags.push('d');

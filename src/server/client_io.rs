@@ -281,6 +281,8 @@ impl Server {
         let outcome = self.process_command(c, &crate::server::spec::Args::new(&data, &spans));
         self.enforce_output_limit(c);
         self.serve_ready_keys();
+        // Clients served meanwhile may have invalidated keys it tracks.
+        self.send_deferred_invalidations(c);
         c.query.restore(data);
         c.parser.args = spans;
         if outcome == Dispatch::Done {
@@ -403,6 +405,7 @@ impl Server {
         }
         self.drop_blocked(&mut c);
         self.drop_subscriptions(&mut c);
+        self.disable_tracking(&mut c);
         if c.kind.has_role() {
             if let Some(roles) = self.hooks.roles {
                 (roles.freed)(self, &c);

@@ -2,7 +2,8 @@
 //! (existence, arity, DEBUG and MODULE protection, authentication, MULTI
 //! restrictions, ACL permissions, maxmemory, MISCONF, NOREPLICAS, LOADING,
 //! CLIENT PAUSE), queueing inside MULTI or the
-//! call itself, and the bookkeeping after it (stats, slowlog, latency, MONITOR).
+//! call itself, and the bookkeeping after it (stats, slowlog, latency, MONITOR,
+//! the keys a tracking client read).
 
 use super::Server;
 use crate::server::client::{Client, ClientKind};
@@ -29,6 +30,9 @@ impl Server {
         let outcome = self.check_and_call(c, args);
         if outcome == Dispatch::Done {
             c.settle_reply_mode();
+            if c.tracking.is_some() {
+                self.settle_caching(c);
+            }
         }
         if had_role {
             if let Some(roles) = self.hooks.roles {
@@ -101,6 +105,9 @@ impl Server {
         if self.refused_for_memory(c, id, flags) {
             self.reject(c, args, Some(id), crate::server::errors::OOM);
             return Dispatch::Done;
+        }
+        if self.tracking.clients > 0 {
+            self.limit_tracking_table(Some(c));
         }
         if let Some(refusal) = self.feature_refusal(c, cmd, flags) {
             self.reject(c, args, Some(id), refusal);
@@ -221,9 +228,11 @@ impl Server {
         };
         let cmd = entry.cmd;
         let started_us = now_us();
-        if !self.inside_call() {
+        let outermost = !self.inside_call();
+        if outermost {
             // Commands EXEC runs all see the time EXEC started.
             self.cmd_time_ms = started_us / 1000;
+            self.set_tracking_current(c.id);
         }
         let offset_before = self.replication.master_offset;
         let dirty_before = self.dirty;
@@ -236,6 +245,14 @@ impl Server {
         self.deliver_held(c, c.reply.push_anchor);
         c.reply.push_anchor = outer_anchor;
         self.end_propagation_frame(frame, args);
+        if self.tracking.clients > 0 {
+            self.track_reads(c, id, cmd, args);
+        }
+        if outermost {
+            // Invalidations this command caused for its own client go
+            // after its reply (after EXEC's, for a transaction).
+            self.send_deferred_invalidations(c);
+        }
         let dirtied = self.dirty != dirty_before;
         if dirtied {
             self.run_after_write_hooks(c, cmd, args);

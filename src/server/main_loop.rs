@@ -1,6 +1,7 @@
 //! The loop: waits for ready sockets and due timers, runs the cron at `hz`,
 //! and does the work Redis does before sleeping (fast expiry, blocked and
-//! paused clients, the features' hooks, writing replies).
+//! paused clients, the features' hooks, BCAST invalidations, writing
+//! replies).
 
 use super::{cron, Server};
 use crate::event_loop::Ready;
@@ -88,7 +89,8 @@ impl Server {
 
     /// Work done once per loop iteration before waiting for events. Keys
     /// written outside commands (expired by the cron or the fast cycle)
-    /// wake their blocked clients here.
+    /// wake their blocked clients here, and BCAST tracking clients get the
+    /// keys changed under their prefixes.
     pub(super) fn before_sleep(&mut self) {
         if self.active_expire_enabled {
             self.active_expire_cycle(cron::ExpireCycle::Fast);
@@ -96,6 +98,7 @@ impl Server {
         self.serve_ready_keys();
         self.process_unblocked_clients();
         self.run_before_sleep_hooks();
+        self.tracking_before_sleep();
         self.flush_pending_writes();
     }
 }

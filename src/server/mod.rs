@@ -4,7 +4,8 @@
 //! (reading, running, writing, freeing), [`main_loop`] (the loop, before
 //! sleep, the cron timer), [`dispatch`] (one command), [`keyspace`] (the
 //! one write path), [`propagate`] (the stream to the sinks), [`blocking`],
-//! [`multi`], [`pause`], [`shutdown`] and [`hooks`] (how features plug in).
+//! [`multi`], [`pause`], [`tracking`] (client-side caching), [`shutdown`]
+//! and [`hooks`] (how features plug in).
 //!
 //! One thread, one `mio::Poll`. A client being served is taken out of the
 //! client table for the duration (so a handler gets `&mut Server` and
@@ -37,6 +38,7 @@ pub mod slot_queue;
 pub mod spec;
 pub mod state;
 pub mod stats;
+pub mod tracking;
 pub mod write;
 
 pub use client_table::ClientTable;
@@ -129,6 +131,8 @@ pub struct Server {
     pub rng: Rng,
     pub propagation: propagate::Propagation,
     pub pubsub: pubsub::PubSub,
+    /// Client-side caching: who may cache which keys.
+    pub tracking: tracking::Tracking,
     pub blocking: blocking::Blocking,
     /// ACL users and the ACL LOG.
     pub acl: acl::Acl,
@@ -163,6 +167,7 @@ impl Server {
             dbs: (0..databases).map(|_| Db::default()).collect(),
             clients: ClientTable::default(),
             tx_commands: multi::TransactionCommands::resolve(&registry),
+            tracking: tracking::Tracking::new(&registry),
             registry,
             stats: Stats::default(),
             event_loop,
