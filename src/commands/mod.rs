@@ -21,6 +21,7 @@ pub mod persistence;
 pub mod pubsub;
 pub mod replicaof;
 pub mod replication;
+pub mod scripting;
 pub mod server;
 pub mod sets;
 pub mod sort;
@@ -73,6 +74,7 @@ pub const TABLES: &[&[Command]] = &[
     replicaof::COMMANDS,
     replication::COMMANDS,
     pubsub::COMMANDS,
+    scripting::COMMANDS,
 ];
 
 /// Parses an integer argument (`ERR value is not an integer or out of range`).

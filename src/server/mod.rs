@@ -13,6 +13,7 @@
 
 pub mod accept;
 pub mod blocking;
+pub mod busy;
 pub mod client;
 pub mod client_io;
 pub mod client_list;
@@ -129,6 +130,8 @@ pub struct Server {
     pub hooks: hooks::Hooks,
     /// MIGRATE's connections to target servers.
     pub migrate_sockets: crate::server::state::migrate::MigrateCache,
+    /// The scripting engine and the script running now.
+    pub scripting: crate::server::state::scripting::Scripting,
 }
 
 impl Server {
@@ -185,6 +188,7 @@ impl Server {
             replication: crate::server::state::replication::Replication::default(),
             persistence: crate::server::state::persistence::Persistence::default(),
             migrate_sockets: Default::default(),
+            scripting: Default::default(),
             hooks: hooks::Hooks::new(features),
             rng: Rng::default(),
             executable: std::env::current_exe()
