@@ -149,18 +149,23 @@ const EVAL_FLAGS: u64 = flag::NOSCRIPT
     | flag::SKIP_MONITOR
     | flag::MAY_REPLICATE
     | flag::NO_MANDATORY_KEYS
-    | flag::STALE;
-const EVAL_RO_FLAGS: u64 =
-    flag::NOSCRIPT | flag::SKIP_MONITOR | flag::NO_MANDATORY_KEYS | flag::STALE | flag::READONLY;
+    | flag::STALE
+    | flag::MOVABLE_KEYS;
+const EVAL_RO_FLAGS: u64 = flag::NOSCRIPT
+    | flag::SKIP_MONITOR
+    | flag::NO_MANDATORY_KEYS
+    | flag::STALE
+    | flag::READONLY
+    | flag::MOVABLE_KEYS;
 
 const SCRIPT_SUBCOMMANDS: &[Command] = &[
     Command::new("debug", 3, script_debug)
         .flags(flag::NOSCRIPT)
-        .acl(acl::SCRIPTING)
+        .acl(acl::SLOW | acl::SCRIPTING)
         .doc("scripting", "3.2.0", "O(1)", "Set the debug mode for executed scripts."),
     Command::new("exists", -3, script_exists)
         .flags(flag::NOSCRIPT)
-        .acl(acl::SCRIPTING)
+        .acl(acl::SLOW | acl::SCRIPTING)
         .tips(&["request_policy:all_shards", "response_policy:agg_logical_and"])
         .doc(
             "scripting",
@@ -170,7 +175,7 @@ const SCRIPT_SUBCOMMANDS: &[Command] = &[
         ),
     Command::new("flush", -2, script_flush)
         .flags(flag::NOSCRIPT)
-        .acl(acl::SCRIPTING)
+        .acl(acl::SLOW | acl::SCRIPTING)
         .tips(&["request_policy:all_nodes", "response_policy:all_succeeded"])
         .doc(
             "scripting",
@@ -180,7 +185,7 @@ const SCRIPT_SUBCOMMANDS: &[Command] = &[
         ),
     Command::new("help", 2, script_help)
         .flags(flag::LOADING | flag::STALE)
-        .acl(acl::SCRIPTING)
+        .acl(acl::SLOW | acl::SCRIPTING)
         .doc(
             "scripting",
             "5.0.0",
@@ -189,12 +194,12 @@ const SCRIPT_SUBCOMMANDS: &[Command] = &[
         ),
     Command::new("kill", 2, script_kill)
         .flags(flag::NOSCRIPT | flag::ALLOW_BUSY)
-        .acl(acl::SCRIPTING)
+        .acl(acl::SLOW | acl::SCRIPTING)
         .tips(&["request_policy:all_shards", "response_policy:one_succeeded"])
         .doc("scripting", "2.6.0", "O(1)", "Kill the script currently in execution."),
     Command::new("load", 3, script_load)
         .flags(flag::NOSCRIPT | flag::STALE)
-        .acl(acl::SCRIPTING)
+        .acl(acl::SLOW | acl::SCRIPTING)
         .tips(&["request_policy:all_nodes", "response_policy:all_succeeded"])
         .doc(
             "scripting",
@@ -208,7 +213,7 @@ pub const COMMANDS: &[Command] = &[
     Command::new("eval", -3, eval)
         .flags(EVAL_FLAGS)
         .flags_for(eval_flags)
-        .acl(acl::SCRIPTING)
+        .acl(acl::SLOW | acl::SCRIPTING)
         .keys(EVAL_KEYS)
         .doc(
             "scripting",
@@ -219,7 +224,7 @@ pub const COMMANDS: &[Command] = &[
     Command::new("evalsha", -3, evalsha)
         .flags(EVAL_FLAGS)
         .flags_for(evalsha_flags)
-        .acl(acl::SCRIPTING)
+        .acl(acl::SLOW | acl::SCRIPTING)
         .keys(EVALSHA_KEYS)
         .doc(
             "scripting",
@@ -230,7 +235,7 @@ pub const COMMANDS: &[Command] = &[
     Command::new("eval_ro", -3, eval_ro)
         .flags(EVAL_RO_FLAGS)
         .flags_for(eval_flags)
-        .acl(acl::SCRIPTING)
+        .acl(acl::SLOW | acl::SCRIPTING)
         .keys(EVAL_RO_KEYS)
         .doc(
             "scripting",
@@ -241,7 +246,7 @@ pub const COMMANDS: &[Command] = &[
     Command::new("evalsha_ro", -3, evalsha_ro)
         .flags(EVAL_RO_FLAGS)
         .flags_for(evalsha_flags)
-        .acl(acl::SCRIPTING)
+        .acl(acl::SLOW | acl::SCRIPTING)
         .keys(EVALSHA_RO_KEYS)
         .doc(
             "scripting",

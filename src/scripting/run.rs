@@ -70,6 +70,7 @@ impl Engine {
             from_primary,
             interruptible: false,
             argv: OwnedArgs::default(),
+            calls_unchecked: 0,
         };
         host.oom_at_start = host.srv.out_of_memory();
         host.interruptible = host.srv.config.busy_reply_threshold > 0;
@@ -224,7 +225,14 @@ struct Host<'a> {
     interruptible: bool,
     /// The arguments of the command being called, reused between calls.
     argv: OwnedArgs,
+    /// `redis.call`s since the last [`Host::interrupt`] check.
+    calls_unchecked: u32,
 }
+
+/// A script calling commands in a loop runs few instructions per call:
+/// the interrupt check also runs every so many calls, so the other
+/// clients are served on time (a pending kill waits for the hook).
+const CALLS_PER_CHECK: u32 = 100;
 
 impl Host<'_> {
     /// One request from the script (see `sandbox.lua`) or its hook.
@@ -256,6 +264,11 @@ impl Host<'_> {
         args: impl Iterator<Item = Value>,
         raise: bool,
     ) -> mlua::Result<MultiValue> {
+        self.calls_unchecked += 1;
+        if self.calls_unchecked >= CALLS_PER_CHECK {
+            self.calls_unchecked = 0;
+            self.interrupt();
+        }
         let outcome = match fill_argv(&mut self.argv, args) {
             Err(msg) => Err(Raised::table(msg)),
             Ok(()) => match self.call_command() {

@@ -87,6 +87,9 @@ pub struct Server {
     pub pending_writes: slot_queue::SlotQueue,
     /// Slots of clients with unread input left after their turn.
     pending_reads: Vec<usize>,
+    /// Events of the last poll not handled yet (see
+    /// [`Server::process_events_while_blocked`]).
+    ready_events: std::collections::VecDeque<crate::event_loop::Ready>,
     /// The read buffer lent to whichever client reads with nothing left
     /// over from before, so idle clients hold no query buffer (see
     /// [`Server::read_and_process`]).
@@ -166,6 +169,7 @@ impl Server {
             active_expire_enabled: true,
             pending_writes: slot_queue::SlotQueue::default(),
             pending_reads: Vec::new(),
+            ready_events: std::collections::VecDeque::new(),
             spare_query_buffer: Vec::new(),
             postponed: Vec::new(),
             unblocked: Vec::new(),

@@ -10,11 +10,13 @@
 //!   DEBUG DIGEST, blocked clients, ...);
 //! - [`start`]: starting with a config file, or running to completion;
 //! - [`real_redis`]: a real redis-server started by a test;
+//! - [`repl_stream`]: what a server sends its replicas, command by command;
 //! - [`stream_data`]: a stream and sorted set dataset shared by two files.
 #![allow(dead_code)]
 
 pub mod query;
 pub mod real_redis;
+pub mod repl_stream;
 pub mod reply;
 pub mod start;
 pub mod stream_data;
