@@ -1,0 +1,462 @@
+//! `struct`: Roberto Ierusalimschy's struct library (`pack`, `unpack`,
+//! `size`) as Redis builds it for x86-64.
+//!
+//! A format is read as a C string (it ends at a NUL byte). Options:
+//! `b/B` 1 byte, `h/H` 2, `l/L` and `T` 8, `i/I[n]` n bytes (default 4, at
+//! most 32; lower case signed), `f` float, `d` double, `c[n]` n chars
+//! (`c0`: the whole string when packing, the previous number as length
+//! when unpacking), `s` zero-terminated string, `x` a zero byte, `<` `>`
+//! endianness, `![n]` maximum alignment (default 8), space ignored.
+//!
+//! The C quirks scripts can observe are kept: numbers go to integers
+//! through the casts x86-64 executes, integers wider than 8 bytes are
+//! zero-filled, and `pack` reads arguments past the last one from the C
+//! stack, where it keeps a nil marker and the pieces of its output buffer
+//! ([`PackStack`]), so the type errors name what the C code would find
+//! there.
+
+use mlua::{Lua, MultiValue, Table, Value};
+
+use super::lauxlib::{self, c_double_to_i64, c_double_to_u64, Args, MAX_C_STACK};
+
+/// The `struct` module table.
+pub fn create(lua: &Lua) -> mlua::Result<Table> {
+    let module = lua.create_table()?;
+    module.raw_set("pack", lua.create_function(|lua, args: MultiValue| pack(lua, Args::new(args)))?)?;
+    module.raw_set(
+        "unpack",
+        lua.create_function(|lua, args: MultiValue| unpack(lua, Args::new(args)))?,
+    )?;
+    module.raw_set("size", lua.create_function(|lua, args: MultiValue| size(lua, Args::new(args)))?)?;
+    Ok(module)
+}
+
+/// Largest integer option size.
+const MAX_INT_SIZE: i64 = 32;
+/// Default `!` alignment: the alignment of a double.
+const MAX_ALIGN: i64 = 8;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Endian {
+    Big,
+    Little,
+}
+
+/// The state a format sets as it goes.
+struct Header {
+    endian: Endian,
+    align: i64,
+}
+
+impl Default for Header {
+    fn default() -> Self {
+        Header {
+            endian: Endian::Little,
+            align: 1,
+        }
+    }
+}
+
+/// A format string being read, one option at a time.
+struct Format<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Format<'a> {
+    fn new(bytes: &'a [u8]) -> Self {
+        let end = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
+        Format {
+            bytes: &bytes[..end],
+            pos: 0,
+        }
+    }
+
+    fn next_option(&mut self) -> Option<u8> {
+        let option = self.bytes.get(self.pos).copied()?;
+        self.pos += 1;
+        Some(option)
+    }
+
+    /// `getnum`: a decimal count after an option, or `default`.
+    fn number(&mut self, lua: &Lua, default: i64) -> mlua::Result<i64> {
+        if !self.bytes.get(self.pos).is_some_and(u8::is_ascii_digit) {
+            return Ok(default);
+        }
+        let mut value: i64 = 0;
+        while let Some(digit) = self.bytes.get(self.pos).filter(|b| b.is_ascii_digit()) {
+            let digit = i64::from(digit - b'0');
+            let max = i64::from(i32::MAX);
+            if value > max / 10 || value * 10 > max - digit {
+                return Err(lauxlib::error(lua, "integral size overflow"));
+            }
+            value = value * 10 + digit;
+            self.pos += 1;
+        }
+        Ok(value)
+    }
+
+    /// `optsize`: the size an option takes (0 for the ones that take none
+    /// or whose size depends on data).
+    fn size_of(&mut self, lua: &Lua, option: u8) -> mlua::Result<i64> {
+        Ok(match option {
+            b'B' | b'b' => 1,
+            b'H' | b'h' => 2,
+            b'L' | b'l' | b'T' | b'd' => 8,
+            b'f' => 4,
+            b'x' => 1,
+            b'c' => self.number(lua, 1)?,
+            b'i' | b'I' => {
+                let size = self.number(lua, 4)?;
+                if size > MAX_INT_SIZE {
+                    let message = format!("integral size {size} is larger than limit of {MAX_INT_SIZE}");
+                    return Err(lauxlib::error(lua, message));
+                }
+                size
+            }
+            _ => 0,
+        })
+    }
+
+    /// `controloptions`: endianness, alignment, spaces; anything else is
+    /// an invalid option.
+    fn control(&mut self, lua: &Lua, option: u8, header: &mut Header) -> mlua::Result<()> {
+        match option {
+            b' ' => {}
+            b'>' => header.endian = Endian::Big,
+            b'<' => header.endian = Endian::Little,
+            b'!' => {
+                let align = self.number(lua, MAX_ALIGN)?;
+                if !(align > 0 && align & (align - 1) == 0) {
+                    return Err(lauxlib::error(lua, format!("alignment {align} is not a power of 2")));
+                }
+                header.align = align;
+            }
+            _ => {
+                let mut message = b"invalid format option '".to_vec();
+                message.push(option);
+                message.push(b'\'');
+                return Err(lauxlib::arg_error(lua, 1, message));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `gettoalign`: padding before an item of `size` at offset `len`.
+fn padding(len: u64, header: &Header, option: u8, size: i64) -> u64 {
+    if size == 0 || option == b'c' {
+        return 0;
+    }
+    let size = size.min(header.align) as u64;
+    (size.wrapping_sub(len & size.wrapping_sub(1))) & size.wrapping_sub(1)
+}
+
+fn is_integer_option(option: u8) -> bool {
+    matches!(option, b'b' | b'B' | b'h' | b'H' | b'l' | b'L' | b'T' | b'i' | b'I')
+}
+
+/// `BUFSIZ`: the size of a `luaL_Buffer`'s own storage.
+const BUFFER_SIZE: usize = 8192;
+/// `LUA_MINSTACK / 2`: pieces a `luaL_Buffer` keeps on the stack before
+/// merging them regardless of size.
+const BUFFER_LEVELS: usize = 10;
+
+/// The C stack of `pack` above its arguments: a nil marker, then the
+/// pieces a `luaL_Buffer` has pushed (the output so far, split where the
+/// buffer flushed), then the bytes still in the buffer.
+struct PackStack {
+    out: Vec<u8>,
+    /// End offsets in `out` of the pieces on the stack.
+    pieces: Vec<usize>,
+}
+
+impl PackStack {
+    fn new() -> Self {
+        PackStack {
+            out: Vec::new(),
+            pieces: Vec::new(),
+        }
+    }
+
+    fn buffered_from(&self) -> usize {
+        self.pieces.last().copied().unwrap_or(0)
+    }
+
+    fn push(&mut self, byte: u8) {
+        if self.out.len() - self.buffered_from() >= BUFFER_SIZE {
+            self.flush();
+        }
+        self.out.push(byte);
+    }
+
+    fn extend(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.push(b);
+        }
+    }
+
+    /// `luaL_prepbuffer`: the full buffer becomes a piece; pieces merge
+    /// as `adjuststack` merges them.
+    fn flush(&mut self) {
+        self.pieces.push(self.out.len());
+        let levels = self.pieces.len();
+        if levels <= 1 {
+            return;
+        }
+        let piece_len = |pieces: &[usize], i: usize| pieces[i] - if i == 0 { 0 } else { pieces[i - 1] };
+        let mut take = 1;
+        let mut top_len = piece_len(&self.pieces, levels - 1);
+        while take < levels {
+            let below = piece_len(&self.pieces, levels - 1 - take);
+            if levels - take + 1 >= BUFFER_LEVELS || top_len > below {
+                top_len += below;
+                take += 1;
+            } else {
+                break;
+            }
+        }
+        // Merging the top `take` pieces keeps only the last end offset.
+        let end = self.out.len();
+        self.pieces.truncate(levels - take);
+        self.pieces.push(end);
+    }
+
+    /// The value at stack index `n` of a call with `args` arguments.
+    fn value_at(&self, lua: &Lua, args: &Args, n: i64) -> mlua::Result<Option<Value>> {
+        let count = args.count();
+        if n <= count {
+            return Ok(args.get(n).cloned());
+        }
+        if n == count + 1 {
+            return Ok(Some(Value::Nil));
+        }
+        let piece = usize::try_from(n - count - 2).unwrap_or(usize::MAX);
+        let Some(&end) = self.pieces.get(piece) else {
+            return Ok(None);
+        };
+        let start = if piece == 0 { 0 } else { self.pieces[piece - 1] };
+        Ok(Some(Value::String(lua.create_string(&self.out[start..end])?)))
+    }
+}
+
+fn pack(lua: &Lua, args: Args) -> mlua::Result<MultiValue> {
+    let format = lauxlib::check_lstring(lua, &args, 1)?;
+    let format_bytes = format.as_bytes();
+    let mut format = Format::new(&format_bytes);
+    let mut header = Header::default();
+    let mut stack = PackStack::new();
+    let mut arg = 2;
+    let mut total: u64 = 0;
+    while let Some(option) = format.next_option() {
+        let mut size = format.size_of(lua, option)?;
+        let pad = padding(total, &header, option, size);
+        total = total.wrapping_add(pad);
+        for _ in 0..pad {
+            stack.push(0);
+        }
+        match option {
+            _ if is_integer_option(option) => {
+                let number = pack_number(lua, &args, &stack, arg)?;
+                arg += 1;
+                stack.extend(&integer_bytes(number, header.endian, size));
+            }
+            b'x' => stack.push(0),
+            b'f' => {
+                let number = pack_number(lua, &args, &stack, arg)? as f32;
+                arg += 1;
+                stack.extend(&match header.endian {
+                    Endian::Little => number.to_le_bytes(),
+                    Endian::Big => number.to_be_bytes(),
+                });
+            }
+            b'd' => {
+                let number = pack_number(lua, &args, &stack, arg)?;
+                arg += 1;
+                stack.extend(&match header.endian {
+                    Endian::Little => number.to_le_bytes(),
+                    Endian::Big => number.to_be_bytes(),
+                });
+            }
+            b'c' | b's' => {
+                let value = stack.value_at(lua, &args, arg)?;
+                let Some(text) = lauxlib::to_lstring(lua, value.as_ref())? else {
+                    return Err(lauxlib::type_error(lua, arg, "string", value.as_ref()));
+                };
+                arg += 1;
+                let text = text.as_bytes();
+                let len = i64::try_from(text.len()).unwrap_or(i64::MAX);
+                if size == 0 {
+                    size = len;
+                }
+                // The C code checks after moving to the next argument.
+                lauxlib::arg_check(lua, len >= size, arg, "string too short")?;
+                let size_bytes = usize::try_from(size).unwrap_or(0);
+                stack.extend(&text[..size_bytes.min(text.len())]);
+                if option == b's' {
+                    stack.push(0);
+                    size += 1;
+                }
+            }
+            _ => format.control(lua, option, &mut header)?,
+        }
+        total = total.wrapping_add(size as u64);
+    }
+    Ok(MultiValue::from_iter([Value::String(lua.create_string(&stack.out)?)]))
+}
+
+/// `luaL_checknumber` on stack index `n` of `pack`.
+fn pack_number(lua: &Lua, args: &Args, stack: &PackStack, n: i64) -> mlua::Result<f64> {
+    let value = stack.value_at(lua, args, n)?;
+    match lauxlib::to_number(lua, value.as_ref())? {
+        Some(number) => Ok(number),
+        None => Err(lauxlib::type_error(lua, n, "number", value.as_ref())),
+    }
+}
+
+/// `putinteger`: the number as a `size`-byte integer; past 8 bytes the
+/// extra bytes are zero, whatever the sign.
+fn integer_bytes(number: f64, endian: Endian, size: i64) -> Vec<u8> {
+    let mut value = if number < 0.0 {
+        c_double_to_i64(number) as u64
+    } else {
+        c_double_to_u64(number)
+    };
+    let size = usize::try_from(size).unwrap_or(0);
+    let mut bytes = vec![0u8; size];
+    for byte in bytes.iter_mut() {
+        *byte = (value & 0xFF) as u8;
+        value >>= 8;
+    }
+    if endian == Endian::Big {
+        bytes.reverse();
+    }
+    bytes
+}
+
+/// `getinteger`: `size` bytes as an unsigned or sign-extended integer.
+/// Only the last 8 bytes read count; the sign mask is computed with the
+/// shift count x86-64 applies (modulo 64).
+fn integer_value(bytes: &[u8], endian: Endian, signed: bool) -> f64 {
+    let mut value: u64 = 0;
+    let mut add = |b: &u8| value = (value << 8) | u64::from(*b);
+    match endian {
+        Endian::Big => bytes.iter().for_each(&mut add),
+        Endian::Little => bytes.iter().rev().for_each(&mut add),
+    }
+    if !signed {
+        return value as f64;
+    }
+    let bits = (bytes.len() as u64).wrapping_mul(8).wrapping_sub(1) & 63;
+    let mask = u64::MAX << bits;
+    if value & mask != 0 {
+        value |= mask;
+    }
+    value as i64 as f64
+}
+
+fn unpack(lua: &Lua, args: Args) -> mlua::Result<MultiValue> {
+    let format = lauxlib::check_lstring(lua, &args, 1)?;
+    let data = lauxlib::check_lstring(lua, &args, 2)?;
+    let data = data.as_bytes();
+    let data_len = data.len() as u64;
+    let start = lauxlib::opt_integer(lua, &args, 3, 1)? as u64;
+    lauxlib::arg_check(lua, start > 0, 3, "offset must be 1 or greater")?;
+    let mut pos = start - 1;
+    let format_bytes = format.as_bytes();
+    let mut format = Format::new(&format_bytes);
+    let mut header = Header::default();
+    let mut results: Vec<Value> = Vec::new();
+    while let Some(option) = format.next_option() {
+        let mut size = format.size_of(lua, option)? as u64;
+        pos = pos.wrapping_add(padding(pos, &header, option, size as i64));
+        let fits = |pos: u64, size: u64| size <= data_len && pos <= data_len - size;
+        lauxlib::arg_check(lua, fits(pos, size), 2, "data string too short")?;
+        let used = args.count() + i64::try_from(results.len()).unwrap_or(MAX_C_STACK);
+        lauxlib::check_stack(lua, used, 2, "too many results")?;
+        // In range: checked just above.
+        let at = pos as usize;
+        match option {
+            _ if is_integer_option(option) => {
+                let bytes = &data[at..at + size as usize];
+                let signed = option.is_ascii_lowercase();
+                results.push(Value::Number(integer_value(bytes, header.endian, signed)));
+            }
+            b'x' => {}
+            b'f' => {
+                let mut raw = [0u8; 4];
+                raw.copy_from_slice(&data[at..at + 4]);
+                let number = match header.endian {
+                    Endian::Little => f32::from_le_bytes(raw),
+                    Endian::Big => f32::from_be_bytes(raw),
+                };
+                results.push(Value::Number(f64::from(number)));
+            }
+            b'd' => {
+                let mut raw = [0u8; 8];
+                raw.copy_from_slice(&data[at..at + 8]);
+                let number = match header.endian {
+                    Endian::Little => f64::from_le_bytes(raw),
+                    Endian::Big => f64::from_be_bytes(raw),
+                };
+                results.push(Value::Number(number));
+            }
+            b'c' => {
+                if size == 0 {
+                    size = previous_length(lua, &mut results)?;
+                    lauxlib::arg_check(lua, fits(pos, size), 2, "data string too short")?;
+                }
+                let bytes = &data[at..at + size as usize];
+                results.push(Value::String(lua.create_string(bytes)?));
+            }
+            b's' => {
+                let Some(len) = data[at..].iter().position(|&b| b == 0) else {
+                    return Err(lauxlib::error(lua, "unfinished string in data"));
+                };
+                results.push(Value::String(lua.create_string(&data[at..at + len])?));
+                size = len as u64 + 1;
+            }
+            _ => format.control(lua, option, &mut header)?,
+        }
+        pos = pos.wrapping_add(size);
+    }
+    results.push(Value::Number(pos.wrapping_add(1) as i64 as f64));
+    Ok(MultiValue::from_iter(results))
+}
+
+/// `c0` when unpacking: the previous result, which must be a number, is
+/// the length (and is dropped).
+fn previous_length(lua: &Lua, results: &mut Vec<Value>) -> mlua::Result<u64> {
+    let number = match results.last() {
+        Some(last) => lauxlib::to_number(lua, Some(last))?,
+        None => None,
+    };
+    let Some(number) = number else {
+        return Err(lauxlib::error(lua, "format 'c0' needs a previous size"));
+    };
+    results.pop();
+    Ok(c_double_to_u64(number))
+}
+
+fn size(lua: &Lua, args: Args) -> mlua::Result<MultiValue> {
+    let format = lauxlib::check_lstring(lua, &args, 1)?;
+    let format_bytes = format.as_bytes();
+    let mut format = Format::new(&format_bytes);
+    let mut header = Header::default();
+    let mut pos: u64 = 0;
+    while let Some(option) = format.next_option() {
+        let size = format.size_of(lua, option)?;
+        pos = pos.wrapping_add(padding(pos, &header, option, size));
+        if option == b's' {
+            return Err(lauxlib::arg_error(lua, 1, "option 's' has no fixed size"));
+        }
+        if option == b'c' && size == 0 {
+            return Err(lauxlib::arg_error(lua, 1, "option 'c0' has no fixed size"));
+        }
+        if !option.is_ascii_alphanumeric() {
+            format.control(lua, option, &mut header)?;
+        }
+        pos = pos.wrapping_add(size as u64);
+    }
+    Ok(MultiValue::from_iter([Value::Number(pos as i64 as f64)]))
+}
