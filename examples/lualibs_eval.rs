@@ -28,7 +28,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             Ok(other) => format!("NONSTRING {}", other.type_name()).into_bytes(),
             Err(err) => [b"ERROR ".as_slice(), &error_text(&err)].concat(),
         };
-        write!(stdout, "{}\n", output.len())?;
+        writeln!(stdout, "{}", output.len())?;
         stdout.write_all(&output)?;
     }
     Ok(())
@@ -37,7 +37,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// Splits `<length>\n<bytes>` off the front of `input`.
 fn next_record(input: &[u8]) -> Option<(&[u8], &[u8])> {
     let newline = input.iter().position(|&b| b == b'\n')?;
-    let len: usize = std::str::from_utf8(&input[..newline]).ok()?.trim().parse().ok()?;
+    let len: usize = std::str::from_utf8(&input[..newline])
+        .ok()?
+        .trim()
+        .parse()
+        .ok()?;
     let body = input.get(newline + 1..newline + 1 + len)?;
     Some((body, &input[newline + 1 + len..]))
 }
@@ -53,7 +57,10 @@ fn error_text(err: &mlua::Error) -> Vec<u8> {
             mlua::Error::CallbackError { cause, .. } => current = cause,
             mlua::Error::RuntimeError(message) => {
                 // mlua appends a traceback to errors it catches.
-                let message = message.split("\nstack traceback:").next().unwrap_or(message);
+                let message = message
+                    .split("\nstack traceback:")
+                    .next()
+                    .unwrap_or(message);
                 return message.as_bytes().to_vec();
             }
             other => return other.to_string().into_bytes(),
@@ -79,7 +86,10 @@ fn install_pcall(lua: &Lua) -> mlua::Result<()> {
             }
             Err(err) => {
                 let message = lua.create_string(error_text(&err))?;
-                Ok(MultiValue::from_iter([Value::Boolean(false), Value::String(message)]))
+                Ok(MultiValue::from_iter([
+                    Value::Boolean(false),
+                    Value::String(message),
+                ]))
             }
         }
     })?;

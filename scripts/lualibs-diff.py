@@ -577,8 +577,52 @@ def random_cases(rng, count):
                         rng.choice(["'7'", "nil", "'x'", "true"]))
         return "return bit.%s(%s)" % (op, ", ".join(args))
 
+    def number_text():
+        r = rng.random()
+        sign = rng.choice(["", "-", "+"]) if rng.random() < 0.3 else ""
+        if r < 0.3:
+            digits = "".join(rng.choice("0123456789abcdefABCDEF") for _ in range(rng.randint(0, 20)))
+            frac = "".join(rng.choice("0123456789abcdef") for _ in range(rng.randint(0, 20)))
+            text = "0" + rng.choice("xX") + digits + ("." + frac if rng.random() < 0.6 else "")
+            if rng.random() < 0.7:
+                text += rng.choice("pP") + rng.choice(["", "-", "+"]) + str(rng.randint(0, 1100))
+        elif r < 0.6:
+            digits = "".join(rng.choice("0123456789") for _ in range(rng.randint(1, 40)))
+            frac = "".join(rng.choice("0123456789") for _ in range(rng.randint(0, 40)))
+            text = digits + ("." + frac if rng.random() < 0.6 else "")
+            if rng.random() < 0.6:
+                text += rng.choice("eE") + rng.choice(["", "-", "+"]) + str(rng.randint(0, 400))
+        elif r < 0.75:
+            text = rng.choice(["nan", "NaN", "nAn", "inf", "INF", "infinity", "Infinity", "infin"])
+            if text.lower() == "nan" and rng.random() < 0.7:
+                inner = rng.choice(["", "0", "1", "0x7", "0x8000000000000", "0x7ffffffffffff",
+                                    "123456789", "abc_", "0x", "08", "077", "99999999999999999999999"])
+                text += "(" + inner + (")" if rng.random() < 0.8 else "")
+        else:
+            x = random_double(rng)
+            text = rng.choice(["%.17g", "%.3e", "%a", "%.20f"]) % x if x == x and abs(x) != float("inf") else "0"
+            if text.startswith("-"):
+                sign, text = "-", text[1:]
+        return sign + text + rng.choice(["", "", "x", " ", "e", ".", "p1"])
+
+    def strtod_bits():
+        conf = "cjson.decode_invalid_numbers(false) " if rng.random() < 0.15 else ""
+        return (conf + hexfn + "local v = cjson.decode(%s) return type(v), hex(struct.pack('<d', v))"
+                % lua_string(number_text().encode()))
+
+    def number_formats():
+        nums = ", ".join(lua_number(random_double(rng)) for _ in range(rng.randint(1, 6)))
+        prec = rng.randint(1, 14)
+        return ("cjson.encode_invalid_numbers(true) cjson.encode_number_precision(%d) "
+                "return cjson.encode({%s})" % (prec, nums))
+
+    def msgpack_numbers():
+        nums = ", ".join(lua_number(random_double(rng)) for _ in range(rng.randint(1, 6)))
+        return hexfn + "return hex(cmsgpack.pack(%s))" % nums
+
     gens = [cjson_encode, cjson_decode, cjson_roundtrip, msgpack_pack, msgpack_roundtrip,
-            msgpack_unpack, struct_roundtrip, struct_unpack, bit_ops]
+            msgpack_unpack, struct_roundtrip, struct_unpack, bit_ops, strtod_bits,
+            strtod_bits, number_formats, msgpack_numbers]
     for i in range(count):
         cases.append(gens[i % len(gens)]())
     return cases

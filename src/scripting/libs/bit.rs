@@ -23,7 +23,9 @@ pub fn create(lua: &Lua) -> mlua::Result<Table> {
         ("bxor", |lua, args| fold(lua, args, |a, b| a ^ b)),
         ("lshift", |lua, args| shift(lua, args, |b, n| b << n)),
         ("rshift", |lua, args| shift(lua, args, |b, n| b >> n)),
-        ("arshift", |lua, args| shift(lua, args, |b, n| ((b as i32) >> n) as u32)),
+        ("arshift", |lua, args| {
+            shift(lua, args, |b, n| ((b as i32) >> n) as u32)
+        }),
         ("rol", |lua, args| shift(lua, args, u32::rotate_left)),
         ("ror", |lua, args| shift(lua, args, u32::rotate_right)),
         ("bswap", bswap),
@@ -106,7 +108,11 @@ fn tohex(lua: &Lua, args: &Args) -> mlua::Result<Value> {
     };
     // -(-2^31) stays negative; the C code, as compiled, treats it as "more
     // than 8".
-    let count = if !(0..=8).contains(&count) { 8 } else { count as usize };
+    let count = if !(0..=8).contains(&count) {
+        8
+    } else {
+        count as usize
+    };
     let mut text = vec![0u8; count];
     for slot in text.iter_mut().rev() {
         *slot = digits[(bits & 15) as usize];

@@ -74,11 +74,14 @@ pub fn create(lua: &Lua) -> mlua::Result<Table> {
     ];
     for (name, handler) in functions {
         let config = Rc::clone(&config);
-        let function =
-            lua.create_function(move |lua, args: MultiValue| handler(lua, &config, Args::new(args)))?;
+        let function = lua
+            .create_function(move |lua, args: MultiValue| handler(lua, &config, Args::new(args)))?;
         module.raw_set(name, function)?;
     }
-    module.raw_set("new", lua.create_function(|lua, _: MultiValue| create(lua))?)?;
+    module.raw_set(
+        "new",
+        lua.create_function(|lua, _: MultiValue| create(lua))?,
+    )?;
     module.raw_set("null", null())?;
     module.raw_set("_NAME", "cjson")?;
     module.raw_set("_VERSION", "2.1.0")?;
@@ -106,7 +109,12 @@ fn decode_fn(lua: &Lua, config: &Shared, args: Args) -> mlua::Result<MultiValue>
 
 /// `json_arg_init`: at most `max` arguments.
 fn check_option_count(lua: &Lua, args: &Args, max: i64) -> mlua::Result<()> {
-    lauxlib::arg_check(lua, args.count() <= max, max + 1, "found too many arguments")
+    lauxlib::arg_check(
+        lua,
+        args.count() <= max,
+        max + 1,
+        "found too many arguments",
+    )
 }
 
 /// `json_integer_option`: sets `field` from argument `n` when given,
@@ -155,7 +163,11 @@ fn enum_option(
     if setting == 0 || setting == 1 {
         return Ok(Value::Boolean(setting == 1));
     }
-    let name = usize::try_from(setting).ok().and_then(|i| names.get(i)).copied().unwrap_or("");
+    let name = usize::try_from(setting)
+        .ok()
+        .and_then(|i| names.get(i))
+        .copied()
+        .unwrap_or("");
     Ok(Value::String(lua.create_string(name)?))
 }
 
@@ -165,7 +177,10 @@ fn check_option(lua: &Lua, args: &Args, n: i64, names: &[&str]) -> mlua::Result<
     let given = lauxlib::check_lstring(lua, args, n)?;
     let bytes = given.as_bytes();
     let name = bytes.split(|&b| b == 0).next().unwrap_or_default();
-    if let Some(index) = names.iter().position(|candidate| candidate.as_bytes() == name) {
+    if let Some(index) = names
+        .iter()
+        .position(|candidate| candidate.as_bytes() == name)
+    {
         return Ok(i32::try_from(index).unwrap_or(0));
     }
     let mut message = b"invalid option '".to_vec();
@@ -178,28 +193,39 @@ const ON_OFF: &[&str] = &["off", "on"];
 
 fn encode_sparse_array(lua: &Lua, config: &Shared, args: Args) -> mlua::Result<MultiValue> {
     check_option_count(lua, &args, 3)?;
-    let convert = enum_option(lua, config, &args, 1, ON_OFF, |c| &mut c.encode_sparse_convert)?;
-    let ratio = integer_option(lua, config, &args, 2, (0, i32::MAX), |c| &mut c.encode_sparse_ratio)?;
-    let safe = integer_option(lua, config, &args, 3, (0, i32::MAX), |c| &mut c.encode_sparse_safe)?;
+    let convert = enum_option(lua, config, &args, 1, ON_OFF, |c| {
+        &mut c.encode_sparse_convert
+    })?;
+    let ratio = integer_option(lua, config, &args, 2, (0, i32::MAX), |c| {
+        &mut c.encode_sparse_ratio
+    })?;
+    let safe = integer_option(lua, config, &args, 3, (0, i32::MAX), |c| {
+        &mut c.encode_sparse_safe
+    })?;
     Ok(MultiValue::from_iter([convert, ratio, safe]))
 }
 
 fn encode_max_depth(lua: &Lua, config: &Shared, args: Args) -> mlua::Result<MultiValue> {
     check_option_count(lua, &args, 1)?;
-    let depth = integer_option(lua, config, &args, 1, (1, i32::MAX), |c| &mut c.encode_max_depth)?;
+    let depth = integer_option(lua, config, &args, 1, (1, i32::MAX), |c| {
+        &mut c.encode_max_depth
+    })?;
     Ok(one(depth))
 }
 
 fn decode_max_depth(lua: &Lua, config: &Shared, args: Args) -> mlua::Result<MultiValue> {
     check_option_count(lua, &args, 1)?;
-    let depth = integer_option(lua, config, &args, 1, (1, i32::MAX), |c| &mut c.decode_max_depth)?;
+    let depth = integer_option(lua, config, &args, 1, (1, i32::MAX), |c| {
+        &mut c.decode_max_depth
+    })?;
     Ok(one(depth))
 }
 
 fn encode_number_precision(lua: &Lua, config: &Shared, args: Args) -> mlua::Result<MultiValue> {
     check_option_count(lua, &args, 1)?;
-    let precision =
-        integer_option(lua, config, &args, 1, (1, 14), |c| &mut c.encode_number_precision)?;
+    let precision = integer_option(lua, config, &args, 1, (1, 14), |c| {
+        &mut c.encode_number_precision
+    })?;
     Ok(one(precision))
 }
 
@@ -212,12 +238,16 @@ fn encode_keep_buffer(lua: &Lua, config: &Shared, args: Args) -> mlua::Result<Mu
 fn encode_invalid_numbers(lua: &Lua, config: &Shared, args: Args) -> mlua::Result<MultiValue> {
     check_option_count(lua, &args, 1)?;
     let names = &["off", "on", "null"];
-    let setting = enum_option(lua, config, &args, 1, names, |c| &mut c.encode_invalid_numbers)?;
+    let setting = enum_option(lua, config, &args, 1, names, |c| {
+        &mut c.encode_invalid_numbers
+    })?;
     Ok(one(setting))
 }
 
 fn decode_invalid_numbers(lua: &Lua, config: &Shared, args: Args) -> mlua::Result<MultiValue> {
     check_option_count(lua, &args, 1)?;
-    let setting = enum_option(lua, config, &args, 1, ON_OFF, |c| &mut c.decode_invalid_numbers)?;
+    let setting = enum_option(lua, config, &args, 1, ON_OFF, |c| {
+        &mut c.decode_invalid_numbers
+    })?;
     Ok(one(setting))
 }

@@ -55,9 +55,16 @@ fn pack(lua: &Lua, args: Args) -> mlua::Result<MultiValue> {
         return Err(lauxlib::arg_error(lua, 0, "MessagePack pack needs input."));
     }
     if !lauxlib::stack_fits(count, count) {
-        return Err(lauxlib::arg_error(lua, 0, "Too many arguments for MessagePack pack."));
+        return Err(lauxlib::arg_error(
+            lua,
+            0,
+            "Too many arguments for MessagePack pack.",
+        ));
     }
-    let mut packer = Packer { lua, out: Vec::new() };
+    let mut packer = Packer {
+        lua,
+        out: Vec::new(),
+    };
     for n in 1..=count {
         // Arguments, then one packed string per argument done so far.
         let slots = count + n - 1;
@@ -65,7 +72,9 @@ fn pack(lua: &Lua, args: Args) -> mlua::Result<MultiValue> {
         let value = args.get(n).cloned().unwrap_or(Value::Nil);
         packer.value(&value, 0, slots + 1)?;
     }
-    Ok(MultiValue::from_iter([Value::String(lua.create_string(&packer.out)?)]))
+    Ok(MultiValue::from_iter([Value::String(
+        lua.create_string(&packer.out)?,
+    )]))
 }
 
 struct Packer<'a> {
@@ -80,7 +89,9 @@ impl Packer<'_> {
         match value {
             Value::String(s) => self.bytes(&s.as_bytes()),
             Value::Boolean(b) => self.out.push(if *b { 0xc3 } else { 0xc2 }),
-            Value::Integer(_) | Value::Number(_) => self.number(lauxlib::number_value(value).unwrap_or(0.0)),
+            Value::Integer(_) | Value::Number(_) => {
+                self.number(lauxlib::number_value(value).unwrap_or(0.0))
+            }
             Value::Table(table) if level < MAX_NESTING => self.table(table, level, slots)?,
             _ => self.out.push(0xc0),
         }
@@ -173,7 +184,12 @@ impl Packer<'_> {
         if is_array(table)? {
             let len = table.raw_len();
             self.header(0x90, 0xdc, len as u64);
-            lauxlib::check_stack(self.lua, slots, 1, "in function mp_encode_lua_table_as_array")?;
+            lauxlib::check_stack(
+                self.lua,
+                slots,
+                1,
+                "in function mp_encode_lua_table_as_array",
+            )?;
             for index in 1..=len {
                 let element: Value = table.raw_get(index)?;
                 self.value(&element, level + 1, slots + 1)?;
@@ -260,7 +276,11 @@ fn unpack_full(lua: &Lua, args: &Args, limit: i64, offset: i64) -> mlua::Result<
         );
         return Err(lauxlib::error(lua, message));
     }
-    let limit = if decode_all { i64::from(i32::MAX) } else { limit };
+    let limit = if decode_all {
+        i64::from(i32::MAX)
+    } else {
+        limit
+    };
     let start = usize::try_from(offset).unwrap_or(0);
     let mut decoder = Decoder {
         lua,
@@ -274,13 +294,19 @@ fn unpack_full(lua: &Lua, args: &Args, limit: i64, offset: i64) -> mlua::Result<
         match decoder.object()? {
             Ok(value) => results.push(value),
             Err(Malformed::Eof) => return Err(lauxlib::error(lua, "Missing bytes in input.")),
-            Err(Malformed::BadFormat) => return Err(lauxlib::error(lua, "Bad data format in input.")),
+            Err(Malformed::BadFormat) => {
+                return Err(lauxlib::error(lua, "Bad data format in input."))
+            }
         }
         decoder.slots += 1;
     }
     if !decode_all {
         lauxlib::check_stack(lua, decoder.slots, 1, "in function mp_unpack_full")?;
-        let next = if decoder.pos == data.len() { -1 } else { decoder.pos as i64 };
+        let next = if decoder.pos == data.len() {
+            -1
+        } else {
+            decoder.pos as i64
+        };
         results.insert(0, Value::Number(next as f64));
     }
     Ok(MultiValue::from_iter(results))
@@ -294,9 +320,15 @@ enum Malformed {
 
 /// A container being filled.
 enum Frame {
-    Array { remaining: u64, next_index: f64 },
+    Array {
+        remaining: u64,
+        next_index: f64,
+    },
     /// `key` is the key read when `Some`, waiting for its value.
-    Map { remaining: u64, has_key: bool },
+    Map {
+        remaining: u64,
+        has_key: bool,
+    },
 }
 
 struct Decoder<'a> {
@@ -317,7 +349,10 @@ enum Item {
 
 impl Decoder<'_> {
     fn take(&mut self, n: usize) -> Result<&[u8], Malformed> {
-        let end = self.pos.checked_add(n).filter(|&end| end <= self.data.len());
+        let end = self
+            .pos
+            .checked_add(n)
+            .filter(|&end| end <= self.data.len());
         let end = end.ok_or(Malformed::Eof)?;
         let bytes = &self.data[self.pos..end];
         self.pos = end;
@@ -363,7 +398,10 @@ impl Decoder<'_> {
                         Value::Table(table)
                     } else {
                         self.descend(&mut open, &mut key, table)?;
-                        frames.push(Frame::Array { remaining: len, next_index: 1.0 });
+                        frames.push(Frame::Array {
+                            remaining: len,
+                            next_index: 1.0,
+                        });
                         // The table and the index pushed before the element.
                         self.slots += 2;
                         continue;
@@ -375,7 +413,10 @@ impl Decoder<'_> {
                         Value::Table(table)
                     } else {
                         self.descend(&mut open, &mut key, table)?;
-                        frames.push(Frame::Map { remaining: len, has_key: false });
+                        frames.push(Frame::Map {
+                            remaining: len,
+                            has_key: false,
+                        });
                         self.slots += 1;
                         continue;
                     }
@@ -390,7 +431,10 @@ impl Decoder<'_> {
                     return Err(mlua::Error::runtime("cmsgpack: no open container"));
                 };
                 let complete = match frame {
-                    Frame::Array { remaining, next_index } => {
+                    Frame::Array {
+                        remaining,
+                        next_index,
+                    } => {
                         table.raw_set(*next_index, value)?;
                         *next_index += 1.0;
                         *remaining -= 1;
@@ -425,7 +469,12 @@ impl Decoder<'_> {
     }
 
     /// Parks the open container (and its pending key) and opens `table`.
-    fn descend(&mut self, open: &mut Option<Table>, key: &mut Value, table: Table) -> mlua::Result<()> {
+    fn descend(
+        &mut self,
+        open: &mut Option<Table>,
+        key: &mut Value,
+        table: Table,
+    ) -> mlua::Result<()> {
         if let Some(parent) = open.take() {
             self.spill.push(Value::Table(parent))?;
             self.spill.push(std::mem::replace(key, Value::Nil))?;
@@ -435,7 +484,12 @@ impl Decoder<'_> {
     }
 
     /// Returns the finished innermost table and reopens its parent.
-    fn ascend(&mut self, open: &mut Option<Table>, key: &mut Value, has_parent: bool) -> mlua::Result<Table> {
+    fn ascend(
+        &mut self,
+        open: &mut Option<Table>,
+        key: &mut Value,
+        has_parent: bool,
+    ) -> mlua::Result<Table> {
         let finished = open.take();
         if has_parent {
             *key = self.spill.pop()?;
@@ -460,7 +514,39 @@ impl Decoder<'_> {
 
     fn header(&mut self) -> Result<Header, Malformed> {
         let tag = self.take_array::<1>()?[0];
-        let number = match tag {
+        let item = match tag {
+            0xc0 => Item::Value(Value::Nil),
+            0xc3 => Item::Value(Value::Boolean(true)),
+            0xc2 => Item::Value(Value::Boolean(false)),
+            0xa0..=0xbf => return self.bytes(u32::from(tag & 0x1f)),
+            0xd9 => {
+                let len = self.take_array::<1>()?[0];
+                return self.bytes(len.into());
+            }
+            0xda => {
+                let len = u16::from_be_bytes(self.take_array()?);
+                return self.bytes(len.into());
+            }
+            0xdb => {
+                let len = u32::from_be_bytes(self.take_array()?);
+                return self.bytes(len);
+            }
+            0x90..=0x9f => Item::Array(u64::from(tag & 0xf)),
+            0xdc => Item::Array(u16::from_be_bytes(self.take_array()?).into()),
+            0xdd => Item::Array(u32::from_be_bytes(self.take_array()?).into()),
+            0x80..=0x8f => Item::Map(u64::from(tag & 0xf)),
+            0xde => Item::Map(u16::from_be_bytes(self.take_array()?).into()),
+            0xdf => Item::Map(u32::from_be_bytes(self.take_array()?).into()),
+            _ => Item::Value(Value::Number(self.number(tag)?)),
+        };
+        Ok(Header::Item(item))
+    }
+
+    /// The number a tag starts (and its payload).
+    fn number(&mut self, tag: u8) -> Result<f64, Malformed> {
+        Ok(match tag {
+            0x00..=0x7f => f64::from(tag),
+            0xe0..=0xff => f64::from(tag as i8),
             0xcc => f64::from(self.take_array::<1>()?[0]),
             0xd0 => f64::from(self.take_array::<1>()?[0] as i8),
             0xcd => f64::from(u16::from_be_bytes(self.take_array()?)),
@@ -472,39 +558,14 @@ impl Decoder<'_> {
             0xd3 => i64::from_be_bytes(self.take_array()?) as f64,
             0xca => f64::from(f32::from_be_bytes(self.take_array()?)),
             0xcb => f64::from_be_bytes(self.take_array()?),
-            0x00..=0x7f => f64::from(tag),
-            0xe0..=0xff => f64::from(tag as i8),
-            0xc0 => return Ok(Header::Item(Item::Value(Value::Nil))),
-            0xc3 => return Ok(Header::Item(Item::Value(Value::Boolean(true)))),
-            0xc2 => return Ok(Header::Item(Item::Value(Value::Boolean(false)))),
-            0xd9 => {
-                let len = usize::from(self.take_array::<1>()?[0]);
-                return self.bytes(len);
-            }
-            0xda => {
-                let len = usize::from(u16::from_be_bytes(self.take_array()?));
-                return self.bytes(len);
-            }
-            0xdb => {
-                let len = u32::from_be_bytes(self.take_array()?);
-                return self.bytes(usize::try_from(len).unwrap_or(usize::MAX));
-            }
-            0xa0..=0xbf => return self.bytes(usize::from(tag & 0x1f)),
-            0xdc => return Ok(Header::container(Item::Array, u16::from_be_bytes(self.take_array()?).into())),
-            0xdd => return Ok(Header::container(Item::Array, u32::from_be_bytes(self.take_array()?).into())),
-            0xde => return Ok(Header::container(Item::Map, u16::from_be_bytes(self.take_array()?).into())),
-            0xdf => return Ok(Header::container(Item::Map, u32::from_be_bytes(self.take_array()?).into())),
-            0x90..=0x9f => return Ok(Header::container(Item::Array, u64::from(tag & 0xf))),
-            0x80..=0x8f => return Ok(Header::container(Item::Map, u64::from(tag & 0xf))),
             _ => return Err(Malformed::BadFormat),
-        };
-        Ok(Header::Item(Item::Value(Value::Number(number))))
+        })
     }
 
     /// The byte range of a string payload of `len` bytes.
-    fn bytes(&mut self, len: usize) -> Result<Header, Malformed> {
+    fn bytes(&mut self, len: u32) -> Result<Header, Malformed> {
         let start = self.pos;
-        self.take(len)?;
+        self.take(usize::try_from(len).unwrap_or(usize::MAX))?;
         Ok(Header::Bytes(start, self.pos))
     }
 }
@@ -514,12 +575,6 @@ enum Header {
     Item(Item),
     /// A string's bytes, `data[start..end]`.
     Bytes(usize, usize),
-}
-
-impl Header {
-    fn container(kind: fn(u64) -> Item, len: u64) -> Self {
-        Header::Item(kind(len))
-    }
 }
 
 /// `lua_settable` on a fresh table: a nil or NaN key is an error.

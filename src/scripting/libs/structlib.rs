@@ -10,10 +10,8 @@
 //!
 //! The C quirks scripts can observe are kept: numbers go to integers
 //! through the casts x86-64 executes, integers wider than 8 bytes are
-//! zero-filled, and `pack` reads arguments past the last one from the C
-//! stack, where it keeps a nil marker and the pieces of its output buffer
-//! ([`PackStack`]), so the type errors name what the C code would find
-//! there.
+//! zero-filled, and a missing `pack` argument is "got nil" (the C code
+//! finds the nil it pushed after its arguments).
 
 use mlua::{Lua, MultiValue, Table, Value};
 
@@ -22,12 +20,18 @@ use super::lauxlib::{self, c_double_to_i64, c_double_to_u64, Args, MAX_C_STACK};
 /// The `struct` module table.
 pub fn create(lua: &Lua) -> mlua::Result<Table> {
     let module = lua.create_table()?;
-    module.raw_set("pack", lua.create_function(|lua, args: MultiValue| pack(lua, Args::new(args)))?)?;
+    module.raw_set(
+        "pack",
+        lua.create_function(|lua, args: MultiValue| pack(lua, Args::new(args)))?,
+    )?;
     module.raw_set(
         "unpack",
         lua.create_function(|lua, args: MultiValue| unpack(lua, Args::new(args)))?,
     )?;
-    module.raw_set("size", lua.create_function(|lua, args: MultiValue| size(lua, Args::new(args)))?)?;
+    module.raw_set(
+        "size",
+        lua.create_function(|lua, args: MultiValue| size(lua, Args::new(args)))?,
+    )?;
     Ok(module)
 }
 
@@ -109,7 +113,8 @@ impl<'a> Format<'a> {
             b'i' | b'I' => {
                 let size = self.number(lua, 4)?;
                 if size > MAX_INT_SIZE {
-                    let message = format!("integral size {size} is larger than limit of {MAX_INT_SIZE}");
+                    let message =
+                        format!("integral size {size} is larger than limit of {MAX_INT_SIZE}");
                     return Err(lauxlib::error(lua, message));
                 }
                 size
@@ -128,7 +133,10 @@ impl<'a> Format<'a> {
             b'!' => {
                 let align = self.number(lua, MAX_ALIGN)?;
                 if !(align > 0 && align & (align - 1) == 0) {
-                    return Err(lauxlib::error(lua, format!("alignment {align} is not a power of 2")));
+                    return Err(lauxlib::error(
+                        lua,
+                        format!("alignment {align} is not a power of 2"),
+                    ));
                 }
                 header.align = align;
             }
@@ -153,91 +161,20 @@ fn padding(len: u64, header: &Header, option: u8, size: i64) -> u64 {
 }
 
 fn is_integer_option(option: u8) -> bool {
-    matches!(option, b'b' | b'B' | b'h' | b'H' | b'l' | b'L' | b'T' | b'i' | b'I')
+    matches!(
+        option,
+        b'b' | b'B' | b'h' | b'H' | b'l' | b'L' | b'T' | b'i' | b'I'
+    )
 }
 
-/// `BUFSIZ`: the size of a `luaL_Buffer`'s own storage.
-const BUFFER_SIZE: usize = 8192;
-/// `LUA_MINSTACK / 2`: pieces a `luaL_Buffer` keeps on the stack before
-/// merging them regardless of size.
-const BUFFER_LEVELS: usize = 10;
-
-/// The C stack of `pack` above its arguments: a nil marker, then the
-/// pieces a `luaL_Buffer` has pushed (the output so far, split where the
-/// buffer flushed), then the bytes still in the buffer.
-struct PackStack {
-    out: Vec<u8>,
-    /// End offsets in `out` of the pieces on the stack.
-    pieces: Vec<usize>,
-}
-
-impl PackStack {
-    fn new() -> Self {
-        PackStack {
-            out: Vec::new(),
-            pieces: Vec::new(),
-        }
+/// Argument `n` of `pack` as the C code reads it: past the last argument
+/// sits the nil it pushes before its output buffer (reading stops with an
+/// error there, so nothing further is ever reached).
+fn pack_arg(args: &Args, n: i64) -> Option<Value> {
+    if n == args.count() + 1 {
+        return Some(Value::Nil);
     }
-
-    fn buffered_from(&self) -> usize {
-        self.pieces.last().copied().unwrap_or(0)
-    }
-
-    fn push(&mut self, byte: u8) {
-        if self.out.len() - self.buffered_from() >= BUFFER_SIZE {
-            self.flush();
-        }
-        self.out.push(byte);
-    }
-
-    fn extend(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.push(b);
-        }
-    }
-
-    /// `luaL_prepbuffer`: the full buffer becomes a piece; pieces merge
-    /// as `adjuststack` merges them.
-    fn flush(&mut self) {
-        self.pieces.push(self.out.len());
-        let levels = self.pieces.len();
-        if levels <= 1 {
-            return;
-        }
-        let piece_len = |pieces: &[usize], i: usize| pieces[i] - if i == 0 { 0 } else { pieces[i - 1] };
-        let mut take = 1;
-        let mut top_len = piece_len(&self.pieces, levels - 1);
-        while take < levels {
-            let below = piece_len(&self.pieces, levels - 1 - take);
-            if levels - take + 1 >= BUFFER_LEVELS || top_len > below {
-                top_len += below;
-                take += 1;
-            } else {
-                break;
-            }
-        }
-        // Merging the top `take` pieces keeps only the last end offset.
-        let end = self.out.len();
-        self.pieces.truncate(levels - take);
-        self.pieces.push(end);
-    }
-
-    /// The value at stack index `n` of a call with `args` arguments.
-    fn value_at(&self, lua: &Lua, args: &Args, n: i64) -> mlua::Result<Option<Value>> {
-        let count = args.count();
-        if n <= count {
-            return Ok(args.get(n).cloned());
-        }
-        if n == count + 1 {
-            return Ok(Some(Value::Nil));
-        }
-        let piece = usize::try_from(n - count - 2).unwrap_or(usize::MAX);
-        let Some(&end) = self.pieces.get(piece) else {
-            return Ok(None);
-        };
-        let start = if piece == 0 { 0 } else { self.pieces[piece - 1] };
-        Ok(Some(Value::String(lua.create_string(&self.out[start..end])?)))
-    }
+    args.get(n).cloned()
 }
 
 fn pack(lua: &Lua, args: Args) -> mlua::Result<MultiValue> {
@@ -245,41 +182,39 @@ fn pack(lua: &Lua, args: Args) -> mlua::Result<MultiValue> {
     let format_bytes = format.as_bytes();
     let mut format = Format::new(&format_bytes);
     let mut header = Header::default();
-    let mut stack = PackStack::new();
+    let mut out: Vec<u8> = Vec::new();
     let mut arg = 2;
     let mut total: u64 = 0;
     while let Some(option) = format.next_option() {
         let mut size = format.size_of(lua, option)?;
         let pad = padding(total, &header, option, size);
         total = total.wrapping_add(pad);
-        for _ in 0..pad {
-            stack.push(0);
-        }
+        out.resize(out.len() + pad as usize, 0);
         match option {
             _ if is_integer_option(option) => {
-                let number = pack_number(lua, &args, &stack, arg)?;
+                let number = pack_number(lua, &args, arg)?;
                 arg += 1;
-                stack.extend(&integer_bytes(number, header.endian, size));
+                out.extend_from_slice(&integer_bytes(number, header.endian, size));
             }
-            b'x' => stack.push(0),
+            b'x' => out.push(0),
             b'f' => {
-                let number = pack_number(lua, &args, &stack, arg)? as f32;
+                let number = pack_number(lua, &args, arg)? as f32;
                 arg += 1;
-                stack.extend(&match header.endian {
+                out.extend_from_slice(&match header.endian {
                     Endian::Little => number.to_le_bytes(),
                     Endian::Big => number.to_be_bytes(),
                 });
             }
             b'd' => {
-                let number = pack_number(lua, &args, &stack, arg)?;
+                let number = pack_number(lua, &args, arg)?;
                 arg += 1;
-                stack.extend(&match header.endian {
+                out.extend_from_slice(&match header.endian {
                     Endian::Little => number.to_le_bytes(),
                     Endian::Big => number.to_be_bytes(),
                 });
             }
             b'c' | b's' => {
-                let value = stack.value_at(lua, &args, arg)?;
+                let value = pack_arg(&args, arg);
                 let Some(text) = lauxlib::to_lstring(lua, value.as_ref())? else {
                     return Err(lauxlib::type_error(lua, arg, "string", value.as_ref()));
                 };
@@ -292,9 +227,9 @@ fn pack(lua: &Lua, args: Args) -> mlua::Result<MultiValue> {
                 // The C code checks after moving to the next argument.
                 lauxlib::arg_check(lua, len >= size, arg, "string too short")?;
                 let size_bytes = usize::try_from(size).unwrap_or(0);
-                stack.extend(&text[..size_bytes.min(text.len())]);
+                out.extend_from_slice(&text[..size_bytes.min(text.len())]);
                 if option == b's' {
-                    stack.push(0);
+                    out.push(0);
                     size += 1;
                 }
             }
@@ -302,12 +237,14 @@ fn pack(lua: &Lua, args: Args) -> mlua::Result<MultiValue> {
         }
         total = total.wrapping_add(size as u64);
     }
-    Ok(MultiValue::from_iter([Value::String(lua.create_string(&stack.out)?)]))
+    Ok(MultiValue::from_iter([Value::String(
+        lua.create_string(&out)?,
+    )]))
 }
 
-/// `luaL_checknumber` on stack index `n` of `pack`.
-fn pack_number(lua: &Lua, args: &Args, stack: &PackStack, n: i64) -> mlua::Result<f64> {
-    let value = stack.value_at(lua, args, n)?;
+/// `luaL_checknumber` on argument `n` of `pack`.
+fn pack_number(lua: &Lua, args: &Args, n: i64) -> mlua::Result<f64> {
+    let value = pack_arg(args, n);
     match lauxlib::to_number(lua, value.as_ref())? {
         Some(number) => Ok(number),
         None => Err(lauxlib::type_error(lua, n, "number", value.as_ref())),

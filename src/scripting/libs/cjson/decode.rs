@@ -89,7 +89,10 @@ struct Parser<'a> {
 /// Decodes `data`, or fails with the C library's error.
 pub fn decode(lua: &Lua, config: &Config, data: &[u8]) -> mlua::Result<Value> {
     if data.len() >= 2 && (data[0] == 0 || data[1] == 0) {
-        return Err(lauxlib::error(lua, "JSON parser does not support UTF-16 or UTF-32"));
+        return Err(lauxlib::error(
+            lua,
+            "JSON parser does not support UTF-16 or UTF-32",
+        ));
     }
     let mut parser = Parser {
         lua,
@@ -183,7 +186,11 @@ impl Parser<'_> {
                 }
             }
             Some(Frame::Object) => {
-                let key = self.open.as_mut().and_then(|open| open.key.take()).unwrap_or(Value::Nil);
+                let key = self
+                    .open
+                    .as_mut()
+                    .and_then(|open| open.key.take())
+                    .unwrap_or(Value::Nil);
                 self.open_table()?.raw_set(key, value)?;
                 self.slots -= 1;
                 let token = self.next_token();
@@ -267,7 +274,9 @@ impl Parser<'_> {
 
     /// "Expected <what> but found <token> at character <n>".
     fn parse_error(&self, expected: &str, token: &Token) -> mlua::Error {
-        let at = i64::try_from(token.index).unwrap_or(i64::MAX).saturating_add(1);
+        let at = i64::try_from(token.index)
+            .unwrap_or(i64::MAX)
+            .saturating_add(1);
         let message = format!(
             "Expected {expected} but found {} at character {}",
             token.kind.describe(),
@@ -296,16 +305,25 @@ impl Parser<'_> {
             return Token { kind, index };
         }
         match self.byte(index) {
-            0 => Token { kind: Kind::End, index },
+            0 => Token {
+                kind: Kind::End,
+                index,
+            },
             b'"' => self.string_token(),
             b'-' | b'0'..=b'9' => {
                 if self.config.decode_invalid_numbers == 0 && self.is_invalid_number() {
-                    return Token { kind: Kind::Error("invalid number"), index };
+                    return Token {
+                        kind: Kind::Error("invalid number"),
+                        index,
+                    };
                 }
                 self.number_token()
             }
             b'f' | b'i' | b'I' | b'n' | b'N' | b't' | b'+' => self.word_token(),
-            _ => Token { kind: Kind::Error("invalid token"), index },
+            _ => Token {
+                kind: Kind::Error("invalid token"),
+                index,
+            },
         }
     }
 
@@ -328,7 +346,10 @@ impl Parser<'_> {
         if self.config.decode_invalid_numbers != 0 && self.is_invalid_number() {
             return self.number_token();
         }
-        Token { kind: Kind::Error("invalid token"), index }
+        Token {
+            kind: Kind::Error("invalid token"),
+            index,
+        }
     }
 
     /// `json_is_invalid_number`: forms `strtod` takes that JSON does not
@@ -358,9 +379,15 @@ impl Parser<'_> {
         match strtod(&self.data[index.min(self.data.len())..]) {
             Some((number, used)) => {
                 self.pos += used;
-                Token { kind: Kind::Number(number), index }
+                Token {
+                    kind: Kind::Number(number),
+                    index,
+                }
             }
-            None => Token { kind: Kind::Error("invalid number"), index },
+            None => Token {
+                kind: Kind::Error("invalid number"),
+                index,
+            },
         }
     }
 
@@ -402,11 +429,17 @@ impl Parser<'_> {
             }
         }
         self.pos += 1;
-        Token { kind: Kind::String(bytes), index: start }
+        Token {
+            kind: Kind::String(bytes),
+            index: start,
+        }
     }
 
     fn error_here(&self, reason: &'static str) -> Token {
-        Token { kind: Kind::Error(reason), index: self.pos }
+        Token {
+            kind: Kind::Error(reason),
+            index: self.pos,
+        }
     }
 
     /// The four hex digits at `at` (any non-hex byte, NUL included, fails).
@@ -453,7 +486,10 @@ fn append_utf8(out: &mut Vec<u8>, codepoint: u32) {
     if codepoint <= 0x7F {
         out.push(byte(codepoint));
     } else if codepoint <= 0x7FF {
-        out.extend_from_slice(&[byte((codepoint >> 6) | 0xC0), byte((codepoint & 0x3F) | 0x80)]);
+        out.extend_from_slice(&[
+            byte((codepoint >> 6) | 0xC0),
+            byte((codepoint & 0x3F) | 0x80),
+        ]);
     } else if codepoint <= 0xFFFF {
         out.extend_from_slice(&[
             byte((codepoint >> 12) | 0xE0),

@@ -106,7 +106,10 @@ impl Encoder<'_> {
     /// value.
     fn object_entry(&mut self, index: i64) -> mlua::Result<Value> {
         let (key, value) = match &self.open {
-            Some(Open { table, keys: Some(keys) }) => {
+            Some(Open {
+                table,
+                keys: Some(keys),
+            }) => {
                 let key: Value = keys.raw_get(index)?;
                 let value: Value = table.raw_get(key.clone())?;
                 (key, value)
@@ -152,23 +155,38 @@ impl Encoder<'_> {
         let depth = i64::try_from(self.frames.len()).unwrap_or(i64::MAX) + 1;
         let within_depth = depth <= i64::from(self.config.encode_max_depth);
         if !(within_depth && lauxlib::stack_fits(slots, 3)) {
-            let message = format!("Cannot serialise, excessive nesting ({})", lauxlib::c_int_text(depth));
+            let message = format!(
+                "Cannot serialise, excessive nesting ({})",
+                lauxlib::c_int_text(depth)
+            );
             return Err(lauxlib::error(self.lua, message));
         }
         let len = self.array_length(&table)?;
         if let Some(parent) = self.open.take() {
             self.spill.push(Value::Table(parent.table))?;
-            self.spill.push(parent.keys.map_or(Value::Nil, Value::Table))?;
+            self.spill
+                .push(parent.keys.map_or(Value::Nil, Value::Table))?;
         }
         if len > 0 {
             self.out.push(b'[');
-            self.frames.push(Frame::Array { len: i64::from(len), next: 1, slots });
+            self.frames.push(Frame::Array {
+                len: i64::from(len),
+                next: 1,
+                slots,
+            });
             self.open = Some(Open { table, keys: None });
         } else {
             self.out.push(b'{');
             let (keys, count) = list_keys(self.lua, &table)?;
-            self.frames.push(Frame::Object { count, next: 1, slots });
-            self.open = Some(Open { table, keys: Some(keys) });
+            self.frames.push(Frame::Object {
+                count,
+                next: 1,
+                slots,
+            });
+            self.open = Some(Open {
+                table,
+                keys: Some(keys),
+            });
         }
         Ok(())
     }
@@ -195,8 +213,8 @@ impl Encoder<'_> {
         Ok(())
     }
 
-    /// `lua_array_length`: the array size when every key is an integer
-    /// >= 1 (0 for an empty table), -1 for an object. An excessively
+    /// `lua_array_length`: the array size when every key is an integer of
+    /// at least 1 (0 for an empty table), -1 for an object. An excessively
     /// sparse array is an object when conversion is on, an error if not.
     fn array_length(&self, table: &Table) -> mlua::Result<i32> {
         let mut max: i32 = 0;
@@ -245,7 +263,8 @@ impl Encoder<'_> {
             _ => {}
         }
         let precision = usize::try_from(self.config.encode_number_precision).unwrap_or(14);
-        self.out.extend_from_slice(format_g(number, precision).as_bytes());
+        self.out
+            .extend_from_slice(format_g(number, precision).as_bytes());
         Ok(())
     }
 

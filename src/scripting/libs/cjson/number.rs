@@ -3,6 +3,8 @@
 //! (decimal, hexadecimal floats, `inf`/`infinity`, `nan` with an optional
 //! `(payload)`, longest valid prefix wins).
 
+use crate::util::is_c_space;
+
 /// `snprintf("%.<precision>g", x)` as glibc prints it.
 pub fn format_g(x: f64, precision: usize) -> String {
     if x.is_nan() {
@@ -37,7 +39,10 @@ fn exponential(digits: &str, exponent: i64) -> String {
     let rest = rest.trim_end_matches('0');
     let point = if rest.is_empty() { "" } else { "." };
     let exp_sign = if exponent < 0 { '-' } else { '+' };
-    format!("{first}{point}{rest}e{exp_sign}{:02}", exponent.unsigned_abs())
+    format!(
+        "{first}{point}{rest}e{exp_sign}{:02}",
+        exponent.unsigned_abs()
+    )
 }
 
 /// The significant digits placed around the decimal point, trailing
@@ -61,21 +66,9 @@ fn fixed(digits: &str, exponent: i64) -> String {
 /// glibc `strtod` on the bytes: the value and how many bytes it used, or
 /// `None` when no prefix is a number.
 pub fn strtod(input: &[u8]) -> Option<(f64, usize)> {
-    let mut pos = input
-        .iter()
-        .take_while(|&&b| matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r'))
-        .count();
-    let negative = match input.get(pos) {
-        Some(b'-') => {
-            pos += 1;
-            true
-        }
-        Some(b'+') => {
-            pos += 1;
-            false
-        }
-        _ => false,
-    };
+    let blanks = input.iter().take_while(|&&b| is_c_space(b)).count();
+    let (negative, sign_len) = sign(input.get(blanks..).unwrap_or_default());
+    let pos = blanks + sign_len;
     let rest = input.get(pos..).unwrap_or_default();
     let (magnitude, used) = parse_special(rest)
         .or_else(|| parse_hex(rest))
@@ -152,50 +145,52 @@ fn parse_c_unsigned(s: &[u8]) -> Option<u64> {
     Some(value)
 }
 
+/// An optional `-` or `+`: whether it is `-`, and its length.
+fn sign(input: &[u8]) -> (bool, usize) {
+    match input.first() {
+        Some(b'-') => (true, 1),
+        Some(b'+') => (false, 1),
+        _ => (false, 0),
+    }
+}
+
+/// The digits of a mantissa: integer digits, an optional point and
+/// fraction digits (at least one digit in all). Returns both digit runs
+/// and the length used.
+fn mantissa(input: &[u8], is_digit: fn(&u8) -> bool) -> Option<(&[u8], &[u8], usize)> {
+    let int_len = input.iter().take_while(|b| is_digit(b)).count();
+    let (int_digits, rest) = input.split_at(int_len);
+    let fraction = rest.strip_prefix(b".").map(|after| {
+        let len = after.iter().take_while(|b| is_digit(b)).count();
+        &after[..len]
+    });
+    match fraction {
+        _ if int_len == 0 && fraction.is_none_or(<[u8]>::is_empty) => None,
+        Some(frac_digits) => Some((int_digits, frac_digits, int_len + 1 + frac_digits.len())),
+        None => Some((int_digits, &[][..], int_len)),
+    }
+}
+
 /// Decimal: digits, optional fraction, optional exponent.
 fn parse_decimal(input: &[u8]) -> Option<(f64, usize)> {
-    let int_len = input.iter().take_while(|b| b.is_ascii_digit()).count();
-    let mut pos = int_len;
-    let mut frac_len = 0;
-    if input.get(pos) == Some(&b'.') {
-        frac_len = input[pos + 1..].iter().take_while(|b| b.is_ascii_digit()).count();
-        if int_len + frac_len > 0 {
-            pos += 1 + frac_len;
-        }
-    }
-    if int_len + frac_len == 0 {
-        return None;
-    }
-    let (exponent, exp_len) = parse_exponent(input.get(pos..).unwrap_or_default(), b'e');
-    let int_digits = &input[..int_len];
-    let frac_digits = if frac_len > 0 {
-        &input[int_len + 1..int_len + 1 + frac_len]
-    } else {
-        &[][..]
-    };
+    let (int_digits, frac_digits, len) = mantissa(input, u8::is_ascii_digit)?;
+    let (exponent, exp_len) = parse_exponent(input.get(len..).unwrap_or_default(), b'e');
     let value = decimal_value(int_digits, frac_digits, exponent);
-    Some((value, pos + exp_len))
+    Some((value, len + exp_len))
 }
 
 /// `[eE|pP][+-]digits` at the start of `input`: the exponent (saturated)
 /// and its length, or `(0, 0)` when there is no complete exponent.
 fn parse_exponent(input: &[u8], marker: u8) -> (i64, usize) {
-    if !input.first().is_some_and(|b| b.to_ascii_lowercase() == marker) {
+    if input.first().map(u8::to_ascii_lowercase) != Some(marker) {
         return (0, 0);
     }
-    let mut pos = 1;
-    let negative = match input.get(pos) {
-        Some(b'-') => {
-            pos += 1;
-            true
-        }
-        Some(b'+') => {
-            pos += 1;
-            false
-        }
-        _ => false,
-    };
-    let digits = input[pos..].iter().take_while(|b| b.is_ascii_digit()).count();
+    let (negative, sign_len) = sign(&input[1..]);
+    let pos = 1 + sign_len;
+    let digits = input[pos..]
+        .iter()
+        .take_while(|b| b.is_ascii_digit())
+        .count();
     if digits == 0 {
         return (0, 0);
     }
@@ -231,28 +226,13 @@ fn parse_hex(input: &[u8]) -> Option<(f64, usize)> {
         return None;
     }
     let body = &input[2..];
-    let int_len = body.iter().take_while(|b| b.is_ascii_hexdigit()).count();
-    let mut pos = int_len;
-    let mut frac_len = 0;
-    if body.get(pos) == Some(&b'.') {
-        frac_len = body[pos + 1..].iter().take_while(|b| b.is_ascii_hexdigit()).count();
-        if int_len + frac_len > 0 {
-            pos += 1 + frac_len;
-        }
-    }
-    if int_len + frac_len == 0 {
+    let Some((int_digits, frac_digits, len)) = mantissa(body, u8::is_ascii_hexdigit) else {
         // Just the "0" before the x.
         return Some((0.0, 1));
-    }
-    let (exponent, exp_len) = parse_exponent(body.get(pos..).unwrap_or_default(), b'p');
-    let int_digits = &body[..int_len];
-    let frac_digits = if frac_len > 0 {
-        &body[int_len + 1..int_len + 1 + frac_len]
-    } else {
-        &[][..]
     };
+    let (exponent, exp_len) = parse_exponent(body.get(len..).unwrap_or_default(), b'p');
     let value = hex_value(int_digits, frac_digits, exponent);
-    Some((value, 2 + pos + exp_len))
+    Some((value, 2 + len + exp_len))
 }
 
 /// The correctly rounded value of the hex digits `int.frac × 2^exponent`.
@@ -300,24 +280,21 @@ fn compose_binary(mantissa: u64, sticky: bool, scale: i64) -> f64 {
     if exponent > 1023 {
         return f64::INFINITY;
     }
+    if exponent < -1076 {
+        // Below half the smallest subnormal: rounds to zero.
+        return 0.0;
+    }
     // Bits of precision available: 53 for normals, fewer for subnormals.
     let precision = if exponent >= -1022 {
         53
     } else {
         53 - (-1022 - exponent)
     };
-    if precision <= -1 {
-        // Below half the smallest subnormal: rounds to zero.
-        return 0.0;
-    }
     let drop = bits - precision; // low bits of `mantissa` to round away
     let (kept, round_up) = if drop <= 0 {
         (mantissa << (-drop).min(63), false)
     } else if drop >= 64 {
-        // Only possible for precision 0: the value is below the smallest
-        // subnormal; it rounds up when above half of it.
-        let half = drop == bits && (mantissa.count_ones() > 1 || sticky);
-        (0, half)
+        (0, false)
     } else {
         let kept = mantissa >> drop;
         let rest = mantissa & ((1u64 << drop) - 1);
@@ -328,7 +305,7 @@ fn compose_binary(mantissa: u64, sticky: bool, scale: i64) -> f64 {
     };
     let kept = kept + u64::from(round_up);
     // kept × 2^(exponent - precision + 1) is exact now.
-    let shift = exponent - i64::from(precision as i32) + 1;
+    let shift = exponent - precision + 1;
     scale_by_power_of_two(kept as f64, shift)
 }
 
