@@ -287,7 +287,7 @@ fn unpack_full(lua: &Lua, args: &Args, limit: i64, offset: i64) -> mlua::Result<
         data,
         pos: start,
         slots: args.count(),
-        spill: Spill::new(lua)?,
+        spill: Spill::new(),
     };
     let mut results = Vec::new();
     while decoder.pos < data.len() && i64::try_from(results.len()).unwrap_or(i64::MAX) < limit {
@@ -476,8 +476,9 @@ impl Decoder<'_> {
         table: Table,
     ) -> mlua::Result<()> {
         if let Some(parent) = open.take() {
-            self.spill.push(Value::Table(parent))?;
-            self.spill.push(std::mem::replace(key, Value::Nil))?;
+            self.spill.push(self.lua, Value::Table(parent))?;
+            self.spill
+                .push(self.lua, std::mem::replace(key, Value::Nil))?;
         }
         *open = Some(table);
         Ok(())

@@ -10,31 +10,36 @@
 
 use mlua::{Lua, Table, Value};
 
+/// The table is made on the first push: most values are flat.
 pub struct Spill {
-    table: Table,
+    table: Option<Table>,
     len: i64,
 }
 
 impl Spill {
-    pub fn new(lua: &Lua) -> mlua::Result<Self> {
-        Ok(Spill {
-            table: lua.create_table()?,
+    pub fn new() -> Self {
+        Spill {
+            table: None,
             len: 0,
-        })
+        }
     }
 
-    pub fn push(&mut self, value: Value) -> mlua::Result<()> {
+    pub fn push(&mut self, lua: &Lua, value: Value) -> mlua::Result<()> {
+        let table = match &self.table {
+            Some(table) => table,
+            None => self.table.insert(lua.create_table()?),
+        };
         self.len += 1;
-        self.table.raw_set(self.len, value)
+        table.raw_set(self.len, value)
     }
 
     /// The last value pushed (`nil` when empty).
     pub fn pop(&mut self) -> mlua::Result<Value> {
-        if self.len == 0 {
+        let Some(table) = self.table.as_ref().filter(|_| self.len > 0) else {
             return Ok(Value::Nil);
-        }
-        let value = self.table.raw_get(self.len)?;
-        self.table.raw_set(self.len, Value::Nil)?;
+        };
+        let value = table.raw_get(self.len)?;
+        table.raw_set(self.len, Value::Nil)?;
         self.len -= 1;
         Ok(value)
     }

@@ -311,18 +311,15 @@ fn unpack(lua: &Lua, args: Args) -> mlua::Result<MultiValue> {
         lauxlib::arg_check(lua, fits(pos, size), 2, "data string too short")?;
         let used = args.count() + i64::try_from(results.len()).unwrap_or(MAX_C_STACK);
         lauxlib::check_stack(lua, used, 2, "too many results")?;
-        // In range: checked just above.
-        let at = pos as usize;
         match option {
             _ if is_integer_option(option) => {
-                let bytes = &data[at..at + size as usize];
+                let bytes = field(&data, pos, size);
                 let signed = option.is_ascii_lowercase();
                 results.push(Value::Number(integer_value(bytes, header.endian, signed)));
             }
             b'x' => {}
             b'f' => {
-                let mut raw = [0u8; 4];
-                raw.copy_from_slice(&data[at..at + 4]);
+                let raw = <[u8; 4]>::try_from(field(&data, pos, 4)).unwrap_or_default();
                 let number = match header.endian {
                     Endian::Little => f32::from_le_bytes(raw),
                     Endian::Big => f32::from_be_bytes(raw),
@@ -330,8 +327,7 @@ fn unpack(lua: &Lua, args: Args) -> mlua::Result<MultiValue> {
                 results.push(Value::Number(f64::from(number)));
             }
             b'd' => {
-                let mut raw = [0u8; 8];
-                raw.copy_from_slice(&data[at..at + 8]);
+                let raw = <[u8; 8]>::try_from(field(&data, pos, 8)).unwrap_or_default();
                 let number = match header.endian {
                     Endian::Little => f64::from_le_bytes(raw),
                     Endian::Big => f64::from_be_bytes(raw),
@@ -343,14 +339,14 @@ fn unpack(lua: &Lua, args: Args) -> mlua::Result<MultiValue> {
                     size = previous_length(lua, &mut results)?;
                     lauxlib::arg_check(lua, fits(pos, size), 2, "data string too short")?;
                 }
-                let bytes = &data[at..at + size as usize];
-                results.push(Value::String(lua.create_string(bytes)?));
+                results.push(Value::String(lua.create_string(field(&data, pos, size))?));
             }
             b's' => {
-                let Some(len) = data[at..].iter().position(|&b| b == 0) else {
+                let rest = field(&data, pos, data_len - pos);
+                let Some(len) = rest.iter().position(|&b| b == 0) else {
                     return Err(lauxlib::error(lua, "unfinished string in data"));
                 };
-                results.push(Value::String(lua.create_string(&data[at..at + len])?));
+                results.push(Value::String(lua.create_string(&rest[..len])?));
                 size = len as u64 + 1;
             }
             _ => format.control(lua, option, &mut header)?,
@@ -359,6 +355,15 @@ fn unpack(lua: &Lua, args: Args) -> mlua::Result<MultiValue> {
     }
     results.push(Value::Number(pos.wrapping_add(1) as i64 as f64));
     Ok(MultiValue::from_iter(results))
+}
+
+/// The `size` bytes of `data` at `pos` (a range already checked to fit).
+fn field(data: &[u8], pos: u64, size: u64) -> &[u8] {
+    let start = usize::try_from(pos).unwrap_or(usize::MAX);
+    let len = usize::try_from(size).unwrap_or(usize::MAX);
+    data.get(start..)
+        .and_then(|rest| rest.get(..len))
+        .unwrap_or_default()
 }
 
 /// `c0` when unpacking: the previous result, which must be a number, is

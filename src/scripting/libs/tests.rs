@@ -520,3 +520,37 @@ fn errors_through_pcall_carry_no_position() {
         Some(&b"Expected object key string but found T_END at character 2"[..])
     );
 }
+
+#[test]
+fn hostile_inputs_fail_cleanly() {
+    let lua = lua();
+    let snippets = [
+        "cjson.decode(string.rep('[', 100000))",
+        "cjson.decode_max_depth(2^31-1) cjson.decode(string.rep('{\"a\":[', 50000))",
+        "cjson.encode_max_depth(2^31-1) local t = {} t[1] = t cjson.encode(t)",
+        "cjson.encode_max_depth(2^31-1) local t = {} t.a = t cjson.encode(t)",
+        "cjson.decode('\"\\255\\254\\\\u')",
+        "cjson.decode(string.rep('\\\\', 1000))",
+        "cjson.decode('-0x' .. string.rep('f', 5000) .. 'p99999999999999999999')",
+        "cjson.decode('0.' .. string.rep('0', 100000) .. '1e100005')",
+        "cmsgpack.unpack(string.rep('\\129', 100000))",
+        "cmsgpack.unpack(string.rep('\\145', 100000))",
+        "cmsgpack.unpack('\\219\\255\\255\\255\\255')",
+        "cmsgpack.unpack('\\221\\255\\255\\255\\255')",
+        "cmsgpack.unpack_limit('\\1', 2^62, 2^62)",
+        "cmsgpack.unpack_one('\\1', -2^63)",
+        "local t = {} t[1] = t cmsgpack.pack(t)",
+        "struct.pack('c2147483647', 'x')",
+        "struct.unpack('c2147483647', 'x')",
+        "struct.unpack('b', 'x', 2^63)",
+        "struct.unpack('b', 'x', -2^63)",
+        "struct.pack('!1073741824 i32 d', 1, 2)",
+        "struct.size(string.rep('i32', 100000))",
+        "bit.tohex(1, -2^31)",
+        "bit.lshift(1, 0/0)",
+    ];
+    for snippet in snippets {
+        // Either outcome is fine; a panic fails the test.
+        let _ = lua.load(snippet).set_name("@user_script").exec();
+    }
+}

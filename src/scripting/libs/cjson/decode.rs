@@ -88,7 +88,7 @@ struct Parser<'a> {
 
 /// Decodes `data`, or fails with the C library's error.
 pub fn decode(lua: &Lua, config: &Config, data: &[u8]) -> mlua::Result<Value> {
-    if data.len() >= 2 && (data[0] == 0 || data[1] == 0) {
+    if matches!(data, [0, _, ..] | [_, 0, ..]) {
         return Err(lauxlib::error(
             lua,
             "JSON parser does not support UTF-16 or UTF-32",
@@ -103,7 +103,7 @@ pub fn decode(lua: &Lua, config: &Config, data: &[u8]) -> mlua::Result<Value> {
         slots: 1,
         frames: Vec::new(),
         open: None,
-        spill: Spill::new(lua)?,
+        spill: Spill::new(),
     };
     parser.run()
 }
@@ -246,8 +246,9 @@ impl Parser<'_> {
         }
         let table = self.lua.create_table()?;
         if let Some(parent) = self.open.take() {
-            self.spill.push(Value::Table(parent.table))?;
-            self.spill.push(parent.key.unwrap_or(Value::Nil))?;
+            self.spill.push(self.lua, Value::Table(parent.table))?;
+            self.spill
+                .push(self.lua, parent.key.unwrap_or(Value::Nil))?;
         }
         self.open = Some(Open { table, key: None });
         self.frames.push(frame);

@@ -51,7 +51,7 @@ pub fn encode(lua: &Lua, config: &Config, value: Value) -> mlua::Result<Vec<u8>>
         out: Vec::new(),
         frames: Vec::new(),
         open: None,
-        spill: Spill::new(lua)?,
+        spill: Spill::new(),
     };
     // The argument itself occupies one stack slot.
     encoder.run(value, 1)?;
@@ -163,9 +163,9 @@ impl Encoder<'_> {
         }
         let len = self.array_length(&table)?;
         if let Some(parent) = self.open.take() {
-            self.spill.push(Value::Table(parent.table))?;
-            self.spill
-                .push(parent.keys.map_or(Value::Nil, Value::Table))?;
+            self.spill.push(self.lua, Value::Table(parent.table))?;
+            let keys = parent.keys.map_or(Value::Nil, Value::Table);
+            self.spill.push(self.lua, keys)?;
         }
         if len > 0 {
             self.out.push(b'[');
