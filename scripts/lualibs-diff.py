@@ -357,7 +357,9 @@ def fixed_cases():
           "return select('#', struct.unpack(string.rep(' ', 8000) .. 'b', '\\000'))",
           "return struct.unpack(string.rep('bc0', 10), string.rep('\\001x', 10))",
           "return struct:pack()", "local p = struct.pack return p(1)",
-          "return type(struct.pack), type(struct.unpack), type(struct.size)"]
+          "return type(struct.pack), type(struct.unpack), type(struct.size)",
+          "local r = {} for _, name in ipairs({'cjson', 'cmsgpack', 'struct', 'bit'}) do "
+          "for k in pairs(_G[name]) do r[#r + 1] = k end end return table.concat(r, ',')"]
 
     # bit
     nums = ["0", "1", "-1", "2^31", "2^32", "2^32+5.5", "2.5", "3.5", "-2.5", "0/0", "1/0",
@@ -657,15 +659,15 @@ def read_reply(f):
     raise RuntimeError("unexpected reply %r" % line)
 
 
-def split_results(blob):
-    """`<len>:<text>` records."""
+def split_records(blob, separator):
+    """`<len><separator><bytes>` records."""
     out = []
     pos = 0
     while pos < len(blob):
-        colon = blob.index(b":", pos)
-        n = int(blob[pos:colon])
-        out.append(blob[colon + 1:colon + 1 + n])
-        pos = colon + 1 + n
+        end = blob.index(separator, pos)
+        n = int(blob[pos:end])
+        out.append(blob[end + 1:end + 1 + n])
+        pos = end + 1 + n
     return out
 
 
@@ -708,15 +710,7 @@ def run_reddish(scripts):
     binary = os.path.join(ROOT, "target", "debug", "examples", "lualibs_eval")
     payload = b"".join(b"%d\n%s" % (len(s.encode("latin-1")), s.encode("latin-1")) for s in scripts)
     proc = subprocess.run([binary], input=payload, stdout=subprocess.PIPE, check=True)
-    blob = proc.stdout
-    results = []
-    pos = 0
-    while pos < len(blob):
-        newline = blob.index(b"\n", pos)
-        n = int(blob[pos:newline])
-        results.append(blob[newline + 1:newline + 1 + n])
-        pos = newline + 1 + n
-    return results
+    return split_records(proc.stdout, b"\n")
 
 
 def main():
@@ -750,7 +744,7 @@ def main():
             print("batch failed in reddish: %r" % ours[:500])
             differences += len(batch)
             continue
-        theirs_list, ours_list = split_results(theirs), split_results(ours)
+        theirs_list, ours_list = split_records(theirs, b":"), split_records(ours, b":")
         for case, a, b in zip(batch, theirs_list, ours_list):
             compared += 1
             if a != b:

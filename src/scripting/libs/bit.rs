@@ -14,7 +14,8 @@ use super::lauxlib::{self, Args};
 
 /// The `bit` module table.
 pub fn create(lua: &Lua) -> mlua::Result<Table> {
-    let module = lua.create_table()?;
+    // luaL_register presizes the table; `pairs` order depends on it.
+    let module = lua.create_table_with_capacity(0, 12)?;
     let functions: [(&str, Operation); 12] = [
         ("tobit", tobit),
         ("bnot", bnot),

@@ -61,21 +61,25 @@ pub fn null() -> Value {
 pub fn create(lua: &Lua) -> mlua::Result<Table> {
     let config: Shared = Rc::new(Cell::new(Config::default()));
     let module = lua.create_table()?;
-    let functions: [(&str, Handler); 9] = [
+    // Registered in the C library's order, which `pairs` follows.
+    let functions: [(&str, Handler); 3] = [
         ("encode", encode_fn),
         ("decode", decode_fn),
         ("encode_sparse_array", encode_sparse_array),
-        ("encode_max_depth", encode_max_depth),
-        ("decode_max_depth", decode_max_depth),
-        ("encode_number_precision", encode_number_precision),
-        ("encode_keep_buffer", encode_keep_buffer),
-        ("encode_invalid_numbers", encode_invalid_numbers),
-        ("decode_invalid_numbers", decode_invalid_numbers),
     ];
     for (name, handler) in functions {
         let config = Rc::clone(&config);
         let function = lua
             .create_function(move |lua, args: MultiValue| handler(lua, &config, Args::new(args)))?;
+        module.raw_set(name, function)?;
+    }
+    for (name, kind, field) in SETTINGS {
+        let config = Rc::clone(&config);
+        let function = lua.create_function(move |lua, args: MultiValue| {
+            let args = Args::new(args);
+            check_option_count(lua, &args, 1)?;
+            Ok(one(option(lua, &config, &args, 1, kind, field)?))
+        })?;
         module.raw_set(name, function)?;
     }
     module.raw_set(
@@ -126,7 +130,7 @@ fn integer_option(
     args: &Args,
     n: i64,
     (min, max): (i32, i32),
-    field: fn(&mut Config) -> &mut i32,
+    field: Field,
 ) -> mlua::Result<Value> {
     let mut current = config.get();
     if !args.is_none_or_nil(n) {
@@ -148,7 +152,7 @@ fn enum_option(
     args: &Args,
     n: i64,
     names: &[&str],
-    field: fn(&mut Config) -> &mut i32,
+    field: Field,
 ) -> mlua::Result<Value> {
     let mut current = config.get();
     if !args.is_none_or_nil(n) {
@@ -191,63 +195,67 @@ fn check_option(lua: &Lua, args: &Args, n: i64, names: &[&str]) -> mlua::Result<
 
 const ON_OFF: &[&str] = &["off", "on"];
 
+/// How a setting is given: an integer within bounds, or one of names
+/// (booleans standing for the first two).
+#[derive(Clone, Copy)]
+enum Kind {
+    Integer(i32, i32),
+    Choice(&'static [&'static str]),
+}
+
+type Field = fn(&mut Config) -> &mut i32;
+
+/// The functions that read and set one setting each.
+const SETTINGS: [(&str, Kind, Field); 6] = [
+    ("encode_max_depth", Kind::Integer(1, i32::MAX), |c| {
+        &mut c.encode_max_depth
+    }),
+    ("decode_max_depth", Kind::Integer(1, i32::MAX), |c| {
+        &mut c.decode_max_depth
+    }),
+    ("encode_number_precision", Kind::Integer(1, 14), |c| {
+        &mut c.encode_number_precision
+    }),
+    ("encode_keep_buffer", Kind::Choice(ON_OFF), |c| {
+        &mut c.encode_keep_buffer
+    }),
+    (
+        "encode_invalid_numbers",
+        Kind::Choice(&["off", "on", "null"]),
+        |c| &mut c.encode_invalid_numbers,
+    ),
+    ("decode_invalid_numbers", Kind::Choice(ON_OFF), |c| {
+        &mut c.decode_invalid_numbers
+    }),
+];
+
+/// Applies argument `n` to the setting `field` when given, and returns
+/// the setting.
+fn option(
+    lua: &Lua,
+    config: &Shared,
+    args: &Args,
+    n: i64,
+    kind: Kind,
+    field: Field,
+) -> mlua::Result<Value> {
+    match kind {
+        Kind::Integer(min, max) => integer_option(lua, config, args, n, (min, max), field),
+        Kind::Choice(names) => enum_option(lua, config, args, n, names, field),
+    }
+}
+
 fn encode_sparse_array(lua: &Lua, config: &Shared, args: Args) -> mlua::Result<MultiValue> {
     check_option_count(lua, &args, 3)?;
-    let convert = enum_option(lua, config, &args, 1, ON_OFF, |c| {
+    let ratio_or_safe = Kind::Integer(0, i32::MAX);
+    let convert = option(lua, config, &args, 1, Kind::Choice(ON_OFF), |c| {
         &mut c.encode_sparse_convert
     })?;
-    let ratio = integer_option(lua, config, &args, 2, (0, i32::MAX), |c| {
+    let ratio = option(lua, config, &args, 2, ratio_or_safe, |c| {
         &mut c.encode_sparse_ratio
     })?;
-    let safe = integer_option(lua, config, &args, 3, (0, i32::MAX), |c| {
+    let safe = option(lua, config, &args, 3, ratio_or_safe, |c| {
         &mut c.encode_sparse_safe
     })?;
     Ok(MultiValue::from_iter([convert, ratio, safe]))
-}
-
-fn encode_max_depth(lua: &Lua, config: &Shared, args: Args) -> mlua::Result<MultiValue> {
-    check_option_count(lua, &args, 1)?;
-    let depth = integer_option(lua, config, &args, 1, (1, i32::MAX), |c| {
-        &mut c.encode_max_depth
-    })?;
-    Ok(one(depth))
-}
-
-fn decode_max_depth(lua: &Lua, config: &Shared, args: Args) -> mlua::Result<MultiValue> {
-    check_option_count(lua, &args, 1)?;
-    let depth = integer_option(lua, config, &args, 1, (1, i32::MAX), |c| {
-        &mut c.decode_max_depth
-    })?;
-    Ok(one(depth))
-}
-
-fn encode_number_precision(lua: &Lua, config: &Shared, args: Args) -> mlua::Result<MultiValue> {
-    check_option_count(lua, &args, 1)?;
-    let precision = integer_option(lua, config, &args, 1, (1, 14), |c| {
-        &mut c.encode_number_precision
-    })?;
-    Ok(one(precision))
-}
-
-fn encode_keep_buffer(lua: &Lua, config: &Shared, args: Args) -> mlua::Result<MultiValue> {
-    check_option_count(lua, &args, 1)?;
-    let keep = enum_option(lua, config, &args, 1, ON_OFF, |c| &mut c.encode_keep_buffer)?;
-    Ok(one(keep))
-}
-
-fn encode_invalid_numbers(lua: &Lua, config: &Shared, args: Args) -> mlua::Result<MultiValue> {
-    check_option_count(lua, &args, 1)?;
-    let names = &["off", "on", "null"];
-    let setting = enum_option(lua, config, &args, 1, names, |c| {
-        &mut c.encode_invalid_numbers
-    })?;
-    Ok(one(setting))
-}
-
-fn decode_invalid_numbers(lua: &Lua, config: &Shared, args: Args) -> mlua::Result<MultiValue> {
-    check_option_count(lua, &args, 1)?;
-    let setting = enum_option(lua, config, &args, 1, ON_OFF, |c| {
-        &mut c.decode_invalid_numbers
-    })?;
-    Ok(one(setting))
 }

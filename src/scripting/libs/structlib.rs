@@ -19,7 +19,8 @@ use super::lauxlib::{self, c_double_to_i64, c_double_to_u64, Args, MAX_C_STACK};
 
 /// The `struct` module table.
 pub fn create(lua: &Lua) -> mlua::Result<Table> {
-    let module = lua.create_table()?;
+    // luaL_register presizes the table; `pairs` order depends on it.
+    let module = lua.create_table_with_capacity(0, 3)?;
     module.raw_set(
         "pack",
         lua.create_function(|lua, args: MultiValue| pack(lua, Args::new(args)))?,
