@@ -1002,3 +1002,58 @@ fn monitor_shows_eval_then_the_commands_it_ran() {
     );
     assert!(second.ends_with("[0 lua] \"set\" \"k\" \"v\""), "{second}");
 }
+
+#[test]
+fn cjson_and_cmsgpack_round_trip_what_scripts_store() {
+    let server = TestServer::start();
+    let mut r = server.raw();
+    // A job stored as JSON, read back and updated by a script.
+    let enqueue = "local job = {id = tonumber(ARGV[1]), tags = {'a', 'b'}, attempts = 0}
+        redis.call('set', KEYS[1], cjson.encode(job))
+        local back = cjson.decode(redis.call('get', KEYS[1]))
+        back.attempts = back.attempts + 1
+        return {back.id, back.tags[2], back.attempts, cjson.encode({})}";
+    assert_eq!(
+        render(&eval(&mut r, enqueue, &["job"], &["42"])),
+        "[:42 b :1 {}]"
+    );
+    assert_eq!(
+        eval(
+            &mut r,
+            "return cjson.encode({1, 2.5, 'x', true, cjson.null})",
+            &[],
+            &[]
+        ),
+        Frame::bulk("[1,2.5,\"x\",true,null]")
+    );
+    // MessagePack bytes survive a trip through a key.
+    let packed = "redis.call('set', KEYS[1], cmsgpack.pack({1, 'two', {3}}, 300))
+        local a, b = cmsgpack.unpack(redis.call('get', KEYS[1]))
+        return {a[1], a[2], a[3][1], b, string.len(redis.call('get', KEYS[1]))}";
+    assert_eq!(
+        render(&eval(&mut r, packed, &["mp"], &[])),
+        "[:1 two :3 :300 :11]"
+    );
+    assert_eq!(
+        eval(
+            &mut r,
+            "return {struct.unpack('>I2', struct.pack('>I2', 258)), bit.bxor(5, 3)}",
+            &[],
+            &[]
+        ),
+        ints(&[258, 6])
+    );
+    // The libraries' errors reach the caller with Redis's texts.
+    let broken = "return cjson.decode('{')";
+    assert_eq!(
+        eval(&mut r, broken, &[], &[]),
+        err(&format!(
+            "ERR user_script:1: Expected object key string but found T_END at character 2{}",
+            at_line(broken, 1)
+        ))
+    );
+    assert!(matches!(
+        eval(&mut r, "cjson.encode = nil", &[], &[]),
+        Frame::Error(_)
+    ));
+}

@@ -71,6 +71,9 @@ pub fn raised(e: &mlua::Error) -> Option<&Raised> {
 
 /// The message of an error that crossed mlua, without its wrapping.
 pub fn error_message(e: &mlua::Error) -> Vec<u8> {
+    if let Some(text) = super::libs::script_error_message(e) {
+        return text.to_vec();
+    }
     match e {
         mlua::Error::CallbackError { cause, .. } => error_message(cause),
         mlua::Error::WithContext { cause, .. } => error_message(cause),

@@ -21,6 +21,7 @@
 //!   `busy-reply-threshold` (see `server::busy`).
 //! - [`convert`]: replies into Lua values and results back into replies.
 //! - [`prng`]: Redis's `math.random` generator.
+//! - [`libs`]: `cjson`, `cmsgpack`, `struct` and `bit`, in Rust.
 //!
 //! A script's writes are propagated as the commands it ran (wrapped in
 //! MULTI/EXEC when more than one), never as EVAL; `redis.set_repl` picks
@@ -34,6 +35,7 @@ pub mod api;
 pub mod cache;
 pub mod convert;
 pub mod engine;
+pub mod libs;
 pub mod prng;
 pub mod run;
 pub mod sandbox;

@@ -19,9 +19,6 @@ const SANDBOX_CHUNK: &str = "=sandbox";
 /// messages, `@user_script` in error positions).
 pub const SCRIPT_CHUNK: &str = "@user_script";
 
-/// Libraries Redis bundles, shown to scripts when they are loaded.
-const BUNDLED_LIBRARIES: &[&str] = &["bit", "cjson", "cmsgpack", "struct"];
-
 /// Handles on what `sandbox.lua` built.
 pub struct Sandbox {
     /// `run(f)`: calls a script function under the error handler; returns
@@ -42,16 +39,8 @@ pub fn new_vm() -> mlua::Result<Lua> {
         StdLib::TABLE | StdLib::STRING | StdLib::MATH,
         LuaOptions::default(),
     )?;
-    load_bundled_libraries(&lua)?;
+    super::libs::register_all(&lua)?;
     Ok(lua)
-}
-
-/// The libraries Redis bundles with its Lua: cjson, cmsgpack, struct
-/// and bit, registered as globals.
-// TODO(lualibs): call `super::libs::register_all(lua)` once the `lualibs`
-// branch (src/scripting/libs/) is merged.
-fn load_bundled_libraries(_lua: &Lua) -> mlua::Result<()> {
-    Ok(())
 }
 
 /// Locks `lua` down and builds the script environment.
@@ -92,7 +81,7 @@ fn primitives(lua: &Lua, run: &Table, rng: Rc<RefCell<Lrand48>>) -> mlua::Result
     prims.set("version_num", version_num(crate::version::REDIS_VERSION))?;
     prims.set(
         "libraries",
-        lua.create_sequence_from(BUNDLED_LIBRARIES.iter().copied())?,
+        lua.create_sequence_from(super::libs::GLOBALS.iter().copied())?,
     )?;
     Ok(prims)
 }
