@@ -9,8 +9,10 @@
 //! sandbox's `pcall` turn into what Redis's scripts see: `{err=...}`
 //! tables or positioned messages.
 
-use super::convert::error_text;
+use super::convert::{double_text, error_text};
 use super::prng::Lrand48;
+use crate::server::spec::OwnedArgs;
+use crate::util::G17_MAX;
 use mlua::{Function, Lua, MultiValue, Table, Value};
 use std::cell::RefCell;
 use std::fmt;
@@ -24,6 +26,19 @@ pub const HOST_ACL_CHECK: i64 = 3;
 pub const HOST_SETRESP: i64 = 4;
 pub const HOST_SET_REPL: i64 = 5;
 pub const HOST_INTERRUPT: i64 = 6;
+
+/// The arguments of the command a script calls: the `redis.call`
+/// callback converts them once, straight from the Lua stack, and the host
+/// reads them from here (pushing them back for the host would copy them
+/// again, and overflow Lua's C stack with `unpack` of 8000 values).
+#[derive(Debug, Default)]
+pub struct CallArgs {
+    pub argv: OwnedArgs,
+    /// Why the arguments cannot make a command, if they cannot.
+    pub invalid: Option<&'static str>,
+}
+
+pub type SharedCallArgs = Rc<RefCell<CallArgs>>;
 
 /// An error a script function raises, as Redis raises it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -166,11 +181,18 @@ pub fn register(
     redis: &Table,
     math: &Table,
     rng: Rc<RefCell<Lrand48>>,
+    call_args: &SharedCallArgs,
 ) -> mlua::Result<()> {
     let forward = |op: i64, name: &'static str| {
         let run = run.clone();
+        let call_args = call_args.clone();
         lua.create_function(move |_, args: MultiValue| {
-            host(&run, name)?.call::<MultiValue>((op, args))
+            let host = host(&run, name)?;
+            {
+                let mut call = call_args.borrow_mut();
+                call.invalid = fill_argv(&mut call.argv, args.into_iter()).err();
+            }
+            host.call::<MultiValue>(op)
         })
     };
     redis.raw_set("call", forward(HOST_CALL, "redis.call/pcall")?)?;
@@ -337,4 +359,25 @@ pub fn caught(lua: &Lua, err: Value) -> mlua::Result<Value> {
         }
         None => Value::String(lua.create_string(error_message(e))?),
     })
+}
+
+/// The arguments of a `redis.call` as Redis converts them: strings as
+/// they are, numbers as `%.17g` (Lua's own text would lose precision).
+fn fill_argv(out: &mut OwnedArgs, args: impl Iterator<Item = Value>) -> Result<(), &'static str> {
+    out.buf.clear();
+    out.spans.clear();
+    let mut args = args.peekable();
+    if args.peek().is_none() {
+        return Err("Please specify at least one argument for this redis lib call");
+    }
+    let mut buf = [0u8; G17_MAX];
+    for value in args {
+        match value {
+            Value::String(s) => out.push(&s.as_bytes()),
+            Value::Integer(i) => out.push(double_text(&mut buf, i as f64)),
+            Value::Number(n) => out.push(double_text(&mut buf, n)),
+            _ => return Err("Lua redis lib command arguments must be strings or integers"),
+        }
+    }
+    Ok(())
 }

@@ -11,21 +11,20 @@
 //! interrupt hook.
 
 use super::api::{
-    Raised, HOST_ACL_CHECK, HOST_CALL, HOST_INTERRUPT, HOST_PCALL, HOST_SETRESP, HOST_SET_REPL,
+    Raised, SharedCallArgs, HOST_ACL_CHECK, HOST_CALL, HOST_INTERRUPT, HOST_PCALL, HOST_SETRESP,
+    HOST_SET_REPL,
 };
 use super::cache::{script_flag, Sha};
-use super::convert::{
-    double_text, error_table, error_text, lua_to_reply, reply_to_lua, until_nul, ReplyTarget,
-};
+use super::convert::{error_table, error_text, lua_to_reply, reply_to_lua, until_nul, ReplyTarget};
 use super::engine::Engine;
 use crate::replication::hooks::{enough_good_replicas, NO_REPLICAS};
 use crate::server::client::Client;
 use crate::server::errors::{CmdError, CmdResult, MISCONF, OOM};
-use crate::server::spec::{flag, Args, Command, Lookup, OwnedArgs};
+use crate::server::spec::{flag, Args, Command, Lookup};
 use crate::server::state::scripting::ScriptRun;
 use crate::server::Server;
-use crate::util::G17_MAX;
 use mlua::{Lua, MultiValue, Table, Value};
+use std::rc::Rc;
 
 /// Why a script may not run a command: a message (`ERR` is added) or an
 /// error that starts with its own code.
@@ -69,7 +68,7 @@ impl Engine {
             oom_at_start: false,
             from_primary,
             interruptible: false,
-            argv: OwnedArgs::default(),
+            call_args: self.sandbox.call_args.clone(),
             calls_unchecked: 0,
         };
         host.oom_at_start = host.srv.out_of_memory();
@@ -223,8 +222,9 @@ struct Host<'a> {
     from_primary: bool,
     /// `busy-reply-threshold` was set when the script started.
     interruptible: bool,
-    /// The arguments of the command being called, reused between calls.
-    argv: OwnedArgs,
+    /// The arguments of the command being called, filled by the
+    /// `redis.call` callback.
+    call_args: SharedCallArgs,
     /// `redis.call`s since the last [`Host::interrupt`] check.
     calls_unchecked: u32,
 }
@@ -240,8 +240,8 @@ impl Host<'_> {
         let mut values = args.into_iter();
         let op = values.next().map_or(0, |v| number(&v) as i64);
         match op {
-            HOST_CALL | HOST_PCALL => self.redis_call(lua, values, op == HOST_CALL),
-            HOST_ACL_CHECK => self.acl_check(values),
+            HOST_CALL | HOST_PCALL => self.redis_call(lua, op == HOST_CALL),
+            HOST_ACL_CHECK => self.acl_check(),
             HOST_SETRESP => {
                 self.client.reply.resp3 = values.next().map(|v| number(&v)) == Some(3.0);
                 Ok(MultiValue::new())
@@ -258,20 +258,16 @@ impl Host<'_> {
 
     /// `redis.call` (raising errors) and `redis.pcall` (returning them
     /// as `{err=...}` tables).
-    fn redis_call(
-        &mut self,
-        lua: &Lua,
-        args: impl Iterator<Item = Value>,
-        raise: bool,
-    ) -> mlua::Result<MultiValue> {
+    fn redis_call(&mut self, lua: &Lua, raise: bool) -> mlua::Result<MultiValue> {
         self.calls_unchecked += 1;
         if self.calls_unchecked >= CALLS_PER_CHECK {
             self.calls_unchecked = 0;
             self.interrupt();
         }
-        let outcome = match fill_argv(&mut self.argv, args) {
-            Err(msg) => Err(Raised::table(msg)),
-            Ok(()) => match self.call_command() {
+        let invalid = self.call_args.borrow().invalid;
+        let outcome = match invalid {
+            Some(msg) => Err(Raised::table(msg)),
+            None => match self.call_command() {
                 Err(refusal) => Err(Raised::Table {
                     text: error_text(&refusal),
                     counted: true,
@@ -305,7 +301,9 @@ impl Host<'_> {
     /// Checks a command the script calls and runs it (Redis's
     /// `scriptCall`); a refusal is counted as the command's rejection.
     fn call_command(&mut self) -> Result<(), Vec<u8>> {
-        let args = self.argv.args();
+        let shared = Rc::clone(&self.call_args);
+        let call_args = shared.borrow();
+        let args = call_args.argv.args();
         let id = match self.srv.registry.lookup(&args) {
             Lookup::Found(id) => id,
             _ => return Err(self.refuse(None, Refusal::Message(UNKNOWN_COMMAND))),
@@ -389,9 +387,12 @@ impl Host<'_> {
 
     /// `redis.acl_check_cmd`: whether the caller may run the command. With
     /// no ACL users yet everyone may run everything that exists.
-    fn acl_check(&mut self, args: impl Iterator<Item = Value>) -> mlua::Result<MultiValue> {
-        fill_argv(&mut self.argv, args).map_err(|msg| Raised::table(msg).into_lua())?;
-        match self.srv.registry.lookup(&self.argv.args()) {
+    fn acl_check(&mut self) -> mlua::Result<MultiValue> {
+        let call_args = self.call_args.borrow();
+        if let Some(msg) = call_args.invalid {
+            return Err(Raised::table(msg).into_lua());
+        }
+        match self.srv.registry.lookup(&call_args.argv.args()) {
             Lookup::Found(_) => Ok(MultiValue::from_iter([Value::Boolean(true)])),
             _ => Err(Raised::table("Invalid command passed to redis.acl_check_cmd()").into_lua()),
         }
@@ -437,25 +438,4 @@ fn number(v: &Value) -> f64 {
         Value::Number(n) => *n,
         _ => 0.0,
     }
-}
-
-/// The arguments of a `redis.call` as Redis converts them: strings as
-/// they are, numbers as `%.17g` (Lua's own text would lose precision).
-fn fill_argv(out: &mut OwnedArgs, args: impl Iterator<Item = Value>) -> Result<(), &'static str> {
-    out.buf.clear();
-    out.spans.clear();
-    let mut args = args.peekable();
-    if args.peek().is_none() {
-        return Err("Please specify at least one argument for this redis lib call");
-    }
-    let mut buf = [0u8; G17_MAX];
-    for value in args {
-        match value {
-            Value::String(s) => out.push(&s.as_bytes()),
-            Value::Integer(i) => out.push(double_text(&mut buf, i as f64)),
-            Value::Number(n) => out.push(double_text(&mut buf, n)),
-            _ => return Err("Lua redis lib command arguments must be strings or integers"),
-        }
-    }
-    Ok(())
 }

@@ -31,6 +31,8 @@ pub struct Sandbox {
     /// `host` here is the running script's link to the server, which the
     /// API functions and the interrupt hook call; absent between scripts.
     pub run: Table,
+    /// Where `redis.call` leaves the command's arguments for the host.
+    pub call_args: api::SharedCallArgs,
 }
 
 /// A new Lua VM with the libraries Redis loads.
@@ -46,7 +48,8 @@ pub fn new_vm() -> mlua::Result<Lua> {
 /// Locks `lua` down and builds the script environment.
 pub fn build(lua: &Lua, rng: Rc<RefCell<Lrand48>>) -> mlua::Result<Sandbox> {
     let run = lua.create_table()?;
-    let prims = primitives(lua, &run, rng)?;
+    let call_args = api::SharedCallArgs::default();
+    let prims = primitives(lua, &run, rng, &call_args)?;
     let chunk = lua
         .load(include_str!("sandbox.lua"))
         .set_name(SANDBOX_CHUNK)
@@ -57,16 +60,22 @@ pub fn build(lua: &Lua, rng: Rc<RefCell<Lrand48>>) -> mlua::Result<Sandbox> {
         env,
         globals,
         run,
+        call_args,
     })
 }
 
 /// The Rust functions and facts `sandbox.lua` receives: the `redis`
 /// table with the API functions that can fail (see `api`), Redis's
 /// `math.random`, the error handler.
-fn primitives(lua: &Lua, run: &Table, rng: Rc<RefCell<Lrand48>>) -> mlua::Result<Table> {
+fn primitives(
+    lua: &Lua,
+    run: &Table,
+    rng: Rc<RefCell<Lrand48>>,
+    call_args: &api::SharedCallArgs,
+) -> mlua::Result<Table> {
     let redis = lua.create_table()?;
     let math: Table = lua.globals().get("math")?;
-    api::register(lua, run, &redis, &math, rng)?;
+    api::register(lua, run, &redis, &math, rng, call_args)?;
     let prims = lua.create_table()?;
     prims.set("redis", redis)?;
     prims.set(
