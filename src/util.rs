@@ -570,6 +570,11 @@ impl Default for Rng {
 }
 
 impl Rng {
+    /// A generator that gives the same sequence from the same seed.
+    pub fn seeded(seed: u64) -> Rng {
+        Rng(seed)
+    }
+
     pub fn next_u64(&mut self) -> u64 {
         self.0 = splitmix64(self.0);
         self.0
@@ -581,6 +586,11 @@ impl Rng {
             return 0;
         }
         (self.next_u64() % n as u64) as usize
+    }
+
+    /// Uniform in `[0, 1)`.
+    pub fn next_f64(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
     }
 }
 

@@ -911,6 +911,48 @@ fn debug_switches_sleep_and_errors() {
     assert!(help.contains(&"DIGEST-VALUE <key> [<key> ...]".to_string()));
 }
 
+/// DEBUG HTSTATS and HTSTATS-KEY answer in `dictGetStats`'s layout; the
+/// counts of elements are what any implementation must agree on.
+#[test]
+fn debug_htstats_describe_hash_tables() {
+    let srv = TestServer::start_with(&["--enable-debug-command", "yes"]);
+    let mut r = srv.raw();
+    r.cmd(&["SADD", "table", "a", "b", "c"]);
+    r.cmd(&["SADD", "ints", "1", "2"]);
+    let stats = bulk_text(&r.cmd(&["DEBUG", "HTSTATS-KEY", "table"]));
+    assert!(
+        stats.starts_with("Hash table 0 stats (main hash table):\n table size: "),
+        "{stats}"
+    );
+    assert!(stats.contains("\n number of elements: 3\n"), "{stats}");
+    assert!(stats.contains(" Chain length distribution:\n"), "{stats}");
+    assert_eq!(
+        r.cmd(&["DEBUG", "HTSTATS-KEY", "ints"]),
+        err("ERR The value stored at the specified key is not represented using an hash table")
+    );
+    assert_eq!(
+        r.cmd(&["DEBUG", "HTSTATS-KEY", "missing"]),
+        err("ERR no such key")
+    );
+    let db = bulk_text(&r.cmd(&["DEBUG", "HTSTATS", "0"]));
+    assert!(
+        db.starts_with("[Dictionary HT]\nHash table 0 stats"),
+        "{db}"
+    );
+    assert!(
+        db.ends_with("[Expires HT]\nHash table 0 stats (main hash table):\nNo stats available for empty dictionaries\n"),
+        "{db}"
+    );
+    assert_eq!(
+        r.cmd(&["DEBUG", "HTSTATS", "16"]),
+        err("ERR Out of range database")
+    );
+    assert_eq!(
+        r.cmd(&["DEBUG", "HTSTATS", "x"]),
+        err("ERR value is not an integer or out of range")
+    );
+}
+
 #[test]
 fn debug_is_protected() {
     let srv = TestServer::start_with(&["--enable-debug-command", "no"]);
@@ -921,4 +963,67 @@ fn debug_is_protected() {
     assert!(e.starts_with("ERR DEBUG command not allowed."), "{}", e);
     let flags = texts(items(items(r.cmd(&["COMMAND", "INFO", "debug"])).remove(0))[2].clone());
     assert_eq!(flags, ["admin", "noscript", "loading", "stale"]);
+}
+
+// ------------------------------------------------ cluster, MODULE, LOLWUT
+
+#[test]
+fn cluster_commands_say_cluster_support_is_disabled() {
+    let srv = TestServer::start();
+    let mut raw = srv.raw();
+    let disabled = err("ERR This instance has cluster support disabled");
+    for command in [
+        &["CLUSTER", "INFO"][..],
+        &["CLUSTER", "HELP"],
+        &["CLUSTER", "KEYSLOT", "k"],
+        &["READONLY"],
+        &["READWRITE"],
+        &["ASKING"],
+    ] {
+        assert_eq!(raw.cmd(command), disabled, "{:?}", command);
+    }
+    assert_eq!(
+        raw.cmd(&["CLUSTER", "NOPE"]),
+        err("ERR unknown subcommand 'NOPE'. Try CLUSTER HELP.")
+    );
+    assert_eq!(
+        raw.cmd(&["CLUSTER", "INFO", "x"]),
+        err("ERR wrong number of arguments for 'cluster|info' command")
+    );
+}
+
+#[test]
+fn module_lists_none_and_loads_none() {
+    let srv = TestServer::start();
+    let mut raw = srv.raw();
+    assert_eq!(raw.cmd(&["MODULE", "LIST"]), Frame::Array(Some(vec![])));
+    assert_eq!(
+        raw.cmd(&["MODULE", "LOAD", "/nowhere.so"]),
+        err("ERR MODULE command not allowed. If the enable-module-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.")
+    );
+    let allowed = TestServer::start_with(&["--enable-module-command", "yes"]);
+    let mut raw = allowed.raw();
+    assert_eq!(
+        raw.cmd(&["MODULE", "LOAD", "/nowhere.so"]),
+        err("ERR Error loading the extension. Please check the server logs.")
+    );
+    assert_eq!(
+        raw.cmd(&["MODULE", "UNLOAD", "nothing"]),
+        err("ERR Error unloading module: no such module with that name")
+    );
+    assert_eq!(items(raw.cmd(&["MODULE", "HELP"])).len(), 11);
+}
+
+#[test]
+fn lolwut_ends_with_the_version_line() {
+    let srv = TestServer::start();
+    let mut raw = srv.raw();
+    assert_eq!(bulk_text(&raw.cmd(&["LOLWUT"])), "Redis ver. 7.0.15\n");
+    let art = bulk_text(&raw.cmd(&["LOLWUT", "VERSION", "5", "20", "3", "3"]));
+    assert!(art.ends_with("Redis ver. 7.0.15\n"), "{}", art);
+    assert!(art.lines().count() > 3);
+    assert_eq!(
+        raw.cmd(&["LOLWUT", "VERSION", "x"]),
+        err("ERR value is not an integer or out of range")
+    );
 }

@@ -3,6 +3,7 @@
 //! commands. `TABLES` lists the families; the registry reads nothing else.
 
 pub mod bits;
+pub mod cluster;
 pub mod command;
 pub mod config;
 pub mod connection;
@@ -15,8 +16,10 @@ pub mod info;
 pub mod keys;
 pub mod latency;
 pub mod lists;
+pub mod lolwut;
 pub mod memory;
 pub mod migrate;
+pub mod module;
 pub mod persistence;
 pub mod pubsub;
 pub mod replicaof;
@@ -75,6 +78,9 @@ pub const TABLES: &[&[Command]] = &[
     replication::COMMANDS,
     pubsub::COMMANDS,
     scripting::COMMANDS,
+    cluster::COMMANDS,
+    module::COMMANDS,
+    lolwut::COMMANDS,
 ];
 
 /// Parses an integer argument (`ERR value is not an integer or out of range`).

@@ -119,7 +119,7 @@ fn restore(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     if ttl < 0 {
         return Err(CmdError::Static("ERR Invalid TTL value, must be >= 0"));
     }
-    let body = verify_payload(&args[3], true).ok_or(CmdError::Static(
+    let body = verify_payload(&args[3], !srv.skip_checksum_validation).ok_or(CmdError::Static(
         "ERR DUMP payload version or checksum are wrong",
     ))?;
     let deep = match srv.config.sanitize_dump_payload {
@@ -171,6 +171,8 @@ fn absolute_ttl_form(args: &Args, when_ms: i64) -> Vec<Vec<u8>> {
     parts
 }
 
+const RESTORE_COMPLEXITY: &str = "O(1) to create the new key and additional O(N*M) to reconstruct the serialized value, where N is the number of Redis objects composing the value and M their average size. For small string values the time complexity is thus O(1)+O(1*M) where M is small, so simply O(1). However for sorted set values the complexity is O(N*M*log(N)) because inserting values into sorted sets is O(log(N)).";
+
 pub const COMMANDS: &[Command] = &[
     Command::new("save", 1, save)
         .flags(flag::ADMIN | flag::NOSCRIPT | flag::NO_ASYNC_LOADING | flag::NO_MULTI)
@@ -195,7 +197,12 @@ pub const COMMANDS: &[Command] = &[
         .flags(flag::WRITE | flag::DENYOOM)
         .acl(acl::KEYSPACE | acl::WRITE | acl::SLOW | acl::DANGEROUS)
         .keys(&[KeySpec::range(ks::OW | ks::UPDATE, 1, 0, 1)])
-        .doc("generic", "2.6.0", "O(1) to create the new key and additional O(N*M) to reconstruct the serialized value, where N is the number of Redis objects composing the value and M their average size. For small string values the time complexity is thus O(1)+O(1*M) where M is small, so simply O(1). However for sorted set values the complexity is O(N*M*log(N)) because inserting values into sorted sets is O(log(N)).", "Creates a key from the serialized representation of a value."),
+        .doc("generic", "2.6.0", RESTORE_COMPLEXITY, "Creates a key from the serialized representation of a value."),
+    Command::new("restore-asking", -4, restore)
+        .flags(flag::WRITE | flag::DENYOOM | flag::ASKING)
+        .acl(acl::KEYSPACE | acl::WRITE | acl::SLOW | acl::DANGEROUS)
+        .keys(&[KeySpec::range(ks::OW | ks::UPDATE, 1, 0, 1)])
+        .doc("server", "3.0.0", RESTORE_COMPLEXITY, "RESTORE as a cluster node sends it to a slot being imported."),
 ];
 
 #[cfg(test)]

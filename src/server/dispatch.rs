@@ -77,9 +77,11 @@ impl Server {
             self.reject(c, args, Some(id), &msg);
             return Dispatch::Done;
         }
-        if cmd.has(flag::PROTECTED) && !self.protected_allowed(c) {
-            self.reject(c, args, Some(id), DEBUG_NOT_ALLOWED);
-            return Dispatch::Done;
+        if cmd.has(flag::PROTECTED) {
+            if let Some(refusal) = self.protected_refusal(c, name) {
+                self.reject(c, args, Some(id), refusal);
+                return Dispatch::Done;
+            }
         }
         if !c.authenticated && self.config.requirepass.is_some() && !cmd.has(flag::NO_AUTH) {
             self.reject(c, args, Some(id), "NOAUTH Authentication required.");
@@ -156,12 +158,21 @@ impl Server {
             && crate::alloc::used_memory() as u64 > limit
     }
 
-    fn protected_allowed(&self, c: &Client) -> bool {
-        match self.config.enable_debug_command {
+    /// Redis's refusal of a protected command (DEBUG, MODULE LOAD/UNLOAD)
+    /// that `enable-debug-command` or `enable-module-command` does not
+    /// allow for this connection.
+    fn protected_refusal(&self, c: &Client, name: &[u8]) -> Option<&'static str> {
+        let (setting, refusal) = if name.eq_ignore_ascii_case(b"module") {
+            (self.config.enable_module_command, MODULE_NOT_ALLOWED)
+        } else {
+            (self.config.enable_debug_command, DEBUG_NOT_ALLOWED)
+        };
+        let allowed = match setting {
             Protection::Yes => true,
             Protection::No => false,
             Protection::Local => c.is_local,
-        }
+        };
+        (!allowed).then_some(refusal)
     }
 
     /// Refuses a command before it runs (counted as rejected, not called).
@@ -343,6 +354,7 @@ fn redact(args: &Args, mask: u64) -> OwnedArgs {
 const NOT_IN_MULTI: &str = "ERR Command not allowed inside a transaction";
 
 const DEBUG_NOT_ALLOWED: &str = "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.";
+const MODULE_NOT_ALLOWED: &str = "ERR MODULE command not allowed. If the enable-module-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.";
 
 /// `ERR unknown command 'x', with args beginning with: 'a' 'b' `, quoting
 /// the client's bytes as they came (at most 128 of them each).

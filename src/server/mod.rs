@@ -83,6 +83,9 @@ pub struct Server {
     /// Time of the command being executed (cached like Redis's `mstime`).
     pub cmd_time_ms: i64,
     pub active_expire_enabled: bool,
+    /// DEBUG SET-SKIP-CHECKSUM-VALIDATION: RESTORE payloads and RDB files
+    /// are taken without checking their CRC64.
+    pub skip_checksum_validation: bool,
     /// Slots of clients whose output should be written before sleeping.
     pub pending_writes: slot_queue::SlotQueue,
     /// Slots of clients with unread input left after their turn.
@@ -167,6 +170,7 @@ impl Server {
             last_save_ms: now,
             cmd_time_ms: now,
             active_expire_enabled: true,
+            skip_checksum_validation: false,
             pending_writes: slot_queue::SlotQueue::default(),
             pending_reads: Vec::new(),
             ready_events: std::collections::VecDeque::new(),
