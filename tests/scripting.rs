@@ -1057,3 +1057,13 @@ fn cjson_and_cmsgpack_round_trip_what_scripts_store() {
         Frame::Error(_)
     ));
 }
+
+#[test]
+fn a_fresh_servers_first_call_takes_7999_unpacked_arguments() {
+    let server = TestServer::start();
+    let mut r = server.raw();
+    let script = "local a = {} for i = 1, 7999 do a[i] = 1 end
+        return redis.call('lpush', KEYS[1], unpack(a))";
+    assert_eq!(eval(&mut r, script, &["l"], &[]), int(7999));
+    assert_eq!(eval(&mut r, script, &["l"], &[]), int(15998));
+}

@@ -27,19 +27,6 @@ pub const HOST_SETRESP: i64 = 4;
 pub const HOST_SET_REPL: i64 = 5;
 pub const HOST_INTERRUPT: i64 = 6;
 
-/// The arguments of the command a script calls: the `redis.call`
-/// callback converts them once, straight from the Lua stack, and the host
-/// reads them from here (pushing them back for the host would copy them
-/// again, and overflow Lua's C stack with `unpack` of 8000 values).
-#[derive(Debug, Default)]
-pub struct CallArgs {
-    pub argv: OwnedArgs,
-    /// Why the arguments cannot make a command, if they cannot.
-    pub invalid: Option<&'static str>,
-}
-
-pub type SharedCallArgs = Rc<RefCell<CallArgs>>;
-
 /// An error a script function raises, as Redis raises it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Raised {
@@ -181,18 +168,11 @@ pub fn register(
     redis: &Table,
     math: &Table,
     rng: Rc<RefCell<Lrand48>>,
-    call_args: &SharedCallArgs,
 ) -> mlua::Result<()> {
     let forward = |op: i64, name: &'static str| {
         let run = run.clone();
-        let call_args = call_args.clone();
         lua.create_function(move |_, args: MultiValue| {
-            let host = host(&run, name)?;
-            {
-                let mut call = call_args.borrow_mut();
-                call.invalid = fill_argv(&mut call.argv, args.into_iter()).err();
-            }
-            host.call::<MultiValue>(op)
+            host(&run, name)?.call::<MultiValue>((op, args))
         })
     };
     redis.raw_set("call", forward(HOST_CALL, "redis.call/pcall")?)?;
@@ -363,7 +343,10 @@ pub fn caught(lua: &Lua, err: Value) -> mlua::Result<Value> {
 
 /// The arguments of a `redis.call` as Redis converts them: strings as
 /// they are, numbers as `%.17g` (Lua's own text would lose precision).
-fn fill_argv(out: &mut OwnedArgs, args: impl Iterator<Item = Value>) -> Result<(), &'static str> {
+pub fn fill_argv(
+    out: &mut OwnedArgs,
+    args: impl Iterator<Item = Value>,
+) -> Result<(), &'static str> {
     out.buf.clear();
     out.spans.clear();
     let mut args = args.peekable();

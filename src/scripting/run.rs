@@ -11,20 +11,21 @@
 //! interrupt hook.
 
 use super::api::{
-    Raised, SharedCallArgs, HOST_ACL_CHECK, HOST_CALL, HOST_INTERRUPT, HOST_PCALL, HOST_SETRESP,
+    fill_argv, Raised, HOST_ACL_CHECK, HOST_CALL, HOST_INTERRUPT, HOST_PCALL, HOST_SETRESP,
     HOST_SET_REPL,
 };
 use super::cache::{script_flag, Sha};
 use super::convert::{error_table, error_text, lua_to_reply, reply_to_lua, until_nul, ReplyTarget};
 use super::engine::Engine;
+use super::sandbox::Sandbox;
 use crate::replication::hooks::{enough_good_replicas, NO_REPLICAS};
 use crate::server::client::Client;
 use crate::server::errors::{CmdError, CmdResult, MISCONF, OOM};
-use crate::server::spec::{flag, Args, Command, Lookup};
+use crate::server::spec::{flag, Args, Command, Lookup, OwnedArgs};
 use crate::server::state::scripting::ScriptRun;
 use crate::server::Server;
 use mlua::{Lua, MultiValue, Table, Value};
-use std::rc::Rc;
+use std::cell::RefCell;
 
 /// Why a script may not run a command: a message (`ERR` is added) or an
 /// error that starts with its own code.
@@ -68,7 +69,7 @@ impl Engine {
             oom_at_start: false,
             from_primary,
             interruptible: false,
-            call_args: self.sandbox.call_args.clone(),
+            argv: OwnedArgs::default(),
             calls_unchecked: 0,
         };
         host.oom_at_start = host.srv.out_of_memory();
@@ -77,15 +78,14 @@ impl Engine {
         let targets = host
             .srv
             .set_propagation_targets(crate::server::propagate::target::ALL);
-        let run_table = self.sandbox.run.clone();
+        let host = RefCell::new(host);
         let outcome = self.lua.scope(|scope| {
-            let link = scope.create_function_mut(|lua, args: MultiValue| host.serve(lua, args))?;
-            run_table.raw_set("host", link)?;
+            link(&self.sandbox, scope, &host)?;
             let outcome = self.sandbox.runner.call::<(bool, Value)>(function);
-            run_table.raw_set("host", Value::Nil)?;
+            unlink(&self.sandbox)?;
             outcome
         });
-        let srv = host.srv;
+        let srv = host.into_inner().srv;
         srv.set_propagation_targets(targets);
         // EVAL itself never goes to replicas: the commands it ran do.
         srv.suppress_propagation();
@@ -129,6 +129,43 @@ impl Engine {
             .and_then(|()| set("ARGV", &call.argv))
             .map_err(|e| CmdError::from(format!("ERR {}", e)))
     }
+}
+
+/// Links the running script to its host: `redis.call` and
+/// `redis.pcall` are the host's own functions for the run (called
+/// with the script's arguments still on the Lua stack, they must not
+/// call back into Lua), the other API functions and the interrupt
+/// hook reach it through the run table.
+fn link<'s>(
+    sandbox: &Sandbox,
+    scope: &'s mlua::Scope<'s, '_>,
+    host: &'s RefCell<Host<'_>>,
+) -> mlua::Result<()> {
+    let call = |raise: bool| {
+        scope.create_function(move |lua, args: MultiValue| {
+            let mut host = host
+                .try_borrow_mut()
+                .map_err(|_| mlua::Error::RecursiveMutCallback)?;
+            host.redis_call(lua, args.into_iter(), raise)
+        })
+    };
+    sandbox.redis.raw_set("call", call(true)?)?;
+    sandbox.redis.raw_set("pcall", call(false)?)?;
+    let serve = scope.create_function(move |lua, args: MultiValue| {
+        let mut host = host
+            .try_borrow_mut()
+            .map_err(|_| mlua::Error::RecursiveMutCallback)?;
+        host.serve(lua, args)
+    })?;
+    sandbox.run.raw_set("host", serve)
+}
+
+/// Undoes [`link`] once the script returned.
+fn unlink(sandbox: &Sandbox) -> mlua::Result<()> {
+    let (call, pcall) = &sandbox.idle_call;
+    sandbox.redis.raw_set("call", call)?;
+    sandbox.redis.raw_set("pcall", pcall)?;
+    sandbox.run.raw_set("host", Value::Nil)
 }
 
 fn srv_name(sha: &Sha) -> String {
@@ -222,9 +259,8 @@ struct Host<'a> {
     from_primary: bool,
     /// `busy-reply-threshold` was set when the script started.
     interruptible: bool,
-    /// The arguments of the command being called, filled by the
-    /// `redis.call` callback.
-    call_args: SharedCallArgs,
+    /// The arguments of the command being called, reused between calls.
+    argv: OwnedArgs,
     /// `redis.call`s since the last [`Host::interrupt`] check.
     calls_unchecked: u32,
 }
@@ -240,8 +276,11 @@ impl Host<'_> {
         let mut values = args.into_iter();
         let op = values.next().map_or(0, |v| number(&v) as i64);
         match op {
-            HOST_CALL | HOST_PCALL => self.redis_call(lua, op == HOST_CALL),
-            HOST_ACL_CHECK => self.acl_check(),
+            HOST_CALL | HOST_PCALL => {
+                let value = self.redis_call(lua, values, op == HOST_CALL)?;
+                Ok(MultiValue::from_iter([value]))
+            }
+            HOST_ACL_CHECK => self.acl_check(values),
             HOST_SETRESP => {
                 self.client.reply.resp3 = values.next().map(|v| number(&v)) == Some(3.0);
                 Ok(MultiValue::new())
@@ -258,16 +297,20 @@ impl Host<'_> {
 
     /// `redis.call` (raising errors) and `redis.pcall` (returning them
     /// as `{err=...}` tables).
-    fn redis_call(&mut self, lua: &Lua, raise: bool) -> mlua::Result<MultiValue> {
+    fn redis_call(
+        &mut self,
+        lua: &Lua,
+        args: impl Iterator<Item = Value>,
+        raise: bool,
+    ) -> mlua::Result<Value> {
         self.calls_unchecked += 1;
         if self.calls_unchecked >= CALLS_PER_CHECK {
             self.calls_unchecked = 0;
             self.interrupt();
         }
-        let invalid = self.call_args.borrow().invalid;
-        let outcome = match invalid {
-            Some(msg) => Err(Raised::table(msg)),
-            None => match self.call_command() {
+        let outcome = match fill_argv(&mut self.argv, args) {
+            Err(msg) => Err(Raised::table(msg)),
+            Ok(()) => match self.call_command() {
                 Err(refusal) => Err(Raised::Table {
                     text: error_text(&refusal),
                     counted: true,
@@ -295,15 +338,13 @@ impl Host<'_> {
             Err(Raised::Table { text, counted }) => Value::Table(error_table(lua, &text, counted)?),
             Err(Raised::Message(text)) => Value::Table(error_table(lua, &text, false)?),
         };
-        Ok(MultiValue::from_iter([value]))
+        Ok(value)
     }
 
     /// Checks a command the script calls and runs it (Redis's
     /// `scriptCall`); a refusal is counted as the command's rejection.
     fn call_command(&mut self) -> Result<(), Vec<u8>> {
-        let shared = Rc::clone(&self.call_args);
-        let call_args = shared.borrow();
-        let args = call_args.argv.args();
+        let args = self.argv.args();
         let id = match self.srv.registry.lookup(&args) {
             Lookup::Found(id) => id,
             _ => return Err(self.refuse(None, Refusal::Message(UNKNOWN_COMMAND))),
@@ -387,12 +428,9 @@ impl Host<'_> {
 
     /// `redis.acl_check_cmd`: whether the caller may run the command. With
     /// no ACL users yet everyone may run everything that exists.
-    fn acl_check(&mut self) -> mlua::Result<MultiValue> {
-        let call_args = self.call_args.borrow();
-        if let Some(msg) = call_args.invalid {
-            return Err(Raised::table(msg).into_lua());
-        }
-        match self.srv.registry.lookup(&call_args.argv.args()) {
+    fn acl_check(&mut self, args: impl Iterator<Item = Value>) -> mlua::Result<MultiValue> {
+        fill_argv(&mut self.argv, args).map_err(|msg| Raised::table(msg).into_lua())?;
+        match self.srv.registry.lookup(&self.argv.args()) {
             Lookup::Found(_) => Ok(MultiValue::from_iter([Value::Boolean(true)])),
             _ => Err(Raised::table("Invalid command passed to redis.acl_check_cmd()").into_lua()),
         }

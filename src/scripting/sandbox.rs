@@ -31,8 +31,11 @@ pub struct Sandbox {
     /// `host` here is the running script's link to the server, which the
     /// API functions and the interrupt hook call; absent between scripts.
     pub run: Table,
-    /// Where `redis.call` leaves the command's arguments for the host.
-    pub call_args: api::SharedCallArgs,
+    /// The `redis` table itself (scripts see a read-only view): a run
+    /// puts its own `call` and `pcall` here.
+    pub redis: Table,
+    /// `redis.call` and `redis.pcall` between runs (they fail).
+    pub idle_call: (Function, Function),
 }
 
 /// A new Lua VM with the libraries Redis loads.
@@ -42,14 +45,24 @@ pub fn new_vm() -> mlua::Result<Lua> {
         LuaOptions::default(),
     )?;
     super::libs::register_all(&lua)?;
+    prepare_callback_slot(&lua)?;
     Ok(lua)
+}
+
+/// Runs one Rust callback so mlua keeps a spare error slot for the next
+/// ones: the first callback of a VM makes its slot on the Lua stack, which
+/// fails when the callback's arguments fill the stack (a script's first
+/// `redis.call` with `unpack` of 7999 values, which Redis accepts).
+fn prepare_callback_slot(lua: &Lua) -> mlua::Result<()> {
+    lua.create_function(|_, ()| Ok(()))?.call::<()>(())
 }
 
 /// Locks `lua` down and builds the script environment.
 pub fn build(lua: &Lua, rng: Rc<RefCell<Lrand48>>) -> mlua::Result<Sandbox> {
     let run = lua.create_table()?;
-    let call_args = api::SharedCallArgs::default();
-    let prims = primitives(lua, &run, rng, &call_args)?;
+    let prims = primitives(lua, &run, rng)?;
+    let redis: Table = prims.get("redis")?;
+    let idle_call = (redis.raw_get("call")?, redis.raw_get("pcall")?);
     let chunk = lua
         .load(include_str!("sandbox.lua"))
         .set_name(SANDBOX_CHUNK)
@@ -60,22 +73,18 @@ pub fn build(lua: &Lua, rng: Rc<RefCell<Lrand48>>) -> mlua::Result<Sandbox> {
         env,
         globals,
         run,
-        call_args,
+        redis,
+        idle_call,
     })
 }
 
 /// The Rust functions and facts `sandbox.lua` receives: the `redis`
 /// table with the API functions that can fail (see `api`), Redis's
 /// `math.random`, the error handler.
-fn primitives(
-    lua: &Lua,
-    run: &Table,
-    rng: Rc<RefCell<Lrand48>>,
-    call_args: &api::SharedCallArgs,
-) -> mlua::Result<Table> {
+fn primitives(lua: &Lua, run: &Table, rng: Rc<RefCell<Lrand48>>) -> mlua::Result<Table> {
     let redis = lua.create_table()?;
     let math: Table = lua.globals().get("math")?;
-    api::register(lua, run, &redis, &math, rng, call_args)?;
+    api::register(lua, run, &redis, &math, rng)?;
     let prims = lua.create_table()?;
     prims.set("redis", redis)?;
     prims.set(
