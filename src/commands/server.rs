@@ -61,6 +61,7 @@ fn shutdown(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
         ));
     }
     srv.shutdown_asap = true;
+    srv.stop_listening();
     // Nothing more from this client runs; the process exits after this loop turn.
     c.close_asap = true;
     Ok(())

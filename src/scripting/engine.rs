@@ -126,7 +126,12 @@ impl Engine {
         self.runs += 1;
         if self.runs >= RUNS_PER_GC_STEP {
             self.runs = 0;
-            let _ = self.lua.gc_step();
+            // Redis's `lua_gc(LUA_GCSTEP, 50)`: about 50 basic steps.
+            for _ in 0..RUNS_PER_GC_STEP {
+                if self.lua.gc_step().unwrap_or(true) {
+                    break;
+                }
+            }
         }
         if killed {
             let _ = install_interrupt_hook(&self.lua, self.sandbox.run.clone(), false);

@@ -60,6 +60,14 @@ impl Server {
 
     /// SHUTDOWN ABORT: cancels a shutdown a signal asked for and that has
     /// not started yet. False when there is none.
+    /// Closes the listening sockets once the server is going away: a
+    /// client connecting between the SHUTDOWN and the exit is refused, as
+    /// it is by Redis, which exits inside the command.
+    pub fn stop_listening(&mut self) {
+        self.listeners.clear();
+        self.unix_listener = None;
+    }
+
     pub fn abort_shutdown(&mut self) -> bool {
         let pending = SHUTDOWN_PENDING.swap(false, Ordering::SeqCst);
         SHUTDOWN_SIGNAL.store(0, Ordering::SeqCst);
