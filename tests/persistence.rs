@@ -1105,6 +1105,32 @@ fn restore_checksum_skipping_and_integrity_log() {
 }
 
 #[test]
+fn skip_sanitize_payload_users_restore_unchecked_under_clients() {
+    let srv = TestServer::start();
+    let mut r = srv.raw();
+    let payload = stream_with_ownerless_pending_entry();
+    let setup = [
+        &["CONFIG", "SET", "sanitize-dump-payload", "clients"][..],
+        &[
+            "ACL",
+            "SETUSER",
+            "trusted",
+            "on",
+            "nopass",
+            "+@all",
+            "~*",
+            "skip-sanitize-payload",
+        ],
+        &["AUTH", "trusted", "x"],
+    ];
+    for line in setup {
+        assert_eq!(r.cmd(line), ok(), "{:?}", line);
+    }
+    assert_eq!(r.cmd_bytes(&[b"RESTORE", b"s", b"0", &payload]), ok());
+    assert_eq!(r.cmd(&["XPENDING", "s", "g"]), ownerless_pending_summary());
+}
+
+#[test]
 fn loading_pending_entries_without_consumer_follows_sanitize_dump_payload() {
     let srv = fresh(&[]);
     let mut r = srv.raw();

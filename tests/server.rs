@@ -1,5 +1,6 @@
 //! Server and introspection commands: INFO, COMMAND, TIME, LASTSAVE,
-//! SHUTDOWN, MONITOR, SLOWLOG, LATENCY, FUNCTION FLUSH and DEBUG, checked
+//! SHUTDOWN, MONITOR, SLOWLOG, LATENCY, FUNCTION FLUSH, SCRIPT KILL and
+//! FUNCTION KILL (no script running) and DEBUG, checked
 //! against the replies Redis 7.0.15 gives.
 
 mod common;
@@ -733,6 +734,26 @@ fn function_flush() {
         info_value(&p, "rdb_changes_since_last_save").as_deref(),
         Some("3")
     );
+}
+
+/// With no script running (reddish runs none), SCRIPT KILL and FUNCTION
+/// KILL answer as Redis does then; Redis Sentinel sends SCRIPT KILL to an
+/// instance that answers -BUSY.
+#[test]
+fn script_and_function_kill_without_a_running_script() {
+    let srv = TestServer::start();
+    let mut r = srv.raw();
+    let notbusy = err("NOTBUSY No scripts in execution right now.");
+    assert_eq!(r.cmd(&["SCRIPT", "KILL"]), notbusy);
+    assert_eq!(r.cmd(&["script", "kill"]), notbusy);
+    assert_eq!(r.cmd(&["FUNCTION", "KILL"]), notbusy);
+    assert_eq!(
+        r.cmd(&["SCRIPT", "KILL", "now"]),
+        err("ERR wrong number of arguments for 'script|kill' command")
+    );
+    assert_eq!(r.cmd(&["MULTI"]), ok());
+    assert_eq!(r.cmd(&["SCRIPT", "KILL"]), Frame::Simple("QUEUED".into()));
+    assert_eq!(r.cmd(&["EXEC"]), Frame::Array(Some(vec![notbusy])));
 }
 
 // ---------------------------------------------------------------- DEBUG

@@ -486,6 +486,8 @@ fn debug_help(c: &mut Client, name: &[u8]) {
             "    unit tests to simulate Redis errors.",
             "LOG <message>",
             "    Write <message> to the server log.",
+            "ASSERT",
+            "    Crash by assertion failed.",
             "HTSTATS <dbid>",
             "    Return hash table statistics of the specified Redis database.",
             "HTSTATS-KEY <key>",
@@ -516,6 +518,10 @@ fn debug_help(c: &mut Client, name: &[u8]) {
             "      existing RDB file.",
             "    * DEBUG RELOAD NOSAVE NOFLUSH MERGE: add the contents of an existing RDB",
             "      file to the database.",
+            "PANIC",
+            "    Crash the server simulating a panic.",
+            "SEGFAULT",
+            "    Crash the server with sigsegv.",
             "SET-ACTIVE-EXPIRE <0|1>",
             "    Setting it to 0 disables expiring keys in background when they are not",
             "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
@@ -587,6 +593,18 @@ fn debug(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
             ));
         }
         c.reply.ok();
+    } else if is("segfault") {
+        crate::crash::segfault();
+    } else if is("panic") {
+        let message = format!(
+            "DEBUG PANIC called at Unix time {} #{}:{}",
+            crate::util::now_ms() / 1000,
+            file!(),
+            line!()
+        );
+        crate::crash::panic(&message, srv.config.use_exit_on_panic);
+    } else if is("assert") {
+        crate::crash::assertion_failed("1 == 2", file!(), line!(), srv.config.use_exit_on_panic);
     } else if is("log") && argc == 3 {
         log::warn!("DEBUG LOG: {}", String::from_utf8_lossy(&args[2]));
         c.reply.ok();

@@ -125,7 +125,9 @@ fn restore(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     let deep = match srv.config.sanitize_dump_payload {
         SanitizeDump::Yes => true,
         SanitizeDump::No => false,
-        SanitizeDump::Clients => !c.kind.is_primary_link(),
+        SanitizeDump::Clients => {
+            !c.kind.is_primary_link() && !srv.acl.skips_payload_sanitizing(c.user)
+        }
     };
     let limits = Limits::from_config(&srv.config);
     let value = parse_payload(body, deep)

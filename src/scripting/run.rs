@@ -19,6 +19,8 @@ use super::convert::{error_table, error_text, lua_to_reply, reply_to_lua, until_
 use super::engine::Engine;
 use super::sandbox::Sandbox;
 use crate::replication::hooks::{enough_good_replicas, NO_REPLICAS};
+use crate::server::acl::log::AclContext;
+use crate::server::acl::Reason;
 use crate::server::client::Client;
 use crate::server::errors::{CmdError, CmdResult, MISCONF, OOM};
 use crate::server::spec::{flag, Args, Command, Lookup, OwnedArgs};
@@ -59,6 +61,8 @@ impl Engine {
         let name = String::from_utf8_lossy(call.sha).into_owned();
         self.set_arguments(&call)?;
         self.client.db = caller.db;
+        // Commands run with the caller's permissions.
+        self.client.user = caller.user;
         self.client.reply.resp3 = false;
         let mut host = Host {
             srv,
@@ -357,6 +361,11 @@ impl Host<'_> {
                 Refusal::Message("Wrong number of args calling Redis command from script");
             return Err(self.refuse(Some(id), refusal));
         }
+        if let Err(denial) = self.srv.acl_check(self.client.user, id, &args) {
+            self.srv
+                .acl_log_denial(self.client, &denial, AclContext::Lua, &args);
+            return Err(self.refuse(Some(id), Refusal::Message(acl_refusal(denial.reason))));
+        }
         if let Some(refusal) = self.refusal(cmd) {
             return Err(self.refuse(Some(id), refusal));
         }
@@ -430,8 +439,12 @@ impl Host<'_> {
     /// no ACL users yet everyone may run everything that exists.
     fn acl_check(&mut self, args: impl Iterator<Item = Value>) -> mlua::Result<MultiValue> {
         fill_argv(&mut self.argv, args).map_err(|msg| Raised::table(msg).into_lua())?;
-        match self.srv.registry.lookup(&self.argv.args()) {
-            Lookup::Found(_) => Ok(MultiValue::from_iter([Value::Boolean(true)])),
+        let args = self.argv.args();
+        match self.srv.registry.lookup(&args) {
+            Lookup::Found(id) => {
+                let allowed = self.srv.acl_check(self.client.user, id, &args).is_ok();
+                Ok(MultiValue::from_iter([Value::Boolean(allowed)]))
+            }
             _ => Err(Raised::table("Invalid command passed to redis.acl_check_cmd()").into_lua()),
         }
     }
@@ -468,6 +481,15 @@ impl Host<'_> {
 }
 
 const UNKNOWN_COMMAND: &str = "Unknown Redis command called from script";
+
+/// Why the script's user may not run a command, as Redis words it.
+fn acl_refusal(reason: Reason) -> &'static str {
+    match reason {
+        Reason::Command => "The user executing the script can't run this command or subcommand",
+        Reason::Key => "The user executing the script can't access at least one of the keys mentioned in the command arguments",
+        Reason::Channel => "The user executing the script can't publish to the channel mentioned in the command",
+    }
+}
 
 /// A Lua number argument (integers and floats alike).
 fn number(v: &Value) -> f64 {

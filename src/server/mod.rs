@@ -12,6 +12,7 @@
 //! argument spans, so arguments are never copied.
 
 pub mod accept;
+pub mod acl;
 pub mod blocking;
 pub mod busy;
 pub mod client;
@@ -27,6 +28,7 @@ pub mod hooks;
 pub mod keyspace;
 pub mod main_loop;
 pub mod multi;
+pub mod notify;
 pub mod output_limits;
 pub mod pause;
 pub mod propagate;
@@ -126,6 +128,8 @@ pub struct Server {
     pub propagation: propagate::Propagation,
     pub pubsub: pubsub::PubSub,
     pub blocking: blocking::Blocking,
+    /// ACL users and the ACL LOG.
+    pub acl: acl::Acl,
     /// Keys clients WATCH, and which clients saw one modified.
     pub watches: multi::Watches,
     /// Ids of the commands MULTI runs at once instead of queueing.
@@ -153,6 +157,8 @@ impl Server {
         let databases = config.databases.max(1);
         let now = now_ms();
         let registry = Registry::new(tables);
+        let acl = acl::Acl::new(&registry, config.acl_pubsub_default_all);
+        let requirepass = config.requirepass.clone();
         let mut server = Server {
             dbs: (0..databases).map(|_| Db::default()).collect(),
             clients: ClientTable::default(),
@@ -192,6 +198,7 @@ impl Server {
             propagation: propagate::Propagation::default(),
             pubsub: pubsub::PubSub::default(),
             blocking: blocking::Blocking::default(),
+            acl,
             watches: multi::Watches::default(),
             replication: crate::server::state::replication::Replication::default(),
             persistence: crate::server::state::persistence::Persistence::default(),
@@ -204,6 +211,7 @@ impl Server {
                 .unwrap_or_default(),
             config,
         };
+        server.set_default_password(requirepass.as_deref());
         server.listen()?;
         Ok(server)
     }
