@@ -17,6 +17,7 @@ pub mod net;
 pub mod persistence;
 pub mod replication;
 pub mod resp;
+pub mod scripting;
 pub mod server;
 pub mod types;
 pub mod util;

@@ -2,9 +2,9 @@
 //! with Redis 7.0's section names, field names, order and number formats,
 //! so monitoring tools and the test suite read reddish like Redis.
 //!
-//! Fields for features reddish does not have yet (AOF, replicas,
-//! scripting, pub/sub, tracking) report what Redis reports when the feature
-//! is idle: zero counters, `ok` statuses, `-1` times.
+//! Fields for features reddish does not have yet (AOF, functions,
+//! tracking, ...) report what Redis reports when the feature is idle: zero
+//! counters, `ok` statuses, `-1` times.
 
 use crate::server::client::{Client, ClientKind};
 use crate::server::errors::CmdResult;
@@ -364,23 +364,26 @@ fn memory_section(srv: &Server, c: &Client, out: &mut String) {
     let total = total_system_memory();
     field(out, "total_system_memory", total);
     field(out, "total_system_memory_human", bytes_to_human(total));
-    field(out, "used_memory_lua", 0);
-    field(out, "used_memory_vm_eval", 0);
-    field(out, "used_memory_lua_human", bytes_to_human(0));
+    let lua = crate::scripting::memory_report(srv);
+    let (vm, scripts) = (lua.vm as u64, lua.scripts as u64);
+    field(out, "used_memory_lua", vm);
+    field(out, "used_memory_vm_eval", vm);
+    field(out, "used_memory_lua_human", bytes_to_human(vm));
+    field(out, "used_memory_scripts_eval", scripts);
+    field(out, "number_of_cached_scripts", lua.cached_scripts);
     zero_fields(
         out,
         &[
-            "used_memory_scripts_eval",
-            "number_of_cached_scripts",
             "number_of_functions",
             "number_of_libraries",
             "used_memory_vm_functions",
-            "used_memory_vm_total",
         ],
     );
-    field(out, "used_memory_vm_total_human", bytes_to_human(0));
-    zero_fields(out, &["used_memory_functions", "used_memory_scripts"]);
-    field(out, "used_memory_scripts_human", bytes_to_human(0));
+    field(out, "used_memory_vm_total", vm);
+    field(out, "used_memory_vm_total_human", bytes_to_human(vm));
+    field(out, "used_memory_functions", 0);
+    field(out, "used_memory_scripts", scripts);
+    field(out, "used_memory_scripts_human", bytes_to_human(scripts));
     field(out, "maxmemory", srv.config.maxmemory);
     field(out, "maxmemory_human", bytes_to_human(srv.config.maxmemory));
     field(out, "maxmemory_policy", policy);

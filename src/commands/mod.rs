@@ -25,6 +25,7 @@ pub mod persistence;
 pub mod pubsub;
 pub mod replicaof;
 pub mod replication;
+pub mod scripting;
 pub mod server;
 pub mod sets;
 pub mod sort;
@@ -78,6 +79,7 @@ pub const TABLES: &[&[Command]] = &[
     replicaof::COMMANDS,
     replication::COMMANDS,
     pubsub::COMMANDS,
+    scripting::COMMANDS,
     acl::COMMANDS,
     cluster::COMMANDS,
     module::COMMANDS,

@@ -48,6 +48,11 @@ fn shutdown(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     if (abort && flags != ShutdownFlags::default()) || (flags.nosave && flags.save) {
         return Err(errors::SYNTAX.into());
     }
+    // While a script runs long, only a shutdown that does not save (the
+    // script may be half done).
+    if !flags.nosave && !abort && srv.busy() {
+        return Err(CmdError::Static(srv.busy_error()));
+    }
     if abort {
         if srv.abort_shutdown() {
             c.reply.ok();

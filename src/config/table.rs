@@ -617,7 +617,9 @@ pub static DIRECTIVES: &[Directive] = &[
     int("slowlog-max-len", 0, LONG_MAX, 128).built(),
     int("acllog-max-len", 0, LONG_MAX, 128).built(),
     // Long long.
-    int("busy-reply-threshold", 0, LONG_MAX, 5000).alias("lua-time-limit"),
+    int("busy-reply-threshold", 0, LONG_MAX, 5000)
+        .alias("lua-time-limit")
+        .built(),
     int("cluster-node-timeout", 0, LONG_MAX, 15000),
     int("slowlog-log-slower-than", -1, LONG_MAX, 10000).built(),
     int("latency-monitor-threshold", 0, LONG_MAX, 0).built(),

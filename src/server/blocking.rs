@@ -89,9 +89,10 @@ impl Blocking {
 }
 
 impl Server {
-    /// True if the running command may block (not inside MULTI/EXEC).
+    /// True if the running command may block (not inside MULTI/EXEC, nor
+    /// from a script).
     pub fn may_block(&self, c: &Client) -> bool {
-        !c.in_exec
+        !c.in_exec && !c.from_script
     }
 
     /// While a parked command runs again because a key it waits on was
@@ -185,6 +186,10 @@ impl Server {
     /// Runs the parked commands of clients whose keys were written, until
     /// no key is ready (serving one client may make another key ready).
     pub fn serve_ready_keys(&mut self) {
+        // Not while a script runs long: it has not finished writing.
+        if self.busy() {
+            return;
+        }
         while !self.blocking.ready.is_empty() {
             let ready = std::mem::take(&mut self.blocking.ready);
             self.blocking.ready_set.clear();

@@ -243,6 +243,9 @@ pub struct Client {
     pub blocked: Option<Box<crate::server::blocking::Blocked>>,
     /// Commands run inside EXEC: blocking commands must not block.
     pub in_exec: bool,
+    /// The client a script runs its commands through (Redis's
+    /// `CLIENT_SCRIPT`): it never blocks either.
+    pub from_script: bool,
     /// MULTI/EXEC state (open between MULTI and EXEC/DISCARD).
     pub multi: crate::server::multi::Transaction,
     /// Where the running command's reply starts: what CLIENT REPLY silences
@@ -306,6 +309,7 @@ impl Client {
             tracking: None,
             blocked: None,
             in_exec: false,
+            from_script: false,
             multi: Default::default(),
             reply_mark: 0,
             argv_mem: 0,

@@ -106,9 +106,11 @@ impl Server {
         let Some(mut c) = self.clients.take(slot) else {
             return;
         };
-        self.current_slot = Some(slot);
+        // Another client may be in the middle of its command (a script
+        // serving the loop while it runs long).
+        let outer = self.current_slot.replace(slot);
         let outcome = work(self, &mut c);
-        self.current_slot = None;
+        self.current_slot = outer;
         let end = c.reply.buf.len();
         self.deliver_held(&mut c, end);
         match outcome {
@@ -226,6 +228,11 @@ impl Server {
         let mut request_start = c.query.start;
         loop {
             if c.close_after_reply || c.close_asap || c.postponed || c.blocked.is_some() {
+                break;
+            }
+            // The primary's stream waits while a script runs long: its
+            // commands run in order once the script is done.
+            if c.kind.is_primary_link() && self.busy() {
                 break;
             }
             if !c.pending_command {

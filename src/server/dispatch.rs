@@ -1,7 +1,7 @@
 //! Running one command: lookup, the checks Redis makes before a command runs
 //! (existence, arity, DEBUG and MODULE protection, authentication, MULTI
 //! restrictions, ACL permissions, maxmemory, MISCONF, NOREPLICAS, LOADING,
-//! CLIENT PAUSE), queueing inside MULTI or the
+//! BUSY, CLIENT PAUSE), queueing inside MULTI or the
 //! call itself, and the bookkeeping after it (stats, slowlog, latency, MONITOR,
 //! the keys a tracking client read).
 
@@ -101,7 +101,7 @@ impl Server {
             self.reject(c, args, Some(id), msg);
             return Dispatch::Done;
         }
-        let flags = self.effective_flags(c, id, cmd.flags);
+        let flags = self.effective_flags(c, id, args);
         if self.refused_for_memory(c, id, flags) {
             self.reject(c, args, Some(id), crate::server::errors::OOM);
             return Dispatch::Done;
@@ -130,12 +130,17 @@ impl Server {
             self.reject(c, args, Some(id), crate::server::errors::LOADING);
             return Dispatch::Done;
         }
+        if self.busy() && flags & flag::ALLOW_BUSY == 0 {
+            let busy = self.busy_error();
+            self.reject(c, args, Some(id), busy);
+            return Dispatch::Done;
+        }
         if self.pause_holds(c, flags) {
             self.postpone(c);
             return Dispatch::Postponed;
         }
         if self.queues_command(c, id) {
-            self.queue_command(c, id, args, cmd.flags);
+            self.queue_command(c, id, args, flags);
         } else {
             self.call(c, id, args);
         }
@@ -147,18 +152,23 @@ impl Server {
     /// that may grow memory are refused, and so is queueing anything inside
     /// MULTI (EXEC only when it holds such a command). Not while loading or
     /// while clients are paused, nor on a replica with
-    /// `replica-ignore-maxmemory` (its primary decides).
+    /// `replica-ignore-maxmemory` (its primary decides), nor while a
+    /// script runs past its time limit.
     fn refused_for_memory(&self, c: &Client, id: usize, flags: u64) -> bool {
-        let limit = self.config.maxmemory;
-        if limit == 0
-            || (self.is_replica() && self.config.replica_ignore_maxmemory)
-            || self.persistence.loading.is_some()
-            || self.pause.is_some()
-        {
+        if self.persistence.loading.is_some() || self.pause.is_some() || self.busy() {
             return false;
         }
         let may_grow = flags & flag::DENYOOM != 0 || self.queues_command(c, id);
-        may_grow && crate::alloc::used_memory() as u64 > limit
+        may_grow && self.out_of_memory()
+    }
+
+    /// Memory use is over `maxmemory` (and this server enforces it: a
+    /// replica with `replica-ignore-maxmemory` leaves that to its primary).
+    pub fn out_of_memory(&self) -> bool {
+        let limit = self.config.maxmemory;
+        limit != 0
+            && !(self.is_replica() && self.config.replica_ignore_maxmemory)
+            && crate::alloc::used_memory() as u64 > limit
     }
 
     /// DEBUG and MODULE's protected subcommands need
@@ -261,7 +271,7 @@ impl Server {
             c.repl.woff = self.replication.master_offset;
         }
         let duration_us = (now_us() - started_us).max(0) as u64;
-        let failed = self.account_errors(c) > 0;
+        let failed = (self.account_errors(c) > 0) | std::mem::take(&mut c.reply.uncounted_error);
         let track_latency = self.config.latency_tracking;
         // A blocked command run again when its key was written was already
         // counted (and shown to MONITOR) when the client sent it.
@@ -333,7 +343,10 @@ impl Server {
     }
 
     /// Sends a command line to every MONITOR client, as Redis formats it.
-    fn feed_monitors(&mut self, c: &Client, args: &Args) {
+    pub fn feed_monitors(&mut self, c: &Client, args: &Args) {
+        if self.monitors.is_empty() {
+            return;
+        }
         let now = crate::util::now_us();
         let mut line = format!(
             "+{}.{:06} [{} {}]",

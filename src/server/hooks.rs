@@ -57,6 +57,9 @@ pub struct Sink {
     pub selected_db: fn(&mut Server) -> &mut Option<usize>,
     /// Takes the RESP bytes of one or more commands.
     pub write: fn(&mut Server, &[u8]),
+    /// Which consumer it is (`propagate::target::*`): commands meant for
+    /// other sinks only are left out of its stream.
+    pub target: u8,
 }
 
 /// What happens on a connection that has a role (the link to our primary,

@@ -35,7 +35,8 @@ impl Server {
                 Some(Duration::ZERO)
             };
             self.event_loop.wait(&mut ready, max_wait)?;
-            for event in ready.drain(..) {
+            self.ready_events.extend(ready.drain(..));
+            while let Some(event) = self.ready_events.pop_front() {
                 match event {
                     Ready::Io {
                         token,
@@ -61,12 +62,19 @@ impl Server {
     /// Serves clients in the middle of a long operation (loading a file):
     /// reads, runs what they sent and writes replies, without running
     /// timers. Commands not allowed while loading get `-LOADING`.
+    /// Sockets the loop found ready but has not served yet (a command in
+    /// the same batch started this long operation) are served first: an
+    /// edge-triggered poll would not report them again.
     pub fn process_events_while_blocked(&mut self) {
         let mut ready = Vec::new();
         if self.event_loop.poll_io(&mut ready).is_err() {
             return;
         }
-        for event in ready {
+        let (earlier, timers) = std::mem::take(&mut self.ready_events)
+            .into_iter()
+            .partition(|e| matches!(e, Ready::Io { .. }));
+        self.ready_events = timers;
+        for event in Vec::from(earlier).into_iter().chain(ready) {
             if let Ready::Io {
                 token,
                 readable,

@@ -15,6 +15,7 @@
 pub mod accept;
 pub mod acl;
 pub mod blocking;
+pub mod busy;
 pub mod client;
 pub mod client_io;
 pub mod client_list;
@@ -95,6 +96,9 @@ pub struct Server {
     pub pending_writes: slot_queue::SlotQueue,
     /// Slots of clients with unread input left after their turn.
     pending_reads: Vec<usize>,
+    /// Events of the last poll not handled yet (see
+    /// [`Server::process_events_while_blocked`]).
+    ready_events: std::collections::VecDeque<crate::event_loop::Ready>,
     /// The read buffer lent to whichever client reads with nothing left
     /// over from before, so idle clients hold no query buffer (see
     /// [`Server::read_and_process`]).
@@ -146,6 +150,8 @@ pub struct Server {
     pub hooks: hooks::Hooks,
     /// MIGRATE's connections to target servers.
     pub migrate_sockets: crate::server::state::migrate::MigrateCache,
+    /// The scripting engine and the script running now.
+    pub scripting: crate::server::state::scripting::Scripting,
 }
 
 impl Server {
@@ -184,6 +190,7 @@ impl Server {
             skip_checksum_validation: false,
             pending_writes: slot_queue::SlotQueue::default(),
             pending_reads: Vec::new(),
+            ready_events: std::collections::VecDeque::new(),
             spare_query_buffer: Vec::new(),
             postponed: Vec::new(),
             unblocked: Vec::new(),
@@ -209,6 +216,7 @@ impl Server {
             replication: crate::server::state::replication::Replication::default(),
             persistence: crate::server::state::persistence::Persistence::default(),
             migrate_sockets: Default::default(),
+            scripting: Default::default(),
             hooks: hooks::Hooks::new(features),
             rng: Rng::default(),
             executable: std::env::current_exe()

@@ -103,8 +103,16 @@ impl Server {
             .all(|link| link.ack_offset == offset)
     }
 
-    /// SHUTDOWN ABORT: cancels a shutdown a signal asked for and that has
-    /// not started yet. False when there is none.
+    /// Closes the listening sockets once the server is going away: a
+    /// client connecting between the SHUTDOWN and the exit is refused, as
+    /// it is by Redis, which exits inside the command.
+    fn stop_listening(&mut self) {
+        self.listeners.clear();
+        self.unix_listener = None;
+    }
+
+    /// SHUTDOWN ABORT: cancels a shutdown that waits for replicas or that
+    /// a signal asked for and has not started yet. False when there is none.
     pub fn abort_shutdown(&mut self) -> bool {
         let pending = SHUTDOWN_PENDING.swap(false, Ordering::SeqCst);
         SHUTDOWN_SIGNAL.store(0, Ordering::SeqCst);
@@ -181,6 +189,7 @@ impl Server {
             info!("Removing the pid file.");
             let _ = std::fs::remove_file(&self.config.pidfile);
         }
+        self.stop_listening();
         self.remove_unix_socket();
         warn!("Redis is now ready to exit, bye bye...");
         true
