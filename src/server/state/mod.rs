@@ -3,6 +3,7 @@
 //! the behaviour that drives it lives in the feature modules
 //! (the replication and persistence modules, and MIGRATE in the commands).
 
+pub mod aof;
 pub mod backlog;
 pub mod childinfo;
 pub mod migrate;
