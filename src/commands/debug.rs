@@ -519,8 +519,11 @@ fn debug(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     } else if is("reload") {
         return debug_reload(srv, c, args);
     } else if is("loadaof") {
+        // What was loaded is not a change to propagate (or log again).
+        let dirty = srv.dirty;
         srv.debug_load_aof();
-        srv.dirty = 0;
+        srv.dirty = dirty;
+        srv.suppress_propagation();
         c.reply.ok();
     } else if is("aof-flush-sleep") && argc == 3 {
         srv.aof.flush_sleep_us = atoi(&args[2]).max(0) as u64;
