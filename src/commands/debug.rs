@@ -519,10 +519,11 @@ fn debug(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     } else if is("reload") {
         return debug_reload(srv, c, args);
     } else if is("loadaof") {
-        // What was loaded is not a change to propagate (or log again).
-        let dirty = srv.dirty;
+        // What was loaded is not a change to propagate (or log again);
+        // as in Redis the change counter starts over.
         srv.debug_load_aof();
-        srv.dirty = dirty;
+        srv.dirty = 0;
+        srv.persistence.dirty_at_save = 0;
         srv.suppress_propagation();
         c.reply.ok();
     } else if is("aof-flush-sleep") && argc == 3 {

@@ -103,6 +103,8 @@ pub enum Apply {
     Tls,
     /// Turn the AOF on or off (the persistence feature does it).
     AppendOnly,
+    /// Delete the AOF history now that automatic deletion is back on.
+    AofAutoGc,
 }
 
 /// One directive.
@@ -477,7 +479,9 @@ pub static DIRECTIVES: &[Directive] = &[
     yes_no("cluster-allow-replica-migration", true),
     yes_no("replica-announced", true).built(),
     yes_no("latency-tracking", true),
-    yes_no("aof-disable-auto-gc", false).built(),
+    yes_no("aof-disable-auto-gc", false)
+        .built()
+        .apply(Apply::AofAutoGc),
     yes_no("replica-ignore-disk-write-errors", false),
     // Strings.
     string("aclfile", "").immutable(),

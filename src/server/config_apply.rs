@@ -31,7 +31,7 @@ impl Server {
                 Err("Unable to update TLS configuration. Check server logs.".to_string())
             }
             Apply::Tls => Ok(()),
-            Apply::AppendOnly => self.run_apply_config_hooks(what),
+            Apply::AppendOnly | Apply::AofAutoGc => self.run_apply_config_hooks(what),
             Apply::MaxClients => {
                 let wanted = self.config.maxclients;
                 match adjust_open_files_limit(wanted) {

@@ -109,8 +109,12 @@ fn shutdown(srv: &mut Server, flags: ShutdownFlags) -> bool {
     true
 }
 
-/// CONFIG SET appendonly yes/no.
+/// CONFIG SET appendonly yes/no, aof-disable-auto-gc no.
 fn apply_config(srv: &mut Server, what: Apply) -> Option<Result<(), String>> {
+    if what == Apply::AofAutoGc {
+        srv.delete_aof_history();
+        return Some(Ok(()));
+    }
     if what != Apply::AppendOnly {
         return None;
     }
