@@ -86,6 +86,7 @@ pub fn main(argv: Vec<String>) -> i32 {
         .flat_map(|t| t.iter())
         .map(|c| c.name.to_string())
         .collect();
+    config.user_check = Some(check_user_line);
     if argv.len() >= 2 {
         if let Err(e) = load_config(&mut config, &invocation) {
             report_config_error(&e);
@@ -256,6 +257,16 @@ fn load_config(config: &mut Config, inv: &Invocation) -> Result<(), ConfigError>
     text.push(b'\n');
     text.extend_from_slice(inv.options.as_bytes());
     config.load_text(&text)
+}
+
+/// Checks a `user` line of the configuration against the command table.
+fn check_user_line(
+    words: &[Vec<u8>],
+    declared: &[Vec<Vec<u8>>],
+    all_channels: bool,
+) -> Result<(), (usize, &'static str)> {
+    let registry = crate::server::spec::Registry::new(crate::commands::TABLES);
+    crate::server::acl::rules::check_user_line(words, declared, &registry, all_channels)
 }
 
 /// Prints Redis's start-up report for an unusable configuration.
@@ -462,9 +473,11 @@ fn start(mut config: Config, no_args: bool, argv0: &str) -> i32 {
         }
     }
     install_signal_handlers();
+    crate::crash::install(&server.config.logfile, server.config.crash_log_enabled);
+    crate::crash::set_watchdog(server.config.watchdog_period);
     show_banner(&server.config);
     warn!("Server initialized");
-    if refused || !server.load_data_from_disk() {
+    if refused || !server.load_users_at_startup() || !server.load_data_from_disk() {
         return 1;
     }
     server.replica_start();

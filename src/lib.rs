@@ -9,6 +9,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod conn;
+pub mod crash;
 pub mod db;
 pub mod event_loop;
 pub mod logging;

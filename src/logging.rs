@@ -36,6 +36,16 @@ pub fn set_role(role: u8) {
     ROLE.store(role, Ordering::Relaxed);
 }
 
+/// The role letter of this process's log lines.
+pub fn role() -> u8 {
+    ROLE.load(Ordering::Relaxed)
+}
+
+/// The abbreviated name of month `index` (0 is January).
+pub fn month_name(index: usize) -> &'static str {
+    MONTHS.get(index).copied().unwrap_or("Jan")
+}
+
 /// The `log` level that shows exactly what Redis's `loglevel` shows.
 pub fn level_filter(level: LogLevel) -> log::LevelFilter {
     match level {
@@ -124,7 +134,7 @@ fn timestamp() -> String {
     format!(
         "{:02} {} {} {:02}:{:02}:{:02}.{:03}",
         tm.tm_mday,
-        MONTHS.get(tm.tm_mon as usize).unwrap_or(&"Jan"),
+        month_name(tm.tm_mon as usize),
         tm.tm_year + 1900,
         tm.tm_hour,
         tm.tm_min,

@@ -1061,6 +1061,75 @@ fn restore_refuses_pending_entries_without_consumer_when_sanitizing() {
     assert_eq!(r.cmd(&["XLEN", "s"]), Frame::Int(0));
 }
 
+/// A payload whose checksum is wrong is refused until DEBUG
+/// SET-SKIP-CHECKSUM-VALIDATION 1; a payload that fails an integrity
+/// check is refused either way, with its reason in the verbose log.
+#[test]
+fn restore_checksum_skipping_and_integrity_log() {
+    let srv = fresh(&["--loglevel", "verbose"]);
+    let mut r = srv.raw();
+    r.cmd(&["RPUSH", "list", "a", "b", "c"]);
+    let Frame::Bulk(Some(mut payload)) = r.cmd(&["DUMP", "list"]) else {
+        panic!("DUMP gave no payload");
+    };
+    let last = payload.len() - 1;
+    payload[last] ^= 0xff;
+    let wrong_checksum = err("ERR DUMP payload version or checksum are wrong");
+    assert_eq!(
+        r.cmd_bytes(&[b"RESTORE", b"copy", b"0", &payload]),
+        wrong_checksum
+    );
+    assert_eq!(r.cmd(&["DEBUG", "SET-SKIP-CHECKSUM-VALIDATION", "1"]), ok());
+    assert_eq!(r.cmd_bytes(&[b"RESTORE", b"copy", b"0", &payload]), ok());
+    assert_eq!(
+        r.cmd(&["LRANGE", "copy", "0", "-1"]),
+        common::bulks(&["a", "b", "c"])
+    );
+
+    // An intset whose header claims more members than it holds.
+    let bad_intset: &[u8] =
+        b"\x0b\x0c\x02\x00\x00\x00\x09\x00\x00\x00\x01\x00\x02\x00\x0a\x00\0\0\0\0\0\0\0\0";
+    assert_eq!(
+        r.cmd_bytes(&[b"RESTORE", b"set", b"0", bad_intset]),
+        err("ERR Bad data format")
+    );
+    assert_eq!(r.cmd(&["DEBUG", "SET-SKIP-CHECKSUM-VALIDATION", "0"]), ok());
+    assert_eq!(
+        r.cmd_bytes(&[b"RESTORE", b"again", b"0", &payload]),
+        wrong_checksum
+    );
+    assert!(wait_for(Duration::from_secs(5), || read_log(
+        srv.dir.path()
+    )
+    .contains("Intset integrity check failed")));
+}
+
+#[test]
+fn skip_sanitize_payload_users_restore_unchecked_under_clients() {
+    let srv = TestServer::start();
+    let mut r = srv.raw();
+    let payload = stream_with_ownerless_pending_entry();
+    let setup = [
+        &["CONFIG", "SET", "sanitize-dump-payload", "clients"][..],
+        &[
+            "ACL",
+            "SETUSER",
+            "trusted",
+            "on",
+            "nopass",
+            "+@all",
+            "~*",
+            "skip-sanitize-payload",
+        ],
+        &["AUTH", "trusted", "x"],
+    ];
+    for line in setup {
+        assert_eq!(r.cmd(line), ok(), "{:?}", line);
+    }
+    assert_eq!(r.cmd_bytes(&[b"RESTORE", b"s", b"0", &payload]), ok());
+    assert_eq!(r.cmd(&["XPENDING", "s", "g"]), ownerless_pending_summary());
+}
+
 #[test]
 fn loading_pending_entries_without_consumer_follows_sanitize_dump_payload() {
     let srv = fresh(&[]);

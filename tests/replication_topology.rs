@@ -1,6 +1,7 @@
 //! Replication between reddish instances only: a chain (primary ->
 //! replica -> sub-replica) ends with equal data and offsets, a promoted
-//! replica takes its former sibling with a partial resync, and a replica
+//! replica takes its former sibling with a partial resync (also after its
+//! cron ran: the backlog's time to live counts from the promotion), a replica
 //! that learns a new replication ID on `+CONTINUE` makes its own replicas
 //! resynchronise partially instead of passing them the new history under
 //! the old ID, and the primary's stream is not cut by the query buffer limit.
@@ -63,8 +64,39 @@ fn a_chain_of_reddish_replicas_ends_equal() {
     );
 }
 
-#[test]
-fn a_promoted_replica_takes_its_sibling_with_a_partial_resync() {
+/// The stream offset a server is at (INFO `master_repl_offset`).
+fn offset(r: &mut Raw) -> i64 {
+    info_field(r, "replication", "master_repl_offset")
+        .parse()
+        .expect("master_repl_offset")
+}
+
+/// Two replicas of `primary` hold all of its stream, then it dies: they
+/// are left at one offset that nothing moves any more (a PING from a
+/// living primary after the promotion would take the sibling past the
+/// promoted replica's history, and it would need a full resync).
+fn primary_fails(primary: TestServer, ra: &mut Raw, rb: &mut Raw) {
+    drop(primary);
+    assert!(
+        wait_for(SYNC_WAIT, || !link_up(ra)
+            && !link_up(rb)
+            && offset(ra) == offset(rb)),
+        "the replicas did not end at one offset"
+    );
+}
+
+/// Two replicas that held all of their primary's stream when it died,
+/// the first (`a`) just promoted with REPLICAOF NO ONE; `old_replid` is
+/// the dead primary's replication ID.
+struct Siblings {
+    a: TestServer,
+    ra: Raw,
+    rb: Raw,
+    old_replid: String,
+    _b: TestServer,
+}
+
+fn promote_one_of_two() -> Siblings {
     let primary = start();
     let (a, b) = (start(), start());
     let (mut p, mut ra, mut rb) = (primary.raw(), a.raw(), b.raw());
@@ -73,17 +105,62 @@ fn a_promoted_replica_takes_its_sibling_with_a_partial_resync() {
     write_some(&mut p, "old");
     assert!(caught_up(&mut ra, &mut p) && caught_up(&mut rb, &mut p));
     let old_replid = info_field(&mut p, "replication", "master_replid");
+    primary_fails(primary, &mut ra, &mut rb);
 
     assert_eq!(ra.cmd(&["REPLICAOF", "NO", "ONE"]), ok());
+    Siblings {
+        a,
+        ra,
+        rb,
+        old_replid,
+        _b: b,
+    }
+}
+
+#[test]
+fn a_promoted_replica_takes_its_sibling_with_a_partial_resync() {
+    let mut s = promote_one_of_two();
     assert_eq!(
-        info_field(&mut ra, "replication", "master_replid2"),
-        old_replid
+        info_field(&mut s.ra, "replication", "master_replid2"),
+        s.old_replid
     );
-    follow(&mut rb, &a);
-    write_some(&mut ra, "new");
-    assert!(caught_up(&mut rb, &mut ra), "sibling differs");
-    assert_eq!(info_field(&mut ra, "stats", "sync_full"), "0");
-    assert_eq!(info_field(&mut ra, "stats", "sync_partial_ok"), "1");
+    follow(&mut s.rb, &s.a);
+    write_some(&mut s.ra, "new");
+    assert!(caught_up(&mut s.rb, &mut s.ra), "sibling differs");
+    assert_eq!(info_field(&mut s.ra, "stats", "sync_full"), "0");
+    assert_eq!(info_field(&mut s.ra, "stats", "sync_partial_ok"), "1");
+}
+
+/// The time a promoted replica keeps its backlog without replicas
+/// (`repl-backlog-ttl`) counts from the promotion: after some of its
+/// once-a-second crons have passed, a former sibling asking for the old
+/// history still gets `+CONTINUE` with the new replication ID.
+#[test]
+fn a_promoted_replica_keeps_its_backlog_for_the_ttl_from_the_promotion() {
+    let mut s = promote_one_of_two();
+    let promoted_at = std::time::Instant::now();
+    while promoted_at.elapsed() < Duration::from_millis(2500) {
+        assert_eq!(
+            info_field(&mut s.ra, "replication", "repl_backlog_active"),
+            "1",
+            "backlog freed {:?} after the promotion",
+            promoted_at.elapsed()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let new_replid = info_field(&mut s.ra, "replication", "master_replid");
+    let from = (offset(&mut s.rb) + 1).to_string();
+    let mut sibling = s.a.raw();
+    assert_eq!(
+        sibling.cmd(&["REPLCONF", "capa", "eof", "capa", "psync2"]),
+        ok()
+    );
+    sibling.send_cmd(&["PSYNC", &s.old_replid, &from]);
+    assert_eq!(
+        sibling.read(),
+        Frame::Simple(format!("CONTINUE {}", new_replid))
+    );
+    assert_eq!(info_field(&mut s.ra, "stats", "sync_partial_ok"), "1");
 }
 
 /// `A` follows `P` and feeds `C`. `X`, another replica of `P`, is promoted

@@ -1,5 +1,6 @@
 //! Server and introspection commands: INFO, COMMAND, TIME, LASTSAVE,
-//! SHUTDOWN, MONITOR, SLOWLOG, LATENCY, FUNCTION FLUSH and DEBUG, checked
+//! SHUTDOWN, MONITOR, SLOWLOG, LATENCY, FUNCTION FLUSH, SCRIPT KILL and
+//! FUNCTION KILL (no script running) and DEBUG, checked
 //! against the replies Redis 7.0.15 gives.
 
 mod common;
@@ -735,6 +736,26 @@ fn function_flush() {
     );
 }
 
+/// With no script running (reddish runs none), SCRIPT KILL and FUNCTION
+/// KILL answer as Redis does then; Redis Sentinel sends SCRIPT KILL to an
+/// instance that answers -BUSY.
+#[test]
+fn script_and_function_kill_without_a_running_script() {
+    let srv = TestServer::start();
+    let mut r = srv.raw();
+    let notbusy = err("NOTBUSY No scripts in execution right now.");
+    assert_eq!(r.cmd(&["SCRIPT", "KILL"]), notbusy);
+    assert_eq!(r.cmd(&["script", "kill"]), notbusy);
+    assert_eq!(r.cmd(&["FUNCTION", "KILL"]), notbusy);
+    assert_eq!(
+        r.cmd(&["SCRIPT", "KILL", "now"]),
+        err("ERR wrong number of arguments for 'script|kill' command")
+    );
+    assert_eq!(r.cmd(&["MULTI"]), ok());
+    assert_eq!(r.cmd(&["SCRIPT", "KILL"]), Frame::Simple("QUEUED".into()));
+    assert_eq!(r.cmd(&["EXEC"]), Frame::Array(Some(vec![notbusy])));
+}
+
 // ---------------------------------------------------------------- DEBUG
 
 #[test]
@@ -909,6 +930,48 @@ fn debug_switches_sleep_and_errors() {
         "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"
     );
     assert!(help.contains(&"DIGEST-VALUE <key> [<key> ...]".to_string()));
+}
+
+/// DEBUG HTSTATS and HTSTATS-KEY answer in `dictGetStats`'s layout; the
+/// counts of elements are what any implementation must agree on.
+#[test]
+fn debug_htstats_describe_hash_tables() {
+    let srv = TestServer::start_with(&["--enable-debug-command", "yes"]);
+    let mut r = srv.raw();
+    r.cmd(&["SADD", "table", "a", "b", "c"]);
+    r.cmd(&["SADD", "ints", "1", "2"]);
+    let stats = bulk_text(&r.cmd(&["DEBUG", "HTSTATS-KEY", "table"]));
+    assert!(
+        stats.starts_with("Hash table 0 stats (main hash table):\n table size: "),
+        "{stats}"
+    );
+    assert!(stats.contains("\n number of elements: 3\n"), "{stats}");
+    assert!(stats.contains(" Chain length distribution:\n"), "{stats}");
+    assert_eq!(
+        r.cmd(&["DEBUG", "HTSTATS-KEY", "ints"]),
+        err("ERR The value stored at the specified key is not represented using an hash table")
+    );
+    assert_eq!(
+        r.cmd(&["DEBUG", "HTSTATS-KEY", "missing"]),
+        err("ERR no such key")
+    );
+    let db = bulk_text(&r.cmd(&["DEBUG", "HTSTATS", "0"]));
+    assert!(
+        db.starts_with("[Dictionary HT]\nHash table 0 stats"),
+        "{db}"
+    );
+    assert!(
+        db.ends_with("[Expires HT]\nHash table 0 stats (main hash table):\nNo stats available for empty dictionaries\n"),
+        "{db}"
+    );
+    assert_eq!(
+        r.cmd(&["DEBUG", "HTSTATS", "16"]),
+        err("ERR Out of range database")
+    );
+    assert_eq!(
+        r.cmd(&["DEBUG", "HTSTATS", "x"]),
+        err("ERR value is not an integer or out of range")
+    );
 }
 
 #[test]

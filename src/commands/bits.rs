@@ -7,7 +7,7 @@ use super::strings::check_string_length;
 use super::{int_arg, is_opt};
 use crate::server::client::Client;
 use crate::server::errors::{self, CmdError, CmdResult};
-use crate::server::spec::{acl, flag, ks, Args, Command, KeySpec};
+use crate::server::spec::{acl, flag, ks, Args, Command, KeyRef, KeySpec};
 use crate::server::write::{KeyEvent, KeyWrite, DEL};
 use crate::server::Server;
 use crate::types::bitmap::{self, BitOp, BitRange, FieldType, Overflow, RangeUnit};
@@ -382,8 +382,12 @@ fn bitfield_generic(srv: &mut Server, c: &mut Client, args: &Args, read_only: bo
         }
         changes
     })?;
+    w.pushes_after_reply(c);
     if changes > 0 {
         w.changed(changes, SETBIT);
+    } else {
+        // A key created for operations that all failed stays, eventless.
+        w.raises_no_event();
     }
     Ok(())
 }
@@ -411,6 +415,31 @@ pub fn bitfield_ro(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
 }
 
 /// The bitmap family's command table.
+/// BITFIELD's key and its flags, as Redis's `bitfieldGetKeys`: only read
+/// when every operation before the first write is a GET (or OVERFLOW);
+/// anything it does not understand counts as a write.
+fn bitfield_keys(args: &Args) -> Vec<KeyRef> {
+    let mut readonly = true;
+    let mut i = 2;
+    while let Some(arg) = args.get(i) {
+        let left = args.len() - i - 1;
+        if is_opt(arg, "get") && left >= 2 {
+            i += 3;
+        } else if is_opt(arg, "overflow") && left >= 1 {
+            i += 2;
+        } else {
+            readonly = false;
+            break;
+        }
+    }
+    let flags = if readonly {
+        ks::RO | ks::ACCESS
+    } else {
+        ks::RW | ks::ACCESS | ks::UPDATE
+    };
+    vec![KeyRef { pos: 1, flags }]
+}
+
 pub const COMMANDS: &[Command] = &[
     Command::new("setbit", 4, setbit)
         .flags(flag::WRITE | flag::DENYOOM)
@@ -469,6 +498,7 @@ pub const COMMANDS: &[Command] = &[
             0,
             1,
         )])
+        .key_finder(bitfield_keys)
         .doc(
             "bitmap",
             "3.2.0",
@@ -492,6 +522,24 @@ mod tests {
     use super::*;
     use crate::config::Config;
     use crate::server::spec::{Handler, OwnedArgs};
+
+    #[test]
+    fn bitfield_key_is_read_only_for_gets() {
+        let flags = |line: &str| {
+            let words: Vec<&str> = line.split(' ').collect();
+            bitfield_keys(&OwnedArgs::from_slices(&words).args())[0].flags
+        };
+        assert_eq!(flags("bitfield k get u4 0"), ks::RO | ks::ACCESS);
+        assert_eq!(
+            flags("bitfield k overflow sat get u4 0"),
+            ks::RO | ks::ACCESS
+        );
+        assert_eq!(flags("bitfield k"), ks::RO | ks::ACCESS);
+        let write = ks::RW | ks::ACCESS | ks::UPDATE;
+        assert_eq!(flags("bitfield k get u4 0 set u4 0 1"), write);
+        assert_eq!(flags("bitfield k incrby u4 0 1"), write);
+        assert_eq!(flags("bitfield k get u4"), write);
+    }
 
     fn server() -> (Server, Client) {
         let mut config = Config::default();

@@ -122,7 +122,7 @@ fn reply_command_info(reg: &Registry, reply: &mut Reply, id: usize) {
     reply.int(i64::from(first));
     reply.int(i64::from(last));
     reply.int(i64::from(step));
-    reply_flag_set(reply, cmd.acl, acl::NAMES, "@");
+    reply_flag_set(reply, cmd.acl_categories(), acl::NAMES, "@");
     reply.set(cmd.tips.len());
     for tip in cmd.tips {
         reply.bulk_str(tip);
@@ -246,7 +246,7 @@ impl ListFilter<'_> {
             ListFilter::AclCategory(name) => acl::NAMES
                 .iter()
                 .find(|(_, n)| n.as_bytes().eq_ignore_ascii_case(name))
-                .is_some_and(|(bit, _)| cmd.acl & bit != 0),
+                .is_some_and(|(bit, _)| cmd.acl_categories() & bit != 0),
             ListFilter::Pattern(p) => crate::db::glob::glob_match(p, fullname.as_bytes(), true),
         }
     }

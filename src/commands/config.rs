@@ -66,6 +66,12 @@ fn config_set(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
         .step_by(2)
         .map(|i| (&args[i], &args[i + 1]))
         .collect();
+    // Passwords never reach SLOWLOG or MONITOR, even when the command fails.
+    for (i, (name, _)) in pairs.iter().enumerate() {
+        if config::lookup(name).is_some_and(|f| DIRECTIVES[f.id].has(cfg::SENSITIVE)) {
+            c.redact_arg(3 + 2 * i);
+        }
+    }
     let targets = find_targets(srv, c, &pairs).map_err(|r| match r {
         Refusal::Unknown(name) => errors::CmdError::concat(&[
             b"ERR Unknown option or number of arguments for CONFIG SET - '",
@@ -148,6 +154,7 @@ fn restore(srv: &mut Server, targets: &[Found], backup: &[Value]) {
 /// CONFIG RESETSTAT: zeroes INFO's counters, command and error stats.
 fn config_resetstat(srv: &mut Server, c: &mut Client, _args: &Args) -> CmdResult {
     srv.stats.reset();
+    srv.acl.denials = Default::default();
     for entry in &mut srv.registry.entries {
         entry.stats = Default::default();
     }
@@ -160,7 +167,13 @@ fn config_rewrite(srv: &mut Server, c: &mut Client, _args: &Args) -> CmdResult {
     let Some(path) = srv.config.config_file.clone() else {
         return Err("ERR The server is running without a config file".into());
     };
-    match config::rewrite::rewrite(&srv.config, &path) {
+    let users = srv.config.aclfile.is_empty().then(|| {
+        srv.acl
+            .users()
+            .map(|u| srv.acl_user_line(u))
+            .collect::<Vec<_>>()
+    });
+    match config::rewrite::rewrite(&srv.config, &path, users.as_deref()) {
         Ok(()) => {
             log::warn!("CONFIG REWRITE executed with success.");
             c.reply.ok();

@@ -2,11 +2,11 @@
 //! CLIENT (identity and name, listing and killing connections, reply
 //! modes, eviction protection, pausing).
 //!
-//! Authentication knows one user, `default`, whose password is
-//! `requirepass` (no password: any password is accepted for it, as for a
-//! `nopass` ACL user).
+//! Authentication checks ACL users (`server::acl`): AUTH with a password
+//! alone names the `default` user.
 
 use super::{i32_arg, int_arg, is_opt, reply_help};
+use crate::server::acl::{UserId, DEFAULT_USER};
 use crate::server::blocking::Unblock;
 use crate::server::client::{Client, ClientKind};
 use crate::server::errors::{self, CmdError, CmdResult};
@@ -14,9 +14,6 @@ use crate::server::spec::{acl, flag, Args, Command};
 use crate::server::stats::Pause;
 use crate::server::Server;
 use crate::util::{now_ms, parse_i64};
-
-/// The only user until ACLs exist.
-const DEFAULT_USER: &[u8] = b"default";
 
 const AUTH_WITHOUT_PASSWORD: &str = "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?";
 const HELLO_NOAUTH: &str = "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time";
@@ -79,7 +76,7 @@ fn auth(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     }
     c.redact_arg(1);
     let (user, password) = if args.len() == 2 {
-        if srv.config.requirepass.is_none() {
+        if srv.acl.default_has_no_password() {
             return Err(AUTH_WITHOUT_PASSWORD.into());
         }
         (DEFAULT_USER, &args[1])
@@ -87,7 +84,7 @@ fn auth(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
         c.redact_arg(2);
         (&args[1], &args[2])
     };
-    srv.authenticate(c, user, password)?;
+    srv.authenticate(c, user, password, &args[0])?;
     c.reply.ok();
     Ok(())
 }
@@ -111,7 +108,7 @@ fn hello(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
         if is_opt(option, "auth") && more >= 2 {
             c.redact_arg(j + 1);
             c.redact_arg(j + 2);
-            srv.authenticate(c, &args[j + 1], &args[j + 2])?;
+            srv.authenticate(c, &args[j + 1], &args[j + 2], &args[0])?;
             j += 3;
         } else if is_opt(option, "setname") && more >= 1 {
             set_client_name(c, &args[j + 1])?;
@@ -300,6 +297,7 @@ struct KillFilter<'a> {
     laddr: Option<&'a [u8]>,
     kind: Option<ClientKind>,
     id: Option<u64>,
+    user: Option<Option<UserId>>,
     skip_me: bool,
 }
 
@@ -311,17 +309,19 @@ impl<'a> KillFilter<'a> {
             laddr: None,
             kind: None,
             id: None,
+            user: None,
             skip_me: false,
         }
     }
 
     /// The new form: option/value pairs from argument 2 on.
-    fn parse(args: &Args<'a>) -> Result<Self, CmdError> {
+    fn parse(srv: &Server, args: &Args<'a>) -> Result<Self, CmdError> {
         let mut filter = KillFilter {
             addr: None,
             laddr: None,
             kind: None,
             id: None,
+            user: None,
             skip_me: true,
         };
         let mut i = 2;
@@ -342,9 +342,10 @@ impl<'a> KillFilter<'a> {
             } else if is_opt(option, "laddr") {
                 filter.laddr = Some(value);
             } else if is_opt(option, "user") {
-                if value != DEFAULT_USER {
+                let Some(user) = srv.acl.find(value) else {
                     return Err(CmdError::concat(&[b"ERR No such user '", value, b"'"]));
-                }
+                };
+                filter.user = Some(Some(user));
             } else if is_opt(option, "skipme") {
                 filter.skip_me = if is_opt(value, "yes") {
                     true
@@ -361,13 +362,13 @@ impl<'a> KillFilter<'a> {
         Ok(filter)
     }
 
-    /// True if `c` is to be killed (every user is `default`, so USER only
-    /// validates its argument).
+    /// True if `c` is to be killed.
     fn matches(&self, c: &Client) -> bool {
         self.addr.is_none_or(|a| a == c.addr.as_bytes())
             && self.laddr.is_none_or(|a| a == c.local_addr.as_bytes())
             && self.kind.is_none_or(|k| k == c.client_type())
             && self.id.is_none_or(|id| id == c.id)
+            && self.user.is_none_or(|u| u == c.user)
     }
 }
 
@@ -379,7 +380,7 @@ fn client_kill(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     let filter = if old_form {
         KillFilter::by_address(&args[2])
     } else {
-        KillFilter::parse(args)?
+        KillFilter::parse(srv, args)?
     };
     let victims: Vec<usize> = srv
         .clients
@@ -503,24 +504,9 @@ fn client_unblock(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
 }
 
 impl Server {
-    /// Checks `user`/`password` and, if they are right, authenticates `c`.
-    fn authenticate(&self, c: &mut Client, user: &[u8], password: &[u8]) -> CmdResult {
-        let accepted = user == DEFAULT_USER
-            && self
-                .config
-                .requirepass
-                .as_deref()
-                .is_none_or(|expected| constant_time_eq(expected, password));
-        if !accepted {
-            return Err(errors::WRONGPASS.into());
-        }
-        c.authenticated = true;
-        Ok(())
-    }
-
     /// Puts a connection back in the state of a new one (RESET): database
-    /// 0, RESP2, no name, replies on, not a MONITOR, authenticated only if
-    /// no password is needed. Whatever per-connection state a feature adds
+    /// 0, RESP2, no name, replies on, not a MONITOR, the default user,
+    /// authenticated only if it needs no password. Whatever per-connection state a feature adds
     /// (transactions, subscriptions) is cleared here too.
     pub fn reset_client_state(&mut self, c: &mut Client) {
         if c.monitor {
@@ -530,7 +516,7 @@ impl Server {
         self.drop_subscriptions(c);
         c.db = 0;
         c.reply.resp3 = false;
-        c.authenticated = self.config.requirepass.is_none();
+        self.set_default_auth(c);
         c.name = None;
         c.reply_mode.off = false;
         c.reply_mode.skip_next = false;
@@ -545,15 +531,6 @@ impl Server {
         all.sort_unstable_by_key(|c| c.id);
         all
     }
-}
-
-/// Compares a secret without stopping at the first difference.
-fn constant_time_eq(expected: &[u8], given: &[u8]) -> bool {
-    let mut diff = expected.len() ^ given.len();
-    for (i, &b) in expected.iter().enumerate() {
-        diff |= usize::from(b ^ given.get(i).copied().unwrap_or(!b));
-    }
-    diff == 0
 }
 
 const CLIENT_SUBCOMMANDS: &[Command] = &[
@@ -693,16 +670,6 @@ pub const COMMANDS: &[Command] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn secret_comparison() {
-        assert!(constant_time_eq(b"foobar", b"foobar"));
-        assert!(!constant_time_eq(b"foobar", b"foobaz"));
-        assert!(!constant_time_eq(b"foobar", b"foo"));
-        assert!(!constant_time_eq(b"foo", b"foobar"));
-        assert!(constant_time_eq(b"", b""));
-        assert!(!constant_time_eq(b"a\0b", b"a"));
-    }
 
     #[test]
     fn client_names() {

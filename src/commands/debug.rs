@@ -18,7 +18,7 @@ use crate::server::errors::{self, CmdError, CmdResult};
 use crate::server::keyspace::{LRU_CLOCK_MAX, LRU_CLOCK_RESOLUTION_MS};
 use crate::server::spec::{acl, flag, Args, Command};
 use crate::server::Server;
-use crate::types::{Object, StrValue, Stream, Value};
+use crate::types::{Object, StrValue, Stream, TableShape, Value};
 use sha1::{Digest as _, Sha1};
 
 /// A 20-byte running digest.
@@ -259,6 +259,66 @@ fn debug_object(srv: &mut Server, c: &mut Client, key: &[u8]) -> CmdResult {
     Ok(())
 }
 
+/// A hash table's statistics in the text of Redis's `dictGetStats`.
+/// Open addressing gives every element a slot of its own, so the chain
+/// figures are those of a table without collisions.
+fn table_stats(shape: TableShape) -> String {
+    let header = "Hash table 0 stats (main hash table):\n";
+    if shape.elements == 0 {
+        return format!("{header}No stats available for empty dictionaries\n");
+    }
+    let size = shape.capacity.max(shape.elements).next_power_of_two();
+    let percent = |n: usize| n as f64 / size as f64 * 100.0;
+    let mut text = format!(
+        "{header} table size: {size}\n number of elements: {n}\n different slots: {n}\n \
+         max chain length: 1\n avg chain length (counted): 1.00\n \
+         avg chain length (computed): 1.00\n Chain length distribution:\n",
+        n = shape.elements
+    );
+    for (chain, slots) in [(0, size - shape.elements), (1, shape.elements)] {
+        if slots > 0 {
+            text += &format!("   {chain}: {slots} ({:.2}%)\n", percent(slots));
+        }
+    }
+    text
+}
+
+fn index_shape<K, V>(table: &indexmap::IndexMap<K, V>) -> TableShape {
+    TableShape {
+        elements: table.len(),
+        capacity: table.capacity(),
+    }
+}
+
+/// DEBUG HTSTATS dbid: the keyspace's and the expiry table's statistics.
+fn debug_htstats(srv: &Server, c: &mut Client, dbid: &[u8]) -> CmdResult {
+    let index = crate::util::parse_i64(dbid).ok_or(CmdError::Static(errors::NOT_INTEGER))?;
+    let Some(db) = usize::try_from(index).ok().and_then(|i| srv.dbs.get(i)) else {
+        return Err(CmdError::Static("ERR Out of range database"));
+    };
+    let text = format!(
+        "[Dictionary HT]\n{}[Expires HT]\n{}",
+        table_stats(index_shape(&db.keys)),
+        table_stats(index_shape(&db.expires))
+    );
+    c.reply.verbatim(text.as_bytes());
+    Ok(())
+}
+
+/// DEBUG HTSTATS-KEY key: the statistics of the hash table inside a value.
+fn debug_htstats_key(srv: &Server, c: &mut Client, key: &[u8]) -> CmdResult {
+    let Some(obj) = srv.dbs.get(c.db).and_then(|d| d.keys.get(key)) else {
+        return Err(errors::NO_SUCH_KEY.into());
+    };
+    let Some(shape) = obj.value.hash_table_shape() else {
+        return Err(CmdError::Static(
+            "ERR The value stored at the specified key is not represented using an hash table",
+        ));
+    };
+    c.reply.verbatim(table_stats(shape).as_bytes());
+    Ok(())
+}
+
 /// Longest key DEBUG POPULATE builds (Redis formats into 128 bytes).
 const POPULATE_KEY_MAX: usize = 127;
 
@@ -426,6 +486,12 @@ fn debug_help(c: &mut Client, name: &[u8]) {
             "    unit tests to simulate Redis errors.",
             "LOG <message>",
             "    Write <message> to the server log.",
+            "ASSERT",
+            "    Crash by assertion failed.",
+            "HTSTATS <dbid>",
+            "    Return hash table statistics of the specified Redis database.",
+            "HTSTATS-KEY <key>",
+            "    Like HTSTATS but for the hash table stored at <key>'s value.",
             "OBJECT <key>",
             "    Show low level info about `key` and associated value.",
             "POPULATE <count> [<prefix>] [<size>]",
@@ -452,6 +518,10 @@ fn debug_help(c: &mut Client, name: &[u8]) {
             "      existing RDB file.",
             "    * DEBUG RELOAD NOSAVE NOFLUSH MERGE: add the contents of an existing RDB",
             "      file to the database.",
+            "PANIC",
+            "    Crash the server simulating a panic.",
+            "SEGFAULT",
+            "    Crash the server with sigsegv.",
             "SET-ACTIVE-EXPIRE <0|1>",
             "    Setting it to 0 disables expiring keys in background when they are not",
             "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
@@ -459,6 +529,8 @@ fn debug_help(c: &mut Client, name: &[u8]) {
             "QUICKLIST-PACKED-THRESHOLD <size>",
             "    Sets the threshold for elements to be inserted as plain vs packed nodes",
             "    Default value is 1GB, allows values up to 4GB. Setting to 0 restores to default.",
+            "SET-SKIP-CHECKSUM-VALIDATION <0|1>",
+            "    Enables or disables checksum checks for RDB files and RESTORE's payload.",
             "SLEEP <seconds>",
             "    Stop the server for <seconds>. Decimals allowed.",
             "PAUSE-CRON <0|1>",
@@ -484,6 +556,10 @@ fn debug(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
         }
     } else if is("object") && argc == 3 {
         return debug_object(srv, c, &args[2]);
+    } else if is("htstats") && argc == 3 {
+        return debug_htstats(srv, c, &args[2]);
+    } else if is("htstats-key") && argc == 3 {
+        return debug_htstats_key(srv, c, &args[2]);
     } else if is("populate") && (3..=5).contains(&argc) {
         return debug_populate(srv, c, args);
     } else if is("protocol") && argc == 3 {
@@ -500,6 +576,9 @@ fn debug(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     } else if is("set-active-expire") && argc == 3 {
         srv.active_expire_enabled = atoi(&args[2]) != 0;
         c.reply.ok();
+    } else if is("set-skip-checksum-validation") && argc == 3 {
+        srv.skip_checksum_validation = atoi(&args[2]) != 0;
+        c.reply.ok();
     } else if is("pause-cron") && argc == 3 {
         srv.cron_paused = atoi(&args[2]) != 0;
         c.reply.ok();
@@ -511,6 +590,18 @@ fn debug(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
             ));
         }
         c.reply.ok();
+    } else if is("segfault") {
+        crate::crash::segfault();
+    } else if is("panic") {
+        let message = format!(
+            "DEBUG PANIC called at Unix time {} #{}:{}",
+            crate::util::now_ms() / 1000,
+            file!(),
+            line!()
+        );
+        crate::crash::panic(&message, srv.config.use_exit_on_panic);
+    } else if is("assert") {
+        crate::crash::assertion_failed("1 == 2", file!(), line!(), srv.config.use_exit_on_panic);
     } else if is("log") && argc == 3 {
         log::warn!("DEBUG LOG: {}", String::from_utf8_lossy(&args[2]));
         c.reply.ok();

@@ -113,12 +113,15 @@ fn expire_generic(
         w.delete();
         w.changed(1, DEL);
         w.propagate_as(&[deletion_command(lazy), key]);
+        c.reply.int(1);
     } else {
+        // As Redis: the reply, then the event.
         w.set_expire(when);
+        c.reply.int(1);
+        w.pushes_after_reply(c);
         w.changed(1, KeyEvent::generic("expire"));
         w.propagate_as(&pexpireat_form(args, &when.to_string()));
     }
-    c.reply.int(1);
     Ok(())
 }
 

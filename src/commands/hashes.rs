@@ -8,7 +8,7 @@ use super::keys::{parse_cursor, ScanOptions};
 use crate::db::scan_positions;
 use crate::long_double::LongDouble;
 use crate::server::client::Client;
-use crate::server::errors::{self, CmdError, CmdResult};
+use crate::server::errors::{self, CmdResult};
 use crate::server::spec::{acl, flag, ks, Args, Command, KeySpec};
 use crate::server::write::KeyEvent;
 use crate::server::Server;
@@ -42,8 +42,15 @@ fn limits(srv: &Server) -> Limits {
 /// HSET, HMSET and HSETNX raise the same event.
 const HSET: KeyEvent = KeyEvent::hash("hset");
 
-/// HSET and HMSET: sets the pairs, returning how many fields are new.
-fn set_pairs(srv: &mut Server, c: &Client, args: &Args, command: &str) -> Result<i64, CmdError> {
+/// HSET and HMSET: sets the pairs and replies with `reply` (given how
+/// many fields are new) before the event, as Redis does.
+fn set_pairs(
+    srv: &mut Server,
+    c: &mut Client,
+    args: &Args,
+    command: &str,
+    reply: impl FnOnce(&mut Client, i64),
+) -> CmdResult {
     if args.len() % 2 == 1 {
         return Err(errors::wrong_arity(command));
     }
@@ -55,20 +62,18 @@ fn set_pairs(srv: &mut Server, c: &Client, args: &Args, command: &str) -> Result
     for j in (2..args.len()).step_by(2) {
         created += i64::from(h.insert(&args[j], &args[j + 1], limits));
     }
+    reply(c, created);
+    w.pushes_after_reply(c);
     w.changed((args.len() as u64 - 2) / 2, HSET);
-    Ok(created)
+    Ok(())
 }
 
 pub fn hset(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
-    let created = set_pairs(srv, c, args, "hset")?;
-    c.reply.int(created);
-    Ok(())
+    set_pairs(srv, c, args, "hset", |c, created| c.reply.int(created))
 }
 
 pub fn hmset(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
-    set_pairs(srv, c, args, "hmset")?;
-    c.reply.ok();
-    Ok(())
+    set_pairs(srv, c, args, "hmset", |c, _| c.reply.ok())
 }
 
 pub fn hsetnx(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
@@ -82,8 +87,9 @@ pub fn hsetnx(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     }
     h.prepare_for([field.len(), value.len()], limits);
     h.insert(field, value, limits);
-    w.changed(1, HSET);
     c.reply.int(1);
+    w.pushes_after_reply(c);
+    w.changed(1, HSET);
     Ok(())
 }
 
@@ -203,8 +209,9 @@ pub fn hincrby(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     let value = current.checked_add(incr).ok_or(errors::OVERFLOW)?;
     let mut tmp = [0u8; 21];
     h.insert(field, i64_text(&mut tmp, value), limits);
-    w.changed(1, KeyEvent::hash("hincrby"));
     c.reply.int(value);
+    w.pushes_after_reply(c);
+    w.changed(1, KeyEvent::hash("hincrby"));
     Ok(())
 }
 
@@ -228,9 +235,10 @@ pub fn hincrbyfloat(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult 
     }
     let text = value.human_text();
     h.insert(field, text.as_bytes(), limits);
+    c.reply.bulk(text.as_bytes());
+    w.pushes_after_reply(c);
     w.changed(1, KeyEvent::hash("hincrbyfloat"));
     w.propagate_as(&[b"HSET".as_slice(), key, field, text.as_bytes()]);
-    c.reply.bulk(text.as_bytes());
     Ok(())
 }
 

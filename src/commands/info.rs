@@ -618,6 +618,12 @@ fn stats_section(srv: &Server, _c: &Client, out: &mut String) {
         s.output_limit_disconnections,
     );
     zero_fields(out, &["reply_buffer_shrinks", "reply_buffer_expands"]);
+    // Redis 7.2's ACL counters.
+    let denials = srv.acl.denials;
+    field(out, "acl_access_denied_auth", denials.auth);
+    field(out, "acl_access_denied_cmd", denials.command);
+    field(out, "acl_access_denied_key", denials.key);
+    field(out, "acl_access_denied_channel", denials.channel);
 }
 
 fn replication_section(srv: &Server, _c: &Client, out: &mut String) {

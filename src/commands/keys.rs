@@ -12,7 +12,7 @@ use crate::db::{scan_positions, Db, Key};
 use crate::resp::reply::Aggregate;
 use crate::server::client::Client;
 use crate::server::errors::{self, CmdError, CmdResult};
-use crate::server::keyspace::{AccessTracking, LRU_CLOCK_MAX};
+use crate::server::keyspace::{AccessTracking, LookupEffects, LRU_CLOCK_MAX};
 use crate::server::spec::{acl, flag, ks, Args, Command, KeySpec};
 use crate::server::write::KeyEvent;
 use crate::server::Server;
@@ -332,8 +332,9 @@ pub fn move_(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
 }
 
 /// Moves the object at `from` (database, key; both already looked up) to
-/// `to`, replacing what was there, with its expiry: one change, the
-/// source's event then the destination's (RENAME, MOVE).
+/// `to`, replacing what was there, with its expiry: one change. As in
+/// Redis, the destination is added (its `new` event) before either key's
+/// event is raised, the source's first (RENAME, MOVE).
 fn move_key(
     srv: &mut Server,
     (from_db, from_key): (usize, &[u8]),
@@ -344,11 +345,14 @@ fn move_key(
     let Some((obj, expire)) = from.take() else {
         return;
     };
+    let mut from = from.defer();
     from.changed(1, KeyEvent::generic(from_event));
-    drop(from);
     let mut to = srv.write_key_as_stored(to_db, to_key);
     to.put_object(obj, expire);
+    let mut to = to.defer();
     to.changed(0, KeyEvent::generic(to_event));
+    srv.finish_write(from);
+    srv.finish_write(to);
 }
 
 /// COPY source destination [DB index] [REPLACE]: the copy is a new object
@@ -445,7 +449,7 @@ pub fn flushall(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
 /// The value stored at `args[2]` for an OBJECT subcommand, or a null reply.
 /// Looking does not count as an access.
 fn object_target<'a>(srv: &'a mut Server, c: &mut Client, args: &Args) -> Option<&'a Object> {
-    let obj = srv.lookup_read_notouch(c.db, &args[2]);
+    let obj = srv.lookup(c.db, &args[2], LookupEffects::INSPECT);
     if obj.is_none() {
         c.reply.null();
     }

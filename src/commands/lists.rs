@@ -104,8 +104,9 @@ fn push_generic(
         return Ok(());
     }
     let len = push_elements(&mut w, end, args.tail(2).iter())?;
-    w.changed(args.len() as u64 - 2, push_event(end));
     c.reply.int(len as i64);
+    w.pushes_after_reply(c);
+    w.changed(args.len() as u64 - 2, push_event(end));
     Ok(())
 }
 
@@ -182,6 +183,7 @@ fn pop_generic(srv: &mut Server, c: &mut Client, args: &Args, end: End) -> CmdRe
         return Ok(());
     }
     let removed = pop_and_reply(c, list, end, count);
+    w.pushes_after_reply(c);
     w.changed(removed as u64, pop_event(end));
     Ok(())
 }
@@ -268,8 +270,9 @@ pub fn lset(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     if !list.set(index, &args[3]) {
         return Err(INDEX_OUT_OF_RANGE.into());
     }
-    w.changed(1, KeyEvent::list("lset"));
     c.reply.ok();
+    w.pushes_after_reply(c);
+    w.changed(1, KeyEvent::list("lset"));
     Ok(())
 }
 
@@ -441,11 +444,13 @@ fn move_element(
         c.reply.null();
         return Ok(());
     };
-    c.reply.bulk(&value);
-    // As Redis: the push (and its event) comes before the source is done.
+    // As Redis: the push (and its event) comes before the reply, and the
+    // source is done after it.
     if src == dst {
         push_elements(&mut source, to, std::iter::once(value.as_slice()))?;
         source.changed(0, push_event(to));
+        c.reply.bulk(&value);
+        source.pushes_after_reply(c);
         source.changed(1, pop_event(from));
         drop(source);
     } else {
@@ -455,6 +460,10 @@ fn move_element(
         let pushed = push_elements(&mut target, to, std::iter::once(value.as_slice()));
         target.changed(0, push_event(to));
         drop(target);
+        if pushed.is_ok() {
+            c.reply.bulk(&value);
+            srv.pushes_after_reply(c);
+        }
         srv.finish_write(source);
         pushed?;
     }
@@ -550,6 +559,7 @@ fn pop_first_nonempty(
         c.reply.array(2);
         c.reply.bulk(key);
         let removed = pop_and_reply(c, list, end, count);
+        w.pushes_after_reply(c);
         w.changed(removed as u64, pop_event(end));
         match count {
             Some(_) => {

@@ -2,6 +2,7 @@
 //! with its table: the declarations (name, arity, flags, keys, docs) of its
 //! commands. `TABLES` lists the families; the registry reads nothing else.
 
+pub mod acl;
 pub mod bits;
 pub mod cluster;
 pub mod command;
@@ -77,6 +78,7 @@ pub const TABLES: &[&[Command]] = &[
     replicaof::COMMANDS,
     replication::COMMANDS,
     pubsub::COMMANDS,
+    acl::COMMANDS,
     cluster::COMMANDS,
     module::COMMANDS,
     lolwut::COMMANDS,

@@ -151,13 +151,15 @@ fn restore(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     if ttl < 0 {
         return Err(CmdError::Static("ERR Invalid TTL value, must be >= 0"));
     }
-    let body = verify_payload(&args[3], true).ok_or(CmdError::Static(
+    let body = verify_payload(&args[3], !srv.skip_checksum_validation).ok_or(CmdError::Static(
         "ERR DUMP payload version or checksum are wrong",
     ))?;
     let deep = match srv.config.sanitize_dump_payload {
         SanitizeDump::Yes => true,
         SanitizeDump::No => false,
-        SanitizeDump::Clients => !c.kind.is_primary_link(),
+        SanitizeDump::Clients => {
+            !c.kind.is_primary_link() && !srv.acl.skips_payload_sanitizing(c.user)
+        }
     };
     let limits = Limits::from_config(&srv.config);
     let value = parse_payload(body, deep)

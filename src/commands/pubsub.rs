@@ -8,7 +8,7 @@ use crate::db::glob::glob_match;
 use crate::server::client::Client;
 use crate::server::errors::{self, CmdResult};
 use crate::server::pubsub::{ChannelKind, Subscribers, Target};
-use crate::server::spec::{acl, flag, ks, Args, Command, KeySpec};
+use crate::server::spec::{acl, channel, flag, ks, Args, Command, KeySpec};
 use crate::server::Server;
 
 const PUBSUB_HELP: &[&str] = &[
@@ -175,36 +175,44 @@ const PUBSUB_SUBCOMMANDS: &[Command] = &[
 
 pub const COMMANDS: &[Command] = &[
     Command::new("subscribe", -2, subscribe)
+        .channels(channel::SUBSCRIBE, 1, -1)
         .flags(SUBSCRIBING | flag::SENTINEL)
         .acl(acl::PUBSUB | acl::SLOW)
         .doc("pubsub", "2.0.0", "O(N) where N is the number of channels to subscribe to.", "Listens to the messages published to channels."),
     Command::new("unsubscribe", -1, unsubscribe)
+        .channels(channel::UNSUBSCRIBE, 1, -1)
         .flags(SUBSCRIBING | flag::SENTINEL)
         .acl(acl::PUBSUB | acl::SLOW)
         .doc("pubsub", "2.0.0", "O(N) where N is the number of clients already subscribed to a channel.", "Stops listening to channels."),
     Command::new("psubscribe", -2, psubscribe)
+        .channels(channel::PATTERN | channel::SUBSCRIBE, 1, -1)
         .flags(SUBSCRIBING | flag::SENTINEL)
         .acl(acl::PUBSUB | acl::SLOW)
         .doc("pubsub", "2.0.0", "O(N) where N is the number of patterns the client is already subscribed to.", "Listens to the messages published to channels matching patterns."),
     Command::new("punsubscribe", -1, punsubscribe)
+        .channels(channel::PATTERN | channel::UNSUBSCRIBE, 1, -1)
         .flags(SUBSCRIBING | flag::SENTINEL)
         .acl(acl::PUBSUB | acl::SLOW)
         .doc("pubsub", "2.0.0", "O(N+M) where N is the number of patterns the client is already subscribed and M is the number of total patterns subscribed in the system (by any client).", "Stops listening to patterns."),
     Command::new("publish", 3, publish)
+        .channels(channel::PUBLISH, 1, 1)
         .flags(flag::PUBSUB | flag::LOADING | flag::STALE | flag::FAST | flag::MAY_REPLICATE | flag::SENTINEL)
         .acl(acl::PUBSUB | acl::FAST)
         .doc("pubsub", "2.0.0", "O(N+M) where N is the number of clients subscribed to the receiving channel and M is the total number of subscribed patterns (by any client).", "Sends a message to a channel's subscribers."),
     Command::new("ssubscribe", -2, ssubscribe)
+        .channels(channel::SUBSCRIBE, 1, -1)
         .flags(SUBSCRIBING)
         .acl(acl::PUBSUB | acl::SLOW)
         .keys(SHARD_CHANNELS)
         .doc("pubsub", "7.0.0", "O(N) where N is the number of shard channels to subscribe to.", "Listens to the messages published to shard channels."),
     Command::new("sunsubscribe", -1, sunsubscribe)
+        .channels(channel::UNSUBSCRIBE, 1, -1)
         .flags(SUBSCRIBING)
         .acl(acl::PUBSUB | acl::SLOW)
         .keys(SHARD_CHANNELS)
         .doc("pubsub", "7.0.0", "O(N) where N is the number of clients already subscribed to a shard channel.", "Stops listening to shard channels."),
     Command::new("spublish", 3, spublish)
+        .channels(channel::PUBLISH, 1, 1)
         .flags(flag::PUBSUB | flag::LOADING | flag::STALE | flag::FAST | flag::MAY_REPLICATE)
         .acl(acl::PUBSUB | acl::FAST)
         .keys(&[KeySpec::range(ks::NOT_KEY, 1, 0, 1)])

@@ -1,6 +1,9 @@
 //! Server administration commands: TIME, SHUTDOWN, MONITOR,
-//! SLOWLOG, and FUNCTION FLUSH (reddish has no scripting, so FLUSH is the
-//! only FUNCTION subcommand: with no libraries there is nothing to delete).
+//! SLOWLOG, FUNCTION FLUSH, and SCRIPT KILL / FUNCTION KILL. reddish has
+//! no scripting, so these are the scripting commands whose answer is
+//! known without it: with no libraries FLUSH has nothing to delete, and
+//! no script is ever running to be killed (Redis Sentinel sends SCRIPT
+//! KILL to an instance it finds busy).
 
 use super::{container, is_opt, reply_help};
 use crate::server::client::{Client, ClientKind};
@@ -206,16 +209,40 @@ const SLOWLOG_SUBCOMMANDS: &[Command] = &[
         ),
 ];
 
-const FUNCTION_SUBCOMMANDS: &[Command] = &[Command::new("flush", -2, function_flush)
-    .flags(flag::WRITE | flag::NOSCRIPT)
-    .acl(acl::WRITE | acl::SLOW | acl::SCRIPTING)
-    .tips(&["request_policy:all_shards", "response_policy:all_succeeded"])
-    .doc(
-        "scripting",
-        "7.0.0",
-        "O(N) where N is the number of functions deleted",
-        "Deletes all function libraries.",
-    )];
+const FUNCTION_SUBCOMMANDS: &[Command] = &[
+    Command::new("flush", -2, function_flush)
+        .flags(flag::WRITE | flag::NOSCRIPT)
+        .acl(acl::WRITE | acl::SLOW | acl::SCRIPTING)
+        .tips(&["request_policy:all_shards", "response_policy:all_succeeded"])
+        .doc(
+            "scripting",
+            "7.0.0",
+            "O(N) where N is the number of functions deleted",
+            "Deletes all function libraries.",
+        ),
+    kill_subcommand("7.0.0", "Terminates a function during execution."),
+];
+
+/// SCRIPT KILL and FUNCTION KILL: Redis's reply when no script runs.
+fn script_kill(_srv: &mut Server, _c: &mut Client, _args: &Args) -> CmdResult {
+    Err(CmdError::Static(
+        "NOTBUSY No scripts in execution right now.",
+    ))
+}
+
+/// The KILL subcommand of SCRIPT (`since`) or FUNCTION.
+const fn kill_subcommand(since: &'static str, summary: &'static str) -> Command {
+    Command::new("kill", 2, script_kill)
+        .flags(flag::NOSCRIPT | flag::ALLOW_BUSY)
+        .acl(acl::SLOW | acl::SCRIPTING)
+        .tips(&["request_policy:all_shards", "response_policy:one_succeeded"])
+        .doc("scripting", since, "O(1)", summary)
+}
+
+const SCRIPT_SUBCOMMANDS: &[Command] = &[kill_subcommand(
+    "2.6.0",
+    "Terminates a server-side Lua script during execution.",
+)];
 
 pub const COMMANDS: &[Command] = &[
     Command::new("time", 1, time)
@@ -239,4 +266,8 @@ pub const COMMANDS: &[Command] = &[
         .acl(acl::SLOW)
         .doc("scripting", "7.0.0", "Depends on subcommand.", "Container of the function library commands.")
         .subcommands(FUNCTION_SUBCOMMANDS),
+    Command::new("script", -2, container)
+        .acl(acl::SLOW)
+        .doc("scripting", "2.6.0", "Depends on subcommand.", "Container of the Lua script commands.")
+        .subcommands(SCRIPT_SUBCOMMANDS),
 ];

@@ -193,8 +193,10 @@ pub fn spop(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
         c.reply.null();
         return Ok(());
     };
-    c.reply.bulk(&member);
+    // As Redis: the event, the reply, then the `del` of an emptied set.
     w.changed(1, SPOP);
+    c.reply.bulk(&member);
+    w.pushes_after_reply(c);
     w.propagate_as(&[b"SREM", key, &member]);
     Ok(())
 }
@@ -218,8 +220,9 @@ fn spop_with_count(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     }
     if count >= size {
         reply_set(c, set);
-        w.delete();
         w.changed(size, SPOP);
+        w.delete();
+        w.changed(0, DEL);
         w.propagate_as(&[b"DEL", key]);
         return Ok(());
     }
@@ -381,18 +384,37 @@ fn operands<'a>(
         .collect()
 }
 
-fn store_result(srv: &mut Server, c: &mut Client, dst: &[u8], result: SetValue, event: KeyEvent) {
+/// Stores the result of a *STORE command and replies with its size. As
+/// Redis: the event follows the reply, and so does the `del` of an
+/// emptied destination, except when SINTERSTORE knew it early
+/// (`known_empty`: an operand is missing).
+fn store_result(
+    srv: &mut Server,
+    c: &mut Client,
+    dst: &[u8],
+    result: SetValue,
+    event: KeyEvent,
+    known_empty: bool,
+) {
     let size = result.len();
     let mut w = srv.write_key(c.db, dst);
     if size == 0 {
+        if !known_empty {
+            c.reply.int(0);
+            w.pushes_after_reply(c);
+        }
         if w.delete() {
             w.changed(1, DEL);
         }
+        if known_empty {
+            c.reply.int(0);
+        }
     } else {
         w.set(Value::Set(result));
+        c.reply.int(size as i64);
+        w.pushes_after_reply(c);
         w.changed(1, event);
     }
-    c.reply.int(size as i64);
 }
 
 /// What the SINTER family does with the intersection.
@@ -414,7 +436,8 @@ fn sinter_generic(srv: &mut Server, c: &mut Client, keys: Args, out: InterOutput
         .into_iter()
         .flatten()
         .collect();
-    if sets.len() < keys.len() {
+    let missing_operand = sets.len() < keys.len();
+    if missing_operand {
         sets.clear();
     }
     sets.sort_by_key(|s| s.len());
@@ -455,7 +478,8 @@ fn sinter_generic(srv: &mut Server, c: &mut Client, keys: Args, out: InterOutput
             for member in common {
                 result.add_member(member, limit);
             }
-            store_result(srv, c, dst, result, KeyEvent::set("sinterstore"));
+            let event = KeyEvent::set("sinterstore");
+            store_result(srv, c, dst, result, event, missing_operand);
         }
     }
     Ok(())
@@ -523,7 +547,7 @@ fn sunion_diff_generic(
                 SetOp::Union => KeyEvent::set("sunionstore"),
                 SetOp::Diff => KeyEvent::set("sdiffstore"),
             };
-            store_result(srv, c, dst, result, event)
+            store_result(srv, c, dst, result, event, false)
         }
         None => reply_set(c, &result),
     }

@@ -120,7 +120,13 @@ struct SortOptions<'a> {
     gets: Vec<Pattern<'a>>,
 }
 
-fn parse_options<'a>(args: &Args<'a>, readonly: bool) -> Result<SortOptions<'a>, CmdError> {
+/// Reads the options; BY with a pattern and GET need the user to be
+/// allowed to read every key (`full_key_access`), as in Redis.
+fn parse_options<'a>(
+    args: &Args<'a>,
+    readonly: bool,
+    full_key_access: bool,
+) -> Result<SortOptions<'a>, CmdError> {
     let mut opts = SortOptions {
         desc: false,
         alpha: false,
@@ -150,12 +156,19 @@ fn parse_options<'a>(args: &Args<'a>, readonly: bool) -> Result<SortOptions<'a>,
             j += 1;
         } else if is_opt(arg, "by") && left >= 1 {
             let by = Pattern::parse(next);
+            let constant = !c_string(next).contains(&b'*');
+            if !constant && !full_key_access {
+                return Err(BY_DENIED.into());
+            }
             // As in Redis, a constant BY anywhere disables sorting even if
             // a later BY has a pattern.
-            opts.dont_sort |= !c_string(next).contains(&b'*');
+            opts.dont_sort |= constant;
             opts.by = Some(by);
             j += 1;
         } else if is_opt(arg, "get") && left >= 1 {
+            if !full_key_access {
+                return Err(GET_DENIED.into());
+            }
             opts.gets.push(Pattern::parse(next));
             j += 1;
         } else {
@@ -330,8 +343,17 @@ fn sort_ro(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     sort_generic(srv, c, args, true)
 }
 
+const BY_DENIED: &str = "ERR BY option of SORT denied due to insufficient ACL permissions.";
+const GET_DENIED: &str = "ERR GET option of SORT denied due to insufficient ACL permissions.";
+
 fn sort_generic(srv: &mut Server, c: &mut Client, args: &Args, readonly: bool) -> CmdResult {
-    let mut opts = parse_options(args, readonly)?;
+    let full_key_access = srv.acl.unrestricted(c.user) || {
+        let name: &[u8] = if readonly { b"sort_ro" } else { b"sort" };
+        srv.registry
+            .find_original(name)
+            .is_some_and(|id| srv.acl_full_key_access(c, id, args))
+    };
+    let mut opts = parse_options(args, readonly, full_key_access)?;
     let db = c.db;
     let (mut items, window) = match srv.lookup_read(db, &args[1]) {
         None => (Vec::new(), (-1, -2)),
@@ -396,6 +418,8 @@ fn reply_items(srv: &mut Server, c: &mut Client, items: &[Item], gets: &[Pattern
             c.reply.bulk(&item.elem);
         }
         for pattern in gets {
+            // A `keymiss` comes where Redis meets the key, amid the reply.
+            srv.pushes_after_reply(c);
             let value = lookup(srv, db, pattern, &item.elem, &mut buf);
             c.reply.bulk_opt(value);
         }

@@ -29,6 +29,7 @@ const INVALID_START: &str = "ERR invalid start ID for the interval";
 const INVALID_END: &str = "ERR invalid end ID for the interval";
 
 const XTRIM: KeyEvent = KeyEvent::stream("xtrim");
+const XGROUP_CREATECONSUMER: KeyEvent = KeyEvent::stream("xgroup-createconsumer");
 
 /// Parses an exact ID (`-` and `+` refused).
 fn strict_id(arg: &[u8]) -> Result<StreamId, CmdError> {
@@ -124,15 +125,24 @@ fn reply_range(
     n
 }
 
-/// Commands a consumer-group command propagates instead of itself, and
-/// the changes it counts, gathered while the stream is borrowed.
+/// Commands a consumer-group command propagates instead of itself, the
+/// changes it counts and whether it created a consumer, gathered while the
+/// stream is borrowed.
 #[derive(Default)]
 struct Effects {
     propagate: Vec<OwnedArgs>,
     dirty: u64,
+    consumer_created: bool,
 }
 
 impl Effects {
+    /// A consumer was created on the way (XREADGROUP, XCLAIM,
+    /// XAUTOCLAIM): a change, with its `xgroup-createconsumer` event.
+    fn consumer_created(&mut self) {
+        self.dirty += 1;
+        self.consumer_created = true;
+    }
+
     /// `XCLAIM <key> <group> <consumer> 0 <id> TIME <ms> RETRYCOUNT <n>
     /// FORCE JUSTID LASTID <group-last-id>`: recreates a pending entry
     /// exactly, whatever the replica's state.
@@ -194,6 +204,9 @@ impl Effects {
     /// propagated commands, in order; the running command itself is not
     /// propagated.
     fn apply(&mut self, w: &mut KeyWrite) {
+        if std::mem::take(&mut self.consumer_created) {
+            w.meta_changed(0, XGROUP_CREATECONSUMER);
+        }
         w.counted(std::mem::take(&mut self.dirty));
         for command in self.propagate.drain(..) {
             let parts: Vec<&[u8]> = command.args().iter().collect();
@@ -400,6 +413,7 @@ pub fn xadd(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     });
     let id_text = id.text();
     c.reply.bulk(id_text.as_ref());
+    w.pushes_after_reply(c);
     w.changed(1, KeyEvent::stream("xadd"));
     if trimmed > 0 {
         w.changed(0, XTRIM);
@@ -554,8 +568,9 @@ pub fn xsetid(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     if !max_deleted.is_zero() {
         entries.max_deleted_id = max_deleted;
     }
-    w.meta_changed(1, KeyEvent::stream("xsetid"));
     c.reply.ok();
+    w.pushes_after_reply(c);
+    w.meta_changed(1, KeyEvent::stream("xsetid"));
     Ok(())
 }
 

@@ -147,6 +147,7 @@ fn set_generic(
     };
     if o.get {
         reply_string_value(srv, c, key)?;
+        srv.pushes_after_reply(c);
     }
     let mut w = srv.write_key(db, key);
     if (o.nx || o.xx) && w.exists() == o.nx {
@@ -261,6 +262,7 @@ pub fn get(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
 
 pub fn getset(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     reply_string_value(srv, c, &args[1])?;
+    srv.pushes_after_reply(c);
     let mut w = srv.write_key(c.db, &args[1]);
     w.set(Value::Str(StrValue::from_bytes(&args[2])));
     w.changed(1, SET);
@@ -270,6 +272,7 @@ pub fn getset(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
 
 pub fn getdel(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     reply_string_value(srv, c, &args[1])?;
+    srv.pushes_after_reply(c);
     let lazy = srv.config.lazyfree_lazy_user_del;
     let mut w = srv.write_key(c.db, &args[1]);
     if w.delete() {
@@ -307,6 +310,7 @@ pub fn getex(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
         None => None,
     };
     c.reply.bulk(&value);
+    srv.pushes_after_reply(c);
     let now = srv.cmd_time_ms;
     let lazy = srv.config.lazyfree_lazy_expire;
     let mut w = srv.write_key(db, key);
@@ -334,6 +338,8 @@ pub fn getex(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
 pub fn mget(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     c.reply.array(args.len() - 1);
     for key in args.iter().skip(1) {
+        // A `keymiss` comes where Redis meets the key, amid the reply.
+        srv.pushes_after_reply(c);
         match srv.lookup_read(c.db, key).and_then(|o| o.value.as_str()) {
             Some(s) => {
                 let mut tmp = [0u8; 21];

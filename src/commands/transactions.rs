@@ -2,6 +2,7 @@
 //! and watch state they work on is in `server::multi`; queueing itself
 //! happens in the dispatcher, after the checks every command goes through.
 
+use crate::server::acl::log::AclContext;
 use crate::server::client::Client;
 use crate::server::errors::CmdResult;
 use crate::server::spec::{acl, flag, ks, Args, Command, KeySpec};
@@ -28,7 +29,8 @@ fn discard(srv: &mut Server, c: &mut Client, _args: &Args) -> CmdResult {
 }
 
 /// Runs the queued commands, unless a command was refused while queueing
-/// (EXECABORT) or a watched key changed (null array). EXEC itself is never
+/// (EXECABORT) or a watched key changed (null array); a command the ACL
+/// rules no longer allow is answered NOPERM in its place. EXEC itself is never
 /// propagated: what its commands wrote is, wrapped in MULTI/EXEC when more
 /// than one command goes out.
 fn exec(srv: &mut Server, c: &mut Client, _args: &Args) -> CmdResult {
@@ -54,7 +56,14 @@ fn exec(srv: &mut Server, c: &mut Client, _args: &Args) -> CmdResult {
     let was_in_exec = std::mem::replace(&mut c.in_exec, true);
     for (id, args) in queue.iter() {
         let mark = c.reply.buf.len();
-        srv.call(c, id, &args);
+        // ACL rules may have changed since the command was queued.
+        match srv.acl_check(c.user, id, &args) {
+            Ok(()) => srv.call(c, id, &args),
+            Err(denial) => {
+                srv.acl_log_denial(c, &denial, AclContext::Multi, &args);
+                c.reply.error(denial.exec_error());
+            }
+        }
         c.settle_nested_reply(mark);
     }
     c.in_exec = was_in_exec;
@@ -215,7 +224,7 @@ mod tests {
     fn lazy_expiry_inside_the_transaction_is_part_of_it() {
         let (mut srv, mut c) = setup();
         run(&mut srv, &mut c, "SET e v");
-        srv.write_key(0, b"e").set_expire(1);
+        srv.db(0).set_expire(b"e", 1);
         let start = srv.replication.master_offset + 1;
         for line in ["MULTI", "GET e", "SET z 1", "EXEC"] {
             run(&mut srv, &mut c, line);

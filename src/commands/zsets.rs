@@ -275,14 +275,16 @@ fn store_result(
         Some(z) => {
             let n = z.len();
             w.set(Value::ZSet(z));
-            w.changed(1, event);
             c.reply.int(n as i64);
+            w.pushes_after_reply(c);
+            w.changed(1, event);
         }
         None => {
+            c.reply.int(0);
+            w.pushes_after_reply(c);
             if w.delete() {
                 w.changed(1, DEL);
             }
-            c.reply.int(0);
         }
     }
 }
@@ -461,26 +463,21 @@ pub(crate) fn add_pairs(
         }
     };
     let changes = tally.added + tally.updated;
-    let event = KeyEvent::zset(if flags.incr { "zincr" } else { "zadd" });
     if tally.nan {
-        // As Redis: what was applied is signalled but not counted.
-        if changes > 0 {
-            w.changed(0, event);
-        }
-        return Err(NAN_SCORE.into());
-    }
-    if changes > 0 {
-        w.changed(changes, event);
-    }
-    drop(w);
-    if flags.incr {
-        if tally.processed > 0 {
-            c.reply.double(tally.score);
-        } else {
-            c.reply.null();
-        }
+        c.reply.error(NAN_SCORE.as_bytes());
+    } else if flags.incr && tally.processed > 0 {
+        c.reply.double(tally.score);
+    } else if flags.incr {
+        c.reply.null();
     } else {
         c.reply.int((if ch { changes } else { tally.added }) as i64);
+    }
+    // As Redis: the event follows the reply; after a NaN what was applied
+    // is signalled but not counted.
+    w.pushes_after_reply(c);
+    if changes > 0 {
+        let event = KeyEvent::zset(if flags.incr { "zincr" } else { "zadd" });
+        w.changed(if tally.nan { 0 } else { changes }, event);
     }
     Ok(())
 }
@@ -920,13 +917,21 @@ fn pop_first_of<'a>(
             Err(e) => return Err(e),
         };
         let len = z.len();
-        let popped = pop_entries(c, key, z, pop);
-        if popped > 0 {
-            w.changed(
-                popped,
-                KeyEvent::zset(if pop.max { "zpopmax" } else { "zpopmin" }),
-            );
+        if pop.count == Some(0) {
+            c.reply.empty_array();
+            return Ok(Some((key, len)));
         }
+        // As Redis: the event comes after the reply's header, the `del` of
+        // an emptied set after the entries.
+        let n = pop.count.map_or(1, |n| n.min(len as u64) as usize);
+        reply_pop_header(c, key, n, pop.shape);
+        w.pushes_after_reply(c);
+        let event = KeyEvent::zset(if pop.max { "zpopmax" } else { "zpopmin" });
+        w.changed(n as u64, event);
+        if let Some(z) = w.existing::<ZSet>()? {
+            pop_entries(c, z, n, pop);
+        }
+        w.pushes_after_reply(c);
         return Ok(Some((key, len)));
     }
     if !block {
@@ -938,15 +943,9 @@ fn pop_first_of<'a>(
     Ok(None)
 }
 
-/// Pops from a non-empty sorted set and replies; returns how many entries
-/// it popped.
-fn pop_entries(c: &mut Client, key: &[u8], z: &mut ZSet, pop: Pop) -> u64 {
-    if pop.count == Some(0) {
-        c.reply.empty_array();
-        return 0;
-    }
-    let n = pop.count.map_or(1, |n| n.min(z.len() as u64) as usize);
-    match pop.shape {
+/// The header of the reply to a pop of `n` entries from `key`.
+fn reply_pop_header(c: &mut Client, key: &[u8], n: usize, shape: PopShape) {
+    match shape {
         PopShape::Flat => c.reply.array(2 * n),
         PopShape::Pairs => c.reply.array(n),
         PopShape::KeyFlat => {
@@ -959,6 +958,11 @@ fn pop_entries(c: &mut Client, key: &[u8], z: &mut ZSet, pop: Pop) -> u64 {
             c.reply.array(n);
         }
     }
+}
+
+/// Pops `n` entries (at most the size) from a sorted set, replying with
+/// each.
+fn pop_entries(c: &mut Client, z: &mut ZSet, n: usize, pop: Pop) {
     let pairs = matches!(pop.shape, PopShape::Pairs | PopShape::KeyPairs);
     for _ in 0..n {
         z.pop(pop.max, |member, score| {
@@ -969,7 +973,6 @@ fn pop_entries(c: &mut Client, key: &[u8], z: &mut ZSet, pop: Pop) -> u64 {
             c.reply.double(score);
         });
     }
-    n as u64
 }
 
 /// The ZPOPMIN/ZPOPMAX a pop reaches replicas as.

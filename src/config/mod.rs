@@ -162,8 +162,12 @@ macro_rules! typed_fields {
             /// The command table's names, which `rename-command` checks
             /// against (given by start-up before the config is read).
             pub command_names: Vec<String>,
-            /// Arguments of `user` directives (ACL users are not built yet).
-            pub users: Vec<Vec<String>>,
+            /// Arguments of `user` directives (the name, then the rules),
+            /// in order; the ACL creates the users at start-up.
+            pub users: Vec<Vec<Vec<u8>>>,
+            /// Checks the rules of a `user` line as it is read (start-up
+            /// gives it: the rules need the command table).
+            pub user_check: Option<UserCheck>,
             /// Arguments of `loadmodule` directives (modules are not supported).
             pub modules: Vec<Vec<String>>,
             /// Module directives (`name.option value`), never consumed.
@@ -188,6 +192,7 @@ macro_rules! typed_fields {
                     renamed_commands: Vec::new(),
                     command_names: Vec::new(),
                     users: Vec::new(),
+                    user_check: None,
                     modules: Vec::new(),
                     module_configs: Vec::new(),
                     values,
@@ -254,6 +259,9 @@ typed_fields! {
     lfu_decay_time: i64 = |c: &Config| c.num("lfu-decay-time") as i64;
     rdbcompression: bool = |c: &Config| c.flag("rdbcompression");
     rdbchecksum: bool = |c: &Config| c.flag("rdbchecksum");
+    crash_log_enabled: bool = |c: &Config| c.flag("crash-log-enabled");
+    use_exit_on_panic: bool = |c: &Config| c.flag("use-exit-on-panic");
+    watchdog_period: u64 = |c: &Config| c.num("watchdog-period") as u64;
     rdb_del_sync_files: bool = |c: &Config| c.flag("rdb-del-sync-files");
     stop_writes_on_bgsave_error: bool = |c: &Config| c.flag("stop-writes-on-bgsave-error");
     rdb_save_incremental_fsync: bool = |c: &Config| c.flag("rdb-save-incremental-fsync");
@@ -333,6 +341,8 @@ typed_fields! {
     tracking_table_max_keys: u64 = |c: &Config| c.num("tracking-table-max-keys") as u64;
     acllog_max_len: u64 = |c: &Config| c.num("acllog-max-len") as u64;
     aclfile: String = |c: &Config| c.text("aclfile");
+    /// `acl-pubsub-default allchannels`: new users may use every channel.
+    acl_pubsub_default_all: bool = |c: &Config| c.code("acl-pubsub-default") != 0;
     latency_tracking: bool = |c: &Config| c.flag("latency-tracking");
     latency_tracking_info_percentiles: Vec<f64> =
         |c: &Config| match c.get("latency-tracking-info-percentiles") {
@@ -516,15 +526,12 @@ impl Config {
     /// Directives whose feature reddish does not implement yet and that are
     /// configured away from their default.
     pub fn unbuilt_in_use(&self) -> Vec<&'static str> {
-        let mut out: Vec<&'static str> = DIRECTIVES
+        let out: Vec<&'static str> = DIRECTIVES
             .iter()
             .zip(&self.values)
             .filter(|(d, v)| !d.is_built() && **v != Value::default_for(d))
             .map(|(d, _)| d.name)
             .collect();
-        if self.users.iter().any(|u| !is_default_user(u)) {
-            out.push("user");
-        }
         out
     }
 
@@ -628,10 +635,7 @@ impl Config {
             ("rename-command", 3) => self
                 .rename_command(&words[0], &words[1])
                 .map_err(|m| LineError::Message(m.into())),
-            ("user", n) if n >= 2 => {
-                self.users.push(words);
-                Ok(())
-            }
+            ("user", n) if n >= 2 => self.add_user(argv),
             ("loadmodule", n) if n >= 2 => {
                 self.modules.push(words);
                 Ok(())
@@ -654,6 +658,26 @@ impl Config {
                 "Bad directive or wrong number of arguments".into(),
             )),
         }
+    }
+
+    /// A `user` line, checked as Redis checks it when reading it.
+    fn add_user(&mut self, argv: &[Vec<u8>]) -> Result<(), LineError> {
+        let words = argv.get(1..).unwrap_or_default().to_vec();
+        if let Some(check) = self.user_check {
+            check(&words, &self.users, self.acl_pubsub_default_all).map_err(|(at, message)| {
+                let word = argv.get(at).map(|w| {
+                    let end = w.iter().position(|&b| b == 0).unwrap_or(w.len());
+                    String::from_utf8_lossy(&w[..end]).into_owned()
+                });
+                LineError::Message(format!(
+                    "Error in user declaration '{}': {}",
+                    word.unwrap_or_default(),
+                    message
+                ))
+            })?;
+        }
+        self.users.push(words);
+        Ok(())
     }
 
     /// Reads and applies an included file (or every file a pattern matches).
@@ -689,10 +713,10 @@ impl Config {
     }
 }
 
-/// Whether `user` directive words declare the default user.
-fn is_default_user(words: &[String]) -> bool {
-    words.first().map(String::as_str) == Some("default")
-}
+/// Checks a `user` line's words after `user` against the users declared
+/// before it: `Err((index, message))`, the index of the word of the whole
+/// line (`user` being 0) Redis names in its error.
+pub type UserCheck = fn(&[Vec<u8>], &[Vec<Vec<u8>>], bool) -> Result<(), (usize, &'static str)>;
 
 /// A failure while reading one line.
 enum LineError {

@@ -11,7 +11,7 @@ use super::value::{
     current_dir, enum_name, format_percentile, notify, Value, BIND_DEFAULTS, OBUF_DEFAULTS,
     OOM_DEFAULTS,
 };
-use super::{is_default_user, Config};
+use super::Config;
 use crate::util::repr_bytes;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::io::{self, Write};
@@ -154,13 +154,14 @@ fn line_owner(name: &[u8]) -> Option<String> {
     OTHER_DIRECTIVES.contains(&lower.as_str()).then_some(lower)
 }
 
-/// Rewrites the config file at `path` from `config`.
-pub fn rewrite(config: &Config, path: &str) -> io::Result<()> {
+/// Rewrites the config file at `path` from `config`, with `users` as the
+/// `user` lines (`None`: an ACL file holds the users; the lines go).
+pub fn rewrite(config: &Config, path: &str, users: Option<&[Vec<u8>]>) -> io::Result<()> {
     let mut state = State::read(path)?;
     for (id, d) in DIRECTIVES.iter().enumerate() {
         rewrite_directive(&mut state, d, config.value_at(id));
     }
-    rewrite_users(&mut state, config);
+    rewrite_users(&mut state, users);
     state.mark_processed("loadmodule");
     state.remove_orphaned();
     overwrite(path, &state.content())
@@ -286,42 +287,13 @@ fn rewrite_special(state: &mut State, name: &str, s: Special, v: &Value) {
     }
 }
 
-/// `user` lines: the default user (password from `requirepass`) and any
-/// other users as they were configured. An ACL file owns them all.
-fn rewrite_users(state: &mut State, config: &Config) {
-    if config.aclfile.is_empty() {
-        state.rewrite_line("user", default_user_line(config).into_bytes(), true);
-        for user in config.users.iter().filter(|u| !is_default_user(u)) {
-            state.rewrite_line(
-                "user",
-                format!("user {}", user.join(" ")).into_bytes(),
-                true,
-            );
-        }
+/// `user` lines: every ACL user as `user <name> <rules>` (given by the
+/// caller, which knows the users), or none when an ACL file owns them.
+fn rewrite_users(state: &mut State, users: Option<&[Vec<u8>]>) {
+    for line in users.unwrap_or_default() {
+        state.rewrite_line("user", line.clone(), true);
     }
     state.mark_processed("user");
-}
-
-/// How Redis describes the default user: a user declared in the config
-/// was reset first, which turns payload sanitizing on.
-fn default_user_line(config: &Config) -> String {
-    let mut line = String::from("user default on");
-    if config.requirepass.is_none() {
-        line.push_str(" nopass");
-    }
-    if config.users.iter().any(|u| is_default_user(u)) {
-        line.push_str(" sanitize-payload");
-    }
-    if let Some(p) = &config.requirepass {
-        line.push_str(&format!(" #{}", sha256_hex(p)));
-    }
-    line.push_str(" ~* &* +@all");
-    line
-}
-
-fn sha256_hex(data: &[u8]) -> String {
-    use sha2::Digest as _;
-    hex::encode(sha2::Sha256::digest(data))
 }
 
 /// Replaces the file atomically: a temporary file in the same directory,
@@ -367,13 +339,5 @@ mod tests {
         assert_eq!(format_memory(1536), "1536");
         assert_eq!(format_memory(2048), "2kb");
         assert_eq!(format_memory(-1), "-1");
-    }
-
-    #[test]
-    fn sha256_of_password() {
-        assert_eq!(
-            sha256_hex(b"a b\"c"),
-            "0c13a69ba69e1b7cc515a470879bf69f0d5d2d14b6802a3c0ac678076353fd18"
-        );
     }
 }

@@ -105,6 +105,10 @@ pub enum Apply {
     AppendOnly,
     /// Delete the AOF history now that automatic deletion is back on.
     AofAutoGc,
+    /// Arm or disarm the watchdog alarm.
+    Watchdog,
+    /// The default user's password follows `requirepass`.
+    RequirePass,
 }
 
 /// One directive.
@@ -484,7 +488,7 @@ pub static DIRECTIVES: &[Directive] = &[
         .apply(Apply::AofAutoGc),
     yes_no("replica-ignore-disk-write-errors", false),
     // Strings.
-    string("aclfile", "").immutable(),
+    string("aclfile", "").immutable().built(),
     optional("unixsocket").immutable().built(),
     optional("pidfile").immutable().built(),
     optional("replica-announce-ip")
@@ -517,7 +521,10 @@ pub static DIRECTIVES: &[Directive] = &[
     optional("bind-source-addr"),
     string("logfile", "").immutable().built(),
     optional("masterauth").with(SENSITIVE).built(),
-    optional("requirepass").with(SENSITIVE).built(),
+    optional("requirepass")
+        .with(SENSITIVE)
+        .built()
+        .apply(Apply::RequirePass),
     // Enums.
     choice("supervised", SUPERVISED, 0).immutable(),
     choice("syslog-facility", SYSLOG_FACILITIES, 128).immutable(),
@@ -530,7 +537,7 @@ pub static DIRECTIVES: &[Directive] = &[
     choice("maxmemory-policy", MAXMEMORY_POLICIES, 0x700),
     choice("appendfsync", APPENDFSYNC, 2).built(),
     choice("oom-score-adj", OOM_SCORE_ADJ, 0),
-    choice("acl-pubsub-default", ACL_PUBSUB_DEFAULT, 0),
+    choice("acl-pubsub-default", ACL_PUBSUB_DEFAULT, 0).built(),
     choice("sanitize-dump-payload", SANITIZE_DUMP, 0),
     choice("enable-protected-configs", PROTECTION, 0)
         .immutable()
@@ -538,7 +545,9 @@ pub static DIRECTIVES: &[Directive] = &[
     choice("enable-debug-command", PROTECTION, 0)
         .immutable()
         .built(),
-    choice("enable-module-command", PROTECTION, 0).immutable(),
+    choice("enable-module-command", PROTECTION, 0)
+        .immutable()
+        .built(),
     choice("cluster-preferred-endpoint-type", ENDPOINT_TYPES, 0),
     choice("propagation-error-behavior", PROPAGATION_ERROR, 0),
     shutdown_on("shutdown-on-sigint"),
@@ -592,7 +601,9 @@ pub static DIRECTIVES: &[Directive] = &[
     int("min-replicas-max-lag", 0, INT_MAX, 10)
         .alias("min-slaves-max-lag")
         .built(),
-    int("watchdog-period", 0, INT_MAX, 0).with(HIDDEN),
+    int("watchdog-period", 0, INT_MAX, 0)
+        .with(HIDDEN)
+        .apply(Apply::Watchdog),
     int("shutdown-timeout", 0, INT_MAX, 10),
     int("repl-diskless-sync-max-replicas", 0, INT_MAX, 0).built(),
     // Unsigned int.
@@ -615,7 +626,7 @@ pub static DIRECTIVES: &[Directive] = &[
     // Unsigned long (bounds-checked as signed by Redis).
     int("active-defrag-max-scan-fields", 1, LONG_MAX, 1000),
     int("slowlog-max-len", 0, LONG_MAX, 128).built(),
-    int("acllog-max-len", 0, LONG_MAX, 128),
+    int("acllog-max-len", 0, LONG_MAX, 128).built(),
     // Long long.
     int("busy-reply-threshold", 0, LONG_MAX, 5000).alias("lua-time-limit"),
     int("cluster-node-timeout", 0, LONG_MAX, 15000),

@@ -284,7 +284,7 @@ impl Server {
     }
 
     fn check_trailer<R: Read>(&self, r: &mut Reader<R>) -> Result<(), LoadFailure> {
-        let verify = self.config.rdbchecksum;
+        let verify = self.config.rdbchecksum && !self.skip_checksum_validation;
         match r.verify_checksum(verify) {
             Ok(false) if verify && r.version() >= 5 => {
                 warn!("RDB file was saved with checksum disabled: no check performed.");

@@ -510,7 +510,19 @@ pub fn parse_payload(body: &[u8], deep: bool) -> Option<RdbValue> {
     if !is_value_type(code) {
         return None;
     }
-    r.object(code).ok().flatten()
+    match r.object(code) {
+        Ok(value) => value,
+        Err(RdbError::Corrupt(reason)) => {
+            // Redis logs a refused RESTORE payload's reason at verbose level.
+            log::debug!(
+                "Internal error in RDB reading offset {} -> {}",
+                r.position(),
+                reason
+            );
+            None
+        }
+        Err(_) => None,
+    }
 }
 
 /// Whether `code` names a value type (Redis's `rdbIsObjectType`).

@@ -19,6 +19,10 @@ pub struct Reply {
     /// OFF or SKIP must not drop: pub/sub messages and subscription
     /// replies, which Redis always sends.
     pushed: Vec<(usize, usize)>,
+    /// Where in `buf` pushes raised while the running command is served go
+    /// (its reply's start, or past what it replied before raising them);
+    /// moved along by a header filled in before it.
+    pub push_anchor: usize,
 }
 
 /// A placeholder for an aggregate length written once the count is known.
@@ -229,7 +233,21 @@ impl Reply {
         push_u64(&mut header, count as u64);
         header.extend_from_slice(b"\r\n");
         let at = at.pos.min(self.buf.len());
+        let len = header.len();
         self.buf.splice(at..at, header);
+        // Pushes anchored where the header goes were raised before it.
+        self.shift_marks(at, len, self.push_anchor > at);
+    }
+
+    /// Keeps the marks past `at` right after `len` bytes were put there
+    /// (the push anchor if `anchor`).
+    fn shift_marks(&mut self, at: usize, len: usize, anchor: bool) {
+        for range in self.pushed.iter_mut().filter(|r| r.0 >= at) {
+            *range = (range.0 + len, range.1 + len);
+        }
+        if anchor {
+            self.push_anchor += len;
+        }
     }
 
     /// Appends bytes that are already valid RESP.
@@ -249,9 +267,7 @@ impl Reply {
     pub fn insert_pushed(&mut self, at: usize, bytes: &[u8]) {
         let at = at.min(self.buf.len());
         let len = bytes.len();
-        for range in self.pushed.iter_mut().filter(|r| r.0 >= at) {
-            *range = (range.0 + len, range.1 + len);
-        }
+        self.shift_marks(at, len, self.push_anchor >= at);
         self.buf.splice(at..at, bytes.iter().copied());
         self.pushed.push((at, at + len));
     }

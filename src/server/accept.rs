@@ -229,7 +229,7 @@ impl Server {
         let Some(slot) = self.adopt_connection(stream) else {
             return;
         };
-        let authenticated = self.config.requirepass.is_none();
+        let authenticated = self.acl.default_is_open();
         if let Some(c) = self.clients.get_mut(slot) {
             c.authenticated = authenticated;
         }
@@ -263,6 +263,6 @@ impl Server {
     /// only Unix sockets and peers at exactly 127.0.0.1 or ::1, whatever
     /// `bind` says.
     pub(super) fn protected_mode_denies(&self, stream: &Conn) -> bool {
-        self.config.protected_mode && self.config.requirepass.is_none() && !stream.is_local_peer()
+        self.config.protected_mode && self.acl.default_has_no_password() && !stream.is_local_peer()
     }
 }

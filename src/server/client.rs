@@ -210,6 +210,8 @@ pub struct Client {
     pub query: QueryBuffer,
     pub parser: RequestParser,
     pub authenticated: bool,
+    /// Its ACL user; `None` may do anything (the primary's link).
+    pub user: Option<crate::server::acl::UserId>,
     pub reply_mode: ReplyMode,
     /// Arguments of the running command that MONITOR and SLOWLOG must not
     /// show (passwords), as a bit mask of positions.
@@ -285,6 +287,7 @@ impl Client {
             query: QueryBuffer::default(),
             parser: RequestParser::default(),
             authenticated: false,
+            user: Some(crate::server::acl::UserId::DEFAULT),
             reply_mode: ReplyMode::default(),
             redacted_args: 0,
             kind: ClientKind::Normal,

@@ -232,7 +232,7 @@ impl Server {
                 if !c.parser.in_progress() {
                     request_start = c.query.cursor;
                 }
-                let auth_required = !c.authenticated && self.config.requirepass.is_some();
+                let auth_required = self.auth_required(c);
                 let limits = c.parse_limits(self.config.proto_max_bulk_len, auth_required);
                 let parse_from = c.query.cursor;
                 let mut pos = parse_from;

@@ -42,7 +42,7 @@ impl Server {
             "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} \
              sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem={} \
              rbs={} rbp={} obl={} oll={} omem={} tot-mem={} events={} cmd={} \
-             user=default redir=-1 resp={}",
+             user={} redir=-1 resp={}",
             c.id,
             c.addr,
             c.local_addr,
@@ -68,6 +68,7 @@ impl Server {
             tot_mem,
             events,
             cmd,
+            String::from_utf8_lossy(self.client_user_name(c)),
             if c.reply.resp3 { 3 } else { 2 }
         );
     }

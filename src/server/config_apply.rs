@@ -1,6 +1,7 @@
 //! What the server does when CONFIG SET changes a directive that needs
 //! more than a new value: re-open listening sockets, change the log level,
-//! raise the open files limit for `maxclients`.
+//! raise the open files limit for `maxclients`, give the default user the
+//! `requirepass` password.
 
 use super::Server;
 use crate::config::Apply;
@@ -32,6 +33,15 @@ impl Server {
             }
             Apply::Tls => Ok(()),
             Apply::AppendOnly | Apply::AofAutoGc => self.run_apply_config_hooks(what),
+            Apply::Watchdog => {
+                crate::crash::set_watchdog(self.config.watchdog_period);
+                Ok(())
+            }
+            Apply::RequirePass => {
+                let password = self.config.requirepass.clone();
+                self.set_default_password(password.as_deref());
+                Ok(())
+            }
             Apply::MaxClients => {
                 let wanted = self.config.maxclients;
                 match adjust_open_files_limit(wanted) {

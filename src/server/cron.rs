@@ -46,6 +46,7 @@ impl Server {
             return;
         }
         self.cron_loops += 1;
+        crate::crash::rearm_watchdog(self.config.watchdog_period);
         self.peak_memory = self.peak_memory.max(crate::alloc::used_memory());
         let now = now_ms();
         self.stats

@@ -1,10 +1,10 @@
 //! Running one command: lookup, the checks Redis makes before a command runs
-//! (existence, arity, DEBUG protection, authentication, MULTI restrictions,
-//! maxmemory, MISCONF, NOREPLICAS, LOADING, CLIENT PAUSE), queueing inside MULTI or the
+//! (existence, arity, DEBUG and MODULE protection, authentication, MULTI
+//! restrictions, ACL permissions, maxmemory, MISCONF, NOREPLICAS, LOADING,
+//! CLIENT PAUSE), queueing inside MULTI or the
 //! call itself, and the bookkeeping after it (stats, slowlog, latency, MONITOR).
 
 use super::Server;
-use crate::config::Protection;
 use crate::server::client::{Client, ClientKind};
 use crate::server::spec::{flag, Args, Lookup, OwnedArgs};
 use crate::util::{now_us, truncated};
@@ -78,17 +78,23 @@ impl Server {
             return Dispatch::Done;
         }
         if cmd.has(flag::PROTECTED) {
-            if let Some(refusal) = self.protected_refusal(c, name) {
+            if let Some(refusal) = self.protected_refusal(c, id) {
                 self.reject(c, args, Some(id), refusal);
                 return Dispatch::Done;
             }
         }
-        if !c.authenticated && self.config.requirepass.is_some() && !cmd.has(flag::NO_AUTH) {
+        if self.auth_required(c) && !cmd.has(flag::NO_AUTH) {
             self.reject(c, args, Some(id), "NOAUTH Authentication required.");
             return Dispatch::Done;
         }
         if c.multi.is_open() && cmd.has(flag::NO_MULTI) {
             self.reject(c, args, Some(id), NOT_IN_MULTI);
+            return Dispatch::Done;
+        }
+        if let Err(denial) = self.acl_check(c.user, id, args) {
+            self.acl_log_denial(c, &denial, Server::acl_context(c), args);
+            let msg = denial.error(&self.registry);
+            self.reject(c, args, Some(id), msg);
             return Dispatch::Done;
         }
         let flags = self.effective_flags(c, id, cmd.flags);
@@ -148,21 +154,26 @@ impl Server {
         may_grow && crate::alloc::used_memory() as u64 > limit
     }
 
-    /// Redis's refusal of a protected command (DEBUG, MODULE LOAD/UNLOAD)
-    /// that `enable-debug-command` or `enable-module-command` does not
-    /// allow for this connection.
-    fn protected_refusal(&self, c: &Client, name: &[u8]) -> Option<&'static str> {
-        let (setting, refusal) = if name.eq_ignore_ascii_case(b"module") {
+    /// DEBUG and MODULE's protected subcommands need
+    /// `enable-debug-command` / `enable-module-command` to allow them.
+    fn protected_refusal(&self, c: &Client, id: usize) -> Option<&'static str> {
+        let top = self
+            .registry
+            .entries
+            .get(id)
+            .and_then(|e| e.parent)
+            .unwrap_or(id);
+        let is_module = self
+            .registry
+            .entries
+            .get(top)
+            .is_some_and(|e| e.cmd.name == "module");
+        let (setting, refusal) = if is_module {
             (self.config.enable_module_command, MODULE_NOT_ALLOWED)
         } else {
             (self.config.enable_debug_command, DEBUG_NOT_ALLOWED)
         };
-        let allowed = match setting {
-            Protection::Yes => true,
-            Protection::No => false,
-            Protection::Local => c.is_local,
-        };
-        (!allowed).then_some(refusal)
+        (!setting.allows(c.is_local)).then_some(refusal)
     }
 
     /// Refuses a command before it runs (counted as rejected, not called).
@@ -218,10 +229,12 @@ impl Server {
         let dirty_before = self.dirty;
         let frame = self.begin_propagation_frame(c.db);
         let reply_start = c.reply.buf.len();
+        let outer_anchor = std::mem::replace(&mut c.reply.push_anchor, reply_start);
         if let Err(e) = (cmd.handler)(self, c, args) {
             c.reply.error(e.bytes());
         }
-        self.deliver_held(c, reply_start);
+        self.deliver_held(c, c.reply.push_anchor);
+        c.reply.push_anchor = outer_anchor;
         self.end_propagation_frame(frame, args);
         let dirtied = self.dirty != dirty_before;
         if dirtied {

@@ -3,6 +3,7 @@
 //! through (dirty counter, expired-key accounting).
 
 use super::errors::{CmdError, WRONGTYPE};
+use super::notify::{EXPIRED, KEYMISS};
 use super::Server;
 use crate::db::Db;
 use crate::types::{Object, Value, ValueType};
@@ -104,6 +105,8 @@ pub struct LookupEffects {
     /// The caller is about to write: a writable replica deletes an expired
     /// key instead of only hiding it.
     pub write: bool,
+    /// A miss raises the `keymiss` event (reads, except OBJECT's).
+    pub miss_event: bool,
 }
 
 impl LookupEffects {
@@ -111,21 +114,33 @@ impl LookupEffects {
         stats: true,
         touch: true,
         write: false,
+        miss_event: true,
     };
     pub const READ_NOTOUCH: Self = LookupEffects {
         stats: true,
         touch: false,
         write: false,
+        miss_event: true,
+    };
+    /// OBJECT's look at a key: counted, but neither an access nor a
+    /// `keymiss`.
+    pub const INSPECT: Self = LookupEffects {
+        stats: true,
+        touch: false,
+        write: false,
+        miss_event: false,
     };
     pub const WRITE: Self = LookupEffects {
         stats: false,
         touch: true,
         write: true,
+        miss_event: false,
     };
     pub const QUIET: Self = LookupEffects {
         stats: false,
         touch: false,
         write: false,
+        miss_event: false,
     };
 }
 
@@ -209,11 +224,13 @@ impl Server {
         true
     }
 
-    /// Removes a key whose TTL passed and accounts for it.
-    /// Replicas see it as a DEL (UNLINK with `lazyfree-lazy-expire`).
+    /// Removes a key whose TTL passed and accounts for it, raising its
+    /// `expired` event. Replicas see it as a DEL (UNLINK with
+    /// `lazyfree-lazy-expire`).
     pub fn delete_expired(&mut self, db: usize, key: &[u8]) {
         if self.db(db).remove(key).is_some() {
             self.stats.expired_keys += 1;
+            self.notify_keyspace_event(db, key, EXPIRED);
             let command: &[u8] = if self.config.lazyfree_lazy_expire {
                 b"UNLINK"
             } else {
@@ -225,7 +242,7 @@ impl Server {
     }
 
     /// Finds a live key (expiring it lazily) with the given side effects.
-    fn lookup(&mut self, db: usize, key: &[u8], effects: LookupEffects) -> Option<&mut Object> {
+    pub fn lookup(&mut self, db: usize, key: &[u8], effects: LookupEffects) -> Option<&mut Object> {
         let i = self.lookup_index(db, key, effects)?;
         let last = self.dbs.len() - 1;
         self.dbs[db.min(last)]
@@ -250,7 +267,12 @@ impl Server {
                 None => self.stats.keyspace_misses += 1,
             }
         }
-        let (i, _, obj) = found?;
+        let Some((i, _, obj)) = found else {
+            if effects.miss_event {
+                self.notify_keyspace_event(db, key, KEYMISS);
+            }
+            return None;
+        };
         if let Some(tracking) = tracking {
             obj.lru = tracking.touched(obj.lru, &mut self.rng);
         }

@@ -12,6 +12,7 @@
 //! argument spans, so arguments are never copied.
 
 pub mod accept;
+pub mod acl;
 pub mod blocking;
 pub mod client;
 pub mod client_io;
@@ -26,6 +27,7 @@ pub mod hooks;
 pub mod keyspace;
 pub mod main_loop;
 pub mod multi;
+pub mod notify;
 pub mod output_limits;
 pub mod pause;
 pub mod propagate;
@@ -82,6 +84,9 @@ pub struct Server {
     /// Time of the command being executed (cached like Redis's `mstime`).
     pub cmd_time_ms: i64,
     pub active_expire_enabled: bool,
+    /// DEBUG SET-SKIP-CHECKSUM-VALIDATION: RESTORE payloads and RDB files
+    /// are taken without checking their CRC64.
+    pub skip_checksum_validation: bool,
     /// Slots of clients whose output should be written before sleeping.
     pub pending_writes: slot_queue::SlotQueue,
     /// Slots of clients with unread input left after their turn.
@@ -119,6 +124,8 @@ pub struct Server {
     pub propagation: propagate::Propagation,
     pub pubsub: pubsub::PubSub,
     pub blocking: blocking::Blocking,
+    /// ACL users and the ACL LOG.
+    pub acl: acl::Acl,
     /// Keys clients WATCH, and which clients saw one modified.
     pub watches: multi::Watches,
     /// Ids of the commands MULTI runs at once instead of queueing.
@@ -145,6 +152,8 @@ impl Server {
         let databases = config.databases.max(1);
         let now = now_ms();
         let registry = Registry::new(tables);
+        let acl = acl::Acl::new(&registry, config.acl_pubsub_default_all);
+        let requirepass = config.requirepass.clone();
         let mut server = Server {
             dbs: (0..databases).map(|_| Db::default()).collect(),
             clients: ClientTable::default(),
@@ -162,6 +171,7 @@ impl Server {
             last_save_ms: now,
             cmd_time_ms: now,
             active_expire_enabled: true,
+            skip_checksum_validation: false,
             pending_writes: slot_queue::SlotQueue::default(),
             pending_reads: Vec::new(),
             spare_query_buffer: Vec::new(),
@@ -182,6 +192,7 @@ impl Server {
             propagation: propagate::Propagation::default(),
             pubsub: pubsub::PubSub::default(),
             blocking: blocking::Blocking::default(),
+            acl,
             watches: multi::Watches::default(),
             replication: crate::server::state::replication::Replication::default(),
             persistence: crate::server::state::persistence::Persistence::default(),
@@ -194,6 +205,7 @@ impl Server {
                 .unwrap_or_default(),
             config,
         };
+        server.set_default_password(requirepass.as_deref());
         server.listen()?;
         Ok(server)
     }

@@ -15,6 +15,9 @@ use crate::server::client::{Client, ClientKind};
 use crate::util::now_ms;
 use log::warn;
 
+/// Output bytes past the reply buffer an unauthenticated client may hold.
+const UNAUTHENTICATED_OUTPUT_LIMIT: u64 = 1024;
+
 impl Server {
     /// Marks `c` to be closed (with Redis's log line) when its pending
     /// output breaks its class's limits.
@@ -73,7 +76,8 @@ impl Server {
         }
     }
 
-    /// Whether `c`'s output breaks the limits of its class (replicas and
+    /// Whether `c`'s output breaks the limits of its class, or the small
+    /// limit of a client that must still authenticate (replicas and
     /// clients already closing are not judged here).
     fn output_limit_reached(&self, c: &mut Client) -> bool {
         let class = match c.kind {
@@ -84,6 +88,11 @@ impl Server {
         let used = c.output_list_bytes() as u64;
         if c.close_asap || (used == 0 && c.obuf_soft_limit_since_s.is_none()) {
             return false;
+        }
+        // A client that has not authenticated may not pile up replies (the
+        // fix for CVE-2025-21605 in the Redis 7.0.15 Debian ships).
+        if used > UNAUTHENTICATED_OUTPUT_LIMIT && self.auth_required(c) {
+            return true;
         }
         let limit = &self.config.client_output_buffer_limits[class];
         limit.exceeded(used, &mut c.obuf_soft_limit_since_s, now_ms() / 1000)

@@ -9,8 +9,11 @@
 //!
 //! A client being served is out of the client table: what it is sent
 //! meanwhile (a message it published to itself, notifications of its own
-//! writes) is held here and put ahead of its command's reply when the
-//! command returns, where Redis would have written it.
+//! writes) is held here and put where Redis would have written it when the
+//! command returns: ahead of the command's reply, or after what the
+//! command had replied when it raised the notification, for a command
+//! that marks that point with [`Server::pushes_after_reply`] (Redis
+//! writes a push as it is raised, and many commands reply first).
 
 use super::client::{Client, ClientKind};
 use super::Server;
@@ -316,14 +319,26 @@ impl Server {
         }
     }
 
-    /// Puts what `c` was sent while its command ran ahead of that
-    /// command's reply, which started at `reply_start`.
-    pub fn deliver_held(&mut self, c: &mut Client, reply_start: usize) {
+    /// The running command has replied what `c`'s reply holds so far
+    /// before raising what it raises next: the notifications it raised
+    /// until now go where the last such point (or the command's reply)
+    /// began, the next ones after this reply. Called where Redis adds a
+    /// reply before notifying (RPUSH, HSET, ZADD, EXPIRE...).
+    #[inline]
+    pub fn pushes_after_reply(&mut self, c: &mut Client) {
+        self.deliver_held(c, c.reply.push_anchor);
+        c.reply.push_anchor = c.reply.buf.len();
+    }
+
+    /// Puts what `c` was sent while its command ran at `at` in its reply
+    /// (ahead of what was written there since).
+    #[inline]
+    pub fn deliver_held(&mut self, c: &mut Client, at: usize) {
         if self.pubsub.held.is_empty() {
             return;
         }
         if let Some(bytes) = self.pubsub.take_held(c.slot, c.reply.resp3) {
-            c.reply.insert_pushed(reply_start, &bytes);
+            c.reply.insert_pushed(at, &bytes);
         }
     }
 }

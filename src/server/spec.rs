@@ -86,7 +86,9 @@ pub mod flag {
     ];
 }
 
-/// ACL categories (`@read`, `@string`, ...).
+/// ACL categories (`@read`, `@string`, ...). A command declares only the
+/// ones Redis gives it by hand; [`Command::acl_categories`] adds those
+/// Redis derives from its flags.
 pub mod acl {
     pub const KEYSPACE: u64 = 1 << 0;
     pub const READ: u64 = 1 << 1;
@@ -133,6 +135,78 @@ pub mod acl {
         (TRANSACTION, "transaction"),
         (SCRIPTING, "scripting"),
     ];
+
+    /// The categories Redis 7.0 derives from command flags
+    /// (`setImplicitACLCategories`): write, read (except scripting
+    /// commands), admin and dangerous, pubsub, fast, blocking, and slow
+    /// for whatever is not fast.
+    pub const fn implied(flags: u64, declared: u64) -> u64 {
+        use super::flag;
+        let mut acl = declared;
+        if flags & flag::WRITE != 0 {
+            acl |= WRITE;
+        }
+        if flags & flag::READONLY != 0 && declared & SCRIPTING == 0 {
+            acl |= READ;
+        }
+        if flags & flag::ADMIN != 0 {
+            acl |= ADMIN | DANGEROUS;
+        }
+        if flags & flag::PUBSUB != 0 {
+            acl |= PUBSUB;
+        }
+        if flags & flag::FAST != 0 {
+            acl |= FAST;
+        }
+        if flags & flag::BLOCKING != 0 {
+            acl |= BLOCKING;
+        }
+        if acl & FAST == 0 {
+            acl |= SLOW;
+        }
+        acl
+    }
+
+    /// The category named `name` (any case).
+    pub fn by_name(name: &[u8]) -> Option<u64> {
+        NAMES
+            .iter()
+            .find(|(_, n)| n.as_bytes().eq_ignore_ascii_case(name))
+            .map(|&(bit, _)| bit)
+    }
+}
+
+/// Which arguments of a pub/sub command are channels, for ACL checks (as
+/// Redis's `commands_with_channels`).
+pub mod channel {
+    /// The command subscribes to them.
+    pub const SUBSCRIBE: u8 = 1 << 0;
+    /// The command unsubscribes from them (never checked).
+    pub const UNSUBSCRIBE: u8 = 1 << 1;
+    /// The command publishes to them.
+    pub const PUBLISH: u8 = 1 << 2;
+    /// They are patterns: ACL rules must allow the pattern literally.
+    pub const PATTERN: u8 = 1 << 3;
+}
+
+/// The channel arguments of a command: `count` of them from position
+/// `first` (-1: all the rest), each with the `channel::*` flags.
+#[derive(Debug, Clone, Copy)]
+pub struct ChannelSpec {
+    pub flags: u8,
+    pub first: usize,
+    pub count: i32,
+}
+
+impl ChannelSpec {
+    /// Positions of the channels in a command line of `argc` arguments.
+    pub fn positions(&self, argc: usize) -> std::ops::Range<usize> {
+        let stop = match usize::try_from(self.count) {
+            Ok(n) => (self.first + n).min(argc),
+            Err(_) => argc,
+        };
+        self.first..stop.max(self.first)
+    }
 }
 
 /// Key spec flags.
@@ -269,6 +343,8 @@ pub struct Command {
     pub acl: u64,
     pub key_specs: &'static [KeySpec],
     pub key_finder: Option<KeyFinder>,
+    /// Pub/sub channel arguments, for ACL checks.
+    pub channels: Option<ChannelSpec>,
     pub tips: &'static [&'static str],
     pub doc: Doc,
     pub subcommands: &'static [Command],
@@ -284,6 +360,7 @@ impl Command {
             acl: 0,
             key_specs: &[],
             key_finder: None,
+            channels: None,
             tips: &[],
             doc: Doc {
                 summary: "",
@@ -307,6 +384,16 @@ impl Command {
 
     pub const fn keys(mut self, specs: &'static [KeySpec]) -> Command {
         self.key_specs = specs;
+        self
+    }
+
+    /// Its pub/sub channel arguments (see [`ChannelSpec`]).
+    pub const fn channels(mut self, flags: u8, first: usize, count: i32) -> Command {
+        self.channels = Some(ChannelSpec {
+            flags,
+            first,
+            count,
+        });
         self
     }
 
@@ -350,6 +437,11 @@ impl Command {
 
     pub fn has(&self, f: u64) -> bool {
         self.flags & f != 0
+    }
+
+    /// Its ACL categories: the declared ones and those its flags imply.
+    pub const fn acl_categories(&self) -> u64 {
+        acl::implied(self.flags, self.acl)
     }
 
     /// Legacy (first, last, step) key positions COMMAND INFO shows, derived
@@ -586,6 +678,23 @@ impl Registry {
 
     pub fn get(&self, id: usize) -> Option<&Entry> {
         self.entries.get(id)
+    }
+
+    /// A command by full name under its original name, whatever
+    /// `rename-command` did (ACL rules name commands so, as Redis's
+    /// `ACLLookupCommand` reads its original table).
+    pub fn find_original(&self, name: &[u8]) -> Option<usize> {
+        let mut parts = name.split(|&b| b == b'|');
+        let base = parts.next()?;
+        let parent = self
+            .entries
+            .iter()
+            .position(|e| e.parent.is_none() && e.cmd.name.as_bytes().eq_ignore_ascii_case(base))?;
+        match (parts.next(), parts.next()) {
+            (None, _) => Some(parent),
+            (Some(sub), None) => self.find_sub(parent, sub),
+            (Some(_), Some(_)) => None,
+        }
     }
 
     /// A command by full name (`get`, `config|get`), as Redis's

@@ -21,6 +21,7 @@
 //! methods in [`crate::server::keyspace`] that end in the same
 //! [`Server::record_change`].
 
+use super::client::Client;
 use super::errors::{CmdError, WRONGTYPE};
 use super::keyspace::{AccessTracking, LookupEffects};
 use super::Server;
@@ -28,57 +29,8 @@ use crate::config::Config;
 use crate::types::{Object, Value, ValueType};
 use crate::util::Rng;
 
-/// The class of a keyspace event: what `notify-keyspace-events` selects
-/// it by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EventClass {
-    Generic,
-    String,
-    List,
-    Set,
-    Hash,
-    SortedSet,
-    Stream,
-    Expired,
-    Evicted,
-}
-
-/// A keyspace event a write raises, as Redis's `notifyKeyspaceEvent`
-/// call for it names it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct KeyEvent {
-    pub class: EventClass,
-    pub name: &'static str,
-}
-
-macro_rules! event_constructors {
-    ($($fn_name:ident => $class:ident),*) => {
-        impl KeyEvent {
-            $(
-                pub const fn $fn_name(name: &'static str) -> KeyEvent {
-                    KeyEvent {
-                        class: EventClass::$class,
-                        name,
-                    }
-                }
-            )*
-        }
-    };
-}
-
-event_constructors! {
-    generic => Generic,
-    string => String,
-    list => List,
-    set => Set,
-    hash => Hash,
-    zset => SortedSet,
-    stream => Stream
-}
-
-/// The event of a deleted key (also raised when a write empties an
-/// aggregate and the key goes).
-pub const DEL: KeyEvent = KeyEvent::generic("del");
+use super::notify::NEW;
+pub use super::notify::{EventClass, KeyEvent, DEL};
 
 /// One key opened for writing. See the module documentation.
 pub struct KeyWrite<'s, 'k> {
@@ -113,6 +65,40 @@ struct Outcome {
     created: bool,
     /// An aggregate was handed out for changing: it may be left empty.
     may_empty: bool,
+    /// The value was created for changing and its `new` event waits for
+    /// the first change (a value left empty was never added, as in Redis).
+    pending_new: bool,
+    /// What debug builds check when the write is done (see [`Audit`]).
+    audit: u8,
+}
+
+/// Debug builds check that a write that stored, deleted or changed the TTL
+/// of its key raised an event or said it raises none, so that a command
+/// cannot forget its event (release builds note nothing).
+struct Audit;
+
+impl Audit {
+    /// The key was stored, deleted or its TTL changed directly.
+    const STORED: u8 = 1;
+    /// An event was raised for the write.
+    const EVENTED: u8 = 2;
+    /// The write declared it raises no event ([`KeyWrite::touched`],
+    /// [`KeyWrite::counted`]).
+    const SILENT: u8 = 4;
+}
+
+impl Outcome {
+    #[inline(always)]
+    fn note(&mut self, what: u8) {
+        if cfg!(debug_assertions) {
+            self.audit |= what;
+        }
+    }
+
+    /// Whether a write that stored raised or declined its event.
+    fn accounted_for(&self) -> bool {
+        self.audit & Audit::STORED == 0 || self.audit & (Audit::EVENTED | Audit::SILENT) != 0
+    }
 }
 
 /// A write set aside by [`KeyWrite::defer`], owning its key; the events
@@ -130,6 +116,7 @@ impl DeferredWrite {
     pub fn changed(&mut self, n: u64, event: KeyEvent) {
         self.outcome.modified = true;
         self.outcome.dirty += n;
+        self.outcome.note(Audit::EVENTED);
         self.events.push(event);
     }
 }
@@ -192,17 +179,17 @@ impl Server {
 
     /// Finishes a write set aside with [`KeyWrite::defer`].
     pub fn finish_write(&mut self, deferred: DeferredWrite) {
-        for event in &deferred.events {
-            self.notify_keyspace_event(deferred.outcome.db, &deferred.key, *event);
-        }
-        let slot = Slot::Unresolved { touch: false };
-        // Dropping the write does its bookkeeping.
-        drop(KeyWrite {
+        let mut w = KeyWrite {
             srv: self,
             key: &deferred.key,
-            slot,
+            slot: Slot::Unresolved { touch: false },
             outcome: deferred.outcome,
-        });
+        };
+        for event in &deferred.events {
+            w.raise(*event);
+        }
+        // Dropping the write does its bookkeeping.
+        drop(w);
     }
 
     /// Counts `n` changes to the dataset (save points, INFO): the running
@@ -215,10 +202,15 @@ impl Server {
         }
     }
 
-    /// The one place a write's keyspace event is raised; keyspace
-    /// notifications (`notify-keyspace-events`) will publish from here.
+    /// The one place a keyspace event is raised (writes, expiry, missed
+    /// lookups): published when `notify-keyspace-events` enables its class
+    /// (see [`crate::server::notify`]); one bit test when it does not.
     #[inline]
-    pub fn notify_keyspace_event(&mut self, _db: usize, _key: &[u8], _event: KeyEvent) {}
+    pub fn notify_keyspace_event(&mut self, db: usize, key: &[u8], event: KeyEvent) {
+        if self.config.notify_keyspace_events & event.class.flag() != 0 {
+            self.publish_keyspace_event(db, key, event);
+        }
+    }
 }
 
 impl<'s, 'k> KeyWrite<'s, 'k> {
@@ -291,6 +283,7 @@ impl<'s, 'k> KeyWrite<'s, 'k> {
             let obj = self.srv.new_object(make().into_value());
             self.put(obj, false);
             self.outcome.created = true;
+            self.outcome.pending_new = true;
         }
         self.existing::<T>()?.ok_or(CmdError::Static(WRONGTYPE))
     }
@@ -328,7 +321,11 @@ impl<'s, 'k> KeyWrite<'s, 'k> {
         // A key not looked up yet owes the old value its access.
         let owes_touch = matches!(self.slot, Slot::Unresolved { touch: true });
         let obj = Object::new(value, tracking.initial());
+        self.outcome.note(Audit::STORED);
         let old_lru = self.put(obj, keep_ttl);
+        if old_lru.is_none() {
+            self.raise_new();
+        }
         if let (Some(mut lru), AccessTracking::Lfu { .. }) = (old_lru, tracking) {
             if owes_touch {
                 lru = tracking.touched(lru, &mut self.srv.rng);
@@ -339,10 +336,14 @@ impl<'s, 'k> KeyWrite<'s, 'k> {
         }
     }
 
-    /// Stores `obj` with exactly the expiry `expire` (RESTORE, RENAME,
-    /// MOVE and COPY destinations).
+    /// Adds `obj` with exactly the expiry `expire` (RESTORE, RENAME, MOVE
+    /// and COPY destinations): a value already there is deleted first, so
+    /// the key is always new, as Redis's `dbAdd` after `dbDelete` makes it.
     pub fn put_object(&mut self, obj: Object, expire: Option<i64>) {
+        self.take();
+        self.outcome.note(Audit::STORED);
         self.put(obj, false);
+        self.raise_new();
         if let Some(when) = expire {
             self.set_expire(when);
         }
@@ -365,6 +366,7 @@ impl<'s, 'k> KeyWrite<'s, 'k> {
     pub fn take(&mut self) -> Option<(Object, Option<i64>)> {
         self.position()?;
         self.slot = Slot::Absent;
+        self.outcome.note(Audit::STORED);
         self.srv.dbs.get_mut(self.outcome.db)?.take(self.key)
     }
 
@@ -375,6 +377,7 @@ impl<'s, 'k> KeyWrite<'s, 'k> {
 
     /// Gives the (existing) key an absolute expiry time.
     pub fn set_expire(&mut self, when_ms: i64) {
+        self.outcome.note(Audit::STORED);
         if let Some(db) = self.srv.dbs.get_mut(self.outcome.db) {
             db.set_expire(self.key, when_ms);
         }
@@ -382,10 +385,15 @@ impl<'s, 'k> KeyWrite<'s, 'k> {
 
     /// Removes the key's expiry; true if it had one.
     pub fn persist(&mut self) -> bool {
-        self.srv
+        let persisted = self
+            .srv
             .dbs
             .get_mut(self.outcome.db)
-            .is_some_and(|db| db.persist(self.key))
+            .is_some_and(|db| db.persist(self.key));
+        if persisted {
+            self.outcome.note(Audit::STORED);
+        }
+        persisted
     }
 
     /// The running command propagates as `parts` instead of itself.
@@ -403,6 +411,18 @@ impl<'s, 'k> KeyWrite<'s, 'k> {
     /// [`KeyWrite::also_propagate`]).
     pub fn suppress_propagation(&mut self) {
         self.srv.suppress_propagation();
+    }
+
+    /// The command replied before raising what it raises next (see
+    /// [`Server::pushes_after_reply`]). A value created for this write was
+    /// added before the reply, as Redis adds it: its `new` event is raised
+    /// now.
+    #[inline]
+    pub fn pushes_after_reply(&mut self, c: &mut Client) {
+        if self.outcome.pending_new {
+            self.raise_new();
+        }
+        self.srv.pushes_after_reply(c);
     }
 
     /// The configuration (encoding limits and the like).
@@ -423,20 +443,46 @@ impl<'s, 'k> KeyWrite<'s, 'k> {
     /// changes counted, but WATCH and blocked clients are not told.
     pub fn meta_changed(&mut self, n: u64, event: KeyEvent) {
         self.outcome.dirty += n;
-        self.srv
-            .notify_keyspace_event(self.outcome.db, self.key, event);
+        self.raise(event);
     }
 
     /// The key's value changed without an event or a counted change
     /// (DEBUG POPULATE): WATCH and blocked clients still hear of it.
     pub fn touched(&mut self) {
         self.outcome.modified = true;
+        self.outcome.note(Audit::SILENT);
     }
 
     /// Counts `n` changes that raise no event and that readers of the
     /// value do not see (claims of pending stream entries).
     pub fn counted(&mut self, n: u64) {
         self.outcome.dirty += n;
+        self.outcome.note(Audit::SILENT);
+    }
+
+    /// Declares that what the write stored raises no event of its own, as
+    /// in Redis (BITFIELD creating a key whose operations all fail).
+    pub fn raises_no_event(&mut self) {
+        self.outcome.note(Audit::SILENT);
+    }
+
+    /// Raises `event` about this key, after the `new` event of a value
+    /// created for this write, which Redis raises when it adds the key,
+    /// before the command's own events.
+    fn raise(&mut self, event: KeyEvent) {
+        if self.outcome.pending_new {
+            self.raise_new();
+        }
+        self.outcome.note(Audit::EVENTED);
+        self.srv
+            .notify_keyspace_event(self.outcome.db, self.key, event);
+    }
+
+    /// Raises `new`, which is not the event of the command's change.
+    fn raise_new(&mut self) {
+        self.outcome.pending_new = false;
+        self.srv
+            .notify_keyspace_event(self.outcome.db, self.key, NEW);
     }
 
     /// Sets the write aside, to be finished later with
@@ -464,6 +510,11 @@ impl<'s, 'k> KeyWrite<'s, 'k> {
             created,
             ..
         } = self.outcome;
+        debug_assert!(
+            self.outcome.accounted_for(),
+            "a write to {:?} stored or deleted the key without raising its event",
+            String::from_utf8_lossy(self.key)
+        );
         if !modified && !created && dirty == 0 {
             return;
         }
@@ -472,6 +523,9 @@ impl<'s, 'k> KeyWrite<'s, 'k> {
             if modified {
                 self.srv.notify_keyspace_event(db, self.key, DEL);
             }
+        } else if self.outcome.pending_new {
+            // Created and kept without an event of its own.
+            self.raise_new();
         }
         if modified {
             self.srv.key_modified(db, self.key);
@@ -535,6 +589,25 @@ mod tests {
         assert_eq!(srv.dirty, 0);
         srv.finish_write(deferred);
         assert_eq!(srv.dirty, 2);
+        assert!(srv.database(0).get(b"k").is_some());
+    }
+
+    #[test]
+    #[cfg(debug_assertions)]
+    #[should_panic(expected = "without raising its event")]
+    fn a_write_that_forgets_its_event_fails_in_debug_builds() {
+        let (mut srv, _c) = server_keeping_stream();
+        let mut w = srv.write_key(0, b"k");
+        w.set(Value::Str(crate::types::StrValue::from_bytes(b"v")));
+    }
+
+    #[test]
+    fn a_write_that_declares_no_event_passes() {
+        let (mut srv, _c) = server_keeping_stream();
+        let mut w = srv.write_key(0, b"k");
+        w.set(Value::Str(crate::types::StrValue::from_bytes(b"v")));
+        w.touched();
+        drop(w);
         assert!(srv.database(0).get(b"k").is_some());
     }
 

@@ -96,6 +96,26 @@ impl Value {
             Value::ZSet(z) => z.encoding(),
         }
     }
+
+    /// The element count and capacity of the hash table holding this
+    /// value's members, when its encoding has one (DEBUG HTSTATS-KEY).
+    pub fn hash_table_shape(&self) -> Option<TableShape> {
+        let (elements, capacity) = match self {
+            Value::Set(SetValue::Table(t)) => (t.len(), t.capacity()),
+            Value::Hash(HashValue::Table(t)) => (t.len(), t.capacity()),
+            Value::ZSet(ZSet::Skiplist(t)) => (t.len(), t.index_capacity()),
+            _ => return None,
+        };
+        Some(TableShape { elements, capacity })
+    }
+}
+
+/// How full a hash table is. reddish's tables use open addressing, so
+/// every element has a slot of its own (no chains).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TableShape {
+    pub elements: usize,
+    pub capacity: usize,
 }
 
 impl Value {

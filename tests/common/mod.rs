@@ -10,14 +10,20 @@
 //!   DEBUG DIGEST, blocked clients, ...);
 //! - [`start`]: starting with a config file, or running to completion;
 //! - [`real_redis`]: a real redis-server started by a test;
+//! - [`sentinel`]: a real redis-sentinel started by a test;
+//! - [`twemproxy`]: nutcracker in front of shards, started by a test;
+//! - [`pubsub`]: a pattern subscriber that collects what a server publishes;
 //! - [`stream_data`]: a stream and sorted set dataset shared by two files.
 #![allow(dead_code)]
 
+pub mod pubsub;
 pub mod query;
 pub mod real_redis;
 pub mod reply;
+pub mod sentinel;
 pub mod start;
 pub mod stream_data;
+pub mod twemproxy;
 
 pub use query::*;
 pub use reply::*;
@@ -64,6 +70,20 @@ pub fn free_port() -> u16 {
             return port;
         }
     }
+}
+
+/// True when `program --version` runs; otherwise says so, naming the
+/// Debian package that provides it, for a test that then skips.
+pub fn program_available(program: &str, package: &str) -> bool {
+    let installed = Command::new(program)
+        .arg("--version")
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    if !installed {
+        eprintln!("{program} is not installed (Debian package {package}): skipping");
+    }
+    installed
 }
 
 /// True when a server on `port` answers an inline PING (`+PONG`, or an
@@ -127,6 +147,27 @@ impl TestServer {
         self.dir.path().join(name)
     }
 
+    /// Starts the server again on the same port and directory (after it
+    /// was killed), with the usual options and `extra`.
+    pub fn restart_with(&mut self, extra: &[&str]) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let port = self.port.to_string();
+        let dir = self.dir.path().display().to_string();
+        let mut args = vec!["--port", &port, "--bind", "127.0.0.1", "--dir", &dir];
+        args.extend_from_slice(&["--save", "", "--enable-debug-command", "yes"]);
+        args.extend_from_slice(extra);
+        let child = Command::new(server_binary())
+            .args(&args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn the server again");
+        self.child = serving(child, self.port)
+            .unwrap_or_else(|| panic!("the server did not start again on port {}", self.port));
+    }
+
     /// True while the process is alive.
     pub fn alive(&mut self) -> bool {
         self.child.try_wait().map(|s| s.is_none()).unwrap_or(false)
@@ -163,16 +204,31 @@ pub fn spawn_in(
         if let Some(mut input) = child.stdin.take() {
             let _ = input.write_all(stdin.as_bytes());
         }
-        let up = wait_for(Duration::from_secs(10), || {
-            is_listening(port) || child.try_wait().map(|s| s.is_some()).unwrap_or(true)
-        });
-        if up && child.try_wait().map(|s| s.is_none()).unwrap_or(false) {
+        if let Some(child) = serving(child, port) {
             return TestServer { port, child, dir };
         }
-        let _ = child.kill();
-        let _ = child.wait();
     }
     panic!("{binary} did not start");
+}
+
+/// Waits until the process just started answers on `port`: `None` (the
+/// process killed) when it exited or did not answer within 10 seconds.
+pub fn serving(child: Child, port: u16) -> Option<Child> {
+    serving_when(child, || is_listening(port))
+}
+
+/// Waits until the process just started is `answering`: `None` (the
+/// process killed) when it exited or did not answer within 10 seconds.
+pub fn serving_when(mut child: Child, mut answering: impl FnMut() -> bool) -> Option<Child> {
+    let up = wait_for(Duration::from_secs(10), || {
+        answering() || child.try_wait().map(|s| s.is_some()).unwrap_or(true)
+    });
+    if up && child.try_wait().map(|s| s.is_none()).unwrap_or(false) {
+        return Some(child);
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    None
 }
 
 impl Drop for TestServer {
@@ -262,6 +318,24 @@ impl Raw {
         let mut buf = vec![0; n];
         self.stream.read_exact(&mut buf).expect("read bytes");
         buf
+    }
+
+    /// True once the server closes the connection within `timeout`
+    /// (polled; bytes arriving before the close are skipped).
+    pub fn closed_within(&mut self, timeout: Duration) -> bool {
+        let short = Some(Duration::from_millis(20));
+        self.stream.get_ref().set_read_timeout(short).ok();
+        let mut buf = [0u8; 4096];
+        let closed = wait_for(timeout, || match self.stream.read(&mut buf) {
+            Ok(n) => n == 0,
+            Err(e) => !matches!(
+                e.kind(),
+                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+            ),
+        });
+        let normal = Some(Duration::from_secs(10));
+        self.stream.get_ref().set_read_timeout(normal).ok();
+        closed
     }
 
     /// True once the server has closed the connection; false when bytes

@@ -18,13 +18,22 @@ pub struct Outcome {
 /// Runs the server with `args` (and `stdin` as its standard input) until it
 /// exits; panics if it is still running after 10 seconds.
 pub fn run(args: &[&str], stdin: &str) -> Outcome {
-    let mut child = Command::new(BINARY)
+    run_binary(BINARY, args, stdin)
+}
+
+/// [`run`] with the binary tests start (`REDDISH_TEST_SERVER` when set).
+pub fn run_server(args: &[&str], stdin: &str) -> Outcome {
+    run_binary(&super::server_binary(), args, stdin)
+}
+
+fn run_binary(binary: &str, args: &[&str], stdin: &str) -> Outcome {
+    let mut child = Command::new(binary)
         .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .expect("spawn reddish-server");
+        .unwrap_or_else(|e| panic!("spawn {binary}: {e}"));
     if let Some(mut input) = child.stdin.take() {
         let _ = input.write_all(stdin.as_bytes());
     }
@@ -32,7 +41,7 @@ pub fn run(args: &[&str], stdin: &str) -> Outcome {
     while child.try_wait().ok().flatten().is_none() {
         if Instant::now() > deadline {
             let _ = child.kill();
-            panic!("reddish-server {:?} did not exit", args);
+            panic!("{binary} {:?} did not exit", args);
         }
         std::thread::sleep(Duration::from_millis(10));
     }

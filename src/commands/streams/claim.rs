@@ -13,8 +13,9 @@ use crate::commands::is_opt;
 use crate::server::client::Client;
 use crate::server::errors;
 use crate::server::spec::Args;
+use crate::server::write::KeyWrite;
 use crate::server::Server;
-use crate::types::stream::{ConsumerGroup, ConsumerId, Entries, Pending, NO_CONSUMER};
+use crate::types::stream::{ConsumerGroup, ConsumerId, Pending, NO_CONSUMER};
 use crate::util::parse_i64;
 
 /// The consumer entries are claimed for, created on first use.
@@ -31,7 +32,7 @@ impl Claimant<'_> {
         }
         let (id, created) = group.touch_or_create_consumer(self.name, self.now);
         if created {
-            effects.dirty += 1;
+            effects.consumer_created();
         }
         self.id = Some(id);
         id
@@ -44,9 +45,16 @@ fn too_recent(p: &Pending, min_idle: i64, now: i64) -> bool {
     min_idle != 0 && now.saturating_sub(p.delivery_time) < min_idle
 }
 
-/// Replies with claimed entries: their IDs, or the entries themselves.
-fn reply_claimed(c: &mut Client, entries: &Entries, claimed: &[StreamId], justid: bool) {
+/// Replies with claimed entries: their IDs, or the entries themselves,
+/// once the array's header is written. As Redis: a consumer created for
+/// the claim is announced after that header.
+fn reply_claimed(c: &mut Client, w: &mut KeyWrite, claimed: &[StreamId], justid: bool) {
     c.reply.array(claimed.len());
+    w.pushes_after_reply(c);
+    let Ok(Some(stream)) = w.existing::<Stream>() else {
+        return;
+    };
+    let entries = &stream.entries;
     for &id in claimed {
         match entries.range(id, id, false).next() {
             Some(entry) if !justid => reply_entry(c, &entry),
@@ -192,7 +200,7 @@ pub fn xclaim(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
         effects.setid(key, name, group.last_id, group.entries_read);
         effects.dirty += 1;
     }
-    reply_claimed(c, entries, &claimed, a.justid);
+    reply_claimed(c, &mut w, &claimed, a.justid);
     effects.apply(&mut w);
     Ok(())
 }
@@ -320,7 +328,7 @@ pub fn xautoclaim(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     };
     c.reply.array(3);
     reply_id(c, cursor.unwrap_or(StreamId::MIN));
-    reply_claimed(c, entries, &claimed, justid);
+    reply_claimed(c, &mut w, &claimed, justid);
     c.reply.array(deleted.len());
     for id in deleted {
         reply_id(c, id);

@@ -3,6 +3,7 @@
 
 use super::{
     range_end, range_start, reply_id, stream_read, strict_id, CmdError, CmdResult, StreamId,
+    XGROUP_CREATECONSUMER,
 };
 use crate::commands::{int_arg, is_opt, reply_help};
 use crate::server::client::Client;
@@ -104,13 +105,14 @@ fn xgroup_create(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     if !stream.create_group(name, id, o.entries_read) {
         return Err("BUSYGROUP Consumer Group name already exists".into());
     }
+    c.reply.ok();
+    w.pushes_after_reply(c);
     // As Redis: a stream MKSTREAM created is a new value, the group is not.
     if exists {
         w.meta_changed(1, KeyEvent::stream("xgroup-create"));
     } else {
         w.changed(1, KeyEvent::stream("xgroup-create"));
     }
-    c.reply.ok();
     Ok(())
 }
 
@@ -133,8 +135,9 @@ fn xgroup_setid(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     let group = existing_group(&mut w, args)?;
     group.last_id = id;
     group.entries_read = o.entries_read;
-    w.meta_changed(1, KeyEvent::stream("xgroup-setid"));
     c.reply.ok();
+    w.pushes_after_reply(c);
+    w.meta_changed(1, KeyEvent::stream("xgroup-setid"));
     Ok(())
 }
 
@@ -144,12 +147,13 @@ fn xgroup_destroy(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     let (db, key) = (c.db, &args[2]);
     let mut w = srv.write_key(db, key);
     let destroyed = group_stream(&mut w)?.groups.remove(&args[3]).is_some();
+    c.reply.int(i64::from(destroyed));
     if destroyed {
+        w.pushes_after_reply(c);
         w.meta_changed(1, KeyEvent::stream("xgroup-destroy"));
         drop(w);
         srv.signal_key_ready(db, key);
     }
-    c.reply.int(i64::from(destroyed));
     Ok(())
 }
 
@@ -161,7 +165,7 @@ fn xgroup_createconsumer(srv: &mut Server, c: &mut Client, args: &Args) -> CmdRe
         .create_consumer(&args[4], now)
         .is_some();
     if created {
-        w.meta_changed(1, KeyEvent::stream("xgroup-createconsumer"));
+        w.meta_changed(1, XGROUP_CREATECONSUMER);
     }
     c.reply.int(i64::from(created));
     Ok(())

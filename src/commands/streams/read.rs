@@ -201,6 +201,8 @@ fn serve_now(
     let mut header = None;
     for (i, gt) in ids.iter_mut().enumerate() {
         let key = ra.key(args, i);
+        // A `keymiss` comes where Redis meets the key, amid the reply.
+        srv.pushes_after_reply(c);
         let mut w = stream_update(srv, db, key);
         let Ok(Some(stream)) = w.existing::<Stream>() else {
             continue;
@@ -237,10 +239,16 @@ fn serve_now(
                     count: ra.count,
                     now,
                 };
+                // As Redis: a consumer created here is announced after the
+                // stream's key in the reply.
+                w.pushes_after_reply(c);
                 let mut effects = Effects::default();
-                read.serve(c, stream, start, history, &mut effects);
+                if let Ok(Some(stream)) = w.existing::<Stream>() {
+                    read.serve(c, stream, start, history, &mut effects);
+                }
                 effects.dirty += 1;
                 effects.apply(&mut w);
+                w.pushes_after_reply(c);
             }
             None => {
                 super::reply_range(c, &stream.entries, start, StreamId::MAX, ra.count, false);
@@ -348,10 +356,14 @@ fn serve_woken(srv: &mut Server, c: &mut Client, args: &Args, ra: &ReadArgs) -> 
                 now,
             };
             let start = last.next().unwrap_or(StreamId::MIN);
-            read.serve(c, stream, start, false, &mut effects);
+            w.pushes_after_reply(c);
+            if let Ok(Some(stream)) = w.existing::<Stream>() {
+                read.serve(c, stream, start, false, &mut effects);
+            }
         }
     }
     effects.apply(&mut w);
+    w.pushes_after_reply(c);
     Ok(())
 }
 
@@ -383,7 +395,7 @@ impl GroupRead<'_> {
         let group = stream.group_mut(self.group)?;
         let (id, created) = group.touch_or_create_consumer(self.consumer, self.now);
         if created {
-            effects.dirty += 1;
+            effects.consumer_created();
             if self.noack {
                 effects.create_consumer(self.key, self.group, self.consumer);
             }

@@ -91,7 +91,9 @@ impl Server {
     }
 
     /// REPLICAOF NO ONE: becomes a primary whose history continues the
-    /// old one (former siblings can PSYNC partially with us).
+    /// old one (former siblings can PSYNC partially with us). The backlog's
+    /// time to live without replicas counts from now, so it is still there
+    /// when the former siblings come.
     pub fn unset_primary(&mut self) {
         let Some(mut up) = self.replication.upstream.take() else {
             return;
@@ -101,6 +103,7 @@ impl Server {
         self.replication.id.shift(self.replication.master_offset);
         self.disconnect_replicas();
         self.replication.selected_db = None;
+        self.replication.primary.no_replicas_since_s = crate::util::unix_seconds();
         self.record_replicaof(&[b"no".as_slice(), b"one"]);
         crate::logging::set_role(b'M');
     }
@@ -445,6 +448,7 @@ impl Server {
         if let Some(c) = self.clients.get_mut(slot) {
             c.kind = ClientKind::Primary;
             c.authenticated = true;
+            c.user = None;
             c.db = db;
             c.query.reserve_tail(leftover.len());
             let mut src = leftover;

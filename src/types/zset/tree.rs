@@ -151,6 +151,11 @@ impl PartialEq for ScoreTree {
 }
 
 impl ScoreTree {
+    /// Slots of the member index, for DEBUG HTSTATS-KEY.
+    pub fn index_capacity(&self) -> usize {
+        self.index.capacity()
+    }
+
     pub fn len(&self) -> usize {
         self.len
     }
