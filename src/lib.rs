@@ -4,6 +4,7 @@
 //! library exposes the pieces so unit tests can reach them.
 
 pub mod alloc;
+pub mod bio;
 pub mod cli;
 pub mod commands;
 pub mod config;

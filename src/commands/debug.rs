@@ -612,6 +612,17 @@ fn debug(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
         debug_error(c, &args[2]);
     } else if is("reload") {
         return debug_reload(srv, c, args);
+    } else if is("loadaof") {
+        // What was loaded is not a change to propagate (or log again);
+        // as in Redis the change counter starts over.
+        srv.debug_load_aof();
+        srv.dirty = 0;
+        srv.persistence.dirty_at_save = 0;
+        srv.suppress_propagation();
+        c.reply.ok();
+    } else if is("aof-flush-sleep") && argc == 3 {
+        srv.aof.flush_sleep_us = atoi(&args[2]).max(0) as u64;
+        c.reply.ok();
     } else {
         return Err(errors::subcommand_syntax(&args[0], sub));
     }

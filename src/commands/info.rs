@@ -458,38 +458,30 @@ fn persistence_section(srv: &Server, _c: &Client, out: &mut String) {
     field(out, "current_save_keys_processed", child.keys_processed);
     field(out, "current_save_keys_total", child.keys_total);
     field(out, "rdb_changes_since_last_save", srv.changes_since_save());
-    field(out, "rdb_bgsave_in_progress", u8::from(p.child.is_some()));
+    field(out, "rdb_bgsave_in_progress", u8::from(srv.has_rdb_child()));
     field(out, "rdb_last_save_time", srv.last_save_ms / 1000);
     let status = if p.last_bgsave_ok { "ok" } else { "err" };
     field(out, "rdb_last_bgsave_status", status);
     field(out, "rdb_last_bgsave_time_sec", p.last_bgsave_secs);
-    let current = p.child.map_or(-1, |child| now - child.started_s);
+    let current = p
+        .child
+        .filter(|_| srv.has_rdb_child())
+        .map_or(-1, |child| now - child.started_s);
     field(out, "rdb_current_bgsave_time_sec", current);
     field(out, "rdb_saves", p.saves);
     field(out, "rdb_last_cow_size", child.last_cow_bytes);
     field(out, "rdb_last_load_keys_expired", p.last_load_keys_expired);
     field(out, "rdb_last_load_keys_loaded", p.last_load_keys_loaded);
+    for (name, value) in crate::persistence::aof::info_fields(srv) {
+        field(out, name, value);
+    }
     zero_fields(
         out,
-        &[
-            "aof_enabled",
-            "aof_rewrite_in_progress",
-            "aof_rewrite_scheduled",
-        ],
+        &["module_fork_in_progress", "module_fork_last_cow_size"],
     );
-    field(out, "aof_last_rewrite_time_sec", -1);
-    field(out, "aof_current_rewrite_time_sec", -1);
-    field(out, "aof_last_bgrewrite_status", "ok");
-    zero_fields(out, &["aof_rewrites", "aof_rewrites_consecutive_failures"]);
-    field(out, "aof_last_write_status", "ok");
-    zero_fields(
-        out,
-        &[
-            "aof_last_cow_size",
-            "module_fork_in_progress",
-            "module_fork_last_cow_size",
-        ],
-    );
+    for (name, value) in crate::persistence::aof::info_enabled_fields(srv) {
+        field(out, name, value);
+    }
     if let Some(l) = p.loading {
         loading_fields(out, &l, now);
     }

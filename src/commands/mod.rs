@@ -46,6 +46,7 @@ use crate::server::Server;
 /// The features plugged into the core, in the order their hooks run;
 /// start-up hands them to the server with the tables.
 pub const FEATURES: &[Feature] = &[
+    crate::persistence::aof::FEATURE,
     crate::persistence::hooks::FEATURE,
     crate::replication::hooks::FEATURE,
     migrate::FEATURE,

@@ -31,6 +31,7 @@ pub const FEATURE: Feature = Feature {
         drained: |srv, slot| srv.refill_replica_output(slot),
         freed,
     }),
+    apply_config: None,
 };
 
 /// Once a second: the link to our primary, our replicas, and (on a

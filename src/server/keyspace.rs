@@ -198,10 +198,12 @@ impl Server {
     #[inline]
     pub(super) fn expire_if_needed_for(&mut self, db: usize, key: &[u8], write: bool) -> bool {
         let now = self.cmd_time_ms;
-        let expired = self
-            .dbs
-            .get(db)
-            .is_some_and(|d| !d.expires.is_empty() && d.is_expired(key, now));
+        // Nothing expires while a file is loaded (Redis's `keyIsExpired`).
+        let expired = self.persistence.loading.is_none()
+            && self
+                .dbs
+                .get(db)
+                .is_some_and(|d| !d.expires.is_empty() && d.is_expired(key, now));
         expired && self.expire_now_if_allowed(db, key, write)
     }
 

@@ -146,6 +146,7 @@ pub struct Server {
     pub tx_commands: multi::TransactionCommands,
     pub replication: crate::server::state::replication::Replication,
     pub persistence: crate::server::state::persistence::Persistence,
+    pub aof: crate::server::state::aof::Aof,
     /// What the features above the core asked to hear about.
     pub hooks: hooks::Hooks,
     /// MIGRATE's connections to target servers.
@@ -215,6 +216,7 @@ impl Server {
             watches: multi::Watches::default(),
             replication: crate::server::state::replication::Replication::default(),
             persistence: crate::server::state::persistence::Persistence::default(),
+            aof: crate::server::state::aof::Aof::default(),
             migrate_sockets: Default::default(),
             scripting: Default::default(),
             hooks: hooks::Hooks::new(features),

@@ -127,9 +127,11 @@ impl Server {
     }
 
     /// True when a sink consumes the stream; otherwise collecting
-    /// commands would only cost copies.
+    /// commands would only cost copies. Nothing propagates while a file
+    /// is loaded (its commands are already in the stream's history).
     fn propagation_wanted(&self) -> bool {
-        self.hooks.sinks.iter().any(|sink| (sink.active)(self))
+        self.persistence.loading.is_none()
+            && self.hooks.sinks.iter().any(|sink| (sink.active)(self))
     }
 
     /// Marks the start of a command call.

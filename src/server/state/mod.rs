@@ -4,6 +4,7 @@
 //! (the replication and persistence modules, MIGRATE in the commands, and
 //! scripting).
 
+pub mod aof;
 pub mod backlog;
 pub mod childinfo;
 pub mod migrate;
