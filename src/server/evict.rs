@@ -62,6 +62,9 @@ pub struct Eviction {
     timer_armed: bool,
     exceeded_since: Option<Instant>,
     total_exceeded: Duration,
+    /// The last check before a command found memory over the limit with
+    /// nothing to evict.
+    pub out_of_memory: bool,
 }
 
 impl Eviction {
@@ -236,7 +239,8 @@ impl Server {
         };
         self.free_object(obj, lazy);
         self.stats.evicted_keys += 1;
-        self.key_modified(db, key);
+        // No client's change: tracking clients in NOLOOP mode hear of it.
+        self.key_changed(db, key, false);
         self.notify_keyspace_event(db, key, EVICTED);
         let command: &[u8] = if lazy { b"UNLINK" } else { b"DEL" };
         self.also_propagate(db, &[command, key]);
