@@ -453,7 +453,8 @@ fn memory_section(srv: &Server, c: &Client, out: &mut String) {
     );
     field(out, "mem_clients_slaves", m.clients_replicas);
     field(out, "mem_clients_normal", m.clients_normal);
-    zero_fields(out, &["mem_cluster_links", "mem_aof_buffer"]);
+    field(out, "mem_cluster_links", 0);
+    field(out, "mem_aof_buffer", srv.aof.buf.capacity());
     field(out, "mem_allocator", "libc");
     field(out, "active_defrag_running", 0);
     field(out, "lazyfree_pending_objects", srv.lazyfree.pending());

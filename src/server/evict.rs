@@ -140,13 +140,16 @@ impl Server {
     }
 
     /// Memory that does not count against `maxmemory` (INFO
-    /// `mem_not_counted_for_evict`): the replicas' output buffers.
+    /// `mem_not_counted_for_evict`): the replicas' output buffers and the
+    /// AOF buffer, which evicting keys would only make grow.
     pub fn memory_not_counted_for_evict(&self) -> usize {
-        self.clients
+        let replicas: usize = self
+            .clients
             .iter()
             .filter(|c| c.kind == super::client::ClientKind::Replica && !c.monitor)
             .map(|c| c.reply.buf.capacity())
-            .sum()
+            .sum();
+        replicas + self.aof.buf.capacity()
     }
 
     /// How much must be freed to get within `maxmemory` (`None`: nothing).
