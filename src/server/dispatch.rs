@@ -157,12 +157,15 @@ impl Server {
     /// queueing anything inside MULTI (EXEC only when it holds such a
     /// command). Not while a script runs past its time limit (the commands
     /// served meanwhile must not mix evictions into its propagation).
-    fn refused_for_memory(&mut self, c: &Client, id: usize, flags: u64) -> bool {
+    fn refused_for_memory(&mut self, c: &mut Client, id: usize, flags: u64) -> bool {
         if self.config.maxmemory == 0 || self.busy() {
             self.eviction.out_of_memory = false;
             return false;
         }
         let out_of_memory = self.perform_evictions() == EvictOutcome::Fail;
+        // A tracking client hears of keys evicted just now before its
+        // command's reply (the keys may be read again by it).
+        self.send_deferred_invalidations(c);
         self.eviction.out_of_memory = out_of_memory;
         out_of_memory && (flags & flag::DENYOOM != 0 || self.queues_command(c, id))
     }

@@ -21,8 +21,8 @@
 //! transaction). An invalidation bound for a client that a tracker
 //! redirects to and that is itself being served is held by pub/sub (see
 //! `Server::deliver`) and rendered for it when it is back. Work done
-//! before a command that invalidates keys (the table's size limit here;
-//! eviction, once there is one, would call `send_deferred_invalidations`
+//! before a command that invalidates keys (the table's size limit here,
+//! eviction in `server::dispatch`, which calls `send_deferred_invalidations`
 //! after it) reaches the client about to run before its reply, as in Redis.
 //!
 //! Clients are referenced by id and slot ([`ClientRef`]); a reference to a
