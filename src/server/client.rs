@@ -382,9 +382,10 @@ impl Client {
         }
         self.reply.buf.clear();
         self.sent = 0;
-        if self.reply.buf.capacity() > 1024 * 1024 {
-            self.reply.buf = Vec::new();
-            self.reply_peak = 0;
+        // Redis keeps a 16KB buffer per client and frees the blocks a big
+        // reply took once they are written: so does this one.
+        if self.reply.buf.capacity() > REPLY_CHUNK {
+            self.reply.buf.shrink_to(REPLY_CHUNK);
         }
         Ok(true)
     }

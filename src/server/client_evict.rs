@@ -4,7 +4,9 @@
 //! transaction, subscriptions, watched keys) is summed as it changes:
 //! after a read, after a command, when a push is delivered, and again by
 //! the cron. When the sum reaches the limit the largest evictable client
-//! is closed, then the next largest, until it is below. A client with
+//! is closed (at once, as Redis frees it; the client being served stops
+//! running commands and is closed by its caller), then the next largest,
+//! until it is below. A client with
 //! `CLIENT NO-EVICT on`, replicas and the primary's link are never chosen.
 
 use super::client::{Client, ClientKind};
@@ -16,15 +18,22 @@ use log::{info, warn};
 const WATCHED_KEY_BYTES: usize = 48;
 /// Bytes a subscription costs its client (a table entry and its slot).
 const SUBSCRIPTION_BYTES: usize = 48;
+/// Bytes a BCAST tracking prefix costs its client (a tree entry).
+const PREFIX_BYTES: usize = 48;
 
 impl Server {
     /// Bytes `c` holds as `maxmemory-clients` counts them (CLIENT LIST
-    /// `tot-mem`).
+    /// `tot-mem`): besides its buffers, what it subscribed to, watches
+    /// and tracks by prefix.
     pub fn client_memory(&self, c: &Client) -> usize {
         let (channels, patterns, shard) = c.subscription_counts();
+        let prefixes: usize = c.tracking.as_deref().map_or(0, |t| {
+            t.prefixes.iter().map(|p| p.len() + PREFIX_BYTES).sum()
+        });
         c.memory_usage()
             + self.watches.count(c.slot) * WATCHED_KEY_BYTES
             + (channels + patterns + shard) * SUBSCRIPTION_BYTES
+            + prefixes
     }
 
     /// The `maxmemory-clients` limit in bytes (a negative setting is a
@@ -106,7 +115,7 @@ impl Server {
                     if let Some(mut c) = self.clients.take(slot) {
                         self.evict_client(&mut c);
                         self.clients.put(slot, c);
-                        self.pending_writes.push(slot);
+                        self.free_client(slot);
                     }
                 }
                 (_, Some(_)) => {

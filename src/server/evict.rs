@@ -202,9 +202,7 @@ impl Server {
             let Some((db, key)) = self.pick_victim() else {
                 return self.evict_failed(start, limit);
             };
-            let before = self.used_memory() as i64;
-            self.evict_key(db, &key, lazy);
-            freed += before - self.used_memory() as i64;
+            freed += self.evict_key(db, &key, lazy);
             evicted += 1;
             if evicted.is_multiple_of(CHECK_EVERY) {
                 if lazy && self.memory_to_free().is_none() {
@@ -235,18 +233,24 @@ impl Server {
     }
 
     /// Deletes `key` as an eviction: counted, its `evicted` event, the key
-    /// modified, a DEL (or UNLINK) propagated.
-    fn evict_key(&mut self, db: usize, key: &[u8], lazy: bool) {
+    /// modified, a DEL (or UNLINK) propagated. Returns the memory the
+    /// deletion itself freed: what telling replicas, the AOF and tracking
+    /// clients about it takes is not counted against it (it is freed once
+    /// sent), or a burst of invalidations would feed more evictions.
+    fn evict_key(&mut self, db: usize, key: &[u8], lazy: bool) -> i64 {
+        let before = self.used_memory() as i64;
         let Some(obj) = self.db(db).remove(key) else {
-            return;
+            return 0;
         };
         self.free_object(obj, lazy);
+        let freed = before - self.used_memory() as i64;
         self.stats.evicted_keys += 1;
         // No client's change: tracking clients in NOLOOP mode hear of it.
         self.key_changed(db, key, false);
         self.notify_keyspace_event(db, key, EVICTED);
         let command: &[u8] = if lazy { b"UNLINK" } else { b"DEL" };
         self.also_propagate(db, &[command, key]);
+        freed
     }
 
     /// The next key to evict under the policy, with its database.

@@ -566,6 +566,7 @@ impl Server {
         c.reply.raw(&bytes);
         if in_table {
             self.mark_pending_write(receiver.slot);
+            self.account_client_memory_of(receiver.slot);
         } else {
             c.reply.mark_pushed(start);
         }
