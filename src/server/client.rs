@@ -382,10 +382,10 @@ impl Client {
         }
         self.reply.buf.clear();
         self.sent = 0;
-        // Redis keeps a 16KB buffer per client and frees the blocks a big
-        // reply took once they are written: so does this one.
+        // Redis frees the blocks a big reply took past its 16KB buffer once
+        // they are written: so is a buffer grown past that size here.
         if self.reply.buf.capacity() > REPLY_CHUNK {
-            self.reply.buf.shrink_to(REPLY_CHUNK);
+            self.reply.buf = Vec::new();
         }
         Ok(true)
     }

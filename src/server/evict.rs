@@ -427,7 +427,8 @@ mod tests {
         for i in 0..40u64 {
             e.offer(candidate((i * 7) % 40, &format!("k{i}")));
         }
-        e.offer(candidate(39, "k0"));
+        // A key already in the pool is not taken twice.
+        e.offer(candidate(39, "k17"));
         let scores: Vec<u64> = e.pool.iter().map(|c| c.score).collect();
         assert_eq!(scores, (24..40).collect::<Vec<_>>());
         e.offer(candidate(1, "worse"));
