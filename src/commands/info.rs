@@ -365,25 +365,30 @@ fn memory_section(srv: &Server, c: &Client, out: &mut String) {
     field(out, "total_system_memory", total);
     field(out, "total_system_memory_human", bytes_to_human(total));
     let lua = crate::scripting::memory_report(srv);
+    let functions = crate::scripting::fcall::functions_report(srv);
     let (vm, scripts) = (lua.vm as u64, lua.scripts as u64);
+    let (functions_vm, functions_overhead) = (functions.vm as u64, functions.overhead as u64);
     field(out, "used_memory_lua", vm);
     field(out, "used_memory_vm_eval", vm);
     field(out, "used_memory_lua_human", bytes_to_human(vm));
     field(out, "used_memory_scripts_eval", scripts);
     field(out, "number_of_cached_scripts", lua.cached_scripts);
-    zero_fields(
+    field(out, "number_of_functions", functions.functions);
+    field(out, "number_of_libraries", functions.libraries);
+    field(out, "used_memory_vm_functions", functions_vm);
+    field(out, "used_memory_vm_total", vm + functions_vm);
+    field(
         out,
-        &[
-            "number_of_functions",
-            "number_of_libraries",
-            "used_memory_vm_functions",
-        ],
+        "used_memory_vm_total_human",
+        bytes_to_human(vm + functions_vm),
     );
-    field(out, "used_memory_vm_total", vm);
-    field(out, "used_memory_vm_total_human", bytes_to_human(vm));
-    field(out, "used_memory_functions", 0);
-    field(out, "used_memory_scripts", scripts);
-    field(out, "used_memory_scripts_human", bytes_to_human(scripts));
+    field(out, "used_memory_functions", functions_overhead);
+    field(out, "used_memory_scripts", scripts + functions_overhead);
+    field(
+        out,
+        "used_memory_scripts_human",
+        bytes_to_human(scripts + functions_overhead),
+    );
     field(out, "maxmemory", srv.config.maxmemory);
     field(out, "maxmemory_human", bytes_to_human(srv.config.maxmemory));
     field(out, "maxmemory_policy", policy);
