@@ -2,13 +2,14 @@
 //! LIST, DUMP, RESTORE, FLUSH, STATS, KILL, HELP). The libraries and the
 //! engine they run in are the `scripting` module's (`functions`, `fcall`).
 
+use super::scripting::{EVAL_FLAGS, EVAL_KEYS, EVAL_RO_FLAGS, EVAL_RO_KEYS};
 use super::{container, is_opt, reply_help};
 use crate::scripting::cache::script_flag;
 use crate::scripting::fcall::{self, RestorePolicy};
 use crate::scripting::functions::{functions, Library};
 use crate::server::client::Client;
 use crate::server::errors::{self, CmdError, CmdResult};
-use crate::server::spec::{acl, flag, ks, Args, Command, KeySpec};
+use crate::server::spec::{acl, flag, Args, Command};
 use crate::server::Server;
 
 fn fcall(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
@@ -73,7 +74,7 @@ fn function_list(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
         .map(|f| {
             f.libraries
                 .libraries()
-                .filter(|l| pattern.map_or(true, |p| crate::db::glob::glob_match(p, &l.name, true)))
+                .filter(|l| pattern.is_none_or(|p| crate::db::glob::glob_match(p, &l.name, true)))
                 .collect()
         })
         .unwrap_or_default();
@@ -150,7 +151,7 @@ fn function_flush(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     }
     let mode_ok = args
         .get(2)
-        .map_or(true, |m| is_opt(m, "sync") || is_opt(m, "async"));
+        .is_none_or(|m| is_opt(m, "sync") || is_opt(m, "async"));
     if !mode_ok {
         return Err("ERR FUNCTION FLUSH only supports SYNC|ASYNC option".into());
     }
@@ -251,25 +252,8 @@ fn fcall_flags(srv: &Server, args: &Args, flags: u64) -> u64 {
     fcall::fcall_flags(srv, args, flags)
 }
 
-/// FCALL's keys: `numkeys` of them after the function's name.
-const FCALL_KEYS: &[KeySpec] = &[
-    KeySpec::keynum(ks::RW | ks::ACCESS | ks::UPDATE, 2, 0, 1, 1)
-        .notes("We cannot tell how the keys will be used so we assume the worst, RW and UPDATE"),
-];
-const FCALL_RO_KEYS: &[KeySpec] = &[KeySpec::keynum(ks::RO | ks::ACCESS, 2, 0, 1, 1)
-    .notes("We cannot tell how the keys will be used so we assume the worst, RO and ACCESS")];
-
-const FCALL_FLAGS: u64 = flag::NOSCRIPT
-    | flag::SKIP_MONITOR
-    | flag::NO_MANDATORY_KEYS
-    | flag::STALE
-    | flag::MOVABLE_KEYS;
-const FCALL_RO_FLAGS: u64 = flag::NOSCRIPT
-    | flag::SKIP_MONITOR
-    | flag::NO_MANDATORY_KEYS
-    | flag::STALE
-    | flag::READONLY
-    | flag::MOVABLE_KEYS;
+/// FCALL's keys and flags are EVAL's, but FCALL is not `may_replicate`.
+const FCALL_FLAGS: u64 = EVAL_FLAGS & !flag::MAY_REPLICATE;
 
 const ALL_SUCCEEDED: &[&str] = &["request_policy:all_shards", "response_policy:all_succeeded"];
 
@@ -368,7 +352,7 @@ pub const COMMANDS: &[Command] = &[
         .flags(FCALL_FLAGS)
         .flags_for(fcall_flags)
         .acl(acl::SLOW | acl::SCRIPTING)
-        .keys(FCALL_KEYS)
+        .keys(EVAL_KEYS)
         .doc(
             "scripting",
             "7.0.0",
@@ -376,10 +360,10 @@ pub const COMMANDS: &[Command] = &[
             "Invoke a function",
         ),
     Command::new("fcall_ro", -3, fcall_ro)
-        .flags(FCALL_RO_FLAGS)
+        .flags(EVAL_RO_FLAGS)
         .flags_for(fcall_flags)
         .acl(acl::SLOW | acl::SCRIPTING)
-        .keys(FCALL_RO_KEYS)
+        .keys(EVAL_RO_KEYS)
         .doc(
             "scripting",
             "7.0.0",
