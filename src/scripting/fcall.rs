@@ -38,8 +38,10 @@ fn error(text: String) -> CmdError {
 
 /// FUNCTION LOAD [REPLACE] code: the library's name.
 pub fn load(srv: &mut Server, c: &Client, code: &[u8], replace: bool) -> Result<Vec<u8>, CmdError> {
-    // What our primary sends is loaded whatever time it takes.
-    let timeout = (!c.kind.is_primary_link()).then_some(LOAD_TIMEOUT);
+    // What our primary sends, or the AOF (a client without a connection)
+    // holds, is loaded whatever time it takes (Redis's `mustObeyClient`).
+    let obeyed = c.kind.is_primary_link() || c.stream.is_none();
+    let timeout = (!obeyed).then_some(LOAD_TIMEOUT);
     let name = load_code(srv, code, replace, timeout).map_err(error)?;
     changed(srv);
     Ok(name)
