@@ -290,19 +290,15 @@ fn keyspace_overhead(srv: &Server) -> u64 {
 /// Bytes of one database's key table and expiry table (MEMORY STATS
 /// `overhead.hashtable.main` and `.expires`).
 pub fn db_overhead(db: &crate::db::Db) -> (u64, u64) {
-    let expire_entry =
-        std::mem::size_of::<(u64, crate::db::Key, i64)>() + std::mem::size_of::<usize>();
     (
         (db.keys.capacity() * KEY_ENTRY_BYTES) as u64,
-        (db.expires.capacity() * expire_entry) as u64,
+        (db.keys.expires_capacity() * crate::db::Keyspace::EXPIRY_BYTES) as u64,
     )
 }
 
-/// Bytes of one slot of a key table: the entry (hash, key, object) and
-/// its index.
-pub const KEY_ENTRY_BYTES: usize =
-    std::mem::size_of::<(u64, crate::db::Key, crate::types::Object)>()
-        + std::mem::size_of::<usize>();
+/// Bytes of one slot of a key table: the entry (key, object) and its
+/// bucket.
+pub const KEY_ENTRY_BYTES: usize = crate::db::Keyspace::ENTRY_BYTES;
 
 /// Resident set size of the process, from /proc/self/statm.
 fn process_rss() -> u64 {
@@ -804,7 +800,7 @@ fn cluster_section(_srv: &Server, _c: &Client, out: &mut String) {
 fn keyspace_section(srv: &Server, _c: &Client, out: &mut String) {
     out.push_str("# Keyspace\r\n");
     for (i, db) in srv.dbs.iter().enumerate() {
-        if db.keys.is_empty() && db.expires.is_empty() {
+        if db.keys.is_empty() && db.expires_len() == 0 {
             continue;
         }
         let _ = write!(
@@ -812,7 +808,7 @@ fn keyspace_section(srv: &Server, _c: &Client, out: &mut String) {
             "db{}:keys={},expires={},avg_ttl={}\r\n",
             i,
             db.keys.len(),
-            db.expires.len(),
+            db.expires_len(),
             db.avg_ttl
         );
     }

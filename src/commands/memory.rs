@@ -50,9 +50,9 @@ fn extrapolate(sizes: impl Iterator<Item = usize>, samples: usize, len: usize) -
 
 fn string_size(s: &StrValue) -> usize {
     match s {
-        StrValue::Int(_) => 0,
-        StrValue::Emb(b) => block(b.len()),
-        StrValue::Raw(v) => block(v.capacity()),
+        StrValue::Int(_) | StrValue::Inline { .. } => 0,
+        StrValue::Emb(b) | StrValue::Raw(b) => block(b.len()),
+        StrValue::Buf(v) => block(size_of::<Vec<u8>>()) + block(v.capacity()),
     }
 }
 

@@ -207,7 +207,7 @@ impl Server {
                 Item::ResizeDb(keys, expires) => {
                     let d = &mut self.dbs[db];
                     d.keys.reserve((keys as usize).min(RESERVE_MAX));
-                    d.expires.reserve((expires as usize).min(RESERVE_MAX));
+                    d.keys.reserve_expires((expires as usize).min(RESERVE_MAX));
                 }
                 Item::Function(_) => {
                     warn!("Skipping a function library found in the RDB file: reddish has no scripting");

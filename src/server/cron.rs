@@ -182,12 +182,12 @@ impl Server {
         let mut ttl_samples: i64 = 0;
         while sampled < count {
             let d = self.db(db);
-            let len = d.expires.len();
+            let len = d.expires_len();
             if len == 0 {
                 break;
             }
             let pos = d.expire_cursor % len;
-            let Some((key, &when)) = d.expires.get_index(pos) else {
+            let Some((key, when)) = d.keys.nth_expiry(pos) else {
                 break;
             };
             sampled += 1;

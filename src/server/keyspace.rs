@@ -201,7 +201,7 @@ impl Server {
         let expired = self
             .dbs
             .get(db)
-            .is_some_and(|d| !d.expires.is_empty() && d.is_expired(key, now));
+            .is_some_and(|d| d.expires_len() > 0 && d.is_expired(key, now));
         expired && self.expire_now_if_allowed(db, key, write)
     }
 
