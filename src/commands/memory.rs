@@ -72,8 +72,10 @@ fn set_size(set: &SetValue, samples: usize) -> usize {
     match set {
         SetValue::Ints(ints) => intset_size(ints),
         SetValue::Table(table) => {
-            let members = table.keys().map(|m| block(m.len()));
-            table_bytes(table.capacity(), size_of::<Box<[u8]>>())
+            let members = table
+                .keys()
+                .map(|m| if m.is_on_heap() { block(m.len()) } else { 0 });
+            table_bytes(table.capacity(), size_of::<crate::types::SmallBytes>())
                 + extrapolate(members, samples, table.len())
         }
     }

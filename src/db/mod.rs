@@ -11,12 +11,12 @@
 //! the server's keyspace helpers, which call these primitives.
 
 pub mod glob;
-mod key;
 mod table;
 
 use crate::types::Object;
 
-pub use key::Key;
+/// A key: bytes kept inline when short.
+pub use crate::types::SmallBytes as Key;
 pub use table::Keyspace;
 
 #[derive(Debug, Default)]

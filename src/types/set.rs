@@ -13,6 +13,7 @@
 //! A set only ever converts from `intset` to `hashtable`, never back, as in
 //! Redis.
 
+use super::SmallBytes;
 use crate::util::{i64_text, parse_i64};
 use indexmap::map::raw_entry_v1::RawEntryMut;
 use indexmap::map::RawEntryApiV1;
@@ -178,8 +179,9 @@ impl IntSet {
     }
 }
 
-/// The members of a `hashtable` set (the map's values are unused).
-pub type Table = IndexMap<Box<[u8]>, ()>;
+/// The members of a `hashtable` set (the map's values are unused). Short
+/// members are kept in the table's entries themselves.
+pub type Table = IndexMap<SmallBytes, ()>;
 
 /// One member as a set stores it: an intset holds numbers, a hashtable
 /// holds bytes.
@@ -204,6 +206,12 @@ impl<'a> Member<'a> {
     pub fn to_boxed(self) -> Box<[u8]> {
         let mut tmp = [0u8; 21];
         self.bytes(&mut tmp).into()
+    }
+
+    /// The member's bytes, owned.
+    pub fn to_small(self) -> SmallBytes {
+        let mut tmp = [0u8; 21];
+        SmallBytes::from(self.bytes(&mut tmp))
     }
 }
 
@@ -326,9 +334,9 @@ impl SetValue {
     }
 
     /// Removes and returns the member at a position.
-    pub fn pop_at(&mut self, index: usize) -> Option<Box<[u8]>> {
+    pub fn pop_at(&mut self, index: usize) -> Option<SmallBytes> {
         match self {
-            SetValue::Ints(s) => s.remove_at(index).map(|n| Member::Int(n).to_boxed()),
+            SetValue::Ints(s) => s.remove_at(index).map(|n| Member::Int(n).to_small()),
             SetValue::Table(t) => {
                 let popped = t.swap_remove_index(index).map(|(k, ())| k);
                 shrink_if_sparse(t);
@@ -357,7 +365,7 @@ impl SetValue {
         if let SetValue::Ints(s) = self {
             let mut table = Table::with_capacity(s.len() + 1);
             for n in s.iter() {
-                table.insert(Member::Int(n).to_boxed(), ());
+                table.insert(Member::Int(n).to_small(), ());
             }
             *self = SetValue::Table(Box::new(table));
         }
