@@ -85,13 +85,13 @@ fn hash_size(hash: &HashValue, samples: usize) -> usize {
     match hash {
         HashValue::Listpack(lp) => block(lp.byte_len()),
         HashValue::Table(table) => {
-            // A pair is one buffer: field length prefix, field, value.
-            let pairs = table.iter().map(|p| {
-                let (field, value) = p.parts();
-                block(1 + field.len() + value.len())
-            });
+            // A pair is one buffer (field length prefix, field, value),
+            // in the table's entry when short.
+            let pairs = table
+                .iter()
+                .map(|p| p.heap_len().map_or(0, block));
             block(size_of::<crate::types::hash::FieldTable>())
-                + table_bytes(table.capacity(), size_of::<Box<[u8]>>())
+                + table_bytes(table.capacity(), size_of::<crate::types::hash::Pair>())
                 + extrapolate(pairs, samples, table.len())
         }
     }

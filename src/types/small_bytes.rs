@@ -33,6 +33,25 @@ impl SmallBytes {
         }
     }
 
+    /// The parts one after the other, with no intermediate buffer.
+    pub fn concat(parts: &[&[u8]]) -> Self {
+        let total: usize = parts.iter().map(|p| p.len()).sum();
+        let mut bytes = [0u8; INLINE_MAX];
+        match (bytes.get_mut(..total), u8::try_from(total)) {
+            (Some(_), Ok(len)) => {
+                let mut at = 0;
+                for part in parts {
+                    if let Some(dst) = bytes.get_mut(at..at + part.len()) {
+                        dst.copy_from_slice(part);
+                    }
+                    at += part.len();
+                }
+                SmallBytes(Repr::Inline { len, bytes })
+            }
+            _ => SmallBytes(Repr::Heap(parts.concat().into_boxed_slice())),
+        }
+    }
+
     /// Whether the bytes live in a separate allocation (for memory reports).
     pub fn is_on_heap(&self) -> bool {
         matches!(self.0, Repr::Heap(_))
