@@ -87,9 +87,7 @@ fn hash_size(hash: &HashValue, samples: usize) -> usize {
         HashValue::Table(table) => {
             // A pair is one buffer (field length prefix, field, value),
             // in the table's entry when short.
-            let pairs = table
-                .iter()
-                .map(|p| p.heap_len().map_or(0, block));
+            let pairs = table.iter().map(|p| p.heap_len().map_or(0, block));
             block(size_of::<crate::types::hash::FieldTable>())
                 + table_bytes(table.capacity(), size_of::<crate::types::hash::Pair>())
                 + extrapolate(pairs, samples, table.len())

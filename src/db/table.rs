@@ -16,6 +16,7 @@
 //! hashing it again.
 
 use super::Key;
+use crate::types::sip::SipBuild;
 use crate::types::Object;
 use std::hash::BuildHasher;
 
@@ -44,7 +45,6 @@ pub struct Keyspace {
     entries: Vec<Entry>,
     /// The first entry of each bucket's chain; a power of two long.
     buckets: Vec<u32>,
-    hasher: std::collections::hash_map::RandomState,
     expiries: Vec<Expiry>,
     /// Per entry position, its index in `expiries` or `NONE`; empty until
     /// the first expiry is set.
@@ -90,7 +90,7 @@ impl Keyspace {
     }
 
     fn hash(&self, key: &[u8]) -> u64 {
-        self.hasher.hash_one(key)
+        SipBuild.hash_one(key)
     }
 
     fn bucket_of(&self, hash: u64) -> usize {

@@ -13,6 +13,7 @@
 //! entries, or a longer field or value, than the [`Limits`] allow.
 
 use super::listpack::MAX_SAFE_SIZE;
+use super::sip::SipBuild;
 use super::varint;
 use super::SmallBytes;
 use indexmap::IndexSet;
@@ -21,7 +22,7 @@ use std::hash::{Hash, Hasher};
 use std::ops::Range;
 
 /// The `hashtable` encoding: pairs found by their field.
-pub type FieldTable = IndexSet<Pair>;
+pub type FieldTable = IndexSet<Pair, SipBuild>;
 
 /// The thresholds of the compact encoding (`hash-max-listpack-entries` and
 /// `hash-max-listpack-value`).
@@ -378,7 +379,7 @@ impl HashValue {
     /// Switches to the `hashtable` encoding (no-op if already there).
     pub fn convert_to_table(&mut self) {
         if let HashValue::Listpack(_) = self {
-            let mut table = FieldTable::with_capacity(self.len());
+            let mut table = FieldTable::with_capacity_and_hasher(self.len(), SipBuild);
             table.extend(self.iter().map(|(f, v)| Pair::new(f, v)));
             *self = HashValue::Table(Box::new(table));
         }

@@ -15,6 +15,7 @@ pub mod hyperloglog;
 pub mod list;
 pub mod listpack;
 pub mod set;
+pub mod sip;
 pub mod small_bytes;
 pub mod stream;
 pub mod string;

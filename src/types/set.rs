@@ -13,11 +13,13 @@
 //! A set only ever converts from `intset` to `hashtable`, never back, as in
 //! Redis.
 
+use super::sip::SipBuild;
 use super::SmallBytes;
 use crate::util::{i64_text, parse_i64};
 use indexmap::map::raw_entry_v1::RawEntryMut;
 use indexmap::map::RawEntryApiV1;
 use indexmap::IndexMap;
+use std::hash::BuildHasher;
 
 /// Bytes of an intset's header in Redis (encoding and length), for sizes.
 const INTSET_HEADER_BYTES: usize = 8;
@@ -181,7 +183,7 @@ impl IntSet {
 
 /// The members of a `hashtable` set (the map's values are unused). Short
 /// members are kept in the table's entries themselves.
-pub type Table = IndexMap<SmallBytes, ()>;
+pub type Table = IndexMap<SmallBytes, (), SipBuild>;
 
 /// One member as a set stores it: an intset holds numbers, a hashtable
 /// holds bytes.
@@ -297,10 +299,15 @@ impl SetValue {
         let table = self.table_mut();
         let mut tmp = [0u8; 21];
         let bytes = member.bytes(&mut tmp);
-        match table.raw_entry_mut_v1().from_key(bytes) {
+        // Hashed once: the vacant entry would hash the member again.
+        let hash = SipBuild.hash_one(bytes);
+        match table
+            .raw_entry_mut_v1()
+            .from_key_hashed_nocheck(hash, bytes)
+        {
             RawEntryMut::Occupied(_) => false,
             RawEntryMut::Vacant(slot) => {
-                slot.insert(bytes.into(), ());
+                slot.insert_hashed_nocheck(hash, bytes.into(), ());
                 true
             }
         }
@@ -363,7 +370,7 @@ impl SetValue {
 
     fn convert_to_table(&mut self) {
         if let SetValue::Ints(s) = self {
-            let mut table = Table::with_capacity(s.len() + 1);
+            let mut table = Table::with_capacity_and_hasher(s.len() + 1, SipBuild);
             for n in s.iter() {
                 table.insert(Member::Int(n).to_small(), ());
             }
