@@ -467,6 +467,7 @@ fn start(mut config: Config, no_args: bool, argv0: &str) -> i32 {
     for (from, to) in &renames {
         server.registry.rename(from, to);
     }
+    crate::scripting::install(&mut server);
     if let Some(path) = pidfile {
         if let Err(e) = std::fs::write(&path, format!("{}\n", std::process::id())) {
             warn!("Failed to write PID file: {}", e);

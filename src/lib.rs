@@ -4,6 +4,7 @@
 //! library exposes the pieces so unit tests can reach them.
 
 pub mod alloc;
+pub mod bio;
 pub mod cli;
 pub mod commands;
 pub mod config;
@@ -17,6 +18,7 @@ pub mod net;
 pub mod persistence;
 pub mod replication;
 pub mod resp;
+pub mod scripting;
 pub mod server;
 pub mod types;
 pub mod util;

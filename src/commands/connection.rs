@@ -1,11 +1,12 @@
 //! Connection commands: PING, ECHO, QUIT, RESET, SELECT, AUTH, HELLO, and
 //! CLIENT (identity and name, listing and killing connections, reply
-//! modes, eviction protection, pausing).
+//! modes, eviction protection, pausing; the client-side caching
+//! subcommands are in `tracking.rs`).
 //!
 //! Authentication checks ACL users (`server::acl`): AUTH with a password
 //! alone names the `default` user.
 
-use super::{i32_arg, int_arg, is_opt, reply_help};
+use super::{i32_arg, int_arg, is_opt, reply_help, tracking};
 use crate::server::acl::{UserId, DEFAULT_USER};
 use crate::server::blocking::Unblock;
 use crate::server::client::{Client, ClientKind};
@@ -168,6 +169,10 @@ fn client(_srv: &mut Server, _c: &mut Client, args: &Args) -> CmdResult {
 }
 
 const CLIENT_HELP: &[&str] = &[
+    "CACHING (YES|NO)",
+    "    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.",
+    "GETREDIR",
+    "    Return the client ID we are redirecting to when tracking is enabled.",
     "GETNAME",
     "    Return the name of the current connection.",
     "ID",
@@ -202,6 +207,11 @@ const CLIENT_HELP: &[&str] = &[
     "    Assign the name <name> to the current connection.",
     "UNBLOCK <clientid> [TIMEOUT|ERROR]",
     "    Unblock the specified blocked client.",
+    "TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]",
+    "         [OPTIN] [OPTOUT] [NOLOOP]",
+    "    Control server assisted client side caching.",
+    "TRACKINGINFO",
+    "    Report tracking status for the current connection.",
     "NO-EVICT (ON|OFF)",
     "    Protect current client connection from eviction.",
 ];
@@ -506,14 +516,16 @@ fn client_unblock(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
 impl Server {
     /// Puts a connection back in the state of a new one (RESET): database
     /// 0, RESP2, no name, replies on, not a MONITOR, the default user,
-    /// authenticated only if it needs no password. Whatever per-connection state a feature adds
-    /// (transactions, subscriptions) is cleared here too.
+    /// authenticated only if it needs no password. Whatever per-connection
+    /// state a feature adds (transactions, subscriptions, tracking) is
+    /// cleared here too.
     pub fn reset_client_state(&mut self, c: &mut Client) {
         if c.monitor {
             c.monitor = false;
             self.monitors.retain(|&slot| slot != c.slot);
         }
         self.drop_subscriptions(c);
+        self.disable_tracking(c);
         c.db = 0;
         c.reply.resp3 = false;
         self.set_default_auth(c);
@@ -534,6 +546,10 @@ impl Server {
 }
 
 const CLIENT_SUBCOMMANDS: &[Command] = &[
+    tracking::TRACKING,
+    tracking::CACHING,
+    tracking::GETREDIR,
+    tracking::TRACKINGINFO,
     Command::new("help", 2, client_help)
         .flags(flag::LOADING | flag::STALE)
         .acl(acl::SLOW | acl::CONNECTION)

@@ -1,7 +1,7 @@
 //! DEBUG: the testing and introspection hooks Redis's test suite relies on
 //! (DIGEST, OBJECT, POPULATE, PROTOCOL, RELOAD, SLEEP, SET-ACTIVE-EXPIRE,
-//! PAUSE-CRON, LOG, ERROR). The dispatcher only lets it run when
-//! `enable-debug-command` allows the client.
+//! PAUSE-CRON, SET-DISABLE-DENY-SCRIPTS, LOG, ERROR). The dispatcher only
+//! lets it run when `enable-debug-command` allows the client.
 //!
 //! DEBUG DIGEST uses Redis's algorithm, so the same dataset gives the same
 //! hex string on both servers: every key's digest is SHA1-mixed from the
@@ -583,6 +583,9 @@ fn debug(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     } else if is("set-active-expire") && argc == 3 {
         srv.active_expire_enabled = atoi(&args[2]) != 0;
         c.reply.ok();
+    } else if is("set-disable-deny-scripts") && argc == 3 {
+        srv.scripting.deny_scripts_disabled = atoi(&args[2]) != 0;
+        c.reply.ok();
     } else if is("set-skip-checksum-validation") && argc == 3 {
         srv.skip_checksum_validation = atoi(&args[2]) != 0;
         c.reply.ok();
@@ -616,6 +619,17 @@ fn debug(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
         debug_error(c, &args[2]);
     } else if is("reload") {
         return debug_reload(srv, c, args);
+    } else if is("loadaof") {
+        // What was loaded is not a change to propagate (or log again);
+        // as in Redis the change counter starts over.
+        srv.debug_load_aof();
+        srv.dirty = 0;
+        srv.persistence.dirty_at_save = 0;
+        srv.suppress_propagation();
+        c.reply.ok();
+    } else if is("aof-flush-sleep") && argc == 3 {
+        srv.aof.flush_sleep_us = atoi(&args[2]).max(0) as u64;
+        c.reply.ok();
     } else {
         return Err(errors::subcommand_syntax(&args[0], sub));
     }

@@ -101,12 +101,15 @@ fn expire_generic(
     let when = absolute_ms(&args[2], unit, base, command)?;
     let key = &args[1];
     let lazy = srv.config.lazyfree_lazy_expire;
+    let loading = srv.persistence.loading.is_some();
     let mut w = srv.write_key(c.db, key);
     if !w.exists() || !conditions.allow(w.expire_at(), when) {
         c.reply.int(0);
         return Ok(());
     }
-    if when <= now_ms() {
+    // A file being loaded keeps the TTL as written (Redis's
+    // `checkAlreadyExpired`); the key expires once loading is over.
+    if when <= now_ms() && !loading {
         w.delete();
         w.changed(1, DEL);
         w.propagate_as(&[deletion_command(lazy), key]);

@@ -2,9 +2,9 @@
 //! with Redis 7.0's section names, field names, order and number formats,
 //! so monitoring tools and the test suite read reddish like Redis.
 //!
-//! Fields for features reddish does not have yet (AOF, replicas,
-//! scripting, pub/sub, tracking) report what Redis reports when the feature
-//! is idle: zero counters, `ok` statuses, `-1` times.
+//! Fields for features reddish does not have yet (AOF, functions,
+//! tracking, ...) report what Redis reports when the feature is idle: zero
+//! counters, `ok` statuses, `-1` times.
 
 use crate::server::client::{Client, ClientKind};
 use crate::server::errors::CmdResult;
@@ -166,6 +166,9 @@ fn server_section(srv: &Server, _c: &Client, out: &mut String) {
         srv.config.config_file.as_deref().unwrap_or(""),
     );
     field(out, "io_threads_active", 0);
+    if let Some(ms) = srv.shutdown_in_ms() {
+        field(out, "shutdown_in_milliseconds", ms);
+    }
 }
 
 /// A stable id for this build (Redis hashes its build environment).
@@ -228,7 +231,7 @@ fn clients_section(srv: &Server, c: &Client, out: &mut String) {
         "blocked_clients",
         srv.blocking.count + srv.postponed.len(),
     );
-    field(out, "tracking_clients", 0);
+    field(out, "tracking_clients", srv.tracking.clients);
     field(out, "clients_in_timeout_table", srv.blocking.timed_count());
 }
 
@@ -357,23 +360,26 @@ fn memory_section(srv: &Server, c: &Client, out: &mut String) {
     let total = total_system_memory();
     field(out, "total_system_memory", total);
     field(out, "total_system_memory_human", bytes_to_human(total));
-    field(out, "used_memory_lua", 0);
-    field(out, "used_memory_vm_eval", 0);
-    field(out, "used_memory_lua_human", bytes_to_human(0));
+    let lua = crate::scripting::memory_report(srv);
+    let (vm, scripts) = (lua.vm as u64, lua.scripts as u64);
+    field(out, "used_memory_lua", vm);
+    field(out, "used_memory_vm_eval", vm);
+    field(out, "used_memory_lua_human", bytes_to_human(vm));
+    field(out, "used_memory_scripts_eval", scripts);
+    field(out, "number_of_cached_scripts", lua.cached_scripts);
     zero_fields(
         out,
         &[
-            "used_memory_scripts_eval",
-            "number_of_cached_scripts",
             "number_of_functions",
             "number_of_libraries",
             "used_memory_vm_functions",
-            "used_memory_vm_total",
         ],
     );
-    field(out, "used_memory_vm_total_human", bytes_to_human(0));
-    zero_fields(out, &["used_memory_functions", "used_memory_scripts"]);
-    field(out, "used_memory_scripts_human", bytes_to_human(0));
+    field(out, "used_memory_vm_total", vm);
+    field(out, "used_memory_vm_total_human", bytes_to_human(vm));
+    field(out, "used_memory_functions", 0);
+    field(out, "used_memory_scripts", scripts);
+    field(out, "used_memory_scripts_human", bytes_to_human(scripts));
     field(out, "maxmemory", srv.config.maxmemory);
     field(out, "maxmemory_human", bytes_to_human(srv.config.maxmemory));
     field(out, "maxmemory_policy", policy);
@@ -448,38 +454,30 @@ fn persistence_section(srv: &Server, _c: &Client, out: &mut String) {
     field(out, "current_save_keys_processed", child.keys_processed);
     field(out, "current_save_keys_total", child.keys_total);
     field(out, "rdb_changes_since_last_save", srv.changes_since_save());
-    field(out, "rdb_bgsave_in_progress", u8::from(p.child.is_some()));
+    field(out, "rdb_bgsave_in_progress", u8::from(srv.has_rdb_child()));
     field(out, "rdb_last_save_time", srv.last_save_ms / 1000);
     let status = if p.last_bgsave_ok { "ok" } else { "err" };
     field(out, "rdb_last_bgsave_status", status);
     field(out, "rdb_last_bgsave_time_sec", p.last_bgsave_secs);
-    let current = p.child.map_or(-1, |child| now - child.started_s);
+    let current = p
+        .child
+        .filter(|_| srv.has_rdb_child())
+        .map_or(-1, |child| now - child.started_s);
     field(out, "rdb_current_bgsave_time_sec", current);
     field(out, "rdb_saves", p.saves);
     field(out, "rdb_last_cow_size", child.last_cow_bytes);
     field(out, "rdb_last_load_keys_expired", p.last_load_keys_expired);
     field(out, "rdb_last_load_keys_loaded", p.last_load_keys_loaded);
+    for (name, value) in crate::persistence::aof::info_fields(srv) {
+        field(out, name, value);
+    }
     zero_fields(
         out,
-        &[
-            "aof_enabled",
-            "aof_rewrite_in_progress",
-            "aof_rewrite_scheduled",
-        ],
+        &["module_fork_in_progress", "module_fork_last_cow_size"],
     );
-    field(out, "aof_last_rewrite_time_sec", -1);
-    field(out, "aof_current_rewrite_time_sec", -1);
-    field(out, "aof_last_bgrewrite_status", "ok");
-    zero_fields(out, &["aof_rewrites", "aof_rewrites_consecutive_failures"]);
-    field(out, "aof_last_write_status", "ok");
-    zero_fields(
-        out,
-        &[
-            "aof_last_cow_size",
-            "module_fork_in_progress",
-            "module_fork_last_cow_size",
-        ],
-    );
+    for (name, value) in crate::persistence::aof::info_enabled_fields(srv) {
+        field(out, name, value);
+    }
     if let Some(l) = p.loading {
         loading_fields(out, &l, now);
     }
@@ -595,10 +593,14 @@ fn stats_section(srv: &Server, _c: &Client, out: &mut String) {
             "active_defrag_key_misses",
             "total_active_defrag_time",
             "current_active_defrag_time",
-            "tracking_total_keys",
-            "tracking_total_items",
-            "tracking_total_prefixes",
         ],
+    );
+    field(out, "tracking_total_keys", srv.tracking.total_keys());
+    field(out, "tracking_total_items", srv.tracking.total_items());
+    field(
+        out,
+        "tracking_total_prefixes",
+        srv.tracking.total_prefixes(),
     );
     field(out, "unexpected_error_replies", s.unexpected_error_replies);
     field(out, "total_error_replies", s.total_error_replies);

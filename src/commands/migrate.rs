@@ -37,6 +37,7 @@ pub const FEATURE: Feature = Feature {
     socket: None,
     sink: None,
     roles: None,
+    apply_config: None,
 };
 
 /// Deletes a key MIGRATE moved, as stored (as Redis); true if it was there.

@@ -25,6 +25,7 @@ pub mod persistence;
 pub mod pubsub;
 pub mod replicaof;
 pub mod replication;
+pub mod scripting;
 pub mod server;
 pub mod sets;
 pub mod sort;
@@ -32,6 +33,7 @@ pub mod streams;
 pub mod strings;
 #[cfg(test)]
 pub mod test_support;
+pub mod tracking;
 pub mod transactions;
 pub mod zsets;
 
@@ -44,6 +46,7 @@ use crate::server::Server;
 /// The features plugged into the core, in the order their hooks run;
 /// start-up hands them to the server with the tables.
 pub const FEATURES: &[Feature] = &[
+    crate::persistence::aof::FEATURE,
     crate::persistence::hooks::FEATURE,
     crate::replication::hooks::FEATURE,
     migrate::FEATURE,
@@ -77,6 +80,7 @@ pub const TABLES: &[&[Command]] = &[
     replicaof::COMMANDS,
     replication::COMMANDS,
     pubsub::COMMANDS,
+    scripting::COMMANDS,
     acl::COMMANDS,
     cluster::COMMANDS,
     module::COMMANDS,

@@ -1,4 +1,4 @@
-//! Persistence commands: SAVE, BGSAVE, LASTSAVE, and DUMP / RESTORE, which
+//! Persistence commands: SAVE, BGSAVE, BGREWRITEAOF, LASTSAVE, and DUMP / RESTORE, which
 //! move one key's value in the RDB serialization (byte-compatible with
 //! Redis 7.0: a DUMP from either server RESTOREs on the other).
 
@@ -19,7 +19,7 @@ const SAVE_IN_PROGRESS: &str = "ERR Background save already in progress";
 
 /// SAVE: writes the snapshot now, blocking the server.
 fn save(srv: &mut Server, c: &mut Client, _args: &Args) -> CmdResult {
-    if srv.has_save_child() {
+    if srv.has_rdb_child() {
         return Err(CmdError::Static(SAVE_IN_PROGRESS));
     }
     srv.persistence.saves += 1;
@@ -35,13 +35,45 @@ fn bgsave(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     if args.len() > 1 && !(args.len() == 2 && is_opt(&args[1], "schedule")) {
         return Err(errors::SYNTAX.into());
     }
-    if srv.has_save_child() {
+    let schedule = args.len() == 2;
+    if srv.has_rdb_child() {
         return Err(CmdError::Static(SAVE_IN_PROGRESS));
+    }
+    if srv.has_save_child() {
+        if !schedule {
+            return Err(CmdError::Static("ERR Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible."));
+        }
+        srv.persistence.bgsave_scheduled = true;
+        c.reply.simple("Background saving scheduled");
+        return Ok(());
     }
     if !srv.rdb_bgsave() {
         return Err(CmdError::Static("ERR"));
     }
     c.reply.simple("Background saving started");
+    Ok(())
+}
+
+/// BGREWRITEAOF: starts an AOF rewrite in a child, or schedules it while
+/// another child runs.
+fn bgrewriteaof(srv: &mut Server, c: &mut Client, _args: &Args) -> CmdResult {
+    if srv.aof_rewrite_running() {
+        return Err(CmdError::Static(
+            "ERR Background append only file rewriting already in progress",
+        ));
+    }
+    if srv.has_save_child() {
+        srv.aof.rewrite_scheduled = true;
+        // Asked for by hand: the back-off after failures does not apply.
+        srv.aof.consecutive_failures = 0;
+        c.reply
+            .simple("Background append only file rewriting scheduled");
+    } else if srv.rewrite_aof_background() {
+        c.reply
+            .simple("Background append only file rewriting started");
+    } else {
+        return Err(CmdError::Static("ERR Can't execute an AOF background rewriting. Please check the server logs for more information."));
+    }
     Ok(())
 }
 
@@ -184,6 +216,10 @@ pub const COMMANDS: &[Command] = &[
         .flags(flag::ADMIN | flag::NOSCRIPT | flag::NO_ASYNC_LOADING)
         .acl(acl::ADMIN | acl::SLOW | acl::DANGEROUS)
         .doc("server", "1.0.0", "O(1)", "Asynchronously saves the database(s) to disk."),
+    Command::new("bgrewriteaof", 1, bgrewriteaof)
+        .flags(flag::ADMIN | flag::NOSCRIPT | flag::NO_ASYNC_LOADING)
+        .acl(acl::ADMIN | acl::SLOW | acl::DANGEROUS)
+        .doc("server", "1.0.0", "O(1)", "Asynchronously rewrite the append-only file"),
     Command::new("lastsave", 1, lastsave)
         .flags(flag::LOADING | flag::STALE | flag::FAST)
         .acl(acl::ADMIN | acl::FAST | acl::DANGEROUS)

@@ -9,7 +9,7 @@ use super::{container, is_opt, reply_help};
 use crate::server::client::{Client, ClientKind};
 use crate::server::errors::{self, CmdError, CmdResult};
 use crate::server::spec::{acl, flag, Args, Command};
-use crate::server::{Server, ShutdownFlags};
+use crate::server::{Server, ShutdownFlags, ShutdownStart};
 
 /// TIME: unix seconds and microseconds, as two bulk strings.
 fn time(_srv: &mut Server, c: &mut Client, _args: &Args) -> CmdResult {
@@ -22,9 +22,11 @@ fn time(_srv: &mut Server, c: &mut Client, _args: &Args) -> CmdResult {
 
 /// SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]
 ///
-/// With no replicas to wait for, the shutdown happens now: on success the
-/// process exits without replying; a failed final save refuses it (unless
-/// FORCE). ABORT cancels a shutdown a signal asked for.
+/// With no replicas behind (or NOW), the shutdown happens now: on success
+/// the process exits without replying; a failed final save refuses it
+/// (unless FORCE). Otherwise the client waits while replicas catch up (see
+/// `server::shutdown`). ABORT cancels a shutdown that waits or that a
+/// signal asked for.
 fn shutdown(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     let mut flags = ShutdownFlags::default();
     let mut abort = false;
@@ -46,6 +48,11 @@ fn shutdown(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     if (abort && flags != ShutdownFlags::default()) || (flags.nosave && flags.save) {
         return Err(errors::SYNTAX.into());
     }
+    // While a script runs long, only a shutdown that does not save (the
+    // script may be half done).
+    if !flags.nosave && !abort && srv.busy() {
+        return Err(CmdError::Static(srv.busy_error()));
+    }
     if abort {
         if srv.abort_shutdown() {
             c.reply.ok();
@@ -53,14 +60,24 @@ fn shutdown(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
         }
         return Err(CmdError::Static("ERR No shutdown in progress."));
     }
-    if !srv.prepare_shutdown(flags) {
+    if !flags.now && c.in_exec {
         return Err(CmdError::Static(
-            "ERR Errors trying to SHUTDOWN. Check logs.",
+            "ERR SHUTDOWN without NOW or ABORT isn't allowed for DENY BLOCKING client",
         ));
     }
-    srv.shutdown_asap = true;
-    // Nothing more from this client runs; the process exits after this loop turn.
-    c.close_asap = true;
+    match srv.prepare_shutdown(flags) {
+        ShutdownStart::Done => {
+            srv.shutdown_asap = true;
+            // Nothing more from this client runs; the process exits after this loop turn.
+            c.close_asap = true;
+        }
+        ShutdownStart::Waiting => srv.wait_for_shutdown(c, args),
+        ShutdownStart::Failed => {
+            return Err(CmdError::Static(
+                "ERR Errors trying to SHUTDOWN. Check logs.",
+            ))
+        }
+    }
     Ok(())
 }
 

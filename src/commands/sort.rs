@@ -365,9 +365,11 @@ fn sort_generic(srv: &mut Server, c: &mut Client, args: &Args, readonly: bool) -
                 Value::ZSet(z) => z.len(),
                 _ => return Err(errors::WRONGTYPE.into()),
             };
-            if opts.dont_sort && opts.store.is_some() && matches!(value, Value::Set(_)) {
-                // A set has no order of its own: a stored result is sorted
-                // so that it is the same everywhere.
+            let deterministic = opts.store.is_some() || c.from_script;
+            if opts.dont_sort && deterministic && matches!(value, Value::Set(_)) {
+                // A set has no order of its own: a stored result (or one
+                // a script sees) is sorted so that it is the same
+                // everywhere.
                 opts.dont_sort = false;
                 opts.alpha = true;
                 opts.by = None;

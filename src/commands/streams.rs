@@ -316,7 +316,12 @@ fn parse_add_or_trim(srv: &Server, args: &Args, xadd: bool) -> Result<AddTrimArg
         }
         return Ok(out);
     };
+    // What the primary or the AOF sends was made exact by the writer
+    // (`=` and the resulting threshold, LIMIT kept): it is obeyed as it
+    // is, without the limit (Redis's `mustObeyClient`).
+    let obeyed = srv.serving_primary() || srv.persistence.loading.is_some();
     let limit = match limit {
+        _ if obeyed => 0,
         Some(_) if !approx => {
             return Err(
                 "ERR syntax error, LIMIT cannot be used without the special ~ option".into(),

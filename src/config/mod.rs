@@ -281,6 +281,8 @@ typed_fields! {
     no_appendfsync_on_rewrite: bool = |c: &Config| c.flag("no-appendfsync-on-rewrite");
     auto_aof_rewrite_percentage: i64 = |c: &Config| c.num("auto-aof-rewrite-percentage") as i64;
     auto_aof_rewrite_min_size: u64 = |c: &Config| c.num("auto-aof-rewrite-min-size") as u64;
+    aof_rewrite_incremental_fsync: bool = |c: &Config| c.flag("aof-rewrite-incremental-fsync");
+    aof_disable_auto_gc: bool = |c: &Config| c.flag("aof-disable-auto-gc");
     /// The primary to replicate from (host, port).
     replicaof: Option<(String, u16)> = |c: &Config| match c.get("replicaof") {
         Some(Value::ReplicaOf(Some((host, port)))) => Some((host.clone(), *port as u16)),

@@ -101,6 +101,10 @@ pub enum Apply {
     MaxClients,
     /// (Re)configure TLS, which reddish does not support.
     Tls,
+    /// Turn the AOF on or off (the persistence feature does it).
+    AppendOnly,
+    /// Delete the AOF history now that automatic deletion is back on.
+    AofAutoGc,
     /// Arm or disarm the watchdog alarm.
     Watchdog,
     /// The default user's password follows `requirepass`.
@@ -438,13 +442,13 @@ pub static DIRECTIVES: &[Directive] = &[
     yes_no("lazyfree-lazy-user-flush", false),
     yes_no("repl-disable-tcp-nodelay", false),
     yes_no("repl-diskless-sync", true).built(),
-    yes_no("aof-rewrite-incremental-fsync", true),
-    yes_no("no-appendfsync-on-rewrite", false),
+    yes_no("aof-rewrite-incremental-fsync", true).built(),
+    yes_no("no-appendfsync-on-rewrite", false).built(),
     yes_no("cluster-require-full-coverage", true),
     yes_no("rdb-save-incremental-fsync", true).built(),
-    yes_no("aof-load-truncated", true),
-    yes_no("aof-use-rdb-preamble", true),
-    yes_no("aof-timestamp-enabled", false),
+    yes_no("aof-load-truncated", true).built(),
+    yes_no("aof-use-rdb-preamble", true).built(),
+    yes_no("aof-timestamp-enabled", false).built(),
     yes_no("cluster-replica-no-failover", false).alias("cluster-slave-no-failover"),
     yes_no("replica-lazy-flush", false).alias("slave-lazy-flush"),
     yes_no("replica-serve-stale-data", true)
@@ -466,7 +470,10 @@ pub static DIRECTIVES: &[Directive] = &[
     ),
     yes_no("syslog-enabled", false).immutable(),
     yes_no("cluster-enabled", false).immutable(),
-    yes_no("appendonly", false).with(DENY),
+    yes_no("appendonly", false)
+        .with(DENY)
+        .built()
+        .apply(Apply::AppendOnly),
     yes_no("cluster-allow-reads-when-down", false),
     yes_no("cluster-allow-pubsubshard-when-down", true),
     yes_no("crash-log-enabled", true),
@@ -476,7 +483,9 @@ pub static DIRECTIVES: &[Directive] = &[
     yes_no("cluster-allow-replica-migration", true),
     yes_no("replica-announced", true).built(),
     yes_no("latency-tracking", true),
-    yes_no("aof-disable-auto-gc", false),
+    yes_no("aof-disable-auto-gc", false)
+        .built()
+        .apply(Apply::AofAutoGc),
     yes_no("replica-ignore-disk-write-errors", false),
     // Strings.
     string("aclfile", "").immutable().built(),
@@ -496,9 +505,11 @@ pub static DIRECTIVES: &[Directive] = &[
         .string_check(check_dbfilename),
     string("appendfilename", "appendonly.aof")
         .immutable()
+        .built()
         .string_check(check_appendfilename),
     string("appenddirname", "appendonlydir")
         .immutable()
+        .built()
         .string_check(check_appenddirname),
     optional("server_cpulist").immutable(),
     optional("bio_cpulist").immutable(),
@@ -524,7 +535,7 @@ pub static DIRECTIVES: &[Directive] = &[
         .built()
         .apply(Apply::LogLevel),
     choice("maxmemory-policy", MAXMEMORY_POLICIES, 0x700),
-    choice("appendfsync", APPENDFSYNC, 2),
+    choice("appendfsync", APPENDFSYNC, 2).built(),
     choice("oom-score-adj", OOM_SCORE_ADJ, 0),
     choice("acl-pubsub-default", ACL_PUBSUB_DEFAULT, 0).built(),
     choice("sanitize-dump-payload", SANITIZE_DUMP, 0),
@@ -545,7 +556,7 @@ pub static DIRECTIVES: &[Directive] = &[
     int("databases", 1, INT_MAX, 16).immutable().built(),
     int("port", 0, 65535, 6379).built().apply(Apply::Port),
     int("io-threads", 1, 128, 1).immutable(),
-    int("auto-aof-rewrite-percentage", 0, INT_MAX, 100),
+    int("auto-aof-rewrite-percentage", 0, INT_MAX, 100).built(),
     int("cluster-replica-validity-factor", 0, INT_MAX, 10).alias("cluster-slave-validity-factor"),
     int("list-max-listpack-size", INT_MIN, INT_MAX, -2).alias("list-max-ziplist-size"),
     int("tcp-keepalive", 0, INT_MAX, 300).built(),
@@ -617,7 +628,9 @@ pub static DIRECTIVES: &[Directive] = &[
     int("slowlog-max-len", 0, LONG_MAX, 128).built(),
     int("acllog-max-len", 0, LONG_MAX, 128).built(),
     // Long long.
-    int("busy-reply-threshold", 0, LONG_MAX, 5000).alias("lua-time-limit"),
+    int("busy-reply-threshold", 0, LONG_MAX, 5000)
+        .alias("lua-time-limit")
+        .built(),
     int("cluster-node-timeout", 0, LONG_MAX, 15000),
     int("slowlog-log-slower-than", -1, LONG_MAX, 10000).built(),
     int("latency-monitor-threshold", 0, LONG_MAX, 0).built(),
@@ -672,7 +685,9 @@ pub static DIRECTIVES: &[Directive] = &[
     ),
     // time_t and off_t.
     int("repl-backlog-ttl", 0, LONG_MAX, 3600).built(),
-    int("auto-aof-rewrite-min-size", 0, LONG_MAX, 64 * 1024 * 1024).memory(),
+    int("auto-aof-rewrite-min-size", 0, LONG_MAX, 64 * 1024 * 1024)
+        .memory()
+        .built(),
     int(
         "loading-process-events-interval-bytes",
         1024,

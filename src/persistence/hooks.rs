@@ -19,6 +19,7 @@ pub const FEATURE: Feature = Feature {
     socket: None,
     sink: None,
     roles: None,
+    apply_config: None,
 };
 
 /// MISCONF: writes (and PING) are refused while the last background save

@@ -49,6 +49,22 @@ impl Server {
     /// Loads `dbfilename` at start-up. False when the server must exit
     /// (the reason is logged); a missing file is not an error.
     pub fn load_data_from_disk(&mut self) -> bool {
+        if !self.load_aof_manifest() {
+            return false;
+        }
+        let loaded = if self.config.appendonly {
+            self.aof.status = crate::server::state::aof::AofStatus::On;
+            self.load_aof_at_startup() && self.open_aof_on_startup()
+        } else {
+            self.load_rdb_at_startup()
+        };
+        if loaded {
+            self.delete_aof_history();
+        }
+        loaded
+    }
+
+    fn load_rdb_at_startup(&mut self) -> bool {
         let started = Instant::now();
         let filename = self.config.dbfilename.clone();
         let opts = LoadOptions {
@@ -148,6 +164,28 @@ impl Server {
             }
         }
         Ok(())
+    }
+
+    /// Reads the RDB at the start of `path` (an AOF base file or the
+    /// preamble of an old AOF) into the dataset, within a load already
+    /// started; returns the offset where the RDB ended.
+    pub fn load_rdb_preamble(&mut self, path: &std::path::Path) -> Result<u64, LoadFailure> {
+        let file = File::open(path).map_err(LoadFailure::Open)?;
+        let deep = self.config.sanitize_dump_payload == SanitizeDump::Yes;
+        let mut reader = Reader::new(
+            BufReader::with_capacity(1 << 16, file),
+            self.config.rdbchecksum,
+        )
+        .deep_sanitization(deep);
+        let opts = LoadOptions {
+            events: true,
+            replace: false,
+        };
+        match self.read_rdb(&mut reader, opts) {
+            Ok(()) => Ok(reader.position()),
+            Err(LoadFailure::Rdb(err, _)) => Err(LoadFailure::Rdb(err, reader.position())),
+            Err(other) => Err(other),
+        }
     }
 
     fn load_rdb(&mut self, path: &str, opts: LoadOptions) -> Result<(), LoadFailure> {
@@ -351,7 +389,7 @@ impl Server {
     /// Records progress and lets clients in (they get `-LOADING` for all
     /// but the commands allowed while loading). SHUTDOWN or a shutdown
     /// signal stops the server without saving.
-    fn loading_progress(&mut self, position: u64) {
+    pub fn loading_progress(&mut self, position: u64) {
         if let Some(l) = self.persistence.loading.as_mut() {
             l.loaded_bytes = position;
         }
@@ -362,11 +400,13 @@ impl Server {
             std::process::exit(0);
         }
         if crate::server::take_shutdown_signal().is_some() {
+            // Loading: nothing to save, and no waiting for replicas.
             let flags = crate::server::ShutdownFlags {
                 nosave: true,
+                now: true,
                 ..Default::default()
             };
-            if self.prepare_shutdown(flags) {
+            if self.prepare_shutdown(flags) == crate::server::ShutdownStart::Done {
                 std::process::exit(0);
             }
         }
@@ -384,7 +424,7 @@ fn lru_after_idle(clock: u32, idle: u64) -> u32 {
 }
 
 /// Logs why loading failed, as Redis words it.
-fn describe_failure(failure: &LoadFailure) {
+pub fn describe_failure(failure: &LoadFailure) {
     let internal = |pos: u64, reason: &str| {
         warn!("Internal error in RDB reading offset {} -> {}", pos, reason);
     };

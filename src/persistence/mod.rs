@@ -11,8 +11,9 @@
 //! forked child's file, or bytes for replication), [`save`] runs SAVE,
 //! BGSAVE, save points and the MISCONF state, [`load`] reads a file at
 //! start-up and for DEBUG RELOAD, [`childinfo`] carries a save child's
-//! progress to the parent.
+//! progress to the parent. [`aof`] is the append-only file.
 
+pub mod aof;
 pub mod codec;
 pub mod decode;
 pub mod format;

@@ -20,7 +20,7 @@ const BGSAVE_RETRY_DELAY: i64 = 5;
 
 /// How a background save child ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum ChildExit {
+pub enum ChildExit {
     Code(i32),
     Signal(i32),
 }
@@ -31,8 +31,16 @@ impl Server {
         self.dirty.saturating_sub(self.persistence.dirty_at_save)
     }
 
+    /// Whether any child (an RDB save or an AOF rewrite) is running.
     pub fn has_save_child(&self) -> bool {
         self.persistence.child.is_some()
+    }
+
+    /// Whether a child writing an RDB (to disk or to replicas) is running.
+    pub fn has_rdb_child(&self) -> bool {
+        self.persistence
+            .child
+            .is_some_and(|c| c.target != SaveTarget::AofRewrite)
     }
 
     /// Saves synchronously into `dbfilename` (SAVE, SHUTDOWN, FLUSHALL,
@@ -97,16 +105,24 @@ impl Server {
             if target == SaveTarget::Disk {
                 self.persistence.last_bgsave_ok = false;
             }
-            warn!(
-                "Can't save in background: fork: {}",
-                crate::util::error_text(&e)
-            );
+            let why = crate::util::error_text(&e);
+            match target {
+                SaveTarget::AofRewrite => warn!(
+                    "Can't rewrite append only file in background: fork: {}",
+                    why
+                ),
+                _ => warn!("Can't save in background: fork: {}", why),
+            }
             return false;
         }
         self.persistence.total_forks += 1;
         match target {
             SaveTarget::Disk => info!("Background saving started by pid {}", pid),
             SaveTarget::ReplicaSockets => info!("Background RDB transfer started by pid {}", pid),
+            SaveTarget::AofRewrite => info!(
+                "Background append only file rewriting started by pid {}",
+                pid
+            ),
         }
         let keys = self.dbs.iter().map(|d| d.len() as u64).sum();
         self.persistence
@@ -170,6 +186,13 @@ impl Server {
         self.background_save_done(child, exit);
     }
 
+    /// Waits for child `pid` to exit (after it was signalled).
+    pub fn wait_child(pid: i32) {
+        let mut status: libc::c_int = 0;
+        // SAFETY: waiting for our own child process with a valid pointer.
+        unsafe { libc::waitpid(pid, &mut status, 0) };
+    }
+
     fn background_save_done(&mut self, child: SaveChild, exit: ChildExit) {
         let p = &mut self.persistence;
         p.child_stats.receive();
@@ -183,6 +206,11 @@ impl Server {
                 warn!("Background transfer terminated by signal {}", sig)
             }
             (SaveTarget::Disk, exit) => self.disk_save_done(child, exit),
+            (SaveTarget::AofRewrite, exit) => {
+                self.persistence.child = None;
+                self.aof_rewrite_done(child, exit);
+                return;
+            }
         }
         let p = &mut self.persistence;
         p.child = None;
@@ -215,18 +243,22 @@ impl Server {
         }
     }
 
-    /// Stops the save child without waiting (FLUSHALL); the cron reaps it
+    /// Stops an RDB child without waiting (FLUSHALL); the cron reaps it
     /// and removes its temp file.
     pub fn kill_save_child(&mut self) {
-        if let Some(child) = self.persistence.child {
+        if let Some(child) = self.persistence.child.filter(|_| self.has_rdb_child()) {
             // SAFETY: signalling our own child process.
             unsafe { libc::kill(child.pid, libc::SIGUSR1) };
         }
     }
 
-    /// Stops the save child, waits for it and removes its temp file
-    /// (shutdown: its file must not replace the final save).
+    /// Stops an RDB child, waits for it and removes its temp file
+    /// (shutdown: its file must not replace the final save). An AOF
+    /// rewrite child is the AOF's to stop.
     pub fn stop_save_child_now(&mut self) {
+        if !self.has_rdb_child() {
+            return;
+        }
         let Some(child) = self.persistence.child.take() else {
             return;
         };

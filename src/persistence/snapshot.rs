@@ -48,13 +48,24 @@ pub fn write_snapshot<W: Write>(
     out: W,
     on_key: &mut dyn FnMut(u64),
 ) -> io::Result<W> {
+    write_snapshot_as(srv, out, on_key, false)
+}
+
+/// [`write_snapshot`], or with `aof_base` the base file of an AOF (marked
+/// `aof-base`, without replication fields).
+pub fn write_snapshot_as<W: Write>(
+    srv: &Server,
+    out: W,
+    on_key: &mut dyn FnMut(u64),
+    aof_base: bool,
+) -> io::Result<W> {
     let mut w = Writer::new(out, write_options(srv));
     w.header()?;
     w.aux("redis-ver", crate::version::REDIS_VERSION.as_bytes())?;
     w.aux_int("redis-bits", 64)?;
     w.aux_int("ctime", unix_seconds())?;
     w.aux_int("used-mem", crate::alloc::used_memory() as i64)?;
-    if srv.replication.backlog.is_some() {
+    if srv.replication.backlog.is_some() && !aof_base {
         let db = srv
             .replica_stream_db()
             .or(srv.replication.selected_db)
@@ -63,7 +74,7 @@ pub fn write_snapshot<W: Write>(
         w.aux("repl-id", srv.replication.id.replid.as_bytes())?;
         w.aux_int("repl-offset", srv.replication.master_offset as i64)?;
     }
-    w.aux_int("aof-base", 0)?;
+    w.aux_int("aof-base", i64::from(aof_base))?;
     let now = crate::util::now_ms();
     let tracking = srv.access_tracking_at(now);
     let clock = lru_clock_at(now);
@@ -117,10 +128,21 @@ pub fn rdb_snapshot_bytes(srv: &Server) -> Vec<u8> {
 }
 
 /// A file that is fsynced every few megabytes while being written.
-struct AutoSync {
-    file: File,
+pub struct AutoSync {
+    pub file: File,
     unsynced: u64,
     enabled: bool,
+}
+
+impl AutoSync {
+    /// Writes to `file`, fsyncing every few megabytes when `enabled`.
+    pub fn new(file: File, enabled: bool) -> AutoSync {
+        AutoSync {
+            file,
+            unsynced: 0,
+            enabled,
+        }
+    }
 }
 
 impl Write for AutoSync {
@@ -216,7 +238,7 @@ pub fn save_to_file(srv: &Server, filename: &str, mut reporter: Option<&mut Repo
 }
 
 /// Makes a rename in the directory of `path` durable.
-fn fsync_dir_of(path: &str) -> io::Result<()> {
+pub fn fsync_dir_of(path: &str) -> io::Result<()> {
     let dir = match std::path::Path::new(path).parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => std::path::PathBuf::from("."),

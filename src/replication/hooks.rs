@@ -9,7 +9,7 @@ use crate::server::hooks::{Feature, RoleHooks, Sink};
 use crate::server::spec::{flag, Args, Command};
 use crate::server::{Server, LINK_TOKEN};
 
-const NO_REPLICAS: &str = "NOREPLICAS Not enough good replicas to write.";
+pub const NO_REPLICAS: &str = "NOREPLICAS Not enough good replicas to write.";
 
 /// Replication's hooks.
 pub const FEATURE: Feature = Feature {
@@ -23,6 +23,7 @@ pub const FEATURE: Feature = Feature {
         active: stream_wanted,
         selected_db: |srv| &mut srv.replication.selected_db,
         write: |srv, bytes| srv.feed_replication_bytes(bytes),
+        target: crate::server::propagate::target::REPLICAS,
     }),
     roles: Some(RoleHooks {
         consumed,
@@ -30,6 +31,7 @@ pub const FEATURE: Feature = Feature {
         drained: |srv, slot| srv.refill_replica_output(slot),
         freed,
     }),
+    apply_config: None,
 };
 
 /// Once a second: the link to our primary, our replicas, and (on a
@@ -59,7 +61,7 @@ fn admit(srv: &Server, c: &Client, _cmd: &Command, flags: u64) -> Option<&'stati
 
 /// False when `min-replicas-to-write` asks for more online replicas with
 /// a lag of at most `min-replicas-max-lag` than there are.
-fn enough_good_replicas(srv: &Server) -> bool {
+pub fn enough_good_replicas(srv: &Server) -> bool {
     let wanted = srv.config.min_replicas_to_write;
     srv.is_replica()
         || srv.config.min_replicas_max_lag == 0

@@ -236,7 +236,7 @@ impl Server {
                 Some(SaveTarget::ReplicaSockets) => {
                     info!("Current BGSAVE has socket target. Waiting for next BGSAVE for SYNC")
                 }
-                None => {}
+                Some(SaveTarget::AofRewrite) | None => {}
             }
         }
         if running.is_none() {

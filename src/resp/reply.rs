@@ -15,6 +15,10 @@ pub struct Reply {
     pub resp3: bool,
     /// Error codes (first word of each error reply) not yet added to the stats.
     pub error_codes: Vec<String>,
+    /// An error reply was written that is not to be counted in the error
+    /// stats (a script's error already counted when the command it called
+    /// failed); the command still counts as failed.
+    pub uncounted_error: bool,
     /// Ranges of `buf` written by the running command that CLIENT REPLY
     /// OFF or SKIP must not drop: pub/sub messages and subscription
     /// replies, which Redis always sends.
@@ -80,6 +84,32 @@ impl Reply {
                 .map(|&b| if b == b'\r' || b == b'\n' { b' ' } else { b }),
         );
         self.buf.extend_from_slice(b"\r\n");
+    }
+
+    /// An error reply left out of the error stats (see `uncounted_error`).
+    pub fn error_counted_elsewhere(&mut self, msg: impl AsRef<[u8]>) {
+        self.error(msg);
+        self.error_codes.pop();
+        self.uncounted_error = true;
+    }
+
+    /// A status reply of arbitrary bytes, line breaks made spaces.
+    pub fn status(&mut self, s: &[u8]) {
+        self.buf.push(b'+');
+        self.buf.extend(
+            s.iter()
+                .map(|&b| if b == b'\r' || b == b'\n' { b' ' } else { b }),
+        );
+        self.buf.extend_from_slice(b"\r\n");
+    }
+
+    /// A big number (`(digits` in RESP3), a bulk string in RESP2.
+    pub fn big_number(&mut self, digits: &[u8]) {
+        if self.resp3 {
+            self.line(b'(', digits);
+        } else {
+            self.bulk(digits);
+        }
     }
 
     /// An `ERR`-coded error: `error_err("syntax error")` sends `-ERR syntax error`.
@@ -201,9 +231,18 @@ impl Reply {
 
     /// Verbatim text (`=len\r\ntxt:...` in RESP3), a bulk string in RESP2.
     pub fn verbatim(&mut self, text: &[u8]) {
+        self.verbatim_with_format(text, b"txt");
+    }
+
+    /// Verbatim text of a given format: its first three bytes, padded
+    /// with spaces.
+    pub fn verbatim_with_format(&mut self, text: &[u8], format: &[u8]) {
         if self.resp3 {
             self.header(b'=', text.len() as i64 + 4);
-            self.buf.extend_from_slice(b"txt:");
+            for i in 0..3 {
+                self.buf.push(format.get(i).copied().unwrap_or(b' '));
+            }
+            self.buf.push(b':');
             self.buf.extend_from_slice(text);
             self.buf.extend_from_slice(b"\r\n");
         } else {

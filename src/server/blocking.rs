@@ -89,9 +89,10 @@ impl Blocking {
 }
 
 impl Server {
-    /// True if the running command may block (not inside MULTI/EXEC).
+    /// True if the running command may block (not inside MULTI/EXEC, nor
+    /// from a script).
     pub fn may_block(&self, c: &Client) -> bool {
-        !c.in_exec
+        !c.in_exec && !c.from_script
     }
 
     /// While a parked command runs again because a key it waits on was
@@ -185,6 +186,10 @@ impl Server {
     /// Runs the parked commands of clients whose keys were written, until
     /// no key is ready (serving one client may make another key ready).
     pub fn serve_ready_keys(&mut self) {
+        // Not while a script runs long: it has not finished writing.
+        if self.busy() {
+            return;
+        }
         while !self.blocking.ready.is_empty() {
             let ready = std::mem::take(&mut self.blocking.ready);
             self.blocking.ready_set.clear();
@@ -218,6 +223,9 @@ impl Server {
         let saved_db = c.db;
         c.db = blocked.db;
         self.call(&mut c, blocked.command_id, &blocked.command.args());
+        // No CLIENT REPLY silencing follows a rerun: forget the pushes it
+        // marked, whose positions would be stale by the next command.
+        c.reply.settled();
         c.db = saved_db;
         self.blocking.rerunning = false;
         if self.blocking.reblocked {
@@ -264,6 +272,7 @@ impl Server {
                 .reply
                 .error("UNBLOCKED client unblocked via CLIENT UNBLOCK"),
             Unblock::RoleChange => c.reply.error("UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)"),
+            Unblock::ShutdownFailed => c.reply.error("ERR Errors trying to SHUTDOWN. Check logs."),
         }
         self.account_errors(&mut c);
         self.forget_blocked(&c, &blocked);
@@ -309,6 +318,8 @@ pub enum Unblock {
     Error,
     /// The server became a replica (REPLICAOF host port).
     RoleChange,
+    /// The shutdown a SHUTDOWN client waited for failed or was aborted.
+    ShutdownFailed,
 }
 
 /// Sends the reply a blocking command gives when nothing arrived in time.

@@ -237,10 +237,15 @@ pub struct Client {
     pub pending_command: bool,
     /// Channels and patterns it listens to (none: no allocation).
     pub subscriptions: Option<Box<crate::server::pubsub::Subscriptions>>,
+    /// Client-side caching state while CLIENT TRACKING is on.
+    pub tracking: Option<Box<crate::server::tracking::ClientTracking>>,
     /// Parked by a blocking command (see `server::blocking`).
     pub blocked: Option<Box<crate::server::blocking::Blocked>>,
     /// Commands run inside EXEC: blocking commands must not block.
     pub in_exec: bool,
+    /// The client a script runs its commands through (Redis's
+    /// `CLIENT_SCRIPT`): it never blocks either.
+    pub from_script: bool,
     /// MULTI/EXEC state (open between MULTI and EXEC/DISCARD).
     pub multi: crate::server::multi::Transaction,
     /// Where the running command's reply starts: what CLIENT REPLY silences
@@ -301,8 +306,10 @@ impl Client {
             postponed: false,
             pending_command: false,
             subscriptions: None,
+            tracking: None,
             blocked: None,
             in_exec: false,
+            from_script: false,
             multi: Default::default(),
             reply_mark: 0,
             argv_mem: 0,
@@ -445,6 +452,15 @@ impl Client {
         }
         if self.postponed || self.blocked.is_some() {
             flags.push('b');
+        }
+        if let Some(tracking) = self.tracking.as_deref() {
+            flags.push('t');
+            if tracking.broken_redirect {
+                flags.push('R');
+            }
+            if tracking.modes.bcast {
+                flags.push('B');
+            }
         }
         if watch_touched {
             flags.push('d');

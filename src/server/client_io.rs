@@ -106,9 +106,11 @@ impl Server {
         let Some(mut c) = self.clients.take(slot) else {
             return;
         };
-        self.current_slot = Some(slot);
+        // Another client may be in the middle of its command (a script
+        // serving the loop while it runs long).
+        let outer = self.current_slot.replace(slot);
         let outcome = work(self, &mut c);
-        self.current_slot = None;
+        self.current_slot = outer;
         let end = c.reply.buf.len();
         self.deliver_held(&mut c, end);
         match outcome {
@@ -228,6 +230,11 @@ impl Server {
             if c.close_after_reply || c.close_asap || c.postponed || c.blocked.is_some() {
                 break;
             }
+            // The primary's stream waits while a script runs long: its
+            // commands run in order once the script is done.
+            if c.kind.is_primary_link() && self.busy() {
+                break;
+            }
             if !c.pending_command {
                 if !c.parser.in_progress() {
                     request_start = c.query.cursor;
@@ -281,6 +288,8 @@ impl Server {
         let outcome = self.process_command(c, &crate::server::spec::Args::new(&data, &spans));
         self.enforce_output_limit(c);
         self.serve_ready_keys();
+        // Clients served meanwhile may have invalidated keys it tracks.
+        self.send_deferred_invalidations(c);
         c.query.restore(data);
         c.parser.args = spans;
         if outcome == Dispatch::Done {
@@ -403,6 +412,7 @@ impl Server {
         }
         self.drop_blocked(&mut c);
         self.drop_subscriptions(&mut c);
+        self.disable_tracking(&mut c);
         if c.kind.has_role() {
             if let Some(roles) = self.hooks.roles {
                 (roles.freed)(self, &c);

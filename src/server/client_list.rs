@@ -42,7 +42,7 @@ impl Server {
             "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} \
              sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem={} \
              rbs={} rbp={} obl={} oll={} omem={} tot-mem={} events={} cmd={} \
-             user={} redir=-1 resp={}",
+             user={} redir={} resp={}",
             c.id,
             c.addr,
             c.local_addr,
@@ -69,6 +69,7 @@ impl Server {
             events,
             cmd,
             String::from_utf8_lossy(self.client_user_name(c)),
+            c.tracking.as_deref().map_or(-1, |t| t.redirect_id() as i64),
             if c.reply.resp3 { 3 } else { 2 }
         );
     }

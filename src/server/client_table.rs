@@ -1,6 +1,8 @@
 //! The client table: every connected client in a slot (the slot is its
 //! mio token, offset past the listeners), slots reused through a free
-//! list. A client being served is taken out of its slot meanwhile.
+//! list. A client being served is taken out of its slot meanwhile; the
+//! table still knows which client owns the slot, so references kept by id
+//! and slot (client tracking's) tell a client being served from a gone one.
 
 use super::client::Client;
 
@@ -8,6 +10,9 @@ use super::client::Client;
 #[derive(Default)]
 pub struct ClientTable {
     slots: Vec<Option<Box<Client>>>,
+    /// Id of the client owning each slot, in the table or taken out (0
+    /// for a free slot).
+    owners: Vec<u64>,
     free: Vec<usize>,
     pub count: usize,
 }
@@ -18,13 +23,15 @@ impl ClientTable {
             Some(s) => s,
             None => {
                 self.slots.push(None);
+                self.owners.push(0);
                 self.slots.len() - 1
             }
         }
     }
 
     pub(super) fn put(&mut self, slot: usize, c: Box<Client>) {
-        if let Some(entry) = self.slots.get_mut(slot) {
+        if let (Some(entry), Some(owner)) = (self.slots.get_mut(slot), self.owners.get_mut(slot)) {
+            *owner = c.id;
             *entry = Some(c);
         }
     }
@@ -35,14 +42,30 @@ impl ClientTable {
     }
 
     pub(super) fn release(&mut self, slot: usize) {
-        if let Some(entry) = self.slots.get_mut(slot) {
+        if let (Some(entry), Some(owner)) = (self.slots.get_mut(slot), self.owners.get_mut(slot)) {
             *entry = None;
+            *owner = 0;
             self.free.push(slot);
         }
     }
 
     pub fn get_mut(&mut self, slot: usize) -> Option<&mut Client> {
         self.slots.get_mut(slot)?.as_deref_mut()
+    }
+
+    /// Whether the client `id` still owns `slot` (in the table, or taken
+    /// out while it is served).
+    pub fn owns(&self, slot: usize, id: u64) -> bool {
+        id != 0 && self.owners.get(slot) == Some(&id)
+    }
+
+    /// Slot and id of every client, in the table or taken out.
+    pub fn owners(&self) -> impl Iterator<Item = (usize, u64)> + '_ {
+        self.owners
+            .iter()
+            .enumerate()
+            .filter(|(_, &id)| id != 0)
+            .map(|(slot, &id)| (slot, id))
     }
 
     pub fn get(&self, slot: usize) -> Option<&Client> {
@@ -56,5 +79,28 @@ impl ClientTable {
 
     pub fn iter_mut(&mut self) -> impl Iterator<Item = &mut Client> {
         self.slots.iter_mut().filter_map(|s| s.as_deref_mut())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_slot_is_owned_while_its_client_is_taken_out() {
+        let mut table = ClientTable::default();
+        let slot = table.reserve_slot();
+        table.put(slot, Box::new(Client::new(7, slot, None, 0)));
+        assert!(table.owns(slot, 7));
+        let c = table.take(slot);
+        assert!(table.get(slot).is_none());
+        assert!(table.owns(slot, 7) && !table.owns(slot, 8));
+        assert_eq!(table.owners().collect::<Vec<_>>(), [(slot, 7)]);
+        if let Some(c) = c {
+            table.put(slot, c);
+        }
+        table.release(slot);
+        assert!(!table.owns(slot, 7));
+        assert_eq!(table.owners().count(), 0);
     }
 }

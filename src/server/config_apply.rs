@@ -32,6 +32,7 @@ impl Server {
                 Err("Unable to update TLS configuration. Check server logs.".to_string())
             }
             Apply::Tls => Ok(()),
+            Apply::AppendOnly | Apply::AofAutoGc => self.run_apply_config_hooks(what),
             Apply::Watchdog => {
                 crate::crash::set_watchdog(self.config.watchdog_period);
                 Ok(())

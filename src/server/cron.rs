@@ -1,6 +1,7 @@
 //! Periodic work on the loop's timer: the `hz` cron (shutdown signals,
 //! client timeouts, instantaneous metrics, the slow active-expiry cycle,
-//! background saves and save points, idle MIGRATE connections) and the fast expiry cycle run before
+//! the tracking table's size limit, background saves and save points, idle
+//! MIGRATE connections) and the fast expiry cycle run before
 //! each sleep.
 //!
 //! Active expiry is adaptive as in Redis: each pass samples keys with a TTL
@@ -57,6 +58,7 @@ impl Server {
             .output_kbps
             .track(now, self.stats.net_output_bytes);
         self.handle_shutdown_signal();
+        self.check_waiting_shutdown(now);
         if self.shutdown_asap {
             return;
         }
@@ -68,6 +70,10 @@ impl Server {
         // expires what its own clients wrote).
         if self.active_expire_enabled && !self.is_replica() {
             self.active_expire_cycle(ExpireCycle::Slow);
+        }
+        // Also when idle, so a lowered `tracking-table-max-keys` applies.
+        if self.tracking.clients > 0 {
+            self.limit_tracking_table(None);
         }
         self.run_cron_hooks();
     }

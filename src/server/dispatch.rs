@@ -1,8 +1,9 @@
 //! Running one command: lookup, the checks Redis makes before a command runs
 //! (existence, arity, DEBUG and MODULE protection, authentication, MULTI
 //! restrictions, ACL permissions, maxmemory, MISCONF, NOREPLICAS, LOADING,
-//! CLIENT PAUSE), queueing inside MULTI or the
-//! call itself, and the bookkeeping after it (stats, slowlog, latency, MONITOR).
+//! BUSY, CLIENT PAUSE), queueing inside MULTI or the
+//! call itself, and the bookkeeping after it (stats, slowlog, latency, MONITOR,
+//! the keys a tracking client read).
 
 use super::Server;
 use crate::server::client::{Client, ClientKind};
@@ -29,6 +30,9 @@ impl Server {
         let outcome = self.check_and_call(c, args);
         if outcome == Dispatch::Done {
             c.settle_reply_mode();
+            if c.tracking.is_some() {
+                self.settle_caching(c);
+            }
         }
         if had_role {
             if let Some(roles) = self.hooks.roles {
@@ -97,10 +101,13 @@ impl Server {
             self.reject(c, args, Some(id), msg);
             return Dispatch::Done;
         }
-        let flags = self.effective_flags(c, id, cmd.flags);
+        let flags = self.effective_flags(c, id, args);
         if self.refused_for_memory(c, id, flags) {
             self.reject(c, args, Some(id), crate::server::errors::OOM);
             return Dispatch::Done;
+        }
+        if self.tracking.clients > 0 {
+            self.limit_tracking_table(Some(c));
         }
         if let Some(refusal) = self.feature_refusal(c, cmd, flags) {
             self.reject(c, args, Some(id), refusal);
@@ -123,12 +130,17 @@ impl Server {
             self.reject(c, args, Some(id), crate::server::errors::LOADING);
             return Dispatch::Done;
         }
+        if self.busy() && flags & flag::ALLOW_BUSY == 0 {
+            let busy = self.busy_error();
+            self.reject(c, args, Some(id), busy);
+            return Dispatch::Done;
+        }
         if self.pause_holds(c, flags) {
             self.postpone(c);
             return Dispatch::Postponed;
         }
         if self.queues_command(c, id) {
-            self.queue_command(c, id, args, cmd.flags);
+            self.queue_command(c, id, args, flags);
         } else {
             self.call(c, id, args);
         }
@@ -140,18 +152,23 @@ impl Server {
     /// that may grow memory are refused, and so is queueing anything inside
     /// MULTI (EXEC only when it holds such a command). Not while loading or
     /// while clients are paused, nor on a replica with
-    /// `replica-ignore-maxmemory` (its primary decides).
+    /// `replica-ignore-maxmemory` (its primary decides), nor while a
+    /// script runs past its time limit.
     fn refused_for_memory(&self, c: &Client, id: usize, flags: u64) -> bool {
-        let limit = self.config.maxmemory;
-        if limit == 0
-            || (self.is_replica() && self.config.replica_ignore_maxmemory)
-            || self.persistence.loading.is_some()
-            || self.pause.is_some()
-        {
+        if self.persistence.loading.is_some() || self.pause.is_some() || self.busy() {
             return false;
         }
         let may_grow = flags & flag::DENYOOM != 0 || self.queues_command(c, id);
-        may_grow && crate::alloc::used_memory() as u64 > limit
+        may_grow && self.out_of_memory()
+    }
+
+    /// Memory use is over `maxmemory` (and this server enforces it: a
+    /// replica with `replica-ignore-maxmemory` leaves that to its primary).
+    pub fn out_of_memory(&self) -> bool {
+        let limit = self.config.maxmemory;
+        limit != 0
+            && !(self.is_replica() && self.config.replica_ignore_maxmemory)
+            && crate::alloc::used_memory() as u64 > limit
     }
 
     /// DEBUG and MODULE's protected subcommands need
@@ -221,9 +238,11 @@ impl Server {
         };
         let cmd = entry.cmd;
         let started_us = now_us();
-        if !self.inside_call() {
+        let outermost = !self.inside_call();
+        if outermost {
             // Commands EXEC runs all see the time EXEC started.
             self.cmd_time_ms = started_us / 1000;
+            self.set_tracking_current(c.id);
         }
         let offset_before = self.replication.master_offset;
         let dirty_before = self.dirty;
@@ -236,6 +255,14 @@ impl Server {
         self.deliver_held(c, c.reply.push_anchor);
         c.reply.push_anchor = outer_anchor;
         self.end_propagation_frame(frame, args);
+        if self.tracking.clients > 0 {
+            self.track_reads(c, id, cmd, args);
+        }
+        if outermost {
+            // Invalidations this command caused for its own client go
+            // after its reply (after EXEC's, for a transaction).
+            self.send_deferred_invalidations(c);
+        }
         let dirtied = self.dirty != dirty_before;
         if dirtied {
             self.run_after_write_hooks(c, cmd, args);
@@ -244,7 +271,7 @@ impl Server {
             c.repl.woff = self.replication.master_offset;
         }
         let duration_us = (now_us() - started_us).max(0) as u64;
-        let failed = self.account_errors(c) > 0;
+        let failed = (self.account_errors(c) > 0) | std::mem::take(&mut c.reply.uncounted_error);
         let track_latency = self.config.latency_tracking;
         // A blocked command run again when its key was written was already
         // counted (and shown to MONITOR) when the client sent it.
@@ -316,7 +343,10 @@ impl Server {
     }
 
     /// Sends a command line to every MONITOR client, as Redis formats it.
-    fn feed_monitors(&mut self, c: &Client, args: &Args) {
+    pub fn feed_monitors(&mut self, c: &Client, args: &Args) {
+        if self.monitors.is_empty() {
+            return;
+        }
         let now = crate::util::now_us();
         let mut line = format!(
             "+{}.{:06} [{} {}]",

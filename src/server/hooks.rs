@@ -43,7 +43,13 @@ pub struct Feature {
     pub sink: Option<Sink>,
     /// The connections whose role the feature gives (not `Normal`).
     pub roles: Option<RoleHooks>,
+    /// CONFIG SET changed a directive whose effect the feature owns:
+    /// `None` when it is not the feature's, otherwise the outcome.
+    pub apply_config: Option<ApplyConfig>,
 }
+
+/// Makes a changed directive take effect (see [`Feature::apply_config`]).
+pub type ApplyConfig = fn(&mut Server, crate::config::Apply) -> Option<Result<(), String>>;
 
 /// A consumer of the stream of propagated writes (replication; next, the
 /// AOF). The core frames what it receives: SELECT when its stream is in
@@ -57,6 +63,9 @@ pub struct Sink {
     pub selected_db: fn(&mut Server) -> &mut Option<usize>,
     /// Takes the RESP bytes of one or more commands.
     pub write: fn(&mut Server, &[u8]),
+    /// Which consumer it is (`propagate::target::*`): commands meant for
+    /// other sinks only are left out of its stream.
+    pub target: u8,
 }
 
 /// What happens on a connection that has a role (the link to our primary,
@@ -86,6 +95,7 @@ pub struct Hooks {
     pub sockets: Vec<(Token, SocketEvent)>,
     pub sinks: Vec<Sink>,
     pub roles: Option<RoleHooks>,
+    pub apply_config: Vec<ApplyConfig>,
 }
 
 impl Hooks {
@@ -101,6 +111,7 @@ impl Hooks {
             hooks.sockets.extend(f.socket);
             hooks.sinks.extend(f.sink);
             hooks.roles = hooks.roles.or(f.roles);
+            hooks.apply_config.extend(f.apply_config);
         }
         hooks
     }
@@ -145,6 +156,17 @@ impl Server {
             .clone()
             .into_iter()
             .all(|hook| hook(self, flags))
+    }
+
+    /// Lets the feature that owns a changed directive apply it; `Ok` when
+    /// no feature does.
+    pub fn run_apply_config_hooks(&mut self, what: crate::config::Apply) -> Result<(), String> {
+        for hook in self.hooks.apply_config.clone() {
+            if let Some(outcome) = hook(self, what) {
+                return outcome;
+            }
+        }
+        Ok(())
     }
 
     /// Hands a readiness event to the feature that owns `token`; false

@@ -198,10 +198,12 @@ impl Server {
     #[inline]
     pub(super) fn expire_if_needed_for(&mut self, db: usize, key: &[u8], write: bool) -> bool {
         let now = self.cmd_time_ms;
-        let expired = self
-            .dbs
-            .get(db)
-            .is_some_and(|d| d.expires_len() > 0 && d.is_expired(key, now));
+        // Nothing expires while a file is loaded (Redis's `keyIsExpired`).
+        let expired = self.persistence.loading.is_none()
+            && self
+                .dbs
+                .get(db)
+                .is_some_and(|d| d.expires_len() > 0 && d.is_expired(key, now));
         expired && self.expire_now_if_allowed(db, key, write)
     }
 
@@ -235,7 +237,7 @@ impl Server {
                 b"DEL"
             };
             self.also_propagate(db, &[command, key]);
-            self.key_modified(db, key);
+            self.key_changed(db, key, false);
         }
     }
 
@@ -379,17 +381,29 @@ impl Server {
     /// and client-side caching hook in.
     #[inline]
     pub fn key_modified(&mut self, db: usize, key: &[u8]) {
+        self.key_changed(db, key, true);
+    }
+
+    /// [`Server::key_modified`], saying whether the running command made
+    /// the change (`by_client`). An expiry (and an eviction, once there
+    /// is one) is no client's change, so a BCAST client in NOLOOP mode
+    /// still hears of it, as in Redis.
+    #[inline]
+    pub fn key_changed(&mut self, db: usize, key: &[u8], by_client: bool) {
         self.signal_key_ready(db, key);
         self.touch_watched_key(db, key);
+        self.invalidate_key(key, by_client);
     }
 
     /// Called just before a whole database (`Some(i)`) or all of them
     /// (`None`) are emptied by FLUSHDB/FLUSHALL, while their keys can still
-    /// be seen: WATCH fails for keys that existed.
+    /// be seen: WATCH fails for keys that existed, and every tracking
+    /// client is told all its keys are invalid.
     /// Clients blocked on keys there are woken once the flush is done
     /// (XREADGROUP then fails on its deleted stream, as in Redis).
     pub fn db_flushing(&mut self, db: Option<usize>) {
         self.touch_watched_before_flush(db);
+        self.invalidate_tracked_on_flush();
         match db {
             Some(db) => self.signal_db_ready(db),
             None => (0..self.dbs.len()).for_each(|db| self.signal_db_ready(db)),

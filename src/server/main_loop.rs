@@ -1,6 +1,7 @@
 //! The loop: waits for ready sockets and due timers, runs the cron at `hz`,
 //! and does the work Redis does before sleeping (fast expiry, blocked and
-//! paused clients, the features' hooks, writing replies).
+//! paused clients, the features' hooks, BCAST invalidations, writing
+//! replies).
 
 use super::{cron, Server};
 use crate::event_loop::Ready;
@@ -34,7 +35,8 @@ impl Server {
                 Some(Duration::ZERO)
             };
             self.event_loop.wait(&mut ready, max_wait)?;
-            for event in ready.drain(..) {
+            self.ready_events.extend(ready.drain(..));
+            while let Some(event) = self.ready_events.pop_front() {
                 match event {
                     Ready::Io {
                         token,
@@ -60,12 +62,19 @@ impl Server {
     /// Serves clients in the middle of a long operation (loading a file):
     /// reads, runs what they sent and writes replies, without running
     /// timers. Commands not allowed while loading get `-LOADING`.
+    /// Sockets the loop found ready but has not served yet (a command in
+    /// the same batch started this long operation) are served first: an
+    /// edge-triggered poll would not report them again.
     pub fn process_events_while_blocked(&mut self) {
         let mut ready = Vec::new();
         if self.event_loop.poll_io(&mut ready).is_err() {
             return;
         }
-        for event in ready {
+        let (earlier, timers) = std::mem::take(&mut self.ready_events)
+            .into_iter()
+            .partition(|e| matches!(e, Ready::Io { .. }));
+        self.ready_events = timers;
+        for event in Vec::from(earlier).into_iter().chain(ready) {
             if let Ready::Io {
                 token,
                 readable,
@@ -88,7 +97,8 @@ impl Server {
 
     /// Work done once per loop iteration before waiting for events. Keys
     /// written outside commands (expired by the cron or the fast cycle)
-    /// wake their blocked clients here.
+    /// wake their blocked clients here, and BCAST tracking clients get the
+    /// keys changed under their prefixes.
     pub(super) fn before_sleep(&mut self) {
         if self.active_expire_enabled {
             self.active_expire_cycle(cron::ExpireCycle::Fast);
@@ -96,6 +106,7 @@ impl Server {
         self.serve_ready_keys();
         self.process_unblocked_clients();
         self.run_before_sleep_hooks();
+        self.tracking_before_sleep();
         self.flush_pending_writes();
     }
 }

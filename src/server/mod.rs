@@ -4,7 +4,8 @@
 //! (reading, running, writing, freeing), [`main_loop`] (the loop, before
 //! sleep, the cron timer), [`dispatch`] (one command), [`keyspace`] (the
 //! one write path), [`propagate`] (the stream to the sinks), [`blocking`],
-//! [`multi`], [`pause`], [`shutdown`] and [`hooks`] (how features plug in).
+//! [`multi`], [`pause`], [`tracking`] (client-side caching), [`shutdown`]
+//! and [`hooks`] (how features plug in).
 //!
 //! One thread, one `mio::Poll`. A client being served is taken out of the
 //! client table for the duration (so a handler gets `&mut Server` and
@@ -14,6 +15,7 @@
 pub mod accept;
 pub mod acl;
 pub mod blocking;
+pub mod busy;
 pub mod client;
 pub mod client_io;
 pub mod client_list;
@@ -37,11 +39,14 @@ pub mod slot_queue;
 pub mod spec;
 pub mod state;
 pub mod stats;
+pub mod tracking;
 pub mod write;
 
 pub use client_table::ClientTable;
 pub use main_loop::TIMER_CRON;
-pub use shutdown::{take_shutdown_signal, ShutdownFlags, SHUTDOWN_PENDING, SHUTDOWN_SIGNAL};
+pub use shutdown::{
+    take_shutdown_signal, ShutdownFlags, ShutdownStart, SHUTDOWN_PENDING, SHUTDOWN_SIGNAL,
+};
 
 use crate::config::Config;
 use crate::db::Db;
@@ -91,6 +96,9 @@ pub struct Server {
     pub pending_writes: slot_queue::SlotQueue,
     /// Slots of clients with unread input left after their turn.
     pending_reads: Vec<usize>,
+    /// Events of the last poll not handled yet (see
+    /// [`Server::process_events_while_blocked`]).
+    ready_events: std::collections::VecDeque<crate::event_loop::Ready>,
     /// The read buffer lent to whichever client reads with nothing left
     /// over from before, so idle clients hold no query buffer (see
     /// [`Server::read_and_process`]).
@@ -108,6 +116,10 @@ pub struct Server {
     pub shutdown_asap: bool,
     /// Options of the shutdown being prepared.
     pub shutdown_flags: ShutdownFlags,
+    /// A shutdown waiting for replicas goes ahead at this time (Unix ms).
+    pub shutdown_deadline_ms: Option<i64>,
+    /// (slot, client id) of SHUTDOWN clients waiting for it.
+    pub shutdown_waiters: Vec<(usize, u64)>,
     /// Bytes allocated when the server was ready (INFO `used_memory_startup`).
     pub startup_memory: usize,
     /// Most bytes ever allocated, sampled by the cron (INFO `used_memory_peak`).
@@ -123,6 +135,8 @@ pub struct Server {
     pub rng: Rng,
     pub propagation: propagate::Propagation,
     pub pubsub: pubsub::PubSub,
+    /// Client-side caching: who may cache which keys.
+    pub tracking: tracking::Tracking,
     pub blocking: blocking::Blocking,
     /// ACL users and the ACL LOG.
     pub acl: acl::Acl,
@@ -132,10 +146,13 @@ pub struct Server {
     pub tx_commands: multi::TransactionCommands,
     pub replication: crate::server::state::replication::Replication,
     pub persistence: crate::server::state::persistence::Persistence,
+    pub aof: crate::server::state::aof::Aof,
     /// What the features above the core asked to hear about.
     pub hooks: hooks::Hooks,
     /// MIGRATE's connections to target servers.
     pub migrate_sockets: crate::server::state::migrate::MigrateCache,
+    /// The scripting engine and the script running now.
+    pub scripting: crate::server::state::scripting::Scripting,
 }
 
 impl Server {
@@ -157,6 +174,7 @@ impl Server {
             dbs: (0..databases).map(|_| Db::default()).collect(),
             clients: ClientTable::default(),
             tx_commands: multi::TransactionCommands::resolve(&registry),
+            tracking: tracking::Tracking::new(&registry),
             registry,
             stats: Stats::default(),
             event_loop,
@@ -173,6 +191,7 @@ impl Server {
             skip_checksum_validation: false,
             pending_writes: slot_queue::SlotQueue::default(),
             pending_reads: Vec::new(),
+            ready_events: std::collections::VecDeque::new(),
             spare_query_buffer: Vec::new(),
             postponed: Vec::new(),
             unblocked: Vec::new(),
@@ -181,6 +200,8 @@ impl Server {
             pause: None,
             shutdown_asap: false,
             shutdown_flags: ShutdownFlags::default(),
+            shutdown_deadline_ms: None,
+            shutdown_waiters: Vec::new(),
             startup_memory: 0,
             peak_memory: 0,
             current_slot: None,
@@ -195,7 +216,9 @@ impl Server {
             watches: multi::Watches::default(),
             replication: crate::server::state::replication::Replication::default(),
             persistence: crate::server::state::persistence::Persistence::default(),
+            aof: crate::server::state::aof::Aof::default(),
             migrate_sockets: Default::default(),
+            scripting: Default::default(),
             hooks: hooks::Hooks::new(features),
             rng: Rng::default(),
             executable: std::env::current_exe()

@@ -449,15 +449,22 @@ impl Server {
     }
 
     /// The flags the checks before running command `id` look at (CLIENT
-    /// PAUSE, min-replicas-to-write, stale replica, loading): EXEC counts
+    /// PAUSE, min-replicas-to-write, stale replica, loading, maxmemory):
+    /// those the command computes from its arguments when it declares so
+    /// (a script's declared flags), otherwise its table flags. EXEC counts
     /// with the flags of what it would run, and is allowed on a stale
     /// replica or while loading only if every queued command is.
-    pub fn effective_flags(&self, c: &Client, id: usize, flags: u64) -> u64 {
+    pub fn effective_flags(&self, c: &Client, id: usize, args: &Args) -> u64 {
+        let Some(cmd) = self.registry.entries.get(id).map(|e| e.cmd) else {
+            return 0;
+        };
         if c.multi.open && id == self.tx_commands.exec {
             let all_must_have = flag::STALE | flag::LOADING;
-            (flags | c.multi.flags) & !(c.multi.missing_flags & all_must_have)
+            (cmd.flags | c.multi.flags) & !(c.multi.missing_flags & all_must_have)
+        } else if let Some(flags_for) = cmd.flags_for {
+            flags_for(self, args, cmd.flags)
         } else {
-            flags
+            cmd.flags
         }
     }
 

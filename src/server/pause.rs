@@ -11,15 +11,18 @@ impl Server {
     /// True if CLIENT PAUSE holds back a command with these flags from `c`:
     /// every command under a full pause, only those that write or may
     /// replicate under `WRITE`. Replicas and MONITOR clients are never held.
+    /// A shutdown waiting for replicas holds writes the same way.
     pub fn pause_holds(&self, c: &Client, cmd_flags: u64) -> bool {
         use crate::server::spec::flag;
-        let Some(pause) = self.pause else {
-            return false;
+        let write_only = match self.pause {
+            Some(pause) => pause.write_only,
+            None if self.shutdown_pauses_writes() => true,
+            None => return false,
         };
         if c.kind == crate::server::client::ClientKind::Replica || c.monitor {
             return false;
         }
-        !pause.write_only || cmd_flags & (flag::WRITE | flag::MAY_REPLICATE) != 0
+        !write_only || cmd_flags & (flag::WRITE | flag::MAY_REPLICATE) != 0
     }
 
     /// Holds `c`'s current command until the pause ends.
@@ -32,6 +35,12 @@ impl Server {
     /// loop sleeps again, in the order they were held.
     pub fn unpause_clients(&mut self) {
         self.pause = None;
+        self.resume_paused_clients();
+    }
+
+    /// Lets every held client try its command again (one still held by
+    /// another pause is held again, keeping its turn).
+    pub fn resume_paused_clients(&mut self) {
         for slot in std::mem::take(&mut self.postponed) {
             if let Some(c) = self.clients.get_mut(slot) {
                 c.postponed = false;

@@ -10,18 +10,37 @@
 //! order. When the outermost call ends, everything collected goes out; more
 //! than one command is wrapped in MULTI/EXEC so replicas apply it atomically,
 //! and a SELECT goes before a command whenever a sink's stream is in
-//! another database.
+//! another database. A command may be meant for some sinks only (a
+//! script's `redis.set_repl`): each sink declares which [`target`] it is.
 
 use super::hooks::Sink;
 use super::Server;
 use crate::resp::command::push_command;
 use crate::server::spec::{Args, OwnedArgs};
 
+/// Kinds of consumer of the propagated stream, as a bit set.
+pub mod target {
+    /// The append-only file.
+    pub const AOF: u8 = 1;
+    /// The replication backlog and the replicas.
+    pub const REPLICAS: u8 = 2;
+    pub const ALL: u8 = AOF | REPLICAS;
+}
+
+/// A command collected for propagation.
+#[derive(Debug)]
+struct Pending {
+    db: usize,
+    command: OwnedArgs,
+    /// The sinks it is meant for (`target::*`).
+    targets: u8,
+}
+
 /// Commands collected during the current (outermost) call.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Propagation {
-    /// (database, command) in order.
-    pending: Vec<(usize, OwnedArgs)>,
+    /// Commands in order.
+    pending: Vec<Pending>,
     /// What the running command propagates instead of itself.
     rewritten: Option<OwnedArgs>,
     /// The running command must not be propagated at all.
@@ -32,6 +51,23 @@ pub struct Propagation {
     pub wrote: bool,
     /// Nesting of `call` (EXEC runs commands inside its own call).
     depth: usize,
+    /// The sinks commands called now are propagated to (`target::*`; a
+    /// script narrows it with `redis.set_repl`).
+    targets: u8,
+}
+
+impl Default for Propagation {
+    fn default() -> Self {
+        Propagation {
+            pending: Vec::new(),
+            rewritten: None,
+            suppressed: false,
+            forced: false,
+            wrote: false,
+            depth: 0,
+            targets: target::ALL,
+        }
+    }
 }
 
 /// State saved around one (possibly nested) call.
@@ -69,12 +105,20 @@ impl Server {
         if !self.propagation_wanted() {
             return;
         }
-        self.propagation
-            .pending
-            .push((db, OwnedArgs::from_slices(parts)));
+        self.propagation.pending.push(Pending {
+            db,
+            command: OwnedArgs::from_slices(parts),
+            targets: target::ALL,
+        });
         if self.propagation.depth == 0 {
             self.propagate_pending();
         }
+    }
+
+    /// Commands called from now on are propagated to the `targets` sinks
+    /// only (`target::*`, none for 0); returns the previous targets.
+    pub fn set_propagation_targets(&mut self, targets: u8) -> u8 {
+        std::mem::replace(&mut self.propagation.targets, targets)
     }
 
     /// True while a command runs (a call now would be nested, as EXEC's are).
@@ -83,9 +127,11 @@ impl Server {
     }
 
     /// True when a sink consumes the stream; otherwise collecting
-    /// commands would only cost copies.
+    /// commands would only cost copies. Nothing propagates while a file
+    /// is loaded (its commands are already in the stream's history).
     fn propagation_wanted(&self) -> bool {
-        self.hooks.sinks.iter().any(|sink| (sink.active)(self))
+        self.persistence.loading.is_none()
+            && self.hooks.sinks.iter().any(|sink| (sink.active)(self))
     }
 
     /// Marks the start of a command call.
@@ -109,9 +155,14 @@ impl Server {
         let wrote = self.propagation.wrote;
         // A transaction wrote if any command it ran did.
         self.propagation.wrote |= frame.wrote;
-        if (wrote || forced) && !suppressed && self.propagation_wanted() {
+        let targets = self.propagation.targets;
+        if (wrote || forced) && !suppressed && targets != 0 && self.propagation_wanted() {
             let command = rewritten.unwrap_or_else(|| OwnedArgs::from_args(args));
-            self.propagation.pending.push((frame.db, command));
+            self.propagation.pending.push(Pending {
+                db: frame.db,
+                command,
+                targets,
+            });
         }
         self.propagation.depth = self.propagation.depth.saturating_sub(1);
         if self.propagation.depth == 0 {
@@ -139,21 +190,22 @@ impl Server {
 
     /// The bytes `sink` receives for `pending`: each command preceded by a
     /// SELECT when the sink's stream is in another database, the whole
-    /// wrapped in MULTI/EXEC when there is more than one.
-    fn frame_for(&mut self, sink: Sink, pending: &[(usize, OwnedArgs)]) -> Vec<u8> {
+    /// wrapped in MULTI/EXEC when more than one was collected (as in Redis,
+    /// counting those meant for other sinks too).
+    fn frame_for(&mut self, sink: Sink, pending: &[Pending]) -> Vec<u8> {
         let mut out = Vec::with_capacity(64);
         let (Some(first), Some(last)) = (pending.first(), pending.last()) else {
             return out;
         };
         let transaction = pending.len() > 1;
         if transaction {
-            self.frame_command(sink, &mut out, first.0, &["MULTI"]);
+            self.frame_command(sink, &mut out, first.db, &["MULTI"]);
         }
-        for (db, command) in pending {
-            self.frame_command(sink, &mut out, *db, command.args().iter());
+        for p in pending.iter().filter(|p| p.targets & sink.target != 0) {
+            self.frame_command(sink, &mut out, p.db, p.command.args().iter());
         }
         if transaction {
-            self.frame_command(sink, &mut out, last.0, &["EXEC"]);
+            self.frame_command(sink, &mut out, last.db, &["EXEC"]);
         }
         out
     }

@@ -9,13 +9,15 @@
 //!
 //! A client being served is out of the client table: what it is sent
 //! meanwhile (a message it published to itself, notifications of its own
-//! writes) is held here and put where Redis would have written it when the
-//! command returns: ahead of the command's reply, or after what the
-//! command had replied when it raised the notification, for a command
-//! that marks that point with [`Server::pushes_after_reply`] (Redis
-//! writes a push as it is raised, and many commands reply first).
+//! writes, invalidations it receives for a tracking client) is held here
+//! and put where Redis would have written it when the command returns:
+//! ahead of the command's reply, or after what the command had replied
+//! when it raised the notification, for a command that marks that point
+//! with [`Server::pushes_after_reply`] (Redis writes a push as it is
+//! raised, and many commands reply first).
 
 use super::client::{Client, ClientKind};
+use super::tracking::invalidation_for;
 use super::Server;
 use crate::db::glob::glob_match;
 use indexmap::{IndexMap, IndexSet};
@@ -89,9 +91,19 @@ pub struct PubSub {
     pub channels: Subscribers,
     pub patterns: Subscribers,
     pub shard_channels: Subscribers,
-    /// Messages for clients out of the table while they are served, by
+    /// Pushes for clients out of the table while they are served, by
     /// slot, in the order they were sent.
-    held: Vec<(usize, Vec<u8>)>,
+    held: Vec<(usize, Held)>,
+}
+
+/// A push held for a client out of the table.
+#[derive(Debug)]
+enum Held {
+    /// A message in its RESP2 form.
+    Message(Vec<u8>),
+    /// A client-side caching invalidation carrying `value`, shaped for its
+    /// receiver when it is back (see `tracking::invalidation_for`).
+    Invalidation { value: Vec<u8>, redirected: bool },
 }
 
 impl PubSub {
@@ -121,18 +133,27 @@ impl PubSub {
         self.channels.is_empty() && self.patterns.is_empty()
     }
 
-    /// Takes the messages held for the client in `slot`, concatenated
-    /// in the client's protocol.
-    fn take_held(&mut self, slot: usize, resp3: bool) -> Option<Vec<u8>> {
+    /// Takes the pushes held for `receiver`, concatenated in its protocol.
+    fn take_held(&mut self, receiver: &Client) -> Option<Vec<u8>> {
+        let slot = receiver.slot;
         if !self.held.iter().any(|(s, _)| *s == slot) {
             return None;
         }
         let mut bytes = Vec::new();
-        self.held.retain_mut(|(s, frame)| {
-            if *s == slot {
-                bytes.extend_from_slice(Frame::in_protocol(frame, resp3));
+        self.held.retain_mut(|(s, held)| {
+            if *s != slot {
+                return true;
             }
-            *s != slot
+            match held {
+                Held::Message(frame) => {
+                    bytes.extend_from_slice(Frame::in_protocol(frame, receiver.reply.resp3));
+                }
+                Held::Invalidation { value, redirected } => {
+                    let push = invalidation_for(receiver, value, *redirected);
+                    bytes.extend_from_slice(&push.unwrap_or_default());
+                }
+            }
+            false
         });
         Some(bytes)
     }
@@ -315,8 +336,21 @@ impl Server {
                 c.reply.raw(frame.bytes(c.reply.resp3));
                 self.mark_pending_write(slot);
             }
-            None => self.pubsub.held.push((slot, frame.resp2.clone())),
+            None => self
+                .pubsub
+                .held
+                .push((slot, Held::Message(frame.resp2.clone()))),
         }
+    }
+
+    /// Holds an invalidation for the client in `slot`, out of the table
+    /// being served, until [`Server::deliver_held`].
+    pub fn hold_invalidation(&mut self, slot: usize, value: &[u8], redirected: bool) {
+        let held = Held::Invalidation {
+            value: value.to_vec(),
+            redirected,
+        };
+        self.pubsub.held.push((slot, held));
     }
 
     /// The running command has replied what `c`'s reply holds so far
@@ -334,10 +368,13 @@ impl Server {
     /// (ahead of what was written there since).
     #[inline]
     pub fn deliver_held(&mut self, c: &mut Client, at: usize) {
-        if self.pubsub.held.is_empty() {
-            return;
+        if !self.pubsub.held.is_empty() {
+            self.splice_held(c, at);
         }
-        if let Some(bytes) = self.pubsub.take_held(c.slot, c.reply.resp3) {
+    }
+
+    fn splice_held(&mut self, c: &mut Client, at: usize) {
+        if let Some(bytes) = self.pubsub.take_held(c) {
             c.reply.insert_pushed(at, &bytes);
         }
     }

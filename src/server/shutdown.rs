@@ -1,8 +1,16 @@
 //! Shutting down: SIGTERM/SIGINT set a flag the cron checks (so DEBUG
-//! PAUSE-CRON holds it and SHUTDOWN ABORT can cancel it); preparing the
-//! shutdown asks the features (persistence saves), writes what clients
-//! are owed and removes the pid file and the Unix socket.
+//! PAUSE-CRON holds it and SHUTDOWN ABORT can cancel it). Without NOW, and
+//! with `shutdown-timeout` set, a primary whose replicas have not
+//! acknowledged the whole stream first pauses writes, asks them for an ack
+//! and waits (the cron checks) until they catch up or the timeout passes.
+//! Finishing asks the features (persistence saves), writes what clients
+//! are owed and removes the pid file and the Unix socket; a failure cancels
+//! the shutdown and answers the SHUTDOWN clients waiting for it.
 
+use super::blocking::{TimeoutReply, Unblock};
+use super::client::Client;
+use super::spec::Args;
+use super::state::replication::ReplicaState;
 use super::Server;
 use log::{info, warn};
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
@@ -51,38 +59,126 @@ impl Server {
             now: code & 4 != 0,
             force: code & 8 != 0,
         };
-        if self.prepare_shutdown(flags) {
-            self.shutdown_asap = true;
-        } else {
-            SHUTDOWN_PENDING.store(false, Ordering::SeqCst);
+        match self.prepare_shutdown(flags) {
+            ShutdownStart::Done => self.shutdown_asap = true,
+            ShutdownStart::Waiting => {}
+            ShutdownStart::Failed => SHUTDOWN_PENDING.store(false, Ordering::SeqCst),
         }
     }
 
-    /// SHUTDOWN ABORT: cancels a shutdown a signal asked for and that has
-    /// not started yet. False when there is none.
+    /// The cron's look at a shutdown waiting for replicas: finishes it once
+    /// they caught up or the timeout passed.
+    pub fn check_waiting_shutdown(&mut self, now: i64) {
+        let Some(deadline) = self.shutdown_deadline_ms else {
+            return;
+        };
+        if (now >= deadline || self.replicas_caught_up()) && self.finish_shutdown() {
+            self.shutdown_asap = true;
+        }
+    }
+
+    /// Milliseconds left before a waiting shutdown goes ahead anyway.
+    pub fn shutdown_in_ms(&self) -> Option<i64> {
+        self.shutdown_deadline_ms
+            .map(|deadline| deadline - crate::util::now_ms())
+    }
+
+    /// True while writes are paused for a shutdown waiting for replicas.
+    pub fn shutdown_pauses_writes(&self) -> bool {
+        self.shutdown_deadline_ms.is_some()
+    }
+
+    /// Parks a SHUTDOWN client until the shutdown it asked for finishes
+    /// (the process exits) or fails (it gets the error).
+    pub fn wait_for_shutdown(&mut self, c: &mut Client, args: &Args) {
+        self.block_on_keys(c, &[], None, TimeoutReply::Null, args);
+        self.shutdown_waiters.push((c.slot, c.id));
+    }
+
+    fn replicas_caught_up(&self) -> bool {
+        let offset = self.replication.master_offset;
+        self.replication
+            .replicas
+            .iter()
+            .all(|link| link.ack_offset == offset)
+    }
+
+    /// Closes the listening sockets once the server is going away: a
+    /// client connecting between the SHUTDOWN and the exit is refused, as
+    /// it is by Redis, which exits inside the command.
+    fn stop_listening(&mut self) {
+        self.listeners.clear();
+        self.unix_listener = None;
+    }
+
+    /// SHUTDOWN ABORT: cancels a shutdown that waits for replicas or that
+    /// a signal asked for and has not started yet. False when there is none.
     pub fn abort_shutdown(&mut self) -> bool {
         let pending = SHUTDOWN_PENDING.swap(false, Ordering::SeqCst);
         SHUTDOWN_SIGNAL.store(0, Ordering::SeqCst);
-        if pending {
+        let waiting = self.shutdown_deadline_ms.is_some();
+        if waiting {
+            self.cancel_shutdown();
+        }
+        if pending || waiting {
             log::info!("Shutdown manually aborted.");
         }
-        pending
+        pending || waiting
     }
 
-    /// Last steps before exit: stops a save child, saves when save points
-    /// are configured (or `save` is asked; never with `nosave` or while
-    /// loading), flushes clients, removes the pid file. Returns false if a
-    /// failed save refused the shutdown (unless `force`).
-    pub fn prepare_shutdown(&mut self, mut flags: ShutdownFlags) -> bool {
+    /// Stops a shutdown that waited or failed: writes resume and the
+    /// SHUTDOWN clients waiting for it get an error.
+    fn cancel_shutdown(&mut self) {
+        self.shutdown_flags = ShutdownFlags::default();
+        self.shutdown_deadline_ms = None;
+        for (slot, id) in std::mem::take(&mut self.shutdown_waiters) {
+            if self.clients.get(slot).is_some_and(|c| c.id == id) {
+                self.unblock_client(slot, Unblock::ShutdownFailed);
+            }
+        }
+        self.resume_paused_clients();
+    }
+
+    /// Starts a shutdown: finishes it at once, or, without `now` and with
+    /// replicas behind, pauses writes and waits for them (see the module
+    /// comment). A second request while one waits changes nothing.
+    pub fn prepare_shutdown(&mut self, mut flags: ShutdownFlags) -> ShutdownStart {
+        if self.shutdown_deadline_ms.is_some() {
+            return ShutdownStart::Waiting;
+        }
         if self.persistence.loading.is_some() {
             flags.save = false;
             flags.nosave = true;
         }
         self.shutdown_flags = flags;
         warn!("User requested shutdown...");
+        let timeout_ms = self.config.shutdown_timeout.saturating_mul(1000);
+        if !flags.now && timeout_ms != 0 && !self.replicas_caught_up() {
+            self.shutdown_deadline_ms = Some(crate::util::now_ms().saturating_add(timeout_ms));
+            if self.pause.is_none() {
+                self.feed_replication_command(&["REPLCONF", "GETACK", "*"]);
+            }
+            info!("Waiting for replicas before shutting down.");
+            return ShutdownStart::Waiting;
+        }
+        if self.finish_shutdown() {
+            ShutdownStart::Done
+        } else {
+            ShutdownStart::Failed
+        }
+    }
+
+    /// Logs the replicas still behind, then the last steps before exit:
+    /// stops a save child, saves when save points are configured (or
+    /// `save` is asked; never with `nosave` or while loading), flushes
+    /// clients, removes the pid file. False (and the shutdown cancelled) if
+    /// a failed save refused it (unless `force`).
+    fn finish_shutdown(&mut self) -> bool {
+        let flags = self.shutdown_flags;
+        self.log_lagging_replicas();
         if !self.run_shutdown_hooks(flags) {
             warn!("Errors trying to shut down the server. Check the logs for more information.");
-            self.shutdown_flags = ShutdownFlags::default();
+            self.cancel_shutdown();
             return false;
         }
         let slots: Vec<usize> = self.clients.iter().map(|c| c.slot).collect();
@@ -93,8 +189,49 @@ impl Server {
             info!("Removing the pid file.");
             let _ = std::fs::remove_file(&self.config.pidfile);
         }
+        self.stop_listening();
         self.remove_unix_socket();
         warn!("Redis is now ready to exit, bye bye...");
         true
     }
+
+    fn log_lagging_replicas(&self) {
+        let offset = self.replication.master_offset;
+        let now_s = crate::util::unix_seconds();
+        let replicas = &self.replication.replicas;
+        let mut lagging = 0;
+        for link in replicas.iter().filter(|l| l.ack_offset != offset) {
+            lagging += 1;
+            let lag = if link.state == ReplicaState::Online {
+                now_s - link.ack_time_s
+            } else {
+                0
+            };
+            warn!(
+                "Lagging replica {} reported offset {} behind master, lag={}, state={}.",
+                link.name(),
+                offset.saturating_sub(link.ack_offset),
+                lag,
+                link.state.name()
+            );
+        }
+        if !replicas.is_empty() {
+            info!(
+                "{} of {} replicas are in sync when shutting down.",
+                replicas.len() - lagging,
+                replicas.len()
+            );
+        }
+    }
+}
+
+/// How a shutdown request went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShutdownStart {
+    /// Ready to exit.
+    Done,
+    /// Waiting for replicas to catch up.
+    Waiting,
+    /// Refused (a failed save); the server goes on.
+    Failed,
 }

@@ -16,6 +16,11 @@ use std::collections::HashMap;
 /// A command implementation. Arity has been checked before it runs.
 pub type Handler = fn(&mut Server, &mut Client, &Args) -> CmdResult;
 
+/// Flags a command computes from its arguments for the checks before it
+/// runs (Redis's `getCommandFlags`: a script's shebang flags replace
+/// EVAL's); given the table flags.
+pub type FlagsFor = fn(&Server, &Args, u64) -> u64;
+
 /// Custom key extraction for commands whose keys cannot be described by
 /// key specs alone (`movablekeys`, or specs with `variable_flags`): returns
 /// each key's argument position with its key-spec flags (`ks::*`), as
@@ -343,6 +348,8 @@ pub struct Command {
     pub acl: u64,
     pub key_specs: &'static [KeySpec],
     pub key_finder: Option<KeyFinder>,
+    /// Flags computed from the arguments, when they depend on them.
+    pub flags_for: Option<FlagsFor>,
     /// Pub/sub channel arguments, for ACL checks.
     pub channels: Option<ChannelSpec>,
     pub tips: &'static [&'static str],
@@ -360,6 +367,7 @@ impl Command {
             acl: 0,
             key_specs: &[],
             key_finder: None,
+            flags_for: None,
             channels: None,
             tips: &[],
             doc: Doc {
@@ -399,6 +407,12 @@ impl Command {
 
     pub const fn key_finder(mut self, finder: KeyFinder) -> Command {
         self.key_finder = Some(finder);
+        self
+    }
+
+    /// The command computes its flags from its arguments (see [`FlagsFor`]).
+    pub const fn flags_for(mut self, f: FlagsFor) -> Command {
+        self.flags_for = Some(f);
         self
     }
 

@@ -10,6 +10,7 @@
 //!   DEBUG DIGEST, blocked clients, ...);
 //! - [`start`]: starting with a config file, or running to completion;
 //! - [`real_redis`]: a real redis-server started by a test;
+//! - [`repl_stream`]: what a server sends its replicas, command by command;
 //! - [`sentinel`]: a real redis-sentinel started by a test;
 //! - [`twemproxy`]: nutcracker in front of shards, started by a test;
 //! - [`pubsub`]: a pattern subscriber that collects what a server publishes;
@@ -19,6 +20,7 @@
 pub mod pubsub;
 pub mod query;
 pub mod real_redis;
+pub mod repl_stream;
 pub mod reply;
 pub mod sentinel;
 pub mod start;

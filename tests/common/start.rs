@@ -92,3 +92,34 @@ pub fn conf_dir(content: &str) -> (tempfile::TempDir, std::path::PathBuf) {
     std::fs::write(&path, content).expect("write config");
     (dir, path)
 }
+
+/// Starts the server under test ([`super::server_binary`]) in `dir`,
+/// logging to `server.log` there, with debug commands on and no save
+/// points (unless `extra` sets them), and waits until it has loaded.
+pub fn start_logged(dir: tempfile::TempDir, extra: &[&str]) -> TestServer {
+    let log = dir.path().join("server.log").display().to_string();
+    let mut args = vec!["--enable-debug-command", "yes", "--logfile", &log];
+    if !extra.contains(&"--save") {
+        args.extend_from_slice(&["--save", ""]);
+    }
+    args.extend_from_slice(extra);
+    let srv = spawn_in(&super::server_binary(), dir, &[], &args, "");
+    assert!(
+        super::wait_ready(&mut srv.raw(), Duration::from_secs(30)),
+        "server still loading"
+    );
+    srv
+}
+
+/// Kills the server with SIGKILL and starts it again on the same
+/// directory (see [`start_logged`]).
+pub fn kill_and_restart(mut srv: TestServer, extra: &[&str]) -> TestServer {
+    let dir = std::mem::replace(&mut srv.dir, tempfile::tempdir().expect("tempdir"));
+    drop(srv);
+    start_logged(dir, extra)
+}
+
+/// What the server started by [`start_logged`] in `dir` logged.
+pub fn read_log(dir: &Path) -> String {
+    std::fs::read_to_string(dir.join("server.log")).unwrap_or_default()
+}

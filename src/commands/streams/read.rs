@@ -56,6 +56,7 @@ impl<'a> ReadArgs<'a> {
 fn parse_options<'a>(
     args: &Args<'a>,
     group_read: bool,
+    from_script: bool,
     now_ms: i64,
 ) -> Result<ReadArgs<'a>, CmdError> {
     let argc = args.len();
@@ -72,6 +73,13 @@ fn parse_options<'a>(
         let more = argc - i - 1;
         let opt = &args[i];
         if is_opt(opt, "block") && more > 0 {
+            if from_script {
+                return Err(CmdError::concat(&[
+                    b"ERR ",
+                    &args[0],
+                    b" command is not allowed with BLOCK option from scripts",
+                ]));
+            }
             i += 1;
             out.block = Some(deadline_from_millis(&args[i], now_ms)?);
         } else if is_opt(opt, "count") && more > 0 {
@@ -170,7 +178,7 @@ pub fn xreadgroup(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
 
 fn read_command(srv: &mut Server, c: &mut Client, args: &Args, group_read: bool) -> CmdResult {
     srv.suppress_propagation();
-    let ra = parse_options(args, group_read, srv.cmd_time_ms)?;
+    let ra = parse_options(args, group_read, c.from_script, srv.cmd_time_ms)?;
     if srv.blocking.rerunning() {
         return serve_woken(srv, c, args, &ra);
     }

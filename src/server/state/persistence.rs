@@ -77,6 +77,8 @@ pub enum SaveTarget {
     Disk,
     /// Straight into replicas' sockets (`repl-diskless-sync`).
     ReplicaSockets,
+    /// A new AOF base file (BGREWRITEAOF, automatic rewrites).
+    AofRewrite,
 }
 
 /// Progress of the file being loaded (INFO `loading_*` fields).

@@ -410,6 +410,17 @@ impl crate::server::Server {
         self.replication.upstream.is_some()
     }
 
+    /// A replica whose link to its primary is down and that does not serve
+    /// stale data (`replica-serve-stale-data no`): only commands flagged
+    /// `stale` run.
+    pub fn serving_stale_refused(&self) -> bool {
+        self.replication
+            .upstream
+            .as_ref()
+            .is_some_and(|up| up.state() != LinkState::Connected)
+            && !self.config.replica_serve_stale_data
+    }
+
     /// True while the command running is one the primary sent.
     pub fn serving_primary(&self) -> bool {
         let primary = self

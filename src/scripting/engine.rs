@@ -1,0 +1,215 @@
+//! The scripting engine: one Lua VM for all scripts, the sandbox built in
+//! it, the cache of compiled scripts, and the client scripts run their
+//! commands through. The server holds it (`server.scripting.engine`);
+//! running a script takes it out meanwhile, so the script's callbacks may
+//! borrow the server.
+
+use super::api::HOST_INTERRUPT;
+use super::cache::{parse_shebang, sha1_hex, Script, ScriptCache, Sha};
+use super::prng::Lrand48;
+use super::sandbox::{self, Sandbox, SCRIPT_CHUNK};
+use crate::server::client::Client;
+use crate::server::errors::CmdError;
+use crate::server::Server;
+use mlua::{HookTriggers, Lua, Table, Value, VmState};
+use std::cell::RefCell;
+use std::rc::Rc;
+
+/// Lua instructions between two checks of a long-running script (Redis's
+/// count hook).
+const INSTRUCTIONS_PER_CHECK: u32 = 100_000;
+
+/// Runs of scripts between two steps of the Lua garbage collector.
+const RUNS_PER_GC_STEP: u32 = 50;
+
+/// The error a killed script raises (the error handler prefixes `ERR`).
+const KILLED: &str = "Script killed by user with SCRIPT KILL...";
+
+/// The scripting engine.
+pub struct Engine {
+    pub(super) lua: Lua,
+    pub(super) sandbox: Sandbox,
+    pub(super) scripts: ScriptCache,
+    /// The client scripts' commands run through (Redis's Lua client).
+    pub(super) client: Client,
+    /// Redis's `math.random` generator; it outlives a SCRIPT FLUSH.
+    rng: Rc<RefCell<Lrand48>>,
+    /// Scripts run since the last garbage collector step.
+    runs: u32,
+}
+
+impl Engine {
+    /// A fresh engine: a new Lua VM, an empty cache.
+    pub fn new() -> mlua::Result<Engine> {
+        Engine::with_rng(Rc::default())
+    }
+
+    fn with_rng(rng: Rc<RefCell<Lrand48>>) -> mlua::Result<Engine> {
+        let lua = sandbox::new_vm()?;
+        let sandbox = sandbox::build(&lua, rng.clone())?;
+        install_interrupt_hook(&lua, sandbox.run.clone(), false)?;
+        Ok(Engine {
+            lua,
+            sandbox,
+            scripts: ScriptCache::default(),
+            client: script_client(),
+            rng,
+            runs: 0,
+        })
+    }
+
+    /// A new engine in place of this one (SCRIPT FLUSH): the scripts and
+    /// everything they left in the VM are gone.
+    pub fn reset(&mut self) -> mlua::Result<()> {
+        *self = Engine::with_rng(self.rng.clone())?;
+        Ok(())
+    }
+
+    /// Bytes the Lua VM uses (INFO `used_memory_lua`).
+    pub fn vm_memory(&self) -> usize {
+        self.lua.used_memory()
+    }
+
+    pub fn scripts(&self) -> &ScriptCache {
+        &self.scripts
+    }
+
+    /// Compiles `body` into the cache unless it is there (SCRIPT LOAD,
+    /// EVAL of a new body); returns its SHA1. Errors are Redis's.
+    pub fn load(&mut self, body: &[u8]) -> Result<Sha, CmdError> {
+        let sha = sha1_hex(body);
+        if self.scripts.contains(&sha) {
+            return Ok(sha);
+        }
+        let (flags, shebang_len) =
+            parse_shebang(body).map_err(|e| CmdError::from(format!("ERR {}", e)))?;
+        let source = body.get(shebang_len..).unwrap_or_default();
+        let function = self.compile(source).map_err(|msg| {
+            CmdError::concat(&[b"ERR Error compiling script (new function): ", &msg])
+        })?;
+        self.scripts.insert(
+            sha,
+            Script {
+                function,
+                flags,
+                body_len: body.len(),
+            },
+        );
+        Ok(sha)
+    }
+
+    /// Compiles a script's source as Redis does: always as text (a binary
+    /// chunk fails as the text it is), in the sandbox's environment.
+    fn compile(&self, source: &[u8]) -> Result<mlua::Function, Vec<u8>> {
+        // The lexer stops at the first byte of a binary chunk.
+        let source = if source.first() == Some(&0x1b) {
+            &source[..1]
+        } else {
+            source
+        };
+        self.lua
+            .load(source)
+            .set_name(SCRIPT_CHUNK)
+            .set_mode(mlua::chunk::ChunkMode::Text)
+            .set_environment(self.sandbox.env.clone())
+            .into_function()
+            .map_err(|e| match e {
+                mlua::Error::SyntaxError { message, .. } => message.into_bytes(),
+                other => other.to_string().into_bytes(),
+            })
+    }
+
+    /// A run ended: every so many runs the garbage collector takes a step
+    /// (Redis's `LUA_GC_CYCLE_PERIOD`), and the hook goes back to checking
+    /// every so many instructions if a kill made it check every line.
+    pub(super) fn after_run(&mut self, killed: bool) {
+        self.runs += 1;
+        if self.runs >= RUNS_PER_GC_STEP {
+            self.runs = 0;
+            // Redis's `lua_gc(LUA_GCSTEP, 50)`: about 50 basic steps.
+            for _ in 0..RUNS_PER_GC_STEP {
+                if self.lua.gc_step().unwrap_or(true) {
+                    break;
+                }
+            }
+        }
+        if killed {
+            let _ = install_interrupt_hook(&self.lua, self.sandbox.run.clone(), false);
+        }
+    }
+}
+
+/// The client scripts run their commands through: no connection, shown
+/// as `lua` to MONITOR, never blocking, always authenticated.
+fn script_client() -> Client {
+    let mut c = Client::new(0, usize::MAX, None, crate::util::now_ms());
+    c.addr = "lua".to_string();
+    c.authenticated = true;
+    c.from_script = true;
+    c
+}
+
+/// The hook that interrupts long scripts: every so many instructions it
+/// asks the running script's host whether to stop (the host serves the
+/// other clients once the script is past `busy-reply-threshold`). A
+/// killed script is then checked on every line, so a `pcall` loop cannot
+/// swallow the kill.
+fn install_interrupt_hook(lua: &Lua, run: Table, every_line: bool) -> mlua::Result<()> {
+    let mut triggers = HookTriggers::new().every_nth_instruction(INSTRUCTIONS_PER_CHECK);
+    if every_line {
+        triggers = triggers.every_line();
+    }
+    lua.set_global_hook(triggers, move |lua, _| {
+        let Value::Function(host) = run.raw_get::<Value>("host")? else {
+            return Ok(VmState::Continue);
+        };
+        if !host.call::<bool>(HOST_INTERRUPT)? {
+            return Ok(VmState::Continue);
+        }
+        log::warn!("Lua script killed by user with SCRIPT KILL.");
+        if !every_line {
+            install_interrupt_hook(lua, run.clone(), true)?;
+        }
+        Err(mlua::Error::runtime(KILLED))
+    })
+}
+
+/// The engine held by `srv`, if it was created.
+pub fn engine(srv: &Server) -> Option<&Engine> {
+    srv.scripting.engine.as_ref()?.downcast_ref::<Engine>()
+}
+
+/// Takes the engine out of `srv` (creating it the first time) while a
+/// script runs or the cache changes; [`put_engine`] gives it back.
+pub fn take_engine(srv: &mut Server) -> Result<Box<Engine>, CmdError> {
+    if let Some(engine) = srv.scripting.engine.take() {
+        if let Ok(engine) = engine.downcast::<Engine>() {
+            return Ok(engine);
+        }
+    }
+    if srv.scripting.run.is_some() {
+        // The running script has it (nothing should ask for it then).
+        return Err(CmdError::Static(srv.busy_error()));
+    }
+    match Engine::new() {
+        Ok(engine) => Ok(Box::new(engine)),
+        Err(e) => Err(CmdError::from(format!(
+            "ERR Error creating the Lua scripting engine: {}",
+            e
+        ))),
+    }
+}
+
+/// Gives back what [`take_engine`] took.
+pub fn put_engine(srv: &mut Server, engine: Box<Engine>) {
+    srv.scripting.engine = Some(engine);
+}
+
+/// Creates the engine at start-up, as Redis creates its Lua VM (INFO
+/// reports its memory from the start).
+pub fn install(srv: &mut Server) {
+    match Engine::new() {
+        Ok(engine) => put_engine(srv, Box::new(engine)),
+        Err(e) => log::warn!("Failed creating the Lua scripting engine: {}", e),
+    }
+}

@@ -1,0 +1,76 @@
+//! What the server holds for scripting: the engine (owned and driven by
+//! the scripting feature; the core never looks inside it), and the facts
+//! the core needs about the script running now: a script past
+//! `busy-reply-threshold` makes the loop serve other clients in a
+//! restricted mode (see `server::busy`).
+
+use std::any::Any;
+use std::time::Instant;
+
+/// Scripting state.
+#[derive(Default)]
+pub struct Scripting {
+    /// The scripting engine (a Lua VM and its caches). It is taken out
+    /// while a script runs, so the script may borrow the server.
+    pub engine: Option<Box<dyn Any>>,
+    /// The script running now, if one is.
+    pub run: Option<ScriptRun>,
+    /// Commands flagged `noscript` are allowed from scripts (DEBUG
+    /// SET-DISABLE-DENY-SCRIPTS, for tests).
+    pub deny_scripts_disabled: bool,
+}
+
+/// The script being run.
+#[derive(Debug, Clone)]
+pub struct ScriptRun {
+    /// Slot of the client that called it.
+    pub caller_slot: usize,
+    /// The caller is the link to our primary: the script cannot be killed
+    /// and replica checks do not apply (Redis's `mustObeyClient`).
+    pub from_primary: bool,
+    /// EVAL and its family (FCALL later): decides the BUSY text and which
+    /// KILL stops it.
+    pub eval: bool,
+    /// The script's name in logs and errors (its SHA1 for EVAL).
+    pub name: String,
+    pub started: Instant,
+    /// Past `busy-reply-threshold`: other clients get `-BUSY` for all but
+    /// the commands flagged `allow_busy`.
+    pub timed_out: bool,
+    /// SCRIPT KILL asked to stop it.
+    pub kill_requested: bool,
+    /// It ran a write command: it can no longer be killed.
+    pub wrote: bool,
+}
+
+impl ScriptRun {
+    /// A script starting now.
+    pub fn new(caller_slot: usize, from_primary: bool, eval: bool, name: String) -> ScriptRun {
+        ScriptRun {
+            caller_slot,
+            from_primary,
+            eval,
+            name,
+            started: Instant::now(),
+            timed_out: false,
+            kill_requested: false,
+            wrote: false,
+        }
+    }
+}
+
+impl std::fmt::Debug for Scripting {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Scripting")
+            .field("engine", &self.engine.is_some())
+            .field("run", &self.run)
+            .finish()
+    }
+}
+
+/// `-BUSY` while an EVAL script runs past the threshold.
+pub const BUSY_EVAL: &str =
+    "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.";
+/// `-BUSY` while a function runs past the threshold.
+pub const BUSY_FUNCTION: &str =
+    "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.";
