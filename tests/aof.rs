@@ -94,6 +94,32 @@ fn every_type_survives_kill_and_restart() {
     assert_eq!(digest(&mut srv.raw()), before);
 }
 
+/// A replica's AOF stops for a full sync and starts again from a rewrite
+/// of the primary's data: restarted from it, the replica holds the
+/// primary's data, not what it had before the sync.
+#[test]
+fn a_full_sync_restarts_the_replicas_aof_from_the_new_data() {
+    let primary = TestServer::start();
+    let mut p = primary.raw();
+    fill(&mut p);
+    let replica = fresh(AOF_ON);
+    let mut r = replica.raw();
+    assert_eq!(r.cmd(&["SET", "old", "data"]), ok());
+    let port = primary.port.to_string();
+    assert_eq!(r.cmd(&["REPLICAOF", "127.0.0.1", &port]), ok());
+    assert!(wait_for(Duration::from_secs(20), || common::link_up(
+        &mut r
+    )));
+    wait_no_rewrite(&mut r);
+    assert_eq!(info_field(&mut r, "persistence", "aof_enabled"), "1");
+    assert_eq!(p.cmd(&["SET", "after", "sync"]), ok());
+    assert_eq!(p.cmd(&["WAIT", "1", "5000"]), Frame::Int(1));
+    let expected = digest(&mut p);
+    assert_eq!(digest(&mut r), expected);
+    let replica = kill_and_restart(replica, AOF_ON);
+    assert_eq!(digest(&mut replica.raw()), expected);
+}
+
 #[test]
 fn files_and_manifest_are_named_as_redis_names_them() {
     let srv = fresh(AOF_ON);

@@ -510,6 +510,13 @@ fn killing_the_only_diskless_replica_stops_the_transfer() {
     assert_eq!(info_field(&mut p, "replication", "connected_slaves"), "0");
 }
 
+/// The only replica's acknowledged offset is the primary's offset.
+fn replica_acked_all(p: &mut Raw) -> bool {
+    let offset = info_field(p, "replication", "master_repl_offset");
+    let replica = info_field(p, "replication", "slave0");
+    replica.contains(&format!(",offset={},", offset))
+}
+
 #[test]
 fn replica_continues_after_the_primary_restarts_from_its_save() {
     let config = [DISK_SYNC, QUIET_PING].concat();
@@ -523,6 +530,9 @@ fn replica_continues_after_the_primary_restarts_from_its_save() {
     p.cmd(&["SELECT", "4"]);
     p.cmd(&["SET", "in4", "x", "EX", "1000"]);
     assert_eq!(p.cmd(&["WAIT", "1", "5000"]), Frame::Int(1));
+    // Once the replica acknowledged everything (WAIT's GETACK included),
+    // SHUTDOWN has no replica to wait for and adds nothing to the stream.
+    assert!(wait_for(PATIENCE, || replica_acked_all(&mut p)));
     let old_replid = info_field(&mut p, "replication", "master_replid");
     let offset: i64 = info_field(&mut p, "replication", "master_repl_offset")
         .parse()

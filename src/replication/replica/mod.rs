@@ -106,6 +106,25 @@ impl Server {
         self.replication.primary.no_replicas_since_s = crate::util::unix_seconds();
         self.record_replicaof(&[b"no".as_slice(), b"one"]);
         crate::logging::set_role(b'M');
+        // An AOF stopped for a full sync that never finished starts again.
+        if self.config.appendonly && !self.aof.is_on() {
+            self.restart_aof_after_sync();
+        }
+    }
+
+    /// Turns the AOF back on after a full sync replaced the dataset: a
+    /// rewrite writes the new data as the first base (Redis retries ten
+    /// times a second apart, then exits rather than run without it).
+    fn restart_aof_after_sync(&mut self) {
+        for _ in 0..10 {
+            if self.start_append_only() {
+                return;
+            }
+            warn!("Failed enabling the AOF after successful master synchronization! Trying it again in one second.");
+            std::thread::sleep(std::time::Duration::from_secs(1));
+        }
+        warn!("FATAL: this replica instance finished the synchronization with its master, but the AOF can't be turned on. Exiting now.");
+        std::process::exit(1);
     }
 
     /// Clients blocked on keys are told the server changed role and are
@@ -359,6 +378,11 @@ impl Server {
             info!("Replica is about to load the RDB file received from the master, but there is a pending RDB child running. Killing process {} and removing its temp file to avoid any race", child.pid);
             self.stop_save_child_now();
         }
+        // The old AOF describes data about to be replaced: it stops here
+        // and starts again from a rewrite of the new data.
+        if self.aof.is_on() {
+            self.stop_append_only();
+        }
         let diskless =
             self.replication.diskless_load.is_some() || self.diskless_load_for(&link).is_some();
         self.attach_to_new_primary();
@@ -387,6 +411,9 @@ impl Server {
         info!("MASTER <-> REPLICA sync: Finished with success");
         if marked {
             self.send_ack_to_primary();
+        }
+        if self.config.appendonly {
+            self.restart_aof_after_sync();
         }
     }
 
