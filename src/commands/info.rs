@@ -671,7 +671,7 @@ fn replication_section(srv: &Server, _c: &Client, out: &mut String) {
     replicas_fields(srv, out);
     let repl = &srv.replication;
     let backlog = repl.backlog.as_ref();
-    field(out, "master_failover_state", "no-failover");
+    field(out, "master_failover_state", repl.failover.state.name());
     field(out, "master_replid", &repl.id.replid);
     field(out, "master_replid2", &repl.id.replid2);
     field(out, "master_repl_offset", repl.master_offset);
