@@ -204,6 +204,21 @@ fn uname() -> (String, String, String) {
 }
 
 /// Every connected client, the one being served included.
+/// Output queued to replicas' sockets plus stream kept for busy replicas.
+fn replica_output_bytes(srv: &Server, c: &Client) -> u64 {
+    let queued: usize = all_clients(srv, c)
+        .filter(|cl| cl.kind == ClientKind::Replica)
+        .map(Client::pending_output)
+        .sum();
+    let kept: usize = srv
+        .replication
+        .replicas
+        .iter()
+        .map(|l| l.pending.len())
+        .sum();
+    (queued + kept) as u64
+}
+
 fn all_clients<'a>(srv: &'a Server, c: &'a Client) -> impl Iterator<Item = &'a Client> {
     srv.clients.iter().chain(std::iter::once(c))
 }
@@ -245,6 +260,11 @@ pub struct MemoryReport {
     /// Memory that is not the dataset: startup, client buffers, key tables.
     pub overhead: u64,
     pub clients_normal: u64,
+    /// Stream bytes held for replicas: queued to their sockets or kept
+    /// while they are busy (INFO `mem_clients_slaves`).
+    pub clients_replicas: u64,
+    /// Bytes the replication backlog holds.
+    pub backlog: u64,
     pub dataset: u64,
 }
 
@@ -256,6 +276,12 @@ impl MemoryReport {
             .filter(|cl| cl.kind != ClientKind::Replica)
             .map(|cl| (cl.query.data.len() + cl.reply.buf.capacity()) as u64)
             .sum();
+        let clients_replicas = replica_output_bytes(srv, c);
+        let backlog = srv
+            .replication
+            .backlog
+            .as_ref()
+            .map_or(0, |b| b.histlen() as u64);
         let overhead = startup + clients_normal + keyspace_overhead(srv);
         MemoryReport {
             used,
@@ -264,6 +290,8 @@ impl MemoryReport {
             startup,
             overhead,
             clients_normal,
+            clients_replicas,
+            backlog,
             dataset: used.saturating_sub(overhead),
         }
     }
@@ -411,15 +439,14 @@ fn memory_section(srv: &Server, c: &Client, out: &mut String) {
         format!("{:.2}", ratio(m.rss, m.used)),
     );
     field(out, "mem_fragmentation_bytes", m.rss as i64 - m.used as i64);
-    zero_fields(
+    field(out, "mem_not_counted_for_evict", 0);
+    field(out, "mem_replication_backlog", m.backlog);
+    field(
         out,
-        &[
-            "mem_not_counted_for_evict",
-            "mem_replication_backlog",
-            "mem_total_replication_buffers",
-            "mem_clients_slaves",
-        ],
+        "mem_total_replication_buffers",
+        m.backlog + m.clients_replicas,
     );
+    field(out, "mem_clients_slaves", m.clients_replicas);
     field(out, "mem_clients_normal", m.clients_normal);
     zero_fields(out, &["mem_cluster_links", "mem_aof_buffer"]);
     field(out, "mem_allocator", "libc");
@@ -640,7 +667,7 @@ fn replication_section(srv: &Server, _c: &Client, out: &mut String) {
     replicas_fields(srv, out);
     let repl = &srv.replication;
     let backlog = repl.backlog.as_ref();
-    field(out, "master_failover_state", "no-failover");
+    field(out, "master_failover_state", repl.failover.state.name());
     field(out, "master_replid", &repl.id.replid);
     field(out, "master_replid2", &repl.id.replid2);
     field(out, "master_repl_offset", repl.master_offset);

@@ -110,9 +110,9 @@ impl Server {
     }
 
     /// Samples keys with a TTL and deletes the expired ones (not while
-    /// CLIENT PAUSE keeps the dataset still, never on a replica).
+    /// a pause keeps the dataset still, never on a replica).
     pub fn active_expire_cycle(&mut self, kind: ExpireCycle) {
-        if self.pause.is_some() || self.is_replica() {
+        if self.clients_paused() || self.is_replica() {
             return;
         }
         let effort = i64::from(self.config.active_expire_effort.clamp(1, 10)) - 1;

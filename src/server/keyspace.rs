@@ -218,7 +218,7 @@ impl Server {
                 return true;
             }
         }
-        if self.pause.is_none() {
+        if !self.clients_paused() {
             self.delete_expired(db, key);
         }
         true
