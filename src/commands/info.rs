@@ -204,6 +204,21 @@ fn uname() -> (String, String, String) {
 }
 
 /// Every connected client, the one being served included.
+/// Output queued to replicas' sockets plus stream kept for busy replicas.
+fn replica_output_bytes(srv: &Server, c: &Client) -> u64 {
+    let queued: usize = all_clients(srv, c)
+        .filter(|cl| cl.kind == ClientKind::Replica)
+        .map(Client::pending_output)
+        .sum();
+    let kept: usize = srv
+        .replication
+        .replicas
+        .iter()
+        .map(|l| l.pending.len())
+        .sum();
+    (queued + kept) as u64
+}
+
 fn all_clients<'a>(srv: &'a Server, c: &'a Client) -> impl Iterator<Item = &'a Client> {
     srv.clients.iter().chain(std::iter::once(c))
 }
@@ -245,6 +260,11 @@ pub struct MemoryReport {
     /// Memory that is not the dataset: startup, client buffers, key tables.
     pub overhead: u64,
     pub clients_normal: u64,
+    /// Stream bytes held for replicas: queued to their sockets or kept
+    /// while they are busy (INFO `mem_clients_slaves`).
+    pub clients_replicas: u64,
+    /// Bytes the replication backlog holds.
+    pub backlog: u64,
     pub dataset: u64,
 }
 
@@ -256,6 +276,12 @@ impl MemoryReport {
             .filter(|cl| cl.kind != ClientKind::Replica)
             .map(|cl| (cl.query.data.len() + cl.reply.buf.capacity()) as u64)
             .sum();
+        let clients_replicas = replica_output_bytes(srv, c);
+        let backlog = srv
+            .replication
+            .backlog
+            .as_ref()
+            .map_or(0, |b| b.histlen() as u64);
         let overhead = startup + clients_normal + keyspace_overhead(srv);
         MemoryReport {
             used,
@@ -264,6 +290,8 @@ impl MemoryReport {
             startup,
             overhead,
             clients_normal,
+            clients_replicas,
+            backlog,
             dataset: used.saturating_sub(overhead),
         }
     }
@@ -293,19 +321,15 @@ fn keyspace_overhead(srv: &Server) -> u64 {
 /// Bytes of one database's key table and expiry table (MEMORY STATS
 /// `overhead.hashtable.main` and `.expires`).
 pub fn db_overhead(db: &crate::db::Db) -> (u64, u64) {
-    let expire_entry =
-        std::mem::size_of::<(u64, crate::db::Key, i64)>() + std::mem::size_of::<usize>();
     (
         (db.keys.capacity() * KEY_ENTRY_BYTES) as u64,
-        (db.expires.capacity() * expire_entry) as u64,
+        (db.keys.expires_capacity() * crate::db::Keyspace::EXPIRY_BYTES) as u64,
     )
 }
 
-/// Bytes of one slot of a key table: the entry (hash, key, object) and
-/// its index.
-pub const KEY_ENTRY_BYTES: usize =
-    std::mem::size_of::<(u64, crate::db::Key, crate::types::Object)>()
-        + std::mem::size_of::<usize>();
+/// Bytes of one slot of a key table: the entry (key, object) and its
+/// bucket.
+pub const KEY_ENTRY_BYTES: usize = crate::db::Keyspace::ENTRY_BYTES;
 
 /// Resident set size of the process, from /proc/self/statm.
 fn process_rss() -> u64 {
@@ -420,15 +444,14 @@ fn memory_section(srv: &Server, c: &Client, out: &mut String) {
         format!("{:.2}", ratio(m.rss, m.used)),
     );
     field(out, "mem_fragmentation_bytes", m.rss as i64 - m.used as i64);
-    zero_fields(
+    field(out, "mem_not_counted_for_evict", 0);
+    field(out, "mem_replication_backlog", m.backlog);
+    field(
         out,
-        &[
-            "mem_not_counted_for_evict",
-            "mem_replication_backlog",
-            "mem_total_replication_buffers",
-            "mem_clients_slaves",
-        ],
+        "mem_total_replication_buffers",
+        m.backlog + m.clients_replicas,
     );
+    field(out, "mem_clients_slaves", m.clients_replicas);
     field(out, "mem_clients_normal", m.clients_normal);
     zero_fields(out, &["mem_cluster_links", "mem_aof_buffer"]);
     field(out, "mem_allocator", "libc");
@@ -649,7 +672,7 @@ fn replication_section(srv: &Server, _c: &Client, out: &mut String) {
     replicas_fields(srv, out);
     let repl = &srv.replication;
     let backlog = repl.backlog.as_ref();
-    field(out, "master_failover_state", "no-failover");
+    field(out, "master_failover_state", repl.failover.state.name());
     field(out, "master_replid", &repl.id.replid);
     field(out, "master_replid2", &repl.id.replid2);
     field(out, "master_repl_offset", repl.master_offset);
@@ -811,7 +834,7 @@ fn cluster_section(_srv: &Server, _c: &Client, out: &mut String) {
 fn keyspace_section(srv: &Server, _c: &Client, out: &mut String) {
     out.push_str("# Keyspace\r\n");
     for (i, db) in srv.dbs.iter().enumerate() {
-        if db.keys.is_empty() && db.expires.is_empty() {
+        if db.keys.is_empty() && db.expires_len() == 0 {
             continue;
         }
         let _ = write!(
@@ -819,7 +842,7 @@ fn keyspace_section(srv: &Server, _c: &Client, out: &mut String) {
             "db{}:keys={},expires={},avg_ttl={}\r\n",
             i,
             db.keys.len(),
-            db.expires.len(),
+            db.expires_len(),
             db.avg_ttl
         );
     }

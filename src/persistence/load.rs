@@ -278,7 +278,7 @@ impl Server {
                 Item::ResizeDb(keys, expires) => {
                     let d = &mut self.dbs[db];
                     d.keys.reserve((keys as usize).min(RESERVE_MAX));
-                    d.expires.reserve((expires as usize).min(RESERVE_MAX));
+                    d.keys.reserve_expires((expires as usize).min(RESERVE_MAX));
                 }
                 Item::Function(code) => self.load_library(&code, opts.replace)?,
                 Item::EmptyKey(key) => {

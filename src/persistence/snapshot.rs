@@ -90,7 +90,7 @@ pub fn write_snapshot_as<W: Write>(
             continue;
         }
         w.select_db(index)?;
-        w.resize_db(db.len(), db.expires.len())?;
+        w.resize_db(db.len(), db.expires_len())?;
         for (key, obj) in &db.keys {
             let access = access_of(srv, tracking, clock, obj.lru);
             w.key(key, &save_form(&obj.value), db.expire_of(key), access)?;

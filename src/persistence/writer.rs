@@ -164,8 +164,7 @@ impl<W: Write> Writer<W> {
     fn str_value(&mut self, s: &StrValue) -> io::Result<()> {
         match s {
             StrValue::Int(n) => self.int_string(*n),
-            StrValue::Emb(b) => self.string(b),
-            StrValue::Raw(v) => self.string(v),
+            _ => self.string(s.text().unwrap_or_default()),
         }
     }
 

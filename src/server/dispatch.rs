@@ -155,7 +155,7 @@ impl Server {
     /// `replica-ignore-maxmemory` (its primary decides), nor while a
     /// script runs past its time limit.
     fn refused_for_memory(&self, c: &Client, id: usize, flags: u64) -> bool {
-        if self.persistence.loading.is_some() || self.pause.is_some() || self.busy() {
+        if self.persistence.loading.is_some() || self.clients_paused() || self.busy() {
             return false;
         }
         let may_grow = flags & flag::DENYOOM != 0 || self.queues_command(c, id);
