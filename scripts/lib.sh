@@ -151,6 +151,19 @@ BENCH_DEFAULT_TESTS+=",PFCOUNT bench:hll,PFCOUNT bench:hll bench:hll:__rand_int_
 # PUBLISH to a channel nobody listens to, and to one with FAN_SUBSCRIBERS.
 BENCH_DEFAULT_TESTS+=",PUBLISH bench:quiet __rand_int__,PUBLISH bench:fan __rand_int__"
 FAN_SUBSCRIBERS=50
+# Scripts called by SHA1 (cached, loaded first) and the same as functions:
+# one GET, and an INCR plus an EXPIRE on one key.
+BENCH_SCRIPT_GET="return redis.call('get', KEYS[1])"
+BENCH_SCRIPT_INCR="local n = redis.call('incr', KEYS[1]) redis.call('expire', KEYS[1], 100) return n"
+BENCH_SHA_GET="$(printf '%s' "$BENCH_SCRIPT_GET" | sha1sum | cut -d' ' -f1)"
+BENCH_SHA_INCR="$(printf '%s' "$BENCH_SCRIPT_INCR" | sha1sum | cut -d' ' -f1)"
+BENCH_LIBRARY="#!lua name=bench
+redis.register_function('bench_get', function(keys) return redis.call('get', keys[1]) end)
+redis.register_function('bench_incr', function(keys)
+    local n = redis.call('incr', keys[1]) redis.call('expire', keys[1], 100) return n
+end)"
+BENCH_DEFAULT_TESTS+=",EVALSHA $BENCH_SHA_GET 1 key:__rand_int__,EVALSHA $BENCH_SHA_INCR 1 counter:__rand_int__"
+BENCH_DEFAULT_TESTS+=",FCALL bench_get 1 key:__rand_int__,FCALL bench_incr 1 counter:__rand_int__"
 
 # start_subscribers PORT CHANNEL COUNT: COUNT redis-cli processes subscribed
 # to CHANNEL on PORT, reading into /dev/null until the script exits.
@@ -169,10 +182,15 @@ start_subscribers() {
 
 # prepare_for_tests PORT TESTS: what the tests in TESTS read, on the server
 # at PORT: the stream bench:read (PREFILL entries), the subscribers of
-# bench:fan.
+# bench:fan, the cached scripts EVALSHA calls, the functions FCALL calls.
 prepare_for_tests() {
     [[ "$2" != *bench:read* ]] || prefill_stream "$1" "$PREFILL"
     [[ "$2" != *bench:fan* ]] || start_subscribers "$1" bench:fan "$FAN_SUBSCRIBERS"
+    if [[ "$2" == *EVALSHA* ]]; then
+        redis-cli -p "$1" SCRIPT LOAD "$BENCH_SCRIPT_GET" >/dev/null
+        redis-cli -p "$1" SCRIPT LOAD "$BENCH_SCRIPT_INCR" >/dev/null
+    fi
+    [[ "$2" != *FCALL* ]] || redis-cli -p "$1" FUNCTION LOAD REPLACE "$BENCH_LIBRARY" >/dev/null
 }
 
 # run_benchmark LABEL PORT TEST [ARGS...]: one redis-benchmark run of TEST (a

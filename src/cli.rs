@@ -409,13 +409,7 @@ fn refuse_modules(config: &Config) -> bool {
 
 /// The start-up warning for a directive set away from its default whose
 /// feature reddish does not have.
-fn unbuilt_warning(name: &str, config: &Config) -> String {
-    if name == "maxmemory-policy" {
-        return format!(
-            "maxmemory-policy '{}' is not implemented by reddish yet: no key is ever evicted, and once maxmemory is reached commands that may use more memory are refused with -OOM, as with noeviction",
-            config.maxmemory_policy.name()
-        );
-    }
+fn unbuilt_warning(name: &str) -> String {
     format!(
         "Directive '{}' is accepted but its feature is not implemented by reddish; it has no effect",
         name
@@ -436,7 +430,7 @@ fn start(mut config: Config, no_args: bool, argv0: &str) -> i32 {
         warn!("Configuration loaded");
     }
     for name in config.unbuilt_in_use() {
-        warn!("{}", unbuilt_warning(name, &config));
+        warn!("{}", unbuilt_warning(name));
     }
     crate::logging::set_role(b'M');
     if !fit_maxclients(&mut config) {

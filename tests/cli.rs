@@ -538,8 +538,8 @@ fn unbuilt_directives_are_logged_once() {
         dir,
         None,
         &[
-            "--lazyfree-lazy-eviction",
-            "yes",
+            "--active-defrag-cycle-min",
+            "5",
             "--appendonly",
             "no",
             "--logfile",
@@ -548,7 +548,7 @@ fn unbuilt_directives_are_logged_once() {
     );
     let text = std::fs::read_to_string(&log).unwrap_or_default();
     let warning =
-        "Directive 'lazyfree-lazy-eviction' is accepted but its feature is not implemented by reddish";
+        "Directive 'active-defrag-cycle-min' is accepted but its feature is not implemented by reddish";
     assert_eq!(text.matches(warning).count(), 1, "{}", text);
     assert!(
         !text.contains("Directive 'appendonly'"),

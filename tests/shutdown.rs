@@ -65,6 +65,11 @@ fn shutdown_waits_for_a_lagging_replica_to_catch_up() {
     assert!(wait_for(PATIENCE, || shutdown_waiting(&mut p)));
     // Reads go on while writes wait.
     assert_eq!(p.cmd(&["GET", "k"]), Frame::bulk(b"2"));
+    let memory_field =
+        |p: &mut Raw, name| -> u64 { info_field(p, "memory", name).parse().expect("number") };
+    let backlog = memory_field(&mut p, "mem_replication_backlog");
+    assert!(backlog > 0);
+    assert!(memory_field(&mut p, "mem_total_replication_buffers") > 0);
     signal(&replica, libc::SIGCONT);
     wait_exit(&mut primary);
     assert_eq!(replica.raw().cmd(&["GET", "k"]), Frame::bulk(b"2"));

@@ -227,8 +227,7 @@ pub fn bitop(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
             .map(
                 |key| match keys.and_then(|d| d.get(key)).and_then(|o| o.value.as_str()) {
                     Some(StrValue::Int(n)) => Cow::Owned(i64_to_bytes(*n)),
-                    Some(StrValue::Emb(b)) => Cow::Borrowed(&b[..]),
-                    Some(StrValue::Raw(v)) => Cow::Borrowed(&v[..]),
+                    Some(s) => Cow::Borrowed(s.text().unwrap_or_default()),
                     None => Cow::Borrowed(&b""[..]),
                 },
             )

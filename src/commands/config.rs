@@ -156,6 +156,8 @@ fn config_resetstat(srv: &mut Server, c: &mut Client, _args: &Args) -> CmdResult
     srv.stats.reset();
     srv.eviction.reset_stats();
     srv.lazyfree.reset_stats();
+    let sync = &mut srv.replication.primary;
+    (sync.sync_full, sync.sync_partial_ok, sync.sync_partial_err) = (0, 0, 0);
     srv.acl.denials = Default::default();
     for entry in &mut srv.registry.entries {
         entry.stats = Default::default();
@@ -267,6 +269,7 @@ mod tests {
         let mut srv = server();
         let mut c = Client::new(1, 0, None, 0);
         srv.stats.total_commands_processed = 5;
+        srv.replication.primary.sync_partial_ok = 2;
         srv.stats.count_error("ERR");
         if let Some(entry) = srv.registry.entries.first_mut() {
             entry.stats.calls = 3;
@@ -276,6 +279,7 @@ mod tests {
         assert_eq!(config_resetstat(&mut srv, &mut c, &args.args()), Ok(()));
         assert_eq!(c.reply.buf, b"+OK\r\n");
         assert_eq!(srv.stats.total_commands_processed, 0);
+        assert_eq!(srv.replication.primary.sync_partial_ok, 0);
         assert!(srv.stats.errors.is_empty());
         assert!(srv.registry.entries.iter().all(|e| e.stats.calls == 0));
         assert_eq!(srv.slowlog.entries.len(), 1);

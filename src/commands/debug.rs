@@ -139,7 +139,7 @@ pub fn dataset_digest(srv: &Server) -> Digest {
         for (key, obj) in &db.keys {
             let mut d = Digest::default();
             d.mix(key);
-            object_digest(&mut d, &obj.value, db.expires.contains_key(key));
+            object_digest(&mut d, &obj.value, db.expire_of(key).is_some());
             total.xor(&d.0);
         }
     }
@@ -151,7 +151,7 @@ fn value_digest(srv: &Server, db: usize, key: &[u8]) -> Digest {
     let mut d = Digest::default();
     if let Some(db) = srv.dbs.get(db) {
         if let Some(obj) = db.keys.get(key) {
-            object_digest(&mut d, &obj.value, db.expires.contains_key(key));
+            object_digest(&mut d, &obj.value, db.expire_of(key).is_some());
         }
     }
     d
@@ -293,11 +293,17 @@ fn table_stats(shape: TableShape) -> String {
     text
 }
 
-fn index_shape<K, V>(table: &indexmap::IndexMap<K, V>) -> TableShape {
-    TableShape {
-        elements: table.len(),
-        capacity: table.capacity(),
-    }
+/// The shapes of a database's key index and expiry table.
+fn index_shapes(keys: &crate::db::Keyspace) -> (TableShape, TableShape) {
+    let main = TableShape {
+        elements: keys.len(),
+        capacity: keys.buckets(),
+    };
+    let expires = TableShape {
+        elements: keys.expires_len(),
+        capacity: keys.expires_capacity(),
+    };
+    (main, expires)
 }
 
 /// DEBUG HTSTATS dbid: the keyspace's and the expiry table's statistics.
@@ -306,10 +312,11 @@ fn debug_htstats(srv: &Server, c: &mut Client, dbid: &[u8]) -> CmdResult {
     let Some(db) = usize::try_from(index).ok().and_then(|i| srv.dbs.get(i)) else {
         return Err(CmdError::Static("ERR Out of range database"));
     };
+    let (main, expires) = index_shapes(&db.keys);
     let text = format!(
         "[Dictionary HT]\n{}[Expires HT]\n{}",
-        table_stats(index_shape(&db.keys)),
-        table_stats(index_shape(&db.expires))
+        table_stats(main),
+        table_stats(expires)
     );
     c.reply.verbatim(text.as_bytes());
     Ok(())

@@ -37,11 +37,7 @@ fn corrupt(_: hll::Corrupt) -> CmdError {
 /// The bytes of a string holding an HLL, with their encoding (an
 /// integer-encoded string never is one).
 fn hll_bytes(s: &StrValue) -> Result<(&[u8], Encoding), CmdError> {
-    let bytes: &[u8] = match s {
-        StrValue::Int(_) => return Err(NOT_HLL.into()),
-        StrValue::Emb(b) => b,
-        StrValue::Raw(v) => v,
-    };
+    let bytes = s.text().ok_or(NOT_HLL)?;
     let encoding = hll::encoding_of(bytes).ok_or(NOT_HLL)?;
     Ok((bytes, encoding))
 }

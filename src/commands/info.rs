@@ -247,9 +247,11 @@ pub struct MemoryReport {
     /// Memory that is not the dataset: startup, client buffers, key tables.
     pub overhead: u64,
     pub clients_normal: u64,
-    /// Replicas' buffers (INFO `mem_clients_slaves`).
+    /// Stream bytes held for replicas: queued to their sockets or kept
+    /// while they are busy (INFO `mem_clients_slaves`).
     pub clients_replicas: u64,
-    pub replication_backlog: u64,
+    /// Bytes the replication backlog holds.
+    pub backlog: u64,
     pub not_counted_for_evict: u64,
     pub dataset: u64,
 }
@@ -258,25 +260,18 @@ impl MemoryReport {
     pub fn gather(srv: &Server, c: &Client) -> MemoryReport {
         let used = srv.used_memory() as u64;
         let startup = srv.startup_memory as u64;
-        let (mut clients_normal, mut clients_replicas) = (0, 0);
-        for cl in all_clients(srv, c) {
-            let bytes = srv.client_memory(cl) as u64;
-            if cl.kind == ClientKind::Replica && !cl.monitor {
-                clients_replicas += bytes;
-            } else {
-                clients_normal += bytes;
-            }
-        }
-        let replication_backlog = srv
+        let clients_normal: u64 = all_clients(srv, c)
+            .filter(|cl| cl.kind != ClientKind::Replica || cl.monitor)
+            .map(|cl| srv.client_memory(cl) as u64)
+            .sum();
+        let clients_replicas = srv.replica_output_bytes() as u64;
+        let backlog = srv
             .replication
             .backlog
             .as_ref()
             .map_or(0, |b| b.histlen() as u64);
-        let overhead = startup
-            + clients_normal
-            + clients_replicas
-            + replication_backlog
-            + keyspace_overhead(srv);
+        let overhead =
+            startup + clients_normal + clients_replicas + backlog + keyspace_overhead(srv);
         MemoryReport {
             used,
             rss: process_rss(),
@@ -285,7 +280,7 @@ impl MemoryReport {
             overhead,
             clients_normal,
             clients_replicas,
-            replication_backlog,
+            backlog,
             not_counted_for_evict: srv.memory_not_counted_for_evict() as u64,
             dataset: used.saturating_sub(overhead),
         }
@@ -318,23 +313,15 @@ fn keyspace_overhead(srv: &Server) -> u64 {
 /// index slots, not the room for entries not added yet (which
 /// `used_memory` leaves out too).
 pub fn db_overhead(db: &crate::db::Db) -> (u64, u64) {
-    let expire_entry = std::mem::size_of::<(u64, crate::db::Key, i64)>();
     (
-        table_overhead(db.keys.len(), db.keys.capacity(), KEY_ENTRY_BYTES),
-        table_overhead(db.expires.len(), db.expires.capacity(), expire_entry),
+        (db.keys.len() * KEY_ENTRY_BYTES) as u64,
+        (db.keys.expires_len() * crate::db::Keyspace::EXPIRY_BYTES) as u64,
     )
 }
 
-/// Entries of `entry` bytes plus an index with room for `capacity` of
-/// them at 7/8 load (a slot and a control byte each).
-fn table_overhead(len: usize, capacity: usize, entry: usize) -> u64 {
-    let index = capacity * 8 / 7 * (std::mem::size_of::<usize>() + 1);
-    (len * entry + index) as u64
-}
-
-/// Bytes of one entry of a key table: its hash, the key and the object.
-pub const KEY_ENTRY_BYTES: usize =
-    std::mem::size_of::<(u64, crate::db::Key, crate::types::Object)>();
+/// Bytes of one slot of a key table: the entry (key, object) and its
+/// bucket.
+pub const KEY_ENTRY_BYTES: usize = crate::db::Keyspace::ENTRY_BYTES;
 
 /// Resident set size of the process, from /proc/self/statm.
 fn process_rss() -> u64 {
@@ -394,25 +381,30 @@ fn memory_section(srv: &Server, c: &Client, out: &mut String) {
     field(out, "total_system_memory", total);
     field(out, "total_system_memory_human", bytes_to_human(total));
     let lua = crate::scripting::memory_report(srv);
+    let functions = crate::scripting::fcall::functions_report(srv);
     let (vm, scripts) = (lua.vm as u64, lua.scripts as u64);
+    let (functions_vm, functions_overhead) = (functions.vm as u64, functions.overhead as u64);
     field(out, "used_memory_lua", vm);
     field(out, "used_memory_vm_eval", vm);
     field(out, "used_memory_lua_human", bytes_to_human(vm));
     field(out, "used_memory_scripts_eval", scripts);
     field(out, "number_of_cached_scripts", lua.cached_scripts);
-    zero_fields(
+    field(out, "number_of_functions", functions.functions);
+    field(out, "number_of_libraries", functions.libraries);
+    field(out, "used_memory_vm_functions", functions_vm);
+    field(out, "used_memory_vm_total", vm + functions_vm);
+    field(
         out,
-        &[
-            "number_of_functions",
-            "number_of_libraries",
-            "used_memory_vm_functions",
-        ],
+        "used_memory_vm_total_human",
+        bytes_to_human(vm + functions_vm),
     );
-    field(out, "used_memory_vm_total", vm);
-    field(out, "used_memory_vm_total_human", bytes_to_human(vm));
-    field(out, "used_memory_functions", 0);
-    field(out, "used_memory_scripts", scripts);
-    field(out, "used_memory_scripts_human", bytes_to_human(scripts));
+    field(out, "used_memory_functions", functions_overhead);
+    field(out, "used_memory_scripts", scripts + functions_overhead);
+    field(
+        out,
+        "used_memory_scripts_human",
+        bytes_to_human(scripts + functions_overhead),
+    );
     field(out, "maxmemory", srv.config.maxmemory);
     field(out, "maxmemory_human", bytes_to_human(srv.config.maxmemory));
     field(out, "maxmemory_policy", policy);
@@ -445,11 +437,11 @@ fn memory_section(srv: &Server, c: &Client, out: &mut String) {
     );
     field(out, "mem_fragmentation_bytes", m.rss as i64 - m.used as i64);
     field(out, "mem_not_counted_for_evict", m.not_counted_for_evict);
-    field(out, "mem_replication_backlog", m.replication_backlog);
+    field(out, "mem_replication_backlog", m.backlog);
     field(
         out,
         "mem_total_replication_buffers",
-        m.replication_backlog + m.clients_replicas,
+        m.backlog + m.clients_replicas,
     );
     field(out, "mem_clients_slaves", m.clients_replicas);
     field(out, "mem_clients_normal", m.clients_normal);
@@ -671,7 +663,7 @@ fn replication_section(srv: &Server, _c: &Client, out: &mut String) {
     replicas_fields(srv, out);
     let repl = &srv.replication;
     let backlog = repl.backlog.as_ref();
-    field(out, "master_failover_state", "no-failover");
+    field(out, "master_failover_state", repl.failover.state.name());
     field(out, "master_replid", &repl.id.replid);
     field(out, "master_replid2", &repl.id.replid2);
     field(out, "master_repl_offset", repl.master_offset);
@@ -833,7 +825,7 @@ fn cluster_section(_srv: &Server, _c: &Client, out: &mut String) {
 fn keyspace_section(srv: &Server, _c: &Client, out: &mut String) {
     out.push_str("# Keyspace\r\n");
     for (i, db) in srv.dbs.iter().enumerate() {
-        if db.keys.is_empty() && db.expires.is_empty() {
+        if db.keys.is_empty() && db.expires_len() == 0 {
             continue;
         }
         let _ = write!(
@@ -841,7 +833,7 @@ fn keyspace_section(srv: &Server, _c: &Client, out: &mut String) {
             "db{}:keys={},expires={},avg_ttl={}\r\n",
             i,
             db.keys.len(),
-            db.expires.len(),
+            db.expires_len(),
             db.avg_ttl
         );
     }

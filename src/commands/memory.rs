@@ -41,9 +41,9 @@ fn extrapolate(sizes: impl Iterator<Item = usize>, samples: usize, len: usize) -
 
 fn string_size(s: &StrValue) -> usize {
     match s {
-        StrValue::Int(_) => 0,
-        StrValue::Emb(b) => block(b.len()),
-        StrValue::Raw(v) => block(v.capacity()),
+        StrValue::Int(_) | StrValue::Inline { .. } => 0,
+        StrValue::Emb(b) | StrValue::Raw(b) => block(b.len()),
+        StrValue::Buf(v) => block(size_of::<Vec<u8>>()) + block(v.capacity()),
     }
 }
 
@@ -63,8 +63,10 @@ fn set_size(set: &SetValue, samples: usize) -> usize {
     match set {
         SetValue::Ints(ints) => intset_size(ints),
         SetValue::Table(table) => {
-            let members = table.keys().map(|m| block(m.len()));
-            table_bytes(table.capacity(), size_of::<Box<[u8]>>())
+            let members = table
+                .keys()
+                .map(|m| if m.is_on_heap() { block(m.len()) } else { 0 });
+            table_bytes(table.capacity(), size_of::<crate::types::SmallBytes>())
                 + extrapolate(members, samples, table.len())
         }
     }
@@ -74,13 +76,11 @@ fn hash_size(hash: &HashValue, samples: usize) -> usize {
     match hash {
         HashValue::Listpack(lp) => block(lp.byte_len()),
         HashValue::Table(table) => {
-            // A pair is one buffer: field length prefix, field, value.
-            let pairs = table.iter().map(|p| {
-                let (field, value) = p.parts();
-                block(1 + field.len() + value.len())
-            });
+            // A pair is one buffer (field length prefix, field, value),
+            // in the table's entry when short.
+            let pairs = table.iter().map(|p| p.heap_len().map_or(0, block));
             block(size_of::<crate::types::hash::FieldTable>())
-                + table_bytes(table.capacity(), size_of::<Box<[u8]>>())
+                + table_bytes(table.capacity(), size_of::<crate::types::hash::Pair>())
                 + extrapolate(pairs, samples, table.len())
         }
     }
@@ -190,7 +190,7 @@ fn memory_stats(srv: &mut Server, c: &mut Client, _args: &Args) -> CmdResult {
         ("peak.allocated", m.peak),
         ("total.allocated", m.used),
         ("startup.allocated", m.startup),
-        ("replication.backlog", m.replication_backlog),
+        ("replication.backlog", m.backlog),
         ("clients.slaves", m.clients_replicas),
         ("clients.normal", m.clients_normal),
         ("cluster.links", 0),

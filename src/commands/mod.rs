@@ -10,6 +10,7 @@ pub mod config;
 pub mod connection;
 pub mod debug;
 pub mod expire;
+pub mod functions;
 pub mod geo;
 pub mod hashes;
 pub mod hyperloglog;
@@ -81,6 +82,7 @@ pub const TABLES: &[&[Command]] = &[
     replication::COMMANDS,
     pubsub::COMMANDS,
     scripting::COMMANDS,
+    functions::COMMANDS,
     acl::COMMANDS,
     cluster::COMMANDS,
     module::COMMANDS,

@@ -12,6 +12,9 @@ fn replicaof(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     if srv.config.cluster_enabled {
         return Err("ERR REPLICAOF not allowed in cluster mode.".into());
     }
+    if srv.failover_pauses_writes() {
+        return Err("ERR REPLICAOF not allowed while failing over.".into());
+    }
     let (host, port) = (&args[1], &args[2]);
     if host.eq_ignore_ascii_case(b"no") && port.eq_ignore_ascii_case(b"one") {
         if srv.is_replica() {

@@ -4,11 +4,12 @@
 //! `crate::replication::primary`.
 
 use super::{int_arg, is_opt};
+use crate::replication::failover::FailoverRequest;
 use crate::server::blocking::{deadline_from_millis, TimeoutReply};
-use crate::server::client::Client;
+use crate::server::client::{Client, ClientKind};
 use crate::server::errors::{self, CmdError, CmdResult};
 use crate::server::spec::{acl, flag, Args, Command};
-use crate::server::state::replication::ReplicaState;
+use crate::server::state::replication::{FailoverState, ReplicaState};
 use crate::server::Server;
 
 /// Longest `REPLCONF ip-address` accepted (Redis's NET_HOST_STR_LEN).
@@ -18,7 +19,13 @@ fn sync(srv: &mut Server, c: &mut Client, _args: &Args) -> CmdResult {
     srv.replica_sync(c, None)
 }
 
+/// PSYNC replid offset [FAILOVER]: with FAILOVER, our primary asks us to
+/// take over from it first.
 fn psync(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
+    let failover = args.get(3).is_some_and(|a| is_opt(a, "failover"));
+    if failover && c.kind != ClientKind::Replica {
+        srv.accept_failover_request(c, &args[1])?;
+    }
     srv.replica_sync(c, Some((&args[1], &args[2])))
 }
 
@@ -136,6 +143,54 @@ fn role(srv: &mut Server, c: &mut Client, _args: &Args) -> CmdResult {
     Ok(())
 }
 
+/// FAILOVER [TO host port [FORCE]] [ABORT] [TIMEOUT ms]: hands this
+/// primary's role to a replica (see `crate::replication::failover`).
+fn failover(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
+    if srv.config.cluster_enabled {
+        return Err(
+            "ERR FAILOVER not allowed in cluster mode. Use CLUSTER FAILOVER command instead."
+                .into(),
+        );
+    }
+    if args.len() == 2 && is_opt(&args[1], "abort") {
+        if srv.replication.failover.state == FailoverState::None {
+            return Err("ERR No failover in progress.".into());
+        }
+        srv.abort_failover("Failover manually aborted");
+    } else {
+        srv.start_failover(failover_request(args)?)?;
+    }
+    c.reply.ok();
+    Ok(())
+}
+
+/// FAILOVER's options, each given at most once.
+fn failover_request(args: &Args) -> Result<FailoverRequest, CmdError> {
+    let mut req = FailoverRequest::default();
+    let mut i = 1;
+    while i < args.len() {
+        let arg = &args[i];
+        if is_opt(arg, "timeout") && i + 1 < args.len() && req.timeout_ms.is_none() {
+            let ms = int_arg(&args[i + 1])?;
+            if ms <= 0 {
+                return Err("ERR FAILOVER timeout must be greater than 0".into());
+            }
+            req.timeout_ms = Some(ms);
+            i += 2;
+        } else if is_opt(arg, "to") && i + 2 < args.len() && req.target.is_none() {
+            let port = int_arg(&args[i + 2])?;
+            req.target = Some((String::from_utf8_lossy(&args[i + 1]).into_owned(), port));
+            i += 3;
+        } else if is_opt(arg, "force") && !req.force {
+            req.force = true;
+            i += 1;
+        } else {
+            return Err(errors::SYNTAX.into());
+        }
+    }
+    Ok(req)
+}
+
 const WAIT_ON_REPLICA: &str = "ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a replica is configured to be writable (which is not the default) writes to replicas are just local and are not propagated.";
 
 pub const COMMANDS: &[Command] = &[
@@ -165,6 +220,15 @@ pub const COMMANDS: &[Command] = &[
             "3.0.0",
             "O(1)",
             "Replica settings and acknowledgements on the replication link",
+        ),
+    Command::new("failover", -1, failover)
+        .flags(flag::ADMIN | flag::NOSCRIPT | flag::STALE)
+        .acl(acl::ADMIN | acl::SLOW | acl::DANGEROUS)
+        .doc(
+            "server",
+            "6.2.0",
+            "O(1)",
+            "Start a coordinated failover between this server and one of its replicas.",
         ),
     Command::new("wait", 3, wait)
         .flags(flag::NOSCRIPT)

@@ -130,7 +130,7 @@ fn script_help(_srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
 }
 
 /// EVAL's keys: `numkeys` of them after the script.
-const EVAL_KEYS: &[KeySpec] = &[
+pub const EVAL_KEYS: &[KeySpec] = &[
     KeySpec::keynum(ks::RW | ks::ACCESS | ks::UPDATE, 2, 0, 1, 1)
         .notes("We cannot tell how the keys will be used so we assume the worst, RW and UPDATE"),
 ];
@@ -141,17 +141,17 @@ const EVALSHA_KEYS: &[KeySpec] = &[KeySpec::keynum(
     1,
     1,
 )];
-const EVAL_RO_KEYS: &[KeySpec] = &[KeySpec::keynum(ks::RO | ks::ACCESS, 2, 0, 1, 1)
+pub const EVAL_RO_KEYS: &[KeySpec] = &[KeySpec::keynum(ks::RO | ks::ACCESS, 2, 0, 1, 1)
     .notes("We cannot tell how the keys will be used so we assume the worst, RO and ACCESS")];
 const EVALSHA_RO_KEYS: &[KeySpec] = &[KeySpec::keynum(ks::RO | ks::ACCESS, 2, 0, 1, 1)];
 
-const EVAL_FLAGS: u64 = flag::NOSCRIPT
+pub const EVAL_FLAGS: u64 = flag::NOSCRIPT
     | flag::SKIP_MONITOR
     | flag::MAY_REPLICATE
     | flag::NO_MANDATORY_KEYS
     | flag::STALE
     | flag::MOVABLE_KEYS;
-const EVAL_RO_FLAGS: u64 = flag::NOSCRIPT
+pub const EVAL_RO_FLAGS: u64 = flag::NOSCRIPT
     | flag::SKIP_MONITOR
     | flag::NO_MANDATORY_KEYS
     | flag::STALE

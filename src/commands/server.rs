@@ -1,9 +1,4 @@
-//! Server administration commands: TIME, SHUTDOWN, MONITOR,
-//! SLOWLOG, FUNCTION FLUSH, and SCRIPT KILL / FUNCTION KILL. reddish has
-//! no scripting, so these are the scripting commands whose answer is
-//! known without it: with no libraries FLUSH has nothing to delete, and
-//! no script is ever running to be killed (Redis Sentinel sends SCRIPT
-//! KILL to an instance it finds busy).
+//! Server administration commands: TIME, SHUTDOWN, MONITOR and SLOWLOG.
 
 use super::{container, is_opt, reply_help};
 use crate::server::client::{Client, ClientKind};
@@ -164,23 +159,6 @@ fn slowlog_help(_srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     Ok(())
 }
 
-/// FUNCTION FLUSH [ASYNC|SYNC]: there are no libraries; counts as a change.
-fn function_flush(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
-    if args.len() > 3 {
-        return Err(errors::subcommand_syntax(&args[0], &args[1]));
-    }
-    if let Some(mode) = args.get(2) {
-        if !is_opt(mode, "sync") && !is_opt(mode, "async") {
-            return Err(CmdError::Static(
-                "ERR FUNCTION FLUSH only supports SYNC|ASYNC option",
-            ));
-        }
-    }
-    srv.record_change(1);
-    c.reply.ok();
-    Ok(())
-}
-
 /// Flags and ACL categories of the SLOWLOG subcommands but HELP.
 const SLOWLOG_FLAGS: u64 = flag::ADMIN | flag::LOADING | flag::STALE;
 const SLOWLOG_ACL: u64 = acl::ADMIN | acl::SLOW | acl::DANGEROUS;
@@ -226,41 +204,6 @@ const SLOWLOG_SUBCOMMANDS: &[Command] = &[
         ),
 ];
 
-const FUNCTION_SUBCOMMANDS: &[Command] = &[
-    Command::new("flush", -2, function_flush)
-        .flags(flag::WRITE | flag::NOSCRIPT)
-        .acl(acl::WRITE | acl::SLOW | acl::SCRIPTING)
-        .tips(&["request_policy:all_shards", "response_policy:all_succeeded"])
-        .doc(
-            "scripting",
-            "7.0.0",
-            "O(N) where N is the number of functions deleted",
-            "Deletes all function libraries.",
-        ),
-    kill_subcommand("7.0.0", "Terminates a function during execution."),
-];
-
-/// SCRIPT KILL and FUNCTION KILL: Redis's reply when no script runs.
-fn script_kill(_srv: &mut Server, _c: &mut Client, _args: &Args) -> CmdResult {
-    Err(CmdError::Static(
-        "NOTBUSY No scripts in execution right now.",
-    ))
-}
-
-/// The KILL subcommand of SCRIPT (`since`) or FUNCTION.
-const fn kill_subcommand(since: &'static str, summary: &'static str) -> Command {
-    Command::new("kill", 2, script_kill)
-        .flags(flag::NOSCRIPT | flag::ALLOW_BUSY)
-        .acl(acl::SLOW | acl::SCRIPTING)
-        .tips(&["request_policy:all_shards", "response_policy:one_succeeded"])
-        .doc("scripting", since, "O(1)", summary)
-}
-
-const SCRIPT_SUBCOMMANDS: &[Command] = &[kill_subcommand(
-    "2.6.0",
-    "Terminates a server-side Lua script during execution.",
-)];
-
 pub const COMMANDS: &[Command] = &[
     Command::new("time", 1, time)
         .flags(flag::LOADING | flag::STALE | flag::FAST)
@@ -279,12 +222,4 @@ pub const COMMANDS: &[Command] = &[
         .acl(acl::SLOW)
         .doc("server", "2.2.12", "Depends on subcommand.", "Container of the slow log commands.")
         .subcommands(SLOWLOG_SUBCOMMANDS),
-    Command::new("function", -2, container)
-        .acl(acl::SLOW)
-        .doc("scripting", "7.0.0", "Depends on subcommand.", "Container of the function library commands.")
-        .subcommands(FUNCTION_SUBCOMMANDS),
-    Command::new("script", -2, container)
-        .acl(acl::SLOW)
-        .doc("scripting", "2.6.0", "Depends on subcommand.", "Container of the Lua script commands.")
-        .subcommands(SCRIPT_SUBCOMMANDS),
 ];

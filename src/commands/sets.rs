@@ -17,7 +17,7 @@ use crate::server::spec::{acl, flag, ks, Args, Command, KeySpec};
 use crate::server::write::{KeyEvent, DEL};
 use crate::server::Server;
 use crate::types::set::{Member, INTSET_MAX_ENTRIES};
-use crate::types::{SetValue, Value};
+use crate::types::{SetValue, SmallBytes, Value};
 use crate::util::Rng;
 use std::collections::HashSet;
 
@@ -242,13 +242,13 @@ fn spop_with_count(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     Ok(())
 }
 
-fn pop_random(set: &mut SetValue, rng: &mut Rng, count: usize) -> Vec<Box<[u8]>> {
+fn pop_random(set: &mut SetValue, rng: &mut Rng, count: usize) -> Vec<SmallBytes> {
     (0..count)
         .filter_map(|_| set.pop_at(rng.below(set.len())))
         .collect()
 }
 
-fn keep_random(set: &mut SetValue, rng: &mut Rng, keep: usize, limit: usize) -> Vec<Box<[u8]>> {
+fn keep_random(set: &mut SetValue, rng: &mut Rng, keep: usize, limit: usize) -> Vec<SmallBytes> {
     let mut kept: Option<SetValue> = None;
     for _ in 0..keep {
         if let Some(member) = set.pop_at(rng.below(set.len())) {
@@ -260,7 +260,7 @@ fn keep_random(set: &mut SetValue, rng: &mut Rng, keep: usize, limit: usize) -> 
         return Vec::new();
     };
     let popped = std::mem::replace(set, kept);
-    popped.iter().map(Member::to_boxed).collect()
+    popped.iter().map(Member::to_small).collect()
 }
 
 pub fn srandmember(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {

@@ -1,31 +1,29 @@
-//! One logical database: the key -> value map plus the key -> expiry map.
+//! One logical database: the keyspace map, with each key's expiry.
 //!
-//! Both maps are insertion-ordered hash maps (`IndexMap`) so a key can be
-//! reached by position in O(1). That gives RANDOMKEY and expiry sampling, and
-//! a SCAN cursor with Redis's guarantee: positions are visited from the top
-//! down, and a removal only ever moves the last entry into the hole, so an
-//! entry present for a whole scan can only move to a position still ahead of
-//! the cursor (see [`scan_positions`]).
+//! The map ([`Keyspace`]) keeps entries in a dense vector so a key can be
+//! reached by position in O(1). That gives RANDOMKEY and expiry sampling,
+//! and a SCAN cursor with Redis's guarantee: positions are visited from
+//! the top down, and a removal only ever moves the last entry into the
+//! hole, so an entry present for a whole scan can only move to a position
+//! still ahead of the cursor (see [`scan_positions`]).
 //!
 //! `Db` has no policy: lazy expiry, notifications and propagation happen in
 //! the server's keyspace helpers, which call these primitives.
 
 pub mod glob;
-mod key;
+mod table;
 
 use crate::types::Object;
-use indexmap::map::raw_entry_v1::RawEntryMut;
-use indexmap::map::RawEntryApiV1;
-use indexmap::IndexMap;
 
-pub use key::Key;
+/// A key: bytes kept inline when short.
+pub use crate::types::SmallBytes as Key;
+pub use table::Keyspace;
 
 #[derive(Debug, Default)]
 pub struct Db {
-    pub keys: IndexMap<Key, Object>,
-    /// Absolute expiry time in unix milliseconds of every key that has one.
-    pub expires: IndexMap<Key, i64>,
-    /// Where the active expiry cycle continues in `expires`.
+    /// Keys, their objects and their expiry times (unix milliseconds).
+    pub keys: Keyspace,
+    /// Where the active expiry cycle continues among the keys with a TTL.
     pub expire_cursor: usize,
     /// Running average TTL of sampled keys, for INFO keyspace `avg_ttl`.
     pub avg_ttl: i64,
@@ -38,6 +36,11 @@ impl Db {
 
     pub fn is_empty(&self) -> bool {
         self.keys.is_empty()
+    }
+
+    /// Keys with an expiry.
+    pub fn expires_len(&self) -> usize {
+        self.keys.expires_len()
     }
 
     pub fn get(&self, key: &[u8]) -> Option<&Object> {
@@ -54,10 +57,7 @@ impl Db {
 
     /// The expiry time of `key`, if it has one.
     pub fn expire_of(&self, key: &[u8]) -> Option<i64> {
-        if self.expires.is_empty() {
-            return None;
-        }
-        self.expires.get(key).copied()
+        self.keys.expire_of(key)
     }
 
     /// True if `key` has an expiry strictly before `now_ms` (as Redis: a key
@@ -74,44 +74,29 @@ impl Db {
 
     /// [`Db::set`], also returning the key's position in the map.
     pub fn set_at(&mut self, key: &[u8], obj: Object, keep_ttl: bool) -> (usize, Option<Object>) {
-        if !keep_ttl && !self.expires.is_empty() {
-            self.expires.swap_remove(key);
+        let (pos, old) = self.keys.insert(key, obj);
+        if !keep_ttl && old.is_some() && self.keys.expires_len() > 0 {
+            self.keys.remove_expire_at(pos);
         }
-        match self.keys.raw_entry_mut_v1().from_key(key) {
-            RawEntryMut::Occupied(mut slot) => (slot.index(), Some(slot.insert(obj))),
-            RawEntryMut::Vacant(slot) => {
-                slot.insert(key.into(), obj);
-                (self.keys.len() - 1, None)
-            }
-        }
+        (pos, old)
     }
 
     /// Removes `key` and its expiry.
     pub fn remove(&mut self, key: &[u8]) -> Option<Object> {
-        let obj = self.keys.swap_remove(key)?;
-        if !self.expires.is_empty() {
-            self.expires.swap_remove(key);
-        }
-        Some(obj)
+        self.keys.swap_remove(key).map(|(obj, _)| obj)
     }
 
     /// Removes `key` and hands back its value and expiry (RENAME, MOVE).
     pub fn take(&mut self, key: &[u8]) -> Option<(Object, Option<i64>)> {
-        let obj = self.keys.swap_remove(key)?;
-        let expire = if self.expires.is_empty() {
-            None
-        } else {
-            self.expires.swap_remove(key)
-        };
-        Some((obj, expire))
+        self.keys.swap_remove(key)
     }
 
     /// Stores `obj` under `key` with exactly the given expiry, replacing any
     /// value and expiry the key had.
     pub fn insert(&mut self, key: &[u8], obj: Object, expire: Option<i64>) {
-        self.set(key, obj, false);
+        let (pos, _) = self.set_at(key, obj, false);
         if let Some(when) = expire {
-            self.set_expire(key, when);
+            self.keys.set_expire_at(pos, when);
         }
     }
 
@@ -124,45 +109,33 @@ impl Db {
         obj: Object,
         expire: Option<i64>,
     ) -> (usize, Option<Object>) {
+        let (pos, old) = self.keys.insert_owned(key, obj);
         match expire {
-            Some(when) => {
-                self.expires.insert(key.clone(), when);
-            }
-            None if !self.expires.is_empty() => {
-                self.expires.swap_remove(&key);
+            Some(when) => self.keys.set_expire_at(pos, when),
+            None if old.is_some() => {
+                self.keys.remove_expire_at(pos);
             }
             None => {}
         }
-        self.keys.insert_full(key, obj)
+        (pos, old)
     }
 
     /// Sets the absolute expiry of an existing key.
     pub fn set_expire(&mut self, key: &[u8], when_ms: i64) {
-        if !self.keys.contains_key(key) {
-            return;
-        }
-        match self.expires.get_mut(key) {
-            Some(t) => *t = when_ms,
-            None => {
-                self.expires.insert(key.into(), when_ms);
-            }
+        if let Some(pos) = self.keys.position(key) {
+            self.keys.set_expire_at(pos, when_ms);
         }
     }
 
     /// Drops the expiry of `key`; true if it had one.
     pub fn persist(&mut self, key: &[u8]) -> bool {
-        self.expires.swap_remove(key).is_some()
-    }
-
-    /// Bytes of room the key and expiry tables hold for entries not added
-    /// yet. A table grows by doubling its entries' storage, and the part
-    /// not written yet is never touched, so it is not resident: memory
-    /// reports leave it out.
-    pub fn spare_bytes(&self) -> usize {
-        let key_entry = std::mem::size_of::<(u64, Key, Object)>();
-        let expire_entry = std::mem::size_of::<(u64, Key, i64)>();
-        (self.keys.capacity() - self.keys.len()) * key_entry
-            + (self.expires.capacity() - self.expires.len()) * expire_entry
+        if self.keys.expires_len() == 0 {
+            return false;
+        }
+        let Some(pos) = self.keys.position(key) else {
+            return false;
+        };
+        self.keys.remove_expire_at(pos).is_some()
     }
 
     /// The key at a position (for random sampling and SCAN).
@@ -180,7 +153,6 @@ impl Db {
     pub fn take_contents(&mut self) -> Db {
         Db {
             keys: std::mem::take(&mut self.keys),
-            expires: std::mem::take(&mut self.expires),
             expire_cursor: std::mem::take(&mut self.expire_cursor),
             avg_ttl: std::mem::take(&mut self.avg_ttl),
         }
@@ -190,7 +162,6 @@ impl Db {
     /// (clients blocked or watching keys) stays where it is.
     pub fn swap_contents(&mut self, other: &mut Db) {
         std::mem::swap(&mut self.keys, &mut other.keys);
-        std::mem::swap(&mut self.expires, &mut other.expires);
         std::mem::swap(&mut self.expire_cursor, &mut other.expire_cursor);
         std::mem::swap(&mut self.avg_ttl, &mut other.avg_ttl);
     }
@@ -261,7 +232,7 @@ mod tests {
         one.swap_contents(&mut two);
         assert_eq!((one.len(), two.len(), two.expire_of(b"k")), (0, 1, Some(5)));
         let taken = two.take_contents();
-        assert_eq!((two.len(), two.expires.len(), taken.len()), (0, 0, 1));
+        assert_eq!((two.len(), two.expires_len(), taken.len()), (0, 0, 1));
     }
 
     #[test]

@@ -29,6 +29,8 @@ pub enum LoadFailure {
     TooManyDbs(usize),
     Duplicate(Vec<u8>, usize),
     Unsupported(&'static str, Vec<u8>),
+    /// A function library could not be created (Redis's text).
+    Library(String),
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -134,6 +136,11 @@ impl Server {
         if flush {
             self.db_flushing(None);
         }
+        let libraries = if flush {
+            self.take_libraries()
+        } else {
+            Vec::new()
+        };
         let previous: Vec<Db> = self.dbs.iter_mut().map(Db::take_contents).collect();
         let loaded = self.load_rdb(path, opts).and_then(|()| {
             if flush {
@@ -147,10 +154,36 @@ impl Server {
             for (db, mut old) in self.dbs.iter_mut().zip(previous) {
                 db.swap_contents(&mut old);
             }
+            if flush {
+                self.put_back_libraries(&libraries);
+            }
             return false;
         }
         self.free_databases(previous, lazy_free);
         true
+    }
+
+    /// Drops the function libraries before the dataset is replaced (as
+    /// Redis's `emptyData`); their codes, to put back on failure.
+    fn take_libraries(&mut self) -> Vec<Vec<u8>> {
+        let Some(hooks) = self.scripting.library_hooks else {
+            return Vec::new();
+        };
+        let codes = (hooks.codes)(self);
+        (hooks.clear)(self);
+        codes
+    }
+
+    fn put_back_libraries(&mut self, codes: &[Vec<u8>]) {
+        let Some(hooks) = self.scripting.library_hooks else {
+            return;
+        };
+        (hooks.clear)(self);
+        for code in codes {
+            if let Err(e) = (hooks.load)(self, code, true) {
+                warn!("Failed restoring library, {}", e);
+            }
+        }
     }
 
     /// Adds the keys that were in memory before a NOFLUSH reload.
@@ -249,11 +282,9 @@ impl Server {
                 Item::ResizeDb(keys, expires) => {
                     let d = &mut self.dbs[db];
                     d.keys.reserve((keys as usize).min(RESERVE_MAX));
-                    d.expires.reserve((expires as usize).min(RESERVE_MAX));
+                    d.keys.reserve_expires((expires as usize).min(RESERVE_MAX));
                 }
-                Item::Function(_) => {
-                    warn!("Skipping a function library found in the RDB file: reddish has no scripting");
-                }
+                Item::Function(code) => self.load_library(&code, opts.replace)?,
                 Item::EmptyKey(key) => {
                     if empty_keys < EMPTY_KEYS_LOGGED {
                         warn!(
@@ -285,6 +316,18 @@ impl Server {
             );
         }
         Ok(())
+    }
+
+    /// Creates a library from its record (an existing one of the same
+    /// name is an error unless keys may replace keys too).
+    fn load_library(&mut self, code: &[u8], replace: bool) -> Result<(), LoadFailure> {
+        match self.scripting.library_hooks {
+            Some(hooks) => (hooks.load)(self, code, replace).map_err(LoadFailure::Library),
+            None => {
+                warn!("Skipping a function library found in the RDB file: no scripting engine");
+                Ok(())
+            }
+        }
     }
 
     fn check_trailer<R: Read>(&self, r: &mut Reader<R>) -> Result<(), LoadFailure> {
@@ -460,6 +503,7 @@ pub fn describe_failure(failure: &LoadFailure) {
             String::from_utf8_lossy(key),
             db
         ),
+        LoadFailure::Library(err) => warn!("Failed loading library, {}", err),
         LoadFailure::Unsupported(kind, key) => warn!(
             "The RDB file holds a {} value (key '{}'), a type this reddish build cannot load yet",
             kind,

@@ -500,6 +500,22 @@ pub fn verify_payload(payload: &[u8], verify_crc: bool) -> Option<&[u8]> {
     Some(&payload[..body_len])
 }
 
+/// The library codes in the body of a verified FUNCTION DUMP payload;
+/// errors are FUNCTION RESTORE's texts.
+pub fn function_payload_codes(body: &[u8]) -> Result<Vec<Vec<u8>>, &'static str> {
+    let mut r = Reader::with_buffer(body, false, body.len().clamp(1, FILE_BUFFER));
+    let mut codes = Vec::new();
+    while r.position() < body.len() as u64 {
+        let code = match r.byte().map_err(|_| "can not read data type")? {
+            op::FUNCTION2 => r.string(),
+            op::FUNCTION_PRE_GA => r.pre_ga_function(),
+            _ => return Err("given type is not a function"),
+        };
+        codes.push(code.map_err(|_| "failed loading the given functions payload")?);
+    }
+    Ok(codes)
+}
+
 /// Parses the serialized value of a verified DUMP payload; `None` when it
 /// is not valid (Redis's `Bad data format`). `deep`: Redis's deep
 /// integrity validation (`sanitize-dump-payload`).

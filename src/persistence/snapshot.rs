@@ -70,6 +70,11 @@ pub fn write_snapshot_as<W: Write>(
         w.aux_int("repl-offset", srv.replication.master_offset as i64)?;
     }
     w.aux_int("aof-base", i64::from(aof_base))?;
+    if let Some(hooks) = srv.scripting.library_hooks {
+        for code in (hooks.codes)(srv) {
+            w.function(&code)?;
+        }
+    }
     let now = crate::util::now_ms();
     let tracking = srv.access_tracking_at(now);
     let clock = lru_clock_at(now);
@@ -80,7 +85,7 @@ pub fn write_snapshot_as<W: Write>(
             continue;
         }
         w.select_db(index)?;
-        w.resize_db(db.len(), db.expires.len())?;
+        w.resize_db(db.len(), db.expires_len())?;
         for (key, obj) in &db.keys {
             let access = access_of(srv, tracking, clock, obj.lru);
             w.key(key, &save_form(&obj.value), db.expire_of(key), access)?;

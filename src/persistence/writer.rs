@@ -164,8 +164,7 @@ impl<W: Write> Writer<W> {
     fn str_value(&mut self, s: &StrValue) -> io::Result<()> {
         match s {
             StrValue::Int(n) => self.int_string(*n),
-            StrValue::Emb(b) => self.string(b),
-            StrValue::Raw(v) => self.string(v),
+            _ => self.string(s.text().unwrap_or_default()),
         }
     }
 
@@ -222,6 +221,12 @@ impl<W: Write> Writer<W> {
         self.byte(self.type_of(value))?;
         self.string(key)?;
         self.value(value)
+    }
+
+    /// A function library's record: its code (with its shebang line).
+    pub fn function(&mut self, code: &[u8]) -> io::Result<()> {
+        self.byte(op::FUNCTION2)?;
+        self.string(code)
     }
 
     /// The EOF opcode and the checksum; hands back the output.
@@ -437,6 +442,25 @@ pub fn dump_payload(value: &ValueRef, opts: WriteOptions) -> Vec<u8> {
     let kind = w.type_of(value);
     // Writing to a Vec cannot fail.
     let _ = w.byte(kind).and_then(|_| w.value(value));
+    let mut out = w.out;
+    out.extend_from_slice(&RDB_VERSION.to_le_bytes());
+    let crc = format::crc64(0, &out);
+    out.extend_from_slice(&crc.to_le_bytes());
+    out
+}
+
+/// FUNCTION DUMP's payload: a function record per library, then the RDB
+/// version and CRC64 as in a DUMP payload.
+pub fn functions_payload<'a>(codes: impl Iterator<Item = &'a [u8]>, opts: WriteOptions) -> Vec<u8> {
+    let opts = WriteOptions {
+        checksum: false,
+        ..opts
+    };
+    let mut w = Writer::new(Vec::new(), opts);
+    for code in codes {
+        // Writing to a Vec cannot fail.
+        let _ = w.function(code);
+    }
     let mut out = w.out;
     out.extend_from_slice(&RDB_VERSION.to_le_bytes());
     let crc = format::crc64(0, &out);

@@ -34,12 +34,14 @@ pub const FEATURE: Feature = Feature {
     apply_config: None,
 };
 
-/// Once a second: the link to our primary, our replicas, and (on a
-/// writable replica) the keys our own clients wrote with a TTL.
+/// A FAILOVER's progress at every tick; once a second: the link to our
+/// primary, our replicas, and (on a writable replica) the keys our own
+/// clients wrote with a TTL.
 fn cron(srv: &mut Server) {
     if srv.active_expire_enabled && srv.is_replica() {
         srv.expire_local_replica_keys();
     }
+    srv.update_failover_status();
     srv.replica_cron();
     srv.replication_cron();
 }

@@ -3,6 +3,7 @@
 //! it stopped. Every propagated byte advances the primary's offset.
 
 pub mod diskless;
+pub mod failover;
 pub mod hooks;
 pub mod primary;
 pub mod replica;

@@ -20,7 +20,9 @@ use crate::resp::command::command_bytes;
 use crate::server::client::{Client, ClientKind};
 use crate::server::errors::CmdResult;
 use crate::server::state::persistence::SaveTarget;
-use crate::server::state::replication::{AckWaiter, BulkTransfer, ReplicaLink, ReplicaState};
+use crate::server::state::replication::{
+    AckWaiter, BulkTransfer, LinkState, ReplicaLink, ReplicaState,
+};
 use crate::server::Server;
 use crate::util::now_ms;
 use log::{info, warn};
@@ -50,6 +52,17 @@ impl Server {
     pub fn replica_sync(&mut self, c: &mut Client, psync: Option<(&[u8], &[u8])>) -> CmdResult {
         if c.kind == ClientKind::Replica || c.monitor {
             return Ok(());
+        }
+        if self.failover_pauses_writes() {
+            return Err("NOMASTERLINK Can't SYNC while failing over".into());
+        }
+        let link_down = self
+            .replication
+            .upstream
+            .as_ref()
+            .is_some_and(|up| up.state() != LinkState::Connected);
+        if link_down {
+            return Err("NOMASTERLINK Can't SYNC while not connected with my master".into());
         }
         if c.pending_output() > 0 {
             return Err("ERR SYNC and PSYNC are invalid with pending output".into());
@@ -693,7 +706,7 @@ impl Server {
                 }
             }
         }
-        if self.replication.primary.getack_wanted && self.pause.is_none() {
+        if self.replication.primary.getack_wanted && !self.clients_paused() {
             self.replication.primary.getack_wanted = false;
             self.feed_replication_command(&["REPLCONF", "GETACK", "*"]);
         }
@@ -723,7 +736,11 @@ impl Server {
         // A replica passes its primary's PINGs on instead of adding its own,
         // so its replicas share the primary's offsets.
         let is_primary = !self.is_replica();
-        if is_primary && !self.replication.replicas.is_empty() && loops.is_multiple_of(period) {
+        // A FAILOVER with a TIMEOUT keeps the offset still for its replica
+        // to reach (as Redis; without one the PINGs go on).
+        let quiet = self.replication.failover.deadline_ms.is_some() && self.clients_paused();
+        let due = loops.is_multiple_of(period) && !quiet;
+        if is_primary && !self.replication.replicas.is_empty() && due {
             self.feed_replication_command(&["PING"]);
         }
         self.keep_waiting_replicas_alive();

@@ -7,7 +7,7 @@
 use super::api::HOST_INTERRUPT;
 use super::cache::{parse_shebang, sha1_hex, Script, ScriptCache, Sha};
 use super::prng::Lrand48;
-use super::sandbox::{self, Sandbox, SCRIPT_CHUNK};
+use super::sandbox::{self, Sandbox, FUNCTION_CHUNK, SCRIPT_CHUNK};
 use crate::server::client::Client;
 use crate::server::errors::CmdError;
 use crate::server::Server;
@@ -36,15 +36,24 @@ pub struct Engine {
     rng: Rc<RefCell<Lrand48>>,
     /// Scripts run since the last garbage collector step.
     runs: u32,
+    /// The chunk name code is compiled under: EVAL's engine compiles
+    /// scripts, the functions' engine libraries.
+    chunk_name: &'static str,
 }
 
 impl Engine {
     /// A fresh engine: a new Lua VM, an empty cache.
     pub fn new() -> mlua::Result<Engine> {
-        Engine::with_rng(Rc::default())
+        Engine::with_rng(Rc::default(), SCRIPT_CHUNK)
     }
 
-    fn with_rng(rng: Rc<RefCell<Lrand48>>) -> mlua::Result<Engine> {
+    /// The engine functions run in: a VM of its own, as in Redis (SCRIPT
+    /// FLUSH leaves it alone), compiling function libraries.
+    pub fn for_functions() -> mlua::Result<Engine> {
+        Engine::with_rng(Rc::default(), FUNCTION_CHUNK)
+    }
+
+    fn with_rng(rng: Rc<RefCell<Lrand48>>, chunk_name: &'static str) -> mlua::Result<Engine> {
         let lua = sandbox::new_vm()?;
         let sandbox = sandbox::build(&lua, rng.clone())?;
         install_interrupt_hook(&lua, sandbox.run.clone(), false)?;
@@ -55,13 +64,14 @@ impl Engine {
             client: script_client(),
             rng,
             runs: 0,
+            chunk_name,
         })
     }
 
     /// A new engine in place of this one (SCRIPT FLUSH): the scripts and
     /// everything they left in the VM are gone.
     pub fn reset(&mut self) -> mlua::Result<()> {
-        *self = Engine::with_rng(self.rng.clone())?;
+        *self = Engine::with_rng(self.rng.clone(), self.chunk_name)?;
         Ok(())
     }
 
@@ -100,7 +110,7 @@ impl Engine {
 
     /// Compiles a script's source as Redis does: always as text (a binary
     /// chunk fails as the text it is), in the sandbox's environment.
-    fn compile(&self, source: &[u8]) -> Result<mlua::Function, Vec<u8>> {
+    pub(super) fn compile(&self, source: &[u8]) -> Result<mlua::Function, Vec<u8>> {
         // The lexer stops at the first byte of a binary chunk.
         let source = if source.first() == Some(&0x1b) {
             &source[..1]
@@ -109,7 +119,7 @@ impl Engine {
         };
         self.lua
             .load(source)
-            .set_name(SCRIPT_CHUNK)
+            .set_name(self.chunk_name)
             .set_mode(mlua::chunk::ChunkMode::Text)
             .set_environment(self.sandbox.env.clone())
             .into_function()
@@ -153,7 +163,8 @@ fn script_client() -> Client {
 /// asks the running script's host whether to stop (the host serves the
 /// other clients once the script is past `busy-reply-threshold`). A
 /// killed script is then checked on every line, so a `pcall` loop cannot
-/// swallow the kill.
+/// swallow the kill. A host may instead answer with the error to raise
+/// (a library load past its time).
 fn install_interrupt_hook(lua: &Lua, run: Table, every_line: bool) -> mlua::Result<()> {
     let mut triggers = HookTriggers::new().every_nth_instruction(INSTRUCTIONS_PER_CHECK);
     if every_line {
@@ -163,8 +174,13 @@ fn install_interrupt_hook(lua: &Lua, run: Table, every_line: bool) -> mlua::Resu
         let Value::Function(host) = run.raw_get::<Value>("host")? else {
             return Ok(VmState::Continue);
         };
-        if !host.call::<bool>(HOST_INTERRUPT)? {
-            return Ok(VmState::Continue);
+        match host.call::<Value>(HOST_INTERRUPT)? {
+            Value::Boolean(true) => {}
+            Value::String(msg) => {
+                let msg = msg.to_str()?.to_string();
+                return Err(super::api::Raised::table(&msg).into_lua());
+            }
+            _ => return Ok(VmState::Continue),
         }
         log::warn!("Lua script killed by user with SCRIPT KILL.");
         if !every_line {
@@ -205,11 +221,12 @@ pub fn put_engine(srv: &mut Server, engine: Box<Engine>) {
     srv.scripting.engine = Some(engine);
 }
 
-/// Creates the engine at start-up, as Redis creates its Lua VM (INFO
-/// reports its memory from the start).
+/// Creates the engines at start-up, as Redis creates its Lua VMs (INFO
+/// reports their memory from the start).
 pub fn install(srv: &mut Server) {
     match Engine::new() {
         Ok(engine) => put_engine(srv, Box::new(engine)),
         Err(e) => log::warn!("Failed creating the Lua scripting engine: {}", e),
     }
+    super::fcall::install(srv);
 }

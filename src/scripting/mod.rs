@@ -27,14 +27,17 @@
 //! MULTI/EXEC when more than one), never as EVAL; `redis.set_repl` picks
 //! the sinks each command goes to.
 //!
-//! Functions (FUNCTION LOAD, FCALL) will share this engine: their
-//! libraries will sit beside the script cache and run through the same
-//! host and sandbox.
+//! Functions (FUNCTION LOAD, FCALL; [`functions`] and [`fcall`]) run in
+//! a second engine of the same kind, through the same host and sandbox:
+//! a function is called with its keys and arguments instead of KEYS and
+//! ARGV.
 
 pub mod api;
 pub mod cache;
 pub mod convert;
 pub mod engine;
+pub mod fcall;
+pub mod functions;
 pub mod libs;
 pub mod prng;
 pub mod run;
@@ -77,13 +80,20 @@ pub fn eval(srv: &mut Server, c: &mut Client, args: &Args, call: EvalCall) -> Cm
     let argv = args.tail(3 + numkeys);
     let mut engine = take_engine(srv)?;
     let result = find_or_load(&mut engine, &args[1], call.by_sha).and_then(|sha| {
+        let script = engine
+            .scripts()
+            .get(&sha)
+            .ok_or(CmdError::Static(NOSCRIPT))?;
         let invocation = Invocation {
-            sha: &sha,
+            name: &sha,
+            function: script.function.clone(),
+            flags: script.flags,
             keys,
             argv,
             read_only_command: call.read_only,
+            eval: true,
         };
-        engine.run(srv, c, invocation)
+        engine.run(srv, c, invocation, args)
     });
     put_engine(srv, engine);
     result

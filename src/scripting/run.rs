@@ -14,7 +14,7 @@ use super::api::{
     fill_argv, Raised, HOST_ACL_CHECK, HOST_CALL, HOST_INTERRUPT, HOST_PCALL, HOST_SETRESP,
     HOST_SET_REPL,
 };
-use super::cache::{script_flag, Sha};
+use super::cache::script_flag;
 use super::convert::{error_table, error_text, lua_to_reply, reply_to_lua, until_nul, ReplyTarget};
 use super::engine::Engine;
 use super::sandbox::Sandbox;
@@ -37,29 +37,51 @@ enum Refusal {
     Coded(&'static str),
 }
 
-/// A script to run and its arguments.
+/// A script or function to run and its arguments.
 pub struct Invocation<'a> {
-    pub sha: &'a Sha,
+    /// Its name in errors, logs and FUNCTION STATS: the script's SHA1, or
+    /// the function's name.
+    pub name: &'a [u8],
+    pub function: mlua::Function,
+    /// Its declared flags (`script_flag`).
+    pub flags: u32,
     pub keys: Args<'a>,
     pub argv: Args<'a>,
-    /// Called through EVAL_RO or EVALSHA_RO.
+    /// Called through EVAL_RO, EVALSHA_RO or FCALL_RO.
     pub read_only_command: bool,
+    /// EVAL's family (KEYS and ARGV are globals), or FCALL's (the
+    /// function gets its keys and arguments as its two arguments).
+    pub eval: bool,
 }
 
 impl Engine {
-    /// Runs a cached script for `caller`, writing its result or error to
-    /// the caller's reply; refusals before it starts are the `Err`.
-    pub fn run(&mut self, srv: &mut Server, caller: &mut Client, call: Invocation) -> CmdResult {
-        let Some(script) = self.scripts.get(call.sha) else {
-            return Err(CmdError::Static(NOSCRIPT));
-        };
-        let script_flags = script.flags;
-        let function = script.function.clone();
+    /// Runs a script or function for `caller`, writing its result or
+    /// error to the caller's reply; refusals before it starts are the
+    /// `Err`.
+    pub fn run(
+        &mut self,
+        srv: &mut Server,
+        caller: &mut Client,
+        call: Invocation,
+        command: &Args,
+    ) -> CmdResult {
+        let script_flags = call.flags;
         let from_primary = caller.kind.is_primary_link();
         prepare(srv, script_flags, call.read_only_command, from_primary)?;
         let compat = script_flags & script_flag::EVAL_COMPAT_MODE != 0;
-        let name = String::from_utf8_lossy(call.sha).into_owned();
-        self.set_arguments(&call)?;
+        let mut run = ScriptRun::new(
+            caller.slot,
+            from_primary,
+            call.eval,
+            String::from_utf8_lossy(call.name).into_owned(),
+        );
+        let arguments = if call.eval {
+            self.set_arguments(&call)?;
+            None
+        } else {
+            run.command = command.iter().map(<[u8]>::to_vec).collect();
+            Some(self.argument_tables(&call)?)
+        };
         self.client.db = caller.db;
         // Commands run with the caller's permissions.
         self.client.user = caller.user;
@@ -78,20 +100,27 @@ impl Engine {
         };
         host.oom_at_start = host.srv.out_of_memory();
         host.interruptible = host.srv.config.busy_reply_threshold > 0;
-        host.srv.scripting.run = Some(ScriptRun::new(caller.slot, from_primary, true, name));
+        host.srv.scripting.run = Some(run);
         let targets = host
             .srv
             .set_propagation_targets(crate::server::propagate::target::ALL);
         let host = RefCell::new(host);
+        let function = call.function.clone();
         let outcome = self.lua.scope(|scope| {
             link(&self.sandbox, scope, &host)?;
-            let outcome = self.sandbox.runner.call::<(bool, Value)>(function);
+            let outcome = match arguments {
+                None => self.sandbox.runner.call::<(bool, Value)>(function),
+                Some(tables) => self
+                    .sandbox
+                    .runner
+                    .call::<(bool, Value)>((function, tables.0, tables.1)),
+            };
             unlink(&self.sandbox)?;
             outcome
         });
         let srv = host.into_inner().srv;
         srv.set_propagation_targets(targets);
-        // EVAL itself never goes to replicas: the commands it ran do.
+        // The script itself never goes to replicas: the commands it ran do.
         srv.suppress_propagation();
         let killed = srv.end_script_run().is_some_and(|run| run.kill_requested);
         self.after_run(killed);
@@ -99,20 +128,17 @@ impl Engine {
             reply: &mut caller.reply,
             script_resp3: self.client.reply.resp3,
         };
+        let name = String::from_utf8_lossy(call.name);
         match outcome {
             Ok((true, value)) => lua_to_reply(value, target),
-            Ok((false, Value::Table(err))) => script_error(&err, call.sha, target),
+            Ok((false, Value::Table(err))) => script_error(&err, call.name, target),
             Ok((false, other)) => {
-                let text = format!(
-                    "ERR Error running script {}, {:?}",
-                    srv_name(call.sha),
-                    other
-                );
+                let text = format!("ERR Error running script {}, {:?}", name, other);
                 target.reply.error(text);
                 Ok(())
             }
             Err(e) => {
-                let text = format!("ERR Error running script {}, {}", srv_name(call.sha), e);
+                let text = format!("ERR Error running script {}, {}", name, e);
                 target.reply.error(text);
                 Ok(())
             }
@@ -120,17 +146,29 @@ impl Engine {
         .map_err(|e| CmdError::from(format!("ERR {}", e)))
     }
 
-    /// KEYS and ARGV, fresh tables for each run.
+    /// A Lua array of the arguments.
+    fn strings_table(&self, args: &Args) -> mlua::Result<Table> {
+        let t = self.lua.create_table_with_capacity(args.len(), 0)?;
+        for (i, a) in args.iter().enumerate() {
+            t.raw_set(i + 1, self.lua.create_string(a)?)?;
+        }
+        Ok(t)
+    }
+
+    /// KEYS and ARGV, fresh tables for each run of a script.
     fn set_arguments(&self, call: &Invocation) -> Result<(), CmdError> {
-        let set = |name: &str, args: &Args| -> mlua::Result<()> {
-            let t = self.lua.create_table_with_capacity(args.len(), 0)?;
-            for (i, a) in args.iter().enumerate() {
-                t.raw_set(i + 1, self.lua.create_string(a)?)?;
-            }
-            self.sandbox.globals.raw_set(name, t)
-        };
-        set("KEYS", &call.keys)
-            .and_then(|()| set("ARGV", &call.argv))
+        let globals = &self.sandbox.globals;
+        self.strings_table(&call.keys)
+            .and_then(|t| globals.raw_set("KEYS", t))
+            .and_then(|()| self.strings_table(&call.argv))
+            .and_then(|t| globals.raw_set("ARGV", t))
+            .map_err(|e| CmdError::from(format!("ERR {}", e)))
+    }
+
+    /// A function's two arguments: its keys and its other arguments.
+    fn argument_tables(&self, call: &Invocation) -> Result<(Table, Table), CmdError> {
+        self.strings_table(&call.keys)
+            .and_then(|keys| Ok((keys, self.strings_table(&call.argv)?)))
             .map_err(|e| CmdError::from(format!("ERR {}", e)))
     }
 }
@@ -172,10 +210,6 @@ fn unlink(sandbox: &Sandbox) -> mlua::Result<()> {
     sandbox.run.raw_set("host", Value::Nil)
 }
 
-fn srv_name(sha: &Sha) -> String {
-    String::from_utf8_lossy(sha).into_owned()
-}
-
 /// `-NOSCRIPT`, for an EVALSHA of an unknown script.
 pub const NOSCRIPT: &str = "NOSCRIPT No matching script. Please use EVAL.";
 
@@ -215,13 +249,14 @@ fn prepare(srv: &Server, script_flags: u32, ro_command: bool, from_primary: bool
 }
 
 /// A script's error as its caller receives it: the message, then where
-/// the script failed (`script: <sha>, on @user_script:<line>.`).
-fn script_error(err: &Table, sha: &Sha, target: ReplyTarget) -> mlua::Result<()> {
+/// the script failed (`script: <sha>, on @user_script:<line>.`, or the
+/// function's name and `@user_function`).
+fn script_error(err: &Table, name: &[u8], target: ReplyTarget) -> mlua::Result<()> {
     let msg = string_field(err, "err")?.unwrap_or_default();
     let mut text = [b"-".as_slice(), &msg].concat();
     if let (Some(source), Some(line)) = (string_field(err, "source")?, string_field(err, "line")?) {
         text.extend_from_slice(b" script: ");
-        text.extend_from_slice(sha);
+        text.extend_from_slice(name);
         text.extend_from_slice(b", on ");
         text.extend_from_slice(&source);
         text.push(b':');

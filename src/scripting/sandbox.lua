@@ -346,8 +346,150 @@ mt_view[env_mt] = protect({__index = nonexistent})
 local string_mt = getmetatable("")
 mt_view[string_mt] = protect(string_mt)
 
-local function run(f)
-  return xpcall(f, handler)
+-- Runs a script (no arguments: it reads KEYS and ARGV) or a function
+-- (called with its keys and arguments) under the error handler.
+local function run(f, ...)
+  if select("#", ...) == 0 then return xpcall(f, handler) end
+  local keys, args = ...
+  return xpcall(function() return f(keys, args) end, handler)
 end
 
-return run, env, shown
+---------------------------------------------------------------------------
+-- Loading a function library (FUNCTION LOAD): its code runs where the only
+-- global is a `redis` table with register_function, log, the log levels
+-- and the version; the functions it registers run later in the usual
+-- environment (their environment is `env`, whose view is switched back).
+
+local lower, find = string.lower, string.find
+
+-- The library being loaded: the functions registered so far, in order,
+-- and their names.
+local registered, registered_names = nil, nil
+
+-- Errors as luaPushError raises them: a table, the message with `ERR`.
+local function register_error(msg)
+  error({err = "ERR " .. msg})
+end
+
+-- lua_isstring: strings and numbers.
+local function is_text(v)
+  local kind = type(v)
+  return kind == "string" or kind == "number"
+end
+
+-- The flags of a `flags` list, as a set of lowercase names (nil when one
+-- is not a flag).
+local function read_flags(list)
+  local names, j = {}, 1
+  while true do
+    local v = list[j]
+    if v == nil then return names end
+    if not is_text(v) then return nil end
+    local name = lower(tostring(v))
+    if not prims.flag_names[name] then return nil end
+    names[name] = true
+    j = j + 1
+  end
+end
+
+local function named_args(t)
+  if type(t) ~= "table" then
+    register_error("calling redis.register_function with a single argument is only applicable to Lua table (representing named arguments).")
+  end
+  local name, desc, callback, flags
+  for k, v in next, real_of[t] or t do
+    if not is_text(k) then
+      register_error("named argument key given to redis.register_function is not a string")
+    end
+    local key = lower(tostring(k))
+    if key == "function_name" then
+      if not is_text(v) then
+        register_error("function_name argument given to redis.register_function must be a string")
+      end
+      name = tostring(v)
+    elseif key == "description" then
+      if not is_text(v) then
+        register_error("description argument given to redis.register_function must be a string")
+      end
+      desc = tostring(v)
+    elseif key == "callback" then
+      if type(v) ~= "function" then
+        register_error("callback argument given to redis.register_function must be a function")
+      end
+      callback = v
+    elseif key == "flags" then
+      if type(v) ~= "table" then
+        register_error("flags argument to redis.register_function must be a table representing function flags")
+      end
+      flags = read_flags(v)
+      if not flags then register_error("unknown flag given") end
+    else
+      register_error("unknown argument given to redis.register_function")
+    end
+  end
+  if not name then register_error("redis.register_function must get a function name argument") end
+  if not callback then register_error("redis.register_function must get a callback argument") end
+  return name, desc, callback, flags or {}
+end
+
+local function positional_args(name, callback)
+  if not is_text(name) then
+    register_error("first argument to redis.register_function must be a string")
+  end
+  if type(callback) ~= "function" then
+    register_error("second argument to redis.register_function must be a function")
+  end
+  return tostring(name), nil, callback, {}
+end
+
+local function register_function(...)
+  if not registered then
+    register_error("redis.register_function can only be called on FUNCTION LOAD command")
+  end
+  local n = select("#", ...)
+  local name, desc, callback, flags
+  if n == 1 then
+    name, desc, callback, flags = named_args((...))
+  elseif n == 2 then
+    name, desc, callback, flags = positional_args(...)
+  else
+    register_error("wrong number of arguments to redis.register_function")
+  end
+  if not find(name, "^[%w_]+$") then
+    register_error("Library names can only contain letters, numbers, or underscores(_) and must be at least one character long")
+  end
+  if registered_names[name] then register_error("Function already exists in the library") end
+  registered_names[name] = true
+  registered[#registered + 1] = {name = name, description = desc, callback = callback, flags = flags}
+end
+
+local load_redis = {
+  register_function = register_function,
+  log = redis.log,
+  LOG_DEBUG = redis.LOG_DEBUG, LOG_VERBOSE = redis.LOG_VERBOSE,
+  LOG_NOTICE = redis.LOG_NOTICE, LOG_WARNING = redis.LOG_WARNING,
+  REDIS_VERSION = prims.version, REDIS_VERSION_NUM = prims.version_num,
+}
+setmetatable(load_redis, {__index = nonexistent})
+local load_shown = {redis = protect(load_redis)}
+setmetatable(load_shown, {__index = nonexistent})
+
+local function show(view)
+  env_mt.__index = view
+  real_of[env] = view
+end
+
+-- Runs a library's compiled code: `true, {functions}` or `false, error`
+-- (the raw error: a table, a message, or an error from Rust).
+local function load_library(chunk)
+  registered, registered_names = {}, {}
+  show(load_shown)
+  local ok, err = pcall(chunk)
+  show(shown)
+  local functions = registered
+  registered, registered_names = nil, nil
+  if ok then return true, functions end
+  return false, err
+end
+
+return run, env, shown, load_library

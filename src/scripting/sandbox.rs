@@ -19,6 +19,9 @@ const SANDBOX_CHUNK: &str = "=sandbox";
 /// messages, `@user_script` in error positions).
 pub const SCRIPT_CHUNK: &str = "@user_script";
 
+/// The chunk name function libraries are compiled under.
+pub const FUNCTION_CHUNK: &str = "@user_function";
+
 /// Handles on what `sandbox.lua` built.
 pub struct Sandbox {
     /// `run(f)`: calls a script function under the error handler; returns
@@ -36,6 +39,10 @@ pub struct Sandbox {
     pub redis: Table,
     /// `redis.call` and `redis.pcall` between runs (they fail).
     pub idle_call: (Function, Function),
+    /// `load_library(chunk)`: runs a function library's code in the
+    /// library-load environment; returns `true, {registered functions}`
+    /// or `false, raw error`.
+    pub load_library: Function,
 }
 
 /// A new Lua VM with the libraries Redis loads.
@@ -67,7 +74,8 @@ pub fn build(lua: &Lua, rng: Rc<RefCell<Lrand48>>) -> mlua::Result<Sandbox> {
         .load(include_str!("sandbox.lua"))
         .set_name(SANDBOX_CHUNK)
         .into_function()?;
-    let (runner, env, globals) = chunk.call::<(Function, Table, Table)>(prims)?;
+    let (runner, env, globals, load_library) =
+        chunk.call::<(Function, Table, Table, Function)>(prims)?;
     Ok(Sandbox {
         runner,
         env,
@@ -75,6 +83,7 @@ pub fn build(lua: &Lua, rng: Rc<RefCell<Lrand48>>) -> mlua::Result<Sandbox> {
         run,
         redis,
         idle_call,
+        load_library,
     })
 }
 
@@ -97,6 +106,11 @@ fn primitives(lua: &Lua, run: &Table, rng: Rc<RefCell<Lrand48>>) -> mlua::Result
     prims.set("handler", lua.create_function(error_handler)?)?;
     prims.set("version", crate::version::REDIS_VERSION)?;
     prims.set("version_num", version_num(crate::version::REDIS_VERSION))?;
+    let flag_names = lua.create_table()?;
+    for (name, _) in super::cache::script_flag::NAMES {
+        flag_names.set(*name, true)?;
+    }
+    prims.set("flag_names", flag_names)?;
     prims.set(
         "libraries",
         lua.create_sequence_from(super::libs::GLOBALS.iter().copied())?,

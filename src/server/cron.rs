@@ -116,9 +116,9 @@ impl Server {
     }
 
     /// Samples keys with a TTL and deletes the expired ones (not while
-    /// CLIENT PAUSE keeps the dataset still, never on a replica).
+    /// a pause keeps the dataset still, never on a replica).
     pub fn active_expire_cycle(&mut self, kind: ExpireCycle) {
-        if self.pause.is_some() || self.is_replica() {
+        if self.clients_paused() || self.is_replica() {
             return;
         }
         let effort = i64::from(self.config.active_expire_effort.clamp(1, 10)) - 1;
@@ -194,12 +194,12 @@ impl Server {
         let mut ttl_samples: i64 = 0;
         while sampled < count {
             let d = self.db(db);
-            let len = d.expires.len();
+            let len = d.expires_len();
             if len == 0 {
                 break;
             }
             let pos = d.expire_cursor % len;
-            let Some((key, &when)) = d.expires.get_index(pos) else {
+            let Some((key, when)) = d.keys.nth_expiry(pos) else {
                 break;
             };
             sampled += 1;

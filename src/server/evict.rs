@@ -135,7 +135,7 @@ impl Server {
     /// handed out, less the key tables' room for entries not added yet
     /// (never touched, so not resident).
     pub fn used_memory(&self) -> usize {
-        let spare: usize = self.dbs.iter().map(crate::db::Db::spare_bytes).sum();
+        let spare: usize = self.dbs.iter().map(|d| d.keys.spare_bytes()).sum();
         crate::alloc::used_memory().saturating_sub(spare)
     }
 
@@ -143,13 +143,25 @@ impl Server {
     /// `mem_not_counted_for_evict`): the replicas' output buffers and the
     /// AOF buffer, which evicting keys would only make grow.
     pub fn memory_not_counted_for_evict(&self) -> usize {
-        let replicas: usize = self
+        self.replica_output_bytes() + self.aof.buf.capacity()
+    }
+
+    /// Stream bytes held for replicas: queued to their sockets or kept
+    /// while they are busy (INFO `mem_clients_slaves`).
+    pub fn replica_output_bytes(&self) -> usize {
+        let queued: usize = self
             .clients
             .iter()
             .filter(|c| c.kind == super::client::ClientKind::Replica && !c.monitor)
-            .map(|c| c.reply.buf.capacity())
+            .map(super::client::Client::pending_output)
             .sum();
-        replicas + self.aof.buf.capacity()
+        let kept: usize = self
+            .replication
+            .replicas
+            .iter()
+            .map(|l| l.pending.len())
+            .sum();
+        queued + kept
     }
 
     /// How much must be freed to get within `maxmemory` (`None`: nothing).
@@ -171,7 +183,7 @@ impl Server {
     /// ignores `maxmemory` (its primary decides).
     fn may_evict(&self) -> bool {
         !(self.persistence.loading.is_some()
-            || self.pause.is_some()
+            || self.clients_paused()
             || (self.is_replica() && self.config.replica_ignore_maxmemory))
     }
 
@@ -275,7 +287,7 @@ impl Server {
             let len = if allkeys {
                 d.keys.len()
             } else {
-                d.expires.len()
+                d.keys.expires_len()
             };
             if len == 0 {
                 continue;
@@ -284,7 +296,7 @@ impl Server {
             let key = if allkeys {
                 d.keys.get_index(i).map(|(k, _)| k)
             } else {
-                d.expires.get_index(i).map(|(k, _)| k)
+                d.keys.nth_expiry(i).map(|(k, _)| k)
             };
             return key.map(|k| (db, k.clone()));
         }
@@ -306,9 +318,9 @@ impl Server {
             while let Some(best) = self.eviction.pool.pop() {
                 let exists = self.dbs.get(best.db).is_some_and(|d| {
                     if allkeys {
-                        d.keys.contains_key(&*best.key)
+                        d.keys.contains_key(&best.key)
                     } else {
-                        d.expires.contains_key(&*best.key)
+                        d.keys.expire_of(&best.key).is_some()
                     }
                 });
                 if exists {
@@ -332,7 +344,7 @@ impl Server {
         let len = if allkeys {
             d.keys.len()
         } else {
-            d.expires.len()
+            d.keys.expires_len()
         };
         for _ in 0..samples.min(len) {
             let i = rng.below(len);
@@ -342,12 +354,12 @@ impl Server {
                     None => continue,
                 }
             } else {
-                let Some((k, &when)) = d.expires.get_index(i) else {
+                let Some((k, when)) = d.keys.nth_expiry(i) else {
                     continue;
                 };
                 let score = match policy {
                     MaxmemoryPolicy::VolatileTtl => u64::MAX - when.max(0) as u64,
-                    _ => match d.keys.get(&**k) {
+                    _ => match d.keys.get(k) {
                         Some(obj) => access_score(tracking, obj.lru),
                         None => continue,
                     },

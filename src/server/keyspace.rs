@@ -213,7 +213,7 @@ impl Server {
             && self
                 .dbs
                 .get(db)
-                .is_some_and(|d| !d.expires.is_empty() && d.is_expired(key, now));
+                .is_some_and(|d| d.expires_len() > 0 && d.is_expired(key, now));
         expired && self.expire_now_if_allowed(db, key, write)
     }
 
@@ -228,7 +228,7 @@ impl Server {
                 return true;
             }
         }
-        if self.pause.is_none() {
+        if !self.clients_paused() {
             self.delete_expired(db, key);
         }
         true

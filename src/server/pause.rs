@@ -11,18 +11,31 @@ impl Server {
     /// True if CLIENT PAUSE holds back a command with these flags from `c`:
     /// every command under a full pause, only those that write or may
     /// replicate under `WRITE`. Replicas and MONITOR clients are never held.
-    /// A shutdown waiting for replicas holds writes the same way.
+    /// A shutdown waiting for replicas and a FAILOVER hold writes the same
+    /// way.
     pub fn pause_holds(&self, c: &Client, cmd_flags: u64) -> bool {
         use crate::server::spec::flag;
         let write_only = match self.pause {
             Some(pause) => pause.write_only,
-            None if self.shutdown_pauses_writes() => true,
+            None if self.writes_paused_for_replicas() => true,
             None => return false,
         };
         if c.kind == crate::server::client::ClientKind::Replica || c.monitor {
             return false;
         }
         !write_only || cmd_flags & (flag::WRITE | flag::MAY_REPLICATE) != 0
+    }
+
+    /// A shutdown waiting for replicas or a FAILOVER pauses writes (so the
+    /// replicas can catch up with an offset that stands still).
+    fn writes_paused_for_replicas(&self) -> bool {
+        self.shutdown_pauses_writes() || self.failover_pauses_writes()
+    }
+
+    /// True while any pause holds: the dataset must stay still, so keys
+    /// that expire are not deleted and nothing is added to the stream.
+    pub fn clients_paused(&self) -> bool {
+        self.pause.is_some() || self.writes_paused_for_replicas()
     }
 
     /// Holds `c`'s current command until the pause ends.

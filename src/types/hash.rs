@@ -13,14 +13,16 @@
 //! entries, or a longer field or value, than the [`Limits`] allow.
 
 use super::listpack::MAX_SAFE_SIZE;
+use super::sip::SipBuild;
 use super::varint;
+use super::SmallBytes;
 use indexmap::IndexSet;
 use std::borrow::Borrow;
 use std::hash::{Hash, Hasher};
 use std::ops::Range;
 
 /// The `hashtable` encoding: pairs found by their field.
-pub type FieldTable = IndexSet<Pair>;
+pub type FieldTable = IndexSet<Pair, SipBuild>;
 
 /// The thresholds of the compact encoding (`hash-max-listpack-entries` and
 /// `hash-max-listpack-value`).
@@ -162,16 +164,19 @@ impl<'a> Iterator for Entries<'a> {
 /// A field and its value in one buffer: the field's length prefix, the
 /// field, then the value. A pair is identified by its field alone (equality
 /// and hashing look at the field), so a table finds it from a `&[u8]`.
+/// A short pair is kept in the table's entry itself.
 #[derive(Debug, Clone)]
-pub struct Pair(Box<[u8]>);
+pub struct Pair(SmallBytes);
 
 impl Pair {
     pub fn new(field: &[u8], value: &[u8]) -> Pair {
-        let mut buf = Vec::with_capacity(entry_size(field.len()) + value.len());
-        varint::push(&mut buf, field.len());
-        buf.extend_from_slice(field);
-        buf.extend_from_slice(value);
-        Pair(buf.into_boxed_slice())
+        let mut prefix = [0u8; varint::MAX_LEN];
+        let n = varint::encode(&mut prefix, field.len());
+        Pair(SmallBytes::concat(&[
+            prefix.get(..n).unwrap_or_default(),
+            field,
+            value,
+        ]))
     }
 
     /// Where the value starts.
@@ -185,6 +190,11 @@ impl Pair {
 
     pub fn value(&self) -> &[u8] {
         self.0.get(self.split()..).unwrap_or_default()
+    }
+
+    /// Bytes of its separate allocation, if it has one.
+    pub fn heap_len(&self) -> Option<usize> {
+        self.0.is_on_heap().then(|| self.0.len())
     }
 
     /// Both parts.
@@ -369,7 +379,7 @@ impl HashValue {
     /// Switches to the `hashtable` encoding (no-op if already there).
     pub fn convert_to_table(&mut self) {
         if let HashValue::Listpack(_) = self {
-            let mut table = FieldTable::with_capacity(self.len());
+            let mut table = FieldTable::with_capacity_and_hasher(self.len(), SipBuild);
             table.extend(self.iter().map(|(f, v)| Pair::new(f, v)));
             *self = HashValue::Table(Box::new(table));
         }

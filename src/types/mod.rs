@@ -15,6 +15,8 @@ pub mod hyperloglog;
 pub mod list;
 pub mod listpack;
 pub mod set;
+pub mod sip;
+pub mod small_bytes;
 pub mod stream;
 pub mod string;
 pub mod varint;
@@ -23,6 +25,7 @@ pub mod zset;
 pub use hash::HashValue;
 pub use list::List;
 pub use set::SetValue;
+pub use small_bytes::SmallBytes;
 pub use stream::Stream;
 pub use string::StrValue;
 pub use zset::ZSet;
@@ -171,16 +174,47 @@ value_types! {
 }
 
 /// A value plus the access metadata Redis keeps in every object header.
-#[derive(Debug, Clone, PartialEq)]
+///
+/// Held in the keyspace map, which keeps its hash chain in `link` (what
+/// would otherwise be padding): change an object's `value` or `lru` in
+/// place, never assign a whole object over one the map holds.
+#[derive(Debug, Clone)]
 pub struct Object {
     pub value: Value,
     /// LRU clock (seconds, 24 bits) at last access, or LFU data when an LFU
     /// maxmemory policy is active (16-bit minutes + 8-bit counter).
     pub lru: u32,
+    /// The keyspace map's next entry in this object's hash chain.
+    pub(crate) link: u32,
 }
 
 impl Object {
     pub fn new(value: Value, lru: u32) -> Self {
-        Object { value, lru }
+        Object {
+            value,
+            lru,
+            link: u32::MAX,
+        }
+    }
+}
+
+/// Objects are equal when their values and access data are.
+impl PartialEq for Object {
+    fn eq(&self, other: &Self) -> bool {
+        self.value == other.value && self.lru == other.lru
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The keyspace's bytes per key depend on these sizes.
+    #[test]
+    fn values_take_24_bytes_and_objects_32() {
+        assert_eq!(std::mem::size_of::<StrValue>(), 24);
+        assert_eq!(std::mem::size_of::<SetValue>(), 16);
+        assert_eq!(std::mem::size_of::<Value>(), 24);
+        assert_eq!(std::mem::size_of::<Object>(), 32);
     }
 }

@@ -13,10 +13,13 @@
 //! A set only ever converts from `intset` to `hashtable`, never back, as in
 //! Redis.
 
+use super::sip::SipBuild;
+use super::SmallBytes;
 use crate::util::{i64_text, parse_i64};
 use indexmap::map::raw_entry_v1::RawEntryMut;
 use indexmap::map::RawEntryApiV1;
 use indexmap::IndexMap;
+use std::hash::BuildHasher;
 
 /// Bytes of an intset's header in Redis (encoding and length), for sizes.
 const INTSET_HEADER_BYTES: usize = 8;
@@ -24,77 +27,56 @@ const INTSET_HEADER_BYTES: usize = 8;
 /// Largest intset Redis allows whatever `set-max-intset-entries` says.
 pub const INTSET_MAX_ENTRIES: u64 = 1 << 30;
 
-/// An integer width an intset can use.
-trait Width: Copy + Ord + Into<i64> + TryFrom<i64> {}
-impl Width for i16 {}
-impl Width for i32 {}
-impl Width for i64 {}
-
-/// Sorted, distinct integers at the narrowest width that fits them all.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum IntSet {
-    W16(Vec<i16>),
-    W32(Vec<i32>),
-    W64(Vec<i64>),
+/// Sorted, distinct integers at the narrowest width (2, 4 or 8 bytes) that
+/// fits them all, little-endian in one exact-size buffer whose first byte
+/// is the width (an empty set has no buffer). One buffer and no capacity
+/// keep a small set to one small allocation and the set value to 16 bytes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IntSet {
+    buf: Box<[u8]>,
 }
 
-impl Default for IntSet {
-    fn default() -> Self {
-        IntSet::W16(Vec::new())
+/// The width in bytes a member needs.
+fn width_for(x: i64) -> usize {
+    if i16::try_from(x).is_ok() {
+        2
+    } else if i32::try_from(x).is_ok() {
+        4
+    } else {
+        8
     }
 }
 
-/// Where `x` is (Ok) or would go (Err) in `v`; `None` when `x` does not fit
-/// the width, so cannot be there.
-fn search<T: Width>(v: &[T], x: i64) -> Option<Result<usize, usize>> {
-    let x = T::try_from(x).ok()?;
-    Some(v.binary_search(&x))
-}
-
-fn insert_sorted<T: Width>(v: &mut Vec<T>, x: i64) -> bool {
-    match (search(v, x), T::try_from(x)) {
-        (Some(Err(pos)), Ok(x)) => {
-            v.insert(pos, x);
-            true
-        }
-        _ => false,
+/// Reads a little-endian signed integer of `bytes.len()` (2, 4 or 8) bytes.
+fn read_int(bytes: &[u8]) -> i64 {
+    match bytes.len() {
+        2 => i64::from(i16::from_le_bytes(bytes.try_into().unwrap_or_default())),
+        4 => i64::from(i32::from_le_bytes(bytes.try_into().unwrap_or_default())),
+        _ => i64::from_le_bytes(bytes.try_into().unwrap_or_default()),
     }
 }
 
-fn remove_sorted<T: Width>(v: &mut Vec<T>, x: i64) -> bool {
-    match search(v, x) {
-        Some(Ok(pos)) => {
-            v.remove(pos);
-            true
-        }
-        _ => false,
-    }
-}
-
-fn widen<T: Width, U: From<T>>(v: &[T]) -> Vec<U> {
-    v.iter().map(|&n| U::from(n)).collect()
+/// The low `width` bytes of `x`, little-endian (its value when it fits).
+fn int_bytes(x: i64, width: usize) -> impl Iterator<Item = u8> {
+    x.to_le_bytes().into_iter().take(width)
 }
 
 impl IntSet {
+    /// Bytes per member: 2, 4 or 8.
+    pub fn width(&self) -> usize {
+        self.buf.first().map_or(2, |&w| usize::from(w))
+    }
+
+    fn members(&self) -> &[u8] {
+        self.buf.get(1..).unwrap_or_default()
+    }
+
     pub fn len(&self) -> usize {
-        match self {
-            IntSet::W16(v) => v.len(),
-            IntSet::W32(v) => v.len(),
-            IntSet::W64(v) => v.len(),
-        }
+        self.members().len() / self.width()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// Bytes per member: 2, 4 or 8.
-    pub fn width(&self) -> usize {
-        match self {
-            IntSet::W16(_) => 2,
-            IntSet::W32(_) => 4,
-            IntSet::W64(_) => 8,
-        }
+        self.buf.is_empty()
     }
 
     /// Size of Redis's intset blob holding these members.
@@ -104,40 +86,86 @@ impl IntSet {
 
     /// The member at a position in ascending order.
     pub fn get(&self, index: usize) -> Option<i64> {
-        match self {
-            IntSet::W16(v) => v.get(index).map(|&n| n.into()),
-            IntSet::W32(v) => v.get(index).map(|&n| n.into()),
-            IntSet::W64(v) => v.get(index).copied(),
+        let w = self.width();
+        let at = index.checked_mul(w)?;
+        self.members().get(at..at + w).map(read_int)
+    }
+
+    /// Where `x` is (Ok) or would go (Err).
+    fn search(&self, x: i64) -> Result<usize, usize> {
+        let (mut lo, mut hi) = (0, self.len());
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            match self.get(mid).map(|m| m.cmp(&x)) {
+                Some(std::cmp::Ordering::Less) => lo = mid + 1,
+                Some(std::cmp::Ordering::Greater) | None => hi = mid,
+                Some(std::cmp::Ordering::Equal) => return Ok(mid),
+            }
         }
+        Err(lo)
     }
 
     pub fn contains(&self, x: i64) -> bool {
-        let found = |r: Option<Result<usize, usize>>| matches!(r, Some(Ok(_)));
-        match self {
-            IntSet::W16(v) => found(search(v, x)),
-            IntSet::W32(v) => found(search(v, x)),
-            IntSet::W64(v) => found(search(v, x)),
-        }
+        width_for(x) <= self.width() && self.search(x).is_ok()
     }
 
     /// Adds `x`, widening every member first if `x` needs more bits.
     /// False if it was already there.
     pub fn insert(&mut self, x: i64) -> bool {
-        self.widen_for(x);
-        match self {
-            IntSet::W16(v) => insert_sorted(v, x),
-            IntSet::W32(v) => insert_sorted(v, x),
-            IntSet::W64(v) => insert_sorted(v, x),
+        let width = self.width();
+        if width_for(x) > width {
+            self.insert_widening(x);
+            return true;
         }
+        let Err(pos) = self.search(x) else {
+            return false;
+        };
+        let (before, after) = self.members().split_at(pos * width);
+        let mut buf = Vec::with_capacity(1 + before.len() + width + after.len());
+        buf.push(width as u8);
+        buf.extend_from_slice(before);
+        buf.extend(int_bytes(x, width));
+        buf.extend_from_slice(after);
+        self.buf = buf.into_boxed_slice();
+        true
+    }
+
+    /// Adds `x`, wider than every member: re-encodes them all at its width
+    /// with `x` first (negative) or last.
+    fn insert_widening(&mut self, x: i64) {
+        let width = width_for(x);
+        let mut buf = Vec::with_capacity(1 + (self.len() + 1) * width);
+        buf.push(width as u8);
+        if x < 0 {
+            buf.extend(int_bytes(x, width));
+        }
+        for m in self.iter() {
+            buf.extend(int_bytes(m, width));
+        }
+        if x >= 0 {
+            buf.extend(int_bytes(x, width));
+        }
+        self.buf = buf.into_boxed_slice();
     }
 
     /// Removes `x` (the width never shrinks, as in Redis). False if absent.
     pub fn remove(&mut self, x: i64) -> bool {
-        match self {
-            IntSet::W16(v) => remove_sorted(v, x),
-            IntSet::W32(v) => remove_sorted(v, x),
-            IntSet::W64(v) => remove_sorted(v, x),
+        if !self.contains(x) {
+            return false;
         }
+        let Ok(pos) = self.search(x) else {
+            return false;
+        };
+        let w = self.width();
+        let at = 1 + pos * w;
+        let mut buf = self.buf.to_vec();
+        buf.drain(at..at + w);
+        self.buf = if buf.len() > 1 {
+            buf.into_boxed_slice()
+        } else {
+            Box::default()
+        };
+        true
     }
 
     /// Removes and returns the member at a position.
@@ -147,34 +175,15 @@ impl IntSet {
         Some(x)
     }
 
-    /// Converts the members to the width `x` needs, if wider than now.
-    fn widen_for(&mut self, x: i64) {
-        let needed = if i16::try_from(x).is_ok() {
-            2
-        } else if i32::try_from(x).is_ok() {
-            4
-        } else {
-            8
-        };
-        if needed <= self.width() {
-            return;
-        }
-        *self = match (&*self, needed) {
-            (IntSet::W16(v), 4) => IntSet::W32(widen(v)),
-            (IntSet::W16(v), _) => IntSet::W64(widen(v)),
-            (IntSet::W32(v), _) => IntSet::W64(widen(v)),
-            (IntSet::W64(_), _) => return,
-        };
-    }
-
     /// The members in ascending order.
     pub fn iter(&self) -> impl Iterator<Item = i64> + '_ {
-        (0..self.len()).map_while(|i| self.get(i))
+        self.members().chunks_exact(self.width()).map(read_int)
     }
 }
 
-/// The members of a `hashtable` set (the map's values are unused).
-pub type Table = IndexMap<Box<[u8]>, ()>;
+/// The members of a `hashtable` set (the map's values are unused). Short
+/// members are kept in the table's entries themselves.
+pub type Table = IndexMap<SmallBytes, (), SipBuild>;
 
 /// One member as a set stores it: an intset holds numbers, a hashtable
 /// holds bytes.
@@ -199,6 +208,12 @@ impl<'a> Member<'a> {
     pub fn to_boxed(self) -> Box<[u8]> {
         let mut tmp = [0u8; 21];
         self.bytes(&mut tmp).into()
+    }
+
+    /// The member's bytes, owned.
+    pub fn to_small(self) -> SmallBytes {
+        let mut tmp = [0u8; 21];
+        SmallBytes::from(self.bytes(&mut tmp))
     }
 }
 
@@ -284,10 +299,15 @@ impl SetValue {
         let table = self.table_mut();
         let mut tmp = [0u8; 21];
         let bytes = member.bytes(&mut tmp);
-        match table.raw_entry_mut_v1().from_key(bytes) {
+        // Hashed once: the vacant entry would hash the member again.
+        let hash = SipBuild.hash_one(bytes);
+        match table
+            .raw_entry_mut_v1()
+            .from_key_hashed_nocheck(hash, bytes)
+        {
             RawEntryMut::Occupied(_) => false,
             RawEntryMut::Vacant(slot) => {
-                slot.insert(bytes.into(), ());
+                slot.insert_hashed_nocheck(hash, bytes.into(), ());
                 true
             }
         }
@@ -321,9 +341,9 @@ impl SetValue {
     }
 
     /// Removes and returns the member at a position.
-    pub fn pop_at(&mut self, index: usize) -> Option<Box<[u8]>> {
+    pub fn pop_at(&mut self, index: usize) -> Option<SmallBytes> {
         match self {
-            SetValue::Ints(s) => s.remove_at(index).map(|n| Member::Int(n).to_boxed()),
+            SetValue::Ints(s) => s.remove_at(index).map(|n| Member::Int(n).to_small()),
             SetValue::Table(t) => {
                 let popped = t.swap_remove_index(index).map(|(k, ())| k);
                 shrink_if_sparse(t);
@@ -350,9 +370,9 @@ impl SetValue {
 
     fn convert_to_table(&mut self) {
         if let SetValue::Ints(s) = self {
-            let mut table = Table::with_capacity(s.len() + 1);
+            let mut table = Table::with_capacity_and_hasher(s.len() + 1, SipBuild);
             for n in s.iter() {
-                table.insert(Member::Int(n).to_boxed(), ());
+                table.insert(Member::Int(n).to_small(), ());
             }
             *self = SetValue::Table(Box::new(table));
         }

@@ -89,6 +89,11 @@ impl RealRedis {
     pub fn raw(&self) -> Raw {
         Raw::connect(self.port)
     }
+
+    /// The process id while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
 }
 
 impl Drop for RealRedis {

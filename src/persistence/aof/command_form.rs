@@ -1,5 +1,6 @@
 //! The dataset as commands, for an AOF base with `aof-use-rdb-preamble
-//! no`: per database a SELECT, then per key the commands Redis's rewrite
+//! no`: first a FUNCTION LOAD per function library, then per database a
+//! SELECT, then per key the commands Redis's rewrite
 //! emits (SET; RPUSH, SADD, ZADD, HMSET at most 64 items each; a stream
 //! as XADDs, XSETID, XGROUP CREATE with ENTRIESREAD, XCLAIM ... FORCE for
 //! pending entries and XGROUP CREATECONSUMER for idle consumers), and a
@@ -25,6 +26,11 @@ pub fn write_commands<W: Write>(
         out.write_all(super::write::timestamp_annotation(now).as_bytes())?;
     }
     let mut buf = Vec::with_capacity(1 << 16);
+    if let Some(hooks) = srv.scripting.library_hooks {
+        for code in (hooks.codes)(srv) {
+            push_command(&mut buf, [b"FUNCTION".as_slice(), b"LOAD", &code]);
+        }
+    }
     let mut written = 0u64;
     for (index, db) in srv.dbs.iter().enumerate() {
         if db.is_empty() {

@@ -20,7 +20,7 @@ pub mod local_expiry;
 use crate::server::client::{Client, ClientKind};
 use crate::server::spec::{flag, Args};
 use crate::server::state::replication::{DisklessLoad, LinkState, Upstream};
-use crate::server::state::upstream_link::{Hello, Link, Progress, Transfer};
+use crate::server::state::upstream_link::{Hello, Link, Progress, Step, Transfer};
 use crate::server::{Server, LINK_TOKEN};
 use crate::util::now_ms;
 use log::{info, warn};
@@ -258,6 +258,7 @@ impl Server {
             announce_ip: self.config.replica_announce_ip.clone(),
             psync_replid,
             psync_offset,
+            failover: self.failover_handing_over(),
         }
     }
 
@@ -299,7 +300,9 @@ impl Server {
         else {
             return;
         };
-        match link.on_event(readable, writable, now_ms()) {
+        let progress = link.on_event(readable, writable, now_ms());
+        self.answer_failover_psync(&link, &progress);
+        match progress {
             Progress::More => {
                 self.begin_diskless_load(&link);
                 match self.replication.upstream.as_mut() {
@@ -307,9 +310,28 @@ impl Server {
                     None => self.close_link(link),
                 }
             }
-            Progress::Failed => self.close_link(link),
+            Progress::Failed => {
+                let psync_refused = link.step == Step::Psync;
+                self.close_link(link);
+                if psync_refused {
+                    self.failover_psync_answered(false);
+                }
+            }
             Progress::Continue(new_replid) => self.partial_resync_accepted(link, new_replid),
             Progress::Synced => self.full_sync_received(link),
+        }
+    }
+
+    /// A FAILOVER handing over to our primary ends once it accepted the
+    /// PSYNC (`+CONTINUE`, or `+FULLRESYNC` in odd cases).
+    fn answer_failover_psync(&mut self, link: &Link, progress: &Progress) {
+        let accepted = match progress {
+            Progress::Continue(_) | Progress::Synced => true,
+            Progress::More => link.in_transfer(),
+            Progress::Failed => false,
+        };
+        if accepted {
+            self.failover_psync_answered(true);
         }
     }
 
@@ -628,15 +650,21 @@ impl Server {
         None
     }
 
-    /// Hook (cron): once a second, connects when the link is down, drops
+    /// Hook (cron): once a second (ten times a second while a FAILOVER
+    /// hands over to our primary), connects when the link is down, drops
     /// a link silent for `repl-timeout`, and acknowledges our offset.
     pub fn replica_cron(&mut self) {
         let now = now_ms();
         let timeout_ms = self.config.repl_timeout.saturating_mul(1000);
+        let period = if self.failover_handing_over() {
+            100
+        } else {
+            1000
+        };
         let Some(up) = self.replication.upstream.as_mut() else {
             return;
         };
-        if now - up.last_cron_ms < 1000 {
+        if now - up.last_cron_ms < period {
             return;
         }
         up.last_cron_ms = now;

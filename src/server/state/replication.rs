@@ -82,6 +82,41 @@ pub struct Replication {
     /// How the full sync being received is loaded, once its payload began
     /// with `repl-diskless-load` in effect.
     pub diskless_load: Option<DisklessLoad>,
+    /// A coordinated FAILOVER to one of our replicas.
+    pub failover: Failover,
+}
+
+/// Where a coordinated failover is (INFO `master_failover_state`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FailoverState {
+    #[default]
+    None,
+    /// Writes are paused until the target replica acknowledged our offset.
+    WaitForSync,
+    /// We follow the target and wait for it to accept `PSYNC ... FAILOVER`.
+    InProgress,
+}
+
+impl FailoverState {
+    pub fn name(self) -> &'static str {
+        match self {
+            FailoverState::None => "no-failover",
+            FailoverState::WaitForSync => "waiting-for-sync",
+            FailoverState::InProgress => "failover-in-progress",
+        }
+    }
+}
+
+/// A FAILOVER in progress: its state, the replica it hands over to (once
+/// known: FAILOVER without TO picks the first replica that caught up),
+/// when it gives up (or, with FORCE, goes ahead anyway).
+#[derive(Debug, Default)]
+pub struct Failover {
+    pub state: FailoverState,
+    /// Host (as given, or the replica's address) and listening port.
+    pub target: Option<(String, i64)>,
+    pub deadline_ms: Option<i64>,
+    pub force: bool,
 }
 
 /// Where a replica is in its synchronization.
@@ -405,6 +440,11 @@ impl LocalKeysWithExpire {
 
 /// Facts about replication the core reads as well as the feature.
 impl crate::server::Server {
+    /// True while a FAILOVER runs: writes are held until it ends.
+    pub fn failover_pauses_writes(&self) -> bool {
+        self.replication.failover.state != FailoverState::None
+    }
+
     /// This server follows a primary.
     pub fn is_replica(&self) -> bool {
         self.replication.upstream.is_some()

@@ -4,6 +4,7 @@
 //! `busy-reply-threshold` makes the loop serve other clients in a
 //! restricted mode (see `server::busy`).
 
+use crate::server::Server;
 use std::any::Any;
 use std::time::Instant;
 
@@ -18,6 +19,26 @@ pub struct Scripting {
     /// Commands flagged `noscript` are allowed from scripts (DEBUG
     /// SET-DISABLE-DENY-SCRIPTS, for tests).
     pub deny_scripts_disabled: bool,
+    /// The function libraries (FUNCTION LOAD) and their own engine, owned
+    /// and driven by the scripting feature like `engine`.
+    pub functions: Option<Box<dyn Any>>,
+    /// What persistence asks of the function libraries; set by the
+    /// scripting feature at start-up.
+    pub library_hooks: Option<LibraryHooks>,
+}
+
+/// How persistence saves and loads the function libraries without naming
+/// the scripting feature.
+#[derive(Clone, Copy)]
+pub struct LibraryHooks {
+    /// Every library's code (with its `#!lua name=` line), by name.
+    pub codes: fn(&Server) -> Vec<Vec<u8>>,
+    /// Creates a library from its code (an RDB's function record);
+    /// `replace` replaces a library of the same name. Errors are Redis's
+    /// texts.
+    pub load: fn(&mut Server, &[u8], bool) -> Result<(), String>,
+    /// Drops every library (a full reload of the dataset).
+    pub clear: fn(&mut Server),
 }
 
 /// The script being run.
@@ -41,6 +62,8 @@ pub struct ScriptRun {
     pub kill_requested: bool,
     /// It ran a write command: it can no longer be killed.
     pub wrote: bool,
+    /// The caller's command, for FUNCTION STATS (functions only).
+    pub command: Vec<Vec<u8>>,
 }
 
 impl ScriptRun {
@@ -55,6 +78,7 @@ impl ScriptRun {
             timed_out: false,
             kill_requested: false,
             wrote: false,
+            command: Vec::new(),
         }
     }
 }
@@ -64,6 +88,7 @@ impl std::fmt::Debug for Scripting {
         f.debug_struct("Scripting")
             .field("engine", &self.engine.is_some())
             .field("run", &self.run)
+            .field("functions", &self.functions.is_some())
             .finish()
     }
 }

@@ -49,6 +49,8 @@ pub struct Hello {
     /// PSYNC's replication ID and offset (`?` and `-1` for a full sync).
     pub psync_replid: String,
     pub psync_offset: i64,
+    /// PSYNC asks the primary to take over from us (FAILOVER).
+    pub failover: bool,
 }
 
 /// The RDB payload being received.
@@ -316,7 +318,11 @@ impl Link {
             );
         }
         let replid = self.hello.psync_replid.clone();
-        self.send(&command_bytes(&["PSYNC", &replid, &offset]));
+        let mut psync = vec!["PSYNC", &replid, &offset];
+        if self.hello.failover {
+            psync.push("FAILOVER");
+        }
+        self.send(&command_bytes(&psync));
         self.step = Step::Psync;
     }
 

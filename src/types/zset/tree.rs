@@ -16,6 +16,7 @@
 //! keyspace's SCAN an entry only moves when the last one fills a hole.
 
 use super::entry_cmp;
+use crate::types::sip::SipBuild;
 use indexmap::IndexMap;
 use std::cmp::Ordering;
 use std::sync::Arc;
@@ -121,7 +122,7 @@ pub struct ScoreTree {
     root: u32,
     len: usize,
     /// Member -> score.
-    index: IndexMap<Member, f64>,
+    index: IndexMap<Member, f64, SipBuild>,
 }
 
 impl Default for ScoreTree {
@@ -131,7 +132,7 @@ impl Default for ScoreTree {
             free: Vec::new(),
             root: 0,
             len: 0,
-            index: IndexMap::new(),
+            index: IndexMap::default(),
         }
     }
 }

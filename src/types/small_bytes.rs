@@ -1,15 +1,16 @@
-//! The key type: a binary-safe byte string stored inline when short.
+//! A binary-safe byte string stored inline when short: the keyspace's keys
+//! (`db::Key`) and a hashtable set's members.
 //!
-//! Most keys are short, so storing them inside the map entry saves the
-//! heap allocation and, on every lookup, the cache miss of following a
-//! pointer to compare the bytes. Longer keys live on the heap.
+//! Most keys and members are short, so storing them inside the map entry
+//! saves the heap allocation and, on every lookup, the cache miss of
+//! following a pointer to compare the bytes. Longer ones live on the heap.
 
 use std::borrow::Borrow;
 use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::ops::Deref;
 
-/// Longest key kept inline: what fits beside the length and the enum tag
+/// Longest string kept inline: what fits beside the length and the enum tag
 /// in the 24 bytes a heap key takes anyway.
 const INLINE_MAX: usize = 22;
 
@@ -19,16 +20,35 @@ enum Repr {
     Heap(Box<[u8]>),
 }
 
-/// A key. Hashes, compares and borrows as the `[u8]` it holds, so maps
-/// keyed by `Key` are searched with plain byte slices.
+/// Hashes, compares and borrows as the `[u8]` it holds, so maps keyed by
+/// `SmallBytes` are searched with plain byte slices.
 #[derive(Clone)]
-pub struct Key(Repr);
+pub struct SmallBytes(Repr);
 
-impl Key {
+impl SmallBytes {
     pub fn as_bytes(&self) -> &[u8] {
         match &self.0 {
             Repr::Inline { len, bytes } => bytes.get(..usize::from(*len)).unwrap_or_default(),
             Repr::Heap(b) => b,
+        }
+    }
+
+    /// The parts one after the other, with no intermediate buffer.
+    pub fn concat(parts: &[&[u8]]) -> Self {
+        let total: usize = parts.iter().map(|p| p.len()).sum();
+        let mut bytes = [0u8; INLINE_MAX];
+        match (bytes.get_mut(..total), u8::try_from(total)) {
+            (Some(_), Ok(len)) => {
+                let mut at = 0;
+                for part in parts {
+                    if let Some(dst) = bytes.get_mut(at..at + part.len()) {
+                        dst.copy_from_slice(part);
+                    }
+                    at += part.len();
+                }
+                SmallBytes(Repr::Inline { len, bytes })
+            }
+            _ => SmallBytes(Repr::Heap(parts.concat().into_boxed_slice())),
         }
     }
 
@@ -38,41 +58,41 @@ impl Key {
     }
 }
 
-impl From<&[u8]> for Key {
+impl From<&[u8]> for SmallBytes {
     fn from(s: &[u8]) -> Self {
         let mut bytes = [0u8; INLINE_MAX];
         match (bytes.get_mut(..s.len()), u8::try_from(s.len())) {
             (Some(head), Ok(len)) => {
                 head.copy_from_slice(s);
-                Key(Repr::Inline { len, bytes })
+                SmallBytes(Repr::Inline { len, bytes })
             }
-            _ => Key(Repr::Heap(s.into())),
+            _ => SmallBytes(Repr::Heap(s.into())),
         }
     }
 }
 
-impl From<Vec<u8>> for Key {
+impl From<Vec<u8>> for SmallBytes {
     fn from(v: Vec<u8>) -> Self {
         if v.len() <= INLINE_MAX {
-            Key::from(v.as_slice())
+            SmallBytes::from(v.as_slice())
         } else {
-            Key(Repr::Heap(v.into_boxed_slice()))
+            SmallBytes(Repr::Heap(v.into_boxed_slice()))
         }
     }
 }
 
-impl From<Box<[u8]>> for Key {
+impl From<Box<[u8]>> for SmallBytes {
     fn from(b: Box<[u8]>) -> Self {
         if b.len() <= INLINE_MAX {
-            Key::from(&*b)
+            SmallBytes::from(&*b)
         } else {
-            Key(Repr::Heap(b))
+            SmallBytes(Repr::Heap(b))
         }
     }
 }
 
-impl From<Key> for Vec<u8> {
-    fn from(k: Key) -> Self {
+impl From<SmallBytes> for Vec<u8> {
+    fn from(k: SmallBytes) -> Self {
         match k.0 {
             Repr::Heap(b) => b.into_vec(),
             Repr::Inline { .. } => k.as_bytes().to_vec(),
@@ -80,53 +100,53 @@ impl From<Key> for Vec<u8> {
     }
 }
 
-impl Deref for Key {
+impl Deref for SmallBytes {
     type Target = [u8];
     fn deref(&self) -> &[u8] {
         self.as_bytes()
     }
 }
 
-impl AsRef<[u8]> for Key {
+impl AsRef<[u8]> for SmallBytes {
     fn as_ref(&self) -> &[u8] {
         self.as_bytes()
     }
 }
 
-impl Borrow<[u8]> for Key {
+impl Borrow<[u8]> for SmallBytes {
     fn borrow(&self) -> &[u8] {
         self.as_bytes()
     }
 }
 
 /// Must hash exactly as `[u8]` does, for lookups by slice to find it.
-impl Hash for Key {
+impl Hash for SmallBytes {
     fn hash<H: Hasher>(&self, state: &mut H) {
         self.as_bytes().hash(state);
     }
 }
 
-impl PartialEq for Key {
+impl PartialEq for SmallBytes {
     fn eq(&self, other: &Self) -> bool {
         self.as_bytes() == other.as_bytes()
     }
 }
 
-impl Eq for Key {}
+impl Eq for SmallBytes {}
 
-impl PartialOrd for Key {
+impl PartialOrd for SmallBytes {
     fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
         Some(self.cmp(other))
     }
 }
 
-impl Ord for Key {
+impl Ord for SmallBytes {
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
         self.as_bytes().cmp(other.as_bytes())
     }
 }
 
-impl fmt::Debug for Key {
+impl fmt::Debug for SmallBytes {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{:?}", String::from_utf8_lossy(self.as_bytes()))
     }
@@ -139,24 +159,24 @@ mod tests {
 
     #[test]
     fn short_keys_are_inline_and_long_ones_on_the_heap() {
-        assert_eq!(std::mem::size_of::<Key>(), 24);
-        let short = Key::from(&b"key:000000012345"[..]);
+        assert_eq!(std::mem::size_of::<SmallBytes>(), 24);
+        let short = SmallBytes::from(&b"key:000000012345"[..]);
         assert!(!short.is_on_heap());
         assert_eq!(&*short, b"key:000000012345");
-        let edge = Key::from(vec![b'x'; INLINE_MAX]);
+        let edge = SmallBytes::from(vec![b'x'; INLINE_MAX]);
         assert!(!edge.is_on_heap());
-        let long = Key::from(vec![b'y'; INLINE_MAX + 1]);
+        let long = SmallBytes::from(vec![b'y'; INLINE_MAX + 1]);
         assert!(long.is_on_heap());
         assert_eq!(long.len(), INLINE_MAX + 1);
         assert_eq!(Vec::from(long), vec![b'y'; INLINE_MAX + 1]);
-        assert!(Key::from(&b""[..]).is_empty());
+        assert!(SmallBytes::from(&b""[..]).is_empty());
     }
 
     #[test]
     fn maps_find_keys_by_slice() {
-        let mut m: HashMap<Key, i32> = HashMap::new();
-        m.insert(Key::from(&b"a"[..]), 1);
-        m.insert(Key::from(vec![b'z'; 40]), 2);
+        let mut m: HashMap<SmallBytes, i32> = HashMap::new();
+        m.insert(SmallBytes::from(&b"a"[..]), 1);
+        m.insert(SmallBytes::from(vec![b'z'; 40]), 2);
         assert_eq!(m.get(&b"a"[..]), Some(&1));
         assert_eq!(m.get(&[b'z'; 40][..]), Some(&2));
         assert_eq!(m.get(&b"b"[..]), None);
