@@ -292,6 +292,12 @@ impl Raw {
         self.stream.get_mut().write_all(bytes).expect("write");
     }
 
+    /// Sends bytes the server may stop reading midway by closing the
+    /// connection (a client it evicts or drops); whether all were sent.
+    pub fn send_may_be_cut(&mut self, bytes: &[u8]) -> bool {
+        self.stream.get_mut().write_all(bytes).is_ok()
+    }
+
     /// Sends a command as a RESP array of bulk strings.
     pub fn cmd(&mut self, args: &[&str]) -> Frame {
         self.send(&encode(args));
