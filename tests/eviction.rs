@@ -298,9 +298,11 @@ fn unlinking_ten_million_members_does_not_stall_other_clients() {
     let took = unlinked.elapsed();
     let longest = pinger.join().unwrap_or(Duration::MAX);
     eprintln!("UNLINK took {took:?}; longest gap between PINGs {longest:?} ({quiet:?} before)");
-    // Over what the machine's own noise gives (other processes share it).
+    // Over what the machine's own noise gives (other processes share it,
+    // so allow for their scheduling): freeing the set on the loop, as DEL
+    // does, stalls PING for about 400 ms.
     assert!(
-        longest < quiet + Duration::from_millis(20),
+        longest < quiet + Duration::from_millis(100),
         "a PING waited {longest:?} ({quiet:?} with nothing else going on)"
     );
     assert!(common::wait_for(Duration::from_secs(30), || {
