@@ -10,6 +10,13 @@
 //! a probing table of positions costs 9 to 18. No hash is stored: growing
 //! the index rehashes the keys.
 //!
+//! The index grows and shrinks incrementally, as Redis's dict rehashes:
+//! a resize keeps the old bucket array beside the new one and moves its
+//! chains over a few buckets at a time on each write (and in the cron), so
+//! no single command pays for relinking a million keys. A key's chain is
+//! in the old array while its old bucket is not moved yet, in the new one
+//! otherwise, so a lookup still walks exactly one chain.
+//!
 //! Expiries live in a second dense vector (position of the key, time), so
 //! keys with a TTL can be sampled by position, and a per-position slot
 //! table, created with the first expiry, finds a key's expiry without
@@ -25,6 +32,11 @@ const NONE: u32 = u32::MAX;
 
 /// Fewest buckets an index that holds anything has.
 const MIN_BUCKETS: usize = 4;
+
+/// Most buckets of the old index one incremental rehash step visits, and
+/// most entries it moves (a step stops at whichever comes first).
+const STEP_BUCKETS: usize = 64;
+const STEP_ENTRIES: usize = 16;
 
 /// One key and its object.
 #[derive(Debug, Clone)]
@@ -45,6 +57,10 @@ pub struct Keyspace {
     entries: Vec<Entry>,
     /// The first entry of each bucket's chain; a power of two long.
     buckets: Vec<u32>,
+    /// While resizing: the previous index, whose buckets from `moved` on
+    /// still hold their chains. Empty otherwise.
+    old_buckets: Vec<u32>,
+    moved: usize,
     expiries: Vec<Expiry>,
     /// Per entry position, its index in `expiries` or `NONE`; empty until
     /// the first expiry is set.
@@ -53,6 +69,12 @@ pub struct Keyspace {
 
 fn to_u32(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(NONE)
+}
+
+/// The bucket of `hash` in an index of `buckets` (a power of two) buckets:
+/// the hash's low bits.
+fn bucket_in(hash: u64, buckets: usize) -> usize {
+    (hash as usize) & buckets.wrapping_sub(1)
 }
 
 impl Keyspace {
@@ -80,7 +102,13 @@ impl Keyspace {
         self.buckets.len()
     }
 
-    /// Makes room for `additional` more entries.
+    /// Whether the index is being resized (old buckets still to move).
+    pub fn is_rehashing(&self) -> bool {
+        !self.old_buckets.is_empty()
+    }
+
+    /// Makes room for `additional` more entries (a bulk load: the index is
+    /// rebuilt at its new size at once).
     pub fn reserve(&mut self, additional: usize) {
         self.entries.reserve(additional);
         let wanted = self.len().saturating_add(additional);
@@ -93,9 +121,31 @@ impl Keyspace {
         SipBuild.hash_one(key)
     }
 
-    fn bucket_of(&self, hash: u64) -> usize {
-        // The index is a power of two long: the low bits pick the bucket.
-        (hash as usize) & self.buckets.len().wrapping_sub(1)
+    /// The chain head for `hash`: in the old index while its bucket there
+    /// is not moved yet, in the current one otherwise.
+    fn head_slot(&self, hash: u64) -> (bool, usize) {
+        let old = bucket_in(hash, self.old_buckets.len());
+        if self.is_rehashing() && old >= self.moved {
+            (true, old)
+        } else {
+            (false, bucket_in(hash, self.buckets.len()))
+        }
+    }
+
+    fn head(&self, hash: u64) -> u32 {
+        match self.head_slot(hash) {
+            (true, b) => self.old_buckets.get(b),
+            (false, b) => self.buckets.get(b),
+        }
+        .copied()
+        .unwrap_or(NONE)
+    }
+
+    fn head_mut(&mut self, hash: u64) -> Option<&mut u32> {
+        match self.head_slot(hash) {
+            (true, b) => self.old_buckets.get_mut(b),
+            (false, b) => self.buckets.get_mut(b),
+        }
     }
 
     fn link_of(&self, pos: u32) -> u32 {
@@ -104,7 +154,7 @@ impl Keyspace {
 
     /// The position of `key`, given its hash.
     fn find(&self, key: &[u8], hash: u64) -> Option<usize> {
-        let mut pos = *self.buckets.get(self.bucket_of(hash))?;
+        let mut pos = self.head(hash);
         while let Some(entry) = self.entries.get(pos as usize) {
             if entry.key.as_bytes() == key {
                 return Some(pos as usize);
@@ -188,11 +238,11 @@ impl Keyspace {
     /// Appends a key known to be absent; returns its position.
     fn push(&mut self, key: Key, hash: u64, mut obj: Object) -> usize {
         let pos = self.entries.len();
+        self.rehash_step();
         if pos >= self.buckets.len() {
-            self.rehash((pos + 1).next_power_of_two().max(MIN_BUCKETS));
+            self.start_resize((pos + 1).next_power_of_two().max(MIN_BUCKETS));
         }
-        let bucket = self.bucket_of(hash);
-        if let Some(head) = self.buckets.get_mut(bucket) {
+        if let Some(head) = self.head_mut(hash) {
             obj.link = *head;
             *head = to_u32(pos);
         }
@@ -203,27 +253,103 @@ impl Keyspace {
         pos
     }
 
-    /// Rebuilds the index with `buckets` buckets.
+    /// Rebuilds the index with `buckets` buckets at once.
     fn rehash(&mut self, buckets: usize) {
+        self.old_buckets = Vec::new();
+        self.moved = 0;
         self.buckets = vec![NONE; buckets];
         for pos in 0..self.entries.len() {
             let Some(entry) = self.entries.get(pos) else {
                 break;
             };
-            let bucket = self.bucket_of(self.hash(&entry.key));
-            if let (Some(head), Some(entry)) =
-                (self.buckets.get_mut(bucket), self.entries.get_mut(pos))
-            {
-                entry.obj.link = *head;
-                *head = to_u32(pos);
-            }
+            let bucket = bucket_in(self.hash(&entry.key), buckets);
+            self.link_into_current(bucket, to_u32(pos));
         }
     }
 
-    /// Makes whatever pointed at position `from` in `bucket`'s chain point
+    /// Puts the entry at `pos` at the head of the current index's
+    /// `bucket`.
+    fn link_into_current(&mut self, bucket: usize, pos: u32) {
+        if let (Some(head), Some(entry)) = (
+            self.buckets.get_mut(bucket),
+            self.entries.get_mut(pos as usize),
+        ) {
+            entry.obj.link = *head;
+            *head = pos;
+        }
+    }
+
+    /// Begins moving the index to `buckets` buckets (a resize under way
+    /// is finished first).
+    fn start_resize(&mut self, buckets: usize) {
+        self.finish_rehash();
+        if self.entries.is_empty() {
+            self.buckets = vec![NONE; buckets];
+            return;
+        }
+        self.old_buckets = std::mem::replace(&mut self.buckets, vec![NONE; buckets]);
+        self.moved = 0;
+    }
+
+    /// Moves the chains of a few old buckets into the current index (at
+    /// most [`STEP_BUCKETS`] buckets or [`STEP_ENTRIES`] entries).
+    fn rehash_step(&mut self) {
+        let mut entries = 0;
+        for _ in 0..STEP_BUCKETS {
+            if !self.is_rehashing() || entries >= STEP_ENTRIES {
+                return;
+            }
+            entries += self.move_old_bucket();
+        }
+    }
+
+    /// Moves the next old bucket's chain; returns how many entries it had.
+    fn move_old_bucket(&mut self) -> usize {
+        let Some(head) = self.old_buckets.get_mut(self.moved) else {
+            self.old_buckets = Vec::new();
+            self.moved = 0;
+            return 0;
+        };
+        let mut pos = std::mem::replace(head, NONE);
+        self.moved += 1;
+        let mut count = 0;
+        while let Some(entry) = self.entries.get(pos as usize) {
+            let next = entry.obj.link;
+            let bucket = bucket_in(self.hash(&entry.key), self.buckets.len());
+            self.link_into_current(bucket, pos);
+            pos = next;
+            count += 1;
+        }
+        if self.moved >= self.old_buckets.len() {
+            self.old_buckets = Vec::new();
+            self.moved = 0;
+        }
+        count
+    }
+
+    /// Finishes a resize under way.
+    fn finish_rehash(&mut self) {
+        while self.is_rehashing() {
+            self.move_old_bucket();
+        }
+    }
+
+    /// Advances a resize under way by up to `buckets` old buckets (the
+    /// cron's active rehashing); whether one is still under way.
+    pub fn rehash_buckets(&mut self, buckets: usize) -> bool {
+        for _ in 0..buckets {
+            if !self.is_rehashing() {
+                break;
+            }
+            self.move_old_bucket();
+        }
+        self.is_rehashing()
+    }
+
+    /// Makes whatever pointed at position `from` in `hash`'s chain point
     /// at `to` instead.
-    fn repoint(&mut self, bucket: usize, from: u32, to: u32) {
-        let Some(head) = self.buckets.get_mut(bucket) else {
+    fn repoint(&mut self, hash: u64, from: u32, to: u32) {
+        let Some(head) = self.head_mut(hash) else {
             return;
         };
         if *head == from {
@@ -255,26 +381,38 @@ impl Keyspace {
     }
 
     fn swap_remove_found(&mut self, pos: usize, hash: u64) -> (Object, Option<i64>) {
-        let bucket = self.bucket_of(hash);
         let next = self.link_of(to_u32(pos));
-        self.repoint(bucket, to_u32(pos), next);
+        self.repoint(hash, to_u32(pos), next);
         let last = self.entries.len() - 1;
         if pos != last {
             let moved = self.entries.get(last).map(|e| self.hash(&e.key));
             if let Some(moved) = moved {
-                self.repoint(self.bucket_of(moved), to_u32(last), to_u32(pos));
+                self.repoint(moved, to_u32(last), to_u32(pos));
             }
         }
         let expire = self.forget_expiry(pos, last);
         let entry = self.entries.swap_remove(pos);
-        if self.buckets.len() > MIN_BUCKETS && self.entries.len() * 8 < self.buckets.len() {
-            self.rehash(
-                (self.entries.len() * 2)
-                    .next_power_of_two()
-                    .max(MIN_BUCKETS),
-            );
-        }
+        self.after_removal();
         (entry.obj, expire)
+    }
+
+    /// Moves the resize under way along, starts shrinking an index grown
+    /// eight times too big, and frees the index of an emptied table.
+    fn after_removal(&mut self) {
+        if self.entries.is_empty() {
+            self.buckets = Vec::new();
+            self.old_buckets = Vec::new();
+            self.moved = 0;
+            return;
+        }
+        self.rehash_step();
+        if !self.is_rehashing()
+            && self.buckets.len() > MIN_BUCKETS
+            && self.entries.len() * 8 < self.buckets.len()
+        {
+            let buckets = (self.entries.len() * 2).next_power_of_two();
+            self.start_resize(buckets.max(MIN_BUCKETS));
+        }
     }
 
     /// The expiry bookkeeping of removing position `pos` while `last`
@@ -458,6 +596,34 @@ mod tests {
             t.swap_remove(format!("k{i}").as_bytes());
         }
         assert!(t.is_empty() && t.expires_len() == 0 && t.buckets() <= 16);
+    }
+
+    #[test]
+    fn keys_stay_found_while_the_index_resizes() {
+        let mut t = Keyspace::default();
+        let mut saw_rehash = false;
+        for i in 0..20_000 {
+            t.insert(format!("k{i}").as_bytes(), obj(i));
+            saw_rehash |= t.is_rehashing();
+            if i % 997 == 0 {
+                for j in (0..=i).step_by(61) {
+                    assert_eq!(int_at(&t, format!("k{j}").as_bytes()), Some(j));
+                }
+            }
+        }
+        assert!(saw_rehash, "growing moved the index incrementally");
+        let mut saw_shrink = false;
+        for i in (0..20_000).rev().filter(|i| i % 10 != 0) {
+            assert!(t.swap_remove(format!("k{i}").as_bytes()).is_some());
+            saw_shrink |= t.is_rehashing();
+        }
+        assert!(saw_shrink, "shrinking moved the index incrementally");
+        for i in 0..20_000 {
+            let present = i % 10 == 0;
+            assert_eq!(int_at(&t, format!("k{i}").as_bytes()), present.then_some(i));
+        }
+        while t.rehash_buckets(100) {}
+        assert!(t.buckets() <= 8192 && !t.is_rehashing());
     }
 
     #[test]

@@ -74,11 +74,28 @@ impl Server {
         if self.active_expire_enabled && !self.is_replica() {
             self.active_expire_cycle(ExpireCycle::Slow);
         }
+        if self.config.activerehashing {
+            self.rehash_key_indexes();
+        }
         // Also when idle, so a lowered `tracking-table-max-keys` applies.
         if self.tracking.clients > 0 {
             self.limit_tracking_table(None);
         }
         self.run_cron_hooks();
+    }
+
+    /// Active rehashing: moves the key indexes' resizes under way along
+    /// for up to a millisecond, so an idle server finishes them and frees
+    /// the old bucket arrays (writes move them along too).
+    fn rehash_key_indexes(&mut self) {
+        let start = std::time::Instant::now();
+        for db in &mut self.dbs {
+            while db.keys.rehash_buckets(100) {
+                if start.elapsed() >= std::time::Duration::from_millis(1) {
+                    return;
+                }
+            }
+        }
     }
 
     /// Closes idle clients when `timeout` is set (replicas and primaries exempt).
