@@ -87,6 +87,23 @@ pub fn keep_freed_heap() {
     }
 }
 
+/// The `maxmemory` limit growing key indexes keep to (0: none).
+static GROWTH_LIMIT: AtomicUsize = AtomicUsize::new(0);
+
+/// Sets the limit [`fits_in_limit`] checks against (`maxmemory`; 0 for
+/// none).
+pub fn set_growth_limit(bytes: usize) {
+    GROWTH_LIMIT.store(bytes, Ordering::Relaxed);
+}
+
+/// Whether allocating `bytes` more keeps the process within the limit set
+/// by [`set_growth_limit`] (Redis lets a hash table grow only then, unless
+/// it is overfull: the resize would otherwise trigger evictions itself).
+pub fn fits_in_limit(bytes: usize) -> bool {
+    let limit = GROWTH_LIMIT.load(Ordering::Relaxed);
+    limit == 0 || used_memory().saturating_add(bytes) <= limit
+}
+
 /// Bytes currently allocated through the counting allocator (0 when the
 /// binary did not install it, as in unit tests).
 pub fn used_memory() -> usize {

@@ -338,3 +338,35 @@ fn flushall_async_frees_in_the_background_and_counts_objects() {
     assert_eq!(r.cmd(&["CONFIG", "RESETSTAT"]), ok());
     assert_eq!(info_int(&info(&mut r, &["memory"]), "lazyfreed_objects"), 0);
 }
+
+/// A key index about to double does not grow when the bigger bucket array
+/// would take memory over `maxmemory` (the resize would itself evict keys);
+/// it holds more keys a bucket instead.
+#[test]
+fn the_key_index_does_not_grow_past_maxmemory() {
+    let s = TestServer::start();
+    let mut r = s.raw();
+    // Redis allocates a latency histogram for each command first used.
+    assert_eq!(r.cmd(&["CONFIG", "SET", "latency-tracking", "no"]), ok());
+    let mut batch = Vec::new();
+    for i in 0..4096 {
+        batch.extend(common::encode(&["SET", &format!("{i}"), "v"]));
+    }
+    r.send(&batch);
+    for _ in 0..4096 {
+        assert_eq!(r.read(), ok());
+    }
+    assert_eq!(
+        r.cmd(&["CONFIG", "SET", "maxmemory-policy", "allkeys-random"]),
+        ok()
+    );
+    let limit = used_memory(&mut r) + 10 * 1024;
+    assert_eq!(
+        r.cmd(&["CONFIG", "SET", "maxmemory", &limit.to_string()]),
+        ok()
+    );
+    assert_eq!(r.cmd(&["SET", "k1", "v1"]), ok());
+    assert_eq!(r.cmd(&["SET", "k2", "v2"]), ok());
+    assert_eq!(r.cmd(&["DBSIZE"]), Frame::Int(4098));
+    assert_eq!(stat(&mut r, "evicted_keys"), 0);
+}

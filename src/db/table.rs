@@ -239,7 +239,7 @@ impl Keyspace {
     fn push(&mut self, key: Key, hash: u64, mut obj: Object) -> usize {
         let pos = self.entries.len();
         self.rehash_step();
-        if pos >= self.buckets.len() {
+        if pos >= self.buckets.len() && self.may_grow_index(pos + 1) {
             self.start_resize((pos + 1).next_power_of_two().max(MIN_BUCKETS));
         }
         if let Some(head) = self.head_mut(hash) {
@@ -251,6 +251,17 @@ impl Keyspace {
             self.expiry_slots.push(NONE);
         }
         pos
+    }
+
+    /// Whether the index may grow to hold `keys` keys: always when it is
+    /// overfull (more than 1.618 keys a bucket) or tiny, otherwise only if
+    /// the bigger bucket array fits under `maxmemory` (as Redis's
+    /// `dictExpandAllowed`: growing must not itself cause evictions).
+    fn may_grow_index(&self, keys: usize) -> bool {
+        let buckets = self.buckets.len();
+        buckets < MIN_BUCKETS
+            || keys * 1000 > buckets * 1618
+            || crate::alloc::fits_in_limit(keys.next_power_of_two() * std::mem::size_of::<u32>())
     }
 
     /// Rebuilds the index with `buckets` buckets at once.

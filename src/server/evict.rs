@@ -146,20 +146,21 @@ impl Server {
         self.replica_output_bytes() + self.aof.buf.capacity()
     }
 
-    /// Stream bytes held for replicas: queued to their sockets or kept
-    /// while they are busy (INFO `mem_clients_slaves`).
+    /// Memory held for replicas' stream: their output buffers and what is
+    /// kept while they are busy (INFO `mem_clients_slaves`). Capacities,
+    /// not lengths: the allocations are what `used_memory` counts.
     pub fn replica_output_bytes(&self) -> usize {
         let queued: usize = self
             .clients
             .iter()
             .filter(|c| c.kind == super::client::ClientKind::Replica && !c.monitor)
-            .map(super::client::Client::pending_output)
+            .map(|c| c.reply.buf.capacity())
             .sum();
         let kept: usize = self
             .replication
             .replicas
             .iter()
-            .map(|l| l.pending.len())
+            .map(|l| l.pending.capacity())
             .sum();
         queued + kept
     }
@@ -379,6 +380,7 @@ impl Server {
     /// the new limit, and evicts from the timer.
     pub fn maxmemory_changed(&mut self) {
         let limit = self.config.maxmemory;
+        crate::alloc::set_growth_limit(usize::try_from(limit).unwrap_or(usize::MAX));
         if limit == 0 {
             return;
         }

@@ -183,6 +183,7 @@ impl Server {
         let registry = Registry::new(tables);
         let acl = acl::Acl::new(&registry, config.acl_pubsub_default_all);
         let requirepass = config.requirepass.clone();
+        crate::alloc::set_growth_limit(usize::try_from(config.maxmemory).unwrap_or(usize::MAX));
         let mut server = Server {
             dbs: (0..databases).map(|_| Db::default()).collect(),
             clients: ClientTable::default(),
