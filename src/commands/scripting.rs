@@ -7,6 +7,7 @@ use crate::scripting::{self, EvalCall};
 use crate::server::client::Client;
 use crate::server::errors::{CmdError, CmdResult};
 use crate::server::spec::{acl, flag, ks, Args, Command, KeySpec};
+use crate::server::state::scripting::DebugMode;
 use crate::server::Server;
 
 const EVAL: EvalCall = EvalCall {
@@ -88,21 +89,24 @@ fn script_kill(srv: &mut Server, c: &mut Client, _args: &Args) -> CmdResult {
     Ok(())
 }
 
-/// SCRIPT DEBUG YES|SYNC|NO. reddish has no Lua debugger: NO is accepted
-/// (it is the state every client is in), YES and SYNC are refused.
+/// SCRIPT DEBUG YES|SYNC|NO: the client's next EVAL runs under the Lua
+/// debugger (`scripting::debugger`), forked or blocking the server.
 fn script_debug(_srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     if c.pending_output() > 0 {
         return Err("ERR SCRIPT DEBUG must be called outside a pipeline".into());
     }
     let mode = &args[2];
-    if is_opt(mode, "no") {
-        c.reply.ok();
-        Ok(())
-    } else if is_opt(mode, "yes") || is_opt(mode, "sync") {
-        Err("ERR SCRIPT DEBUG is not supported: this server has no Lua debugger".into())
+    c.lua_debug = if is_opt(mode, "no") {
+        None
+    } else if is_opt(mode, "yes") {
+        Some(DebugMode::Fork)
+    } else if is_opt(mode, "sync") {
+        Some(DebugMode::Sync)
     } else {
-        Err("ERR Use SCRIPT DEBUG YES/SYNC/NO".into())
-    }
+        return Err("ERR Use SCRIPT DEBUG YES/SYNC/NO".into());
+    };
+    c.reply.ok();
+    Ok(())
 }
 
 fn script_help(_srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {

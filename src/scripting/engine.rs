@@ -39,6 +39,8 @@ pub struct Engine {
     /// The chunk name code is compiled under: EVAL's engine compiles
     /// scripts, the functions' engine libraries.
     chunk_name: &'static str,
+    /// The Lua debugger's session while a debugged script runs.
+    pub(super) debug: super::debugger::DebugSlot,
 }
 
 impl Engine {
@@ -57,6 +59,8 @@ impl Engine {
         let lua = sandbox::new_vm()?;
         let sandbox = sandbox::build(&lua, rng.clone())?;
         install_interrupt_hook(&lua, sandbox.run.clone(), false)?;
+        let debug = super::debugger::DebugSlot::default();
+        super::debugger::register(&lua, &sandbox.redis, &debug)?;
         Ok(Engine {
             lua,
             sandbox,
@@ -65,6 +69,7 @@ impl Engine {
             rng,
             runs: 0,
             chunk_name,
+            debug,
         })
     }
 
@@ -131,7 +136,8 @@ impl Engine {
 
     /// A run ended: every so many runs the garbage collector takes a step
     /// (Redis's `LUA_GC_CYCLE_PERIOD`), and the hook goes back to checking
-    /// every so many instructions if a kill made it check every line.
+    /// every so many instructions if a kill made it check every line (or
+    /// the debugger's hook replaced it: `killed` then too).
     pub(super) fn after_run(&mut self, killed: bool) {
         self.runs += 1;
         if self.runs >= RUNS_PER_GC_STEP {
