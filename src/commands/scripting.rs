@@ -67,17 +67,16 @@ fn script_exists(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     Ok(())
 }
 
-/// SCRIPT FLUSH [ASYNC|SYNC]: both empty the cache at once (a new VM).
+/// SCRIPT FLUSH [ASYNC|SYNC]: a new VM and an empty cache; ASYNC (or
+/// `lazyfree-lazy-user-flush`) frees the old one on the lazyfree thread.
 fn script_flush(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
-    let mode_ok = match args.len() {
-        2 => true,
-        3 => is_opt(&args[2], "sync") || is_opt(&args[2], "async"),
-        _ => false,
+    let lazy = match args.len() {
+        2 => srv.config.lazyfree_lazy_user_flush,
+        3 if is_opt(&args[2], "sync") => false,
+        3 if is_opt(&args[2], "async") => true,
+        _ => return Err("ERR SCRIPT FLUSH only support SYNC|ASYNC option".into()),
     };
-    if !mode_ok {
-        return Err("ERR SCRIPT FLUSH only support SYNC|ASYNC option".into());
-    }
-    scripting::flush(srv)?;
+    scripting::flush(srv, lazy)?;
     c.reply.ok();
     Ok(())
 }

@@ -73,11 +73,13 @@ impl Engine {
         })
     }
 
-    /// A new engine in place of this one (SCRIPT FLUSH): the scripts and
-    /// everything they left in the VM are gone.
-    pub fn reset(&mut self) -> mlua::Result<()> {
-        *self = Engine::with_rng(self.rng.clone(), self.chunk_name)?;
-        Ok(())
+    /// The engine that replaces this one (SCRIPT FLUSH): no scripts, a
+    /// new VM, and `math.random`'s generator where this one's was. It
+    /// shares nothing with this engine, which may then be freed anywhere
+    /// (see [`Detached`]).
+    pub fn successor(&self) -> mlua::Result<Engine> {
+        let rng = Rc::new(RefCell::new(*self.rng.borrow()));
+        Engine::with_rng(rng, self.chunk_name)
     }
 
     /// Bytes the Lua VM uses (INFO `used_memory_lua`).
@@ -154,6 +156,21 @@ impl Engine {
         }
     }
 }
+
+/// A scripting engine, or the functions' state that holds one, let go
+/// of whole so the lazyfree thread can free it (SCRIPT FLUSH ASYNC,
+/// FUNCTION FLUSH ASYNC).
+pub struct Detached(pub Box<dyn std::any::Any>);
+
+// SAFETY: an engine is a Lua VM and handles into it (functions, tables,
+// the `Rc`s its Rust callbacks capture); mlua's handles are not `Send`
+// because they share the VM without locks. A detached engine is the last
+// owner of its VM and of every handle on it: the server keeps none
+// (scripts run only while the engine is in the server, and
+// `Engine::successor` gives the replacing engine its own copy of the one
+// value engines shared, the random generator). Dropping it on another
+// thread therefore touches nothing the loop still uses.
+unsafe impl Send for Detached {}
 
 /// The client scripts run their commands through: no connection, shown
 /// as `lua` to MONITOR, never blocking, always authenticated.

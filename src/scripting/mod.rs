@@ -173,12 +173,21 @@ pub fn kill(srv: &mut Server, eval: bool) -> Result<(), &'static str> {
     Ok(())
 }
 
-/// SCRIPT FLUSH: a new VM and an empty cache.
-pub fn flush(srv: &mut Server) -> CmdResult {
-    let mut engine = take_engine(srv)?;
-    let reset = engine.reset();
-    put_engine(srv, engine);
-    reset.map_err(|e| CmdError::from(format!("ERR {}", e)))
+/// SCRIPT FLUSH: a new VM and an empty cache; the old engine is freed on
+/// the lazyfree thread when `lazy` (ASYNC) and it cached enough scripts.
+pub fn flush(srv: &mut Server, lazy: bool) -> CmdResult {
+    let engine = take_engine(srv)?;
+    let fresh = match engine.successor() {
+        Ok(fresh) => fresh,
+        Err(e) => {
+            put_engine(srv, engine);
+            return Err(CmdError::from(format!("ERR {}", e)));
+        }
+    };
+    put_engine(srv, Box::new(fresh));
+    let scripts = engine.scripts().len();
+    srv.free_detached(Box::new(engine::Detached(engine)), scripts, lazy);
+    Ok(())
 }
 
 /// SCRIPT LOAD: compiles and caches a script; its SHA1.

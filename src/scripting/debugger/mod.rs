@@ -70,7 +70,7 @@ return locals, protected
 "#;
 
 /// Keeps what the debugger needs of Lua's `debug` library (in the
-/// registry) and removes the library's global.
+/// registry) and lets go of the rest of it.
 pub fn keep_debug_library(lua: &Lua) -> mlua::Result<()> {
     let globals = lua.globals();
     let debug: Table = globals.raw_get("debug")?;
@@ -82,6 +82,10 @@ pub fn keep_debug_library(lua: &Lua) -> mlua::Result<()> {
         .call::<(Function, Function)>((getlocal, pcall))?;
     lua.set_named_registry_value(LOCALS_HELPER, locals)?;
     lua.set_named_registry_value(PCALL_HELPER, protected)?;
+    // Gone from `package.loaded` too, so the garbage collector has no
+    // more to walk through than without the library.
+    let loaded: Table = lua.named_registry_value("_LOADED")?;
+    loaded.raw_set("debug", Value::Nil)?;
     globals.raw_set("debug", Value::Nil)
 }
 

@@ -248,6 +248,11 @@ mod tests {
         assert_eq!(show("return 0.1"), "0.1");
         assert_eq!(show("return 1e20"), "1e+20");
         assert_eq!(show("return {}"), "{}");
-        assert_eq!(show("local t = {} t[1] = t return t").len(), 112);
+        let nested = format!(
+            "{}<max recursion level reached! Nested table?>{}",
+            "{".repeat(10),
+            "}".repeat(10)
+        );
+        assert_eq!(show("local t = {} t[1] = t return t"), nested);
     }
 }
