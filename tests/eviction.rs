@@ -234,7 +234,9 @@ fn evictions_raise_evicted_events_and_are_counted() {
     // Still over the limit (nothing left to evict).
     assert!(info_int(&stats, "current_eviction_exceeded_time") >= 0);
     assert!(info_int(&stats, "total_eviction_exceeded_time") >= 0);
-    assert_eq!(r.cmd(&["CONFIG", "SET", "maxmemory", "0"]), ok());
+    // Back under a limit, the next command ends the exceeded period
+    // (with no limit at all nothing checks, and Redis's count runs on).
+    assert_eq!(r.cmd(&["CONFIG", "SET", "maxmemory", "1gb"]), ok());
     assert_eq!(r.cmd(&["PING"]), pong());
     assert_eq!(
         info_int(&info(&mut r, &["stats"]), "current_eviction_exceeded_time"),
@@ -296,9 +298,11 @@ fn unlinking_ten_million_members_does_not_stall_other_clients() {
     let took = unlinked.elapsed();
     let longest = pinger.join().unwrap_or(Duration::MAX);
     eprintln!("UNLINK took {took:?}; longest gap between PINGs {longest:?} ({quiet:?} before)");
-    // Over what the machine's own noise gives (other processes share it).
+    // Over what the machine's own noise gives (other processes share it,
+    // so allow for their scheduling): freeing the set on the loop, as DEL
+    // does, stalls PING for about 400 ms.
     assert!(
-        longest < quiet + Duration::from_millis(20),
+        longest < quiet + Duration::from_millis(100),
         "a PING waited {longest:?} ({quiet:?} with nothing else going on)"
     );
     assert!(common::wait_for(Duration::from_secs(30), || {
