@@ -221,10 +221,8 @@ pub fn eval(
             return Err(CmdError::from(text));
         }
     };
-    // Whatever the client was owed goes out before the session talks.
-    let mut session = session;
-    session.send_raw(c.reply.buf.get(c.sent..).unwrap_or_default());
-    c.sent = c.reply.buf.len();
+    // What the client is owed already (the reply header of an EXEC) goes
+    // out after the session, with the script's reply, as in Redis.
     set_session(srv, Some(session));
     let result = run(srv, c);
     let mut session = set_session(srv, None);
