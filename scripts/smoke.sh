@@ -115,6 +115,23 @@ else
     echo "smoke: TTL not implemented yet; its checks skipped"
 fi
 
+# --- the Lua debugger, as redis-cli --ldb drives it (commands on stdin):
+# a forked session's write is thrown away, a SYNC one's is kept.
+printf "redis.call('set', KEYS[1], ARGV[1])\nredis.debug(ARGV[1])\nreturn redis.call('get', KEYS[1])\n" \
+    >"$SCRATCH/ldb.lua"
+ldb() {
+    printf 's\np\nc\n' | timeout 10 redis-cli -p "$SERVER_PORT" "$@" --eval "$SCRATCH/ldb.lua" ldbkey , v 2>&1 |
+        sed 's/\x1b\[[0-9;]*m//g'
+}
+ldb_want=$'* Stopped at 1, stop reason = step over\n-> 1   redis.call(\'set\', KEYS[1], ARGV[1])\n<redis> set ldbkey v\n<reply> "+OK"\n* Stopped at 2, stop reason = step over\n-> 2   redis.debug(ARGV[1])\nNo local variables in the current context.\n<debug> line 2: "v"\n\n"v"'
+for mode in --ldb --ldb-sync-mode; do
+    got="$(ldb "$mode" | sed -n '/^\* Stopped at 1/,/^"v"/p')"
+    [ "$got" = "$ldb_want" ] || fail "$ldb_want" "$got" redis-cli "$mode" --eval ldb.lua
+    CHECKS=$((CHECKS + 1))
+    [ "$mode" = --ldb ] && expect '(nil)' GET ldbkey
+done
+expect '"v"' GET ldbkey
+
 # --- errors every client sees the same way
 expect '(error) ERR syntax error' SET k v NX XX
 expect "(error) ERR wrong number of arguments for 'get' command" GET

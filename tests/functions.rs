@@ -534,3 +534,29 @@ fn info_counts_functions_and_their_memory() {
         bulks(&["a", "b"])
     );
 }
+
+#[test]
+fn function_flush_async_frees_many_functions_on_the_lazyfree_thread() {
+    let server = TestServer::start();
+    let mut r = server.raw();
+    let mut code = "#!lua name=many\n".to_string();
+    for j in 0..70 {
+        code.push_str(&format!(
+            "redis.register_function('f{}', function() return {} end)\n",
+            j, j
+        ));
+    }
+    assert_eq!(r.cmd(&["FUNCTION", "LOAD", &code]), Frame::bulk("many"));
+    assert_eq!(r.cmd(&["FUNCTION", "FLUSH", "ASYNC"]), ok());
+    assert_eq!(r.cmd(&["FUNCTION", "LIST"]), empty_array());
+    let lazyfreed = |r: &mut Raw| info_int(&info(r, &["memory"]), "lazyfreed_objects");
+    assert!(wait_for(Duration::from_secs(5), || lazyfreed(&mut r) == 70));
+    let memory = info(&mut r, &["memory"]);
+    assert_eq!(info_int(&memory, "number_of_functions"), 0);
+    assert!(info_int(&memory, "used_memory_vm_functions") > 0);
+    // The functions come back in the fresh engine.
+    assert_eq!(r.cmd(&["FUNCTION", "LOAD", &code]), Frame::bulk("many"));
+    assert_eq!(r.cmd(&["FCALL", "f3", "0"]), int(3));
+    assert_eq!(r.cmd(&["FUNCTION", "FLUSH"]), ok());
+    assert_eq!(lazyfreed(&mut r), 70);
+}

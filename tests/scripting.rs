@@ -1067,3 +1067,30 @@ fn a_fresh_servers_first_call_takes_7999_unpacked_arguments() {
     assert_eq!(eval(&mut r, script, &["l"], &[]), int(7999));
     assert_eq!(eval(&mut r, script, &["l"], &[]), int(15998));
 }
+
+#[test]
+fn script_flush_async_frees_a_large_cache_on_the_lazyfree_thread() {
+    let s = TestServer::start();
+    let mut r = s.raw();
+    let lazyfreed = |r: &mut Raw| info_int(&info(r, &["memory"]), "lazyfreed_objects");
+    for j in 0..100 {
+        r.cmd(&["SCRIPT", "LOAD", &format!("return {}", j)]);
+    }
+    assert_eq!(r.cmd(&["SCRIPT", "FLUSH", "ASYNC"]), ok());
+    assert_eq!(
+        info_int(&info(&mut r, &["memory"]), "number_of_cached_scripts"),
+        0
+    );
+    assert!(wait_for(Duration::from_secs(5), || lazyfreed(&mut r) == 100));
+    assert_eq!(eval(&mut r, "return 1", &[], &[]), int(1));
+    // A small cache is freed at once, as is any cache without ASYNC.
+    for j in 0..10 {
+        r.cmd(&["SCRIPT", "LOAD", &format!("return {}", j)]);
+    }
+    assert_eq!(r.cmd(&["SCRIPT", "FLUSH", "ASYNC"]), ok());
+    for j in 0..100 {
+        r.cmd(&["SCRIPT", "LOAD", &format!("return {}", j)]);
+    }
+    assert_eq!(r.cmd(&["SCRIPT", "FLUSH", "SYNC"]), ok());
+    assert_eq!(lazyfreed(&mut r), 100);
+}

@@ -144,18 +144,19 @@ fn function_restore(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult 
     Ok(())
 }
 
-/// FUNCTION FLUSH [ASYNC|SYNC]: both free the libraries at once.
+/// FUNCTION FLUSH [ASYNC|SYNC]: ASYNC (or `lazyfree-lazy-user-flush`)
+/// frees the libraries on the lazyfree thread.
 fn function_flush(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     if args.len() > 3 {
         return Err(errors::subcommand_syntax(&args[0], &args[1]));
     }
-    let mode_ok = args
-        .get(2)
-        .is_none_or(|m| is_opt(m, "sync") || is_opt(m, "async"));
-    if !mode_ok {
-        return Err("ERR FUNCTION FLUSH only supports SYNC|ASYNC option".into());
-    }
-    fcall::flush(srv)?;
+    let lazy = match args.get(2) {
+        None => srv.config.lazyfree_lazy_user_flush,
+        Some(m) if is_opt(m, "sync") => false,
+        Some(m) if is_opt(m, "async") => true,
+        Some(_) => return Err("ERR FUNCTION FLUSH only supports SYNC|ASYNC option".into()),
+    };
+    fcall::flush(srv, lazy)?;
     c.reply.ok();
     Ok(())
 }

@@ -51,6 +51,7 @@ pub const FEATURES: &[Feature] = &[
     crate::persistence::hooks::FEATURE,
     crate::replication::hooks::FEATURE,
     migrate::FEATURE,
+    crate::scripting::debugger::FEATURE,
 ];
 
 /// Every command family's table.

@@ -7,6 +7,7 @@ use crate::scripting::{self, EvalCall};
 use crate::server::client::Client;
 use crate::server::errors::{CmdError, CmdResult};
 use crate::server::spec::{acl, flag, ks, Args, Command, KeySpec};
+use crate::server::state::scripting::DebugMode;
 use crate::server::Server;
 
 const EVAL: EvalCall = EvalCall {
@@ -66,17 +67,16 @@ fn script_exists(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     Ok(())
 }
 
-/// SCRIPT FLUSH [ASYNC|SYNC]: both empty the cache at once (a new VM).
+/// SCRIPT FLUSH [ASYNC|SYNC]: a new VM and an empty cache; ASYNC (or
+/// `lazyfree-lazy-user-flush`) frees the old one on the lazyfree thread.
 fn script_flush(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
-    let mode_ok = match args.len() {
-        2 => true,
-        3 => is_opt(&args[2], "sync") || is_opt(&args[2], "async"),
-        _ => false,
+    let lazy = match args.len() {
+        2 => srv.config.lazyfree_lazy_user_flush,
+        3 if is_opt(&args[2], "sync") => false,
+        3 if is_opt(&args[2], "async") => true,
+        _ => return Err("ERR SCRIPT FLUSH only support SYNC|ASYNC option".into()),
     };
-    if !mode_ok {
-        return Err("ERR SCRIPT FLUSH only support SYNC|ASYNC option".into());
-    }
-    scripting::flush(srv)?;
+    scripting::flush(srv, lazy)?;
     c.reply.ok();
     Ok(())
 }
@@ -88,21 +88,24 @@ fn script_kill(srv: &mut Server, c: &mut Client, _args: &Args) -> CmdResult {
     Ok(())
 }
 
-/// SCRIPT DEBUG YES|SYNC|NO. reddish has no Lua debugger: NO is accepted
-/// (it is the state every client is in), YES and SYNC are refused.
+/// SCRIPT DEBUG YES|SYNC|NO: the client's next EVAL runs under the Lua
+/// debugger (`scripting::debugger`), forked or blocking the server.
 fn script_debug(_srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     if c.pending_output() > 0 {
         return Err("ERR SCRIPT DEBUG must be called outside a pipeline".into());
     }
     let mode = &args[2];
-    if is_opt(mode, "no") {
-        c.reply.ok();
-        Ok(())
-    } else if is_opt(mode, "yes") || is_opt(mode, "sync") {
-        Err("ERR SCRIPT DEBUG is not supported: this server has no Lua debugger".into())
+    c.lua_debug = if is_opt(mode, "no") {
+        None
+    } else if is_opt(mode, "yes") {
+        Some(DebugMode::Fork)
+    } else if is_opt(mode, "sync") {
+        Some(DebugMode::Sync)
     } else {
-        Err("ERR Use SCRIPT DEBUG YES/SYNC/NO".into())
-    }
+        return Err("ERR Use SCRIPT DEBUG YES/SYNC/NO".into());
+    };
+    c.reply.ok();
+    Ok(())
 }
 
 fn script_help(_srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {

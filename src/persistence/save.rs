@@ -314,7 +314,7 @@ impl Server {
 /// Makes the kernel kill this (child) process when its parent dies, so a
 /// save child of a killed server never renames its file over the dump
 /// later. Exits at once if the parent is already gone.
-fn die_with_parent(parent_pid: u32) {
+pub(crate) fn die_with_parent(parent_pid: u32) {
     // SAFETY: prctl(PR_SET_PDEATHSIG) takes a signal number and touches no
     // memory of ours; getppid has no preconditions.
     let orphaned = unsafe {

@@ -39,6 +39,8 @@ pub struct Engine {
     /// The chunk name code is compiled under: EVAL's engine compiles
     /// scripts, the functions' engine libraries.
     chunk_name: &'static str,
+    /// The Lua debugger's session while a debugged script runs.
+    pub(super) debug: super::debugger::DebugSlot,
 }
 
 impl Engine {
@@ -57,6 +59,8 @@ impl Engine {
         let lua = sandbox::new_vm()?;
         let sandbox = sandbox::build(&lua, rng.clone())?;
         install_interrupt_hook(&lua, sandbox.run.clone(), false)?;
+        let debug = super::debugger::DebugSlot::default();
+        super::debugger::register(&lua, &sandbox.redis, &debug)?;
         Ok(Engine {
             lua,
             sandbox,
@@ -65,14 +69,17 @@ impl Engine {
             rng,
             runs: 0,
             chunk_name,
+            debug,
         })
     }
 
-    /// A new engine in place of this one (SCRIPT FLUSH): the scripts and
-    /// everything they left in the VM are gone.
-    pub fn reset(&mut self) -> mlua::Result<()> {
-        *self = Engine::with_rng(self.rng.clone(), self.chunk_name)?;
-        Ok(())
+    /// The engine that replaces this one (SCRIPT FLUSH): no scripts, a
+    /// new VM, and `math.random`'s generator where this one's was. It
+    /// shares nothing with this engine, which may then be freed anywhere
+    /// (see [`Detached`]).
+    pub fn successor(&self) -> mlua::Result<Engine> {
+        let rng = Rc::new(RefCell::new(*self.rng.borrow()));
+        Engine::with_rng(rng, self.chunk_name)
     }
 
     /// Bytes the Lua VM uses (INFO `used_memory_lua`).
@@ -131,7 +138,8 @@ impl Engine {
 
     /// A run ended: every so many runs the garbage collector takes a step
     /// (Redis's `LUA_GC_CYCLE_PERIOD`), and the hook goes back to checking
-    /// every so many instructions if a kill made it check every line.
+    /// every so many instructions if a kill made it check every line (or
+    /// the debugger's hook replaced it: `killed` then too).
     pub(super) fn after_run(&mut self, killed: bool) {
         self.runs += 1;
         if self.runs >= RUNS_PER_GC_STEP {
@@ -148,6 +156,21 @@ impl Engine {
         }
     }
 }
+
+/// A scripting engine, or the functions' state that holds one, let go
+/// of whole so the lazyfree thread can free it (SCRIPT FLUSH ASYNC,
+/// FUNCTION FLUSH ASYNC).
+pub struct Detached(pub Box<dyn std::any::Any>);
+
+// SAFETY: an engine is a Lua VM and handles into it (functions, tables,
+// the `Rc`s its Rust callbacks capture); mlua's handles are not `Send`
+// because they share the VM without locks. A detached engine is the last
+// owner of its VM and of every handle on it: the server keeps none
+// (scripts run only while the engine is in the server, and
+// `Engine::successor` gives the replacing engine its own copy of the one
+// value engines shared, the random generator). Dropping it on another
+// thread therefore touches nothing the loop still uses.
+unsafe impl Send for Detached {}
 
 /// The client scripts run their commands through: no connection, shown
 /// as `lua` to MONITOR, never blocking, always authenticated.

@@ -68,9 +68,19 @@ pub fn delete(srv: &mut Server, name: &[u8]) -> CmdResult {
     Ok(())
 }
 
-/// FUNCTION FLUSH: every library goes.
-pub fn flush(srv: &mut Server) -> CmdResult {
-    clear(srv);
+/// FUNCTION FLUSH: every library goes, with the engine they were loaded
+/// in (freed on the lazyfree thread when `lazy` and there were enough
+/// functions); a fresh engine takes its place.
+pub fn flush(srv: &mut Server, lazy: bool) -> CmdResult {
+    let count = functions(srv).map_or(0, |f| f.libraries.function_count());
+    let old = srv.scripting.functions.take();
+    if let Err(e) = functions_mut(srv) {
+        srv.scripting.functions = old;
+        return Err(error(e));
+    }
+    if let Some(old) = old {
+        srv.free_detached(Box::new(super::engine::Detached(old)), count, lazy);
+    }
     changed(srv);
     Ok(())
 }

@@ -35,6 +35,7 @@
 pub mod api;
 pub mod cache;
 pub mod convert;
+pub mod debugger;
 pub mod engine;
 pub mod fcall;
 pub mod functions;
@@ -69,6 +70,20 @@ pub fn eval(srv: &mut Server, c: &mut Client, args: &Args, call: EvalCall) -> Cm
     if call.by_sha && args[1].len() != 40 {
         return Err(CmdError::Static(NOSCRIPT));
     }
+    match c.lua_debug {
+        None => run_eval(srv, c, args, call),
+        Some(_) if call.by_sha => {
+            Err("ERR Please use EVAL instead of EVALSHA for debugging".into())
+        }
+        Some(mode) => debugger::eval(srv, c, mode, &args[1], |srv, c| {
+            run_eval(srv, c, args, call)
+        }),
+    }
+}
+
+/// EVAL's work once the script is known to be run: its keys and
+/// arguments checked, the script found or compiled, then run.
+fn run_eval(srv: &mut Server, c: &mut Client, args: &Args, call: EvalCall) -> CmdResult {
     let numkeys = crate::util::parse_i64(&args[2]).ok_or(CmdError::Static(NOT_INTEGER))?;
     let passed = args.len() as i64 - 3;
     if numkeys > passed {
@@ -158,12 +173,21 @@ pub fn kill(srv: &mut Server, eval: bool) -> Result<(), &'static str> {
     Ok(())
 }
 
-/// SCRIPT FLUSH: a new VM and an empty cache.
-pub fn flush(srv: &mut Server) -> CmdResult {
-    let mut engine = take_engine(srv)?;
-    let reset = engine.reset();
-    put_engine(srv, engine);
-    reset.map_err(|e| CmdError::from(format!("ERR {}", e)))
+/// SCRIPT FLUSH: a new VM and an empty cache; the old engine is freed on
+/// the lazyfree thread when `lazy` (ASYNC) and it cached enough scripts.
+pub fn flush(srv: &mut Server, lazy: bool) -> CmdResult {
+    let engine = take_engine(srv)?;
+    let fresh = match engine.successor() {
+        Ok(fresh) => fresh,
+        Err(e) => {
+            put_engine(srv, engine);
+            return Err(CmdError::from(format!("ERR {}", e)));
+        }
+    };
+    put_engine(srv, Box::new(fresh));
+    let scripts = engine.scripts().len();
+    srv.free_detached(Box::new(engine::Detached(engine)), scripts, lazy);
+    Ok(())
 }
 
 /// SCRIPT LOAD: compiles and caches a script; its SHA1.

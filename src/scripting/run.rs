@@ -16,6 +16,7 @@ use super::api::{
 };
 use super::cache::script_flag;
 use super::convert::{error_table, error_text, lua_to_reply, reply_to_lua, until_nul, ReplyTarget};
+use super::debugger::CallLog;
 use super::engine::Engine;
 use super::sandbox::Sandbox;
 use crate::replication::hooks::{enough_good_replicas, NO_REPLICAS};
@@ -86,6 +87,7 @@ impl Engine {
         // Commands run with the caller's permissions.
         self.client.user = caller.user;
         self.client.reply.resp3 = false;
+        let debug = super::debugger::start_run(self, srv.config.busy_reply_threshold);
         let mut host = Host {
             srv,
             client: &mut self.client,
@@ -97,9 +99,11 @@ impl Engine {
             interruptible: false,
             argv: OwnedArgs::default(),
             calls_unchecked: 0,
+            debug,
         };
         host.oom_at_start = host.srv.out_of_memory();
-        host.interruptible = host.srv.config.busy_reply_threshold > 0;
+        // A debugged script stops on its own when it runs too long.
+        host.interruptible = host.srv.config.busy_reply_threshold > 0 && host.debug.is_none();
         host.srv.scripting.run = Some(run);
         let targets = host
             .srv
@@ -118,12 +122,14 @@ impl Engine {
             unlink(&self.sandbox)?;
             outcome
         });
-        let srv = host.into_inner().srv;
+        let host = host.into_inner();
+        let debugged = host.debug.is_some();
+        let srv = host.srv;
         srv.set_propagation_targets(targets);
         // The script itself never goes to replicas: the commands it ran do.
         srv.suppress_propagation();
         let killed = srv.end_script_run().is_some_and(|run| run.kill_requested);
-        self.after_run(killed);
+        self.after_run(killed || debugged);
         let target = ReplyTarget {
             reply: &mut caller.reply,
             script_resp3: self.client.reply.resp3,
@@ -302,6 +308,8 @@ struct Host<'a> {
     argv: OwnedArgs,
     /// `redis.call`s since the last [`Host::interrupt`] check.
     calls_unchecked: u32,
+    /// The Lua debugger's session, when the script is debugged.
+    debug: Option<super::debugger::DebugSlot>,
 }
 
 /// A script calling commands in a loop runs few instructions per call:
@@ -348,16 +356,25 @@ impl Host<'_> {
             self.interrupt();
         }
         let outcome = match fill_argv(&mut self.argv, args) {
-            Err(msg) => Err(Raised::table(msg)),
+            Err(msg) => {
+                self.log_call(CallLog::BadArguments(msg));
+                Err(Raised::table(msg))
+            }
             Ok(()) => match self.call_command() {
-                Err(refusal) => Err(Raised::Table {
-                    text: error_text(&refusal),
-                    counted: true,
-                }),
+                Err(refusal) => {
+                    self.log_call(CallLog::Refused(&refusal));
+                    Err(Raised::Table {
+                        text: error_text(&refusal),
+                        counted: true,
+                    })
+                }
                 Ok(()) => Ok(()),
             },
         };
         let reply = std::mem::take(&mut self.client.reply.buf);
+        if outcome.is_ok() {
+            self.log_call(CallLog::Ran(&reply));
+        }
         let result = match outcome {
             Ok(()) if raise && reply.first() == Some(&b'-') => {
                 let line = reply.split(|&b| b == b'\r').next().unwrap_or_default();
@@ -378,6 +395,14 @@ impl Host<'_> {
             Err(Raised::Message(text)) => Value::Table(error_table(lua, &text, false)?),
         };
         Ok(value)
+    }
+
+    /// Tells the debugger, when the script is debugged, about a command
+    /// it called.
+    fn log_call(&self, what: CallLog) {
+        if let Some(debug) = &self.debug {
+            super::debugger::log_call(debug, &self.argv.args(), what);
+        }
     }
 
     /// Checks a command the script calls and runs it (Redis's

@@ -291,8 +291,6 @@ function redis.status_reply(...)
 end
 
 function redis.replicate_commands() return true end
-function redis.breakpoint() return false end
-function redis.debug() end
 
 redis.LOG_DEBUG, redis.LOG_VERBOSE, redis.LOG_NOTICE, redis.LOG_WARNING = 0, 1, 2, 3
 redis.REPL_NONE, redis.REPL_AOF, redis.REPL_SLAVE, redis.REPL_REPLICA, redis.REPL_ALL = 0, 1, 2, 2, 3

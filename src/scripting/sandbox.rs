@@ -45,12 +45,22 @@ pub struct Sandbox {
     pub load_library: Function,
 }
 
-/// A new Lua VM with the libraries Redis loads.
+/// A new Lua VM with the libraries Redis loads. Like Redis, it loads
+/// Lua's `debug` library only to keep what it needs privately (the
+/// debugger's `debug.getlocal`) and then removes its global.
 pub fn new_vm() -> mlua::Result<Lua> {
-    let lua = Lua::new_with(
-        StdLib::TABLE | StdLib::STRING | StdLib::MATH,
-        LuaOptions::default(),
-    )?;
+    // SAFETY: mlua calls the `debug` library unsafe because Lua code using
+    // it could reach mlua's internals (upvalues, metatables of its
+    // userdata). No Lua code ever sees it: `keep_debug_library` takes
+    // `getlocal` into the registry and removes the global before any
+    // other code runs, and only the debugger's own helper calls it.
+    let lua = unsafe {
+        Lua::unsafe_new_with(
+            StdLib::TABLE | StdLib::STRING | StdLib::MATH | StdLib::DEBUG,
+            LuaOptions::default(),
+        )
+    };
+    super::debugger::keep_debug_library(&lua)?;
     super::libs::register_all(&lua)?;
     prepare_callback_slot(&lua)?;
     Ok(lua)

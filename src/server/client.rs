@@ -248,6 +248,9 @@ pub struct Client {
     /// The client a script runs its commands through (Redis's
     /// `CLIENT_SCRIPT`): it never blocks either.
     pub from_script: bool,
+    /// SCRIPT DEBUG YES or SYNC: its next EVAL runs under the Lua
+    /// debugger.
+    pub lua_debug: Option<crate::server::state::scripting::DebugMode>,
     /// MULTI/EXEC state (open between MULTI and EXEC/DISCARD).
     pub multi: crate::server::multi::Transaction,
     /// Where the running command's reply starts: what CLIENT REPLY silences
@@ -313,6 +316,7 @@ impl Client {
             blocked: None,
             in_exec: false,
             from_script: false,
+            lua_debug: None,
             multi: Default::default(),
             reply_mark: 0,
             argv_mem: 0,

@@ -30,6 +30,8 @@ struct Job {
 enum Garbage {
     Object(Object),
     Databases(Vec<Db>),
+    /// Something a feature let go of whole (a scripting engine).
+    Detached(Box<dyn Send>),
 }
 
 impl Garbage {
@@ -37,6 +39,7 @@ impl Garbage {
         match self {
             Garbage::Object(obj) => drop(obj),
             Garbage::Databases(dbs) => drop(dbs),
+            Garbage::Detached(whole) => drop(whole),
         }
     }
 }
@@ -163,6 +166,18 @@ impl Server {
         if lazy && objects > 0 {
             self.lazyfree.submit(Job {
                 garbage: Garbage::Databases(dbs),
+                objects,
+            });
+        }
+    }
+
+    /// Frees something a feature let go of (SCRIPT FLUSH's old engine),
+    /// counted as `objects`: on the lazyfree thread when `lazy` and it
+    /// holds more than a few objects, here otherwise.
+    pub fn free_detached(&mut self, whole: Box<dyn Send>, objects: usize, lazy: bool) {
+        if lazy && objects > LAZYFREE_THRESHOLD {
+            self.lazyfree.submit(Job {
+                garbage: Garbage::Detached(whole),
                 objects,
             });
         }

@@ -9,7 +9,7 @@
 
 mod decode;
 mod encode;
-mod number;
+pub mod number;
 
 use std::cell::Cell;
 use std::rc::Rc;

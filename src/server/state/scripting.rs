@@ -25,6 +25,17 @@ pub struct Scripting {
     /// What persistence asks of the function libraries; set by the
     /// scripting feature at start-up.
     pub library_hooks: Option<LibraryHooks>,
+    /// Forked Lua debugging sessions still running (their pids).
+    pub debug_children: Vec<i32>,
+}
+
+/// How a client's EVALs are debugged (SCRIPT DEBUG).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DebugMode {
+    /// YES: in a forked child; the dataset changes are thrown away.
+    Fork,
+    /// SYNC: in the server's own process, blocking it; changes are kept.
+    Sync,
 }
 
 /// How persistence saves and loads the function libraries without naming
