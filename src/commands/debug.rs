@@ -557,6 +557,23 @@ fn debug_help(c: &mut Client, name: &[u8]) {
 }
 
 /// DEBUG subcommand [arg ...]
+/// DEBUG CONFIG-REWRITE-FORCE-ALL: CONFIG REWRITE writing every
+/// directive, those at their default too.
+fn debug_config_rewrite_force_all(srv: &mut Server, c: &mut Client) -> CmdResult {
+    let path = srv.config.config_file.clone().unwrap_or_default();
+    match super::config::rewrite_config_file(srv, &path, true) {
+        Ok(()) => {
+            c.reply.ok();
+            Ok(())
+        }
+        Err(e) => Err(format!(
+            "ERR CONFIG-REWRITE-FORCE-ALL failed: {}",
+            crate::config::value::strerror(&e)
+        )
+        .into()),
+    }
+}
+
 fn debug(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     let sub = &args[1];
     let is = |name: &str| sub.eq_ignore_ascii_case(name.as_bytes());
@@ -640,6 +657,8 @@ fn debug(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
         srv.persistence.dirty_at_save = 0;
         srv.suppress_propagation();
         c.reply.ok();
+    } else if is("config-rewrite-force-all") && argc == 2 {
+        return debug_config_rewrite_force_all(srv, c);
     } else if is("aof-flush-sleep") && argc == 3 {
         srv.aof.flush_sleep_us = atoi(&args[2]).max(0) as u64;
         c.reply.ok();
