@@ -630,6 +630,80 @@ fn slowlog_client_name_and_threshold() {
     assert_eq!(r.cmd(&["SLOWLOG", "LEN"]), Frame::Int(0));
 }
 
+/// The commands of the slowlog, newest first.
+fn slowlog_commands(r: &mut Raw) -> Vec<Vec<String>> {
+    items(r.cmd(&["SLOWLOG", "GET"]))
+        .into_iter()
+        .map(|e| texts(items(e)[3].clone()))
+        .collect()
+}
+
+#[test]
+fn slowlog_logs_a_blocked_command_when_it_is_served() {
+    let srv = TestServer::start_with(&["--slowlog-log-slower-than", "0"]);
+    let mut r = srv.raw();
+    let mut blocked = srv.raw();
+    blocked.send_cmd(&["BLPOP", "l", "0"]);
+    common::wait_blocked(&mut r, 1);
+    assert!(
+        !slowlog_commands(&mut r).iter().any(|c| c[0] == "BLPOP"),
+        "not logged while it waits"
+    );
+    assert_eq!(r.cmd(&["MULTI"]), ok());
+    assert_eq!(
+        r.cmd(&["LPUSH", "l", "foo"]),
+        Frame::Simple("QUEUED".into())
+    );
+    assert_eq!(r.cmd(&["SLOWLOG", "RESET"]), Frame::Simple("QUEUED".into()));
+    r.cmd(&["EXEC"]);
+    assert_eq!(texts(blocked.read()), ["l", "foo"]);
+    assert_eq!(
+        slowlog_commands(&mut r),
+        [vec!["BLPOP", "l", "0"], vec!["SLOWLOG", "RESET"]]
+    );
+}
+
+#[test]
+fn client_unblock_counts_the_blocked_call_as_failed() {
+    let srv = TestServer::start_with(&["--slowlog-log-slower-than", "0"]);
+    let mut r = srv.raw();
+    for (reason, reply) in [
+        ("TIMEOUT", Frame::Array(None)),
+        (
+            "ERROR",
+            err("UNBLOCKED client unblocked via CLIENT UNBLOCK"),
+        ),
+    ] {
+        assert_eq!(r.cmd(&["CONFIG", "RESETSTAT"]), ok());
+        let mut blocked = srv.raw();
+        let id = common::client_id(&mut blocked).to_string();
+        blocked.send_cmd(&["BLPOP", "l", "0"]);
+        common::wait_blocked(&mut r, 1);
+        assert_eq!(r.cmd(&["SLOWLOG", "RESET"]), ok());
+        assert_eq!(r.cmd(&["CLIENT", "UNBLOCK", &id, reason]), Frame::Int(1));
+        assert_eq!(blocked.read(), reply);
+        // Before the CLIENT UNBLOCK, an entry of the blocked client (Redis
+        // 7.0.15 logs it with its arguments already freed; reddish with
+        // them).
+        let entries = items(r.cmd(&["SLOWLOG", "GET"]));
+        assert_eq!(entries.len(), 3, "{reason}");
+        assert_eq!(
+            texts(items(entries[0].clone())[3].clone()),
+            ["CLIENT", "UNBLOCK", &id, reason]
+        );
+        let addr = common::client_field(&common::client_info(&mut blocked), "addr");
+        assert_eq!(bulk_text(&items(entries[1].clone())[4]), addr, "{reason}");
+        let stats = info(&mut r, &["commandstats"]);
+        let blpop = info_value(&stats, "cmdstat_blpop").unwrap_or_default();
+        assert!(
+            blpop.starts_with("calls=1,") && blpop.ends_with(",rejected_calls=0,failed_calls=1"),
+            "{reason}: {blpop}"
+        );
+    }
+    let errors = info(&mut r, &["errorstats"]);
+    assert_eq!(errors, "# Errorstats\r\nerrorstat_UNBLOCKED:count=1\r\n");
+}
+
 // ---------------------------------------------------------------- LATENCY
 
 #[test]
