@@ -1006,6 +1006,46 @@ fn debug_switches_sleep_and_errors() {
     assert!(help.contains(&"DIGEST-VALUE <key> [<key> ...]".to_string()));
 }
 
+/// The size DEBUG HTSTATS gives the keyspace's hash table.
+fn keyspace_table_size(r: &mut Raw) -> String {
+    let stats = bulk_text(&r.cmd(&["DEBUG", "HTSTATS", "0"]));
+    info_value(&stats.replace(": ", ":"), " table size").unwrap_or_default()
+}
+
+#[test]
+fn keyspace_index_does_not_grow_while_a_child_saves() {
+    let srv = TestServer::start_with(&["--rdb-key-save-delay", "100"]);
+    let mut r = srv.raw();
+    assert_eq!(r.cmd(&["DEBUG", "POPULATE", "4096"]), ok());
+    assert_eq!(keyspace_table_size(&mut r), "4096");
+    assert_eq!(
+        r.cmd(&["BGSAVE"]),
+        Frame::Simple("Background saving started".into())
+    );
+    assert_eq!(r.cmd(&["MSET", "k1", "v1", "k2", "v2"]), ok());
+    assert_eq!(
+        keyspace_table_size(&mut r),
+        "4096",
+        "the child shares the pages"
+    );
+    let stats = bulk_text(&r.cmd(&["DEBUG", "HTSTATS", "0"]));
+    assert!(stats.contains("\n number of elements: 4098\n"), "{stats}");
+    assert!(
+        common::wait_for(Duration::from_secs(10), || {
+            common::info_field(&mut r, "persistence", "rdb_bgsave_in_progress") == "0"
+        }),
+        "the save did not end"
+    );
+    // Once the cron has seen the child gone, the next new key grows it.
+    let mut n = 3;
+    let grew = common::wait_for(Duration::from_secs(5), || {
+        r.cmd(&["SET", &format!("k{n}"), "v"]);
+        n += 1;
+        keyspace_table_size(&mut r) == "8192"
+    });
+    assert!(grew, "the index did not grow after the save");
+}
+
 /// DEBUG HTSTATS and HTSTATS-KEY answer in `dictGetStats`'s layout; the
 /// counts of elements are what any implementation must agree on.
 #[test]

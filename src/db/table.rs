@@ -26,6 +26,10 @@ const NONE: u32 = u32::MAX;
 /// Fewest buckets an index that holds anything has.
 const MIN_BUCKETS: usize = 4;
 
+/// While growth is avoided, the index still grows once it holds more than
+/// this many keys a bucket (Redis's `dict_force_resize_ratio`).
+const FORCE_GROWTH_RATIO: usize = 5;
+
 /// One key and its object.
 #[derive(Debug, Clone)]
 pub struct Entry {
@@ -49,6 +53,9 @@ pub struct Keyspace {
     /// Per entry position, its index in `expiries` or `NONE`; empty until
     /// the first expiry is set.
     expiry_slots: Vec<u32>,
+    /// A fork child shares the memory: the index grows only when very
+    /// full, so rehashing does not copy pages (Redis's `DICT_RESIZE_AVOID`).
+    growth_avoided: bool,
 }
 
 fn to_u32(n: usize) -> u32 {
@@ -78,6 +85,32 @@ impl Keyspace {
     /// Buckets of the hash index (DEBUG HTSTATS).
     pub fn buckets(&self) -> usize {
         self.buckets.len()
+    }
+
+    /// Whether the index avoids growing (while a fork child runs).
+    pub fn set_growth_avoided(&mut self, avoided: bool) {
+        self.growth_avoided = avoided;
+    }
+
+    /// Whether holding `len` keys needs more buckets, as Redis's
+    /// `_dictExpandIfNeeded` decides.
+    fn needs_growth(&self, len: usize) -> bool {
+        let buckets = self.buckets.len();
+        buckets == 0
+            || (len >= buckets && (!self.growth_avoided || len / buckets > FORCE_GROWTH_RATIO))
+    }
+
+    /// The length of the chain in each bucket of the index (DEBUG HTSTATS).
+    pub fn chain_lengths(&self) -> impl ExactSizeIterator<Item = usize> + '_ {
+        self.buckets.iter().map(|&head| {
+            let mut length = 0;
+            let mut pos = head;
+            while pos != NONE {
+                length += 1;
+                pos = self.link_of(pos);
+            }
+            length
+        })
     }
 
     /// Makes room for `additional` more entries.
@@ -188,7 +221,7 @@ impl Keyspace {
     /// Appends a key known to be absent; returns its position.
     fn push(&mut self, key: Key, hash: u64, mut obj: Object) -> usize {
         let pos = self.entries.len();
-        if pos >= self.buckets.len() {
+        if self.needs_growth(pos) {
             self.rehash((pos + 1).next_power_of_two().max(MIN_BUCKETS));
         }
         let bucket = self.bucket_of(hash);

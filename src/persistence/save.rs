@@ -134,7 +134,18 @@ impl Server {
             dirty_before,
             target,
         });
+        self.update_resize_policy();
         true
+    }
+
+    /// The keyspace indexes avoid growing while a child shares the
+    /// parent's memory (Redis's `updateDictResizePolicy`); checked when a
+    /// child starts and by the cron after it ends.
+    fn update_resize_policy(&mut self) {
+        let avoided = self.has_save_child();
+        for db in &mut self.dbs {
+            db.keys.set_growth_avoided(avoided);
+        }
     }
 
     /// The child side of a background save: runs `work` (writing the
@@ -276,9 +287,13 @@ impl Server {
     /// The cron's persistence duties: reap the child, start saves that
     /// save points or BGSAVE SCHEDULE ask for.
     pub fn persistence_cron(&mut self) {
-        if self.has_save_child() {
+        let had_child = self.has_save_child();
+        if had_child {
             self.persistence.child_stats.receive();
             self.reap_save_child();
+        }
+        self.update_resize_policy();
+        if had_child {
             return;
         }
         let now = unix_seconds();
