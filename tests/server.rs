@@ -1006,6 +1006,40 @@ fn debug_switches_sleep_and_errors() {
     assert!(help.contains(&"DIGEST-VALUE <key> [<key> ...]".to_string()));
 }
 
+/// The words of a process's command line as `ps` shows it.
+fn command_line_words(pid: u32) -> Vec<String> {
+    let raw = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+    String::from_utf8_lossy(&raw)
+        .replace('\0', " ")
+        .split_whitespace()
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn process_title_follows_the_template() {
+    let srv = TestServer::start();
+    let mut r = srv.raw();
+    let pid = srv.child.id();
+    let binary = common::server_binary();
+    let listen = format!("127.0.0.1:{}", srv.port);
+    assert_eq!(command_line_words(pid), [binary.as_str(), &listen]);
+    let template = "TEST {title} {listen-addr} {port} {tls-port} {unixsocket} {config-file}";
+    assert_eq!(
+        r.cmd(&["CONFIG", "SET", "proc-title-template", template]),
+        ok()
+    );
+    let port = srv.port.to_string();
+    assert_eq!(
+        command_line_words(pid),
+        ["TEST", binary.as_str(), &listen, &port, "0", "-"]
+    );
+    assert_eq!(
+        r.cmd(&["CONFIG", "SET", "proc-title-template", "{invalid-var}"]),
+        err("ERR CONFIG SET failed (possibly related to argument 'proc-title-template') - template format is invalid or contains unknown variables")
+    );
+}
+
 /// The size DEBUG HTSTATS gives the keyspace's hash table.
 fn keyspace_table_size(r: &mut Raw) -> String {
     let stats = bulk_text(&r.cmd(&["DEBUG", "HTSTATS", "0"]));
