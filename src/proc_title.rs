@@ -34,7 +34,11 @@ pub fn prepare(program: &str) {
         // setenv stores a copy of each variable, so nothing reads the
         // old strings any more.
         for (name, value) in std::env::vars_os() {
-            std::env::set_var(name, value);
+            // set_var refuses (panics on) names it could not look up.
+            let settable = !name.is_empty() && !name.as_encoded_bytes().contains(&b'=');
+            if settable {
+                std::env::set_var(name, value);
+            }
         }
         Some(Area {
             start,

@@ -699,7 +699,10 @@ mod tests {
     #[test]
     fn templates_expand_like_sdstemplate() {
         let vars = |name: &[u8]| (name == b"v").then(|| b"X".to_vec());
-        assert_eq!(expand_template(b"a {v} {{v}", vars), Some(b"a X {v}".to_vec()));
+        assert_eq!(
+            expand_template(b"a {v} {{v}", vars),
+            Some(b"a X {v}".to_vec())
+        );
         assert_eq!(expand_template(b"{v", vars), None);
         assert_eq!(expand_template(b"x {", vars), None);
         assert_eq!(expand_template(b"{w}", vars), None);
