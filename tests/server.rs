@@ -1040,6 +1040,34 @@ fn process_title_follows_the_template() {
     );
 }
 
+#[test]
+fn a_save_child_names_its_job_in_its_title() {
+    let srv = TestServer::start_with(&["--rdb-key-save-delay", "1000000"]);
+    let mut r = srv.raw();
+    r.cmd(&["SET", "k", "v"]);
+    assert_eq!(
+        r.cmd(&["BGSAVE"]),
+        Frame::Simple("Background saving started".into())
+    );
+    let pid = srv.child.id();
+    let children = format!("/proc/{pid}/task/{pid}/children");
+    let mut child_title = Vec::new();
+    common::wait_for(Duration::from_secs(5), || {
+        let listed = std::fs::read_to_string(&children).unwrap_or_default();
+        child_title = listed
+            .split_whitespace()
+            .filter_map(|p| p.parse().ok())
+            .map(command_line_words)
+            .next()
+            .unwrap_or_default();
+        child_title.first().is_some_and(|w| w == "redis-rdb-bgsave")
+    });
+    assert_eq!(
+        child_title,
+        ["redis-rdb-bgsave", &format!("127.0.0.1:{}", srv.port)]
+    );
+}
+
 /// The size DEBUG HTSTATS gives the keyspace's hash table.
 fn keyspace_table_size(r: &mut Raw) -> String {
     let stats = bulk_text(&r.cmd(&["DEBUG", "HTSTATS", "0"]));

@@ -91,6 +91,11 @@ impl Server {
         // runs twice. glibc's fork handlers keep malloc usable in the child.
         let pid = unsafe { libc::fork() };
         if pid == 0 {
+            self.show_proc_title(match target {
+                SaveTarget::Disk => "redis-rdb-bgsave",
+                SaveTarget::ReplicaSockets => "redis-rdb-to-slaves",
+                SaveTarget::AofRewrite => "redis-aof-rewrite",
+            });
             self.run_save_child(parent_pid, report_pipe, work);
         }
         if let Some((_, write_end)) = report_pipe {

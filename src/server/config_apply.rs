@@ -151,11 +151,17 @@ impl Server {
     /// Shows `proc-title-template` expanded as the process title (when
     /// `set-proc-title` is on), as Redis's `redisSetProcTitle` does.
     pub fn update_proc_title(&self) {
+        self.show_proc_title(crate::proc_title::program());
+    }
+
+    /// [`Server::update_proc_title`] with `title` as the template's
+    /// `{title}` (a fork child names its job there).
+    pub fn show_proc_title(&self, title: &str) {
         if !self.config.set_proc_title {
             return;
         }
         let title = crate::util::expand_template(&self.config.proc_title_template, |name| {
-            self.proc_title_variable(name)
+            self.proc_title_variable(name, title)
         });
         if let Some(title) = title {
             let trimmed = crate::config::trim(&title, b" ");
@@ -166,10 +172,10 @@ impl Server {
     }
 
     /// The value of one `proc-title-template` variable.
-    fn proc_title_variable(&self, name: &[u8]) -> Option<Vec<u8>> {
+    fn proc_title_variable(&self, name: &[u8], title: &str) -> Option<Vec<u8>> {
         let c = &self.config;
         let text = match name {
-            b"title" => crate::proc_title::program().to_string(),
+            b"title" => title.to_string(),
             b"listen-addr" if c.port != 0 || c.tls_port != 0 => {
                 let addr = c.bind.first().map_or("*", String::as_str);
                 let port = if c.port != 0 { c.port } else { c.tls_port };
