@@ -445,6 +445,9 @@ fn start(mut config: Config, no_args: bool, argv0: &str) -> i32 {
         warn!("Failed to configure TLS. Check logs for more info.");
         return 1;
     }
+    if config.set_proc_title {
+        crate::proc_title::prepare(argv0);
+    }
     let mut server = match Server::new(config, crate::commands::TABLES, crate::commands::FEATURES) {
         Ok(s) => s,
         Err(_) => {
@@ -476,6 +479,7 @@ fn start(mut config: Config, no_args: bool, argv0: &str) -> i32 {
     if refused || !server.load_users_at_startup() || !server.load_data_from_disk() {
         return 1;
     }
+    server.update_proc_title();
     server.replica_start();
     match server.run() {
         Ok(()) => 0,

@@ -16,6 +16,7 @@ pub mod logging;
 pub mod long_double;
 pub mod net;
 pub mod persistence;
+pub mod proc_title;
 pub mod replication;
 pub mod resp;
 pub mod scripting;

@@ -339,6 +339,31 @@ pub fn now_us() -> i64 {
         .saturating_add(ts.tv_nsec / 1000)
 }
 
+/// Expands `{name}` variables in `template` with `value_of` (Redis's
+/// `sdstemplate`): `{{` is a literal `{`; `None` for an unknown name or
+/// an unterminated variable.
+pub fn expand_template(
+    template: &[u8],
+    value_of: impl Fn(&[u8]) -> Option<Vec<u8>>,
+) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(template.len());
+    let mut rest = template;
+    while let Some(open) = rest.iter().position(|&c| c == b'{') {
+        out.extend_from_slice(rest.get(..open)?);
+        let after = rest.get(open + 1..)?;
+        if after.first()? == &b'{' {
+            out.push(b'{');
+            rest = after.get(1..)?;
+            continue;
+        }
+        let close = after.iter().position(|&c| c == b'}')?;
+        out.extend_from_slice(&value_of(after.get(..close)?)?);
+        rest = after.get(close + 1..)?;
+    }
+    out.extend_from_slice(rest);
+    Some(out)
+}
+
 /// Splits a line into arguments like Redis's `sdssplitargs`: blanks separate,
 /// "double quotes" understand `\n \r \t \b \a \\ \"` and `\xHH`, 'single
 /// quotes' only `\'`. Returns `None` for unbalanced quotes or a closing quote
@@ -669,6 +694,18 @@ mod tests {
         assert_eq!(parse_f64(b"nan"), None);
         assert_eq!(parse_f64(b" 1"), None);
         assert_eq!(parse_f64(b"1e400"), None);
+    }
+
+    #[test]
+    fn templates_expand_like_sdstemplate() {
+        let vars = |name: &[u8]| (name == b"v").then(|| b"X".to_vec());
+        assert_eq!(
+            expand_template(b"a {v} {{v}", vars),
+            Some(b"a X {v}".to_vec())
+        );
+        assert_eq!(expand_template(b"{v", vars), None);
+        assert_eq!(expand_template(b"x {", vars), None);
+        assert_eq!(expand_template(b"{w}", vars), None);
     }
 
     #[test]

@@ -507,3 +507,51 @@ fn crash_during_a_rewrite_keeps_the_old_manifest_and_every_write() {
     assert_eq!(int_of(r.cmd(&["DBSIZE"])), 20001);
     assert_eq!(int_of(r.cmd(&["LLEN", "during"])), 100);
 }
+
+/// What a transaction's EXEC answers for each of `commands`.
+fn in_transaction(r: &mut Raw, commands: &[&[&str]]) -> Vec<Frame> {
+    assert_eq!(r.cmd(&["MULTI"]), ok());
+    for command in commands {
+        assert_eq!(r.cmd(command), Frame::Simple("QUEUED".into()));
+    }
+    common::items(r.cmd(&["EXEC"]))
+}
+
+#[test]
+fn bgrewriteaof_in_a_transaction_is_scheduled_for_after_it() {
+    let srv = fresh(AOF_ON);
+    let mut r = srv.raw();
+    let forks = common::info_int(&common::info(&mut r, &["stats"]), "total_forks");
+    let replies = in_transaction(&mut r, &[&["SET", "k", "v"], &["BGREWRITEAOF"]]);
+    assert_eq!(
+        replies,
+        [
+            ok(),
+            Frame::Simple("Background append only file rewriting scheduled".into())
+        ]
+    );
+    wait_no_rewrite(&mut r);
+    let after = common::info_int(&common::info(&mut r, &["stats"]), "total_forks");
+    assert_eq!(after, forks + 1, "the scheduled rewrite ran once");
+    assert_eq!(info_field(&mut r, "persistence", "aof_rewrites"), "1");
+}
+
+#[test]
+fn appendonly_turned_on_in_a_transaction_schedules_the_first_rewrite() {
+    let srv = fresh(&[]);
+    let mut r = srv.raw();
+    let replies = in_transaction(
+        &mut r,
+        &[&["SET", "k", "v"], &["CONFIG", "SET", "appendonly", "yes"]],
+    );
+    assert_eq!(replies, [ok(), ok()]);
+    assert!(read_log(srv.dir.path()).contains(
+        "AOF was enabled during a transaction. An AOF background was scheduled to start when possible."
+    ));
+    wait_no_rewrite(&mut r);
+    assert_eq!(info_field(&mut r, "persistence", "aof_enabled"), "1");
+    assert!(
+        manifest(srv.dir.path()).contains("type b\n"),
+        "a base was written"
+    );
+}

@@ -295,3 +295,60 @@ fn expired_keys_are_missing_for_every_command() {
     assert_eq!(r.cmd(&["PTTL", "d"]), Frame::Int(-2));
     assert_eq!(r.cmd(&["OBJECT", "ENCODING", "d"]), Frame::Bulk(None));
 }
+
+/// Two keys (the only ones) that expired while active expiry was off, with a replica's
+/// view of the stream attached after they expired.
+fn two_expired_keys_watched(s: &TestServer) -> common::repl_stream::ReplStream {
+    let mut r = s.raw();
+    assert_eq!(r.cmd(&["DEBUG", "SET-ACTIVE-EXPIRE", "0"]), common::ok());
+    assert_eq!(r.cmd(&["FLUSHALL"]), common::ok());
+    r.cmd(&["SET", "foo1", "bar", "PX", "1"]);
+    r.cmd(&["SET", "foo2", "bar", "PX", "1"]);
+    // Time must pass: reading the keys would expire them.
+    std::thread::sleep(Duration::from_millis(5));
+    common::repl_stream::ReplStream::attach(s.port)
+}
+
+/// The stream's commands up to the marker SET, with the DELs' keys sorted.
+fn stream_until_marker(
+    r: &mut common::Raw,
+    stream: &mut common::repl_stream::ReplStream,
+) -> Vec<Vec<String>> {
+    r.cmd(&["SET", "marker", "x"]);
+    let mut seen = stream.until(&["SET", "marker", "x"]);
+    for words in seen.iter_mut() {
+        if words.first().is_some_and(|w| w == "DEL") {
+            words.truncate(1);
+        }
+    }
+    seen
+}
+
+#[test]
+fn keys_scan_and_randomkey_expire_are_propagated_as_plain_dels() {
+    let s = TestServer::start_with(&["--repl-diskless-sync", "no"]);
+    let mut r = s.raw();
+    for command in [&["SCAN", "0"][..], &["RANDOMKEY"]] {
+        let mut stream = two_expired_keys_watched(&s);
+        r.cmd(command);
+        assert_eq!(
+            stream_until_marker(&mut r, &mut stream),
+            common::repl_stream::commands(&["SELECT 0", "DEL", "DEL", "SET marker x"]),
+            "{command:?}"
+        );
+    }
+}
+
+#[test]
+fn keys_scan_expires_inside_exec_are_wrapped_in_multi() {
+    let s = TestServer::start_with(&["--repl-diskless-sync", "no"]);
+    let mut r = s.raw();
+    let mut stream = two_expired_keys_watched(&s);
+    assert_eq!(r.cmd(&["MULTI"]), common::ok());
+    assert_eq!(r.cmd(&["SCAN", "0"]), Frame::Simple("QUEUED".into()));
+    r.cmd(&["EXEC"]);
+    assert_eq!(
+        stream_until_marker(&mut r, &mut stream),
+        common::repl_stream::commands(&["SELECT 0", "MULTI", "DEL", "DEL", "EXEC", "SET marker x"])
+    );
+}

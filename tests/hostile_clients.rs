@@ -256,6 +256,10 @@ fn a_client_over_the_soft_output_limit_for_too_long_is_closed() {
     let value = "v".repeat(512 * 1024);
     assert_eq!(raw.cmd(&["SET", "big", &value]), Frame::Simple("OK".into()));
     let _reader_that_never_reads = flood_without_reading(srv.port, b"GET big\r\n", 40);
+    // Over the soft limit it stays for a second: see it come, then go.
+    assert!(wait_for(Duration::from_secs(5), || connected_clients(
+        &mut raw
+    ) == 2));
     assert!(
         wait_for(Duration::from_secs(10), || connected_clients(&mut raw) == 1),
         "the soft limit is not enforced"

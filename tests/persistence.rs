@@ -719,31 +719,35 @@ fn an_unreadable_file_stops_the_start() {
     assert!(read_log(dir.path()).contains("Short read or OOM loading DB"));
 }
 
-#[test]
-fn clients_get_loading_errors_while_a_file_loads() {
-    let srv = fresh(&[]);
+/// A server that saved `keys` keys of 1000 bytes, restarted with `save`
+/// as its save points to load them slowly (a millisecond a key), returned
+/// still loading. Both runs use the server under test (`REDDISH_TEST_SERVER` too).
+fn restarted_loading_slowly(keys: &str, save: &str) -> TestServer {
+    let srv = start::start_logged(tempfile::tempdir().expect("tempdir"), &[]);
     let mut r = srv.raw();
-    assert_eq!(r.cmd(&["DEBUG", "POPULATE", "3000", "key", "1000"]), ok());
+    assert_eq!(r.cmd(&["DEBUG", "POPULATE", keys, "key", "1000"]), ok());
     assert_eq!(r.cmd(&["CONFIG", "SET", "rdbcompression", "no"]), ok());
     assert_eq!(r.cmd(&["SAVE"]), ok());
     let mut srv = srv;
     let dir = std::mem::replace(&mut srv.dir, tempfile::tempdir().expect("tempdir"));
     drop(srv);
     let log = log_path(dir.path()).display().to_string();
-    let srv = start::start_in(
-        dir,
-        None,
-        &[
-            "--save",
-            "",
-            "--logfile",
-            &log,
-            "--key-load-delay",
-            "1000",
-            "--loading-process-events-interval-bytes",
-            "1024",
-        ],
-    );
+    let loading = [
+        "--save",
+        save,
+        "--logfile",
+        &log,
+        "--key-load-delay",
+        "1000",
+        "--loading-process-events-interval-bytes",
+        "1024",
+    ];
+    common::spawn_in(&common::server_binary(), dir, &[], &loading, "")
+}
+
+#[test]
+fn clients_get_loading_errors_while_a_file_loads() {
+    let srv = restarted_loading_slowly("3000", "");
     let mut r = srv.raw();
     assert_eq!(
         r.cmd(&["GET", "key:1"]),
@@ -760,28 +764,30 @@ fn clients_get_loading_errors_while_a_file_loads() {
 }
 
 #[test]
-fn shutdown_while_loading_exits_without_saving() {
-    let srv = fresh(&[]);
+fn configs_that_cannot_change_while_loading_are_refused() {
+    let srv = restarted_loading_slowly("3000", "");
     let mut r = srv.raw();
-    assert_eq!(r.cmd(&["DEBUG", "POPULATE", "2000", "key", "1000"]), ok());
-    assert_eq!(r.cmd(&["CONFIG", "SET", "rdbcompression", "no"]), ok());
-    assert_eq!(r.cmd(&["SAVE"]), ok());
+    assert_eq!(info_field(&mut r, "persistence", "loading"), "1");
+    assert_eq!(r.cmd(&["CONFIG", "SET", "loglevel", "debug"]), ok());
+    let loading = err("LOADING Redis is loading the dataset in memory");
+    assert_eq!(r.cmd(&["CONFIG", "SET", "appendonly", "yes"]), loading);
+    assert_eq!(
+        r.cmd(&["CONFIG", "SET", "hz", "20", "repl-diskless-load", "swapdb"]),
+        loading
+    );
+    // The refusal comes after the checks of the names before it.
+    assert_eq!(
+        r.cmd(&["CONFIG", "SET", "daemonize", "no", "appendonly", "yes"]),
+        err("ERR CONFIG SET failed (possibly related to argument 'daemonize') - can't set immutable config")
+    );
+    assert_eq!(common::config_get(&mut r, "hz"), "10");
+    assert_eq!(info_field(&mut r, "persistence", "loading"), "1");
+}
+
+#[test]
+fn shutdown_while_loading_exits_without_saving() {
+    let mut srv = restarted_loading_slowly("2000", "3600 1");
     let saved = std::fs::read(srv.path("dump.rdb")).expect("dump.rdb");
-    let mut srv = srv;
-    let dir = std::mem::replace(&mut srv.dir, tempfile::tempdir().expect("tempdir"));
-    drop(srv);
-    let log = log_path(dir.path()).display().to_string();
-    let loading = [
-        "--save",
-        "3600 1",
-        "--logfile",
-        &log,
-        "--key-load-delay",
-        "1000",
-        "--loading-process-events-interval-bytes",
-        "1024",
-    ];
-    let mut srv = start::start_in(dir, None, &loading);
     let mut r = srv.raw();
     assert_eq!(info_field(&mut r, "persistence", "loading"), "1");
     r.send_cmd(&["SHUTDOWN"]);

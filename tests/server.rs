@@ -630,6 +630,80 @@ fn slowlog_client_name_and_threshold() {
     assert_eq!(r.cmd(&["SLOWLOG", "LEN"]), Frame::Int(0));
 }
 
+/// The commands of the slowlog, newest first.
+fn slowlog_commands(r: &mut Raw) -> Vec<Vec<String>> {
+    items(r.cmd(&["SLOWLOG", "GET"]))
+        .into_iter()
+        .map(|e| texts(items(e)[3].clone()))
+        .collect()
+}
+
+#[test]
+fn slowlog_logs_a_blocked_command_when_it_is_served() {
+    let srv = TestServer::start_with(&["--slowlog-log-slower-than", "0"]);
+    let mut r = srv.raw();
+    let mut blocked = srv.raw();
+    blocked.send_cmd(&["BLPOP", "l", "0"]);
+    common::wait_blocked(&mut r, 1);
+    assert!(
+        !slowlog_commands(&mut r).iter().any(|c| c[0] == "BLPOP"),
+        "not logged while it waits"
+    );
+    assert_eq!(r.cmd(&["MULTI"]), ok());
+    assert_eq!(
+        r.cmd(&["LPUSH", "l", "foo"]),
+        Frame::Simple("QUEUED".into())
+    );
+    assert_eq!(r.cmd(&["SLOWLOG", "RESET"]), Frame::Simple("QUEUED".into()));
+    r.cmd(&["EXEC"]);
+    assert_eq!(texts(blocked.read()), ["l", "foo"]);
+    assert_eq!(
+        slowlog_commands(&mut r),
+        [vec!["BLPOP", "l", "0"], vec!["SLOWLOG", "RESET"]]
+    );
+}
+
+#[test]
+fn client_unblock_counts_the_blocked_call_as_failed() {
+    let srv = TestServer::start_with(&["--slowlog-log-slower-than", "0"]);
+    let mut r = srv.raw();
+    for (reason, reply) in [
+        ("TIMEOUT", Frame::Array(None)),
+        (
+            "ERROR",
+            err("UNBLOCKED client unblocked via CLIENT UNBLOCK"),
+        ),
+    ] {
+        assert_eq!(r.cmd(&["CONFIG", "RESETSTAT"]), ok());
+        let mut blocked = srv.raw();
+        let id = common::client_id(&mut blocked).to_string();
+        blocked.send_cmd(&["BLPOP", "l", "0"]);
+        common::wait_blocked(&mut r, 1);
+        assert_eq!(r.cmd(&["SLOWLOG", "RESET"]), ok());
+        assert_eq!(r.cmd(&["CLIENT", "UNBLOCK", &id, reason]), Frame::Int(1));
+        assert_eq!(blocked.read(), reply);
+        // Before the CLIENT UNBLOCK, an entry of the blocked client (Redis
+        // 7.0.15 logs it with its arguments already freed; reddish with
+        // them).
+        let entries = items(r.cmd(&["SLOWLOG", "GET"]));
+        assert_eq!(entries.len(), 3, "{reason}");
+        assert_eq!(
+            texts(items(entries[0].clone())[3].clone()),
+            ["CLIENT", "UNBLOCK", &id, reason]
+        );
+        let addr = common::client_field(&common::client_info(&mut blocked), "addr");
+        assert_eq!(bulk_text(&items(entries[1].clone())[4]), addr, "{reason}");
+        let stats = info(&mut r, &["commandstats"]);
+        let blpop = info_value(&stats, "cmdstat_blpop").unwrap_or_default();
+        assert!(
+            blpop.starts_with("calls=1,") && blpop.ends_with(",rejected_calls=0,failed_calls=1"),
+            "{reason}: {blpop}"
+        );
+    }
+    let errors = info(&mut r, &["errorstats"]);
+    assert_eq!(errors, "# Errorstats\r\nerrorstat_UNBLOCKED:count=1\r\n");
+}
+
 // ---------------------------------------------------------------- LATENCY
 
 #[test]
@@ -930,6 +1004,108 @@ fn debug_switches_sleep_and_errors() {
         "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"
     );
     assert!(help.contains(&"DIGEST-VALUE <key> [<key> ...]".to_string()));
+}
+
+/// The words of a process's command line as `ps` shows it.
+fn command_line_words(pid: u32) -> Vec<String> {
+    let raw = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+    String::from_utf8_lossy(&raw)
+        .replace('\0', " ")
+        .split_whitespace()
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn process_title_follows_the_template() {
+    let srv = TestServer::start();
+    let mut r = srv.raw();
+    let pid = srv.child.id();
+    let binary = common::server_binary();
+    let listen = format!("127.0.0.1:{}", srv.port);
+    assert_eq!(command_line_words(pid), [binary.as_str(), &listen]);
+    let template = "TEST {title} {listen-addr} {port} {tls-port} {unixsocket} {config-file}";
+    assert_eq!(
+        r.cmd(&["CONFIG", "SET", "proc-title-template", template]),
+        ok()
+    );
+    let port = srv.port.to_string();
+    assert_eq!(
+        command_line_words(pid),
+        ["TEST", binary.as_str(), &listen, &port, "0", "-"]
+    );
+    assert_eq!(
+        r.cmd(&["CONFIG", "SET", "proc-title-template", "{invalid-var}"]),
+        err("ERR CONFIG SET failed (possibly related to argument 'proc-title-template') - template format is invalid or contains unknown variables")
+    );
+}
+
+#[test]
+fn a_save_child_names_its_job_in_its_title() {
+    let srv = TestServer::start_with(&["--rdb-key-save-delay", "1000000"]);
+    let mut r = srv.raw();
+    r.cmd(&["SET", "k", "v"]);
+    assert_eq!(
+        r.cmd(&["BGSAVE"]),
+        Frame::Simple("Background saving started".into())
+    );
+    let pid = srv.child.id();
+    let children = format!("/proc/{pid}/task/{pid}/children");
+    let mut child_title = Vec::new();
+    common::wait_for(Duration::from_secs(5), || {
+        let listed = std::fs::read_to_string(&children).unwrap_or_default();
+        child_title = listed
+            .split_whitespace()
+            .filter_map(|p| p.parse().ok())
+            .map(command_line_words)
+            .next()
+            .unwrap_or_default();
+        child_title.first().is_some_and(|w| w == "redis-rdb-bgsave")
+    });
+    assert_eq!(
+        child_title,
+        ["redis-rdb-bgsave", &format!("127.0.0.1:{}", srv.port)]
+    );
+}
+
+/// The size DEBUG HTSTATS gives the keyspace's hash table.
+fn keyspace_table_size(r: &mut Raw) -> String {
+    let stats = bulk_text(&r.cmd(&["DEBUG", "HTSTATS", "0"]));
+    info_value(&stats.replace(": ", ":"), " table size").unwrap_or_default()
+}
+
+#[test]
+fn keyspace_index_does_not_grow_while_a_child_saves() {
+    let srv = TestServer::start_with(&["--rdb-key-save-delay", "100"]);
+    let mut r = srv.raw();
+    assert_eq!(r.cmd(&["DEBUG", "POPULATE", "4096"]), ok());
+    assert_eq!(keyspace_table_size(&mut r), "4096");
+    assert_eq!(
+        r.cmd(&["BGSAVE"]),
+        Frame::Simple("Background saving started".into())
+    );
+    assert_eq!(r.cmd(&["MSET", "k1", "v1", "k2", "v2"]), ok());
+    assert_eq!(
+        keyspace_table_size(&mut r),
+        "4096",
+        "the child shares the pages"
+    );
+    let stats = bulk_text(&r.cmd(&["DEBUG", "HTSTATS", "0"]));
+    assert!(stats.contains("\n number of elements: 4098\n"), "{stats}");
+    assert!(
+        common::wait_for(Duration::from_secs(10), || {
+            common::info_field(&mut r, "persistence", "rdb_bgsave_in_progress") == "0"
+        }),
+        "the save did not end"
+    );
+    // Once the cron has seen the child gone, the next new key grows it.
+    let mut n = 3;
+    let grew = common::wait_for(Duration::from_secs(5), || {
+        r.cmd(&["SET", &format!("k{n}"), "v"]);
+        n += 1;
+        keyspace_table_size(&mut r) == "8192"
+    });
+    assert!(grew, "the index did not grow after the save");
 }
 
 /// DEBUG HTSTATS and HTSTATS-KEY answer in `dictGetStats`'s layout; the

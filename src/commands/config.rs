@@ -54,6 +54,8 @@ fn config_get(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
 /// Why CONFIG SET refused its arguments before changing anything.
 enum Refusal<'a> {
     Unknown(&'a [u8]),
+    /// A directive that cannot change while a data set is loading.
+    Loading,
     Named(&'a [u8], &'static str),
 }
 
@@ -79,6 +81,7 @@ fn config_set(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
             b"'",
         ]),
         Refusal::Named(name, why) => set_failed(&String::from_utf8_lossy(name), why).into(),
+        Refusal::Loading => errors::CmdError::Static(crate::server::errors::LOADING),
     })?;
     let backup: Vec<Value> = targets.iter().map(|f| srv.config.snapshot(f.id)).collect();
     let mut applies: Vec<(Apply, &'static str)> = Vec::new();
@@ -120,7 +123,7 @@ fn set_failed(name: &str, why: &str) -> String {
 }
 
 /// Resolves every name; the first problem found is reported (unknown,
-/// immutable, protected or repeated directive).
+/// immutable, protected, refused while loading or repeated directive).
 fn find_targets<'a>(
     srv: &Server,
     c: &Client,
@@ -135,6 +138,9 @@ fn find_targets<'a>(
         }
         if d.has(cfg::PROTECTED) && !srv.config.enable_protected_configs.allows(c.is_local) {
             return Err(Refusal::Named(name, "can't set protected config"));
+        }
+        if d.has(cfg::DENY_LOADING) && srv.persistence.is_loading() {
+            return Err(Refusal::Loading);
         }
         if targets.contains(&found) {
             return Err(Refusal::Named(name, "duplicate parameter"));
@@ -166,18 +172,24 @@ fn config_resetstat(srv: &mut Server, c: &mut Client, _args: &Args) -> CmdResult
     Ok(())
 }
 
-/// CONFIG REWRITE: writes the running configuration into the config file.
-fn config_rewrite(srv: &mut Server, c: &mut Client, _args: &Args) -> CmdResult {
-    let Some(path) = srv.config.config_file.clone() else {
-        return Err("ERR The server is running without a config file".into());
-    };
+/// Rewrites the config file from the running configuration (every
+/// directive when `force_all`).
+pub fn rewrite_config_file(srv: &Server, path: &str, force_all: bool) -> std::io::Result<()> {
     let users = srv.config.aclfile.is_empty().then(|| {
         srv.acl
             .users()
             .map(|u| srv.acl_user_line(u))
             .collect::<Vec<_>>()
     });
-    match config::rewrite::rewrite(&srv.config, &path, users.as_deref()) {
+    config::rewrite::rewrite(&srv.config, path, users.as_deref(), force_all)
+}
+
+/// CONFIG REWRITE: writes the running configuration into the config file.
+fn config_rewrite(srv: &mut Server, c: &mut Client, _args: &Args) -> CmdResult {
+    let Some(path) = srv.config.config_file.clone() else {
+        return Err("ERR The server is running without a config file".into());
+    };
+    match rewrite_config_file(srv, &path, false) {
         Ok(()) => {
             log::warn!("CONFIG REWRITE executed with success.");
             c.reply.ok();

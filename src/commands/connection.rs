@@ -497,9 +497,9 @@ fn client_unblock(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
         return Err(errors::subcommand_syntax(&args[0], &args[1]));
     }
     let how = match args.get(3) {
-        None => Unblock::Timeout,
-        Some(a) if is_opt(a, "timeout") => Unblock::Timeout,
-        Some(a) if is_opt(a, "error") => Unblock::Error,
+        None => Unblock::Command { error: false },
+        Some(a) if is_opt(a, "timeout") => Unblock::Command { error: false },
+        Some(a) if is_opt(a, "error") => Unblock::Command { error: true },
         Some(_) => return Err("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR".into()),
     };
     let id = int_arg(&args[2])?;

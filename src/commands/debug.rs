@@ -269,41 +269,53 @@ fn debug_object(srv: &mut Server, c: &mut Client, key: &[u8]) -> CmdResult {
     Ok(())
 }
 
-/// A hash table's statistics in the text of Redis's `dictGetStats`.
-/// Open addressing gives every element a slot of its own, so the chain
-/// figures are those of a table without collisions.
-fn table_stats(shape: TableShape) -> String {
+/// Longest chain Redis's statistics count on their own (`DICT_STATS_VECTLEN`
+/// less one: longer chains are counted, not listed).
+const CHAIN_STATS_LEN: usize = 50;
+
+/// A hash table's statistics in the text of Redis's `dictGetStats`, from
+/// the length of the chain in each of its buckets.
+fn table_stats(elements: usize, chains: impl ExactSizeIterator<Item = usize>) -> String {
     let header = "Hash table 0 stats (main hash table):\n";
-    if shape.elements == 0 {
+    if elements == 0 {
         return format!("{header}No stats available for empty dictionaries\n");
     }
-    let size = shape.capacity.max(shape.elements).next_power_of_two();
-    let percent = |n: usize| n as f64 / size as f64 * 100.0;
+    let size = chains.len();
+    let mut histogram = [0usize; CHAIN_STATS_LEN];
+    let (mut slots, mut longest, mut total) = (0usize, 0usize, 0usize);
+    for chain in chains {
+        if let Some(count) = histogram.get_mut(chain.min(CHAIN_STATS_LEN - 1)) {
+            *count += 1;
+        }
+        if chain > 0 {
+            slots += 1;
+            longest = longest.max(chain);
+            total += chain;
+        }
+    }
     let mut text = format!(
-        "{header} table size: {size}\n number of elements: {n}\n different slots: {n}\n \
-         max chain length: 1\n avg chain length (counted): 1.00\n \
-         avg chain length (computed): 1.00\n Chain length distribution:\n",
-        n = shape.elements
+        "{header} table size: {size}\n number of elements: {elements}\n different slots: {slots}\n \
+         max chain length: {longest}\n avg chain length (counted): {:.2}\n \
+         avg chain length (computed): {:.2}\n Chain length distribution:\n",
+        total as f32 / slots as f32,
+        elements as f32 / slots as f32,
     );
-    for (chain, slots) in [(0, size - shape.elements), (1, shape.elements)] {
-        if slots > 0 {
-            text += &format!("   {chain}: {slots} ({:.2}%)\n", percent(slots));
+    for (chain, &count) in histogram.iter().enumerate().take(CHAIN_STATS_LEN - 1) {
+        if count > 0 {
+            let percent = count as f32 / size as f32 * 100.0;
+            text += &format!("   {chain}: {count} ({percent:.2}%)\n");
         }
     }
     text
 }
 
-/// The shapes of a database's key index and expiry table.
-fn index_shapes(keys: &crate::db::Keyspace) -> (TableShape, TableShape) {
-    let main = TableShape {
-        elements: keys.len(),
-        capacity: keys.buckets(),
-    };
-    let expires = TableShape {
-        elements: keys.expires_len(),
-        capacity: keys.expires_capacity(),
-    };
-    (main, expires)
+/// The statistics of a table without chains (open addressing, or the
+/// expiry records): every element has a bucket of its own, in a table of
+/// the next power of two.
+fn unchained_table_stats(shape: TableShape) -> String {
+    let size = shape.capacity.max(shape.elements).next_power_of_two();
+    let chains = (0..size).map(|i| usize::from(i < shape.elements));
+    table_stats(shape.elements, chains)
 }
 
 /// DEBUG HTSTATS dbid: the keyspace's and the expiry table's statistics.
@@ -312,11 +324,15 @@ fn debug_htstats(srv: &Server, c: &mut Client, dbid: &[u8]) -> CmdResult {
     let Some(db) = usize::try_from(index).ok().and_then(|i| srv.dbs.get(i)) else {
         return Err(CmdError::Static("ERR Out of range database"));
     };
-    let (main, expires) = index_shapes(&db.keys);
+    let keys = &db.keys;
+    let expires = TableShape {
+        elements: keys.expires_len(),
+        capacity: keys.expires_capacity(),
+    };
     let text = format!(
         "[Dictionary HT]\n{}[Expires HT]\n{}",
-        table_stats(main),
-        table_stats(expires)
+        table_stats(keys.len(), keys.chain_lengths().into_iter()),
+        unchained_table_stats(expires)
     );
     c.reply.verbatim(text.as_bytes());
     Ok(())
@@ -332,7 +348,7 @@ fn debug_htstats_key(srv: &Server, c: &mut Client, key: &[u8]) -> CmdResult {
             "ERR The value stored at the specified key is not represented using an hash table",
         ));
     };
-    c.reply.verbatim(table_stats(shape).as_bytes());
+    c.reply.verbatim(unchained_table_stats(shape).as_bytes());
     Ok(())
 }
 
@@ -557,6 +573,23 @@ fn debug_help(c: &mut Client, name: &[u8]) {
 }
 
 /// DEBUG subcommand [arg ...]
+/// DEBUG CONFIG-REWRITE-FORCE-ALL: CONFIG REWRITE writing every
+/// directive, those at their default too.
+fn debug_config_rewrite_force_all(srv: &mut Server, c: &mut Client) -> CmdResult {
+    let path = srv.config.config_file.clone().unwrap_or_default();
+    match super::config::rewrite_config_file(srv, &path, true) {
+        Ok(()) => {
+            c.reply.ok();
+            Ok(())
+        }
+        Err(e) => Err(format!(
+            "ERR CONFIG-REWRITE-FORCE-ALL failed: {}",
+            crate::config::value::strerror(&e)
+        )
+        .into()),
+    }
+}
+
 fn debug(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     let sub = &args[1];
     let is = |name: &str| sub.eq_ignore_ascii_case(name.as_bytes());
@@ -640,6 +673,8 @@ fn debug(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
         srv.persistence.dirty_at_save = 0;
         srv.suppress_propagation();
         c.reply.ok();
+    } else if is("config-rewrite-force-all") && argc == 2 {
+        return debug_config_rewrite_force_all(srv, c);
     } else if is("aof-flush-sleep") && argc == 3 {
         srv.aof.flush_sleep_us = atoi(&args[2]).max(0) as u64;
         c.reply.ok();

@@ -596,7 +596,7 @@ pub const COMMANDS: &[Command] = &[
         .tips(&["request_policy:all_shards", "nondeterministic_output_order"])
         .doc("generic", "1.0.0", "O(N) with N being the number of keys in the database, under the assumption that the key names in the database and the given pattern have limited length.", "Returns every key name matching a pattern."),
     Command::new("scan", -2, scan)
-        .flags(flag::READONLY)
+        .flags(flag::READONLY | flag::TOUCHES_ARBITRARY_KEYS)
         .acl(acl::KEYSPACE | acl::READ | acl::SLOW)
         .tips(&["nondeterministic_output", "request_policy:special"])
         .doc("generic", "2.8.0", "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.", "Iterates over the key names of the database with a cursor."),
@@ -621,7 +621,7 @@ pub const COMMANDS: &[Command] = &[
         .keys(&[KeySpec::range(ks::RW | ks::ACCESS | ks::UPDATE, 1, 0, 1)])
         .doc("generic", "1.0.0", "O(1)", "Moves a key to another database."),
     Command::new("randomkey", 1, randomkey)
-        .flags(flag::READONLY)
+        .flags(flag::READONLY | flag::TOUCHES_ARBITRARY_KEYS)
         .acl(acl::KEYSPACE | acl::READ | acl::SLOW)
         .tips(&["request_policy:all_shards", "nondeterministic_output"])
         .doc("generic", "1.0.0", "O(1)", "Returns a random key name from the database."),

@@ -55,14 +55,14 @@ fn bgsave(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
 }
 
 /// BGREWRITEAOF: starts an AOF rewrite in a child, or schedules it while
-/// another child runs.
+/// another child or a transaction runs.
 fn bgrewriteaof(srv: &mut Server, c: &mut Client, _args: &Args) -> CmdResult {
     if srv.aof_rewrite_running() {
         return Err(CmdError::Static(
             "ERR Background append only file rewriting already in progress",
         ));
     }
-    if srv.has_save_child() {
+    if srv.has_save_child() || srv.in_exec {
         srv.aof.rewrite_scheduled = true;
         // Asked for by hand: the back-off after failures does not apply.
         srv.aof.consecutive_failures = 0;

@@ -54,6 +54,7 @@ fn exec(srv: &mut Server, c: &mut Client, _args: &Args) -> CmdResult {
         c.reply.array(queue.len());
     }
     let was_in_exec = std::mem::replace(&mut c.in_exec, true);
+    srv.in_exec = true;
     for (id, args) in queue.iter() {
         let mark = c.reply.buf.len();
         // ACL rules may have changed since the command was queued.
@@ -67,6 +68,7 @@ fn exec(srv: &mut Server, c: &mut Client, _args: &Args) -> CmdResult {
         c.settle_nested_reply(mark);
     }
     c.in_exec = was_in_exec;
+    srv.in_exec = was_in_exec;
     c.multi.restore_queue(queue);
     srv.discard_transaction(c);
     Ok(())

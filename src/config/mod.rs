@@ -224,6 +224,9 @@ macro_rules! typed_fields {
 
 typed_fields! {
     port: u16 = |c: &Config| c.num("port") as u16;
+    tls_port: u16 = |c: &Config| c.num("tls-port") as u16;
+    set_proc_title: bool = |c: &Config| c.flag("set-proc-title");
+    proc_title_template: Vec<u8> = |c: &Config| c.bytes("proc-title-template").unwrap_or_default();
     bind: Vec<String> = |c: &Config| match c.get("bind") {
         Some(Value::Bind(addrs)) => addrs.clone(),
         _ => Vec::new(),
@@ -744,7 +747,7 @@ enum LineError {
     Fatal(ConfigError),
 }
 
-fn trim<'a>(mut s: &'a [u8], chars: &[u8]) -> &'a [u8] {
+pub fn trim<'a>(mut s: &'a [u8], chars: &[u8]) -> &'a [u8] {
     while let Some((first, rest)) = s.split_first() {
         if !chars.contains(first) {
             break;

@@ -36,16 +36,20 @@ struct State {
     /// Directives the rewrite has handled (their unused lines are blanked).
     rewritten: HashSet<String>,
     needs_signature: bool,
+    /// Every directive gets a line, at its default too (DEBUG
+    /// CONFIG-REWRITE-FORCE-ALL).
+    force_all: bool,
 }
 
 impl State {
     /// Reads the old file; a missing file is an empty one.
-    fn read(path: &str) -> io::Result<State> {
+    fn read(path: &str, force_all: bool) -> io::Result<State> {
         let mut state = State {
             lines: Vec::new(),
             option_lines: HashMap::new(),
             rewritten: HashSet::new(),
             needs_signature: true,
+            force_all,
         };
         let content = match std::fs::read(path) {
             Ok(c) => c,
@@ -93,8 +97,10 @@ impl State {
     }
 
     /// Puts `line` for `option` in place of the option's next old line, or
-    /// appends it when `force` (the value is not the default).
+    /// appends it when `force` (the value is not the default) or when every
+    /// directive is written.
     fn rewrite_line(&mut self, option: &str, line: Vec<u8>, force: bool) {
+        let force = force || self.force_all;
         self.mark_processed(option);
         let reuse = self
             .option_lines
@@ -156,8 +162,14 @@ fn line_owner(name: &[u8]) -> Option<String> {
 
 /// Rewrites the config file at `path` from `config`, with `users` as the
 /// `user` lines (`None`: an ACL file holds the users; the lines go).
-pub fn rewrite(config: &Config, path: &str, users: Option<&[Vec<u8>]>) -> io::Result<()> {
-    let mut state = State::read(path)?;
+/// `force_all` writes every directive, also those at their default.
+pub fn rewrite(
+    config: &Config,
+    path: &str,
+    users: Option<&[Vec<u8>]>,
+    force_all: bool,
+) -> io::Result<()> {
+    let mut state = State::read(path, force_all)?;
     for (id, d) in DIRECTIVES.iter().enumerate() {
         rewrite_directive(&mut state, d, config.value_at(id));
     }

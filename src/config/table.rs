@@ -111,6 +111,8 @@ pub enum Apply {
     RequirePass,
     /// Evict down to the new `maxmemory` (from a timer, as Redis).
     Maxmemory,
+    /// Set the process title from the new template.
+    ProcTitle,
     /// Count clients' memory (or stop) and evict down to the new limit.
     MaxmemoryClients,
 }
@@ -390,34 +392,28 @@ fn check_hostname(v: &[u8]) -> Result<(), &'static str> {
     Ok(())
 }
 
+/// The variables `proc-title-template` may name.
+pub const PROC_TITLE_VARIABLES: [&str; 7] = [
+    "title",
+    "listen-addr",
+    "server-mode",
+    "config-file",
+    "port",
+    "tls-port",
+    "unixsocket",
+];
+
 /// A template is valid when every `{variable}` is known and the expansion
 /// (with an empty title) is not blank.
 fn check_proc_title_template(v: &[u8]) -> Result<(), &'static str> {
     const INVALID: &str = "template format is invalid or contains unknown variables";
-    let mut expanded = Vec::new();
-    let mut rest = v;
-    while let Some(open) = rest.iter().position(|&c| c == b'{') {
-        expanded.extend_from_slice(&rest[..open]);
-        let after = &rest[open + 1..];
-        match after.first() {
-            None => return Err(INVALID),
-            Some(b'{') => {
-                expanded.push(b'{');
-                rest = &after[1..];
-                continue;
-            }
-            Some(_) => {}
-        }
-        let close = after.iter().position(|&c| c == b'}').ok_or(INVALID)?;
-        let value: &[u8] = match &after[..close] {
-            b"title" | b"server-mode" | b"unixsocket" => b"",
-            b"listen-addr" | b"config-file" | b"port" | b"tls-port" => b"x",
-            _ => return Err(INVALID),
-        };
-        expanded.extend_from_slice(value);
-        rest = &after[close + 1..];
-    }
-    expanded.extend_from_slice(rest);
+    let expanded = crate::util::expand_template(v, |name| {
+        let known = PROC_TITLE_VARIABLES.iter().any(|k| k.as_bytes() == name);
+        // Values that may be empty expand to nothing, the others to text.
+        let empty = matches!(name, b"title" | b"server-mode" | b"unixsocket");
+        known.then(|| if empty { Vec::new() } else { b"x".to_vec() })
+    })
+    .ok_or(INVALID)?;
     if expanded.iter().all(|&c| c == b' ') {
         return Err(INVALID);
     }
@@ -523,7 +519,8 @@ pub static DIRECTIVES: &[Directive] = &[
     optional("bgsave_cpulist").immutable(),
     string("ignore-warnings", ""),
     string("proc-title-template", "{title} {listen-addr} {server-mode}")
-        .string_check(check_proc_title_template),
+        .string_check(check_proc_title_template)
+        .apply(Apply::ProcTitle),
     optional("bind-source-addr"),
     string("logfile", "").immutable().built(),
     optional("masterauth").with(SENSITIVE).built(),

@@ -37,6 +37,9 @@ const MIN_BUCKETS: usize = 4;
 /// most entries it moves (a step stops at whichever comes first).
 const STEP_BUCKETS: usize = 64;
 const STEP_ENTRIES: usize = 16;
+/// While growth is avoided, the index still grows once it holds more than
+/// this many keys a bucket (Redis's `dict_force_resize_ratio`).
+const FORCE_GROWTH_RATIO: usize = 5;
 
 /// One key and its object.
 #[derive(Debug, Clone)]
@@ -65,6 +68,9 @@ pub struct Keyspace {
     /// Per entry position, its index in `expiries` or `NONE`; empty until
     /// the first expiry is set.
     expiry_slots: Vec<u32>,
+    /// A fork child shares the memory: the index grows only when very
+    /// full, so rehashing does not copy pages (Redis's `DICT_RESIZE_AVOID`).
+    growth_avoided: bool,
 }
 
 fn to_u32(n: usize) -> u32 {
@@ -105,6 +111,38 @@ impl Keyspace {
     /// Whether the index is being resized (old buckets still to move).
     pub fn is_rehashing(&self) -> bool {
         !self.old_buckets.is_empty()
+    }
+
+    /// Whether the index avoids growing (while a fork child runs).
+    pub fn set_growth_avoided(&mut self, avoided: bool) {
+        self.growth_avoided = avoided;
+    }
+
+    /// Whether holding `len` keys needs more buckets, as Redis's
+    /// `_dictExpandIfNeeded` decides.
+    fn needs_growth(&self, len: usize) -> bool {
+        let buckets = self.buckets.len();
+        buckets == 0
+            || (len >= buckets && (!self.growth_avoided || len / buckets > FORCE_GROWTH_RATIO))
+    }
+
+    /// The length of the chain in each bucket of the index, the old
+    /// index's unmoved buckets included during a resize (DEBUG HTSTATS).
+    pub fn chain_lengths(&self) -> Vec<usize> {
+        let old = self.old_buckets.get(self.moved..).unwrap_or_default();
+        self.buckets
+            .iter()
+            .chain(old)
+            .map(|&head| {
+                let mut length = 0;
+                let mut pos = head;
+                while pos != NONE {
+                    length += 1;
+                    pos = self.link_of(pos);
+                }
+                length
+            })
+            .collect()
     }
 
     /// Makes room for `additional` more entries (a bulk load: the index is
@@ -239,7 +277,7 @@ impl Keyspace {
     fn push(&mut self, key: Key, hash: u64, mut obj: Object) -> usize {
         let pos = self.entries.len();
         self.rehash_step();
-        if pos >= self.buckets.len() && self.may_grow_index(pos + 1) {
+        if self.needs_growth(pos) && self.may_grow_index(pos + 1) {
             self.start_resize((pos + 1).next_power_of_two().max(MIN_BUCKETS));
         }
         if let Some(head) = self.head_mut(hash) {
@@ -418,6 +456,7 @@ impl Keyspace {
         }
         self.rehash_step();
         if !self.is_rehashing()
+            && !self.growth_avoided
             && self.buckets.len() > MIN_BUCKETS
             && self.entries.len() * 8 < self.buckets.len()
         {

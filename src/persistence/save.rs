@@ -91,6 +91,11 @@ impl Server {
         // runs twice. glibc's fork handlers keep malloc usable in the child.
         let pid = unsafe { libc::fork() };
         if pid == 0 {
+            self.show_proc_title(match target {
+                SaveTarget::Disk => "redis-rdb-bgsave",
+                SaveTarget::ReplicaSockets => "redis-rdb-to-slaves",
+                SaveTarget::AofRewrite => "redis-aof-rewrite",
+            });
             self.run_save_child(parent_pid, report_pipe, work);
         }
         if let Some((_, write_end)) = report_pipe {
@@ -134,7 +139,18 @@ impl Server {
             dirty_before,
             target,
         });
+        self.update_resize_policy();
         true
+    }
+
+    /// The keyspace indexes avoid growing while a child shares the
+    /// parent's memory (Redis's `updateDictResizePolicy`); checked when a
+    /// child starts and by the cron after it ends.
+    fn update_resize_policy(&mut self) {
+        let avoided = self.has_save_child();
+        for db in &mut self.dbs {
+            db.keys.set_growth_avoided(avoided);
+        }
     }
 
     /// The child side of a background save: runs `work` (writing the
@@ -276,9 +292,13 @@ impl Server {
     /// The cron's persistence duties: reap the child, start saves that
     /// save points or BGSAVE SCHEDULE ask for.
     pub fn persistence_cron(&mut self) {
-        if self.has_save_child() {
+        let had_child = self.has_save_child();
+        if had_child {
             self.persistence.child_stats.receive();
             self.reap_save_child();
+        }
+        self.update_resize_policy();
+        if had_child {
             return;
         }
         let now = unix_seconds();

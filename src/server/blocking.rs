@@ -46,6 +46,8 @@ pub struct Blocked {
     /// The command to run again when a key becomes ready.
     pub command: OwnedArgs,
     pub command_id: usize,
+    /// How long the call that blocked took (counted again when it ends).
+    pub call_us: u64,
 }
 
 /// Server-wide blocking state.
@@ -67,12 +69,20 @@ pub struct Blocking {
     reblocked: bool,
     /// The key whose write is being served while commands run again.
     serving: Option<Key>,
+    /// How long the call that blocked the command running again took.
+    rerun_call_us: u64,
 }
 
 impl Blocking {
     /// True while a parked command is being run again.
     pub fn rerunning(&self) -> bool {
         self.rerunning
+    }
+
+    /// While a parked command runs again and was served (did not block
+    /// again): how long the call that blocked it took.
+    pub fn served_call_us(&self) -> Option<u64> {
+        (self.rerunning && !self.reblocked).then_some(self.rerun_call_us)
     }
 
     /// While a parked command is run again: the key whose write woke it
@@ -147,6 +157,7 @@ impl Server {
             timeout_reply,
             command: OwnedArgs::from_args(args),
             command_id: c.last_command,
+            call_us: 0,
         }));
         self.blocking.count += 1;
     }
@@ -220,6 +231,7 @@ impl Server {
         };
         self.blocking.rerunning = true;
         self.blocking.reblocked = false;
+        self.blocking.rerun_call_us = blocked.call_us;
         let saved_db = c.db;
         c.db = blocked.db;
         self.call(&mut c, blocked.command_id, &blocked.command.args());
@@ -263,18 +275,27 @@ impl Server {
             return false;
         };
         match how {
-            Unblock::Timeout if blocked.timeout_reply == TimeoutReply::ReplicaAcks => {
+            Unblock::Timeout | Unblock::Command { error: false }
+                if blocked.timeout_reply == TimeoutReply::ReplicaAcks =>
+            {
                 let acked = self.acked_replicas(c.repl.woff);
                 c.reply.int(acked as i64);
             }
-            Unblock::Timeout => reply_timeout(&mut c, blocked.timeout_reply),
-            Unblock::Error => c
+            Unblock::Timeout | Unblock::Command { error: false } => {
+                reply_timeout(&mut c, blocked.timeout_reply)
+            }
+            Unblock::Command { error: true } => c
                 .reply
                 .error("UNBLOCKED client unblocked via CLIENT UNBLOCK"),
             Unblock::RoleChange => c.reply.error("UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)"),
             Unblock::ShutdownFailed => c.reply.error("ERR Errors trying to SHUTDOWN. Check logs."),
         }
         self.account_errors(&mut c);
+        if let Unblock::Command { .. } = how {
+            // Redis counts the call as failed whichever the reply.
+            let args = blocked.command.args();
+            self.record_unblocked_call(&c, blocked.command_id, &args, blocked.call_us, 0, true);
+        }
         self.forget_blocked(&c, &blocked);
         self.clients.put(slot, c);
         self.unblocked.push(slot);
@@ -314,8 +335,10 @@ impl Server {
 /// How a block ends other than by being served.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Unblock {
+    /// Its deadline passed.
     Timeout,
-    Error,
+    /// CLIENT UNBLOCK: the timeout reply, or an `UNBLOCKED` error.
+    Command { error: bool },
     /// The server became a replica (REPLICAOF host port).
     RoleChange,
     /// The shutdown a SHUTDOWN client waited for failed or was aborted.

@@ -42,6 +42,10 @@ impl Server {
                 self.recount_client_memory();
                 Ok(())
             }
+            Apply::ProcTitle => {
+                self.update_proc_title();
+                Ok(())
+            }
             Apply::MaxmemoryClients => {
                 self.recount_client_memory();
                 Ok(())
@@ -141,4 +145,55 @@ pub fn adjust_open_files_limit(maxclients: u64) -> Option<u64> {
     );
     warn!("Current maximum open files is {}. maxclients has been reduced to {} to compensate for low ulimit. If you need higher maxclients increase 'ulimit -n'.", best, possible);
     Some(possible)
+}
+
+impl Server {
+    /// Shows `proc-title-template` expanded as the process title (when
+    /// `set-proc-title` is on), as Redis's `redisSetProcTitle` does.
+    pub fn update_proc_title(&self) {
+        self.show_proc_title(crate::proc_title::program());
+    }
+
+    /// [`Server::update_proc_title`] with `title` as the template's
+    /// `{title}` (a fork child names its job there).
+    pub fn show_proc_title(&self, title: &str) {
+        if !self.config.set_proc_title {
+            return;
+        }
+        let title = crate::util::expand_template(&self.config.proc_title_template, |name| {
+            self.proc_title_variable(name, title)
+        });
+        if let Some(title) = title {
+            let trimmed = crate::config::trim(&title, b" ");
+            if let Err(e) = crate::proc_title::set(trimmed) {
+                warn!("Failed to set the process title: {}", e);
+            }
+        }
+    }
+
+    /// The value of one `proc-title-template` variable.
+    fn proc_title_variable(&self, name: &[u8], title: &str) -> Option<Vec<u8>> {
+        let c = &self.config;
+        let text = match name {
+            b"title" => title.to_string(),
+            b"listen-addr" if c.port != 0 || c.tls_port != 0 => {
+                let addr = c.bind.first().map_or("*", String::as_str);
+                let port = if c.port != 0 { c.port } else { c.tls_port };
+                format!("{}:{}", addr, port)
+            }
+            b"listen-addr" => {
+                let mut text = b"unixsocket:".to_vec();
+                text.extend_from_slice(c.unixsocket.as_deref().unwrap_or_default());
+                return Some(text);
+            }
+            b"server-mode" if c.cluster_enabled => "[cluster]".to_string(),
+            b"server-mode" => String::new(),
+            b"config-file" => c.config_file.clone().unwrap_or_else(|| "-".to_string()),
+            b"port" => c.port.to_string(),
+            b"tls-port" => c.tls_port.to_string(),
+            b"unixsocket" => return Some(c.unixsocket.clone().unwrap_or_default()),
+            _ => return None,
+        };
+        Some(text.into_bytes())
+    }
 }

@@ -252,7 +252,7 @@ impl Server {
         }
         let offset_before = self.replication.master_offset;
         let dirty_before = self.dirty;
-        let frame = self.begin_propagation_frame(c.db);
+        let frame = self.begin_propagation_frame(c.db, cmd.flags);
         let reply_start = c.reply.buf.len();
         let outer_anchor = std::mem::replace(&mut c.reply.push_anchor, reply_start);
         if let Err(e) = (cmd.handler)(self, c, args) {
@@ -278,16 +278,27 @@ impl Server {
         }
         let duration_us = (now_us() - started_us).max(0) as u64;
         let failed = (self.account_errors(c) > 0) | std::mem::take(&mut c.reply.uncounted_error);
-        let track_latency = self.config.latency_tracking;
-        // A blocked command run again when its key was written was already
-        // counted (and shown to MONITOR) when the client sent it.
-        let rerun = self.blocking.rerunning();
+        if self.blocking.rerunning() {
+            // A blocked command run again when its key was written was
+            // counted (and shown to MONITOR) when the client sent it; being
+            // served ends it.
+            if let Some(call_us) = self.blocking.served_call_us() {
+                self.record_unblocked_call(c, id, args, call_us, duration_us, failed);
+            }
+            return;
+        }
+        // A command that blocked is timed and logged to the slowlog when
+        // it is served (or unblocked), as Redis does.
+        let blocked = c
+            .blocked
+            .as_mut()
+            .map(|b| b.call_us = duration_us)
+            .is_some();
+        let track_latency = self.config.latency_tracking && !blocked;
         let Some(entry) = self.registry.entries.get_mut(id) else {
             return;
         };
-        if !rerun {
-            entry.stats.calls += 1;
-        }
+        entry.stats.calls += 1;
         entry.stats.usec += duration_us;
         if failed {
             entry.stats.failed_calls += 1;
@@ -295,17 +306,50 @@ impl Server {
         if track_latency {
             entry.stats.record_latency(duration_us);
         }
-        if rerun {
-            return;
-        }
         c.commands_processed += 1;
         self.stats.total_commands_processed += 1;
-        self.after_call(c, cmd.flags, args, duration_us);
+        self.after_call(c, cmd.flags, args, duration_us, !blocked);
     }
 
-    /// Latency monitor sample, slowlog entry and MONITOR feed of a command
-    /// that just ran (reading the configuration as the command left it).
-    fn after_call(&mut self, c: &Client, flags: u64, args: &Args, duration_us: u64) {
+    /// The stats of a blocked command that ended (served, or by CLIENT
+    /// UNBLOCK), as Redis's `updateStatsOnUnblock`: its time (the call
+    /// that blocked plus the one that served it, `reply_us`), the failure,
+    /// the latency histogram, the slowlog, and the `command-unblocking`
+    /// latency event.
+    pub fn record_unblocked_call(
+        &mut self,
+        c: &Client,
+        id: usize,
+        args: &Args,
+        call_us: u64,
+        reply_us: u64,
+        failed: bool,
+    ) {
+        let total_us = call_us + reply_us;
+        let track_latency = self.config.latency_tracking;
+        let Some(entry) = self.registry.entries.get_mut(id) else {
+            return;
+        };
+        entry.stats.usec += total_us;
+        if failed {
+            entry.stats.failed_calls += 1;
+        }
+        if track_latency {
+            entry.stats.record_latency(total_us);
+        }
+        let flags = entry.cmd.flags;
+        self.log_slow(c, flags, args, total_us);
+        self.latency.add_if_needed(
+            "command-unblocking",
+            reply_us / 1000,
+            self.config.latency_monitor_threshold,
+        );
+    }
+
+    /// Latency monitor sample, slowlog entry (unless it blocked) and
+    /// MONITOR feed of a command that just ran (reading the configuration
+    /// as the command left it).
+    fn after_call(&mut self, c: &Client, flags: u64, args: &Args, duration_us: u64, slowlog: bool) {
         let redacted;
         let shown = if c.redacted_args == 0 {
             *args
@@ -324,27 +368,36 @@ impl Server {
             duration_us / 1000,
             self.config.latency_monitor_threshold,
         );
-        let threshold = self.config.slowlog_log_slower_than;
-        if flags & flag::SKIP_SLOWLOG == 0 && threshold >= 0 {
-            if duration_us >= threshold as u64 {
-                let name = c
-                    .name
-                    .as_deref()
-                    .map(|n| String::from_utf8_lossy(n).into_owned())
-                    .unwrap_or_default();
-                self.slowlog.push(
-                    args,
-                    duration_us,
-                    &c.addr,
-                    &name,
-                    self.config.slowlog_max_len,
-                );
-            } else {
-                self.slowlog.trim(self.config.slowlog_max_len);
-            }
+        if slowlog {
+            self.log_slow(c, flags, args, duration_us);
         }
         if !self.monitors.is_empty() && flags & (flag::SKIP_MONITOR | flag::ADMIN) == 0 {
             self.feed_monitors(c, args);
+        }
+    }
+
+    /// A slowlog entry for a command of `c` that took `duration_us`, if
+    /// that is slow enough.
+    fn log_slow(&mut self, c: &Client, flags: u64, args: &Args, duration_us: u64) {
+        let threshold = self.config.slowlog_log_slower_than;
+        if flags & flag::SKIP_SLOWLOG != 0 || threshold < 0 {
+            return;
+        }
+        if duration_us >= threshold as u64 {
+            let name = c
+                .name
+                .as_deref()
+                .map(|n| String::from_utf8_lossy(n).into_owned())
+                .unwrap_or_default();
+            self.slowlog.push(
+                args,
+                duration_us,
+                &c.addr,
+                &name,
+                self.config.slowlog_max_len,
+            );
+        } else {
+            self.slowlog.trim(self.config.slowlog_max_len);
         }
     }
 

@@ -164,6 +164,9 @@ pub struct Server {
     /// The cron gives back idle clients' reply buffers (DEBUG REPLYBUFFER
     /// RESIZING).
     pub reply_buffer_resizing: bool,
+    /// A transaction's commands are running (EXEC): background work they
+    /// ask for (an AOF rewrite) is scheduled for after it.
+    pub in_exec: bool,
     /// The scripting engine and the script running now.
     pub scripting: crate::server::state::scripting::Scripting,
 }
@@ -236,6 +239,7 @@ impl Server {
             lazyfree: lazyfree::LazyFree::default(),
             client_memory_total: 0,
             reply_buffer_resizing: true,
+            in_exec: false,
             scripting: Default::default(),
             hooks: hooks::Hooks::new(features),
             rng: Rng::default(),

@@ -16,7 +16,7 @@
 use super::hooks::Sink;
 use super::Server;
 use crate::resp::command::push_command;
-use crate::server::spec::{Args, OwnedArgs};
+use crate::server::spec::{flag, Args, OwnedArgs};
 
 /// Kinds of consumer of the propagated stream, as a bit set.
 pub mod target {
@@ -54,6 +54,10 @@ pub struct Propagation {
     /// The sinks commands called now are propagated to (`target::*`; a
     /// script narrows it with `redis.set_repl`).
     targets: u8,
+    /// The outermost command may touch keys it was not given (SCAN,
+    /// RANDOMKEY): what it collects (lazily expired keys) goes out
+    /// without MULTI/EXEC, as active expiry's deletions do.
+    unwrapped: bool,
 }
 
 impl Default for Propagation {
@@ -66,6 +70,7 @@ impl Default for Propagation {
             wrote: false,
             depth: 0,
             targets: target::ALL,
+            unwrapped: false,
         }
     }
 }
@@ -134,8 +139,11 @@ impl Server {
             && self.hooks.sinks.iter().any(|sink| (sink.active)(self))
     }
 
-    /// Marks the start of a command call.
-    pub fn begin_propagation_frame(&mut self, db: usize) -> CallFrame {
+    /// Marks the start of a call of a command with `flags`.
+    pub fn begin_propagation_frame(&mut self, db: usize, flags: u64) -> CallFrame {
+        if self.propagation.depth == 0 {
+            self.propagation.unwrapped = flags & flag::TOUCHES_ARBITRARY_KEYS != 0;
+        }
         self.propagation.depth += 1;
         CallFrame {
             wrote: std::mem::take(&mut self.propagation.wrote),
@@ -167,11 +175,13 @@ impl Server {
         self.propagation.depth = self.propagation.depth.saturating_sub(1);
         if self.propagation.depth == 0 {
             self.propagate_pending();
+            self.propagation.unwrapped = false;
         }
     }
 
     /// Sends what was collected to every active sink: one command as is,
-    /// several inside MULTI/EXEC.
+    /// several inside MULTI/EXEC (unless the command touched arbitrary
+    /// keys).
     fn propagate_pending(&mut self) {
         let pending = std::mem::take(&mut self.propagation.pending);
         if pending.is_empty() {
@@ -197,7 +207,7 @@ impl Server {
         let (Some(first), Some(last)) = (pending.first(), pending.last()) else {
             return out;
         };
-        let transaction = pending.len() > 1;
+        let transaction = pending.len() > 1 && !self.propagation.unwrapped;
         if transaction {
             self.frame_command(sink, &mut out, first.db, &["MULTI"]);
         }

@@ -61,6 +61,9 @@ pub mod flag {
     pub const NO_MULTI: u64 = 1 << 24;
     pub const MOVABLE_KEYS: u64 = 1 << 25;
     pub const ALLOW_BUSY: u64 = 1 << 26;
+    /// May touch (and lazily expire) keys not named in its arguments;
+    /// Redis hides it from COMMAND INFO.
+    pub const TOUCHES_ARBITRARY_KEYS: u64 = 1 << 28;
     /// reddish's own, never listed: a RESP2 client subscribed to anything
     /// may run it (Redis names these commands in `processCommand`).
     pub const SUBSCRIBED_OK: u64 = 1 << 40;

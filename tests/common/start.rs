@@ -97,13 +97,23 @@ pub fn conf_dir(content: &str) -> (tempfile::TempDir, std::path::PathBuf) {
 /// logging to `server.log` there, with debug commands on and no save
 /// points (unless `extra` sets them), and waits until it has loaded.
 pub fn start_logged(dir: tempfile::TempDir, extra: &[&str]) -> TestServer {
+    start_logged_from(dir, None, extra)
+}
+
+/// [`start_logged`] with the config file `conf` first on the command line.
+pub fn start_logged_from(
+    dir: tempfile::TempDir,
+    conf: Option<&Path>,
+    extra: &[&str],
+) -> TestServer {
+    let leading: Vec<String> = conf.map(|c| c.display().to_string()).into_iter().collect();
     let log = dir.path().join("server.log").display().to_string();
     let mut args = vec!["--enable-debug-command", "yes", "--logfile", &log];
     if !extra.contains(&"--save") {
         args.extend_from_slice(&["--save", ""]);
     }
     args.extend_from_slice(extra);
-    let srv = spawn_in(&super::server_binary(), dir, &[], &args, "");
+    let srv = spawn_in(&super::server_binary(), dir, &leading, &args, "");
     assert!(
         super::wait_ready(&mut srv.raw(), Duration::from_secs(30)),
         "server still loading"

@@ -468,7 +468,7 @@ impl Server {
             self.queue_command(c, id, args, cmd.flags);
         } else {
             self.cmd_time_ms = crate::util::now_ms();
-            let frame = self.begin_propagation_frame(c.db);
+            let frame = self.begin_propagation_frame(c.db, cmd.flags);
             if let Err(e) = (cmd.handler)(self, c, args) {
                 c.reply.error(e.bytes());
             }

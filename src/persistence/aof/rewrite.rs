@@ -381,6 +381,9 @@ impl Server {
         if self.has_rdb_child() {
             self.aof.rewrite_scheduled = true;
             warn!("AOF was enabled but there is already another background operation. An AOF background was scheduled to start when possible.");
+        } else if self.in_exec {
+            self.aof.rewrite_scheduled = true;
+            warn!("AOF was enabled during a transaction. An AOF background was scheduled to start when possible.");
         } else {
             if self.aof_rewrite_running() {
                 warn!("AOF was enabled but there is already an AOF rewriting in background. Stopping background AOF and starting a rewrite now.");

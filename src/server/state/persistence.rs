@@ -37,6 +37,14 @@ pub struct Persistence {
     pub loaded_repl: Option<ReplInfo>,
 }
 
+impl Persistence {
+    /// A data set is being loaded, blocking or in the background (Redis's
+    /// `server.loading`).
+    pub fn is_loading(&self) -> bool {
+        self.loading.is_some() || self.async_loading
+    }
+}
+
 impl Default for Persistence {
     fn default() -> Self {
         Persistence {
