@@ -548,10 +548,11 @@ fn appendonly_turned_on_in_a_transaction_schedules_the_first_rewrite() {
     assert!(read_log(srv.dir.path()).contains(
         "AOF was enabled during a transaction. An AOF background was scheduled to start when possible."
     ));
-    wait_no_rewrite(&mut r);
-    assert_eq!(info_field(&mut r, "persistence", "aof_enabled"), "1");
     assert!(
-        manifest(srv.dir.path()).contains("type b\n"),
+        wait_for(Duration::from_secs(30), || manifest(srv.dir.path())
+            .contains("type b\n")),
         "a base was written"
     );
+    wait_no_rewrite(&mut r);
+    assert_eq!(info_field(&mut r, "persistence", "aof_enabled"), "1");
 }
