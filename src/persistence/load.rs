@@ -73,13 +73,18 @@ impl Server {
             events: true,
             replace: false,
         };
-        match self.load_rdb(&filename, opts) {
+        if self.config.replicaof.is_none() {
+            self.persistence.expired_at_load = Some(Vec::new());
+        }
+        let loaded = self.load_rdb(&filename, opts);
+        let expired = self.persistence.expired_at_load.take().unwrap_or_default();
+        match loaded {
             Ok(()) => {
                 info!(
                     "DB loaded from disk: {:.3} seconds",
                     started.elapsed().as_secs_f64()
                 );
-                self.adopt_loaded_replication_info();
+                self.adopt_loaded_replication_info(expired);
                 true
             }
             Err(LoadFailure::NotFound) => true,
@@ -355,6 +360,9 @@ impl Server {
         let is_primary = self.config.replicaof.is_none();
         if is_primary && entry.expire_ms.is_some_and(|t| t < now) {
             self.persistence.last_load_keys_expired += 1;
+            if let Some(expired) = self.persistence.expired_at_load.as_mut() {
+                expired.push((db, entry.key));
+            }
             return Ok(());
         }
         let type_name = entry.value.type_name();

@@ -37,6 +37,7 @@ pub mod output_limits;
 pub mod pause;
 pub mod propagate;
 pub mod pubsub;
+pub mod replica_output;
 pub mod shutdown;
 pub mod slot_queue;
 pub mod spec;

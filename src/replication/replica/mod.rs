@@ -479,9 +479,7 @@ impl Server {
     /// serve partial resyncs if it is promoted.
     fn ensure_backlog(&mut self) {
         if self.replication.backlog.is_none() {
-            let size = usize::try_from(self.config.repl_backlog_size).unwrap_or(usize::MAX);
-            self.replication.backlog = Some(crate::server::state::backlog::Backlog::new(
-                size,
+            self.replication.backlog = Some(crate::server::state::repl_buffer::ReplBuffer::new(
                 self.replication.master_offset + 1,
             ));
         }
@@ -609,7 +607,7 @@ impl Server {
             .as_ref()
             .filter(|b| b.histlen() > 0)
         {
-            let from = self.replication.master_offset + 1 - backlog.histlen().min(256) as u64;
+            let from = backlog.end_offset() - backlog.histlen().min(256);
             let tail = backlog.since(from).unwrap_or_default();
             warn!("Latest backlog is: '{}'", crate::util::repr_bytes(&tail));
         }

@@ -35,6 +35,10 @@ pub struct Persistence {
     pub last_load_keys_expired: u64,
     /// Replication data found in the file loaded at start-up.
     pub loaded_repl: Option<ReplInfo>,
+    /// Keys (with their database) a primary's start-up load dropped as
+    /// expired: collected while `Some`, they reach the stream as deletions
+    /// once the file's replication history is adopted.
+    pub expired_at_load: Option<Vec<(usize, Vec<u8>)>>,
 }
 
 impl Default for Persistence {
@@ -55,6 +59,7 @@ impl Default for Persistence {
             last_load_keys_loaded: 0,
             last_load_keys_expired: 0,
             loaded_repl: None,
+            expired_at_load: None,
         }
     }
 }
