@@ -34,6 +34,16 @@ fn set_int_option(
     check(ret).map(|_| ())
 }
 
+/// Bytes written to socket `fd` that its peer has not acknowledged yet
+/// (its send queue).
+pub fn unacked_bytes(fd: i32) -> io::Result<i64> {
+    let mut queued: libc::c_int = 0;
+    // SAFETY: TIOCOUTQ (SIOCOUTQ for sockets) stores one c_int through the
+    // pointer, which points to a live local of that type.
+    check(unsafe { libc::ioctl(fd, libc::TIOCOUTQ, &mut queued as *mut libc::c_int) })?;
+    Ok(i64::from(queued))
+}
+
 /// Binds and listens on `addr`.
 pub fn listen(addr: SocketAddr, backlog: i64) -> io::Result<TcpListener> {
     let domain = if addr.is_ipv6() {

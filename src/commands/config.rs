@@ -55,6 +55,8 @@ fn config_get(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
 enum Refusal<'a> {
     Unknown(&'a [u8]),
     Named(&'a [u8], &'static str),
+    /// A directive that cannot change while a dataset is loaded.
+    Loading,
 }
 
 /// CONFIG SET name value [name value ...]: all set, or none.
@@ -79,6 +81,7 @@ fn config_set(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
             b"'",
         ]),
         Refusal::Named(name, why) => set_failed(&String::from_utf8_lossy(name), why).into(),
+        Refusal::Loading => errors::LOADING.into(),
     })?;
     let backup: Vec<Value> = targets.iter().map(|f| srv.config.snapshot(f.id)).collect();
     let mut applies: Vec<(Apply, &'static str)> = Vec::new();
@@ -135,6 +138,9 @@ fn find_targets<'a>(
         }
         if d.has(cfg::PROTECTED) && !srv.config.enable_protected_configs.allows(c.is_local) {
             return Err(Refusal::Named(name, "can't set protected config"));
+        }
+        if d.has(cfg::DENY_LOADING) && srv.loading_any() {
+            return Err(Refusal::Loading);
         }
         if targets.contains(&found) {
             return Err(Refusal::Named(name, "duplicate parameter"));

@@ -178,6 +178,8 @@ impl Server {
             next_byte: None,
             transfer: None,
             soft_limit_since_s: None,
+            queued_seen: 0,
+            stalled_since_s: None,
         }
     }
 
@@ -440,6 +442,18 @@ impl Server {
     /// the file (or, after a diskless transfer, are online and wait for
     /// their first ack), or are closed if it failed.
     pub fn replicas_snapshot_done(&mut self, ok: bool, target: SaveTarget) {
+        if ok && target == SaveTarget::ReplicaSockets {
+            let up = self
+                .replication
+                .replicas
+                .iter()
+                .filter(|l| l.diskless && l.state == ReplicaState::WaitBgsaveEnd)
+                .count();
+            warn!(
+                "Diskless rdb transfer, done reading from pipe, {} replicas still up.",
+                up
+            );
+        }
         let filename = self.config.dbfilename.clone();
         for i in 0..self.replication.replicas.len() {
             let Some(link) = self.replication.replicas.get_mut(i) else {
@@ -752,6 +766,7 @@ impl Server {
         self.keep_waiting_replicas_alive();
         self.close_replicas_over_output_limit();
         self.disconnect_timed_out_replicas();
+        self.disconnect_stalled_diskless_replicas();
         if is_primary {
             self.expire_backlog();
         }
@@ -787,6 +802,44 @@ impl Server {
             .collect();
         for (slot, name) in dead {
             warn!("Disconnecting timedout replica (streaming sync): {}", name);
+            self.free_client(slot);
+        }
+    }
+
+    /// A replica receiving a diskless snapshot whose socket took nothing
+    /// for `repl-timeout` seconds (its send queue full and unchanged) is
+    /// dropped, so the save child goes on with the others, as Redis
+    /// times out a replica whose partial write does not complete.
+    fn disconnect_stalled_diskless_replicas(&mut self) {
+        let streaming = self
+            .persistence
+            .child
+            .is_some_and(|ch| ch.target == SaveTarget::ReplicaSockets);
+        if !streaming {
+            return;
+        }
+        let (now, timeout) = (now_s(), self.config.repl_timeout);
+        let mut stalled = Vec::new();
+        for link in self.replication.replicas.iter_mut() {
+            if !link.diskless || link.state != ReplicaState::WaitBgsaveEnd {
+                continue;
+            }
+            let Some(fd) = self.clients.get(link.slot).map(Client::fd) else {
+                continue;
+            };
+            let queued = crate::net::unacked_bytes(fd as i32).unwrap_or(0);
+            if queued == 0 || queued != link.queued_seen {
+                link.queued_seen = queued;
+                link.stalled_since_s = None;
+                continue;
+            }
+            let since = *link.stalled_since_s.get_or_insert(now);
+            if now - since > timeout {
+                stalled.push((link.slot, link.name()));
+            }
+        }
+        for (slot, name) in stalled {
+            warn!("Disconnecting timedout replica (full sync): {}", name);
             self.free_client(slot);
         }
     }

@@ -102,3 +102,11 @@ pub struct ReplInfo {
     pub replid: Option<String>,
     pub offset: Option<i64>,
 }
+
+impl crate::server::Server {
+    /// True while a dataset is being loaded, blocking or not (Redis's
+    /// `server.loading`): directives such as `appendonly` cannot change.
+    pub fn loading_any(&self) -> bool {
+        self.persistence.loading.is_some() || self.persistence.async_loading
+    }
+}

@@ -189,6 +189,10 @@ pub struct ReplicaLink {
     pub(crate) transfer: Option<BulkTransfer>,
     /// Since when its output is over the soft limit.
     pub(crate) soft_limit_since_s: Option<i64>,
+    /// A diskless transfer's progress: the socket's send queue at the last
+    /// look, and since when it has stayed full and unchanged.
+    pub(crate) queued_seen: i64,
+    pub(crate) stalled_since_s: Option<i64>,
 }
 
 impl ReplicaLink {
@@ -471,6 +475,8 @@ mod tests {
             next_byte: None,
             transfer: None,
             soft_limit_since_s: None,
+            queued_seen: 0,
+            stalled_since_s: None,
         }
     }
 
