@@ -44,6 +44,30 @@ pub fn unacked_bytes(fd: i32) -> io::Result<i64> {
     Ok(i64::from(queued))
 }
 
+/// Waits until socket `fd` is readable (or, with `write`, writable), for
+/// at most `timeout_ms`; a signal ends the wait early without an error.
+pub fn wait_ready(fd: i32, write: bool, timeout_ms: i32) -> io::Result<()> {
+    let mut pfd = libc::pollfd {
+        fd,
+        events: if write { libc::POLLOUT } else { libc::POLLIN },
+        revents: 0,
+    };
+    // SAFETY: polling one pollfd that lives on the stack for the call.
+    let ready = unsafe { libc::poll(&mut pfd, 1, timeout_ms) };
+    match ready {
+        r if r > 0 => Ok(()),
+        0 => Err(io::ErrorKind::TimedOut.into()),
+        _ => {
+            let err = io::Error::last_os_error();
+            if err.kind() == io::ErrorKind::Interrupted {
+                Ok(())
+            } else {
+                Err(err)
+            }
+        }
+    }
+}
+
 /// Binds and listens on `addr`.
 pub fn listen(addr: SocketAddr, backlog: i64) -> io::Result<TcpListener> {
     let domain = if addr.is_ipv6() {

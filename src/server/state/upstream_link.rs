@@ -92,6 +92,9 @@ pub struct Link {
     /// `+FULLRESYNC`'s replication ID and offset.
     pub full_sync: Option<(String, i64)>,
     pub transfer: Option<Transfer>,
+    /// Stop reading once the payload starts, so its owner may load it
+    /// from the socket as it arrives (one-shot).
+    pub pause_at_payload: bool,
 }
 
 /// The address to connect to (the name is resolved synchronously).
@@ -115,6 +118,7 @@ impl Link {
             last_io_ms: now_ms,
             full_sync: None,
             transfer: None,
+            pause_at_payload: false,
         })
     }
 
@@ -191,6 +195,12 @@ impl Link {
                     self.input
                         .extend_from_slice(chunk.get(..n).unwrap_or_default());
                     match self.advance() {
+                        Progress::More
+                            if self.step == Step::Payload
+                                && std::mem::take(&mut self.pause_at_payload) =>
+                        {
+                            return Progress::More
+                        }
                         Progress::More => {}
                         done => return done,
                     }
@@ -498,6 +508,11 @@ impl Transfer {
             Some(ref mark) => self.read.saturating_sub(mark.len() as u64),
             None => self.read,
         }
+    }
+
+    /// The mark that ends an EOF-marked payload.
+    pub fn mark(&self) -> Option<&[u8]> {
+        self.mark.as_deref()
     }
 
     /// INFO `master_sync_total_bytes`: 0 for the EOF-marked form (as Redis).
