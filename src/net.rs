@@ -68,6 +68,18 @@ pub fn wait_ready(fd: i32, write: bool, timeout_ms: i32) -> io::Result<()> {
     }
 }
 
+/// Whether the peer of socket `fd` closed or reset the connection.
+pub fn peer_closed(fd: i32) -> bool {
+    let mut pfd = libc::pollfd {
+        fd,
+        events: libc::POLLRDHUP,
+        revents: 0,
+    };
+    // SAFETY: polling one pollfd that lives on the stack, without waiting.
+    let ready = unsafe { libc::poll(&mut pfd, 1, 0) };
+    ready > 0 && pfd.revents & (libc::POLLRDHUP | libc::POLLHUP | libc::POLLERR) != 0
+}
+
 /// Binds and listens on `addr`.
 pub fn listen(addr: SocketAddr, backlog: i64) -> io::Result<TcpListener> {
     let domain = if addr.is_ipv6() {

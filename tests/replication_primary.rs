@@ -412,6 +412,8 @@ fn diskless_transfer_ends_with_the_mark_and_the_stream_waits_for_an_ack() {
     .contains(&format!("offset={},", offset))));
 }
 
+/// A replica's output is its share of the replication buffer; a hard
+/// limit below `repl-backlog-size` counts as that size.
 #[test]
 fn replica_over_its_output_limit_is_disconnected() {
     let primary = TestServer::start_with(&[DISK_SYNC, QUIET_PING].concat());
@@ -432,8 +434,10 @@ fn replica_over_its_output_limit_is_disconnected() {
     )
     .contains("state=online")));
     p.cmd(&["SET", "small", "v"]);
+    p.cmd(&["SET", "over-1024", &"x".repeat(2000)]);
     assert_eq!(info_field(&mut p, "replication", "connected_slaves"), "1");
-    p.cmd(&["SET", "big", &"x".repeat(2000)]);
+    // Over the default 1MB backlog.
+    p.cmd(&["SET", "big", &"x".repeat(2_000_000)]);
     assert!(wait_for(PATIENCE, || info_field(
         &mut p,
         "replication",
@@ -771,4 +775,19 @@ fn getset_and_set_get_reach_replicas_as_plain_set() {
         read_stream_skipping_ping(&mut replica, expected.len()),
         expected
     );
+}
+
+/// A replica may not run commands that touch keys: it is refused (an
+/// error its primary logs as unexpected) and, having caused a reply on
+/// its replication link, dropped.
+#[test]
+fn a_replica_touching_keys_is_refused_and_dropped() {
+    let primary = TestServer::start_with(&[DISK_SYNC, QUIET_PING].concat());
+    let mut replica = primary.raw();
+    full_sync(&mut replica, "?", "-1");
+    replica.send_cmd(&["GET", "foo"]);
+    assert!(replica.closed_within(PATIENCE));
+    let mut p = primary.raw();
+    assert_eq!(info_field(&mut p, "stats", "unexpected_error_replies"), "1");
+    assert_eq!(info_field(&mut p, "replication", "connected_slaves"), "0");
 }

@@ -17,6 +17,19 @@ use crate::server::replica_output::TRIM_BLOCKS_PER_CALL;
 use crate::server::Server;
 use log::warn;
 
+/// An error reply (`reply` starts with it) as Redis's `== CRITICAL ==`
+/// log lines show it: its first line, without the `ERR ` of the default
+/// code (other codes keep their dash); `None` for any other reply.
+pub(crate) fn error_as_logged(reply: Option<&[u8]>) -> Option<String> {
+    let error = reply?.strip_prefix(b"-")?;
+    let line = error.split(|&b| b == b'\r').next().unwrap_or_default();
+    let text = String::from_utf8_lossy(line);
+    Some(match text.strip_prefix("ERR ") {
+        Some(rest) => rest.to_string(),
+        None => format!("-{}", text),
+    })
+}
+
 impl Server {
     /// Writes raw stream bytes (already RESP) to the replication buffer:
     /// online replicas are flushed before the loop sleeps, the others

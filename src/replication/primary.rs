@@ -442,6 +442,9 @@ impl Server {
     /// the file (or, after a diskless transfer, are online and wait for
     /// their first ack), or are closed if it failed.
     pub fn replicas_snapshot_done(&mut self, ok: bool, target: SaveTarget) {
+        if !ok && target == SaveTarget::ReplicaSockets {
+            self.drop_replicas_gone_during_transfer();
+        }
         if ok && target == SaveTarget::ReplicaSockets {
             let up = self
                 .replication
@@ -494,6 +497,35 @@ impl Server {
                     self.close_replica_async(slot);
                 }
             }
+        }
+    }
+
+    /// A diskless transfer failed: the replicas whose peers went away
+    /// meanwhile are dropped first. When that was every one of them, the
+    /// child ended because the last replica dropped (it stops once no
+    /// socket takes its data), which is logged as Redis logs it.
+    fn drop_replicas_gone_during_transfer(&mut self) {
+        let receiving = |l: &&ReplicaLink| l.diskless && l.state == ReplicaState::WaitBgsaveEnd;
+        let gone: Vec<usize> = self
+            .replication
+            .replicas
+            .iter()
+            .filter(receiving)
+            .filter(|l| {
+                self.clients
+                    .get(l.slot)
+                    .is_some_and(|c| crate::net::peer_closed(c.fd() as i32))
+            })
+            .map(|l| l.slot)
+            .collect();
+        if gone.is_empty() {
+            return;
+        }
+        for slot in gone {
+            self.free_client(slot);
+        }
+        if !self.replication.replicas.iter().any(|l| receiving(&l)) {
+            warn!("Diskless rdb transfer, last replica dropped, killing fork child.");
         }
     }
 
@@ -561,6 +593,26 @@ impl Server {
         self.trim_replication_buffer(TRIM_BLOCKS_PER_CALL);
         if link.diskless && link.state == ReplicaState::WaitBgsaveEnd {
             self.abandon_diskless_transfer(c);
+        } else if link.state == ReplicaState::WaitBgsaveEnd {
+            self.stop_useless_disk_save();
+        }
+    }
+
+    /// A replica waiting for a save to disk went away: with no save points
+    /// configured and no other replica waiting for it, the save is of no
+    /// use, and stopping it lets the next sync fork sooner (as Redis).
+    fn stop_useless_disk_save(&mut self) {
+        let disk_save = self
+            .persistence
+            .child
+            .is_some_and(|ch| ch.target == SaveTarget::Disk);
+        let waiting = self
+            .replication
+            .replicas
+            .iter()
+            .any(|l| l.state == ReplicaState::WaitBgsaveEnd);
+        if disk_save && !waiting && self.config.save.is_empty() {
+            self.kill_save_child();
         }
     }
 
@@ -610,8 +662,15 @@ impl Server {
         if c.kind != ClientKind::Replica || c.reply.buf.len() <= mark {
             return;
         }
+        let command = self.last_command_name(c).to_string();
+        if let Some(shown) = super::error_as_logged(c.reply.buf.get(mark..)) {
+            warn!(
+                "== CRITICAL == This master is sending an error to its replica: '{}' after processing the command '{}'",
+                shown, command
+            );
+            self.stats.unexpected_error_replies += 1;
+        }
         c.reply.buf.truncate(mark);
-        let command = self.last_command_name(c);
         warn!(
             "Replica generated a reply to command '{}', disconnecting it: {}",
             command,

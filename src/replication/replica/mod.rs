@@ -598,10 +598,8 @@ impl Server {
     /// from `reply_start` on) is dropped, but REPLCONF GETACK is answered
     /// with our offset.
     pub fn primary_command_done(&mut self, c: &mut Client, args: &Args, reply_start: usize) {
-        if c.reply.buf.get(reply_start) == Some(&b'-') {
-            let error = c.reply.buf.get(reply_start + 1..).unwrap_or_default();
-            let line = error.split(|&b| b == b'\r').next().unwrap_or_default();
-            self.log_error_to_primary(c, line);
+        if let Some(shown) = super::error_as_logged(c.reply.buf.get(reply_start..)) {
+            self.log_error_to_primary(c, &shown);
         }
         c.reply.buf.truncate(reply_start);
         if args[0].eq_ignore_ascii_case(b"replconf") && args[1].eq_ignore_ascii_case(b"getack") {
@@ -612,13 +610,7 @@ impl Server {
     /// A command from the primary failed here: the datasets may have
     /// diverged. Logged as Redis does (the error is never sent back), with
     /// the end of our backlog for context.
-    fn log_error_to_primary(&mut self, c: &Client, error: &[u8]) {
-        let error = String::from_utf8_lossy(error);
-        // Redis logs errors of its default code without it, others with the dash.
-        let shown = match error.strip_prefix("ERR ") {
-            Some(rest) => rest.to_string(),
-            None => format!("-{}", error),
-        };
+    fn log_error_to_primary(&mut self, c: &Client, shown: &str) {
         let command = self.last_command_name(c);
         warn!(
             "== CRITICAL == This replica is sending an error to its master: '{}' after processing the command '{}'",
