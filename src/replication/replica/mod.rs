@@ -312,6 +312,7 @@ impl Server {
             }
             Progress::More => {
                 self.begin_diskless_load(&link);
+                self.link_read_pending |= link.more_to_read;
                 match self.replication.upstream.as_mut() {
                     Some(up) => up.link = Some(link),
                     None => self.close_link(link),
