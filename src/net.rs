@@ -34,6 +34,52 @@ fn set_int_option(
     check(ret).map(|_| ())
 }
 
+/// Bytes written to socket `fd` that its peer has not acknowledged yet
+/// (its send queue).
+pub fn unacked_bytes(fd: i32) -> io::Result<i64> {
+    let mut queued: libc::c_int = 0;
+    // SAFETY: TIOCOUTQ (SIOCOUTQ for sockets) stores one c_int through the
+    // pointer, which points to a live local of that type.
+    check(unsafe { libc::ioctl(fd, libc::TIOCOUTQ, &mut queued as *mut libc::c_int) })?;
+    Ok(i64::from(queued))
+}
+
+/// Waits until socket `fd` is readable (or, with `write`, writable), for
+/// at most `timeout_ms`; a signal ends the wait early without an error.
+pub fn wait_ready(fd: i32, write: bool, timeout_ms: i32) -> io::Result<()> {
+    let mut pfd = libc::pollfd {
+        fd,
+        events: if write { libc::POLLOUT } else { libc::POLLIN },
+        revents: 0,
+    };
+    // SAFETY: polling one pollfd that lives on the stack for the call.
+    let ready = unsafe { libc::poll(&mut pfd, 1, timeout_ms) };
+    match ready {
+        r if r > 0 => Ok(()),
+        0 => Err(io::ErrorKind::TimedOut.into()),
+        _ => {
+            let err = io::Error::last_os_error();
+            if err.kind() == io::ErrorKind::Interrupted {
+                Ok(())
+            } else {
+                Err(err)
+            }
+        }
+    }
+}
+
+/// Whether the peer of socket `fd` closed or reset the connection.
+pub fn peer_closed(fd: i32) -> bool {
+    let mut pfd = libc::pollfd {
+        fd,
+        events: libc::POLLRDHUP,
+        revents: 0,
+    };
+    // SAFETY: polling one pollfd that lives on the stack, without waiting.
+    let ready = unsafe { libc::poll(&mut pfd, 1, 0) };
+    ready > 0 && pfd.revents & (libc::POLLRDHUP | libc::POLLHUP | libc::POLLERR) != 0
+}
+
 /// Binds and listens on `addr`.
 pub fn listen(addr: SocketAddr, backlog: i64) -> io::Result<TcpListener> {
     let domain = if addr.is_ipv6() {

@@ -412,6 +412,8 @@ fn diskless_transfer_ends_with_the_mark_and_the_stream_waits_for_an_ack() {
     .contains(&format!("offset={},", offset))));
 }
 
+/// A replica's output is its share of the replication buffer; a hard
+/// limit below `repl-backlog-size` counts as that size.
 #[test]
 fn replica_over_its_output_limit_is_disconnected() {
     let primary = TestServer::start_with(&[DISK_SYNC, QUIET_PING].concat());
@@ -432,8 +434,10 @@ fn replica_over_its_output_limit_is_disconnected() {
     )
     .contains("state=online")));
     p.cmd(&["SET", "small", "v"]);
+    p.cmd(&["SET", "over-1024", &"x".repeat(2000)]);
     assert_eq!(info_field(&mut p, "replication", "connected_slaves"), "1");
-    p.cmd(&["SET", "big", &"x".repeat(2000)]);
+    // Over the default 1MB backlog.
+    p.cmd(&["SET", "big", &"x".repeat(2_000_000)]);
     assert!(wait_for(PATIENCE, || info_field(
         &mut p,
         "replication",
@@ -517,6 +521,128 @@ fn replica_acked_all(p: &mut Raw) -> bool {
     replica.contains(&format!(",offset={},", offset))
 }
 
+/// SHUTDOWN SAVE, then the server starts again from the file it saved,
+/// on the same port and directory; returns a connection to it.
+fn restart_from_its_save(server: &mut TestServer, mut conn: Raw, config: &[&str]) -> Raw {
+    conn.send_cmd(&["SHUTDOWN", "SAVE"]);
+    let _ = server.child.wait();
+    server.child = Command::new(common::server_binary())
+        .args(["--port", &server.port.to_string(), "--bind", "127.0.0.1"])
+        .args(["--save", "", "--enable-debug-command", "yes"])
+        .arg("--dir")
+        .arg(server.dir.path())
+        .args(config)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("restart the server");
+    assert!(wait_for(PATIENCE, || is_listening(server.port)));
+    server.raw()
+}
+
+fn info_int(r: &mut Raw, section: &str, name: &str) -> i64 {
+    info_field(r, section, name).parse().unwrap_or(-1)
+}
+
+#[test]
+fn keys_expired_when_the_primary_restarts_reach_its_replica_as_deletions() {
+    let config = [DISK_SYNC, QUIET_PING].concat();
+    let mut primary = TestServer::start_with(&config);
+    let mut p = primary.raw();
+    let replica = start_real_replica(primary.port);
+    let mut r = replica.raw();
+    assert!(wait_for(PATIENCE, || link_up(&mut r)));
+    p.cmd(&["DEBUG", "SET-ACTIVE-EXPIRE", "0"]);
+    p.cmd(&["SET", "kept", "1"]);
+    for i in 0..20 {
+        p.cmd(&["SELECT", &(i % 3).to_string()]);
+        p.cmd(&["SET", &format!("short{}", i), "v", "PX", "50"]);
+    }
+    p.cmd(&["SELECT", "0"]);
+    assert_eq!(p.cmd(&["WAIT", "1", "5000"]), Frame::Int(1));
+    assert!(wait_for(PATIENCE, || replica_acked_all(&mut p)));
+    // The keys expired on the primary, but nothing deleted them yet.
+    std::thread::sleep(Duration::from_millis(100));
+    let offset = info_int(&mut p, "replication", "master_repl_offset");
+    let mut p = restart_from_its_save(&mut primary, p, &config);
+
+    assert_eq!(
+        info_int(&mut p, "persistence", "rdb_last_load_keys_expired"),
+        20
+    );
+    // The deletions are in the backlog, past the offset the file holds.
+    let histlen = info_int(&mut p, "replication", "repl_backlog_histlen");
+    assert!(histlen > 20 * 20, "histlen {}", histlen);
+    assert_eq!(
+        info_int(&mut p, "replication", "master_repl_offset"),
+        offset + histlen
+    );
+    assert_eq!(
+        info_int(&mut p, "replication", "repl_backlog_first_byte_offset"),
+        offset + 1
+    );
+    assert!(wait_for(PATIENCE, || info_int(
+        &mut p,
+        "stats",
+        "sync_partial_ok"
+    ) == 1));
+    let replica_size = |r: &mut Raw| {
+        (0..3)
+            .map(|db| {
+                r.cmd(&["SELECT", &db.to_string()]);
+                match r.cmd(&["DBSIZE"]) {
+                    Frame::Int(n) => n,
+                    other => panic!("DBSIZE: {:?}", other),
+                }
+            })
+            .sum::<i64>()
+    };
+    assert!(wait_for(PATIENCE, || replica_size(&mut r) == 1));
+    assert_eq!(info_int(&mut p, "stats", "sync_full"), 0);
+}
+
+/// The replication buffer is shared: a replica that stops reading holds
+/// on to the stream it was not sent, so the backlog grows past
+/// `repl-backlog-size` (and serves partial resyncs from all of it); once
+/// the replica caught up, the backlog shrinks back to about its size.
+#[test]
+fn backlog_grows_past_its_size_while_a_replica_lags_and_shrinks_after() {
+    let config = [
+        DISK_SYNC,
+        QUIET_PING,
+        &["--repl-backlog-size", "16384"],
+        &["--client-output-buffer-limit", "replica 0 0 0"],
+    ]
+    .concat();
+    let primary = TestServer::start_with(&config);
+    let mut p = primary.raw();
+    let mut lagging = common::repl_stream::ReplStream::attach(primary.port);
+    let value = "x".repeat(100_000);
+    let writes = 320;
+    for i in 0..writes {
+        p.cmd(&["SET", &format!("k{}", i), &value]);
+    }
+    p.cmd(&["SET", "marker", "1"]);
+    // More than the socket buffers between the two can hold.
+    let histlen = info_int(&mut p, "replication", "repl_backlog_histlen");
+    assert!(histlen > 16_000_000, "histlen {}", histlen);
+    let total = info_int(&mut p, "memory", "mem_total_replication_buffers");
+    assert!(total >= histlen, "buffers {} histlen {}", total, histlen);
+    assert!(info_int(&mut p, "memory", "mem_clients_slaves") > 0);
+
+    let seen = lagging.until(&["SET", "marker", "1"]);
+    let sets = seen.iter().filter(|words| words[0] == "SET").count();
+    assert_eq!(sets, writes + 1);
+    assert!(
+        wait_for(PATIENCE, || {
+            p.cmd(&["PING"]);
+            info_int(&mut p, "replication", "repl_backlog_histlen") < 100_000
+        }),
+        "the backlog did not shrink"
+    );
+    assert!(info_int(&mut p, "memory", "mem_total_replication_buffers") < 200_000);
+}
+
 #[test]
 fn replica_continues_after_the_primary_restarts_from_its_save() {
     let config = [DISK_SYNC, QUIET_PING].concat();
@@ -537,21 +663,7 @@ fn replica_continues_after_the_primary_restarts_from_its_save() {
     let offset: i64 = info_field(&mut p, "replication", "master_repl_offset")
         .parse()
         .expect("offset");
-    p.send_cmd(&["SHUTDOWN", "SAVE"]);
-    let _ = primary.child.wait();
-
-    primary.child = Command::new(common::server_binary())
-        .args(["--port", &primary.port.to_string(), "--bind", "127.0.0.1"])
-        .args(["--save", "", "--enable-debug-command", "yes"])
-        .arg("--dir")
-        .arg(primary.dir.path())
-        .args(&config)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("restart reddish");
-    assert!(wait_for(PATIENCE, || is_listening(primary.port)));
-    let mut p = primary.raw();
+    let mut p = restart_from_its_save(&mut primary, p, &config);
     assert_eq!(
         info_field(&mut p, "replication", "master_replid2"),
         old_replid
@@ -663,4 +775,19 @@ fn getset_and_set_get_reach_replicas_as_plain_set() {
         read_stream_skipping_ping(&mut replica, expected.len()),
         expected
     );
+}
+
+/// A replica may not run commands that touch keys: it is refused (an
+/// error its primary logs as unexpected) and, having caused a reply on
+/// its replication link, dropped.
+#[test]
+fn a_replica_touching_keys_is_refused_and_dropped() {
+    let primary = TestServer::start_with(&[DISK_SYNC, QUIET_PING].concat());
+    let mut replica = primary.raw();
+    full_sync(&mut replica, "?", "-1");
+    replica.send_cmd(&["GET", "foo"]);
+    assert!(replica.closed_within(PATIENCE));
+    let mut p = primary.raw();
+    assert_eq!(info_field(&mut p, "stats", "unexpected_error_replies"), "1");
+    assert_eq!(info_field(&mut p, "replication", "connected_slaves"), "0");
 }

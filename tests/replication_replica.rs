@@ -555,3 +555,53 @@ fn a_write_on_a_writable_replica_replaces_an_expired_key() {
     assert_eq!(t.r.cmd(&["GET", "k2"]), Frame::Bulk(None));
     assert_eq!(t.r.cmd(&["DBSIZE"]), Frame::Int(2));
 }
+
+/// With `repl-diskless-load` a replica loads the payload from the socket
+/// as it arrives: a slow load (`key-load-delay`) reads slowly, so the
+/// primary's diskless save child goes on streaming for as long as the
+/// replica loads, and the replica's clients get `-LOADING` meanwhile.
+#[test]
+fn diskless_load_reads_the_socket_as_it_loads() {
+    let dir = tempfile::tempdir().unwrap();
+    let primary_opts = [
+        FAST_SYNC,
+        &["--repl-diskless-sync", "yes", "--rdbcompression", "no"],
+    ]
+    .concat();
+    let Some(real) = RealRedis::start_if_available(dir.path(), &primary_opts) else {
+        return;
+    };
+    let mut p = real.raw();
+    // 20MB, more than the socket buffers between the two hold.
+    assert_eq!(p.cmd(&["DEBUG", "POPULATE", "2000", "k", "10000"]), ok());
+    let replica = start_replica(
+        real.port,
+        &[
+            "--repl-diskless-load",
+            "on-empty-db",
+            "--key-load-delay",
+            "2000",
+            "--loading-process-events-interval-bytes",
+            "1024",
+        ],
+    );
+    let mut r = replica.raw();
+    assert!(wait_for(SYNC_WAIT, || info_field(
+        &mut r,
+        "persistence",
+        "loading"
+    ) == "1"));
+    // Received whole first, 20MB would be through in well under a second;
+    // loaded as it arrives (2ms a key), the child waits on the replica.
+    let child_done = |p: &mut Raw| info_field(p, "persistence", "rdb_bgsave_in_progress") == "0";
+    assert!(!wait_for(Duration::from_millis(1500), || child_done(
+        &mut p
+    )));
+    match r.cmd(&["GET", "k:1"]) {
+        Frame::Error(e) => assert!(e.starts_with("LOADING"), "{}", e),
+        other => panic!("expected -LOADING, got {:?}", other),
+    }
+    assert!(wait_link_up(&mut r));
+    assert_eq!(r.cmd(&["DBSIZE"]), Frame::Int(2000));
+    assert!(wait_same_data(&mut r, &mut p));
+}

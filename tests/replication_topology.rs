@@ -211,18 +211,27 @@ fn the_primary_stream_ignores_the_query_buffer_limit() {
 }
 
 /// `repl-diskless-load swapdb`: while the payload arrives the replica is
-/// loading (commands get -LOADING); a transfer cut short leaves its old
-/// data, a complete one replaces it, and the dump file is not written.
+/// loading it (commands get -LOADING; clients are served every KB loaded);
+/// a transfer cut short leaves its old data, a complete one replaces it,
+/// and the dump file is not written.
 #[test]
 fn diskless_load_swapdb_keeps_the_old_data_until_the_new_is_complete() {
     let primary = start();
-    let replica = TestServer::start_with(&["--repl-diskless-load", "swapdb"]);
+    let replica = TestServer::start_with(&[
+        "--repl-diskless-load",
+        "swapdb",
+        "--loading-process-events-interval-bytes",
+        "1024",
+    ]);
     let (mut p, mut r) = (primary.raw(), replica.raw());
     assert_eq!(r.cmd(&["SET", "mykey", "myvalue"]), ok());
-    assert_eq!(p.cmd(&["DEBUG", "POPULATE", "200", "master", "1000"]), ok());
-    // A slow payload: 10ms per key.
     assert_eq!(
-        p.cmd(&["CONFIG", "SET", "rdb-key-save-delay", "10000"]),
+        p.cmd(&["DEBUG", "POPULATE", "2000", "master", "1000"]),
+        ok()
+    );
+    // A slow payload: 1ms per key (the save writes 64KB at a time).
+    assert_eq!(
+        p.cmd(&["CONFIG", "SET", "rdb-key-save-delay", "1000"]),
         ok()
     );
     let port = primary.port.to_string();
@@ -265,7 +274,7 @@ fn diskless_load_swapdb_keeps_the_old_data_until_the_new_is_complete() {
         "master_link_status"
     ) == "up"));
     assert_eq!(r.cmd(&["GET", "mykey"]), Frame::Bulk(None));
-    assert_eq!(r.cmd(&["DBSIZE"]), Frame::Int(200));
+    assert_eq!(r.cmd(&["DBSIZE"]), Frame::Int(2000));
     assert!(
         !replica.path("dump.rdb").exists(),
         "the payload was written as the dump file"

@@ -54,9 +54,9 @@ fn config_get(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
 /// Why CONFIG SET refused its arguments before changing anything.
 enum Refusal<'a> {
     Unknown(&'a [u8]),
-    /// A directive that cannot change while a data set is loading.
-    Loading,
     Named(&'a [u8], &'static str),
+    /// A directive that cannot change while a dataset is loaded.
+    Loading,
 }
 
 /// CONFIG SET name value [name value ...]: all set, or none.
@@ -81,7 +81,7 @@ fn config_set(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
             b"'",
         ]),
         Refusal::Named(name, why) => set_failed(&String::from_utf8_lossy(name), why).into(),
-        Refusal::Loading => errors::CmdError::Static(crate::server::errors::LOADING),
+        Refusal::Loading => errors::LOADING.into(),
     })?;
     let backup: Vec<Value> = targets.iter().map(|f| srv.config.snapshot(f.id)).collect();
     let mut applies: Vec<(Apply, &'static str)> = Vec::new();
@@ -139,7 +139,7 @@ fn find_targets<'a>(
         if d.has(cfg::PROTECTED) && !srv.config.enable_protected_configs.allows(c.is_local) {
             return Err(Refusal::Named(name, "can't set protected config"));
         }
-        if d.has(cfg::DENY_LOADING) && srv.persistence.is_loading() {
+        if d.has(cfg::DENY_LOADING) && srv.loading_any() {
             return Err(Refusal::Loading);
         }
         if targets.contains(&found) {

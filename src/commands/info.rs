@@ -247,10 +247,11 @@ pub struct MemoryReport {
     /// Memory that is not the dataset: startup, client buffers, key tables.
     pub overhead: u64,
     pub clients_normal: u64,
-    /// Stream bytes held for replicas: queued to their sockets or kept
-    /// while they are busy (INFO `mem_clients_slaves`).
+    /// The replicas' share of the replication buffer and their own
+    /// output (INFO `mem_clients_slaves`).
     pub clients_replicas: u64,
-    /// Bytes the replication backlog holds.
+    /// The replication buffer's memory that is the backlog's (the part
+    /// beyond `repl-backlog-size` is the replicas' while they are attached).
     pub backlog: u64,
     pub not_counted_for_evict: u64,
     pub dataset: u64,
@@ -266,10 +267,8 @@ impl MemoryReport {
             .sum();
         let clients_replicas = srv.replica_output_bytes() as u64;
         let backlog = srv
-            .replication
-            .backlog
-            .as_ref()
-            .map_or(0, |b| b.histlen() as u64);
+            .replication_buffer_memory()
+            .saturating_sub(srv.replicas_buffer_share()) as u64;
         let overhead =
             startup + clients_normal + clients_replicas + backlog + keyspace_overhead(srv);
         MemoryReport {
@@ -441,7 +440,7 @@ fn memory_section(srv: &Server, c: &Client, out: &mut String) {
     field(
         out,
         "mem_total_replication_buffers",
-        m.backlog + m.clients_replicas,
+        srv.replication_buffer_memory(),
     );
     field(out, "mem_clients_slaves", m.clients_replicas);
     field(out, "mem_clients_normal", m.clients_normal);

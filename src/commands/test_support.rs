@@ -5,7 +5,7 @@
 use crate::config::Config;
 use crate::server::client::Client;
 use crate::server::spec::OwnedArgs;
-use crate::server::state::backlog::Backlog;
+use crate::server::state::repl_buffer::ReplBuffer;
 use crate::server::Server;
 
 /// A server without listeners that keeps its replication stream, and a
@@ -15,7 +15,7 @@ pub fn server_keeping_stream() -> (Server, Client) {
     config.port = 0;
     let mut srv = Server::new(config, crate::commands::TABLES, crate::commands::FEATURES)
         .expect("server without listeners");
-    srv.replication.backlog = Some(Backlog::new(1 << 20, 1));
+    srv.replication.backlog = Some(ReplBuffer::new(1));
     (srv, Client::new(1, 0, None, crate::util::now_ms()))
 }
 

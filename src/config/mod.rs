@@ -439,6 +439,11 @@ impl Config {
         id.and_then(|id| self.values.get(id))
     }
 
+    /// `repl-backlog-size` in bytes (at least 1).
+    pub fn backlog_size(&self) -> usize {
+        usize::try_from(self.repl_backlog_size.max(1)).unwrap_or(usize::MAX)
+    }
+
     fn num(&self, name: &str) -> i128 {
         self.get(name).map(Value::as_num).unwrap_or(0)
     }

@@ -73,13 +73,18 @@ impl Server {
             events: true,
             replace: false,
         };
-        match self.load_rdb(&filename, opts) {
+        if self.config.replicaof.is_none() {
+            self.persistence.expired_at_load = Some(Vec::new());
+        }
+        let loaded = self.load_rdb(&filename, opts);
+        let expired = self.persistence.expired_at_load.take().unwrap_or_default();
+        match loaded {
             Ok(()) => {
                 info!(
                     "DB loaded from disk: {:.3} seconds",
                     started.elapsed().as_secs_f64()
                 );
-                self.adopt_loaded_replication_info();
+                self.adopt_loaded_replication_info(expired);
                 true
             }
             Err(LoadFailure::NotFound) => true,
@@ -133,6 +138,44 @@ impl Server {
     /// failure (logged) the dataset is put back as it was; on success what
     /// was replaced is freed, in the background when `lazy_free`.
     fn reload_from(&mut self, path: &str, opts: LoadOptions, flush: bool, lazy_free: bool) -> bool {
+        self.reload_with(
+            flush,
+            lazy_free,
+            |srv| srv.load_rdb(path, opts),
+            opts.replace,
+        )
+    }
+
+    /// Replaces the whole dataset with the RDB `reader` yields (a
+    /// replica's full sync loaded as it arrives; `total_bytes` when known),
+    /// serving clients with `-LOADING` meanwhile. On failure (logged) the
+    /// dataset is left as it was.
+    pub fn replace_dataset_from_reader<R: Read>(
+        &mut self,
+        reader: &mut Reader<R>,
+        total_bytes: u64,
+    ) -> bool {
+        let opts = LoadOptions {
+            events: true,
+            replace: false,
+        };
+        let lazy = self.config.replica_lazy_flush;
+        self.reload_with(
+            true,
+            lazy,
+            |srv| srv.load_rdb_from(reader, total_bytes, opts),
+            false,
+        )
+    }
+
+    /// [`Server::reload_from`] with the load itself given as `load`.
+    fn reload_with(
+        &mut self,
+        flush: bool,
+        lazy_free: bool,
+        load: impl FnOnce(&mut Self) -> Result<(), LoadFailure>,
+        merge: bool,
+    ) -> bool {
         if flush {
             self.db_flushing(None);
         }
@@ -142,11 +185,11 @@ impl Server {
             Vec::new()
         };
         let previous: Vec<Db> = self.dbs.iter_mut().map(Db::take_contents).collect();
-        let loaded = self.load_rdb(path, opts).and_then(|()| {
+        let loaded = load(self).and_then(|()| {
             if flush {
                 Ok(())
             } else {
-                self.keep_previous(&previous, opts.replace)
+                self.keep_previous(&previous, merge)
             }
         });
         if let Err(failure) = loaded {
@@ -231,6 +274,26 @@ impl Server {
             _ => LoadFailure::Open(e),
         })?;
         let total_bytes = file.metadata().map(|m| m.len()).unwrap_or(0);
+        let mut reader = self.rdb_reader(BufReader::with_capacity(1 << 16, file));
+        self.load_rdb_from(&mut reader, total_bytes, opts)
+    }
+
+    /// A reader of RDB data from `input` with the configured checks.
+    pub fn rdb_reader<R: Read>(&self, input: R) -> Reader<R> {
+        // Files are deep-sanitized only under `yes` (Redis skips it while
+        // loading under `clients`).
+        let deep = self.config.sanitize_dump_payload == SanitizeDump::Yes;
+        Reader::new(input, self.config.rdbchecksum).deep_sanitization(deep)
+    }
+
+    /// Loads the RDB `reader` yields (`total_bytes` long, 0 if unknown),
+    /// as a load INFO reports.
+    fn load_rdb_from<R: Read>(
+        &mut self,
+        reader: &mut Reader<R>,
+        total_bytes: u64,
+        opts: LoadOptions,
+    ) -> Result<(), LoadFailure> {
         self.persistence.loading = Some(Loading {
             start_s: unix_seconds(),
             total_bytes,
@@ -238,15 +301,7 @@ impl Server {
         });
         self.persistence.last_load_keys_loaded = 0;
         self.persistence.last_load_keys_expired = 0;
-        // Files are deep-sanitized only under `yes` (Redis skips it while
-        // loading under `clients`).
-        let deep = self.config.sanitize_dump_payload == SanitizeDump::Yes;
-        let mut reader = Reader::new(
-            BufReader::with_capacity(1 << 16, file),
-            self.config.rdbchecksum,
-        )
-        .deep_sanitization(deep);
-        let result = self.read_rdb(&mut reader, opts);
+        let result = self.read_rdb(reader, opts);
         self.persistence.loading = None;
         result.map_err(|e| match e {
             LoadFailure::Rdb(err, _) => LoadFailure::Rdb(err, reader.position()),
@@ -355,6 +410,9 @@ impl Server {
         let is_primary = self.config.replicaof.is_none();
         if is_primary && entry.expire_ms.is_some_and(|t| t < now) {
             self.persistence.last_load_keys_expired += 1;
+            if let Some(expired) = self.persistence.expired_at_load.as_mut() {
+                expired.push((db, entry.key));
+            }
             return Ok(());
         }
         let type_name = entry.value.type_name();

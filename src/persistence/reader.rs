@@ -181,6 +181,17 @@ impl<R: Read> Reader<R> {
         self
     }
 
+    /// Bytes read ahead from the input but not consumed: what follows the
+    /// RDB when it comes from a stream.
+    pub fn unread(&self) -> &[u8] {
+        self.buf.get(self.pos..self.end).unwrap_or_default()
+    }
+
+    /// The input, for reading on after the RDB.
+    pub fn input_mut(&mut self) -> &mut R {
+        &mut self.input
+    }
+
     /// Bytes consumed so far.
     pub fn position(&self) -> u64 {
         self.consumed_before + self.pos as u64

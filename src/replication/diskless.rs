@@ -87,31 +87,9 @@ fn write_all_waiting(fd: i32, mut buf: &[u8], timeout_ms: i32) -> io::Result<()>
         let err = io::Error::last_os_error();
         match err.kind() {
             io::ErrorKind::Interrupted => {}
-            io::ErrorKind::WouldBlock => wait_writable(fd, timeout_ms)?,
+            io::ErrorKind::WouldBlock => crate::net::wait_ready(fd, true, timeout_ms)?,
             _ => return Err(err),
         }
     }
     Ok(())
-}
-
-fn wait_writable(fd: i32, timeout_ms: i32) -> io::Result<()> {
-    let mut pfd = libc::pollfd {
-        fd,
-        events: libc::POLLOUT,
-        revents: 0,
-    };
-    // SAFETY: polling one pollfd that lives on the stack for the call.
-    let ready = unsafe { libc::poll(&mut pfd, 1, timeout_ms) };
-    match ready {
-        r if r > 0 => Ok(()),
-        0 => Err(io::ErrorKind::TimedOut.into()),
-        _ => {
-            let err = io::Error::last_os_error();
-            if err.kind() == io::ErrorKind::Interrupted {
-                Ok(())
-            } else {
-                Err(err)
-            }
-        }
-    }
 }

@@ -10,6 +10,8 @@ use crate::server::spec::{flag, Args, Command};
 use crate::server::{Server, LINK_TOKEN};
 
 pub const NO_REPLICAS: &str = "NOREPLICAS Not enough good replicas to write.";
+/// What a replica gets for a command that reads or writes keys.
+pub const REPLICA_KEYSPACE: &str = "ERR Replica can't interact with the keyspace";
 
 /// Replication's hooks.
 pub const FEATURE: Feature = Feature {
@@ -52,11 +54,17 @@ fn before_sleep(srv: &mut Server) {
     srv.replication_before_sleep();
 }
 
-/// NOREPLICAS for writes under `min-replicas-to-write`, then what a
-/// replica refuses (READONLY, MASTERDOWN).
+/// NOREPLICAS for writes under `min-replicas-to-write`, a replica's
+/// commands that touch keys (as Redis, so replicas cannot abuse their
+/// exemption from CLIENT PAUSE), then what a replica refuses (READONLY,
+/// MASTERDOWN).
 fn admit(srv: &Server, c: &Client, _cmd: &Command, flags: u64) -> Option<&'static str> {
     if flags & flag::WRITE != 0 && !enough_good_replicas(srv) {
         return Some(NO_REPLICAS);
+    }
+    let keyspace = flag::WRITE | flag::READONLY | flag::MAY_REPLICATE;
+    if c.kind == ClientKind::Replica && !c.monitor && flags & keyspace != 0 {
+        return Some(REPLICA_KEYSPACE);
     }
     srv.replica_refusal(c, flags)
 }

@@ -8,7 +8,7 @@
 //! `Replication::replicas` (found by client slot; the link goes when the
 //! client is freed). Its sync moves through the states Redis names:
 //! waiting for a background save to start, waiting for it to end (the
-//! stream since the fork is kept in the link meanwhile), receiving the
+//! buffer keeps the stream since the fork for it meanwhile), receiving the
 //! file, online (fed the stream as it is produced).
 //!
 //! Work that needs every client in the table (starting the save, sending
@@ -19,7 +19,9 @@
 use crate::resp::command::command_bytes;
 use crate::server::client::{Client, ClientKind};
 use crate::server::errors::CmdResult;
+use crate::server::replica_output::TRIM_BLOCKS_PER_CALL;
 use crate::server::state::persistence::SaveTarget;
+use crate::server::state::repl_buffer::ReplBuffer;
 use crate::server::state::replication::{
     AckWaiter, BulkTransfer, LinkState, ReplicaLink, ReplicaState,
 };
@@ -95,7 +97,7 @@ impl Server {
         let mut link = self.link_preview(c);
         link.pre_psync = pre_psync;
         self.attach_replica(c, link);
-        if self.replication.replicas.len() == 1 && self.replication.backlog.is_none() {
+        if self.replication.backlog.is_none() {
             self.create_backlog();
         }
         self.replication.primary.sync_requested = true;
@@ -106,8 +108,10 @@ impl Server {
     /// information (saved while it had a backlog) keeps that history as
     /// its previous one, so its replicas can continue after a restart:
     /// the offset goes on from the saved one and an empty backlog starts
-    /// there. A replica adopts the information differently (its side).
-    pub fn adopt_loaded_replication_info(&mut self) {
+    /// there, holding first the deletions of the keys the load dropped as
+    /// expired (`expired`, in the order they were met), as Redis streams
+    /// them. A replica adopts the information differently (its side).
+    pub fn adopt_loaded_replication_info(&mut self, expired: Vec<(usize, Vec<u8>)>) {
         if self.config.replicaof.is_some() {
             return;
         }
@@ -129,12 +133,16 @@ impl Server {
         repl.id.replid2 = replid;
         repl.id.second_replid_offset = (offset as i64).saturating_add(1);
         repl.master_offset = repl.master_offset.saturating_add(offset);
-        let size = self.config.repl_backlog_size.max(1) as usize;
-        repl.backlog = Some(crate::server::state::backlog::Backlog::new(
-            size,
-            repl.master_offset + 1,
-        ));
+        repl.backlog = Some(ReplBuffer::new(repl.master_offset + 1));
         repl.primary.no_replicas_since_s = now_s();
+        let del = if self.config.lazyfree_lazy_expire {
+            "UNLINK"
+        } else {
+            "DEL"
+        };
+        for (db, key) in expired {
+            self.also_propagate(db, &[del.as_bytes(), &key]);
+        }
     }
 
     /// A fresh history with an empty backlog (the first replica attaches).
@@ -142,11 +150,7 @@ impl Server {
         let repl = &mut self.replication;
         repl.id.change();
         repl.id.clear_previous();
-        let size = self.config.repl_backlog_size.max(1) as usize;
-        repl.backlog = Some(crate::server::state::backlog::Backlog::new(
-            size,
-            repl.master_offset + 1,
-        ));
+        repl.backlog = Some(ReplBuffer::new(repl.master_offset + 1));
         info!(
             "Replication backlog created, my new replication IDs are '{}' and '{}'",
             repl.id.replid, repl.id.replid2
@@ -171,9 +175,11 @@ impl Server {
             since_s: now_s(),
             diskless: false,
             stream_on_ack: false,
-            pending: Vec::new(),
+            next_byte: None,
             transfer: None,
             soft_limit_since_s: None,
+            queued_seen: 0,
+            stalled_since_s: None,
         }
     }
 
@@ -203,13 +209,13 @@ impl Server {
             }
             return false;
         }
-        let data = u64::try_from(offset).ok().and_then(|from| {
-            self.replication
-                .backlog
-                .as_ref()
-                .and_then(|b| b.since(from))
+        let held = u64::try_from(offset).ok().and_then(|from| {
+            let buffer = self.replication.backlog.as_ref()?;
+            buffer
+                .holds(from)
+                .then(|| (from, buffer.end_offset() - from))
         });
-        let Some(data) = data else {
+        let Some((from, len)) = held else {
             info!(
                 "Unable to partial resync with replica {} for lack of backlog (Replica request was: {}).",
                 name, offset
@@ -221,19 +227,17 @@ impl Server {
         };
         let mut link = self.link_preview(c);
         link.state = ReplicaState::Online;
+        link.next_byte = Some(from);
         let reply = if link.capa_psync2 {
             format!("+CONTINUE {}\r\n", self.replication.id.replid)
         } else {
             "+CONTINUE\r\n".to_string()
         };
         c.reply.raw(reply.as_bytes());
-        c.reply.raw(&data);
         self.attach_replica(c, link);
         info!(
             "Partial resynchronization request from {} accepted. Sending {} bytes of backlog starting from offset {}.",
-            name,
-            data.len(),
-            offset
+            name, len, offset
         );
         true
     }
@@ -304,7 +308,6 @@ impl Server {
             repl.replicas[source].capa_psync2,
         );
         let offset = repl.replicas[source].initial_offset;
-        let stream = repl.replicas[source].pending.clone();
         let joining: Vec<usize> = repl
             .replicas
             .iter()
@@ -317,9 +320,6 @@ impl Server {
             .map(|(i, _)| i)
             .collect();
         for i in joining {
-            if let Some(link) = self.replication.replicas.get_mut(i) {
-                link.pending = stream.clone();
-            }
             self.setup_full_resync(i, offset);
             info!("Waiting for end of BGSAVE for SYNC");
         }
@@ -416,13 +416,15 @@ impl Server {
     }
 
     /// Replica `index` will receive the snapshot of stream offset
-    /// `offset`: from now on it keeps the stream, and the stream starts
-    /// again with a SELECT.
+    /// `offset`: from now on the buffer keeps the stream for it (unless
+    /// it wants the snapshot only), and the stream starts again with a
+    /// SELECT.
     fn setup_full_resync(&mut self, index: usize, offset: u64) {
         let Some(link) = self.replication.replicas.get_mut(index) else {
             return;
         };
         link.initial_offset = offset;
+        link.next_byte = (!link.rdb_only).then_some(offset + 1);
         link.state = ReplicaState::WaitBgsaveEnd;
         let (slot, pre_psync) = (link.slot, link.pre_psync);
         self.replication.selected_db = None;
@@ -440,6 +442,21 @@ impl Server {
     /// the file (or, after a diskless transfer, are online and wait for
     /// their first ack), or are closed if it failed.
     pub fn replicas_snapshot_done(&mut self, ok: bool, target: SaveTarget) {
+        if !ok && target == SaveTarget::ReplicaSockets {
+            self.drop_replicas_gone_during_transfer();
+        }
+        if ok && target == SaveTarget::ReplicaSockets {
+            let up = self
+                .replication
+                .replicas
+                .iter()
+                .filter(|l| l.diskless && l.state == ReplicaState::WaitBgsaveEnd)
+                .count();
+            warn!(
+                "Diskless rdb transfer, done reading from pipe, {} replicas still up.",
+                up
+            );
+        }
         let filename = self.config.dbfilename.clone();
         for i in 0..self.replication.replicas.len() {
             let Some(link) = self.replication.replicas.get_mut(i) else {
@@ -480,6 +497,35 @@ impl Server {
                     self.close_replica_async(slot);
                 }
             }
+        }
+    }
+
+    /// A diskless transfer failed: the replicas whose peers went away
+    /// meanwhile are dropped first. When that was every one of them, the
+    /// child ended because the last replica dropped (it stops once no
+    /// socket takes its data), which is logged as Redis logs it.
+    fn drop_replicas_gone_during_transfer(&mut self) {
+        let receiving = |l: &&ReplicaLink| l.diskless && l.state == ReplicaState::WaitBgsaveEnd;
+        let gone: Vec<usize> = self
+            .replication
+            .replicas
+            .iter()
+            .filter(receiving)
+            .filter(|l| {
+                self.clients
+                    .get(l.slot)
+                    .is_some_and(|c| crate::net::peer_closed(c.fd() as i32))
+            })
+            .map(|l| l.slot)
+            .collect();
+        if gone.is_empty() {
+            return;
+        }
+        for slot in gone {
+            self.free_client(slot);
+        }
+        if !self.replication.replicas.iter().any(|l| receiving(&l)) {
+            warn!("Diskless rdb transfer, last replica dropped, killing fork child.");
         }
     }
 
@@ -526,9 +572,7 @@ impl Server {
         transfer.left -= n as u64;
         if transfer.left == 0 {
             link.transfer = None;
-            if link.transfer_done() {
-                link.give_pending(c);
-            } else {
+            if !link.transfer_done() {
                 c.close_after_reply = true;
             }
         }
@@ -546,8 +590,29 @@ impl Server {
         if repl.replicas.is_empty() {
             repl.primary.no_replicas_since_s = now_s();
         }
+        self.trim_replication_buffer(TRIM_BLOCKS_PER_CALL);
         if link.diskless && link.state == ReplicaState::WaitBgsaveEnd {
             self.abandon_diskless_transfer(c);
+        } else if link.state == ReplicaState::WaitBgsaveEnd {
+            self.stop_useless_disk_save();
+        }
+    }
+
+    /// A replica waiting for a save to disk went away: with no save points
+    /// configured and no other replica waiting for it, the save is of no
+    /// use, and stopping it lets the next sync fork sooner (as Redis).
+    fn stop_useless_disk_save(&mut self) {
+        let disk_save = self
+            .persistence
+            .child
+            .is_some_and(|ch| ch.target == SaveTarget::Disk);
+        let waiting = self
+            .replication
+            .replicas
+            .iter()
+            .any(|l| l.state == ReplicaState::WaitBgsaveEnd);
+        if disk_save && !waiting && self.config.save.is_empty() {
+            self.kill_save_child();
         }
     }
 
@@ -555,7 +620,11 @@ impl Server {
     /// replicating from another primary does this, as Redis does, so its
     /// replicas resynchronize with the new history.
     pub fn disconnect_replicas(&mut self) {
-        let slots: Vec<usize> = self.replication.replicas.iter().map(|l| l.slot).collect();
+        let mut slots = Vec::new();
+        for link in self.replication.replicas.iter_mut() {
+            link.next_byte = None;
+            slots.push(link.slot);
+        }
         for slot in slots {
             self.close_replica_async(slot);
         }
@@ -593,8 +662,15 @@ impl Server {
         if c.kind != ClientKind::Replica || c.reply.buf.len() <= mark {
             return;
         }
+        let command = self.last_command_name(c).to_string();
+        if let Some(shown) = super::error_as_logged(c.reply.buf.get(mark..)) {
+            warn!(
+                "== CRITICAL == This master is sending an error to its replica: '{}' after processing the command '{}'",
+                shown, command
+            );
+            self.stats.unexpected_error_replies += 1;
+        }
         c.reply.buf.truncate(mark);
-        let command = self.last_command_name(c);
         warn!(
             "Replica generated a reply to command '{}', disconnecting it: {}",
             command,
@@ -689,21 +765,24 @@ impl Server {
         self.replication.primary.waiting = still;
     }
 
-    /// Before sleeping: serves sync requests, gives online replicas the
-    /// stream kept while they were busy, and sends one `REPLCONF GETACK *`
-    /// when clients started waiting (not while clients are paused).
+    /// Before sleeping: frees the buffer's blocks no one needs any more
+    /// (ten times the usual number), serves sync requests, has online
+    /// replicas sent the stream kept while they were busy, and sends one
+    /// `REPLCONF GETACK *` when clients started waiting (not while clients
+    /// are paused).
     pub fn replication_before_sleep(&mut self) {
+        self.trim_replication_buffer(10 * TRIM_BLOCKS_PER_CALL);
         if self.replication.replicas.is_empty() {
             self.replication.primary.getack_wanted = false;
             return;
         }
         self.start_pending_syncs();
-        for link in self.replication.replicas.iter_mut() {
-            if link.streaming() && !link.pending.is_empty() {
-                if let Some(c) = self.clients.get_mut(link.slot) {
-                    link.give_pending(c);
-                    self.pending_writes.push(link.slot);
-                }
+        for i in 0..self.replication.replicas.len() {
+            let Some(slot) = self.replication.replicas.get(i).map(|l| l.slot) else {
+                break;
+            };
+            if self.replication.has_unsent_stream(slot) {
+                self.pending_writes.push(slot);
             }
         }
         if self.replication.primary.getack_wanted && !self.clients_paused() {
@@ -744,7 +823,9 @@ impl Server {
             self.feed_replication_command(&["PING"]);
         }
         self.keep_waiting_replicas_alive();
+        self.close_replicas_over_output_limit();
         self.disconnect_timed_out_replicas();
+        self.disconnect_stalled_diskless_replicas();
         if is_primary {
             self.expire_backlog();
         }
@@ -780,6 +861,44 @@ impl Server {
             .collect();
         for (slot, name) in dead {
             warn!("Disconnecting timedout replica (streaming sync): {}", name);
+            self.free_client(slot);
+        }
+    }
+
+    /// A replica receiving a diskless snapshot whose socket took nothing
+    /// for `repl-timeout` seconds (its send queue full and unchanged) is
+    /// dropped, so the save child goes on with the others, as Redis
+    /// times out a replica whose partial write does not complete.
+    fn disconnect_stalled_diskless_replicas(&mut self) {
+        let streaming = self
+            .persistence
+            .child
+            .is_some_and(|ch| ch.target == SaveTarget::ReplicaSockets);
+        if !streaming {
+            return;
+        }
+        let (now, timeout) = (now_s(), self.config.repl_timeout);
+        let mut stalled = Vec::new();
+        for link in self.replication.replicas.iter_mut() {
+            if !link.diskless || link.state != ReplicaState::WaitBgsaveEnd {
+                continue;
+            }
+            let Some(fd) = self.clients.get(link.slot).map(Client::fd) else {
+                continue;
+            };
+            let queued = crate::net::unacked_bytes(fd as i32).unwrap_or(0);
+            if queued == 0 || queued != link.queued_seen {
+                link.queued_seen = queued;
+                link.stalled_since_s = None;
+                continue;
+            }
+            let since = *link.stalled_since_s.get_or_insert(now);
+            if now - since > timeout {
+                stalled.push((link.slot, link.name()));
+            }
+        }
+        for (slot, name) in stalled {
+            warn!("Disconnecting timedout replica (full sync): {}", name);
             self.free_client(slot);
         }
     }

@@ -394,6 +394,26 @@ impl Client {
         Ok(true)
     }
 
+    /// Writes what the socket takes of `data` (output kept elsewhere, such
+    /// as a replica's stream); `None` when it takes nothing now.
+    pub fn write_direct(&mut self, data: &[u8]) -> io::Result<Option<usize>> {
+        let Some(stream) = self.stream.as_mut() else {
+            return Ok(Some(data.len()));
+        };
+        loop {
+            match stream.write(data) {
+                Ok(0) if !data.is_empty() => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) => {
+                    self.net_out += n as u64;
+                    return Ok(Some(n));
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(None),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
     /// Frees the reply buffer when nothing in it is waiting to be sent and
     /// it holds more than a small reply's worth of memory.
     pub fn release_reply_buffer(&mut self) {

@@ -34,6 +34,7 @@ impl Server {
             + self.watches.count(c.slot) * WATCHED_KEY_BYTES
             + (channels + patterns + shard) * SUBSCRIPTION_BYTES
             + prefixes
+            + self.replication.stream_memory(c.slot)
     }
 
     /// The `maxmemory-clients` limit in bytes (a negative setting is a

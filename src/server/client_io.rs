@@ -5,7 +5,7 @@
 //! feature about their events through the role hooks.
 
 use super::accept::UNIX_LISTENER;
-use super::client::{Client, READ_CHUNK};
+use super::client::{Client, ClientKind, READ_CHUNK};
 use super::dispatch::Dispatch;
 use super::{Server, CLIENT_TOKEN_BASE};
 use crate::resp::parser::Parsed;
@@ -338,7 +338,10 @@ impl Server {
         };
         let has_role = c.kind.has_role();
         let before = c.net_out;
-        let result = c.flush();
+        let mut result = c.flush();
+        if matches!(result, Ok(true)) && c.kind == ClientKind::Replica {
+            result = self.replication.write_stream(c);
+        }
         let written = c.net_out - before;
         self.stats.net_output_bytes += written;
         if written > 0 {
@@ -405,10 +408,11 @@ impl Server {
                 self.free_client(slot);
                 continue;
             }
-            let has_output = self
-                .clients
-                .get(slot)
-                .is_some_and(|c| c.pending_output() > 0 || c.close_after_reply);
+            let has_output = self.clients.get(slot).is_some_and(|c| {
+                c.pending_output() > 0
+                    || c.close_after_reply
+                    || self.replication.has_unsent_stream(slot)
+            });
             if has_output {
                 self.flush_client(slot);
             }

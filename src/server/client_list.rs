@@ -25,9 +25,10 @@ impl Server {
             .registry
             .get(c.last_command)
             .map_or("NULL", |e| e.fullname.as_str());
-        let omem = c.output_list_bytes();
-        let obl = c.pending_output() - omem;
-        let oll = omem.div_ceil(crate::server::client::REPLY_CHUNK);
+        let list_bytes = c.output_list_bytes();
+        let obl = c.pending_output() - list_bytes;
+        let oll = list_bytes.div_ceil(crate::server::client::REPLY_CHUNK);
+        let omem = list_bytes + self.replication.stream_memory(c.slot);
         let multi_mem = c.multi.memory();
         let multi_count = c.multi.reported_count();
         let tot_mem = self.client_memory(c);

@@ -18,8 +18,10 @@
 //! at most the time `maxmemory-eviction-tenacity` allows and leaves the
 //! rest to a timer, so a large drop of the limit does not stall clients.
 
+use super::client::REPLY_CHUNK;
 use super::keyspace::{idle_ticks, AccessTracking, LRU_CLOCK_RESOLUTION_MS};
 use super::notify::EVICTED;
+use super::state::repl_buffer::BLOCK_OVERHEAD;
 use super::Server;
 use crate::config::MaxmemoryPolicy;
 use crate::db::Key;
@@ -140,29 +142,44 @@ impl Server {
     }
 
     /// Memory that does not count against `maxmemory` (INFO
-    /// `mem_not_counted_for_evict`): the replicas' output buffers and the
-    /// AOF buffer, which evicting keys would only make grow.
+    /// `mem_not_counted_for_evict`): the part of the replication buffer
+    /// beyond what the backlog itself takes, and the AOF buffer, which
+    /// evicting keys would only make grow.
     pub fn memory_not_counted_for_evict(&self) -> usize {
-        self.replica_output_bytes() + self.aof.buf.capacity()
+        let size = self.config.backlog_size();
+        let blocks = size / REPLY_CHUNK + 1;
+        let backlog_own = size.saturating_add(blocks * BLOCK_OVERHEAD);
+        self.replication_buffer_memory().saturating_sub(backlog_own) + self.aof.buf.capacity()
     }
 
-    /// Memory held for replicas' stream: their output buffers and what is
-    /// kept while they are busy (INFO `mem_clients_slaves`). Capacities,
-    /// not lengths: the allocations are what `used_memory` counts.
+    /// Memory of the replication buffer the backlog and the replicas
+    /// share (INFO `mem_total_replication_buffers`).
+    pub fn replication_buffer_memory(&self) -> usize {
+        self.replication.backlog.as_ref().map_or(0, |b| b.mem())
+    }
+
+    /// The replicas' share of memory (INFO `mem_clients_slaves`): the
+    /// replication buffer beyond `repl-backlog-size` while replicas are
+    /// attached (the rest is the backlog's), and what their own output
+    /// buffers hold (the sync replies, the snapshot file being sent).
     pub fn replica_output_bytes(&self) -> usize {
-        let queued: usize = self
+        let own: usize = self
             .clients
             .iter()
             .filter(|c| c.kind == super::client::ClientKind::Replica && !c.monitor)
             .map(|c| c.reply.buf.capacity())
             .sum();
-        let kept: usize = self
-            .replication
-            .replicas
-            .iter()
-            .map(|l| l.pending.capacity())
-            .sum();
-        queued + kept
+        own + self.replicas_buffer_share()
+    }
+
+    /// The replication buffer beyond `repl-backlog-size`, counted as the
+    /// replicas' while any is attached (as Redis counts it).
+    pub fn replicas_buffer_share(&self) -> usize {
+        if self.replication.replicas.is_empty() {
+            return 0;
+        }
+        let mem = self.replication_buffer_memory();
+        mem.saturating_sub(self.config.backlog_size())
     }
 
     /// How much must be freed to get within `maxmemory` (`None`: nothing).

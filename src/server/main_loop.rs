@@ -32,7 +32,7 @@ impl Server {
         let mut ready = Vec::with_capacity(1024);
         loop {
             self.before_sleep();
-            let max_wait = if self.pending_reads.is_empty() {
+            let max_wait = if self.pending_reads.is_empty() && !self.link_read_pending {
                 None
             } else {
                 Some(Duration::ZERO)
@@ -57,6 +57,9 @@ impl Server {
                 }
             }
             self.serve_pending_reads();
+            if std::mem::take(&mut self.link_read_pending) {
+                self.handle_io(super::LINK_TOKEN, true, false, false);
+            }
             if self.shutdown_asap {
                 return Ok(());
             }

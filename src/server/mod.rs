@@ -37,6 +37,7 @@ pub mod output_limits;
 pub mod pause;
 pub mod propagate;
 pub mod pubsub;
+pub mod replica_output;
 pub mod shutdown;
 pub mod slot_queue;
 pub mod spec;
@@ -99,6 +100,9 @@ pub struct Server {
     pub pending_writes: slot_queue::SlotQueue,
     /// Slots of clients with unread input left after their turn.
     pending_reads: Vec<usize>,
+    /// The link to our primary stopped reading with input left (a long
+    /// transfer): the loop serves it again without sleeping.
+    pub link_read_pending: bool,
     /// Events of the last poll not handled yet (see
     /// [`Server::process_events_while_blocked`]).
     ready_events: std::collections::VecDeque<crate::event_loop::Ready>,
@@ -208,6 +212,7 @@ impl Server {
             skip_checksum_validation: false,
             pending_writes: slot_queue::SlotQueue::default(),
             pending_reads: Vec::new(),
+            link_read_pending: false,
             ready_events: std::collections::VecDeque::new(),
             spare_query_buffer: Vec::new(),
             postponed: Vec::new(),

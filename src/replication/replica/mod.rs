@@ -16,6 +16,7 @@
 //! what we missed.
 
 pub mod local_expiry;
+mod sync_load;
 
 use crate::server::client::{Client, ClientKind};
 use crate::server::spec::{flag, Args};
@@ -300,14 +301,25 @@ impl Server {
         else {
             return;
         };
+        let pause = link.step != Step::Payload && self.config.repl_diskless_load != 0;
+        link.pause_at_payload = pause;
         let progress = link.on_event(readable, writable, now_ms());
         self.answer_failover_psync(&link, &progress);
+        let paused = pause && !link.pause_at_payload;
         match progress {
+            Progress::More if self.loads_while_receiving(&link) => {
+                self.load_sync_while_receiving(link)
+            }
             Progress::More => {
                 self.begin_diskless_load(&link);
+                self.link_read_pending |= link.more_to_read;
                 match self.replication.upstream.as_mut() {
                     Some(up) => up.link = Some(link),
                     None => self.close_link(link),
+                }
+                if paused {
+                    // Not loaded as it arrives: read on what is waiting.
+                    self.replica_link_event(true, false);
                 }
             }
             Progress::Failed => {
@@ -364,37 +376,49 @@ impl Server {
     fn full_sync_received(&mut self, mut link: Link) {
         let _ = self.event_loop.registry().deregister(&mut link.stream);
         let marked = link.transfer.as_ref().is_some_and(|t| t.size.is_none());
-        let (replid, offset) = link
-            .full_sync
-            .clone()
-            .unwrap_or_else(|| (crate::server::state::replication::NO_REPLID.to_string(), -1));
         let Some((transfer, leftover)) = link.finish_transfer() else {
             warn!(
                 "Failed trying to sync the temp DB to disk in MASTER <-> REPLICA synchronization"
             );
             return;
         };
-        if let Some(child) = self.persistence.child {
-            info!("Replica is about to load the RDB file received from the master, but there is a pending RDB child running. Killing process {} and removing its temp file to avoid any race", child.pid);
-            self.stop_save_child_now();
-        }
-        // The old AOF describes data about to be replaced: it stops here
-        // and starts again from a rewrite of the new data.
-        if self.aof.is_on() {
-            self.stop_append_only();
-        }
         let diskless =
             self.replication.diskless_load.is_some() || self.diskless_load_for(&link).is_some();
-        self.attach_to_new_primary();
-        self.persistence.loaded_repl = None;
+        self.prepare_full_sync_load();
         let loaded = if diskless {
             self.load_payload_in_memory(transfer)
         } else {
             self.load_payload_from_disk(transfer)
         };
-        if !loaded {
-            return;
+        if loaded {
+            self.full_sync_loaded(link, &leftover, marked);
         }
+    }
+
+    /// Before a full sync's payload replaces the dataset: a save child is
+    /// stopped, the AOF too (it starts again from a rewrite of the new
+    /// data), our replicas must sync again.
+    fn prepare_full_sync_load(&mut self) {
+        if let Some(child) = self.persistence.child {
+            info!("Replica is about to load the RDB file received from the master, but there is a pending RDB child running. Killing process {} and removing its temp file to avoid any race", child.pid);
+            self.stop_save_child_now();
+        }
+        if self.aof.is_on() {
+            self.stop_append_only();
+        }
+        self.attach_to_new_primary();
+        self.persistence.loaded_repl = None;
+    }
+
+    /// A full sync's payload is the dataset now: the primary's ID and
+    /// offset become ours and its link our primary's client, `leftover`
+    /// (what followed the payload) its first input. After an EOF-marked
+    /// payload the primary hears our offset at once.
+    fn full_sync_loaded(&mut self, link: Link, leftover: &[u8], marked: bool) {
+        let (replid, offset) = link
+            .full_sync
+            .clone()
+            .unwrap_or_else(|| (crate::server::state::replication::NO_REPLID.to_string(), -1));
         let stream_db = self
             .persistence
             .loaded_repl
@@ -407,7 +431,7 @@ impl Server {
         self.replication.id.clear_previous();
         self.replication.master_offset = offset.max(0) as u64;
         self.ensure_backlog();
-        self.primary_link_up(link.stream, &leftover, stream_db);
+        self.primary_link_up(link.stream, leftover, stream_db);
         info!("MASTER <-> REPLICA sync: Finished with success");
         if marked {
             self.send_ack_to_primary();
@@ -479,9 +503,7 @@ impl Server {
     /// serve partial resyncs if it is promoted.
     fn ensure_backlog(&mut self) {
         if self.replication.backlog.is_none() {
-            let size = usize::try_from(self.config.repl_backlog_size).unwrap_or(usize::MAX);
-            self.replication.backlog = Some(crate::server::state::backlog::Backlog::new(
-                size,
+            self.replication.backlog = Some(crate::server::state::repl_buffer::ReplBuffer::new(
                 self.replication.master_offset + 1,
             ));
         }
@@ -577,10 +599,8 @@ impl Server {
     /// from `reply_start` on) is dropped, but REPLCONF GETACK is answered
     /// with our offset.
     pub fn primary_command_done(&mut self, c: &mut Client, args: &Args, reply_start: usize) {
-        if c.reply.buf.get(reply_start) == Some(&b'-') {
-            let error = c.reply.buf.get(reply_start + 1..).unwrap_or_default();
-            let line = error.split(|&b| b == b'\r').next().unwrap_or_default();
-            self.log_error_to_primary(c, line);
+        if let Some(shown) = super::error_as_logged(c.reply.buf.get(reply_start..)) {
+            self.log_error_to_primary(c, &shown);
         }
         c.reply.buf.truncate(reply_start);
         if args[0].eq_ignore_ascii_case(b"replconf") && args[1].eq_ignore_ascii_case(b"getack") {
@@ -591,13 +611,7 @@ impl Server {
     /// A command from the primary failed here: the datasets may have
     /// diverged. Logged as Redis does (the error is never sent back), with
     /// the end of our backlog for context.
-    fn log_error_to_primary(&mut self, c: &Client, error: &[u8]) {
-        let error = String::from_utf8_lossy(error);
-        // Redis logs errors of its default code without it, others with the dash.
-        let shown = match error.strip_prefix("ERR ") {
-            Some(rest) => rest.to_string(),
-            None => format!("-{}", error),
-        };
+    fn log_error_to_primary(&mut self, c: &Client, shown: &str) {
         let command = self.last_command_name(c);
         warn!(
             "== CRITICAL == This replica is sending an error to its master: '{}' after processing the command '{}'",
@@ -609,7 +623,7 @@ impl Server {
             .as_ref()
             .filter(|b| b.histlen() > 0)
         {
-            let from = self.replication.master_offset + 1 - backlog.histlen().min(256) as u64;
+            let from = backlog.end_offset() - backlog.histlen().min(256);
             let tail = backlog.since(from).unwrap_or_default();
             warn!("Latest backlog is: '{}'", crate::util::repr_bytes(&tail));
         }

@@ -5,10 +5,10 @@
 //! scripting).
 
 pub mod aof;
-pub mod backlog;
 pub mod childinfo;
 pub mod migrate;
 pub mod persistence;
+pub mod repl_buffer;
 pub mod replication;
 pub mod scripting;
 pub mod upstream_link;

@@ -35,6 +35,10 @@ pub struct Persistence {
     pub last_load_keys_expired: u64,
     /// Replication data found in the file loaded at start-up.
     pub loaded_repl: Option<ReplInfo>,
+    /// Keys (with their database) a primary's start-up load dropped as
+    /// expired: collected while `Some`, they reach the stream as deletions
+    /// once the file's replication history is adopted.
+    pub expired_at_load: Option<Vec<(usize, Vec<u8>)>>,
 }
 
 impl Persistence {
@@ -63,6 +67,7 @@ impl Default for Persistence {
             last_load_keys_loaded: 0,
             last_load_keys_expired: 0,
             loaded_repl: None,
+            expired_at_load: None,
         }
     }
 }
@@ -104,4 +109,12 @@ pub struct ReplInfo {
     pub stream_db: Option<i64>,
     pub replid: Option<String>,
     pub offset: Option<i64>,
+}
+
+impl crate::server::Server {
+    /// True while a dataset is being loaded, blocking or not (Redis's
+    /// `server.loading`): directives such as `appendonly` cannot change.
+    pub fn loading_any(&self) -> bool {
+        self.persistence.loading.is_some() || self.persistence.async_loading
+    }
 }

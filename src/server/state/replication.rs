@@ -4,12 +4,10 @@
 //! following a primary, WAIT) is in the replication module; the core only
 //! holds this state and hands the feature its events.
 
-use super::backlog::Backlog;
+use super::repl_buffer::ReplBuffer;
 use super::upstream_link::Link;
 use crate::config::value::ObufLimit;
-use crate::server::client::Client;
-use crate::server::ClientTable;
-use log::{info, warn};
+use log::info;
 use std::collections::HashMap;
 use std::fs::File;
 
@@ -67,8 +65,10 @@ pub struct Replication {
     pub id: ReplicationId,
     /// Offset of the last byte written to the replication stream.
     pub master_offset: u64,
-    /// Exists once a replica has attached (as in Redis).
-    pub backlog: Option<Backlog>,
+    /// The replication buffer: the backlog, and the stream our replicas
+    /// have yet to be sent. Exists once a replica has attached (as in
+    /// Redis).
+    pub backlog: Option<ReplBuffer>,
     /// Our replicas in the order they attached, with their sync state.
     pub replicas: Vec<ReplicaLink>,
     /// The database the stream last SELECTed; `None` forces a SELECT.
@@ -182,11 +182,17 @@ pub struct ReplicaLink {
     /// Online after a diskless transfer: the stream starts with its first
     /// ack (so the end of the file is not glued to stream bytes).
     pub stream_on_ack: bool,
-    /// Stream bytes it has not been given yet.
-    pub(crate) pending: Vec<u8>,
+    /// Stream offset of the next byte it is to be sent from the
+    /// replication buffer; `None` while it takes no stream (waiting for a
+    /// save to start, or wanting the snapshot only).
+    pub(crate) next_byte: Option<u64>,
     pub(crate) transfer: Option<BulkTransfer>,
     /// Since when its output is over the soft limit.
     pub(crate) soft_limit_since_s: Option<i64>,
+    /// A diskless transfer's progress: the socket's send queue at the last
+    /// look, and since when it has stayed full and unchanged.
+    pub(crate) queued_seen: i64,
+    pub(crate) stalled_since_s: Option<i64>,
 }
 
 impl ReplicaLink {
@@ -228,45 +234,6 @@ impl ReplicaLink {
         }
     }
 
-    /// Takes stream bytes: an online replica present in `clients` gets
-    /// them (after anything it was owed) and its slot is returned so it is
-    /// flushed; otherwise they are kept. A replica still waiting for its
-    /// save to start gets nothing: its snapshot will include them. A
-    /// replica over `client-output-buffer-limit replica` is marked to be
-    /// closed (its slot is returned so that happens before sleeping).
-    pub fn take_stream(
-        &mut self,
-        bytes: &[u8],
-        clients: &mut ClientTable,
-        limit: &ObufLimit,
-    ) -> Option<usize> {
-        if self.state == ReplicaState::WaitBgsaveStart || self.rdb_only {
-            return None;
-        }
-        let Some(c) = clients.get_mut(self.slot) else {
-            self.pending.extend_from_slice(bytes);
-            return None;
-        };
-        if c.close_asap {
-            return None;
-        }
-        if self.streaming() {
-            self.give_pending(c);
-            c.reply.raw(bytes);
-        } else {
-            self.pending.extend_from_slice(bytes);
-        }
-        let over = self.over_output_limit(c.pending_output() + self.pending.len(), limit);
-        if over && !c.close_asap {
-            warn!(
-                "Client {} scheduled to be closed ASAP for overcoming of output buffer limits.",
-                self.name()
-            );
-            c.close_asap = true;
-        }
-        (self.streaming() || over).then_some(self.slot)
-    }
-
     /// Whether `used` output bytes break the hard limit, or have been over
     /// the soft limit for longer than it allows.
     pub(crate) fn over_output_limit(&mut self, used: usize, limit: &ObufLimit) -> bool {
@@ -293,14 +260,6 @@ impl ReplicaLink {
         self.ack_time_s = crate::util::unix_seconds();
         info!("Synchronization with replica {} succeeded", self.name());
         true
-    }
-
-    /// Moves the stream kept for the replica into its output.
-    pub(crate) fn give_pending(&mut self, c: &mut Client) {
-        if !self.pending.is_empty() {
-            c.reply.raw(&self.pending);
-            self.pending = Vec::new();
-        }
     }
 }
 
@@ -513,9 +472,11 @@ mod tests {
             since_s: 0,
             diskless: false,
             stream_on_ack: false,
-            pending: Vec::new(),
+            next_byte: None,
             transfer: None,
             soft_limit_since_s: None,
+            queued_seen: 0,
+            stalled_since_s: None,
         }
     }
 

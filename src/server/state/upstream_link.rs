@@ -23,6 +23,8 @@ pub const ID_LEN: usize = 40;
 const MAX_LINE: usize = 64 * 1024;
 /// Bytes asked for per read.
 const READ_SIZE: usize = 64 * 1024;
+/// Reads of [`READ_SIZE`] one readiness event does at most.
+const READS_PER_EVENT: usize = 16;
 
 /// Where the handshake is: the reply awaited next.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,6 +94,12 @@ pub struct Link {
     /// `+FULLRESYNC`'s replication ID and offset.
     pub full_sync: Option<(String, i64)>,
     pub transfer: Option<Transfer>,
+    /// Stop reading once the payload starts, so its owner may load it
+    /// from the socket as it arrives (one-shot).
+    pub pause_at_payload: bool,
+    /// The last event stopped reading with input possibly left (a payload
+    /// arriving faster than one turn takes): read again soon.
+    pub more_to_read: bool,
 }
 
 /// The address to connect to (the name is resolved synchronously).
@@ -115,11 +123,14 @@ impl Link {
             last_io_ms: now_ms,
             full_sync: None,
             transfer: None,
+            pause_at_payload: false,
+            more_to_read: false,
         })
     }
 
     /// Handles a readiness event on the socket.
     pub fn on_event(&mut self, readable: bool, writable: bool, now_ms: i64) -> Progress {
+        self.more_to_read = false;
         if self.step == Step::Connecting {
             match self.check_connected() {
                 Ok(true) => {
@@ -177,10 +188,12 @@ impl Link {
         Ok(())
     }
 
-    /// Reads until the socket is drained, acting on every complete reply.
+    /// Reads until the socket is drained, acting on every complete reply;
+    /// after [`READS_PER_EVENT`] reads it stops (with `more_to_read`), so
+    /// a long transfer leaves the loop its turns.
     fn read_and_advance(&mut self, now_ms: i64) -> Progress {
         let mut chunk = vec![0u8; READ_SIZE];
-        loop {
+        for _ in 0..READS_PER_EVENT {
             match self.stream.read(&mut chunk) {
                 Ok(0) => {
                     warn!("Master closed the connection during the replication handshake");
@@ -191,6 +204,12 @@ impl Link {
                     self.input
                         .extend_from_slice(chunk.get(..n).unwrap_or_default());
                     match self.advance() {
+                        Progress::More
+                            if self.step == Step::Payload
+                                && std::mem::take(&mut self.pause_at_payload) =>
+                        {
+                            return Progress::More
+                        }
                         Progress::More => {}
                         done => return done,
                     }
@@ -203,6 +222,8 @@ impl Link {
                 }
             }
         }
+        self.more_to_read = true;
+        Progress::More
     }
 
     /// Consumes buffered input step by step.
@@ -498,6 +519,11 @@ impl Transfer {
             Some(ref mark) => self.read.saturating_sub(mark.len() as u64),
             None => self.read,
         }
+    }
+
+    /// The mark that ends an EOF-marked payload.
+    pub fn mark(&self) -> Option<&[u8]> {
+        self.mark.as_deref()
     }
 
     /// INFO `master_sync_total_bytes`: 0 for the EOF-marked form (as Redis).
