@@ -462,6 +462,8 @@ fn start(mut config: Config, no_args: bool, argv0: &str) -> i32 {
         warn!("Configured to not listen anywhere, exiting.");
         return 1;
     }
+    // Failing to set the OOM score is logged; the server runs on.
+    let _ = server.apply_oom_score();
     for (from, to) in &renames {
         server.registry.rename(from, to);
     }

@@ -720,3 +720,36 @@ fn debug_config_rewrite_force_all_writes_every_directive() {
     assert!(before.len() > 150);
     assert_eq!(before, pairs(after));
 }
+
+/// `oom-score-adj` writes the process's OOM score by role, relative to
+/// the score it started with (or absolute), and puts it back when off.
+#[test]
+fn oom_score_adj_follows_the_role_and_is_restored() {
+    let s = TestServer::start();
+    let mut r = s.raw();
+    let pid = common::info_int(&common::info(&mut r, &["server"]), "process_id");
+    let score = || -> i64 {
+        std::fs::read_to_string(format!("/proc/{pid}/oom_score_adj"))
+            .ok()
+            .and_then(|t| t.trim().parse().ok())
+            .unwrap_or(i64::MIN)
+    };
+    let base = score();
+    let set = |r: &mut Raw, args: &[&str]| {
+        let mut all = vec!["CONFIG", "SET"];
+        all.extend_from_slice(args);
+        assert_eq!(r.cmd(&all), ok());
+    };
+    set(&mut r, &["oom-score-adj-values", "10 20 30"]);
+    assert_eq!(score(), base, "untouched while off");
+    set(&mut r, &["oom-score-adj", "yes"]);
+    assert_eq!(score(), base + 10);
+    assert_eq!(r.cmd(&["REPLICAOF", "localhost", "1"]), ok());
+    assert_eq!(score(), base + 20);
+    assert_eq!(r.cmd(&["REPLICAOF", "NO", "ONE"]), ok());
+    assert_eq!(score(), base + 10);
+    set(&mut r, &["oom-score-adj", "absolute"]);
+    assert_eq!(score(), 10);
+    set(&mut r, &["oom-score-adj", "no"]);
+    assert_eq!(score(), base);
+}

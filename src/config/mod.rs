@@ -352,6 +352,13 @@ typed_fields! {
     /// Milliseconds a script may run before others get BUSY (`lua-time-limit`).
     busy_reply_threshold: i64 = |c: &Config| c.num("busy-reply-threshold") as i64;
     activerehashing: bool = |c: &Config| c.flag("activerehashing");
+    /// `oom-score-adj`: 0 no, 1 relative (yes), 2 absolute.
+    oom_score_adj: i32 = |c: &Config| c.code("oom-score-adj");
+    /// `oom-score-adj-values`: primary, replica, background child.
+    oom_score_adj_values: [i32; 3] = |c: &Config| match c.get("oom-score-adj-values") {
+        Some(Value::OomScores(s)) => *s,
+        _ => value::OOM_DEFAULTS,
+    };
     dynamic_hz: bool = |c: &Config| c.flag("dynamic-hz");
     /// normal, replica, pubsub.
     client_output_buffer_limits: [ObufLimit; 3] =

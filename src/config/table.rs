@@ -115,6 +115,8 @@ pub enum Apply {
     ProcTitle,
     /// Count clients' memory (or stop) and evict down to the new limit.
     MaxmemoryClients,
+    /// Write the process's OOM score adjustment again.
+    OomScore,
 }
 
 /// One directive.
@@ -539,7 +541,9 @@ pub static DIRECTIVES: &[Directive] = &[
         .apply(Apply::LogLevel),
     choice("maxmemory-policy", MAXMEMORY_POLICIES, 0x700).built(),
     choice("appendfsync", APPENDFSYNC, 2).built(),
-    choice("oom-score-adj", OOM_SCORE_ADJ, 0),
+    choice("oom-score-adj", OOM_SCORE_ADJ, 0)
+        .apply(Apply::OomScore)
+        .built(),
     choice("acl-pubsub-default", ACL_PUBSUB_DEFAULT, 0).built(),
     choice("sanitize-dump-payload", SANITIZE_DUMP, 0),
     choice("enable-protected-configs", PROTECTION, 0)
@@ -733,7 +737,10 @@ pub static DIRECTIVES: &[Directive] = &[
         Special::ClientOutputBufferLimit,
     )
     .with(MULTI),
-    special("oom-score-adj-values", Special::OomScoreAdjValues).with(MULTI),
+    special("oom-score-adj-values", Special::OomScoreAdjValues)
+        .with(MULTI)
+        .apply(Apply::OomScore)
+        .built(),
     special("notify-keyspace-events", Special::NotifyKeyspaceEvents),
     special("bind", Special::Bind)
         .with(MULTI)

@@ -91,6 +91,8 @@ impl Server {
         // runs twice. glibc's fork handlers keep malloc usable in the child.
         let pid = unsafe { libc::fork() };
         if pid == 0 {
+            // A failure is logged; the child's work goes on regardless.
+            let _ = self.set_oom_score(crate::server::oom_score::OomClass::BackgroundChild);
             self.show_proc_title(match target {
                 SaveTarget::Disk => "redis-rdb-bgsave",
                 SaveTarget::ReplicaSockets => "redis-rdb-to-slaves",

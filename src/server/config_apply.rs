@@ -46,6 +46,9 @@ impl Server {
                 self.update_proc_title();
                 Ok(())
             }
+            Apply::OomScore => self
+                .apply_oom_score()
+                .map_err(|_| "Failed to set current oom_score_adj. Check server logs.".to_string()),
             Apply::MaxmemoryClients => {
                 self.recount_client_memory();
                 Ok(())

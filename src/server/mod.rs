@@ -33,6 +33,7 @@ pub mod lazyfree;
 pub mod main_loop;
 pub mod multi;
 pub mod notify;
+pub mod oom_score;
 pub mod output_limits;
 pub mod pause;
 pub mod propagate;
@@ -168,6 +169,8 @@ pub struct Server {
     /// The cron gives back idle clients' reply buffers (DEBUG REPLYBUFFER
     /// RESIZING).
     pub reply_buffer_resizing: bool,
+    /// The OOM score reddish found before changing it (`oom-score-adj`).
+    pub oom_score: oom_score::OomScoreState,
     /// A transaction's commands are running (EXEC): background work they
     /// ask for (an AOF rewrite) is scheduled for after it.
     pub in_exec: bool,
@@ -244,6 +247,7 @@ impl Server {
             lazyfree: lazyfree::LazyFree::default(),
             client_memory_total: 0,
             reply_buffer_resizing: true,
+            oom_score: oom_score::OomScoreState::default(),
             in_exec: false,
             scripting: Default::default(),
             hooks: hooks::Hooks::new(features),

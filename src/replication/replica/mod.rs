@@ -88,6 +88,8 @@ impl Server {
         self.replication.upstream = Some(up);
         self.record_replicaof(&[words[0].as_bytes(), words[1].as_bytes()]);
         crate::logging::set_role(b'S');
+        // A failure to change the OOM score is logged and not fatal.
+        let _ = self.apply_oom_score();
         self.connect_to_primary();
     }
 
@@ -107,6 +109,7 @@ impl Server {
         self.replication.primary.no_replicas_since_s = crate::util::unix_seconds();
         self.record_replicaof(&[b"no".as_slice(), b"one"]);
         crate::logging::set_role(b'M');
+        let _ = self.apply_oom_score();
         // An AOF stopped for a full sync that never finished starts again.
         if self.config.appendonly && !self.aof.is_on() {
             self.restart_aof_after_sync();
