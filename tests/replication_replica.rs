@@ -605,3 +605,23 @@ fn diskless_load_reads_the_socket_as_it_loads() {
     assert_eq!(r.cmd(&["DBSIZE"]), Frame::Int(2000));
     assert!(wait_same_data(&mut r, &mut p));
 }
+
+/// With `bind-source-addr` the replica connects to its primary from that
+/// address, so the primary sees the replica at it.
+#[test]
+fn the_link_to_the_primary_binds_bind_source_addr() {
+    let primary = TestServer::start_with(&["--protected-mode", "no"]);
+    let port = primary.port.to_string();
+    let _replica = TestServer::start_with(&[
+        "--bind-source-addr",
+        "127.0.0.2",
+        "--replicaof",
+        "127.0.0.1",
+        &port,
+    ]);
+    let mut p = primary.raw();
+    let seen = common::wait_for(Duration::from_secs(10), || {
+        common::info(&mut p, &["replication"]).contains("ip=127.0.0.2,")
+    });
+    assert!(seen, "{}", common::info(&mut p, &["replication"]));
+}

@@ -326,6 +326,9 @@ typed_fields! {
     replica_priority: i64 = |c: &Config| c.num("replica-priority") as i64;
     replica_announced: bool = |c: &Config| c.flag("replica-announced");
     replica_announce_ip: Option<Vec<u8>> = |c: &Config| c.bytes("replica-announce-ip");
+    /// Local address the replica's link to its primary binds before it
+    /// connects.
+    bind_source_addr: Option<Vec<u8>> = |c: &Config| c.bytes("bind-source-addr");
     replica_announce_port: u16 = |c: &Config| c.num("replica-announce-port") as u16;
     min_replicas_to_write: i64 = |c: &Config| c.num("min-replicas-to-write") as i64;
     min_replicas_max_lag: i64 = |c: &Config| c.num("min-replicas-max-lag") as i64;

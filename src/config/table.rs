@@ -523,7 +523,7 @@ pub static DIRECTIVES: &[Directive] = &[
     string("proc-title-template", "{title} {listen-addr} {server-mode}")
         .string_check(check_proc_title_template)
         .apply(Apply::ProcTitle),
-    optional("bind-source-addr"),
+    optional("bind-source-addr").built(),
     string("logfile", "").immutable().built(),
     optional("masterauth").with(SENSITIVE).built(),
     optional("requirepass")

@@ -272,10 +272,15 @@ impl Server {
             return;
         };
         let hello = self.hello(cached);
+        let source = self
+            .config
+            .bind_source_addr
+            .as_deref()
+            .map(|a| String::from_utf8_lossy(a).into_owned());
         let Some(up) = self.replication.upstream.as_mut() else {
             return;
         };
-        match Link::connect(&up.host, up.port, hello, now_ms()) {
+        match Link::connect(&up.host, up.port, source.as_deref(), hello, now_ms()) {
             Ok(mut link) => {
                 let registered = self.event_loop.registry().register(
                     &mut link.stream,

@@ -110,10 +110,42 @@ fn resolve(host: &str, port: u16) -> io::Result<SocketAddr> {
         .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "no address for host"))
 }
 
+/// A non-blocking connect to `target` from a socket bound to `source`
+/// (any port).
+fn connect_from(source: &str, target: SocketAddr) -> io::Result<TcpStream> {
+    let ip: std::net::IpAddr = source
+        .parse()
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "bad bind-source-addr"))?;
+    let socket = socket2::Socket::new(
+        socket2::Domain::for_address(target),
+        socket2::Type::STREAM,
+        None,
+    )?;
+    socket.bind(&SocketAddr::new(ip, 0).into())?;
+    socket.set_nonblocking(true)?;
+    match socket.connect(&target.into()) {
+        Ok(()) => {}
+        Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
+        Err(e) => return Err(e),
+    }
+    Ok(TcpStream::from_std(socket.into()))
+}
+
 impl Link {
-    /// Starts a non-blocking connect to `host:port`.
-    pub fn connect(host: &str, port: u16, hello: Hello, now_ms: i64) -> io::Result<Link> {
-        let stream = TcpStream::connect(resolve(host, port)?)?;
+    /// Starts a non-blocking connect to `host:port`, from the local
+    /// address `source` when given (`bind-source-addr`).
+    pub fn connect(
+        host: &str,
+        port: u16,
+        source: Option<&str>,
+        hello: Hello,
+        now_ms: i64,
+    ) -> io::Result<Link> {
+        let target = resolve(host, port)?;
+        let stream = match source {
+            Some(source) => connect_from(source, target)?,
+            None => TcpStream::connect(target)?,
+        };
         Ok(Link {
             stream,
             step: Step::Connecting,
