@@ -4,14 +4,14 @@
 //! running a script takes it out meanwhile, so the script's callbacks may
 //! borrow the server.
 
-use super::api::HOST_INTERRUPT;
 use super::cache::{parse_shebang, sha1_hex, Script, ScriptCache, Sha};
 use super::prng::Lrand48;
+use super::run::{interrupt, register_host_api, Interrupt, SharedHost};
 use super::sandbox::{self, Sandbox, FUNCTION_CHUNK, SCRIPT_CHUNK};
-use crate::server::client::Client;
 use crate::server::errors::CmdError;
+use crate::server::spec::OwnedArgs;
 use crate::server::Server;
-use mlua::{HookTriggers, Lua, Table, Value, VmState};
+use mlua::{HookTriggers, Lua, VmState};
 use std::cell::RefCell;
 use std::rc::Rc;
 
@@ -30,8 +30,11 @@ pub struct Engine {
     pub(super) lua: Lua,
     pub(super) sandbox: Sandbox,
     pub(super) scripts: ScriptCache,
-    /// The client scripts' commands run through (Redis's Lua client).
-    pub(super) client: Client,
+    /// What the host functions reach: the running script's server, its
+    /// client (Redis's Lua client) and rules.
+    pub(super) host: SharedHost,
+    /// A function call's arguments kept for FUNCTION STATS, reused.
+    pub(super) spare_command: OwnedArgs,
     /// Redis's `math.random` generator; it outlives a SCRIPT FLUSH.
     rng: Rc<RefCell<Lrand48>>,
     /// Scripts run since the last garbage collector step.
@@ -55,13 +58,18 @@ impl Engine {
 
     fn with_rng(rng: Rc<RefCell<Lrand48>>, chunk_name: &'static str) -> mlua::Result<Engine> {
         let lua = sandbox::new_vm()?;
-        let sandbox = sandbox::build(&lua, rng.clone())?;
-        install_interrupt_hook(&lua, sandbox.run.clone(), false)?;
+        let host = SharedHost::default();
+        let link = host.clone();
+        let in_script = std::rc::Rc::new(move || link.try_borrow().map_or(true, |l| l.in_script()));
+        let sandbox = sandbox::build(&lua, rng.clone(), in_script)?;
+        register_host_api(&lua, &host, &sandbox.redis)?;
+        install_interrupt_hook(&lua, host.clone(), false)?;
         Ok(Engine {
             lua,
             sandbox,
             scripts: ScriptCache::default(),
-            client: script_client(),
+            host,
+            spare_command: OwnedArgs::default(),
             rng,
             runs: 0,
             chunk_name,
@@ -144,19 +152,9 @@ impl Engine {
             }
         }
         if killed {
-            let _ = install_interrupt_hook(&self.lua, self.sandbox.run.clone(), false);
+            let _ = install_interrupt_hook(&self.lua, self.host.clone(), false);
         }
     }
-}
-
-/// The client scripts run their commands through: no connection, shown
-/// as `lua` to MONITOR, never blocking, always authenticated.
-fn script_client() -> Client {
-    let mut c = Client::new(0, usize::MAX, None, crate::util::now_ms());
-    c.addr = "lua".to_string();
-    c.authenticated = true;
-    c.from_script = true;
-    c
 }
 
 /// The hook that interrupts long scripts: every so many instructions it
@@ -165,28 +163,21 @@ fn script_client() -> Client {
 /// killed script is then checked on every line, so a `pcall` loop cannot
 /// swallow the kill. A host may instead answer with the error to raise
 /// (a library load past its time).
-fn install_interrupt_hook(lua: &Lua, run: Table, every_line: bool) -> mlua::Result<()> {
+fn install_interrupt_hook(lua: &Lua, link: SharedHost, every_line: bool) -> mlua::Result<()> {
     let mut triggers = HookTriggers::new().every_nth_instruction(INSTRUCTIONS_PER_CHECK);
     if every_line {
         triggers = triggers.every_line();
     }
-    lua.set_global_hook(triggers, move |lua, _| {
-        let Value::Function(host) = run.raw_get::<Value>("host")? else {
-            return Ok(VmState::Continue);
-        };
-        match host.call::<Value>(HOST_INTERRUPT)? {
-            Value::Boolean(true) => {}
-            Value::String(msg) => {
-                let msg = msg.to_str()?.to_string();
-                return Err(super::api::Raised::table(&msg).into_lua());
+    lua.set_global_hook(triggers, move |lua, _| match interrupt(&link)? {
+        Interrupt::Continue => Ok(VmState::Continue),
+        Interrupt::Raise(msg) => Err(super::api::Raised::table(msg).into_lua()),
+        Interrupt::Kill => {
+            log::warn!("Lua script killed by user with SCRIPT KILL.");
+            if !every_line {
+                install_interrupt_hook(lua, link.clone(), true)?;
             }
-            _ => return Ok(VmState::Continue),
+            Err(mlua::Error::runtime(KILLED))
         }
-        log::warn!("Lua script killed by user with SCRIPT KILL.");
-        if !every_line {
-            install_interrupt_hook(lua, run.clone(), true)?;
-        }
-        Err(mlua::Error::runtime(KILLED))
     })
 }
 

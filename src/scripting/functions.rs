@@ -288,23 +288,9 @@ impl Engine {
                 String::from_utf8_lossy(&msg)
             )
         })?;
-        let started = Instant::now();
-        let watchdog = self
-            .lua
-            .create_function(move |lua, _: mlua::MultiValue| {
-                Ok(match timeout {
-                    Some(limit) if started.elapsed() > limit => {
-                        Value::String(lua.create_string("FUNCTION LOAD timeout")?)
-                    }
-                    _ => Value::Boolean(false),
-                })
-            })
-            .map_err(|e| e.to_string())?;
-        let run = self.sandbox.run.clone();
-        let outcome = run
-            .raw_set("host", watchdog)
-            .and_then(|()| self.sandbox.load_library.call::<(bool, Value)>(chunk));
-        let _ = run.raw_set("host", Value::Nil);
+        self.host.borrow_mut().load_deadline = timeout.map(|limit| Instant::now() + limit);
+        let outcome = self.sandbox.load_library.call::<(bool, Value)>(chunk);
+        self.host.borrow_mut().load_deadline = None;
         let (ok, value) = outcome.map_err(|e| format!("Error registering functions: {}", e))?;
         match (ok, value) {
             (true, Value::Table(registered)) => {

@@ -346,12 +346,22 @@ mt_view[env_mt] = protect({__index = nonexistent})
 local string_mt = getmetatable("")
 mt_view[string_mt] = protect(string_mt)
 
+-- A function to call and its arguments, waiting for call_pending (xpcall
+-- passes no arguments; this way no closure is made per call).
+local pending_f, pending_keys, pending_args
+
+local function call_pending()
+  local f, keys, args = pending_f, pending_keys, pending_args
+  pending_f, pending_keys, pending_args = nil, nil, nil
+  return f(keys, args)
+end
+
 -- Runs a script (no arguments: it reads KEYS and ARGV) or a function
 -- (called with its keys and arguments) under the error handler.
 local function run(f, ...)
   if select("#", ...) == 0 then return xpcall(f, handler) end
-  local keys, args = ...
-  return xpcall(function() return f(keys, args) end, handler)
+  pending_f, pending_keys, pending_args = f, ...
+  return xpcall(call_pending, handler)
 end
 
 ---------------------------------------------------------------------------
