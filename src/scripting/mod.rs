@@ -102,13 +102,11 @@ pub fn eval(srv: &mut Server, c: &mut Client, args: &Args, call: EvalCall) -> Cm
 /// The cached script EVALSHA names, or EVAL's body, compiled the first
 /// time it is seen.
 fn find_or_load(engine: &mut Engine, script: &[u8], by_sha: bool) -> Result<cache::Sha, CmdError> {
-    if !by_sha {
-        return engine.load(script);
+    if by_sha {
+        // The cache is looked up once, by the caller.
+        return normalize_sha(script).ok_or(CmdError::Static(NOSCRIPT));
     }
-    match normalize_sha(script) {
-        Some(sha) if engine.scripts().contains(&sha) => Ok(sha),
-        _ => Err(CmdError::Static(NOSCRIPT)),
-    }
+    engine.load(script)
 }
 
 /// The flags the checks before EVAL look at: those the script declares
