@@ -6,7 +6,7 @@
 
 use super::cache::{parse_shebang, sha1_hex, Script, ScriptCache, Sha};
 use super::prng::Lrand48;
-use super::run::{interrupt, register_host_api, Interrupt, SharedHost};
+use super::run::{interrupt, register_host_api, Interrupt, ScriptArguments, SharedHost};
 use super::sandbox::{self, Sandbox, FUNCTION_CHUNK, SCRIPT_CHUNK};
 use crate::server::errors::CmdError;
 use crate::server::spec::OwnedArgs;
@@ -38,6 +38,9 @@ pub struct Engine {
     pub(super) host: SharedHost,
     /// A function call's arguments kept for FUNCTION STATS, reused.
     pub(super) spare_command: OwnedArgs,
+    /// KEYS and ARGV as the last script left them, when it left them
+    /// holding just its values: the next script's are put in them.
+    pub(super) reusable_arguments: Option<ScriptArguments>,
     /// Redis's `math.random` generator; it outlives a SCRIPT FLUSH.
     rng: Rc<RefCell<Lrand48>>,
     /// The VM's size past which a run ends with a full collection.
@@ -73,6 +76,7 @@ impl Engine {
             scripts: ScriptCache::default(),
             host,
             spare_command: OwnedArgs::default(),
+            reusable_arguments: None,
             rng,
             collect_at: 0,
             chunk_name,

@@ -70,8 +70,7 @@ impl Engine {
         let compat = script_flags & script_flag::EVAL_COMPAT_MODE != 0;
         let mut run = ScriptRun::new(caller.slot, from_primary, call.eval, lossy(call.name));
         let arguments = if call.eval {
-            self.set_arguments(&call)?;
-            None
+            Arguments::Script(self.script_arguments(&call)?)
         } else {
             run.command = std::mem::take(&mut self.spare_command);
             run.command.buf.clear();
@@ -79,7 +78,8 @@ impl Engine {
             for arg in command.iter() {
                 run.command.push(arg);
             }
-            Some(self.argument_tables(&call)?)
+            let (keys, args) = self.argument_tables(&call)?;
+            Arguments::Function(keys, args)
         };
         let script_resp3 = {
             let mut link = self.host.borrow_mut();
@@ -99,6 +99,10 @@ impl Engine {
             srv.scripting.run = Some(run);
             let targets = srv.set_propagation_targets(crate::server::propagate::target::ALL);
             let outcome = self.call_lent(srv, call.function.clone(), arguments);
+            let outcome = outcome.map(|(ok, value, reusable)| {
+                self.reusable_arguments = reusable;
+                (ok, value)
+            });
             srv.set_propagation_targets(targets);
             // The script itself never goes to replicas: the commands it ran do.
             srv.suppress_propagation();
@@ -132,27 +136,38 @@ impl Engine {
         .map_err(|e| CmdError::from(format!("ERR {}", e)))
     }
 
-    /// Calls the script's function (with the function's argument tables)
-    /// under the sandbox's runner, the server lent to the host functions
-    /// for the call.
+    /// Calls the script or function under its runner, the server lent
+    /// to the host functions for the call; with the result, a script's
+    /// KEYS and ARGV when they may be refilled for the next script.
     fn call_lent(
         &self,
         srv: &mut Server,
         function: mlua::Function,
-        arguments: Option<(Table, Table)>,
-    ) -> mlua::Result<(bool, Value)> {
+        arguments: Arguments,
+    ) -> mlua::Result<(bool, Value, Option<ScriptArguments>)> {
         let host = &self.host;
-        let runner = &self.sandbox.runner;
-        self.lua.scope(|scope| {
+        let sandbox = &self.sandbox;
+        let outcome = self.lua.scope(|scope| {
             let server = scope.create_any_userdata_ref_mut(srv)?;
             host.borrow_mut().server = Some(server);
-            let outcome = match arguments {
-                None => runner.call::<(bool, Value)>(function),
-                Some((keys, args)) => runner.call::<(bool, Value)>((function, keys, args)),
+            let outcome = match &arguments {
+                Arguments::Script(_) => sandbox.run_script.call::<(bool, Value)>(function),
+                Arguments::Function(keys, args) => sandbox
+                    .run_function
+                    .call::<(bool, Value)>((function, keys, args)),
             };
             host.borrow_mut().server = None;
             outcome
-        })
+        })?;
+        let reusable = match arguments {
+            Arguments::Script(a)
+                if holds_just(&a.keys, a.nkeys) && holds_just(&a.argv, a.nargs) =>
+            {
+                Some(a)
+            }
+            _ => None,
+        };
+        Ok((outcome.0, outcome.1, reusable))
     }
 
     /// A Lua array of the arguments.
@@ -164,14 +179,35 @@ impl Engine {
         Ok(t)
     }
 
-    /// KEYS and ARGV, fresh tables for each run of a script.
-    fn set_arguments(&self, call: &Invocation) -> Result<(), CmdError> {
+    /// KEYS and ARGV for a script: the last script's tables refilled
+    /// where it left them holding just its values and they are long
+    /// enough, otherwise fresh tables (as Redis makes for every script).
+    fn script_arguments(&mut self, call: &Invocation) -> Result<ScriptArguments, CmdError> {
+        let last = self.reusable_arguments.take();
+        let (keys, argv) = match &last {
+            Some(a) => ((Some(&a.keys), a.nkeys), (Some(&a.argv), a.nargs)),
+            None => ((None, 0), (None, 0)),
+        };
         let globals = &self.sandbox.globals;
-        self.strings_table(&call.keys)
-            .and_then(|t| globals.raw_set("KEYS", t))
-            .and_then(|()| self.strings_table(&call.argv))
-            .and_then(|t| globals.raw_set("ARGV", t))
-            .map_err(|e| CmdError::from(format!("ERR {}", e)))
+        let table = |(last, len): (Option<&Table>, usize), args: &Args, global: &str| match last {
+            Some(t) if args.len() <= len => refill(t, len, args, &self.lua).map(|()| t.clone()),
+            _ => {
+                let t = self.strings_table(args)?;
+                globals.raw_set(global, &t)?;
+                Ok(t)
+            }
+        };
+        let keys = table(keys, &call.keys, "KEYS");
+        let argv = table(argv, &call.argv, "ARGV");
+        keys.and_then(|keys| {
+            Ok(ScriptArguments {
+                keys,
+                argv: argv?,
+                nkeys: call.keys.len(),
+                nargs: call.argv.len(),
+            })
+        })
+        .map_err(|e| CmdError::from(format!("ERR {}", e)))
     }
 
     /// A function's two arguments: its keys and its other arguments.
@@ -180,6 +216,59 @@ impl Engine {
             .and_then(|keys| Ok((keys, self.strings_table(&call.argv)?)))
             .map_err(|e| CmdError::from(format!("ERR {}", e)))
     }
+}
+
+/// What a runner is called with besides the function.
+enum Arguments {
+    Script(ScriptArguments),
+    /// A function's keys and other arguments.
+    Function(Table, Table),
+}
+
+/// The KEYS and ARGV tables of a script run, and how many values the run
+/// put in each.
+pub struct ScriptArguments {
+    keys: Table,
+    argv: Table,
+    nkeys: usize,
+    nargs: usize,
+}
+
+/// Puts `args` in `t` (which holds just the keys 1 to `len`, in that
+/// order, `len` at least as many as `args`) in place of its values.
+fn refill(t: &Table, len: usize, args: &Args, lua: &Lua) -> mlua::Result<()> {
+    for (i, a) in args.iter().enumerate() {
+        t.raw_set(i + 1, lua.create_string(a)?)?;
+    }
+    for i in args.len()..len {
+        t.raw_set(i + 1, Value::Nil)?;
+    }
+    Ok(())
+}
+
+/// Whether `t` holds just the keys 1 to `n`, met in that order, and has
+/// no metatable: then it may be refilled for the next script, which sees
+/// exactly what a fresh table would show. (A script cannot keep a table
+/// from one run to the next: everything it could store it in is
+/// read-only.)
+fn holds_just(t: &Table, n: usize) -> bool {
+    if t.metatable().is_some() {
+        return false;
+    }
+    let mut expected = 1;
+    // The values are read as booleans: that costs nothing.
+    for pair in t.pairs::<Value, bool>() {
+        let key = match pair {
+            Ok((Value::Integer(k), _)) => k as f64,
+            Ok((Value::Number(k), _)) => k,
+            _ => return false,
+        };
+        if key != expected as f64 {
+            return false;
+        }
+        expected += 1;
+    }
+    expected == n + 1
 }
 
 /// A script's or function's name as text (both are ASCII in practice).

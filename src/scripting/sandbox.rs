@@ -24,9 +24,12 @@ pub const FUNCTION_CHUNK: &str = "@user_function";
 
 /// Handles on what `sandbox.lua` built.
 pub struct Sandbox {
-    /// `run(f)`: calls a script function under the error handler; returns
-    /// `true, result` or `false, error table`.
-    pub runner: Function,
+    /// `run_script(f)`: calls a script function under the error handler;
+    /// returns `true, result` or `false, error table`.
+    pub run_script: Function,
+    /// `run_function(f, keys, args)`: calls a function with its keys and
+    /// arguments under the error handler; returns as `run_script` does.
+    pub run_function: Function,
     /// The environment every script function gets.
     pub env: Table,
     /// What the environment shows (KEYS and ARGV are set here).
@@ -71,10 +74,11 @@ pub fn build(
         .load(include_str!("sandbox.lua"))
         .set_name(SANDBOX_CHUNK)
         .into_function()?;
-    let (runner, env, globals, load_library) =
-        chunk.call::<(Function, Table, Table, Function)>(prims)?;
+    let (run_script, run_function, env, globals, load_library) =
+        chunk.call::<(Function, Function, Table, Table, Function)>(prims)?;
     Ok(Sandbox {
-        runner,
+        run_script,
+        run_function,
         env,
         globals,
         redis,
