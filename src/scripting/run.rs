@@ -252,8 +252,11 @@ fn refill(t: &Table, len: usize, args: &Args, lua: &Lua) -> mlua::Result<()> {
 /// from one run to the next: everything it could store it in is
 /// read-only.)
 fn holds_just(t: &Table, n: usize) -> bool {
-    if t.metatable().is_some() {
+    if t.has_metatable() {
         return false;
+    }
+    if n == 0 {
+        return t.is_empty();
     }
     let mut expected = 1;
     // The values are read as booleans: that costs nothing.
