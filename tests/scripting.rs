@@ -650,6 +650,17 @@ fn each_script_sees_just_its_own_keys_and_args() {
         show(&mut r, &[], &["f1", "f2", "f3"]),
         ["0", "3", "A1=f1", "A2=f2", "A3=f3", "nil nil", "nil"]
     );
+    // Bytes that are not UTF-8 reach the script as they are.
+    let lengths = "return {#KEYS[1], #ARGV[1], #ARGV[2], string.byte(ARGV[2], 2)}";
+    let line: [&[u8]; 6] = [
+        b"EVAL",
+        lengths.as_bytes(),
+        b"1",
+        b"k\xff",
+        b"\xfe\x00",
+        b"ok",
+    ];
+    assert_eq!(r.cmd_bytes(&line), ints(&[2, 2, 2, 107]));
     let fail = "KEYS.z = 1 table.insert(ARGV, 'more') error('boom')";
     assert!(matches!(
         eval(&mut r, fail, &["k1"], &["g1"]),

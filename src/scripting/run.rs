@@ -172,6 +172,13 @@ impl Engine {
 
     /// A Lua array of the arguments.
     fn strings_table(&self, args: &Args) -> mlua::Result<Table> {
+        if args.iter().all(|a| std::str::from_utf8(a).is_ok()) {
+            // Text goes straight onto the Lua stack, without a handle.
+            let texts = args
+                .iter()
+                .map(|a| std::str::from_utf8(a).unwrap_or_default());
+            return self.lua.create_sequence_from(texts);
+        }
         let t = self.lua.create_table_with_capacity(args.len(), 0)?;
         for (i, a) in args.iter().enumerate() {
             t.raw_set(i + 1, self.lua.create_string(a)?)?;
@@ -238,7 +245,10 @@ pub struct ScriptArguments {
 /// order, `len` at least as many as `args`) in place of its values.
 fn refill(t: &Table, len: usize, args: &Args, lua: &Lua) -> mlua::Result<()> {
     for (i, a) in args.iter().enumerate() {
-        t.raw_set(i + 1, lua.create_string(a)?)?;
+        match std::str::from_utf8(a) {
+            Ok(text) => t.raw_set(i + 1, text)?,
+            Err(_) => t.raw_set(i + 1, lua.create_string(a)?)?,
+        }
     }
     for i in args.len()..len {
         t.raw_set(i + 1, Value::Nil)?;
