@@ -70,6 +70,10 @@ impl Engine {
         let sandbox = sandbox::build(&lua, rng.clone(), in_script)?;
         register_host_api(&lua, &host, &sandbox.redis)?;
         install_interrupt_hook(&lua, host.clone(), false)?;
+        // What building the sandbox left behind goes now, as a fresh
+        // Redis VM holds none of it.
+        lua.gc_collect()?;
+        let collect_at = lua.used_memory() + GC_ALLOWANCE;
         Ok(Engine {
             lua,
             sandbox,
@@ -78,7 +82,7 @@ impl Engine {
             spare_command: OwnedArgs::default(),
             reusable_arguments: None,
             rng,
-            collect_at: 0,
+            collect_at,
             chunk_name,
         })
     }
