@@ -7,8 +7,8 @@
 //! - [`engine`]: one Lua 5.1 VM for every script (mlua, vendored Lua
 //!   5.1.5), the cache of compiled scripts by SHA1 ([`cache`]), and the
 //!   client scripts call commands through. The server holds the engine;
-//!   a running script takes it out, so the script's callbacks can borrow
-//!   the server for the run (mlua's scoped functions).
+//!   a running script takes it out, and lends the server to the host
+//!   functions for the run (one scoped userdata, see [`run`]).
 //! - [`sandbox`] and `sandbox.lua`: the environment (Redis's allowed
 //!   globals, every table read-only, undeclared globals an error, no
 //!   binary chunks) and the `redis` table.
