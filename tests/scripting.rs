@@ -591,6 +591,87 @@ fn the_sandbox_keeps_scripts_apart() {
     ));
 }
 
+/// `{#KEYS, #ARGV, then each listed as k=v in pairs order}`, and what a
+/// script could have left behind.
+const SHOW_ARGUMENTS: &str = "local out = {tostring(#KEYS), tostring(#ARGV)}
+for k, v in pairs(KEYS) do out[#out + 1] = 'K' .. tostring(k) .. '=' .. tostring(v) end
+for k, v in pairs(ARGV) do out[#out + 1] = 'A' .. tostring(k) .. '=' .. tostring(v) end
+out[#out + 1] = tostring(getmetatable(KEYS)) .. ' ' .. tostring(getmetatable(ARGV))
+out[#out + 1] = tostring(ARGV[9])
+return out";
+
+#[test]
+fn each_script_sees_just_its_own_keys_and_args() {
+    let server = TestServer::start();
+    let mut r = server.raw();
+    let show =
+        |r: &mut Raw, keys: &[&str], args: &[&str]| texts(eval(r, SHOW_ARGUMENTS, keys, args));
+    assert_eq!(
+        show(&mut r, &["k1"], &["a1", "a2"]),
+        ["1", "2", "K1=k1", "A1=a1", "A2=a2", "nil nil", "nil"]
+    );
+    // Whatever a script does to its KEYS and ARGV, the next one gets
+    // tables holding just its own.
+    let meddle = "KEYS[2] = 'x' KEYS.extra = 1 ARGV[1] = nil
+        setmetatable(ARGV, {__index = function() return 'm' end})
+        return {#KEYS, ARGV[9]}";
+    assert_eq!(
+        eval(&mut r, meddle, &["k1"], &["a1"]),
+        array(vec![int(2), Frame::bulk("m")])
+    );
+    assert_eq!(
+        show(&mut r, &["k1"], &["b1", "b2"]),
+        ["1", "2", "K1=k1", "A1=b1", "A2=b2", "nil nil", "nil"]
+    );
+    // Fewer arguments than the last script had, then more.
+    assert_eq!(
+        show(&mut r, &[], &["c1"]),
+        ["0", "1", "A1=c1", "nil nil", "nil"]
+    );
+    assert_eq!(
+        show(&mut r, &["k1", "k2", "k3"], &["d1", "d2", "d3", "d4"]),
+        [
+            "3", "4", "K1=k1", "K2=k2", "K3=k3", "A1=d1", "A2=d2", "A3=d3", "A4=d4", "nil nil",
+            "nil"
+        ]
+    );
+    // A script that reshapes its tables (every value gone, string keys
+    // added and removed, values back) and one that fails half way.
+    let reshape = "for i = 1, #ARGV do ARGV[i] = nil end
+        for i = 1, 20 do ARGV['s' .. i] = i end
+        for i = 1, 20 do ARGV['s' .. i] = nil end
+        ARGV[4] = 'w' ARGV[2] = 'y' ARGV[3] = 'x' ARGV[1] = 'z'
+        return #ARGV";
+    assert_eq!(
+        eval(&mut r, reshape, &[], &["e1", "e2", "e3", "e4"]),
+        int(4)
+    );
+    assert_eq!(
+        show(&mut r, &[], &["f1", "f2", "f3"]),
+        ["0", "3", "A1=f1", "A2=f2", "A3=f3", "nil nil", "nil"]
+    );
+    // Bytes that are not UTF-8 reach the script as they are.
+    let lengths = "return {#KEYS[1], #ARGV[1], #ARGV[2], string.byte(ARGV[2], 2)}";
+    let line: [&[u8]; 6] = [
+        b"EVAL",
+        lengths.as_bytes(),
+        b"1",
+        b"k\xff",
+        b"\xfe\x00",
+        b"ok",
+    ];
+    assert_eq!(r.cmd_bytes(&line), ints(&[2, 2, 2, 107]));
+    let fail = "KEYS.z = 1 table.insert(ARGV, 'more') error('boom')";
+    assert!(matches!(
+        eval(&mut r, fail, &["k1"], &["g1"]),
+        Frame::Error(_)
+    ));
+    assert_eq!(
+        show(&mut r, &["k1"], &["h1"]),
+        ["1", "1", "K1=k1", "A1=h1", "nil nil", "nil"]
+    );
+}
+
 #[test]
 fn math_random_is_redis_generator() {
     let server = TestServer::start();

@@ -182,8 +182,9 @@ fn function_stats(srv: &mut Server, c: &mut Client, _args: &Args) -> CmdResult {
             c.reply.bulk(b"name");
             c.reply.bulk(run.name.as_bytes());
             c.reply.bulk(b"command");
-            c.reply.array(run.command.len());
-            for arg in &run.command {
+            let command = run.command.args();
+            c.reply.array(command.len());
+            for arg in command.iter() {
                 c.reply.bulk(arg);
             }
             c.reply.bulk(b"duration_ms");

@@ -13,19 +13,11 @@ use super::convert::{double_text, error_text};
 use super::prng::Lrand48;
 use crate::server::spec::OwnedArgs;
 use crate::util::G17_MAX;
-use mlua::{Function, Lua, MultiValue, Table, Value};
+use mlua::{Lua, MultiValue, Table, Value};
 use std::cell::RefCell;
 use std::fmt;
 use std::rc::Rc;
 use std::sync::Arc;
-
-/// What the running script's host is asked (see `run::Host`).
-pub const HOST_CALL: i64 = 1;
-pub const HOST_PCALL: i64 = 2;
-pub const HOST_ACL_CHECK: i64 = 3;
-pub const HOST_SETRESP: i64 = 4;
-pub const HOST_SET_REPL: i64 = 5;
-pub const HOST_INTERRUPT: i64 = 6;
 
 /// An error a script function raises, as Redis raises it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -147,85 +139,36 @@ pub fn c_int(d: f64) -> i32 {
     super::convert::double_to_i64(d) as i32
 }
 
-/// The running script's host, or the table error Redis raises when the
-/// function is called outside a script (from a `__gc` handler).
-fn host(run: &Table, name: &str) -> mlua::Result<Function> {
-    match run.raw_get::<Value>("host")? {
-        Value::Function(f) => Ok(f),
-        _ => Err(Raised::table(&format!(
-            "{} can only be called inside a script invocation",
-            name
-        ))
-        .into_lua()),
-    }
-}
-
-/// Registers the functions into `target` (the `redis` and `math` tables
-/// the sandbox builds).
+/// Registers the functions that need no server into the `redis` and
+/// `math` tables the sandbox builds; `in_script` tells whether a script
+/// is running (`math.random` refuses otherwise).
 pub fn register(
     lua: &Lua,
-    run: &Table,
     redis: &Table,
     math: &Table,
     rng: Rc<RefCell<Lrand48>>,
+    in_script: InScript,
 ) -> mlua::Result<()> {
-    let forward = |op: i64, name: &'static str| {
-        let run = run.clone();
-        lua.create_function(move |_, args: MultiValue| {
-            host(&run, name)?.call::<MultiValue>((op, args))
-        })
-    };
-    redis.raw_set("call", forward(HOST_CALL, "redis.call/pcall")?)?;
-    redis.raw_set("pcall", forward(HOST_PCALL, "redis.call/pcall")?)?;
-    redis.raw_set(
-        "acl_check_cmd",
-        forward(HOST_ACL_CHECK, "redis.acl_check_cmd")?,
-    )?;
-    let setter = |op: i64,
-                  name: &'static str,
-                  arity: &'static str,
-                  valid: fn(i32) -> bool,
-                  invalid: &'static str| {
-        let run = run.clone();
-        lua.create_function(move |lua, args: MultiValue| {
-            let host = host(&run, name)?;
-            if args.len() != 1 {
-                return Err(Raised::table(arity).into_lua());
-            }
-            let value = number_arg(lua, &args);
-            if !valid(value) {
-                return Err(Raised::table(invalid).into_lua());
-            }
-            host.call::<()>((op, value))
-        })
-    };
-    redis.raw_set(
-        "setresp",
-        setter(
-            HOST_SETRESP,
-            "redis.setresp",
-            "redis.setresp() requires one argument.",
-            |resp| resp == 2 || resp == 3,
-            "RESP version must be 2 or 3.",
-        )?,
-    )?;
-    redis.raw_set(
-        "set_repl",
-        setter(
-            HOST_SET_REPL,
-            "redis.set_repl",
-            "redis.set_repl() requires two arguments.",
-            |flags| (0..=3).contains(&flags),
-            "Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.",
-        )?,
-    )?;
     redis.raw_set("sha1hex", lua.create_function(sha1hex)?)?;
     redis.raw_set("log", lua.create_function(log)?)?;
-    register_random(lua, run, math, rng)
+    register_random(lua, math, rng, in_script)
+}
+
+/// Whether a script is running now.
+pub type InScript = Rc<dyn Fn() -> bool>;
+
+/// The table error Redis raises when `name` is called outside a script
+/// (from a `__gc` handler).
+pub fn outside_script(name: &str) -> mlua::Error {
+    Raised::table(&format!(
+        "{} can only be called inside a script invocation",
+        name
+    ))
+    .into_lua()
 }
 
 /// `(int)lua_tonumber(L, 1)`: 0 for anything that is not a number.
-fn number_arg(lua: &Lua, args: &MultiValue) -> i32 {
+pub fn number_arg(lua: &Lua, args: &MultiValue) -> i32 {
     let n = args
         .front()
         .and_then(|v| lua.coerce_number(v.clone()).ok().flatten())
@@ -286,13 +229,13 @@ fn log(lua: &Lua, args: MultiValue) -> mlua::Result<()> {
 /// `math.random` and `math.randomseed` on Redis's generator.
 fn register_random(
     lua: &Lua,
-    run: &Table,
     math: &Table,
     rng: Rc<RefCell<Lrand48>>,
+    in_script: InScript,
 ) -> mlua::Result<()> {
-    let (run_for_random, draw) = (run.clone(), rng.clone());
+    let (in_script_for_random, draw) = (in_script.clone(), rng.clone());
     let random = lua.create_function(move |lua, args: MultiValue| {
-        if !matches!(run_for_random.raw_get::<Value>("host")?, Value::Function(_)) {
+        if !in_script_for_random() {
             return Err(lua_error(
                 lua,
                 "math.random can only be called inside a script invocation",
@@ -312,9 +255,8 @@ fn register_random(
         let span = f64::from(high) - f64::from(low) + 1.0;
         Ok((r * span).floor() + f64::from(low))
     })?;
-    let run_for_seed = run.clone();
     let seed = lua.create_function(move |lua, args: MultiValue| {
-        if !matches!(run_for_seed.raw_get::<Value>("host")?, Value::Function(_)) {
+        if !in_script() {
             return Err(lua_error(
                 lua,
                 "math.randomseed can only be called inside a script invocation",

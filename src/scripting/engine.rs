@@ -4,14 +4,14 @@
 //! running a script takes it out meanwhile, so the script's callbacks may
 //! borrow the server.
 
-use super::api::HOST_INTERRUPT;
 use super::cache::{parse_shebang, sha1_hex, Script, ScriptCache, Sha};
 use super::prng::Lrand48;
+use super::run::{interrupt, register_host_api, Interrupt, ScriptArguments, SharedHost};
 use super::sandbox::{self, Sandbox, FUNCTION_CHUNK, SCRIPT_CHUNK};
-use crate::server::client::Client;
 use crate::server::errors::CmdError;
+use crate::server::spec::OwnedArgs;
 use crate::server::Server;
-use mlua::{HookTriggers, Lua, Table, Value, VmState};
+use mlua::{HookTriggers, Lua, VmState};
 use std::cell::RefCell;
 use std::rc::Rc;
 
@@ -19,8 +19,11 @@ use std::rc::Rc;
 /// count hook).
 const INSTRUCTIONS_PER_CHECK: u32 = 100_000;
 
-/// Runs of scripts between two steps of the Lua garbage collector.
-const RUNS_PER_GC_STEP: u32 = 50;
+/// Bytes the VM may grow by between two full collections (Redis steps
+/// the collector every 50 runs instead; its VM holds a third of the live
+/// objects ours does, so a cycle costs it less). The VM stays under
+/// 100 KB however many scripts run, as Redis's tests expect.
+const GC_ALLOWANCE: usize = 24 * 1024;
 
 /// The error a killed script raises (the error handler prefixes `ERR`).
 const KILLED: &str = "Script killed by user with SCRIPT KILL...";
@@ -30,12 +33,18 @@ pub struct Engine {
     pub(super) lua: Lua,
     pub(super) sandbox: Sandbox,
     pub(super) scripts: ScriptCache,
-    /// The client scripts' commands run through (Redis's Lua client).
-    pub(super) client: Client,
+    /// What the host functions reach: the running script's server, its
+    /// client (Redis's Lua client) and rules.
+    pub(super) host: SharedHost,
+    /// A function call's arguments kept for FUNCTION STATS, reused.
+    pub(super) spare_command: OwnedArgs,
+    /// KEYS and ARGV as the last script left them, when it left them
+    /// holding just its values: the next script's are put in them.
+    pub(super) reusable_arguments: Option<ScriptArguments>,
     /// Redis's `math.random` generator; it outlives a SCRIPT FLUSH.
     rng: Rc<RefCell<Lrand48>>,
-    /// Scripts run since the last garbage collector step.
-    runs: u32,
+    /// The VM's size past which a run ends with a full collection.
+    collect_at: usize,
     /// The chunk name code is compiled under: EVAL's engine compiles
     /// scripts, the functions' engine libraries.
     chunk_name: &'static str,
@@ -57,17 +66,27 @@ impl Engine {
 
     fn with_rng(rng: Rc<RefCell<Lrand48>>, chunk_name: &'static str) -> mlua::Result<Engine> {
         let lua = sandbox::new_vm()?;
-        let sandbox = sandbox::build(&lua, rng.clone())?;
-        install_interrupt_hook(&lua, sandbox.run.clone(), false)?;
+        let host = SharedHost::default();
+        let link = host.clone();
+        let in_script = std::rc::Rc::new(move || link.try_borrow().map_or(true, |l| l.in_script()));
+        let sandbox = sandbox::build(&lua, rng.clone(), in_script)?;
+        register_host_api(&lua, &host, &sandbox.redis)?;
+        install_interrupt_hook(&lua, host.clone(), false)?;
         let debug = super::debugger::DebugSlot::default();
         super::debugger::register(&lua, &sandbox.redis, &debug)?;
+        // What building the sandbox left behind goes now, as a fresh
+        // Redis VM holds none of it.
+        lua.gc_collect()?;
+        let collect_at = lua.used_memory() + GC_ALLOWANCE;
         Ok(Engine {
             lua,
             sandbox,
             scripts: ScriptCache::default(),
-            client: script_client(),
+            host,
+            spare_command: OwnedArgs::default(),
+            reusable_arguments: None,
             rng,
-            runs: 0,
+            collect_at,
             chunk_name,
             debug,
         })
@@ -136,23 +155,20 @@ impl Engine {
             })
     }
 
-    /// A run ended: every so many runs the garbage collector takes a step
-    /// (Redis's `LUA_GC_CYCLE_PERIOD`), and the hook goes back to checking
-    /// every so many instructions if a kill made it check every line (or
-    /// the debugger's hook replaced it: `killed` then too).
+    /// A run ended: once the VM grew by [`GC_ALLOWANCE`] since the last
+    /// collection, the garbage collector completes a cycle; and the hook
+    /// goes back to checking every so many instructions if a kill made it
+    /// check every line (or the debugger's hook replaced it: `killed` then
+    /// too).
     pub(super) fn after_run(&mut self, killed: bool) {
-        self.runs += 1;
-        if self.runs >= RUNS_PER_GC_STEP {
-            self.runs = 0;
-            // Redis's `lua_gc(LUA_GCSTEP, 50)`: about 50 basic steps.
-            for _ in 0..RUNS_PER_GC_STEP {
-                if self.lua.gc_step().unwrap_or(true) {
-                    break;
-                }
-            }
+        if self.lua.used_memory() > self.collect_at {
+            // The collector's own steps up to the end of a cycle: one mark
+            // and one sweep (a full collection sweeps twice).
+            while let Ok(false) = self.lua.gc_step() {}
+            self.collect_at = self.lua.used_memory() + GC_ALLOWANCE;
         }
         if killed {
-            let _ = install_interrupt_hook(&self.lua, self.sandbox.run.clone(), false);
+            let _ = install_interrupt_hook(&self.lua, self.host.clone(), false);
         }
     }
 }
@@ -163,24 +179,15 @@ impl Engine {
 pub struct Detached(pub Box<dyn std::any::Any>);
 
 // SAFETY: an engine is a Lua VM and handles into it (functions, tables,
-// the `Rc`s its Rust callbacks capture); mlua's handles are not `Send`
-// because they share the VM without locks. A detached engine is the last
-// owner of its VM and of every handle on it: the server keeps none
-// (scripts run only while the engine is in the server, and
-// `Engine::successor` gives the replacing engine its own copy of the one
-// value engines shared, the random generator). Dropping it on another
-// thread therefore touches nothing the loop still uses.
+// the `Rc`s its Rust callbacks capture, the host link with the script
+// client); mlua's handles are not `Send` because they share the VM
+// without locks. A detached engine is the last owner of its VM and of
+// every handle on it: the server keeps none (scripts run only while the
+// engine is in the server, the server is lent to the host link only for
+// a run, and `Engine::successor` gives the replacing engine its own copy
+// of the one value engines shared, the random generator). Dropping it on
+// another thread therefore touches nothing the loop still uses.
 unsafe impl Send for Detached {}
-
-/// The client scripts run their commands through: no connection, shown
-/// as `lua` to MONITOR, never blocking, always authenticated.
-fn script_client() -> Client {
-    let mut c = Client::new(0, usize::MAX, None, crate::util::now_ms());
-    c.addr = "lua".to_string();
-    c.authenticated = true;
-    c.from_script = true;
-    c
-}
 
 /// The hook that interrupts long scripts: every so many instructions it
 /// asks the running script's host whether to stop (the host serves the
@@ -188,28 +195,21 @@ fn script_client() -> Client {
 /// killed script is then checked on every line, so a `pcall` loop cannot
 /// swallow the kill. A host may instead answer with the error to raise
 /// (a library load past its time).
-fn install_interrupt_hook(lua: &Lua, run: Table, every_line: bool) -> mlua::Result<()> {
+fn install_interrupt_hook(lua: &Lua, link: SharedHost, every_line: bool) -> mlua::Result<()> {
     let mut triggers = HookTriggers::new().every_nth_instruction(INSTRUCTIONS_PER_CHECK);
     if every_line {
         triggers = triggers.every_line();
     }
-    lua.set_global_hook(triggers, move |lua, _| {
-        let Value::Function(host) = run.raw_get::<Value>("host")? else {
-            return Ok(VmState::Continue);
-        };
-        match host.call::<Value>(HOST_INTERRUPT)? {
-            Value::Boolean(true) => {}
-            Value::String(msg) => {
-                let msg = msg.to_str()?.to_string();
-                return Err(super::api::Raised::table(&msg).into_lua());
+    lua.set_global_hook(triggers, move |lua, _| match interrupt(&link)? {
+        Interrupt::Continue => Ok(VmState::Continue),
+        Interrupt::Raise(msg) => Err(super::api::Raised::table(msg).into_lua()),
+        Interrupt::Kill => {
+            log::warn!("Lua script killed by user with SCRIPT KILL.");
+            if !every_line {
+                install_interrupt_hook(lua, link.clone(), true)?;
             }
-            _ => return Ok(VmState::Continue),
+            Err(mlua::Error::runtime(KILLED))
         }
-        log::warn!("Lua script killed by user with SCRIPT KILL.");
-        if !every_line {
-            install_interrupt_hook(lua, run.clone(), true)?;
-        }
-        Err(mlua::Error::runtime(KILLED))
     })
 }
 

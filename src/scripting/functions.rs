@@ -15,6 +15,7 @@ use super::engine::Engine;
 use crate::server::Server;
 use mlua::{Function, Table, Value};
 use std::collections::{BTreeMap, HashMap};
+use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 /// How long a library's code may run at FUNCTION LOAD.
@@ -36,15 +37,15 @@ pub struct Library {
     /// The code as loaded, with its shebang line.
     pub code: Vec<u8>,
     /// In registration order.
-    pub functions: Vec<FunctionDef>,
+    pub functions: Vec<Rc<FunctionDef>>,
 }
 
 /// Libraries and the functions they registered.
 #[derive(Default)]
 pub struct Libraries {
     libraries: BTreeMap<Vec<u8>, Library>,
-    /// Lowercase function name -> its library's name.
-    functions: HashMap<Vec<u8>, Vec<u8>>,
+    /// Every library's functions by lowercase name.
+    functions: HashMap<Vec<u8>, Rc<FunctionDef>>,
 }
 
 /// The functions feature's state: the libraries, and the engine they run
@@ -131,13 +132,12 @@ impl Libraries {
     }
 
     /// The function called `name` (case-insensitive).
-    pub fn function(&self, name: &[u8]) -> Option<&FunctionDef> {
-        let library = self.functions.get(&name.to_ascii_lowercase())?;
-        self.libraries
-            .get(library)?
-            .functions
-            .iter()
-            .find(|f| f.name.eq_ignore_ascii_case(name))
+    pub fn function(&self, name: &[u8]) -> Option<&Rc<FunctionDef>> {
+        if name.iter().any(u8::is_ascii_uppercase) {
+            self.functions.get(&name.to_ascii_lowercase())
+        } else {
+            self.functions.get(name)
+        }
     }
 
     /// Compiles and adds a library (Redis's
@@ -193,7 +193,7 @@ impl Libraries {
     fn link(&mut self, library: Library) {
         for f in &library.functions {
             self.functions
-                .insert(f.name.to_ascii_lowercase(), library.name.clone());
+                .insert(f.name.to_ascii_lowercase(), Rc::clone(f));
         }
         self.libraries.insert(library.name.clone(), library);
     }
@@ -281,30 +281,16 @@ impl Engine {
         &mut self,
         body: &[u8],
         timeout: Option<Duration>,
-    ) -> Result<Vec<FunctionDef>, String> {
+    ) -> Result<Vec<Rc<FunctionDef>>, String> {
         let chunk = self.compile(body).map_err(|msg| {
             format!(
                 "Error compiling function: {}",
                 String::from_utf8_lossy(&msg)
             )
         })?;
-        let started = Instant::now();
-        let watchdog = self
-            .lua
-            .create_function(move |lua, _: mlua::MultiValue| {
-                Ok(match timeout {
-                    Some(limit) if started.elapsed() > limit => {
-                        Value::String(lua.create_string("FUNCTION LOAD timeout")?)
-                    }
-                    _ => Value::Boolean(false),
-                })
-            })
-            .map_err(|e| e.to_string())?;
-        let run = self.sandbox.run.clone();
-        let outcome = run
-            .raw_set("host", watchdog)
-            .and_then(|()| self.sandbox.load_library.call::<(bool, Value)>(chunk));
-        let _ = run.raw_set("host", Value::Nil);
+        self.host.borrow_mut().load_deadline = timeout.map(|limit| Instant::now() + limit);
+        let outcome = self.sandbox.load_library.call::<(bool, Value)>(chunk);
+        self.host.borrow_mut().load_deadline = None;
         let (ok, value) = outcome.map_err(|e| format!("Error registering functions: {}", e))?;
         match (ok, value) {
             (true, Value::Table(registered)) => {
@@ -319,7 +305,7 @@ impl Engine {
 }
 
 /// The functions `sandbox.lua` collected while a library loaded.
-fn registered_functions(list: &Table) -> mlua::Result<Vec<FunctionDef>> {
+fn registered_functions(list: &Table) -> mlua::Result<Vec<Rc<FunctionDef>>> {
     let mut out = Vec::new();
     for entry in list.sequence_values::<Table>() {
         let entry = entry?;
@@ -335,12 +321,12 @@ fn registered_functions(list: &Table) -> mlua::Result<Vec<FunctionDef>> {
                 flags |= bit;
             }
         }
-        out.push(FunctionDef {
+        out.push(Rc::new(FunctionDef {
             name: name.as_bytes().to_vec(),
             description: description.map(|d| d.as_bytes().to_vec()),
             flags,
             callback: entry.get("callback")?,
-        });
+        }));
     }
     Ok(out)
 }

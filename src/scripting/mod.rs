@@ -7,8 +7,8 @@
 //! - [`engine`]: one Lua 5.1 VM for every script (mlua, vendored Lua
 //!   5.1.5), the cache of compiled scripts by SHA1 ([`cache`]), and the
 //!   client scripts call commands through. The server holds the engine;
-//!   a running script takes it out, so the script's callbacks can borrow
-//!   the server for the run (mlua's scoped functions).
+//!   a running script takes it out, and lends the server to the host
+//!   functions for the run (one scoped userdata, see [`run`]).
 //! - [`sandbox`] and `sandbox.lua`: the environment (Redis's allowed
 //!   globals, every table read-only, undeclared globals an error, no
 //!   binary chunks) and the `redis` table.
@@ -117,13 +117,11 @@ fn run_eval(srv: &mut Server, c: &mut Client, args: &Args, call: EvalCall) -> Cm
 /// The cached script EVALSHA names, or EVAL's body, compiled the first
 /// time it is seen.
 fn find_or_load(engine: &mut Engine, script: &[u8], by_sha: bool) -> Result<cache::Sha, CmdError> {
-    if !by_sha {
-        return engine.load(script);
+    if by_sha {
+        // The cache is looked up once, by the caller.
+        return normalize_sha(script).ok_or(CmdError::Static(NOSCRIPT));
     }
-    match normalize_sha(script) {
-        Some(sha) if engine.scripts().contains(&sha) => Ok(sha),
-        _ => Err(CmdError::Static(NOSCRIPT)),
-    }
+    engine.load(script)
 }
 
 /// The flags the checks before EVAL look at: those the script declares

@@ -15,7 +15,7 @@
 -- or 3 from a helper), and the error handler skips their frames.
 --
 -- Argument: the primitives from Rust, with the redis table holding the
--- Rust functions of the API (api.rs). Returns the runner, the environment
+-- Rust functions of the API (api.rs). Returns the runners, the environment
 -- scripts get, and the table KEYS and ARGV go in.
 
 local prims = ...
@@ -344,12 +344,26 @@ mt_view[env_mt] = protect({__index = nonexistent})
 local string_mt = getmetatable("")
 mt_view[string_mt] = protect(string_mt)
 
--- Runs a script (no arguments: it reads KEYS and ARGV) or a function
--- (called with its keys and arguments) under the error handler.
-local function run(f, ...)
-  if select("#", ...) == 0 then return xpcall(f, handler) end
-  local keys, args = ...
-  return xpcall(function() return f(keys, args) end, handler)
+-- Runs a script (it reads KEYS and ARGV) under the error handler.
+local function run_script(f)
+  return xpcall(f, handler)
+end
+
+-- A function to call and its arguments, waiting for call_pending (xpcall
+-- passes no arguments; this way no closure is made per call).
+local pending_f, pending_keys, pending_args
+
+local function call_pending()
+  local f, keys, args = pending_f, pending_keys, pending_args
+  pending_f, pending_keys, pending_args = nil, nil, nil
+  return f(keys, args)
+end
+
+-- Runs a function, called with its keys and arguments, under the error
+-- handler.
+local function run_function(f, keys, args)
+  pending_f, pending_keys, pending_args = f, keys, args
+  return xpcall(call_pending, handler)
 end
 
 ---------------------------------------------------------------------------
@@ -490,4 +504,4 @@ local function load_library(chunk)
   return false, err
 end
 
-return run, env, shown, load_library
+return run_script, run_function, env, shown, load_library

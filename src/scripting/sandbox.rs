@@ -24,21 +24,19 @@ pub const FUNCTION_CHUNK: &str = "@user_function";
 
 /// Handles on what `sandbox.lua` built.
 pub struct Sandbox {
-    /// `run(f)`: calls a script function under the error handler; returns
-    /// `true, result` or `false, error table`.
-    pub runner: Function,
+    /// `run_script(f)`: calls a script function under the error handler;
+    /// returns `true, result` or `false, error table`.
+    pub run_script: Function,
+    /// `run_function(f, keys, args)`: calls a function with its keys and
+    /// arguments under the error handler; returns as `run_script` does.
+    pub run_function: Function,
     /// The environment every script function gets.
     pub env: Table,
     /// What the environment shows (KEYS and ARGV are set here).
     pub globals: Table,
-    /// `host` here is the running script's link to the server, which the
-    /// API functions and the interrupt hook call; absent between scripts.
-    pub run: Table,
-    /// The `redis` table itself (scripts see a read-only view): a run
-    /// puts its own `call` and `pcall` here.
+    /// The `redis` table itself (scripts see a read-only view): the
+    /// engine adds the host functions (`redis.call` and the rest).
     pub redis: Table,
-    /// `redis.call` and `redis.pcall` between runs (they fail).
-    pub idle_call: (Function, Function),
     /// `load_library(chunk)`: runs a function library's code in the
     /// library-load environment; returns `true, {registered functions}`
     /// or `false, raw error`.
@@ -75,24 +73,25 @@ fn prepare_callback_slot(lua: &Lua) -> mlua::Result<()> {
 }
 
 /// Locks `lua` down and builds the script environment.
-pub fn build(lua: &Lua, rng: Rc<RefCell<Lrand48>>) -> mlua::Result<Sandbox> {
-    let run = lua.create_table()?;
-    let prims = primitives(lua, &run, rng)?;
+pub fn build(
+    lua: &Lua,
+    rng: Rc<RefCell<Lrand48>>,
+    in_script: api::InScript,
+) -> mlua::Result<Sandbox> {
+    let prims = primitives(lua, rng, in_script)?;
     let redis: Table = prims.get("redis")?;
-    let idle_call = (redis.raw_get("call")?, redis.raw_get("pcall")?);
     let chunk = lua
         .load(include_str!("sandbox.lua"))
         .set_name(SANDBOX_CHUNK)
         .into_function()?;
-    let (runner, env, globals, load_library) =
-        chunk.call::<(Function, Table, Table, Function)>(prims)?;
+    let (run_script, run_function, env, globals, load_library) =
+        chunk.call::<(Function, Function, Table, Table, Function)>(prims)?;
     Ok(Sandbox {
-        runner,
+        run_script,
+        run_function,
         env,
         globals,
-        run,
         redis,
-        idle_call,
         load_library,
     })
 }
@@ -100,10 +99,14 @@ pub fn build(lua: &Lua, rng: Rc<RefCell<Lrand48>>) -> mlua::Result<Sandbox> {
 /// The Rust functions and facts `sandbox.lua` receives: the `redis`
 /// table with the API functions that can fail (see `api`), Redis's
 /// `math.random`, the error handler.
-fn primitives(lua: &Lua, run: &Table, rng: Rc<RefCell<Lrand48>>) -> mlua::Result<Table> {
+fn primitives(
+    lua: &Lua,
+    rng: Rc<RefCell<Lrand48>>,
+    in_script: api::InScript,
+) -> mlua::Result<Table> {
     let redis = lua.create_table()?;
     let math: Table = lua.globals().get("math")?;
-    api::register(lua, run, &redis, &math, rng)?;
+    api::register(lua, &redis, &math, rng, in_script)?;
     let prims = lua.create_table()?;
     prims.set("redis", redis)?;
     prims.set(

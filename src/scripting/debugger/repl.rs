@@ -26,7 +26,8 @@ const SCRIPT_SOURCE: &str = "user_script";
 /// What the hook reaches while a debugged script runs.
 pub struct HookContext {
     pub slot: DebugSlot,
-    /// The `redis` table (its `call` is the running script's).
+    /// The `redis` table (its `call` reaches the running script's host
+    /// through the engine's host link).
     pub redis: Table,
     /// Where KEYS and ARGV are.
     pub globals: Table,

@@ -4,6 +4,7 @@
 //! `busy-reply-threshold` makes the loop serve other clients in a
 //! restricted mode (see `server::busy`).
 
+use crate::server::spec::OwnedArgs;
 use crate::server::Server;
 use std::any::Any;
 use std::time::Instant;
@@ -74,7 +75,7 @@ pub struct ScriptRun {
     /// It ran a write command: it can no longer be killed.
     pub wrote: bool,
     /// The caller's command, for FUNCTION STATS (functions only).
-    pub command: Vec<Vec<u8>>,
+    pub command: OwnedArgs,
 }
 
 impl ScriptRun {
@@ -89,7 +90,7 @@ impl ScriptRun {
             timed_out: false,
             kill_requested: false,
             wrote: false,
-            command: Vec::new(),
+            command: OwnedArgs::default(),
         }
     }
 }
