@@ -304,8 +304,7 @@ impl Keyspace {
 
     /// Rebuilds the index with `buckets` buckets at once.
     fn rehash(&mut self, buckets: usize) {
-        self.old_buckets = Vec::new();
-        self.moved = 0;
+        self.drop_old_index();
         self.buckets = vec![NONE; buckets];
         for pos in 0..self.entries.len() {
             let Some(entry) = self.entries.get(pos) else {
@@ -355,8 +354,7 @@ impl Keyspace {
     /// Moves the next old bucket's chain; returns how many entries it had.
     fn move_old_bucket(&mut self) -> usize {
         let Some(head) = self.old_buckets.get_mut(self.moved) else {
-            self.old_buckets = Vec::new();
-            self.moved = 0;
+            self.drop_old_index();
             return 0;
         };
         let mut pos = std::mem::replace(head, NONE);
@@ -370,10 +368,15 @@ impl Keyspace {
             count += 1;
         }
         if self.moved >= self.old_buckets.len() {
-            self.old_buckets = Vec::new();
-            self.moved = 0;
+            self.drop_old_index();
         }
         count
+    }
+
+    /// Ends a resize: frees the old bucket array.
+    fn drop_old_index(&mut self) {
+        self.old_buckets = Vec::new();
+        self.moved = 0;
     }
 
     /// Finishes a resize under way.
@@ -450,8 +453,7 @@ impl Keyspace {
     fn after_removal(&mut self) {
         if self.entries.is_empty() {
             self.buckets = Vec::new();
-            self.old_buckets = Vec::new();
-            self.moved = 0;
+            self.drop_old_index();
             return;
         }
         self.rehash_step();
