@@ -897,6 +897,15 @@ mod tests {
     }
 
     #[test]
+    fn implemented_directives_are_not_reported_as_unbuilt() {
+        let c = load("notify-keyspace-events KEA\nactiverehashing no\nshutdown-timeout 3\nset-max-intset-entries 5\nclient-output-buffer-limit pubsub 1mb 1mb 0\n")
+            .unwrap_or_default();
+        assert!(c.unbuilt_in_use().is_empty(), "{:?}", c.unbuilt_in_use());
+        let c = load("io-threads 4\n").unwrap_or_default();
+        assert_eq!(c.unbuilt_in_use(), ["io-threads"]);
+    }
+
+    #[test]
     fn save_lines_accumulate_in_a_file() {
         let c = load("save 100 1\nsave 200 2\n").unwrap_or_default();
         assert_eq!(c.save, vec![(100, 1), (200, 2)]);

@@ -433,9 +433,9 @@ pub static DIRECTIVES: &[Directive] = &[
     yes_no("protected-mode", true).built(),
     yes_no("rdbcompression", true).built(),
     yes_no("rdb-del-sync-files", false),
-    yes_no("activerehashing", true),
+    yes_no("activerehashing", true).built(),
     yes_no("stop-writes-on-bgsave-error", true).built(),
-    yes_no("set-proc-title", true).immutable(),
+    yes_no("set-proc-title", true).immutable().built(),
     yes_no("dynamic-hz", true),
     yes_no("lazyfree-lazy-eviction", false).built(),
     yes_no("lazyfree-lazy-expire", false).built(),
@@ -480,13 +480,13 @@ pub static DIRECTIVES: &[Directive] = &[
         .apply(Apply::AppendOnly),
     yes_no("cluster-allow-reads-when-down", false),
     yes_no("cluster-allow-pubsubshard-when-down", true),
-    yes_no("crash-log-enabled", true),
+    yes_no("crash-log-enabled", true).built(),
     yes_no("crash-memcheck-enabled", true),
-    yes_no("use-exit-on-panic", false).with(HIDDEN),
+    yes_no("use-exit-on-panic", false).with(HIDDEN).built(),
     yes_no("disable-thp", true).immutable(),
     yes_no("cluster-allow-replica-migration", true),
     yes_no("replica-announced", true).built(),
-    yes_no("latency-tracking", true),
+    yes_no("latency-tracking", true).built(),
     yes_no("aof-disable-auto-gc", false)
         .built()
         .apply(Apply::AofAutoGc),
@@ -522,7 +522,8 @@ pub static DIRECTIVES: &[Directive] = &[
     string("ignore-warnings", ""),
     string("proc-title-template", "{title} {listen-addr} {server-mode}")
         .string_check(check_proc_title_template)
-        .apply(Apply::ProcTitle),
+        .apply(Apply::ProcTitle)
+        .built(),
     optional("bind-source-addr").built(),
     string("logfile", "").immutable().built(),
     optional("masterauth").with(SENSITIVE).built(),
@@ -545,7 +546,7 @@ pub static DIRECTIVES: &[Directive] = &[
         .apply(Apply::OomScore)
         .built(),
     choice("acl-pubsub-default", ACL_PUBSUB_DEFAULT, 0).built(),
-    choice("sanitize-dump-payload", SANITIZE_DUMP, 0),
+    choice("sanitize-dump-payload", SANITIZE_DUMP, 0).built(),
     choice("enable-protected-configs", PROTECTION, 0)
         .immutable()
         .built(),
@@ -557,15 +558,17 @@ pub static DIRECTIVES: &[Directive] = &[
         .built(),
     choice("cluster-preferred-endpoint-type", ENDPOINT_TYPES, 0),
     choice("propagation-error-behavior", PROPAGATION_ERROR, 0),
-    shutdown_on("shutdown-on-sigint"),
-    shutdown_on("shutdown-on-sigterm"),
+    shutdown_on("shutdown-on-sigint").built(),
+    shutdown_on("shutdown-on-sigterm").built(),
     // Signed integers.
     int("databases", 1, INT_MAX, 16).immutable().built(),
     int("port", 0, 65535, 6379).built().apply(Apply::Port),
     int("io-threads", 1, 128, 1).immutable(),
     int("auto-aof-rewrite-percentage", 0, INT_MAX, 100).built(),
     int("cluster-replica-validity-factor", 0, INT_MAX, 10).alias("cluster-slave-validity-factor"),
-    int("list-max-listpack-size", INT_MIN, INT_MAX, -2).alias("list-max-ziplist-size"),
+    int("list-max-listpack-size", INT_MIN, INT_MAX, -2)
+        .alias("list-max-ziplist-size")
+        .built(),
     int("tcp-keepalive", 0, INT_MAX, 300).built(),
     int("cluster-migration-barrier", 0, INT_MAX, 1),
     int("active-defrag-cycle-min", 1, 99, 1),
@@ -610,8 +613,9 @@ pub static DIRECTIVES: &[Directive] = &[
         .built(),
     int("watchdog-period", 0, INT_MAX, 0)
         .with(HIDDEN)
-        .apply(Apply::Watchdog),
-    int("shutdown-timeout", 0, INT_MAX, 10),
+        .apply(Apply::Watchdog)
+        .built(),
+    int("shutdown-timeout", 0, INT_MAX, 10).built(),
     int("repl-diskless-sync-max-replicas", 0, INT_MAX, 0).built(),
     // Unsigned int.
     uint("maxclients", 1, UINT_MAX, 10000)
@@ -649,7 +653,7 @@ pub static DIRECTIVES: &[Directive] = &[
     )
     .memory()
     .built(),
-    int("stream-node-max-entries", 0, LONG_MAX, 100),
+    int("stream-node-max-entries", 0, LONG_MAX, 100).built(),
     int("repl-backlog-size", 1, LONG_MAX, 1024 * 1024)
         .memory()
         .built(),
@@ -661,20 +665,26 @@ pub static DIRECTIVES: &[Directive] = &[
     uint("cluster-link-sendbuf-limit", 0, ULLONG_MAX, 0).memory(),
     // size_t.
     uint("hash-max-listpack-entries", 0, LONG_MAX, 512).alias("hash-max-ziplist-entries"),
-    uint("set-max-intset-entries", 0, LONG_MAX, 512),
-    uint("zset-max-listpack-entries", 0, LONG_MAX, 128).alias("zset-max-ziplist-entries"),
+    uint("set-max-intset-entries", 0, LONG_MAX, 512).built(),
+    uint("zset-max-listpack-entries", 0, LONG_MAX, 128)
+        .alias("zset-max-ziplist-entries")
+        .built(),
     uint("active-defrag-ignore-bytes", 1, LONG_MAX, 100 << 20).memory(),
     uint("hash-max-listpack-value", 0, LONG_MAX, 64)
         .alias("hash-max-ziplist-value")
-        .memory(),
-    uint("stream-node-max-bytes", 0, LONG_MAX, 4096).memory(),
+        .memory()
+        .built(),
+    uint("stream-node-max-bytes", 0, LONG_MAX, 4096)
+        .memory()
+        .built(),
     uint("zset-max-listpack-value", 0, LONG_MAX, 64)
         .alias("zset-max-ziplist-value")
-        .memory(),
+        .memory()
+        .built(),
     uint("hll-sparse-max-bytes", 0, LONG_MAX, 3000)
         .memory()
         .built(),
-    uint("tracking-table-max-keys", 0, LONG_MAX, 1_000_000),
+    uint("tracking-table-max-keys", 0, LONG_MAX, 1_000_000).built(),
     uint(
         "client-query-buffer-limit",
         1024 * 1024,
@@ -736,12 +746,13 @@ pub static DIRECTIVES: &[Directive] = &[
         "client-output-buffer-limit",
         Special::ClientOutputBufferLimit,
     )
-    .with(MULTI),
+    .with(MULTI)
+    .built(),
     special("oom-score-adj-values", Special::OomScoreAdjValues)
         .with(MULTI)
         .apply(Apply::OomScore)
         .built(),
-    special("notify-keyspace-events", Special::NotifyKeyspaceEvents),
+    special("notify-keyspace-events", Special::NotifyKeyspaceEvents).built(),
     special("bind", Special::Bind)
         .with(MULTI)
         .built()
@@ -755,7 +766,8 @@ pub static DIRECTIVES: &[Directive] = &[
         "latency-tracking-info-percentiles",
         Special::LatencyTrackingInfoPercentiles,
     )
-    .with(MULTI),
+    .with(MULTI)
+    .built(),
 ];
 
 /// A directive found by name: its index in [`DIRECTIVES`] and whether the
