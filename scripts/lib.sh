@@ -253,21 +253,23 @@ cpu_ticks() {
 }
 
 # The benchmark table of bench.sh (txbench.sh prints its rows too): per test
-# and pipeline depth, each server's requests/s, the ratio reddish/redis, and
-# each server's CPU seconds per million requests.
-BENCH_ROW_FORMAT="%-34s %3s %12s %12s %7s %10s %10s\n"
+# and pipeline depth, each server's requests/s, the ratio reddish/redis,
+# each server's CPU seconds per million requests, and the load generator's
+# CPU seconds per million requests against each ("-" where not measured).
+BENCH_ROW_FORMAT="%-34s %3s %12s %12s %7s %10s %10s %10s %10s\n"
 
 bench_table_header() {
     # shellcheck disable=SC2059 # the format is the shared row format
-    printf "$BENCH_ROW_FORMAT" test P "reddish rps" "redis rps" ratio reddish redis
+    printf "$BENCH_ROW_FORMAT" test P "reddish rps" "redis rps" ratio reddish redis "client->" "client->"
     # shellcheck disable=SC2059
-    printf "$BENCH_ROW_FORMAT" "" "" "" "" "" "CPU s/M" "CPU s/M"
+    printf "$BENCH_ROW_FORMAT" "" "" "" "" "" "CPU s/M" "CPU s/M" "reddish" "redis"
 }
 
-# bench_table_row TEST P OURS THEIRS OUR_CPU THEIR_CPU ("-" where a run failed).
+# bench_table_row TEST P OURS THEIRS OUR_CPU THEIR_CPU [CLIENT_CPU_OURS
+# CLIENT_CPU_THEIRS] ("-" where a run failed or a figure was not measured).
 bench_table_row() {
     local ratio
     ratio="$(awk -v a="$3" -v b="$4" 'BEGIN { if (a == "-" || b == "-" || b + 0 == 0) print "-"; else printf "%.2f", a / b }')"
     # shellcheck disable=SC2059
-    printf "$BENCH_ROW_FORMAT" "$1" "$2" "$3" "$4" "$ratio" "$5" "$6"
+    printf "$BENCH_ROW_FORMAT" "$1" "$2" "$3" "$4" "$ratio" "$5" "$6" "${7:--}" "${8:--}"
 }
