@@ -16,7 +16,10 @@
 # not available everywhere (virtual machines), and callgrind counts the same
 # thing exactly, only about 50 times slower. Because of that slowdown, work
 # driven by the clock (the cron) would count 50 times more per request than
-# at full speed, so the servers run with --hz 1 (INSTR_SERVER_ARGS).
+# at full speed, so the servers run with --hz 1 (INSTR_SERVER_ARGS). They
+# also keep their command line (--set-proc-title no): callgrind_control
+# finds a server by the valgrind command line in /proc/PID/cmdline, which a
+# process title would overwrite.
 #
 # Counts are steady: reddish's move by under 0.7% from run to run, most
 # tests' by under 0.5% (its hash tables are seeded at random per start, which
@@ -52,7 +55,8 @@
 #   INSTR_REDIS      1: also measure redis-server (default: 1)
 #   INSTR_BASELINE   another reddish binary to measure the same way, shown
 #                    before reddish with the change in percent (default: none)
-#   INSTR_SERVER_ARGS  extra arguments of every server (default: "--hz 1")
+#   INSTR_SERVER_ARGS  extra arguments of every server
+#                      (default: "--hz 1 --set-proc-title no")
 #   INSTR_KEEP       a directory to copy callgrind's dumps to, one per server,
 #                    round and test, for callgrind_annotate (default: none)
 #   TX_UNIT, TX_KEYSPACE  as for scripts/txbench.sh
@@ -74,7 +78,7 @@ PIPELINE="${INSTR_PIPELINE:-16}"
 EXTRA_ARGS="${INSTR_ARGS:--r 100000}"
 PREFILL="${INSTR_PREFILL:-10000}"
 ROUNDS="${INSTR_ROUNDS:-1}"
-SERVER_ARGS="${INSTR_SERVER_ARGS:---hz 1}"
+SERVER_ARGS="${INSTR_SERVER_ARGS:---hz 1 --set-proc-title no}"
 KEEP="${INSTR_KEEP:-}"
 UNIT="${TX_UNIT:-$TX_DEFAULT_UNIT}"
 KEYSPACE="${TX_KEYSPACE:-100000}"
