@@ -1067,6 +1067,36 @@ fn restore_refuses_pending_entries_without_consumer_when_sanitizing() {
     assert_eq!(r.cmd(&["XLEN", "s"]), Frame::Int(0));
 }
 
+/// A hash listpack that repeats a field is refused, with or without deep
+/// sanitization, and the blob is logged in hex as Redis logs it
+/// ("listpack with dup elements"). Payload from Redis's corrupt-dump suite.
+#[test]
+fn restore_of_a_hash_listpack_with_a_repeated_field_logs_its_hex_dump() {
+    let srv = fresh(&[]);
+    let mut r = srv.raw();
+    let payload: &[u8] = b"\x10\x17\x17\x00\x00\x00\x04\x00\x82\x61\x00\x03\x82\x62\x00\x03\x82\x61\x00\x03\x82\x64\x00\x03\xff\x0a\x00\xc0\xcf\xa6\x87\xe5\xa7\xc5\xbe";
+    assert_eq!(r.cmd(&["DEBUG", "SET-SKIP-CHECKSUM-VALIDATION", "1"]), ok());
+    for sanitize in ["no", "yes"] {
+        assert_eq!(
+            r.cmd(&["CONFIG", "SET", "sanitize-dump-payload", sanitize]),
+            ok()
+        );
+        assert_eq!(
+            r.cmd_bytes(&[b"RESTORE", b"h", b"0", payload]),
+            err("ERR Bad data format")
+        );
+    }
+    assert_eq!(r.cmd(&["EXISTS", "h"]), Frame::Int(0));
+    let dump = "listpack with dup elements (hexdump of 23 bytes):\n\
+                17000000040082610003826200038261000382640003ff";
+    assert!(wait_for(Duration::from_secs(5), || read_log(
+        srv.dir.path()
+    )
+    .matches(dump)
+    .count()
+        == 2));
+}
+
 /// A payload whose checksum is wrong is refused until DEBUG
 /// SET-SKIP-CHECKSUM-VALIDATION 1; a payload that fails an integrity
 /// check is refused either way, with its reason in the verbose log.

@@ -339,6 +339,19 @@ fn hash_from_pairs(
     }))
 }
 
+/// Logs `bytes` in hex after `what`, as Redis's `serverLogHexDump`: a
+/// header line, then 32 bytes a line.
+fn log_hex_dump(what: &str, bytes: &[u8]) {
+    let mut text = String::with_capacity(bytes.len() * 2 + bytes.len() / 32 + 1);
+    for line in bytes.chunks(32) {
+        text.push('\n');
+        for b in line {
+            text.push_str(&format!("{:02x}", b));
+        }
+    }
+    log::warn!("{} (hexdump of {} bytes):{}", what, bytes.len(), text);
+}
+
 fn zset_from_pairs(elems: &[Elem], msg: &str) -> Result<Option<RdbValue>, RdbError> {
     let mut seen = Unique::default();
     let mut members = Vec::with_capacity(elems.len() / 2);
@@ -419,7 +432,9 @@ fn compact_value(code: u8, blob: &[u8]) -> Result<Option<RdbValue>, RdbError> {
                 .into_iter()
                 .map(|(f, v)| (f.to_vec(), v.to_vec()))
                 .collect();
+            // Only a repeated field fails here; Redis logs the blob so.
             hash_from_pairs(pairs, msg)
+                .inspect_err(|_| log_hex_dump("listpack with dup elements", blob))
         }
         other => Err(RdbError::Corrupt(format!(
             "Unknown RDB encoding type {}",
