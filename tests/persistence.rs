@@ -642,6 +642,53 @@ fn start_with_file_and(file: &[u8], extra: &[&str]) -> (Option<i32>, String) {
     (outcome.code, read_log(dir.path()))
 }
 
+/// A file that fails to load is checked again, and the check's report
+/// (redis-check-rdb's) printed on the standard output before the server
+/// exits, as Redis does: the aux fields and databases read, the error with
+/// what was being read, and the keys counted.
+#[test]
+fn a_file_that_fails_to_load_gets_the_check_report_on_stdout() {
+    let file = sample_file();
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("dump.rdb"), &file[..file.len() / 2]).expect("write dump.rdb");
+    let port = common::free_port().to_string();
+    let dir_text = dir.path().display().to_string();
+    let outcome = start::run(&["--port", &port, "--dir", &dir_text], "");
+    assert_eq!(outcome.code, Some(1));
+    let out = &outcome.stdout;
+    let report = out
+        .find("[offset 0] Checking RDB file dump.rdb")
+        .and_then(|at| out.get(at..))
+        .unwrap_or_else(|| panic!("no check report in {out}"));
+    assert!(report.contains("] AUX FIELD redis-ver = '"), "{}", report);
+    assert!(report.contains("] Selecting DB ID 0\n"), "{}", report);
+    assert!(
+        report.contains("--- RDB ERROR DETECTED ---\n"),
+        "{}",
+        report
+    );
+    assert!(
+        report.contains("] Unexpected EOF reading RDB file\n"),
+        "{}",
+        report
+    );
+    assert!(
+        report.contains("[additional info] While doing: "),
+        "{}",
+        report
+    );
+    assert!(report.contains(" expires\n"), "{}", report);
+    assert!(report.contains(" keys read\n"), "{}", report);
+    let terminating = out
+        .find("Terminating server after rdb file reading failure.")
+        .expect("the terminating line");
+    assert!(
+        out.find("--- RDB ERROR DETECTED ---") < Some(terminating),
+        "{}",
+        out
+    );
+}
+
 /// A valid file with a few keys, made by reddish.
 fn sample_file() -> Vec<u8> {
     let srv = fresh(&[]);

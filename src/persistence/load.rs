@@ -17,7 +17,8 @@ use crate::types::Object;
 use crate::util::{error_text, unix_seconds};
 use log::{debug, info, warn};
 use std::fs::File;
-use std::io::{self, BufReader, Read};
+use std::io::{self, BufReader, Read, Write};
+use std::path::Path;
 use std::time::Instant;
 
 /// Why a file could not be loaded.
@@ -89,7 +90,7 @@ impl Server {
             }
             Err(LoadFailure::NotFound) => true,
             Err(failure) => {
-                report_failure(&failure);
+                report_failure(&failure, Path::new(&filename));
                 false
             }
         }
@@ -570,9 +571,18 @@ pub fn describe_failure(failure: &LoadFailure) {
     }
 }
 
-/// Logs a start-up load failure; the server exits after it.
-fn report_failure(failure: &LoadFailure) {
+/// Logs a start-up load failure; the server exits after it. A file that
+/// fails to read is checked again and the check's report printed on the
+/// standard output, as Redis runs redis-check-rdb then.
+fn report_failure(failure: &LoadFailure, path: &Path) {
     describe_failure(failure);
+    if let LoadFailure::Rdb(e, _) = failure {
+        if !matches!(e, RdbError::Signature | RdbError::Version(_)) {
+            let mut out = std::io::stdout().lock();
+            let _ = super::check::print_report(path, &mut out);
+            let _ = out.flush();
+        }
+    }
     let terminates = !matches!(
         failure,
         LoadFailure::Open(_)

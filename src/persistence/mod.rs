@@ -14,6 +14,7 @@
 //! progress to the parent. [`aof`] is the append-only file.
 
 pub mod aof;
+pub mod check;
 pub mod codec;
 pub mod decode;
 pub mod format;

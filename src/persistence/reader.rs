@@ -143,6 +143,51 @@ pub struct Reader<R: Read> {
     /// Redis, they hold across other records (aux fields, SELECTDB,
     /// RESIZEDB, functions) until a key takes them.
     pending: KeyMeta,
+    /// What the last record read was about, for the check report.
+    progress: Progress,
+}
+
+/// What a [`Reader`] was doing when it stopped, as redis-check-rdb reports
+/// it: the step, and the type and key of the key record being read.
+#[derive(Debug, Default, Clone)]
+pub struct Progress {
+    pub doing: Doing,
+    pub key_type: Option<u8>,
+    /// Kept only when reading the key's value failed.
+    pub key: Option<Vec<u8>>,
+}
+
+/// The steps of reading a file, named as redis-check-rdb names them.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub enum Doing {
+    #[default]
+    Start,
+    ReadType,
+    ReadExpire,
+    ReadKey,
+    ReadObjectValue,
+    CheckSum,
+    ReadLen,
+    ReadAux,
+    ReadModuleAux,
+    ReadFunctions,
+}
+
+impl Doing {
+    pub fn name(self) -> &'static str {
+        match self {
+            Doing::Start => "start",
+            Doing::ReadType => "read-type",
+            Doing::ReadExpire => "read-expire",
+            Doing::ReadKey => "read-key",
+            Doing::ReadObjectValue => "read-object-value",
+            Doing::CheckSum => "check-sum",
+            Doing::ReadLen => "read-len",
+            Doing::ReadAux => "read-aux",
+            Doing::ReadModuleAux => "read-module-aux",
+            Doing::ReadFunctions => "read-functions",
+        }
+    }
 }
 
 /// What the records before a key say about it.
@@ -172,7 +217,13 @@ impl<R: Read> Reader<R> {
             version: u32::from(RDB_VERSION_MAX_READ),
             deep: false,
             pending: KeyMeta::default(),
+            progress: Progress::default(),
         }
+    }
+
+    /// Where reading stopped (or got to).
+    pub fn progress(&self) -> &Progress {
+        &self.progress
     }
 
     /// Turns Redis's deep integrity validation on or off.
@@ -402,6 +453,7 @@ impl<R: Read> Reader<R> {
         if self.version < 5 {
             return Ok(false);
         }
+        self.progress.doing = Doing::CheckSum;
         self.settle_crc();
         let expected = self.crc;
         let got = u64::from_le_bytes(self.array()?);
@@ -417,7 +469,9 @@ impl<R: Read> Reader<R> {
     /// The next item of a file.
     pub fn next_item(&mut self) -> Result<Item, RdbError> {
         loop {
+            self.progress.doing = Doing::ReadType;
             let code = self.byte()?;
+            self.progress.doing = step_of(code);
             match code {
                 op::EXPIRETIME => {
                     self.pending.expire_ms =
@@ -440,8 +494,17 @@ impl<R: Read> Reader<R> {
                 op::FUNCTION2 => return Ok(Item::Function(self.string()?)),
                 op::FUNCTION_PRE_GA => return Ok(Item::Function(self.pre_ga_function()?)),
                 _ => {
+                    self.progress.key_type = Some(code);
                     let key = self.string()?;
-                    let value = self.object(code)?;
+                    self.progress.doing = Doing::ReadObjectValue;
+                    let value = match self.object(code) {
+                        Ok(value) => value,
+                        Err(e) => {
+                            self.progress.key = Some(key);
+                            return Err(e);
+                        }
+                    };
+                    self.progress.key_type = None;
                     let meta = std::mem::take(&mut self.pending);
                     return Ok(match value {
                         Some(value) => Item::Key(Entry {
@@ -484,6 +547,19 @@ impl<R: Read> Reader<R> {
         code.push(b'\n');
         code.extend_from_slice(&body);
         Ok(code)
+    }
+}
+
+/// The step a record's opening byte starts.
+fn step_of(code: u8) -> Doing {
+    match code {
+        op::EXPIRETIME | op::EXPIRETIME_MS | op::FREQ | op::IDLE => Doing::ReadExpire,
+        op::SELECTDB | op::RESIZEDB => Doing::ReadLen,
+        op::AUX => Doing::ReadAux,
+        op::MODULE_AUX => Doing::ReadModuleAux,
+        op::FUNCTION2 | op::FUNCTION_PRE_GA => Doing::ReadFunctions,
+        op::EOF => Doing::ReadType,
+        _ => Doing::ReadKey,
     }
 }
 
