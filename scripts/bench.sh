@@ -34,6 +34,10 @@
 #                    shows each server's best requests/s and its CPU over
 #                    all rounds (default: 3; a shared machine is noisy)
 #   BENCH_ARGS       extra redis-benchmark args (default: "-r 100000", random keys)
+#   BENCH_PIN        1: both servers run on CPU 0 and redis-benchmark on
+#                    CPU 1 (taskset), so neither server shares a core with
+#                    the load generator or migrates; steadier on 2 cores
+#                    (default: 1 when there are at least 2 CPUs and taskset)
 #   BENCH_PREFILL    entries put in stream bench:read first, for tests that
 #                    read it                    (default: 10000)
 #   BENCH_TX         1: also run scripts/txbench.sh's transactions (default: 1)
@@ -149,11 +153,18 @@ best_of_rounds() {
         END { for (i = 1; i <= n; i++) { r = order[i]; print r "\t" rps[r] "\t" ticks[r] "\t" client[r] } }'
 }
 
+PIN="${BENCH_PIN:-$([ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null && echo 1 || echo 0)}"
+if [ "$PIN" = 1 ]; then
+    taskset -a -pc 0 "$REDDISH_PID" >/dev/null
+    taskset -a -pc 0 "$REDIS_PID" >/dev/null
+    BENCH_CLIENT_LAUNCHER=(taskset -c 1)
+fi
+
 prepare_for_tests "$REDDISH_PORT" "$TESTS"
 prepare_for_tests "$REDIS_PORT" "$TESTS"
 echo "reddish: $REDDISH_BIN (port $REDDISH_PORT)"
 echo "redis:   $REDIS_BIN (port $REDIS_PORT), $("$REDIS_BIN" -v | awk '{ print $3 }')"
-echo "each test: a warm-up run of $REQUESTS requests, then $ROUNDS rounds of runs lasting about $SECONDS_PER_RUN s (best rate shown); $CLIENTS clients, args: $EXTRA_ARGS; $(nproc) CPUs"
+echo "each test: a warm-up run of $REQUESTS requests, then $ROUNDS rounds of runs lasting about $SECONDS_PER_RUN s (best rate shown); $CLIENTS clients, args: $EXTRA_ARGS; $(nproc) CPUs$([ "$PIN" = 1 ] && echo ", servers on CPU 0, redis-benchmark on CPU 1")"
 echo
 bench_table_header
 for pipeline in $PIPELINES; do

@@ -199,6 +199,9 @@ prepare_for_tests() {
 # (lrange also runs the LPUSH that fills its list: row "LPUSH (LRANGE fill)").
 # Fails when redis-benchmark does (e.g. a command the server does not have
 # yet), saying "LABEL: " and why on stderr.
+# BENCH_CLIENT_LAUNCHER (an array, empty by default) goes before
+# redis-benchmark's command line, e.g. (taskset -c 1).
+BENCH_CLIENT_LAUNCHER=()
 run_benchmark() {
     local label="$1" port="$2" test="$3" csv words
     shift 3
@@ -207,7 +210,7 @@ run_benchmark() {
     else
         words=(-t "$test")
     fi
-    if ! csv="$(timeout 600 redis-benchmark -p "$port" "$@" --csv "${words[@]}" 2>&1)"; then
+    if ! csv="$(timeout 600 "${BENCH_CLIENT_LAUNCHER[@]}" redis-benchmark -p "$port" "$@" --csv "${words[@]}" 2>&1)"; then
         echo "$label: $(echo "$csv" | grep -v WARNING | head -n 1)" >&2
         return 1
     fi
