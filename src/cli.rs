@@ -63,6 +63,10 @@ pub struct Invocation {
 
 /// Entry point: returns the process exit status.
 pub fn main(argv: Vec<String>) -> i32 {
+    let program = argv.first().map(String::as_str).unwrap_or_default();
+    if program.contains("redis-check-rdb") {
+        return check_rdb_main(program, argv.get(1..).unwrap_or_default());
+    }
     let invocation = match parse_command_line(&argv) {
         Request::Version => {
             println!(
@@ -168,6 +172,29 @@ pub fn parse_command_line(argv: &[String]) -> Request {
         given.to_vec()
     };
     Request::Run(parse_invocation(&args))
+}
+
+/// Run under a name holding `redis-check-rdb` (a link to the server, as
+/// Redis's own binary is installed), the program checks the RDB file named
+/// by its one argument and prints the report; exit status 0 when sound.
+fn check_rdb_main(program: &str, args: &[String]) -> i32 {
+    match args {
+        [flag] if flag == "-v" || flag == "--version" => {
+            println!("redis-check-rdb {}", REDIS_VERSION);
+            0
+        }
+        [file] => {
+            let mut out = std::io::stdout().lock();
+            match crate::persistence::check::print_report(std::path::Path::new(file), &mut out) {
+                Ok(true) => 0,
+                _ => 1,
+            }
+        }
+        _ => {
+            eprintln!("Usage: {} <rdb-file-name>", program);
+            1
+        }
+    }
 }
 
 /// Splits Redis's own arguments (those after the program name) into config

@@ -603,3 +603,79 @@ fn daemonize_writes_the_pid_file() {
         Frame::Array(Some(vec![Frame::bulk("daemonize"), Frame::bulk("yes")]))
     );
 }
+
+/// Runs the server binary under the name `redis-check-rdb` (a link, as
+/// Redis installs its checker) with `args`; returns exit code and stdout.
+fn run_as_check_rdb(dir: &std::path::Path, args: &[&str]) -> (Option<i32>, String) {
+    let link = dir.join("redis-check-rdb");
+    if !link.exists() {
+        std::os::unix::fs::symlink(common::BINARY, &link).expect("symlink");
+    }
+    let out = std::process::Command::new(&link)
+        .args(args)
+        .output()
+        .expect("run redis-check-rdb");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+/// Under the name redis-check-rdb the binary checks a file as Redis's
+/// checker does: the same report for a sound file (compared with Debian's
+/// redis-check-rdb when installed), exit status 1 and the error block for
+/// a truncated one.
+#[test]
+fn named_redis_check_rdb_it_checks_a_file() {
+    let srv = start_in(tempfile::tempdir().expect("tempdir"), None, &[]);
+    let mut r = srv.raw();
+    r.cmd(&["SET", "a", "1"]);
+    r.cmd(&["RPUSH", "l", "x", "y"]);
+    r.cmd(&["SET", "t", "v", "EX", "1000"]);
+    assert_eq!(r.cmd(&["SAVE"]), Frame::Simple("OK".into()));
+    let file = std::fs::read(srv.dir.path().join("dump.rdb")).expect("dump.rdb");
+    drop(srv);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let good = dir.path().join("good.rdb");
+    std::fs::write(&good, &file).expect("write");
+    let good_arg = good.display().to_string();
+
+    let (code, report) = run_as_check_rdb(dir.path(), &[&good_arg]);
+    assert_eq!(code, Some(0), "{}", report);
+    assert!(report.starts_with(&format!("[offset 0] Checking RDB file {}\n", good_arg)));
+    assert!(report.contains("] Checksum OK\n"), "{}", report);
+    assert!(report.contains("] \\o/ RDB looks OK! \\o/\n"), "{}", report);
+    assert!(
+        report.ends_with("[info] 3 keys read\n[info] 1 expires\n[info] 0 already expired\n"),
+        "{}",
+        report
+    );
+    if let Ok(real) = std::process::Command::new("redis-check-rdb")
+        .arg(&good)
+        .output()
+    {
+        assert_eq!(String::from_utf8_lossy(&real.stdout), report);
+    }
+
+    let truncated = dir.path().join("truncated.rdb");
+    std::fs::write(&truncated, &file[..file.len() - 12]).expect("write");
+    let (code, report) = run_as_check_rdb(dir.path(), &[&truncated.display().to_string()]);
+    assert_eq!(code, Some(1), "{}", report);
+    assert!(
+        report.contains("--- RDB ERROR DETECTED ---\n"),
+        "{}",
+        report
+    );
+    assert!(
+        report.contains("] Unexpected EOF reading RDB file\n"),
+        "{}",
+        report
+    );
+
+    let (code, version) = run_as_check_rdb(dir.path(), &["-v"]);
+    assert_eq!(
+        (code, version.as_str()),
+        (Some(0), "redis-check-rdb 7.0.15\n")
+    );
+    assert_eq!(run_as_check_rdb(dir.path(), &[]).0, Some(1));
+}
