@@ -431,3 +431,17 @@ pub fn read_frame(r: &mut impl BufRead) -> Option<Frame> {
         p => Frame::Line(p, rest.to_string()),
     })
 }
+
+/// Asserts `report` (redis-check-rdb's) holds the error block of a file
+/// cut short: the banner, the EOF error and what was being read.
+#[allow(dead_code)]
+pub fn assert_truncated_rdb_report(report: &str) {
+    for line in [
+        "--- RDB ERROR DETECTED ---\n",
+        "] Unexpected EOF reading RDB file\n",
+        "[additional info] While doing: ",
+        " keys read\n",
+    ] {
+        assert!(report.contains(line), "no {line:?} in {report}");
+    }
+}
