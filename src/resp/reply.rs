@@ -27,6 +27,11 @@ pub struct Reply {
     /// (its reply's start, or past what it replied before raising them);
     /// moved along by a header filled in before it.
     pub push_anchor: usize,
+    /// Where in `buf` the first aggregate of unknown length was started
+    /// since the buffer was last emptied. Redis puts such a header's
+    /// placeholder in its reply list, and everything after it goes to
+    /// the list too: the output limits count it from there.
+    deferred_from: Option<usize>,
 }
 
 /// A placeholder for an aggregate length written once the count is known.
@@ -252,9 +257,23 @@ impl Reply {
 
     /// Reserves room for an aggregate header whose length is not known yet.
     pub fn defer(&mut self) -> Deferred {
-        Deferred {
-            pos: self.buf.len(),
-        }
+        let pos = self.buf.len();
+        self.deferred_from.get_or_insert(pos);
+        Deferred { pos }
+    }
+
+    /// Where the output past Redis's static reply buffer starts: at
+    /// `static_size` bytes, or earlier where an aggregate of unknown length
+    /// was started.
+    pub fn list_start(&self, static_size: usize) -> usize {
+        self.deferred_from
+            .map_or(static_size, |at| at.min(static_size))
+    }
+
+    /// Empties the buffer once it was all sent (keeping its memory).
+    pub fn clear(&mut self) {
+        self.buf.clear();
+        self.deferred_from = None;
     }
 
     /// Writes the header reserved by `defer` now that `n` is known.
@@ -279,10 +298,14 @@ impl Reply {
     }
 
     /// Keeps the marks past `at` right after `len` bytes were put there
-    /// (the push anchor if `anchor`).
+    /// (the push anchor if `anchor`). A header filled in where its
+    /// aggregate was started stays past the start of the deferred output.
     fn shift_marks(&mut self, at: usize, len: usize, anchor: bool) {
         for range in self.pushed.iter_mut().filter(|r| r.0 >= at) {
             *range = (range.0 + len, range.1 + len);
+        }
+        if let Some(from) = self.deferred_from.as_mut().filter(|from| **from > at) {
+            *from += len;
         }
         if anchor {
             self.push_anchor += len;
@@ -325,6 +348,10 @@ impl Reply {
             .collect();
         self.buf.truncate(mark);
         self.buf.extend_from_slice(&kept);
+        // Redis adds nothing, not even a placeholder, while replies are off.
+        if self.deferred_from.is_some_and(|from| from >= mark) {
+            self.deferred_from = None;
+        }
     }
 
     /// Forgets the pushes of the command that just ended.
@@ -362,6 +389,23 @@ mod tests {
         r.error_err("syntax error");
         assert_eq!(r.buf, b"-WRONGTYPE bad  thing\r\n-ERR syntax error\r\n");
         assert_eq!(r.error_codes, vec!["WRONGTYPE", "ERR"]);
+    }
+
+    #[test]
+    fn output_after_a_deferred_header_starts_the_list() {
+        let mut r = Reply::default();
+        r.int(1);
+        assert_eq!(r.list_start(16), 16);
+        let d = r.defer();
+        r.int(2);
+        r.fill(d, Aggregate::Array, 1);
+        assert_eq!(r.list_start(16), 4);
+        assert_eq!(r.list_start(2), 2);
+        r.silence_from(4);
+        assert_eq!(r.list_start(16), 16);
+        r.defer();
+        r.clear();
+        assert_eq!(r.list_start(16), 16);
     }
 
     #[test]
