@@ -8,7 +8,7 @@
 use crate::util::{double_g17_text, i64_text, push_i64, push_u64, G17_MAX};
 
 /// The output buffer of one client plus its protocol version.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Reply {
     pub buf: Vec<u8>,
     /// True after `HELLO 3`.
@@ -30,8 +30,23 @@ pub struct Reply {
     /// Where in `buf` the first aggregate of unknown length was started
     /// since the buffer was last emptied. Redis puts such a header's
     /// placeholder in its reply list, and everything after it goes to
-    /// the list too: the output limits count it from there.
-    deferred_from: Option<usize>,
+    /// the list too: the output limits count it from there. `usize::MAX`
+    /// while there is none.
+    deferred_from: usize,
+}
+
+impl Default for Reply {
+    fn default() -> Self {
+        Reply {
+            buf: Vec::new(),
+            resp3: false,
+            error_codes: Vec::new(),
+            uncounted_error: false,
+            pushed: Vec::new(),
+            push_anchor: 0,
+            deferred_from: usize::MAX,
+        }
+    }
 }
 
 /// A placeholder for an aggregate length written once the count is known.
@@ -258,7 +273,7 @@ impl Reply {
     /// Reserves room for an aggregate header whose length is not known yet.
     pub fn defer(&mut self) -> Deferred {
         let pos = self.buf.len();
-        self.deferred_from.get_or_insert(pos);
+        self.deferred_from = self.deferred_from.min(pos);
         Deferred { pos }
     }
 
@@ -266,14 +281,13 @@ impl Reply {
     /// `static_size` bytes, or earlier where an aggregate of unknown length
     /// was started.
     pub fn list_start(&self, static_size: usize) -> usize {
-        self.deferred_from
-            .map_or(static_size, |at| at.min(static_size))
+        self.deferred_from.min(static_size)
     }
 
     /// Empties the buffer once it was all sent (keeping its memory).
     pub fn clear(&mut self) {
         self.buf.clear();
-        self.deferred_from = None;
+        self.deferred_from = usize::MAX;
     }
 
     /// Writes the header reserved by `defer` now that `n` is known.
@@ -304,8 +318,8 @@ impl Reply {
         for range in self.pushed.iter_mut().filter(|r| r.0 >= at) {
             *range = (range.0 + len, range.1 + len);
         }
-        if let Some(from) = self.deferred_from.as_mut().filter(|from| **from > at) {
-            *from += len;
+        if self.deferred_from > at && self.deferred_from != usize::MAX {
+            self.deferred_from += len;
         }
         if anchor {
             self.push_anchor += len;
@@ -349,8 +363,8 @@ impl Reply {
         self.buf.truncate(mark);
         self.buf.extend_from_slice(&kept);
         // Redis adds nothing, not even a placeholder, while replies are off.
-        if self.deferred_from.is_some_and(|from| from >= mark) {
-            self.deferred_from = None;
+        if self.deferred_from >= mark {
+            self.deferred_from = usize::MAX;
         }
     }
 

@@ -378,6 +378,12 @@ impl Client {
         self.pending_output() - static_pending
     }
 
+    /// A quick test that no pending output is past Redis's static buffer
+    /// (it may say false when the output was all sent).
+    pub fn output_fits_static_buffer(&self) -> bool {
+        self.reply.buf.len() <= self.reply.list_start(REPLY_CHUNK)
+    }
+
     /// Blocks of Redis's reply list the pending output would take (`oll`).
     pub fn output_list_blocks(&self) -> usize {
         self.output_list_bytes().div_ceil(REPLY_BLOCK_DATA)

@@ -30,7 +30,7 @@ impl Server {
     /// output breaks its class's limits.
     #[inline]
     pub fn enforce_output_limit(&mut self, c: &mut Client) {
-        let untouched = c.output_list_bytes() == 0 && c.obuf_soft_limit_since_s.is_none();
+        let untouched = c.output_fits_static_buffer() && c.obuf_soft_limit_since_s.is_none();
         if !untouched {
             self.close_if_over_output_limit(c);
         }
