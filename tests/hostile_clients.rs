@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{info, info_int, resident_kb, wait_for, Frame, Raw, TestServer};
+use common::{bulks, info, info_int, items, resident_kb, wait_for, Frame, Raw, TestServer};
 use std::io::Write;
 use std::net::TcpStream;
 use std::os::fd::AsRawFd;
@@ -282,6 +282,89 @@ fn a_monitor_that_never_reads_is_closed_at_the_limit() {
     assert!(
         wait_for(Duration::from_secs(5), || connected_clients(&mut raw) == 1),
         "the monitor was not closed"
+    );
+}
+
+/// Sends `args` and expects the connection to be closed with nothing
+/// sent back (a reply cut off by the output limit is never sent).
+fn closed_without_reply(srv: &TestServer, args: &[&str]) {
+    let mut raw = srv.raw();
+    raw.send_cmd(args);
+    let mut got = Vec::new();
+    let outcome = std::io::Read::read_to_end(&mut raw.stream, &mut got);
+    let reset = outcome
+        .as_ref()
+        .is_err_and(|e| e.kind() == std::io::ErrorKind::ConnectionReset);
+    assert!(outcome.is_ok() || reset, "{:?}: {:?}", args, outcome);
+    assert!(got.is_empty(), "{:?} replied {} bytes", args, got.len());
+}
+
+/// `n` keys of 100-odd bytes, as unit/obuf-limits makes them.
+fn long_keys(raw: &mut Raw, n: usize) {
+    let prefix = format!("long-key-name-prefix-of-100-chars{}", "-".repeat(67));
+    let keys: Vec<String> = (0..n).map(|i| format!("{prefix}{i}")).collect();
+    let mut mset = vec!["MSET"];
+    for key in &keys {
+        mset.extend([key.as_str(), "AAA"]);
+    }
+    assert_eq!(raw.cmd(&mset), Frame::Simple("OK".into()));
+}
+
+/// A KEYS reply is all in Redis's reply list (its deferred length starts
+/// it), counted in 20KB blocks: 700 keys take 4 (82016 bytes), within a
+/// 100000-byte limit; 750 take a fifth, and the client is closed before
+/// anything is sent, while the server and its other clients go on.
+#[test]
+fn keys_over_the_output_limit_closes_its_client_without_a_reply() {
+    let srv = TestServer::start_with(&[
+        "--client-output-buffer-limit",
+        "normal 100000 0 0",
+        "--logfile",
+        "server.log",
+    ]);
+    let mut control = srv.raw();
+    long_keys(&mut control, 700);
+    let mut reader = srv.raw();
+    assert_eq!(items(reader.cmd(&["KEYS", "*"])).len(), 700);
+    long_keys(&mut control, 750);
+    closed_without_reply(&srv, &["KEYS", "*"]);
+    assert_eq!(reader.cmd(&["DBSIZE"]), Frame::Int(750));
+    assert_eq!(items(reader.cmd(&["KEYS", "*9"])).len(), 75);
+    assert_eq!(control.cmd(&["PING"]), Frame::Simple("PONG".into()));
+    assert_eq!(connected_clients(&mut control), 2);
+    assert_limit_disconnections(&mut control, 1);
+    let log = log_of(&srv);
+    assert!(
+        log.contains(LIMIT_LOG) && log.contains("cmd=keys"),
+        "log: {log}"
+    );
+}
+
+/// The random-pick commands with a negative count (repeats allowed) reply
+/// without bound but the count: they stop at the output limit instead of
+/// building gigabytes, and the client is closed.
+#[test]
+fn random_picks_stop_at_the_output_limit() {
+    let srv = TestServer::start_with(&["--client-output-buffer-limit", "normal 1mb 0 0"]);
+    let mut control = srv.raw();
+    control.cmd(&["HSET", "h", "a", "b"]);
+    control.cmd(&["SADD", "s", "a"]);
+    control.cmd(&["ZADD", "z", "1", "a"]);
+    for args in [
+        ["HRANDFIELD", "h", "-999999999", "WITHVALUES"],
+        ["HRANDFIELD", "h", "-999999999", ""],
+        ["SRANDMEMBER", "s", "-999999999", ""],
+        ["ZRANDMEMBER", "z", "-999999999", "WITHSCORES"],
+    ] {
+        let args: Vec<&str> = args.into_iter().filter(|a| !a.is_empty()).collect();
+        closed_without_reply(&srv, &args);
+    }
+    assert_limit_disconnections(&mut control, 4);
+    let memory = info(&mut control, &["memory"]);
+    assert!(info_int(&memory, "used_memory_peak") < 64 << 20, "{memory}");
+    assert_eq!(
+        control.cmd(&["SRANDMEMBER", "s", "-3"]),
+        bulks(&["a", "a", "a"])
     );
 }
 

@@ -791,3 +791,98 @@ fn a_replica_touching_keys_is_refused_and_dropped() {
     assert_eq!(info_field(&mut p, "stats", "unexpected_error_replies"), "1");
     assert_eq!(info_field(&mut p, "replication", "connected_slaves"), "0");
 }
+
+const LIBRARY: &str =
+    "#!lua name=lib1\nredis.register_function('func1', function() return 123 end)";
+
+/// `redis-cli --functions-rdb`: the snapshot it receives (streamed to the
+/// socket even from a primary that syncs through its dump file, which it
+/// leaves alone) loads as the functions and no keys.
+#[test]
+fn functions_rdb_dump_holds_the_functions_and_no_keys() {
+    if !common::program_available("redis-cli", "redis-tools") {
+        return;
+    }
+    let primary = TestServer::start_with(DISK_SYNC);
+    let mut p = primary.raw();
+    assert_eq!(
+        cmd(&mut p, &["DEBUG", "POPULATE", "1000", "key", "10"]),
+        "OK"
+    );
+    assert_eq!(cmd(&mut p, &["FUNCTION", "LOAD", LIBRARY]), "lib1");
+    let target = tempfile::tempdir().expect("tempdir");
+    let file = target.path().join("dump.rdb");
+    let port = primary.port.to_string();
+    let out = Command::new("redis-cli")
+        .args(["-p", &port, "--functions-rdb"])
+        .arg(&file)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run redis-cli");
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("Transfer finished with success"), "{said}");
+    assert!(
+        !primary.path("dump.rdb").exists(),
+        "the dump file was written"
+    );
+    assert_eq!(info_field(&mut p, "stats", "sync_full"), "1");
+
+    let loaded = common::start::start_logged(target, &[]);
+    let mut l = loaded.raw();
+    assert_eq!(l.cmd(&["DBSIZE"]), Frame::Int(0));
+    assert_eq!(
+        l.cmd(&["FCALL", "func1", "0"]),
+        Frame::Int(123),
+        "{:?}",
+        l.cmd(&["FUNCTION", "LIST"])
+    );
+    assert_eq!(cmd(&mut p, &["DBSIZE"]), "1000");
+}
+
+/// Reads a diskless transfer (`$EOF:<mark>` then the file then the mark).
+fn read_eof_transfer(raw: &mut Raw) -> Vec<u8> {
+    let header = read_line(raw);
+    let mark = header.strip_prefix("$EOF:").expect("a diskless transfer");
+    let mut payload = Vec::new();
+    while !payload.ends_with(mark.as_bytes()) {
+        let mut byte = [0u8; 1];
+        raw.stream.read_exact(&mut byte).expect("transfer byte");
+        payload.push(byte[0]);
+    }
+    payload.truncate(payload.len() - mark.len());
+    payload
+}
+
+#[test]
+fn rdb_filter_only_leaves_out_what_it_does_not_name() {
+    let primary = TestServer::start_with(DISK_SYNC);
+    let mut p = primary.raw();
+    p.cmd(&["SET", "some-key", "v"]);
+    assert_eq!(cmd(&mut p, &["FUNCTION", "LOAD", LIBRARY]), "lib1");
+    assert_eq!(
+        p.cmd(&["REPLCONF", "rdb-filter-only", "functions keys"]),
+        Frame::Error("ERR Unsupported rdb-filter-only option: keys".into())
+    );
+    // A filtered snapshot only goes straight to a socket.
+    let mut no_eof = primary.raw();
+    assert_eq!(
+        cmd(&mut no_eof, &["REPLCONF", "rdb-filter-only", "functions"]),
+        "OK"
+    );
+    assert_eq!(
+        no_eof.cmd(&["SYNC"]),
+        Frame::Error("ERR Filtered replica requires EOF capability".into())
+    );
+    // Naming nothing leaves the header and aux fields only.
+    let mut tool = primary.raw();
+    for (option, value) in [("capa", "eof"), ("rdb-only", "1"), ("rdb-filter-only", "")] {
+        assert_eq!(cmd(&mut tool, &["REPLCONF", option, value]), "OK");
+    }
+    tool.send_cmd(&["SYNC"]);
+    let rdb = read_eof_transfer(&mut tool);
+    let holds = |what: &[u8]| rdb.windows(what.len()).any(|w| w == what);
+    assert!(rdb.starts_with(b"REDIS0010") && holds(b"aof-base"));
+    let text = String::from_utf8_lossy(&rdb);
+    assert!(!holds(b"some-key") && !holds(b"func1"), "{text:?}");
+    assert!(!primary.path("dump.rdb").exists());
+}

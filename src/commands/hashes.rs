@@ -299,6 +299,7 @@ fn hrandfield_count(
     with_values: bool,
 ) -> CmdResult {
     let mut rng = srv.rng.clone();
+    let budget = srv.output_budget(c);
     let Some(h) = srv.read_key::<HashValue>(c.db, key)? else {
         c.reply.empty_array();
         return Ok(());
@@ -320,6 +321,9 @@ fn hrandfield_count(
         for _ in 0..wanted {
             if let Some(pair) = pairs.get(rng.below(pairs.len())) {
                 reply_pick(c, pair, with_values);
+            }
+            if budget.spent(c) {
+                break;
             }
         }
     } else {

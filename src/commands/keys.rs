@@ -113,6 +113,7 @@ pub fn keys(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     let pattern = &args[1];
     let all = pattern == b"*";
     let now = srv.cmd_time_ms;
+    let budget = srv.output_budget(c);
     let db: &Db = srv.database(c.db);
     let header = c.reply.defer();
     let mut n = 0;
@@ -120,6 +121,9 @@ pub fn keys(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
         if (all || glob_match(pattern, key, false)) && !db.is_expired(key, now) {
             c.reply.bulk(key);
             n += 1;
+            if budget.spent(c) {
+                break;
+            }
         }
     }
     c.reply.fill(header, Aggregate::Array, n);

@@ -9,7 +9,7 @@ use crate::server::blocking::{deadline_from_millis, TimeoutReply};
 use crate::server::client::{Client, ClientKind};
 use crate::server::errors::{self, CmdError, CmdResult};
 use crate::server::spec::{acl, flag, Args, Command};
-use crate::server::state::replication::{FailoverState, ReplicaState};
+use crate::server::state::replication::{FailoverState, ReplicaState, SnapshotFilter};
 use crate::server::Server;
 
 /// Longest `REPLCONF ip-address` accepted (Redis's NET_HOST_STR_LEN).
@@ -64,7 +64,7 @@ fn replconf(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
         } else if is_opt(option, "rdb-only") {
             c.repl.rdb_only = rdb_only_arg(value)?;
         } else if is_opt(option, "rdb-filter-only") {
-            rdb_filter_arg(value)?;
+            c.repl.rdb_filter = rdb_filter_arg(value)?;
         } else {
             return Err(CmdError::concat(&[
                 b"ERR Unrecognized REPLCONF option: ",
@@ -86,17 +86,24 @@ fn rdb_only_arg(value: &[u8]) -> Result<bool, CmdError> {
     }
 }
 
-/// `REPLCONF rdb-filter-only`: only the `functions` filter exists.
-fn rdb_filter_arg(value: &[u8]) -> CmdResult {
-    for filter in value.split(|b| b.is_ascii_whitespace()) {
-        if !filter.is_empty() && !is_opt(filter, "functions") {
+/// `REPLCONF rdb-filter-only <parts>`: the snapshot holds only the parts
+/// named (none named: nothing but its header); only `functions` exists.
+fn rdb_filter_arg(value: &[u8]) -> Result<SnapshotFilter, CmdError> {
+    let mut filter = SnapshotFilter {
+        exclude_data: true,
+        exclude_functions: true,
+    };
+    for part in value.split(|b| b.is_ascii_whitespace()) {
+        if is_opt(part, "functions") {
+            filter.exclude_functions = false;
+        } else if !part.is_empty() {
             return Err(CmdError::concat(&[
                 b"ERR Unsupported rdb-filter-only option: ",
-                filter,
+                part,
             ]));
         }
     }
-    Ok(())
+    Ok(filter)
 }
 
 /// WAIT numreplicas timeout: the number of replicas that acknowledged the

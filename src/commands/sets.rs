@@ -289,6 +289,7 @@ fn srandmember_with_count(srv: &mut Server, c: &mut Client, args: &Args) -> CmdR
         return Err(SRANDMEMBER_COUNT_RANGE.into());
     }
     let count = requested.unsigned_abs();
+    let budget = srv.output_budget(c);
     if srv.read_key::<SetValue>(db, key)?.is_none() || count == 0 {
         c.reply.empty_array();
         return Ok(());
@@ -304,8 +305,7 @@ fn srandmember_with_count(srv: &mut Server, c: &mut Client, args: &Args) -> CmdR
             if let Some(member) = set.member_at(rng.below(size)) {
                 reply_member(c, member);
             }
-            // As Redis: stop producing once the client is to be closed.
-            if c.close_asap {
+            if budget.spent(c) {
                 break;
             }
         }

@@ -13,6 +13,7 @@ use crate::db::{scan_positions, Db};
 use crate::server::blocking::{deadline_from_seconds, TimeoutReply};
 use crate::server::client::Client;
 use crate::server::errors::{self, CmdError, CmdResult};
+use crate::server::output_limits::OutputBudget;
 use crate::server::spec::{acl, flag, ks, Args, Command, KeySpec};
 use crate::server::write::{KeyEvent, DEL};
 use crate::server::Server;
@@ -1155,6 +1156,7 @@ pub fn zrandmember(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
         }
         Some(z) => z.len(),
     };
+    let budget = srv.output_budget(c);
     let Server { dbs, rng, .. } = srv;
     let Some(z) = stored_zset(dbs, c.db, key) else {
         c.reply.empty_array();
@@ -1164,7 +1166,7 @@ pub fn zrandmember(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     if wanted == 0 {
         c.reply.empty_array();
     } else if count < 0 || wanted == 1 {
-        random_with_repeats(c, z, wanted, withscores, rng);
+        random_with_repeats(c, z, wanted, withscores, rng, budget);
     } else if wanted >= len as u64 {
         // The whole set, highest first as Redis walks it.
         reply_entries(c, z.iter_from(0, true), len, withscores);
@@ -1187,13 +1189,15 @@ pub fn zrandmember(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
     Ok(())
 }
 
-/// `n` random entries, repeats allowed.
+/// `n` random entries, repeats allowed (fewer once the client's output
+/// budget is spent).
 fn random_with_repeats(
     c: &mut Client,
     z: &ZSet,
     n: u64,
     withscores: bool,
     rng: &mut crate::util::Rng,
+    budget: OutputBudget,
 ) {
     let listpack: Vec<(&[u8], f64)> = match z {
         ZSet::Listpack(_) => z.iter().collect(),
@@ -1213,6 +1217,9 @@ fn random_with_repeats(
         };
         if let Some((member, score)) = entry {
             reply_entry(c, member, score, withscores);
+        }
+        if budget.spent(c) {
+            break;
         }
     }
 }

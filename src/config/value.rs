@@ -39,6 +39,20 @@ impl ObufLimit {
         let since = *soft_since_s.get_or_insert(now_s);
         now_s - since > self.soft_seconds
     }
+
+    /// The least output that [`ObufLimit::exceeded`] would call too much
+    /// at `now_s` (`u64::MAX` when none): the hard limit, or the soft
+    /// limit if it has been exceeded since long enough.
+    pub fn closing_threshold(&self, soft_since_s: Option<i64>, now_s: i64) -> u64 {
+        let hard = if self.hard > 0 { self.hard } else { u64::MAX };
+        let soft_expired =
+            self.soft > 0 && soft_since_s.is_some_and(|since| now_s - since > self.soft_seconds);
+        if soft_expired {
+            hard.min(self.soft)
+        } else {
+            hard
+        }
+    }
 }
 
 /// Index of each class in `client_output_buffer_limits`.
@@ -732,6 +746,27 @@ pub fn strerror(e: &std::io::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn closing_threshold_agrees_with_exceeded() {
+        let limit = ObufLimit {
+            hard: 1000,
+            soft: 100,
+            soft_seconds: 5,
+        };
+        for (since, now) in [(None, 50), (Some(48), 50), (Some(40), 50)] {
+            let threshold = limit.closing_threshold(since, now);
+            for used in [0, 99, 100, 500, 999, 1000, 5000] {
+                let mut soft_since = since;
+                let closes = limit.exceeded(used, &mut soft_since, now);
+                assert_eq!(used >= threshold, closes, "used {used} since {since:?}");
+            }
+        }
+        assert_eq!(
+            ObufLimit::default().closing_threshold(Some(0), 50),
+            u64::MAX
+        );
+    }
 
     #[test]
     fn memory_values_follow_memtoull() {

@@ -1,11 +1,13 @@
 //! Writing the whole dataset as an RDB stream: header, aux fields, every
 //! database with its keys, EOF and checksum. The same code serves SAVE,
-//! the BGSAVE child and the bytes a replica's SYNC receives.
+//! the BGSAVE child and the bytes a replica's SYNC receives (which may
+//! leave out the keys or the functions, see [`SnapshotFilter`]).
 
 use super::value::{save_form, Limits};
 use super::writer::{Access, WriteOptions, Writer};
 use crate::server::keyspace::{idle_ticks, lru_clock_at, AccessTracking};
 use crate::server::state::childinfo::Reporter;
+use crate::server::state::replication::SnapshotFilter;
 use crate::server::Server;
 use crate::util::{error_text, unix_seconds};
 use std::fs::File;
@@ -43,7 +45,7 @@ pub fn write_snapshot<W: Write>(
     out: W,
     on_key: &mut dyn FnMut(u64),
 ) -> io::Result<W> {
-    write_snapshot_as(srv, out, on_key, false)
+    write_rdb(srv, out, on_key, false, SnapshotFilter::NONE)
 }
 
 /// [`write_snapshot`], or with `aof_base` the base file of an AOF (marked
@@ -53,6 +55,27 @@ pub fn write_snapshot_as<W: Write>(
     out: W,
     on_key: &mut dyn FnMut(u64),
     aof_base: bool,
+) -> io::Result<W> {
+    write_rdb(srv, out, on_key, aof_base, SnapshotFilter::NONE)
+}
+
+/// [`write_snapshot`] without the parts `filter` leaves out (the header
+/// and aux fields are always there).
+pub fn write_filtered_snapshot<W: Write>(
+    srv: &Server,
+    out: W,
+    filter: SnapshotFilter,
+    on_key: &mut dyn FnMut(u64),
+) -> io::Result<W> {
+    write_rdb(srv, out, on_key, false, filter)
+}
+
+fn write_rdb<W: Write>(
+    srv: &Server,
+    out: W,
+    on_key: &mut dyn FnMut(u64),
+    aof_base: bool,
+    filter: SnapshotFilter,
 ) -> io::Result<W> {
     let mut w = Writer::new(out, write_options(srv));
     w.header()?;
@@ -70,11 +93,27 @@ pub fn write_snapshot_as<W: Write>(
         w.aux_int("repl-offset", srv.replication.master_offset as i64)?;
     }
     w.aux_int("aof-base", i64::from(aof_base))?;
-    if let Some(hooks) = srv.scripting.library_hooks {
+    if let Some(hooks) = srv
+        .scripting
+        .library_hooks
+        .filter(|_| !filter.exclude_functions)
+    {
         for code in (hooks.codes)(srv) {
             w.function(&code)?;
         }
     }
+    if !filter.exclude_data {
+        write_databases(srv, &mut w, on_key)?;
+    }
+    w.finish()
+}
+
+/// Every non-empty database: its header and its keys.
+fn write_databases<W: Write>(
+    srv: &Server,
+    w: &mut Writer<W>,
+    on_key: &mut dyn FnMut(u64),
+) -> io::Result<()> {
     let now = crate::util::now_ms();
     let tracking = srv.access_tracking_at(now);
     let clock = lru_clock_at(now);
@@ -96,7 +135,7 @@ pub fn write_snapshot_as<W: Write>(
             }
         }
     }
-    w.finish()
+    Ok(())
 }
 
 /// Sleeps `usec` microseconds; a negative value sleeps 1µs once in `-usec`

@@ -5,18 +5,21 @@
 //! the child: a full socket is waited on with `poll`, and a replica that
 //! fails or stalls past the timeout is dropped while the others go on.
 
-use crate::persistence::snapshot::write_snapshot;
+use crate::persistence::snapshot::write_filtered_snapshot;
 use crate::server::state::childinfo::Reporter;
+use crate::server::state::replication::SnapshotFilter;
 use crate::server::Server;
 use std::io::{self, BufWriter, Write};
 
-/// Writes the snapshot of `srv` to every socket in `fds` (in the save
-/// child, which dies with its parent). Fails only when no replica is left.
+/// Writes the snapshot of `srv` (without what `filter` leaves out) to
+/// every socket in `fds` (in the save child, which dies with its parent).
+/// Fails only when no replica is left.
 pub fn stream_snapshot(
     srv: &Server,
     fds: &[i32],
     mark: &str,
     timeout_ms: i64,
+    filter: SnapshotFilter,
     mut reporter: Option<&mut Reporter>,
 ) -> io::Result<()> {
     let fanout = Fanout {
@@ -27,7 +30,7 @@ pub fn stream_snapshot(
     write!(out, "$EOF:{}\r\n", mark)?;
     out.flush()?;
     let mut keys = 0;
-    let mut out = write_snapshot(srv, out, &mut |n| {
+    let mut out = write_filtered_snapshot(srv, out, filter, &mut |n| {
         keys = n;
         if let Some(r) = reporter.as_deref_mut() {
             r.key_saved(n);

@@ -23,7 +23,7 @@ use crate::server::replica_output::TRIM_BLOCKS_PER_CALL;
 use crate::server::state::persistence::SaveTarget;
 use crate::server::state::repl_buffer::ReplBuffer;
 use crate::server::state::replication::{
-    AckWaiter, BulkTransfer, LinkState, ReplicaLink, ReplicaState,
+    AckWaiter, BulkTransfer, LinkState, ReplicaLink, ReplicaState, SnapshotFilter,
 };
 use crate::server::Server;
 use crate::util::now_ms;
@@ -68,6 +68,11 @@ impl Server {
         }
         if c.pending_output() > 0 {
             return Err("ERR SYNC and PSYNC are invalid with pending output".into());
+        }
+        // A filtered snapshot is never written to the dump file, so it can
+        // only go to a replica that takes it straight from the socket.
+        if c.repl.rdb_filter.is_filtered() && !c.repl.capa_eof {
+            return Err("ERR Filtered replica requires EOF capability".into());
         }
         info!(
             "Replica {} asks for synchronization",
@@ -169,6 +174,7 @@ impl Server {
             capa_psync2: c.repl.capa_psync2,
             pre_psync: false,
             rdb_only: c.repl.rdb_only,
+            filter: c.repl.rdb_filter,
             ack_offset: 0,
             ack_time_s: now_s(),
             initial_offset: 0,
@@ -257,36 +263,44 @@ impl Server {
             }
         }
         if running.is_none() {
-            if let Some(diskless) = self.sync_to_start() {
-                self.start_bgsave_for_replication(diskless);
+            if let Some((diskless, filter)) = self.sync_to_start() {
+                self.start_bgsave_for_replication(diskless, filter);
             }
         }
     }
 
-    /// Whether a save for the waiting replicas should start now, and if so
-    /// whether it goes straight to their sockets: with
-    /// `repl-diskless-sync` a diskless save waits `repl-diskless-sync-delay`
-    /// seconds (or for `repl-diskless-sync-max-replicas` replicas) so more
-    /// replicas can share it; it is diskless when all of them understand
-    /// the `$EOF:` form.
-    fn sync_to_start(&self) -> Option<bool> {
+    /// Whether a save for the waiting replicas should start now, for
+    /// which of them (those that filter the snapshot as the first one
+    /// does; the others wait for the next save), and whether it goes
+    /// straight to their sockets: with `repl-diskless-sync` a diskless
+    /// save waits `repl-diskless-sync-delay` seconds (or for
+    /// `repl-diskless-sync-max-replicas` replicas) so more replicas can
+    /// share it; it is diskless when all of them understand the `$EOF:`
+    /// form, and always when filtered.
+    fn sync_to_start(&self) -> Option<(bool, SnapshotFilter)> {
         let now = now_s();
         let mut waiting = 0;
         let mut longest = 0;
         let mut all_eof = true;
+        let mut filter = None;
         for link in &self.replication.replicas {
-            if link.state == ReplicaState::WaitBgsaveStart {
-                waiting += 1;
-                longest = longest.max(now - link.since_s);
-                all_eof &= link.capa_eof;
+            if link.state != ReplicaState::WaitBgsaveStart
+                || *filter.get_or_insert(link.filter) != link.filter
+            {
+                continue;
             }
+            waiting += 1;
+            longest = longest.max(now - link.since_s);
+            all_eof &= link.capa_eof;
         }
+        let filter = filter?;
         let config = &self.config;
         let max_replicas = config.repl_diskless_sync_max_replicas;
         let due = !config.repl_diskless_sync
             || (max_replicas > 0 && waiting >= max_replicas)
             || longest >= config.repl_diskless_sync_delay;
-        (waiting > 0 && due).then_some(config.repl_diskless_sync && all_eof)
+        let diskless = (config.repl_diskless_sync || filter.is_filtered()) && all_eof;
+        due.then_some((diskless, filter))
     }
 
     /// Replicas waiting for a save join the running one if a replica
@@ -303,9 +317,10 @@ impl Server {
             );
             return;
         };
-        let (src_eof, src_psync2) = (
+        let (src_eof, src_psync2, src_filter) = (
             repl.replicas[source].capa_eof,
             repl.replicas[source].capa_psync2,
+            repl.replicas[source].filter,
         );
         let offset = repl.replicas[source].initial_offset;
         let joining: Vec<usize> = repl
@@ -316,6 +331,7 @@ impl Server {
                 l.state == ReplicaState::WaitBgsaveStart
                     && (l.capa_eof || !src_eof)
                     && (l.capa_psync2 || !src_psync2)
+                    && l.filter == src_filter
             })
             .map(|(i, _)| i)
             .collect();
@@ -325,13 +341,14 @@ impl Server {
         }
     }
 
-    /// Forks the save the waiting replicas will receive; when fork fails
-    /// they are told and dropped.
-    fn start_bgsave_for_replication(&mut self, diskless: bool) {
+    /// Forks the save the waiting replicas that filter it as `filter`
+    /// says will receive (a filtered one always diskless); when fork fails
+    /// all waiting replicas are told and dropped.
+    fn start_bgsave_for_replication(&mut self, diskless: bool, filter: SnapshotFilter) {
         let target = if diskless { "replicas sockets" } else { "disk" };
         info!("Starting BGSAVE for SYNC with target: {}", target);
         let started = if diskless {
-            self.start_diskless_transfer()
+            self.start_diskless_transfer(filter)
         } else {
             self.rdb_bgsave()
         };
@@ -345,13 +362,16 @@ impl Server {
         }
     }
 
-    /// Every replica waiting for a save gets `+FULLRESYNC` with the offset
-    /// of the save just forked.
+    /// Every replica waiting for a whole snapshot gets `+FULLRESYNC` with
+    /// the offset of the save just forked.
     fn setup_waiting_replicas(&mut self) {
         let offset = self.replication.master_offset;
         for i in 0..self.replication.replicas.len() {
-            if self.replication.replicas.get(i).map(|l| l.state)
-                == Some(ReplicaState::WaitBgsaveStart)
+            if self
+                .replication
+                .replicas
+                .get(i)
+                .is_some_and(|l| l.waits_for_save(SnapshotFilter::NONE))
             {
                 self.setup_full_resync(i, offset);
             }
@@ -362,14 +382,14 @@ impl Server {
     /// now, then a child streams the snapshot into their sockets as
     /// `$EOF:<mark>\r\n<rdb><mark>`. The parent keeps their stream until
     /// each acknowledges the load.
-    fn start_diskless_transfer(&mut self) -> bool {
+    fn start_diskless_transfer(&mut self, filter: SnapshotFilter) -> bool {
         let mut fds = Vec::new();
         let offset = self.replication.master_offset;
         for i in 0..self.replication.replicas.len() {
             let Some(link) = self.replication.replicas.get_mut(i) else {
                 break;
             };
-            if link.state != ReplicaState::WaitBgsaveStart {
+            if !link.waits_for_save(filter) {
                 continue;
             }
             link.diskless = true;
@@ -384,7 +404,7 @@ impl Server {
         let mark = crate::util::random_hex(40);
         let timeout_ms = self.config.repl_timeout.saturating_mul(1000);
         let started = self.fork_save_child(SaveTarget::ReplicaSockets, move |srv, reporter| {
-            super::diskless::stream_snapshot(srv, &fds, &mark, timeout_ms, reporter).is_ok()
+            super::diskless::stream_snapshot(srv, &fds, &mark, timeout_ms, filter, reporter).is_ok()
         });
         if !started {
             for link in self.replication.replicas.iter_mut() {

@@ -8,7 +8,7 @@
 use crate::util::{double_g17_text, i64_text, push_i64, push_u64, G17_MAX};
 
 /// The output buffer of one client plus its protocol version.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Reply {
     pub buf: Vec<u8>,
     /// True after `HELLO 3`.
@@ -27,6 +27,26 @@ pub struct Reply {
     /// (its reply's start, or past what it replied before raising them);
     /// moved along by a header filled in before it.
     pub push_anchor: usize,
+    /// Where in `buf` the first aggregate of unknown length was started
+    /// since the buffer was last emptied. Redis puts such a header's
+    /// placeholder in its reply list, and everything after it goes to
+    /// the list too: the output limits count it from there. `usize::MAX`
+    /// while there is none.
+    deferred_from: usize,
+}
+
+impl Default for Reply {
+    fn default() -> Self {
+        Reply {
+            buf: Vec::new(),
+            resp3: false,
+            error_codes: Vec::new(),
+            uncounted_error: false,
+            pushed: Vec::new(),
+            push_anchor: 0,
+            deferred_from: usize::MAX,
+        }
+    }
 }
 
 /// A placeholder for an aggregate length written once the count is known.
@@ -252,9 +272,22 @@ impl Reply {
 
     /// Reserves room for an aggregate header whose length is not known yet.
     pub fn defer(&mut self) -> Deferred {
-        Deferred {
-            pos: self.buf.len(),
-        }
+        let pos = self.buf.len();
+        self.deferred_from = self.deferred_from.min(pos);
+        Deferred { pos }
+    }
+
+    /// Where the output past Redis's static reply buffer starts: at
+    /// `static_size` bytes, or earlier where an aggregate of unknown length
+    /// was started.
+    pub fn list_start(&self, static_size: usize) -> usize {
+        self.deferred_from.min(static_size)
+    }
+
+    /// Empties the buffer once it was all sent (keeping its memory).
+    pub fn clear(&mut self) {
+        self.buf.clear();
+        self.deferred_from = usize::MAX;
     }
 
     /// Writes the header reserved by `defer` now that `n` is known.
@@ -279,10 +312,14 @@ impl Reply {
     }
 
     /// Keeps the marks past `at` right after `len` bytes were put there
-    /// (the push anchor if `anchor`).
+    /// (the push anchor if `anchor`). A header filled in where its
+    /// aggregate was started stays past the start of the deferred output.
     fn shift_marks(&mut self, at: usize, len: usize, anchor: bool) {
         for range in self.pushed.iter_mut().filter(|r| r.0 >= at) {
             *range = (range.0 + len, range.1 + len);
+        }
+        if self.deferred_from > at && self.deferred_from != usize::MAX {
+            self.deferred_from += len;
         }
         if anchor {
             self.push_anchor += len;
@@ -325,6 +362,10 @@ impl Reply {
             .collect();
         self.buf.truncate(mark);
         self.buf.extend_from_slice(&kept);
+        // Redis adds nothing, not even a placeholder, while replies are off.
+        if self.deferred_from >= mark {
+            self.deferred_from = usize::MAX;
+        }
     }
 
     /// Forgets the pushes of the command that just ended.
@@ -362,6 +403,23 @@ mod tests {
         r.error_err("syntax error");
         assert_eq!(r.buf, b"-WRONGTYPE bad  thing\r\n-ERR syntax error\r\n");
         assert_eq!(r.error_codes, vec!["WRONGTYPE", "ERR"]);
+    }
+
+    #[test]
+    fn output_after_a_deferred_header_starts_the_list() {
+        let mut r = Reply::default();
+        r.int(1);
+        assert_eq!(r.list_start(16), 16);
+        let d = r.defer();
+        r.int(2);
+        r.fill(d, Aggregate::Array, 1);
+        assert_eq!(r.list_start(16), 4);
+        assert_eq!(r.list_start(2), 2);
+        r.silence_from(4);
+        assert_eq!(r.list_start(16), 16);
+        r.defer();
+        r.clear();
+        assert_eq!(r.list_start(16), 16);
     }
 
     #[test]

@@ -15,6 +15,15 @@ pub const READ_CHUNK: usize = 16 * 1024;
 /// pending output as if held that way.
 pub const REPLY_CHUNK: usize = 16 * 1024;
 
+/// Data bytes of one block of Redis's reply list: a `REPLY_CHUNK` request
+/// (plus the block's 16-byte header) that jemalloc, Redis's allocator,
+/// serves from its 20KB size class, all of which Redis puts to use.
+pub const REPLY_BLOCK_DATA: usize = 20 * 1024 - 16;
+
+/// What Redis counts in `omem` for each block besides its data: the block
+/// header and the list node.
+pub const REPLY_BLOCK_OVERHEAD: usize = 16 + 24;
+
 /// Reply buffer capacity an idle client may keep.
 const IDLE_REPLY_CAPACITY: usize = 1024;
 
@@ -176,6 +185,8 @@ pub struct ClientRepl {
     pub capa_psync2: bool,
     /// `REPLCONF rdb-only 1`: wants the snapshot only, then is closed.
     pub rdb_only: bool,
+    /// `REPLCONF rdb-filter-only`: what its snapshot is to leave out.
+    pub rdb_filter: crate::server::state::replication::SnapshotFilter,
 }
 
 impl ClientKind {
@@ -357,17 +368,38 @@ impl Client {
         self.reply.buf.len() - self.sent
     }
 
-    /// Pending output beyond what Redis's static reply buffer would hold
-    /// (`omem`): what the output buffer limits measure.
+    /// Pending output that Redis would hold in its reply list rather
+    /// than its static 16KB buffer: past the buffer's size, or from the
+    /// first aggregate of unknown length (whose placeholder starts the
+    /// list), whichever comes first; the static part is sent first.
     pub fn output_list_bytes(&self) -> usize {
-        self.pending_output().saturating_sub(REPLY_CHUNK)
+        let list_start = self.reply.list_start(REPLY_CHUNK).min(self.reply.buf.len());
+        let static_pending = list_start.saturating_sub(self.sent);
+        self.pending_output() - static_pending
+    }
+
+    /// A quick test that no pending output is past Redis's static buffer
+    /// (it may say false when the output was all sent).
+    pub fn output_fits_static_buffer(&self) -> bool {
+        self.reply.buf.len() <= self.reply.list_start(REPLY_CHUNK)
+    }
+
+    /// Blocks of Redis's reply list the pending output would take (`oll`).
+    pub fn output_list_blocks(&self) -> usize {
+        self.output_list_bytes().div_ceil(REPLY_BLOCK_DATA)
+    }
+
+    /// Memory Redis's reply list would take for the pending output
+    /// (`omem`, what the output buffer limits measure): whole blocks.
+    pub fn output_list_memory(&self) -> usize {
+        self.output_list_blocks() * (REPLY_BLOCK_DATA + REPLY_BLOCK_OVERHEAD)
     }
 
     /// Writes as much pending output as the socket takes. Returns Ok(true)
     /// when everything was written.
     pub fn flush(&mut self) -> io::Result<bool> {
         let Some(stream) = self.stream.as_mut() else {
-            self.reply.buf.clear();
+            self.reply.clear();
             self.sent = 0;
             return Ok(true);
         };
@@ -384,7 +416,7 @@ impl Client {
                 Err(e) => return Err(e),
             }
         }
-        self.reply.buf.clear();
+        self.reply.clear();
         self.sent = 0;
         // Redis frees the blocks a big reply took past its 16KB buffer once
         // they are written: so is a buffer grown past that size here.

@@ -391,7 +391,7 @@ impl Server {
         if self
             .clients
             .get(slot)
-            .is_some_and(|c| c.output_list_bytes() > 0)
+            .is_some_and(|c| !c.output_fits_static_buffer())
         {
             self.enforce_output_limit_of(slot);
         }

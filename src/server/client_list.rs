@@ -18,7 +18,8 @@ impl Server {
     ///
     /// reddish keeps a client's output in one buffer: `rbs` is its size,
     /// `rbp` the most it held, and `obl`/`oll`/`omem` split pending output
-    /// the way Redis's 16KB buffer plus 16KB blocks would hold it.
+    /// the way Redis's 16KB buffer plus its list of 20KB blocks would hold
+    /// it.
     pub fn write_client_info(&self, out: &mut String, c: &Client) {
         let now_s = now_ms() / 1000;
         let cmd = self
@@ -27,8 +28,8 @@ impl Server {
             .map_or("NULL", |e| e.fullname.as_str());
         let list_bytes = c.output_list_bytes();
         let obl = c.pending_output() - list_bytes;
-        let oll = list_bytes.div_ceil(crate::server::client::REPLY_CHUNK);
-        let omem = list_bytes + self.replication.stream_memory(c.slot);
+        let oll = c.output_list_blocks();
+        let omem = c.output_list_memory() + self.replication.stream_memory(c.slot);
         let multi_mem = c.multi.memory();
         let multi_count = c.multi.reported_count();
         let tot_mem = self.client_memory(c);

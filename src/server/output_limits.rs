@@ -3,14 +3,21 @@
 //! and pub/sub clients. Replicas are measured where the replication stream
 //! is handed to them (`replication::primary`).
 //!
+//! What is measured is Redis's `omem`: the memory its reply list would
+//! take for the pending output (see [`Client::output_list_memory`]).
+//!
 //! As in Redis, a client over a limit is marked to be closed as soon as
 //! possible: it runs nothing more, gets nothing more, and is freed before
-//! the loop sleeps. The check runs whenever output is added (after each
-//! command, and whenever another client's output grows) and, for soft
-//! limits that expire with time, in the cron.
+//! the loop sleeps. The check runs after each command, whenever another
+//! client's output grows and, for soft limits that expire with time, in
+//! the cron. A command whose reply has no bound but the data or a count
+//! (KEYS, the RAND commands with a negative count) stops early once its
+//! client's [`OutputBudget`] is spent, as Redis's stop when the client is
+//! marked to close: the client is closed after the command, its reply
+//! never sent.
 
 use super::Server;
-use crate::config::value::obuf_class;
+use crate::config::value::{obuf_class, ObufLimit};
 use crate::server::client::{Client, ClientKind};
 use crate::util::now_ms;
 use log::warn;
@@ -23,7 +30,7 @@ impl Server {
     /// output breaks its class's limits.
     #[inline]
     pub fn enforce_output_limit(&mut self, c: &mut Client) {
-        let untouched = c.output_list_bytes() == 0 && c.obuf_soft_limit_since_s.is_none();
+        let untouched = c.output_fits_static_buffer() && c.obuf_soft_limit_since_s.is_none();
         if !untouched {
             self.close_if_over_output_limit(c);
         }
@@ -80,12 +87,10 @@ impl Server {
     /// limit of a client that must still authenticate (replicas and
     /// clients already closing are not judged here).
     fn output_limit_reached(&self, c: &mut Client) -> bool {
-        let class = match c.kind {
-            ClientKind::Replica if !c.monitor => return false,
-            ClientKind::PubSub => obuf_class::PUBSUB,
-            _ => obuf_class::NORMAL,
+        let Some(limit) = self.output_limit_of(c) else {
+            return false;
         };
-        let used = c.output_list_bytes() as u64;
+        let used = c.output_list_memory() as u64;
         if c.close_asap || (used == 0 && c.obuf_soft_limit_since_s.is_none()) {
             return false;
         }
@@ -94,7 +99,47 @@ impl Server {
         if used > UNAUTHENTICATED_OUTPUT_LIMIT && self.auth_required(c) {
             return true;
         }
-        let limit = &self.config.client_output_buffer_limits[class];
         limit.exceeded(used, &mut c.obuf_soft_limit_since_s, now_ms() / 1000)
+    }
+
+    /// The limits of `c`'s class (none for a replica, judged elsewhere).
+    fn output_limit_of(&self, c: &Client) -> Option<&ObufLimit> {
+        let class = match c.kind {
+            ClientKind::Replica if !c.monitor => return None,
+            ClientKind::PubSub => obuf_class::PUBSUB,
+            _ => obuf_class::NORMAL,
+        };
+        self.config.client_output_buffer_limits.get(class)
+    }
+
+    /// How much output `c` may have pending before the check after its
+    /// command closes it: the hard limit, a soft limit already held too
+    /// long, or the small limit while it must authenticate. A client with
+    /// no connection (a script's, the AOF loader's) is never closed.
+    pub fn output_budget(&self, c: &Client) -> OutputBudget {
+        let limit = match self.output_limit_of(c) {
+            Some(limit) if c.stream.is_some() && !c.close_asap => limit,
+            _ => return OutputBudget { limit: u64::MAX },
+        };
+        let mut budget = limit.closing_threshold(c.obuf_soft_limit_since_s, now_ms() / 1000);
+        if self.auth_required(c) {
+            budget = budget.min(UNAUTHENTICATED_OUTPUT_LIMIT + 1);
+        }
+        OutputBudget { limit: budget }
+    }
+}
+
+/// The output a client may have pending before it is to be closed, taken
+/// when a command that can reply without bound starts.
+#[derive(Debug, Clone, Copy)]
+pub struct OutputBudget {
+    limit: u64,
+}
+
+impl OutputBudget {
+    /// Whether `c`'s pending output reached the budget: the command is to
+    /// stop adding to its reply (the client is closed after it).
+    pub fn spent(&self, c: &Client) -> bool {
+        c.output_list_memory() as u64 >= self.limit
     }
 }

@@ -153,6 +153,30 @@ pub(crate) struct BulkTransfer {
     pub(crate) left: u64,
 }
 
+/// The parts of the dataset a replica's snapshot leaves out (Redis's
+/// `slave_req`): none for a replica, everything but what `REPLCONF
+/// rdb-filter-only` names for a tool that wants only some of it
+/// (`redis-cli --functions-rdb`). A filtered snapshot always goes to the
+/// sockets, never to the dump file, and replicas share a snapshot only
+/// when they leave out the same parts.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct SnapshotFilter {
+    pub exclude_data: bool,
+    pub exclude_functions: bool,
+}
+
+impl SnapshotFilter {
+    /// The whole dataset.
+    pub const NONE: SnapshotFilter = SnapshotFilter {
+        exclude_data: false,
+        exclude_functions: false,
+    };
+
+    pub fn is_filtered(self) -> bool {
+        self != Self::NONE
+    }
+}
+
 /// One replica.
 #[derive(Debug)]
 pub struct ReplicaLink {
@@ -169,6 +193,8 @@ pub struct ReplicaLink {
     /// Wants the snapshot only (`REPLCONF rdb-only 1`): no stream kept,
     /// closed after the transfer.
     pub rdb_only: bool,
+    /// What its snapshot leaves out.
+    pub filter: SnapshotFilter,
     /// Last offset the replica acknowledged.
     pub ack_offset: u64,
     /// Unix seconds of its last acknowledgement.
@@ -204,6 +230,11 @@ impl ReplicaLink {
             ReplicaState::WaitBgsaveEnd => !self.diskless,
             ReplicaState::SendBulk | ReplicaState::Online | ReplicaState::RdbTransmitted => false,
         }
+    }
+
+    /// Waits for a save to start that leaves out what `filter` does.
+    pub(crate) fn waits_for_save(&self, filter: SnapshotFilter) -> bool {
+        self.state == ReplicaState::WaitBgsaveStart && self.filter == filter
     }
 
     /// Gets the stream as it is produced.
@@ -466,6 +497,7 @@ mod tests {
             capa_psync2: true,
             pre_psync: false,
             rdb_only: false,
+            filter: SnapshotFilter::NONE,
             ack_offset: 0,
             ack_time_s: 0,
             initial_offset: 0,
