@@ -20,6 +20,9 @@ const MIN_BLOCK: usize = 16 * 1024;
 /// its list node and block header.
 pub const BLOCK_OVERHEAD: usize = std::mem::size_of::<Block>() + 24;
 
+/// Slots of the block list's array that are never given back.
+const MIN_LIST_SLOTS: usize = 8;
+
 #[derive(Debug)]
 struct Block {
     /// Stream offset of its first byte.
@@ -93,9 +96,19 @@ impl ReplBuffer {
     /// Drops up to `max_blocks` of the oldest blocks while more than
     /// `backlog_size` bytes would remain and no replica still needs them
     /// (`oldest_needed`: the smallest offset a replica has yet to be sent).
-    /// The last block always stays.
+    /// The last block always stays. The list's own array shrinks with it:
+    /// only the blocks are counted as replication memory, so an array left
+    /// sized for a lagging replica's thousand blocks would count against
+    /// `maxmemory` once they are gone.
     pub fn trim(&mut self, backlog_size: usize, oldest_needed: u64, max_blocks: usize) {
-        let size = backlog_size as u64;
+        self.drop_oldest(backlog_size as u64, oldest_needed, max_blocks);
+        let keep = self.blocks.len().max(MIN_LIST_SLOTS);
+        if self.blocks.capacity() > 4 * keep {
+            self.blocks.shrink_to(2 * keep);
+        }
+    }
+
+    fn drop_oldest(&mut self, size: u64, oldest_needed: u64, max_blocks: usize) {
         for _ in 0..max_blocks {
             if self.histlen <= size || self.blocks.len() <= 1 {
                 return;
@@ -194,7 +207,7 @@ impl ReplBuffer {
 
 #[cfg(test)]
 mod tests {
-    use super::{ReplBuffer, MIN_BLOCK};
+    use super::{ReplBuffer, MIN_BLOCK, MIN_LIST_SLOTS};
 
     #[test]
     fn reads_by_offset_across_blocks() {
@@ -232,6 +245,25 @@ mod tests {
         assert_eq!(b.histlen(), 2 * MIN_BLOCK as u64);
         assert!(b.since(b.first_offset()).is_some());
         assert!(b.mem() >= 2 * MIN_BLOCK);
+    }
+
+    /// The list's array goes back to a few slots once a lagging replica's
+    /// blocks are dropped (only blocks are counted as replication memory).
+    #[test]
+    fn the_block_list_shrinks_after_a_long_lag() {
+        let mut b = ReplBuffer::new(1);
+        for _ in 0..1000 {
+            b.append(&[b'x'; MIN_BLOCK], 16384);
+        }
+        assert!(b.blocks.capacity() >= 1000);
+        while b.blocks.len() > 2 {
+            b.trim(16384, b.end_offset(), 100);
+        }
+        assert!(
+            b.blocks.capacity() <= 4 * MIN_LIST_SLOTS,
+            "{}",
+            b.blocks.capacity()
+        );
     }
 
     #[test]
