@@ -8,8 +8,8 @@
 mod common;
 
 use common::{
-    array, blocked_clients, client_field, client_info, err, info_field, nil_array, ok, pong,
-    wait_for, Frame, Raw, TestServer,
+    array, blocked_clients, client_field, client_info, client_line, err, info_field, nil_array, ok,
+    pong, wait_for, Frame, Raw, TestServer,
 };
 use std::time::Duration;
 
@@ -31,15 +31,6 @@ fn transaction(r: &mut Raw, commands: &[&[&str]]) -> Frame {
 /// A transaction that only pings: PONG in an array if it ran, else null.
 fn ping_transaction(r: &mut Raw) -> Frame {
     transaction(r, &[&["PING"]])
-}
-
-/// The CLIENT LIST line (as `observer` sees it) of the client named `name`.
-fn client_line(observer: &mut Raw, name: &str) -> String {
-    let list = observer.cmd(&["CLIENT", "LIST"]).as_text();
-    list.lines()
-        .find(|l| l.contains(&format!(" name={name} ")))
-        .unwrap_or_else(|| panic!("no client {name} in {list}"))
-        .to_string()
 }
 
 #[test]

@@ -232,18 +232,26 @@ fn idle_seconds(srv: &Server, obj: &Object) -> u64 {
         / 1000
 }
 
-/// DEBUG REPLYBUFFER RESIZING <0|1> turns the cron's giving back of idle
-/// clients' reply buffers off or on; PEAK-RESET-TIME is accepted (reddish
-/// keeps no peak window to reset).
-fn debug_replybuffer(srv: &mut Server, what: &[u8], value: &[u8]) -> Result<(), CmdError> {
+/// DEBUG REPLYBUFFER RESIZING <0|1> turns the clients cron's resizing of
+/// reply buffers off or on; PEAK-RESET-TIME <ms>|NEVER|RESET sets how often
+/// their peaks restart.
+fn debug_replybuffer(srv: &mut Server, args: &Args) -> Result<(), CmdError> {
+    let arg = |i| args.get(i).unwrap_or_default();
+    let (what, value) = (arg(2), arg(3));
     if what.eq_ignore_ascii_case(b"resizing") {
         srv.reply_buffer_resizing = atoi(value) != 0;
-        Ok(())
     } else if what.eq_ignore_ascii_case(b"peak-reset-time") {
-        Ok(())
+        srv.reply_buffer_peak_reset_ms = if value.eq_ignore_ascii_case(b"never") {
+            -1
+        } else if value.eq_ignore_ascii_case(b"reset") {
+            crate::server::clients_cron::REPLY_PEAK_RESET_MS
+        } else {
+            crate::util::parse_i64(value).ok_or(CmdError::Static(errors::NOT_INTEGER))?
+        };
     } else {
-        Err(CmdError::Static("ERR Syntax error"))
+        return Err(errors::subcommand_syntax(arg(0), arg(1)));
     }
+    Ok(())
 }
 
 /// DEBUG OBJECT key: Redis's one-line description of the stored value.
@@ -633,7 +641,7 @@ fn debug(srv: &mut Server, c: &mut Client, args: &Args) -> CmdResult {
         srv.skip_checksum_validation = atoi(&args[2]) != 0;
         c.reply.ok();
     } else if is("replybuffer") && argc == 4 {
-        debug_replybuffer(srv, &args[2], &args[3])?;
+        debug_replybuffer(srv, args)?;
         c.reply.ok();
     } else if is("pause-cron") && argc == 3 {
         srv.cron_paused = atoi(&args[2]) != 0;

@@ -214,14 +214,7 @@ fn clients_section(srv: &Server, c: &Client, out: &mut String) {
     let replicas = all_clients(srv, c)
         .filter(|cl| cl.kind == ClientKind::Replica)
         .count();
-    let max_input = all_clients(srv, c)
-        .map(|cl| cl.query.len())
-        .max()
-        .unwrap_or(0);
-    let max_output = all_clients(srv, c)
-        .map(|cl| cl.pending_output())
-        .max()
-        .unwrap_or(0);
+    let (max_input, max_output) = srv.clients_cron.recent_max_buffers();
     out.push_str("# Clients\r\n");
     field(out, "connected_clients", srv.clients.count - replicas);
     field(out, "cluster_connections", 0);
@@ -645,7 +638,8 @@ fn stats_section(srv: &Server, _c: &Client, out: &mut String) {
         "client_output_buffer_limit_disconnections",
         s.output_limit_disconnections,
     );
-    zero_fields(out, &["reply_buffer_shrinks", "reply_buffer_expands"]);
+    field(out, "reply_buffer_shrinks", s.reply_buffer_shrinks);
+    field(out, "reply_buffer_expands", s.reply_buffer_expands);
     // Redis 7.2's ACL counters.
     let denials = srv.acl.denials;
     field(out, "acl_access_denied_auth", denials.auth);

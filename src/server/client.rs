@@ -24,8 +24,17 @@ pub const REPLY_BLOCK_DATA: usize = 20 * 1024 - 16;
 /// header and the list node.
 pub const REPLY_BLOCK_OVERHEAD: usize = 16 + 24;
 
-/// Reply buffer capacity an idle client may keep.
-const IDLE_REPLY_CAPACITY: usize = 1024;
+/// Smallest reply buffer the clients cron shrinks to (PROTO_REPLY_MIN_BYTES).
+pub const REPLY_MIN: usize = 1024;
+
+/// A query buffer wasting less than this is never resized by the cron.
+const QUERY_WASTE_MIN: usize = 4 * 1024;
+/// A query buffer up to this size is not trimmed toward its recent peak
+/// (PROTO_RESIZE_THRESHOLD).
+const QUERY_RESIZE_THRESHOLD: usize = 32 * 1024;
+/// Seconds without interaction after which the cron frees a client's
+/// unused query buffer space.
+const QUERY_IDLE_FREE_S: i64 = 2;
 
 /// Bytes received but not yet executed. `data[start..end]` is live; the Vec is
 /// kept fully initialised so reads go straight into its tail without zeroing.
@@ -34,6 +43,10 @@ const IDLE_REPLY_CAPACITY: usize = 1024;
 /// already parsed but still needed: they hold the commands of the batch being
 /// run, a partly received request, or a command held back by CLIENT PAUSE
 /// (the parser's argument spans point into them).
+///
+/// As in Redis 7.0, a client keeps its buffer between requests (the first
+/// read allocates 16KB); the clients cron frees it once the client is idle
+/// and trims one much larger than its recent peak ([`QueryBuffer::cron_resize`]).
 #[derive(Debug, Default)]
 pub struct QueryBuffer {
     pub data: Vec<u8>,
@@ -42,6 +55,8 @@ pub struct QueryBuffer {
     pub end: usize,
     /// Size of `data` while it is lent to a running command.
     lent: Option<usize>,
+    /// Most live bytes held since the cron last looked (querybuf_peak).
+    peak: usize,
 }
 
 impl QueryBuffer {
@@ -118,6 +133,7 @@ impl QueryBuffer {
     pub fn read_from(&mut self, src: &mut impl Read) -> io::Result<usize> {
         let n = src.read(&mut self.data[self.end..])?;
         self.end += n;
+        self.peak = self.peak.max(self.len());
         Ok(n)
     }
 
@@ -128,13 +144,56 @@ impl QueryBuffer {
         self.end = 0;
     }
 
-    /// Gives back memory after a large request went through.
-    pub fn shrink_if_idle(&mut self) {
-        if self.is_empty() && self.data.len() > 64 * 1024 {
-            self.data = Vec::new();
-            self.clear();
+    /// The clients cron's pass over this buffer (Redis's
+    /// clientsCronResizeQueryBuffer). When it wastes more than 4KB, a buffer
+    /// of a client idle over 2 seconds is cut to its live bytes (nothing
+    /// when empty), and one over 32KB and more than twice its peak since the
+    /// last pass is cut to the larger of its live bytes, that peak and what
+    /// the bulk being received needs (`bulk_need`, counted from `start`).
+    /// Then the peak restarts from what it holds now. Live bytes move to the
+    /// front first: when it resized, returns how far they moved (parser
+    /// spans must shift by as much).
+    pub fn cron_resize(&mut self, idle_s: i64, bulk_need: usize) -> Option<usize> {
+        let live = self.len();
+        let mut shifted = None;
+        if self.lent.is_none() && self.data.len() - live > QUERY_WASTE_MIN {
+            let size = if idle_s > QUERY_IDLE_FREE_S {
+                Some(live)
+            } else if self.data.len() > QUERY_RESIZE_THRESHOLD && self.data.len() / 2 > self.peak {
+                Some(live.max(self.peak).max(bulk_need))
+            } else {
+                None
+            };
+            shifted = size.map(|size| self.resize(size));
         }
+        self.peak = live.max(bulk_need);
+        shifted
     }
+
+    /// Moves the live bytes to the front and reallocates the buffer to
+    /// `size` bytes (at least the live ones). Returns how far they moved.
+    fn resize(&mut self, size: usize) -> usize {
+        let shifted = self.start;
+        self.data.copy_within(self.start..self.end, 0);
+        self.cursor -= shifted;
+        self.end -= shifted;
+        self.start = 0;
+        if size == 0 {
+            self.data = Vec::new();
+        } else {
+            self.data.truncate(size.max(self.end));
+            self.data.shrink_to_fit();
+        }
+        shifted
+    }
+}
+
+/// How the clients cron changed a reply buffer's size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplyResize {
+    Kept,
+    Shrunk(usize),
+    Grown(usize),
 }
 
 /// What `CLIENT REPLY` set. Replies are dropped while `off`, and for the
@@ -270,8 +329,15 @@ pub struct Client {
     pub reply_mark: usize,
     /// Total bytes of the arguments of the command being run (`argv-mem`).
     pub argv_mem: usize,
-    /// Most output ever waiting at once (`rbp`).
+    /// Size the reply buffer is kept at (`rbs`, Redis's static reply
+    /// buffer): allocated on the first read, resized by the clients cron
+    /// between 1KB and 16KB after its recent peak. A reply that does not
+    /// fit grows the buffer until it is written (Redis's reply list).
+    pub reply_size: usize,
+    /// Most of `reply_size` filled since the peak was last reset (`rbp`).
     pub reply_peak: usize,
+    /// When `reply_peak` was last reset (0: at the client's first cron pass).
+    pub reply_peak_reset_ms: i64,
     pub created_ms: i64,
     pub last_interaction_ms: i64,
     /// Registry id of the last command run, for CLIENT LIST's `cmd=`.
@@ -331,7 +397,9 @@ impl Client {
             multi: Default::default(),
             reply_mark: 0,
             argv_mem: 0,
-            reply_peak: 0,
+            reply_size: REPLY_CHUNK,
+            reply_peak: REPLY_CHUNK,
+            reply_peak_reset_ms: 0,
             created_ms: now_ms,
             last_interaction_ms: now_ms,
             last_command: usize::MAX,
@@ -349,18 +417,23 @@ impl Client {
     /// Redis reserves for it when its header arrives (reddish's buffer
     /// grows as the bytes come).
     pub fn memory_usage(&self) -> usize {
-        let receiving = self
-            .parser
-            .pending_bulk()
-            .filter(|&len| len >= super::client_io::BIG_BULK)
-            .map_or(0, |len| {
-                self.query.cursor.saturating_sub(self.query.start) + len + 2
-            });
+        let receiving = match self.parser.pending_bulk() {
+            Some(len) if len >= super::client_io::BIG_BULK => self.pending_bulk_need(),
+            _ => 0,
+        };
         self.query.allocated().max(receiving)
             + self.reply.buf.capacity()
             + self.argv_mem
             + self.multi.memory()
             + std::mem::size_of::<Client>()
+    }
+
+    /// Query buffer bytes, counted from its live start, that the request
+    /// being received needs to hold the bulk being read (0 when none is).
+    pub fn pending_bulk_need(&self) -> usize {
+        self.parser.pending_bulk().map_or(0, |len| {
+            self.query.cursor.saturating_sub(self.query.start) + len + 2
+        })
     }
 
     /// Output not yet written to the socket.
@@ -398,12 +471,12 @@ impl Client {
     /// Writes as much pending output as the socket takes. Returns Ok(true)
     /// when everything was written.
     pub fn flush(&mut self) -> io::Result<bool> {
+        self.note_reply_peak();
         let Some(stream) = self.stream.as_mut() else {
             self.reply.clear();
             self.sent = 0;
             return Ok(true);
         };
-        self.reply_peak = self.reply_peak.max(self.reply.buf.len());
         while self.sent < self.reply.buf.len() {
             match stream.write(&self.reply.buf[self.sent..]) {
                 Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
@@ -418,12 +491,45 @@ impl Client {
         }
         self.reply.clear();
         self.sent = 0;
-        // Redis frees the blocks a big reply took past its 16KB buffer once
-        // they are written: so is a buffer grown past that size here.
-        if self.reply.buf.capacity() > REPLY_CHUNK {
-            self.reply.buf = Vec::new();
+        // Redis frees the blocks a big reply took past its static buffer
+        // once they are written: so is a buffer grown past its size here.
+        if self.reply.buf.capacity() > self.reply_size {
+            self.reply.buf.shrink_to(self.reply_size);
         }
         Ok(true)
+    }
+
+    /// Counts the output waiting now in the reply buffer's peak, as far as
+    /// its kept size would hold it (Redis's static buffer).
+    pub fn note_reply_peak(&mut self) {
+        self.reply_peak = self
+            .reply_peak
+            .max(self.reply.buf.len().min(self.reply_size));
+    }
+
+    /// Gives the reply buffer its kept size if it has none yet (a client's
+    /// first read): replies then fill it without growing it.
+    pub fn allocate_reply_buffer(&mut self) {
+        if self.reply.buf.capacity() == 0 {
+            self.reply.buf.reserve_exact(self.reply_size);
+        }
+    }
+
+    /// The reply buffer's peak as CLIENT LIST's `rbp` shows it (the
+    /// output of the command running now included).
+    pub fn reply_buffer_peak(&self) -> usize {
+        self.reply_peak
+            .max(self.reply.buf.len().min(self.reply_size))
+    }
+
+    /// The reply buffer's size as CLIENT LIST's `rbs` shows it: its kept
+    /// size once allocated (output past it plays Redis's reply list).
+    pub fn reply_buffer_size(&self) -> usize {
+        if self.reply.buf.capacity() == 0 {
+            0
+        } else {
+            self.reply_size
+        }
     }
 
     /// Writes what the socket takes of `data` (output kept elsewhere, such
@@ -446,14 +552,37 @@ impl Client {
         }
     }
 
-    /// Frees the reply buffer when nothing in it is waiting to be sent and
-    /// it holds more than a small reply's worth of memory.
-    pub fn release_reply_buffer(&mut self) {
-        if self.pending_output() == 0 && self.reply.buf.capacity() > IDLE_REPLY_CAPACITY {
-            self.reply.buf = Vec::new();
-            self.sent = 0;
-            self.reply_peak = 0;
+    /// The clients cron's pass over the reply buffer (Redis's
+    /// clientsCronResizeOutputBuffer): halved or more, to just above its
+    /// peak but not under 1KB, when the peak stayed under half of it;
+    /// doubled, up to 16KB, when the peak filled it. The peak restarts
+    /// from what the buffer holds every `peak_reset_ms` (never if
+    /// negative). Output waiting past the new size keeps the old
+    /// allocation until it is written.
+    pub fn cron_resize_reply(&mut self, now_ms: i64, peak_reset_ms: i64) -> ReplyResize {
+        let size = self.reply_size;
+        let mut outcome = ReplyResize::Kept;
+        if size / 2 >= REPLY_MIN && self.reply_peak < size / 2 {
+            outcome = ReplyResize::Shrunk(REPLY_MIN.max(self.reply_peak + 1));
+        } else if size < REPLY_CHUNK && self.reply_peak >= size {
+            outcome = ReplyResize::Grown(REPLY_CHUNK.min(size * 2));
         }
+        if peak_reset_ms >= 0 && now_ms - self.reply_peak_reset_ms >= peak_reset_ms {
+            self.reply_peak = self.reply.buf.len().min(size);
+            self.reply_peak_reset_ms = now_ms;
+        }
+        if let ReplyResize::Shrunk(new) | ReplyResize::Grown(new) = outcome {
+            self.reply_size = new;
+            let buf = &mut self.reply.buf;
+            if buf.capacity() > 0 && buf.len() <= new {
+                if buf.capacity() > new {
+                    buf.shrink_to(new);
+                } else {
+                    buf.reserve_exact(new - buf.len());
+                }
+            }
+        }
+        outcome
     }
 
     /// The parser limits that apply to this connection now.
@@ -583,6 +712,91 @@ mod tests {
         mode.off = true;
         mode.command_done();
         assert!(mode.silenced());
+    }
+
+    /// A query buffer of `size` bytes holding `live` bytes at `start`,
+    /// whose peak is what it holds.
+    fn query_buffer(size: usize, start: usize, live: usize) -> QueryBuffer {
+        let mut q = QueryBuffer::default();
+        q.reserve_tail(size);
+        q.start = start;
+        q.cursor = start;
+        q.end = start + live;
+        q.peak = live;
+        q
+    }
+
+    #[test]
+    fn the_cron_frees_an_idle_query_buffer_down_to_its_live_bytes() {
+        let mut q = query_buffer(READ_CHUNK, 0, 0);
+        assert_eq!(q.cron_resize(2, 0), None, "idle 2s: kept");
+        assert_eq!(q.cron_resize(3, 0), Some(0));
+        assert_eq!(q.allocated(), 0);
+        let mut q = query_buffer(READ_CHUNK, 100, 10);
+        assert_eq!(
+            q.cron_resize(3, 0),
+            Some(100),
+            "live bytes moved to the front"
+        );
+        assert_eq!((q.allocated(), q.start, q.end), (10, 0, 10));
+        let mut small = query_buffer(3 * 1024, 0, 0);
+        assert_eq!(small.cron_resize(3, 0), None, "wastes under 4KB: kept");
+    }
+
+    #[test]
+    fn the_cron_trims_a_large_query_buffer_toward_its_peak() {
+        let mut q = query_buffer(400_000, 0, 0);
+        q.peak = 250_000;
+        assert_eq!(q.cron_resize(0, 0), None, "peak above half: kept");
+        assert_eq!(q.peak, 0, "the peak restarts from the live bytes");
+        q.peak = 130;
+        assert_eq!(q.cron_resize(0, 0), Some(0));
+        assert_eq!(q.allocated(), 130);
+        let mut receiving = query_buffer(400_000, 50, 20);
+        assert_eq!(receiving.cron_resize(0, 60_000), Some(50));
+        assert_eq!(receiving.allocated(), 60_000, "room kept for the bulk");
+        assert_eq!(receiving.peak, 60_000);
+        let mut modest = query_buffer(32 * 1024, 0, 0);
+        assert_eq!(modest.cron_resize(0, 0), None, "up to 32KB: kept");
+    }
+
+    #[test]
+    fn the_reply_buffer_shrinks_and_grows_after_its_peak() {
+        let mut c = Client::new(1, 0, None, 0);
+        c.allocate_reply_buffer();
+        assert_eq!(c.reply_buffer_size(), REPLY_CHUNK);
+        // The first pass only starts the peak window.
+        assert_eq!(c.cron_resize_reply(1000, 100), ReplyResize::Kept);
+        assert_eq!(c.reply_peak, 0);
+        assert_eq!(
+            c.cron_resize_reply(1050, 100),
+            ReplyResize::Shrunk(REPLY_MIN)
+        );
+        assert_eq!(c.reply.buf.capacity(), REPLY_MIN);
+        c.reply.buf.extend_from_slice(&[b'x'; 5000]);
+        c.note_reply_peak();
+        assert_eq!(
+            c.reply_buffer_peak(),
+            REPLY_MIN,
+            "the peak stops at the size"
+        );
+        assert_eq!(c.cron_resize_reply(1060, -1), ReplyResize::Grown(2048));
+        assert!(
+            c.reply.buf.capacity() >= 5000,
+            "waiting output keeps its room"
+        );
+        assert_eq!(c.reply_buffer_size(), 2048);
+        c.reply.buf.clear();
+        c.reply_peak = 700;
+        assert_eq!(
+            c.cron_resize_reply(1070, -1),
+            ReplyResize::Shrunk(REPLY_MIN)
+        );
+        assert_eq!(
+            c.cron_resize_reply(1080, -1),
+            ReplyResize::Kept,
+            "never under 1KB"
+        );
     }
 
     #[test]

@@ -14,9 +14,6 @@ use log::warn;
 use mio::{Interest, Token};
 use std::io;
 
-/// Largest read buffer kept for reuse once a request went through (a
-/// larger one, left by a huge request, is given back).
-const SPARE_QUERY_BUFFER_MAX: usize = 64 * 1024;
 /// Most argument slots a client keeps between commands (a command with
 /// more arguments gets a fresh table next time).
 const ARGS_KEPT_MAX: usize = 1024;
@@ -141,27 +138,22 @@ impl Server {
         }
     }
 
-    /// Reads and runs what a client sent. A client with nothing left over
-    /// from earlier reads borrows the server's spare buffer for it and
-    /// gives it back when everything it read was consumed; only a client
-    /// holding a partial request (or commands it cannot run yet) keeps a
-    /// buffer of its own, as Redis 7.4's reusable query buffer does.
+    /// Reads and runs what a client sent. Its buffers stay allocated
+    /// after the first read (a 16KB query buffer, a reply buffer of its
+    /// kept size) until the clients cron resizes or frees them, as in
+    /// Redis 7.0; a read that finds nothing (the one tried right after
+    /// accepting) leaves no buffer behind.
     pub(super) fn read_and_process(&mut self, c: &mut Client) -> ReadOutcome {
-        if c.query.data.is_empty() {
-            c.query.data = std::mem::take(&mut self.spare_query_buffer);
-        }
+        let unallocated = c.query.data.is_empty();
+        let received = c.net_in;
         let outcome = self.read_and_process_buffered(c);
-        if c.query.is_empty() {
-            let buffer = std::mem::take(&mut c.query.data);
-            c.query.clear();
-            if self.spare_query_buffer.is_empty() && buffer.len() <= SPARE_QUERY_BUFFER_MAX {
-                self.spare_query_buffer = buffer;
-            }
+        if unallocated && c.net_in == received {
+            c.query.data = Vec::new();
         }
         outcome
     }
 
-    pub(super) fn read_and_process_buffered(&mut self, c: &mut Client) -> ReadOutcome {
+    fn read_and_process_buffered(&mut self, c: &mut Client) -> ReadOutcome {
         for _ in 0..READS_PER_TURN {
             let want = read_size(c.parser.pending_bulk(), c.query.unparsed());
             let shifted = c.query.reserve_tail(want);
@@ -193,6 +185,7 @@ impl Server {
                         );
                         return ReadOutcome::Closed;
                     }
+                    c.allocate_reply_buffer();
                     self.account_client_memory(c);
                     if self.evict_clients(Some(c)) {
                         return ReadOutcome::Closed;
@@ -287,7 +280,6 @@ impl Server {
         };
         if c.query.is_empty() {
             c.query.clear();
-            c.query.shrink_if_idle();
         }
     }
 

@@ -16,10 +16,10 @@ impl Server {
 
     /// Appends the `CLIENT LIST` line of `c` (without newline) to `out`.
     ///
-    /// reddish keeps a client's output in one buffer: `rbs` is its size,
-    /// `rbp` the most it held, and `obl`/`oll`/`omem` split pending output
-    /// the way Redis's 16KB buffer plus its list of 20KB blocks would hold
-    /// it.
+    /// reddish keeps a client's output in one buffer: `rbs` is the size
+    /// the clients cron keeps it at, `rbp` the most of that filled lately,
+    /// and `obl`/`oll`/`omem` split pending output the way Redis's 16KB
+    /// buffer plus its list of 20KB blocks would hold it.
     pub fn write_client_info(&self, out: &mut String, c: &Client) {
         let now_s = now_ms() / 1000;
         let cmd = self
@@ -58,8 +58,8 @@ impl Server {
             c.query.free(),
             c.argv_mem,
             multi_mem,
-            c.reply.buf.capacity(),
-            c.reply_peak.max(c.reply.buf.len()),
+            c.reply_buffer_size(),
+            c.reply_buffer_peak(),
             obl,
             oll,
             omem,

@@ -49,6 +49,11 @@ impl ClientTable {
         }
     }
 
+    /// Slots in the table, used or free.
+    pub fn slot_count(&self) -> usize {
+        self.slots.len()
+    }
+
     pub fn get_mut(&mut self, slot: usize) -> Option<&mut Client> {
         self.slots.get_mut(slot)?.as_deref_mut()
     }

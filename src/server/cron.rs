@@ -1,8 +1,8 @@
 //! Periodic work on the loop's timer: the `hz` cron (shutdown signals,
-//! client timeouts, instantaneous metrics, the slow active-expiry cycle,
-//! the tracking table's size limit, background saves and save points, idle
-//! MIGRATE connections) and the fast expiry cycle run before
-//! each sleep.
+//! client timeouts, the clients cron's buffer resizing, instantaneous
+//! metrics, the slow active-expiry cycle, the tracking table's size limit,
+//! background saves and save points, idle MIGRATE connections) and the
+//! fast expiry cycle run before each sleep.
 //!
 //! Active expiry is adaptive as in Redis: each pass samples keys with a TTL
 //! from every database in turn and keeps going while more than the
@@ -37,9 +37,6 @@ pub struct ExpireState {
     stale_perc: f64,
 }
 
-/// How long a client must be idle before its reply buffer is given back.
-const IDLE_BUFFER_RELEASE_MS: i64 = 2000;
-
 impl Server {
     /// The `hz` cron: runs every 1000/hz milliseconds.
     pub fn cron(&mut self) {
@@ -64,7 +61,7 @@ impl Server {
         }
         self.close_timed_out_clients(now);
         self.close_clients_over_output_limits();
-        self.release_idle_reply_buffers(now);
+        self.clients_cron(now);
         if self.config.maxmemory_clients != 0 {
             self.recount_client_memory();
         }
@@ -116,19 +113,6 @@ impl Server {
         for slot in expired {
             log::debug!("Closing idle client");
             self.free_client(slot);
-        }
-    }
-
-    /// Gives back the reply buffers of clients idle for 2 seconds or more
-    /// (Redis shrinks an idle client's buffers in its cron too).
-    fn release_idle_reply_buffers(&mut self, now: i64) {
-        if !self.reply_buffer_resizing {
-            return;
-        }
-        for c in self.clients.iter_mut() {
-            if now - c.last_interaction_ms >= IDLE_BUFFER_RELEASE_MS {
-                c.release_reply_buffer();
-            }
         }
     }
 

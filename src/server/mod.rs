@@ -21,6 +21,7 @@ pub mod client_evict;
 pub mod client_io;
 pub mod client_list;
 pub mod client_table;
+pub mod clients_cron;
 pub mod config_apply;
 pub mod cron;
 pub mod dispatch;
@@ -107,10 +108,6 @@ pub struct Server {
     /// Events of the last poll not handled yet (see
     /// [`Server::process_events_while_blocked`]).
     ready_events: std::collections::VecDeque<crate::event_loop::Ready>,
-    /// The read buffer lent to whichever client reads with nothing left
-    /// over from before, so idle clients hold no query buffer (see
-    /// [`Server::read_and_process`]).
-    spare_query_buffer: Vec<u8>,
     /// Slots of clients CLIENT PAUSE holds, in the order they were held.
     pub postponed: Vec<usize>,
     /// Slots of clients released from a pause, to run what they have
@@ -166,9 +163,14 @@ pub struct Server {
     /// Memory of normal and pub/sub clients as last counted (see
     /// [`client_evict`]).
     pub client_memory_total: usize,
-    /// The cron gives back idle clients' reply buffers (DEBUG REPLYBUFFER
-    /// RESIZING).
+    /// The clients cron resizes reply buffers (DEBUG REPLYBUFFER RESIZING).
     pub reply_buffer_resizing: bool,
+    /// How often a client's reply buffer peak restarts, in milliseconds;
+    /// negative: never (DEBUG REPLYBUFFER PEAK-RESET-TIME).
+    pub reply_buffer_peak_reset_ms: i64,
+    /// The clients cron's place in the client table and its record of
+    /// the largest client buffers of the last seconds.
+    pub clients_cron: clients_cron::ClientsCron,
     /// The OOM score reddish found before changing it (`oom-score-adj`).
     pub oom_score: oom_score::OomScoreState,
     /// A transaction's commands are running (EXEC): background work they
@@ -217,7 +219,6 @@ impl Server {
             pending_reads: Vec::new(),
             link_read_pending: false,
             ready_events: std::collections::VecDeque::new(),
-            spare_query_buffer: Vec::new(),
             postponed: Vec::new(),
             unblocked: Vec::new(),
             monitors: Vec::new(),
@@ -247,6 +248,8 @@ impl Server {
             lazyfree: lazyfree::LazyFree::default(),
             client_memory_total: 0,
             reply_buffer_resizing: true,
+            reply_buffer_peak_reset_ms: clients_cron::REPLY_PEAK_RESET_MS,
+            clients_cron: Default::default(),
             oom_score: oom_score::OomScoreState::default(),
             in_exec: false,
             scripting: Default::default(),

@@ -28,6 +28,9 @@ pub struct Stats {
     pub total_error_replies: u64,
     pub unexpected_error_replies: u64,
     pub dump_payload_sanitizations: u64,
+    /// Reply buffers the clients cron shrank and grew.
+    pub reply_buffer_shrinks: u64,
+    pub reply_buffer_expands: u64,
     /// Replies per error code (first word), for INFO errorstats.
     pub errors: BTreeMap<String, u64>,
     /// The error table filled up; new codes are no longer tracked.

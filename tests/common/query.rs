@@ -70,6 +70,15 @@ pub fn client_info(r: &mut Raw) -> String {
     r.cmd(&["CLIENT", "INFO"]).as_text()
 }
 
+/// The CLIENT LIST line (as `observer` sees it) of the client named `name`.
+pub fn client_line(observer: &mut Raw, name: &str) -> String {
+    let list = observer.cmd(&["CLIENT", "LIST"]).as_text();
+    list.lines()
+        .find(|l| l.contains(&format!(" name={name} ")))
+        .unwrap_or_else(|| panic!("no client {name} in {list}"))
+        .to_string()
+}
+
 /// The value of `name=` in a CLIENT LIST / CLIENT INFO line.
 pub fn client_field(line: &str, name: &str) -> String {
     let prefix = format!("{name}=");
