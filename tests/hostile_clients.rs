@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{bulks, info, info_int, items, resident_kb, wait_for, Frame, Raw, TestServer};
+use common::{bulks, info, info_int, items, wait_for, Frame, Raw, TestServer};
 use std::io::Write;
 use std::net::TcpStream;
 use std::os::fd::AsRawFd;
