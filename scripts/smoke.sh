@@ -11,6 +11,8 @@
 # as $'1) "a"\n2) "b"'), or `eventually "<reply>" CMD args...` for a reply
 # that must show up within 2 seconds.
 set -euo pipefail
+# A command that stops the script under `set -e` says where.
+trap 'echo "smoke: stopped at line $LINENO: $BASH_COMMAND (status $?)" >&2' ERR
 source "$(dirname "$0")/lib.sh"
 
 require_tool redis-cli
@@ -125,7 +127,7 @@ ldb() {
 }
 ldb_want=$'* Stopped at 1, stop reason = step over\n-> 1   redis.call(\'set\', KEYS[1], ARGV[1])\n<redis> set ldbkey v\n<reply> "+OK"\n* Stopped at 2, stop reason = step over\n-> 2   redis.debug(ARGV[1])\nNo local variables in the current context.\n<debug> line 2: "v"\n\n"v"'
 for mode in --ldb --ldb-sync-mode; do
-    got="$(ldb "$mode" | sed -n '/^\* Stopped at 1/,/^"v"/p')"
+    got="$(ldb "$mode" | sed -n '/^\* Stopped at 1/,/^"v"/p')" || true
     [ "$got" = "$ldb_want" ] || fail "$ldb_want" "$got" redis-cli "$mode" --eval ldb.lua
     CHECKS=$((CHECKS + 1))
     [ "$mode" = --ldb ] && expect '(nil)' GET ldbkey
