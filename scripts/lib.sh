@@ -95,7 +95,9 @@ start_server() {
             port="${FIXED_PORTS[0]}"
             FIXED_PORTS=("${FIXED_PORTS[@]:1}")
         else
-            port=$((20000 + RANDOM % 40000))
+            # Below Linux's ephemeral range (32768-60999), where clients'
+            # own ports would collide.
+            port=$((10000 + RANDOM % 22000))
         fi
         port_open "$port" && continue
         "${SERVER_LAUNCHER[@]}" "$bin" --port "$port" --bind 127.0.0.1 --dir "$dir" "$@" \
@@ -111,8 +113,11 @@ start_server() {
             fi
             sleep 0.05
         done
-        kill "$pid" 2>/dev/null
-        wait "$pid" 2>/dev/null
+        # It may have exited already, refused the port (a client's
+        # ephemeral port, not listening, so port_open missed it): its exit
+        # status must not stop a `set -e` caller before the next attempt.
+        kill "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
     done
     echo "--- $dir/server.log:" >&2
     tail -n 20 "$dir/server.log" >&2
