@@ -1,11 +1,13 @@
 //! MEMORY against the real binary: USAGE estimates for every type grow
 //! with the value and favour the compact encodings, its option errors,
 //! the STATS map, DOCTOR's report, MALLOC-STATS, PURGE and HELP, with the
-//! reply types Redis 7.0.15 uses.
+//! reply types Redis 7.0.15 uses; and freed memory going back to the
+//! system.
 
 mod common;
 
-use common::{all_text, Frame, Raw, TestServer};
+use common::{all_text, info_field, wait_for, Frame, Raw, TestServer};
+use std::time::Duration;
 
 fn usage(r: &mut Raw, key: &str) -> i64 {
     match r.cmd(&["MEMORY", "USAGE", key]) {
@@ -219,4 +221,63 @@ fn an_evicting_policy_makes_room_instead_of_refusing() {
     assert_eq!(r.cmd(&["GET", "k39"]).as_text().len(), 1 << 20);
     let log = std::fs::read_to_string(srv.path("server.log")).unwrap_or_default();
     assert!(!log.contains("not implemented"), "{}", log);
+}
+
+fn rss(r: &mut Raw) -> u64 {
+    let text = info_field(r, "memory", "used_memory_rss");
+    text.parse()
+        .unwrap_or_else(|_| panic!("used_memory_rss: {text:?}"))
+}
+
+/// What a FLUSHALL frees goes back to the system within seconds once the
+/// server is quiet, as Redis's allocator gives it back: the process
+/// shrinks to near its size before the load, with no MEMORY PURGE.
+#[test]
+fn freed_memory_goes_back_to_the_system_when_quiet() {
+    let s = TestServer::start();
+    let mut r = s.raw();
+    let before = rss(&mut r);
+    r.cmd(&["DEBUG", "POPULATE", "200000", "key", "200"]);
+    let loaded = rss(&mut r);
+    assert!(loaded > before + (40 << 20), "{before} -> {loaded}");
+    assert_eq!(r.cmd(&["FLUSHALL"]), Frame::Simple("OK".into()));
+    let limit = before + (16 << 20);
+    assert!(
+        wait_for(Duration::from_secs(10), || rss(&mut r) < limit),
+        "RSS still {} after the flush (loaded {loaded}, limit {limit})",
+        rss(&mut r)
+    );
+}
+
+/// A burst of connections that each used a large query buffer leaves no
+/// lasting growth once they are gone.
+#[test]
+fn memory_of_closed_connections_goes_back_to_the_system() {
+    let s = TestServer::start();
+    let mut r = s.raw();
+    let before = rss(&mut r);
+    let value = "x".repeat(60_000);
+    let mut burst: Vec<Raw> = (0..400).map(|_| s.raw()).collect();
+    for c in &mut burst {
+        c.send_cmd(&["SET", "k", &value[..59_000]]);
+        c.send(
+            format!(
+                "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$60000\r\n{}",
+                &value[..30_000]
+            )
+            .as_bytes(),
+        );
+    }
+    for c in &mut burst {
+        assert_eq!(c.read(), Frame::Simple("OK".into()));
+    }
+    let peak = rss(&mut r);
+    assert!(peak > before + (20 << 20), "{before} -> {peak}");
+    drop(burst);
+    let limit = before + (8 << 20);
+    assert!(
+        wait_for(Duration::from_secs(10), || rss(&mut r) < limit),
+        "RSS still {} after the burst (peak {peak}, limit {limit})",
+        rss(&mut r)
+    );
 }

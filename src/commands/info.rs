@@ -266,7 +266,7 @@ impl MemoryReport {
             startup + clients_normal + clients_replicas + backlog + keyspace_overhead(srv);
         MemoryReport {
             used,
-            rss: process_rss(),
+            rss: crate::alloc::resident().total,
             peak: (srv.peak_memory as u64).max(used),
             startup,
             overhead,
@@ -315,25 +315,10 @@ pub fn db_overhead(db: &crate::db::Db) -> (u64, u64) {
 /// bucket.
 pub const KEY_ENTRY_BYTES: usize = crate::db::Keyspace::ENTRY_BYTES;
 
-/// Resident set size of the process, from /proc/self/statm.
-fn process_rss() -> u64 {
-    let pages = std::fs::read_to_string("/proc/self/statm")
-        .ok()
-        .and_then(|s| s.split_whitespace().nth(1)?.parse::<u64>().ok())
-        .unwrap_or(0);
-    pages * page_size()
-}
-
-fn page_size() -> u64 {
-    // SAFETY: sysconf has no preconditions.
-    let size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
-    u64::try_from(size).unwrap_or(4096)
-}
-
 fn total_system_memory() -> u64 {
     // SAFETY: sysconf has no preconditions.
     let pages = unsafe { libc::sysconf(libc::_SC_PHYS_PAGES) };
-    u64::try_from(pages).unwrap_or(0) * page_size()
+    u64::try_from(pages).unwrap_or(0) * crate::alloc::page_size()
 }
 
 /// `a / b` as the C code computes it in single precision (`%.2f` fields).

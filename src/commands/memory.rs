@@ -312,11 +312,7 @@ fn memory_malloc_stats(_srv: &mut Server, c: &mut Client, _args: &Args) -> CmdRe
 }
 
 fn memory_purge(_srv: &mut Server, c: &mut Client, _args: &Args) -> CmdResult {
-    // SAFETY: malloc_trim only returns free heap pages to the system; it
-    // has no preconditions and touches no live allocation.
-    unsafe {
-        libc::malloc_trim(0);
-    }
+    crate::alloc::release_free_heap();
     c.reply.ok();
     Ok(())
 }

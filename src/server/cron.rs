@@ -62,6 +62,7 @@ impl Server {
         self.close_timed_out_clients(now);
         self.close_clients_over_output_limits();
         self.clients_cron(now);
+        self.release_freed_heap(now);
         if self.config.maxmemory_clients != 0 {
             self.recount_client_memory();
         }

@@ -1,6 +1,8 @@
 //! Lazy freeing: values too costly to free on the loop (a set of millions
 //! of members, a whole flushed database) are handed to one background
-//! thread that does nothing but drop them, as Redis's lazyfree thread.
+//! thread that does nothing but drop them, as Redis's lazyfree thread. It
+//! also gives the heap's free pages back to the system when asked
+//! (`heap_release`), so the loop never waits while they are.
 //!
 //! The thread owns nothing else and shares nothing but two counters: what
 //! it was given is moved to it through a channel, so no value is ever
@@ -32,6 +34,9 @@ enum Garbage {
     Databases(Vec<Db>),
     /// Something a feature let go of whole (a scripting engine).
     Detached(Box<dyn Send>),
+    /// Not a value: the free pages the heap keeps, given back to the
+    /// system here so the loop does not wait while they are.
+    FreeHeapPages,
 }
 
 impl Garbage {
@@ -40,6 +45,7 @@ impl Garbage {
             Garbage::Object(obj) => drop(obj),
             Garbage::Databases(dbs) => drop(dbs),
             Garbage::Detached(whole) => drop(whole),
+            Garbage::FreeHeapPages => crate::alloc::release_free_heap(),
         }
     }
 }
@@ -80,6 +86,14 @@ impl LazyFree {
 
     pub fn reset_stats(&self) {
         self.counters.freed.store(0, Ordering::Relaxed);
+    }
+
+    /// Has the thread give the heap's free pages back to the system.
+    pub fn release_free_heap(&mut self) {
+        self.submit(Job {
+            garbage: Garbage::FreeHeapPages,
+            objects: 0,
+        });
     }
 
     /// Hands `job` to the thread, starting it if needed. If the thread

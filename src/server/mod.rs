@@ -27,6 +27,7 @@ pub mod cron;
 pub mod dispatch;
 pub mod errors;
 pub mod evict;
+pub mod heap_release;
 pub mod histogram;
 pub mod hooks;
 pub mod keyspace;
@@ -160,6 +161,8 @@ pub struct Server {
     pub eviction: evict::Eviction,
     /// The thread values too costly to free on the loop are handed to.
     pub lazyfree: lazyfree::LazyFree,
+    /// When freed heap memory was last given back to the system.
+    pub heap_release: heap_release::HeapRelease,
     /// Memory of normal and pub/sub clients as last counted (see
     /// [`client_evict`]).
     pub client_memory_total: usize,
@@ -246,6 +249,7 @@ impl Server {
             migrate_sockets: Default::default(),
             eviction: evict::Eviction::default(),
             lazyfree: lazyfree::LazyFree::default(),
+            heap_release: heap_release::HeapRelease::default(),
             client_memory_total: 0,
             reply_buffer_resizing: true,
             reply_buffer_peak_reset_ms: clients_cron::REPLY_PEAK_RESET_MS,
