@@ -249,6 +249,42 @@ fn a_client_over_the_hard_output_limit_is_closed() {
     assert!(info_int(&memory, "used_memory") < 32 << 20, "{}", memory);
 }
 
+/// Peak resident size of a process, from /proc (VmHWM).
+fn peak_resident_bytes(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .map_or(0, |kb| kb * 1024)
+}
+
+/// A transaction whose replies pass the output limit still runs to the
+/// end (its writes happen), but once the client is marked to close its
+/// later replies are not kept: 400 GETs of 512 KB under a 1 MB limit never
+/// hold 200 MB of replies, and nothing is sent.
+#[test]
+fn a_transaction_past_the_output_limit_runs_but_keeps_no_more_replies() {
+    let srv = TestServer::start_with(&["--client-output-buffer-limit", "normal 1mb 0 0"]);
+    let mut raw = srv.raw();
+    let value = "v".repeat(512 * 1024);
+    assert_eq!(raw.cmd(&["SET", "big", &value]), Frame::Simple("OK".into()));
+    let mut tx = vec!["MULTI".to_string()];
+    tx.extend(std::iter::repeat_n("GET big".to_string(), 400));
+    tx.extend(["SET done yes".to_string(), "EXEC".to_string()]);
+    let script: String = tx.iter().map(|line| format!("{line}\r\n")).collect();
+    let mut client = srv.raw();
+    client.send(script.as_bytes());
+    let mut got = Vec::new();
+    let _ = std::io::Read::read_to_end(&mut client.stream, &mut got);
+    // Even the QUEUED replies, still unsent, are dropped with the client.
+    assert!(got.is_empty(), "{} bytes sent", got.len());
+    assert_eq!(raw.cmd(&["GET", "done"]), Frame::bulk("yes"));
+    assert_limit_disconnections(&mut raw, 1);
+    let peak = peak_resident_bytes(srv.child.id());
+    assert!(peak < 64 << 20, "peak resident size {peak}");
+}
+
 #[test]
 fn a_client_over_the_soft_output_limit_for_too_long_is_closed() {
     let srv = TestServer::start_with(&["--client-output-buffer-limit", "normal 0 4mb 1"]);

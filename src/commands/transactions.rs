@@ -66,6 +66,12 @@ fn exec(srv: &mut Server, c: &mut Client, _args: &Args) -> CmdResult {
             }
         }
         c.settle_nested_reply(mark);
+        // Past its output limit the client gets nothing more: as in Redis,
+        // the rest of the transaction runs but adds no replies.
+        srv.enforce_output_limit(c);
+        if c.close_asap {
+            c.reply.silence_from(mark);
+        }
     }
     c.in_exec = was_in_exec;
     srv.in_exec = was_in_exec;
