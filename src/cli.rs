@@ -445,6 +445,7 @@ fn unbuilt_warning(name: &str) -> String {
 
 fn start(mut config: Config, no_args: bool, argv0: &str) -> i32 {
     crate::alloc::keep_freed_heap();
+    crate::alloc::slab::install_fork_handlers();
     warn!("oO0OoO0OoO0Oo Redis is starting oO0OoO0OoO0Oo");
     warn!(
         "Redis version={}, bits=64, commit=00000000, modified=0, pid={}, just started",
