@@ -1108,6 +1108,37 @@ fn keyspace_index_does_not_grow_while_a_child_saves() {
     assert!(grew, "the index did not grow after the save");
 }
 
+/// While the key index grows, DEBUG HTSTATS shows both of its tables as
+/// Redis's dict does: the old one as the main table and the new one as the
+/// rehashing target, their elements adding up to the keys.
+#[test]
+fn keyspace_stats_show_both_tables_while_the_index_grows() {
+    let srv = TestServer::start_with(&["--activerehashing", "no"]);
+    let mut r = srv.raw();
+    assert_eq!(r.cmd(&["DEBUG", "POPULATE", "4096"]), ok());
+    assert_eq!(r.cmd(&["SET", "one-more", "v"]), ok());
+    let stats = bulk_text(&r.cmd(&["DEBUG", "HTSTATS", "0"]));
+    let main = stats.find("Hash table 0 stats (main hash table):\n table size: 4096\n");
+    let target = stats.find("Hash table 1 stats (rehashing target):\n table size: 8192\n");
+    assert!(
+        main.is_some() && target.is_some() && main < target,
+        "{stats}"
+    );
+    let elements: i64 = stats
+        .lines()
+        .filter_map(|l| l.strip_prefix(" number of elements: "))
+        .map(|n| n.parse::<i64>().unwrap_or(-1))
+        .sum();
+    assert_eq!(elements, 4097, "{stats}");
+    // Writes move the resize along until one table is left.
+    let done = common::wait_for(Duration::from_secs(5), || {
+        r.cmd(&["SET", "one-more", "v"]);
+        !bulk_text(&r.cmd(&["DEBUG", "HTSTATS", "0"])).contains("rehashing target")
+    });
+    assert!(done, "the resize did not end");
+    assert_eq!(keyspace_table_size(&mut r), "8192");
+}
+
 /// DEBUG HTSTATS and HTSTATS-KEY answer in `dictGetStats`'s layout; the
 /// counts of elements are what any implementation must agree on.
 #[test]

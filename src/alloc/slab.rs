@@ -14,9 +14,13 @@
 //! touched only as it fills), freed ones are kept on the page's own free
 //! list, linked through the slots themselves. Each size class lists the
 //! pages with room, the page of the last block freed first, so the next
-//! block of that size is the one just freed, still in cache; a page that
-//! empties is unmapped unless it is its class's only page with room. Pages are mappings of their own, aligned
-//! to their size, so a block's page is found by masking its address.
+//! block of that size is the one just freed, still in cache. Pages are cut
+//! from 64 MB arenas (one mapping each, so a large data set stays far from
+//! the kernel's limit on mappings) and aligned to their size, so a block's
+//! page is found by masking its address. A page that empties, unless it is
+//! its class's only page with room, is retired: its memory goes back to
+//! the system (`MADV_DONTNEED`, all but the first 4 KB, which keeps its
+//! record) and it waits on a list of spare pages for any class to reuse.
 //!
 //! One spin lock guards all of it: the loop does nearly all allocation,
 //! the lazyfree and fsync threads rarely, so it is almost never contended.
@@ -28,6 +32,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Bytes of a page, and its alignment.
 const PAGE: usize = 1 << 20;
+/// Bytes of an arena pages are cut from.
+const ARENA: usize = 64 << 20;
+/// Bytes at the start of a retired page kept resident (its record).
+const KEPT_OF_RETIRED: usize = 4096;
 /// Bytes at the start of a page kept for its [`Page`] record.
 const HEADER: usize = 64;
 /// Smallest and largest block served, and the step between sizes.
@@ -64,21 +72,36 @@ struct FreeSlot {
     next: *mut FreeSlot,
 }
 
-/// The classes' lists of pages with room, behind the lock.
-struct Slab {
-    locked: AtomicBool,
-    with_room: std::cell::UnsafeCell<[*mut Page; CLASSES]>,
+/// Everything behind the lock: the classes' lists of pages with room,
+/// the retired pages, and the arena pages are cut from.
+struct State {
+    with_room: [*mut Page; CLASSES],
+    /// Retired pages, linked through their `next` field.
+    spare: *mut Page,
+    /// The part of the newest arena not cut into pages yet.
+    arena_next: usize,
+    arena_end: usize,
 }
 
-// SAFETY: `with_room` and every page it reaches are only read or written
-// by a thread holding `locked` (see `Slab::locked_classes`), which makes
-// the accesses of different threads ordered (acquire on taking the lock,
-// release on giving it back).
+struct Slab {
+    locked: AtomicBool,
+    state: std::cell::UnsafeCell<State>,
+}
+
+// SAFETY: `state` and every page it reaches are only read or written by a
+// thread holding `locked` (see `Slab::locked`), which orders the accesses
+// of different threads (acquire on taking the lock, release on giving it
+// back).
 unsafe impl Sync for Slab {}
 
 static SLAB: Slab = Slab {
     locked: AtomicBool::new(false),
-    with_room: std::cell::UnsafeCell::new([null_mut(); CLASSES]),
+    state: std::cell::UnsafeCell::new(State {
+        with_room: [null_mut(); CLASSES],
+        spare: null_mut(),
+        arena_next: 0,
+        arena_end: 0,
+    }),
 };
 
 impl Slab {
@@ -103,12 +126,12 @@ impl Slab {
         self.locked.store(false, Ordering::Release);
     }
 
-    /// Runs `f` on the classes' lists with the lock held.
-    fn locked_classes<R>(&self, f: impl FnOnce(&mut [*mut Page; CLASSES]) -> R) -> R {
+    /// Runs `f` on the state with the lock held.
+    fn locked<R>(&self, f: impl FnOnce(&mut State) -> R) -> R {
         self.lock();
-        // SAFETY: the lock is held, so no other reference to the lists
+        // SAFETY: the lock is held, so no other reference to the state
         // exists until `unlock` below.
-        let result = f(unsafe { &mut *self.with_room.get() });
+        let result = f(unsafe { &mut *self.state.get() });
         self.unlock();
         result
     }
@@ -118,10 +141,10 @@ fn class_of(size: usize) -> usize {
     (size - MIN_BLOCK) / STEP
 }
 
-/// A new page, aligned to its size, from a mapping of its own; null when
-/// the system has no memory.
-fn map_page() -> *mut Page {
-    let span = 2 * PAGE;
+/// A new arena of `ARENA` bytes aligned to `PAGE`, as (start, end); None
+/// when the system has no memory.
+fn map_arena() -> Option<(usize, usize)> {
+    let span = ARENA + PAGE;
     // SAFETY: an anonymous private mapping at an address of the kernel's
     // choosing has no preconditions; it aliases nothing.
     let raw = unsafe {
@@ -135,24 +158,48 @@ fn map_page() -> *mut Page {
         )
     };
     if raw == libc::MAP_FAILED {
-        return null_mut();
+        return None;
     }
     let start = raw as usize;
     let aligned = (start + PAGE - 1) & !(PAGE - 1);
     let head = aligned - start;
-    let tail = span - head - PAGE;
+    let tail = span - head - ARENA;
     // SAFETY: both ranges lie inside the mapping just made and outside the
-    // aligned page kept; nothing refers to them.
+    // aligned arena kept; nothing refers to them.
     unsafe {
         if head > 0 {
             libc::munmap(raw, head);
         }
         if tail > 0 {
-            libc::munmap((aligned + PAGE) as *mut libc::c_void, tail);
+            libc::munmap((aligned + ARENA) as *mut libc::c_void, tail);
         }
     }
-    let page = aligned as *mut Page;
-    // SAFETY: the page is mapped, writable, aligned and not yet shared.
+    Some((aligned, aligned + ARENA))
+}
+
+/// A page with no slot handed out, in no list: a retired one, or one cut
+/// from the arena (a new arena when it is used up); null when the system
+/// has no memory.
+fn new_page(state: &mut State) -> *mut Page {
+    let page = if state.spare.is_null() {
+        if state.arena_next == state.arena_end {
+            let Some((start, end)) = map_arena() else {
+                return null_mut();
+            };
+            (state.arena_next, state.arena_end) = (start, end);
+        }
+        let page = state.arena_next as *mut Page;
+        state.arena_next += PAGE;
+        page
+    } else {
+        let page = state.spare;
+        // SAFETY: the lock is held and `page` heads the spare list, whose
+        // pages keep their record resident.
+        state.spare = unsafe { (*page).next };
+        page
+    };
+    // SAFETY: the page is mapped, writable, aligned, and no block of it is
+    // handed out; only the lock holder reaches it.
     unsafe {
         page.write(Page {
             prev: null_mut(),
@@ -164,6 +211,34 @@ fn map_page() -> *mut Page {
         });
     }
     page
+}
+
+/// Gives the memory of the pages chained through `next` from `first` back
+/// to the system, all but their records, then puts them on the spare list.
+/// Called without the lock: the `madvise` calls may take a while.
+///
+/// # Safety
+/// No block of these pages is in use and nothing else refers to them.
+unsafe fn retire(first: *mut Page) {
+    let mut last = first;
+    let mut page = first;
+    while !page.is_null() {
+        libc::madvise(
+            page.cast::<u8>().add(KEPT_OF_RETIRED).cast(),
+            PAGE - KEPT_OF_RETIRED,
+            libc::MADV_DONTNEED,
+        );
+        last = page;
+        page = (*page).next;
+    }
+    if first.is_null() {
+        return;
+    }
+    SLAB.locked(|state| {
+        // SAFETY: `last` ends the chain; the lock is held.
+        unsafe { (*last).next = state.spare };
+        state.spare = first;
+    });
 }
 
 /// Puts `page` at the head of `list`.
@@ -200,19 +275,29 @@ unsafe fn unlink(list: &mut *mut Page, page: *mut Page) {
 /// A block of `size` bytes (a size [`serves`] accepts), or null when the
 /// system is out of memory.
 pub fn alloc(size: usize) -> *mut u8 {
-    SLAB.locked_classes(|classes| {
-        let Some(list) = classes.get_mut(class_of(size)) else {
-            return null_mut();
-        };
-        if list.is_null() {
-            let page = map_page();
+    SLAB.locked(|state| {
+        let class = class_of(size);
+        if state
+            .with_room
+            .get(class)
+            .is_some_and(|list| list.is_null())
+        {
+            let page = new_page(state);
             if page.is_null() {
                 return null_mut();
             }
-            // SAFETY: a fresh page, in no list; the lock is held.
-            unsafe { push_front(list, page) };
+            if let Some(list) = state.with_room.get_mut(class) {
+                // SAFETY: a fresh page, in no list; the lock is held.
+                unsafe { push_front(list, page) };
+            }
         }
+        let Some(list) = state.with_room.get_mut(class) else {
+            return null_mut();
+        };
         let page = *list;
+        if page.is_null() {
+            return null_mut();
+        }
         // SAFETY: the lock is held and `page` is a live page of this class
         // with room: a freed slot, or at least `size` bytes past `bump`
         // inside the page (a page leaves its list when neither is left).
@@ -241,8 +326,8 @@ pub fn alloc(size: usize) -> *mut u8 {
 /// `ptr` came from [`alloc`] with this `size` and is not used again.
 pub unsafe fn dealloc(ptr: *mut u8, size: usize) {
     let page = (ptr as usize & !(PAGE - 1)) as *mut Page;
-    let empty = SLAB.locked_classes(|classes| {
-        let list = classes.get_mut(class_of(size))?;
+    let emptied = SLAB.locked(|state| {
+        let list = state.with_room.get_mut(class_of(size))?;
         let slot = ptr.cast::<FreeSlot>();
         // SAFETY: the lock is held; `page` is the live page `ptr` was
         // handed out from (pages are aligned to their size), and the slot
@@ -259,31 +344,29 @@ pub unsafe fn dealloc(ptr: *mut u8, size: usize) {
                 }
                 push_front(list, page);
             }
-            let only_page_with_room = *list == page && (*page).next.is_null();
+            let only_page_with_room = (*page).next.is_null();
             if (*page).used == 0 && !only_page_with_room {
                 unlink(list, page);
+                (*page).next = null_mut();
                 return Some(page);
             }
         }
         None
     });
-    if let Some(page) = empty {
-        // SAFETY: the page has no block in use and is in no list, so
-        // nothing refers to it; it is exactly the mapping `map_page` kept.
-        unsafe {
-            libc::munmap(page.cast(), PAGE);
-        }
+    if let Some(page) = emptied {
+        // SAFETY: the page has no block in use and is in no list.
+        unsafe { retire(page) };
     }
 }
 
-/// Unmaps every page with no block in use (each class keeps one while in
-/// use, so a size freed and allocated in turn does not map and unmap a
+/// Retires every page with no block in use (each class keeps one while in
+/// use, so a size freed and allocated in turn does not retire and reuse a
 /// page each time); called when the server gives freed memory back.
 pub fn release_empty_pages() {
-    let mut empty = SLAB.locked_classes(|classes| {
+    let emptied = SLAB.locked(|state| {
         // The pages taken out are chained through their `next` field.
         let mut taken: *mut Page = null_mut();
-        for list in classes.iter_mut() {
+        for list in state.with_room.iter_mut() {
             let mut page = *list;
             while !page.is_null() {
                 // SAFETY: the lock is held and `page` is in `list`; its
@@ -301,15 +384,8 @@ pub fn release_empty_pages() {
         }
         taken
     });
-    while !empty.is_null() {
-        // SAFETY: the page has no block in use and is in no list; only
-        // this chain refers to it, and its link is read before unmapping.
-        unsafe {
-            let next = (*empty).next;
-            libc::munmap(empty.cast(), PAGE);
-            empty = next;
-        }
-    }
+    // SAFETY: the chained pages have no block in use and are in no list.
+    unsafe { retire(emptied) };
 }
 
 /// Makes `fork` safe: the lock is taken before the fork and given back in

@@ -282,9 +282,15 @@ fn debug_object(srv: &mut Server, c: &mut Client, key: &[u8]) -> CmdResult {
 const CHAIN_STATS_LEN: usize = 50;
 
 /// A hash table's statistics in the text of Redis's `dictGetStats`, from
-/// the length of the chain in each of its buckets.
-fn table_stats(elements: usize, chains: impl ExactSizeIterator<Item = usize>) -> String {
-    let header = "Hash table 0 stats (main hash table):\n";
+/// the length of the chain in each of its buckets; `table` 0 is the main
+/// table, 1 the one a resize moves into.
+fn table_stats(table: u8, elements: usize, chains: impl ExactSizeIterator<Item = usize>) -> String {
+    let role = if table == 0 {
+        "main hash table"
+    } else {
+        "rehashing target"
+    };
+    let header = format!("Hash table {table} stats ({role}):\n");
     if elements == 0 {
         return format!("{header}No stats available for empty dictionaries\n");
     }
@@ -323,7 +329,7 @@ fn table_stats(elements: usize, chains: impl ExactSizeIterator<Item = usize>) ->
 fn unchained_table_stats(shape: TableShape) -> String {
     let size = shape.capacity.max(shape.elements).next_power_of_two();
     let chains = (0..size).map(|i| usize::from(i < shape.elements));
-    table_stats(shape.elements, chains)
+    table_stats(0, shape.elements, chains)
 }
 
 /// DEBUG HTSTATS dbid: the keyspace's and the expiry table's statistics.
@@ -337,11 +343,14 @@ fn debug_htstats(srv: &Server, c: &mut Client, dbid: &[u8]) -> CmdResult {
         elements: keys.expires_len(),
         capacity: keys.expires_capacity(),
     };
-    let text = format!(
-        "[Dictionary HT]\n{}[Expires HT]\n{}",
-        table_stats(keys.len(), keys.chain_lengths().into_iter()),
-        unchained_table_stats(expires)
-    );
+    let (main, target) = keys.chain_lengths();
+    let mut text = String::from("[Dictionary HT]\n");
+    for (table, chains) in [Some(main), target].into_iter().flatten().enumerate() {
+        let elements = chains.iter().sum();
+        text += &table_stats(table as u8, elements, chains.into_iter());
+    }
+    text += "[Expires HT]\n";
+    text += &unchained_table_stats(expires);
     c.reply.verbatim(text.as_bytes());
     Ok(())
 }

@@ -126,23 +126,29 @@ impl Keyspace {
             || (len >= buckets && (!self.growth_avoided || len / buckets > FORCE_GROWTH_RATIO))
     }
 
-    /// The length of the chain in each bucket of the index, the old
-    /// index's unmoved buckets included during a resize (DEBUG HTSTATS).
-    pub fn chain_lengths(&self) -> Vec<usize> {
-        let old = self.old_buckets.get(self.moved..).unwrap_or_default();
-        self.buckets
-            .iter()
-            .chain(old)
-            .map(|&head| {
-                let mut length = 0;
-                let mut pos = head;
-                while pos != NONE {
-                    length += 1;
-                    pos = self.link_of(pos);
-                }
-                length
-            })
-            .collect()
+    /// The length of the chain in each bucket of the index, as Redis's
+    /// dict statistics see its tables: the main table and, while a resize
+    /// is under way, the table it moves into (in Redis's terms the old
+    /// array is the main table, its moved buckets empty, and the new one
+    /// the rehashing target).
+    pub fn chain_lengths(&self) -> (Vec<usize>, Option<Vec<usize>>) {
+        // Buckets before `from` count as empty (an old array's moved ones).
+        let lengths = |heads: &[u32], from: usize| -> Vec<usize> {
+            let length = |&head: &u32| {
+                std::iter::successors(Some(head).filter(|&p| p != NONE), |&p| {
+                    Some(self.link_of(p)).filter(|&next| next != NONE)
+                })
+                .count()
+            };
+            let moved = heads.iter().take(from).map(|_| 0);
+            moved.chain(heads.iter().skip(from).map(length)).collect()
+        };
+        if self.is_rehashing() {
+            let main = lengths(&self.old_buckets, self.moved);
+            (main, Some(lengths(&self.buckets, 0)))
+        } else {
+            (lengths(&self.buckets, 0), None)
+        }
     }
 
     /// Makes room for `additional` more entries (a bulk load: the index is
@@ -267,7 +273,10 @@ impl Keyspace {
         }
     }
 
+    /// Replaces the object at `pos`; like any write, moves a resize under
+    /// way along.
     fn replace_at(&mut self, pos: usize, mut obj: Object) -> Option<Object> {
+        self.rehash_step();
         let entry = self.entries.get_mut(pos)?;
         obj.link = entry.obj.link;
         Some(std::mem::replace(&mut entry.obj, obj))
@@ -279,6 +288,9 @@ impl Keyspace {
         self.rehash_step();
         if self.needs_growth(pos) && self.may_grow_index(pos + 1) {
             self.start_resize((pos + 1).next_power_of_two().max(MIN_BUCKETS));
+            // The new index holds keys from the start, as Redis's dict
+            // adds the key that made it grow to its new table.
+            self.rehash_step();
         }
         if let Some(head) = self.head_mut(hash) {
             obj.link = *head;
