@@ -496,7 +496,8 @@ pub const COMMANDS: &[Command] = &[
             1,
             0,
             1,
-        )])
+        )
+        .notes("This command allows both access and modification of the key")])
         .key_finder(bitfield_keys)
         .doc(
             "bitmap",

@@ -584,7 +584,8 @@ pub const COMMANDS: &[Command] = &[
     Command::new("xadd", -5, xadd)
         .flags(flag::WRITE | flag::DENYOOM | flag::FAST)
         .acl(acl::WRITE | acl::STREAM | acl::FAST)
-        .keys(&[KeySpec::range(ks::RW | ks::UPDATE, 1, 0, 1)])
+        .keys(&[KeySpec::range(ks::RW | ks::UPDATE, 1, 0, 1)
+            .notes("UPDATE instead of INSERT because of the optional trimming feature")])
         .tips(&["nondeterministic_output"])
         .doc("stream", "5.0.0", "O(1) when adding a new entry, O(N) when trimming where N being the number of entries evicted.", "Appends an entry to a stream, creating the stream if needed."),
     Command::new("xrange", -4, xrange)

@@ -746,7 +746,10 @@ pub const COMMANDS: &[Command] = &[
     Command::new("set", -3, set)
         .flags(flag::WRITE | flag::DENYOOM)
         .acl(acl::WRITE | acl::STRING | acl::SLOW)
-        .keys(&[KeySpec::range(ks::RW | ks::ACCESS | ks::UPDATE | ks::VARIABLE_FLAGS, 1, 0, 1)])
+        .keys(&[
+            KeySpec::range(ks::RW | ks::ACCESS | ks::UPDATE | ks::VARIABLE_FLAGS, 1, 0, 1)
+                .notes("RW and ACCESS due to the optional `GET` argument"),
+        ])
         .key_finder(set_keys)
         .doc("string", "1.0.0", "O(1)", "Stores a string under a key, with optional expiry and conditions."),
     Command::new("setnx", 3, setnx)
@@ -782,7 +785,8 @@ pub const COMMANDS: &[Command] = &[
     Command::new("getex", -2, getex)
         .flags(flag::WRITE | flag::FAST)
         .acl(acl::WRITE | acl::STRING | acl::FAST)
-        .keys(&[KeySpec::range(ks::RW | ks::ACCESS | ks::UPDATE, 1, 0, 1)])
+        .keys(&[KeySpec::range(ks::RW | ks::ACCESS | ks::UPDATE, 1, 0, 1)
+            .notes("RW and UPDATE because it changes the TTL")])
         .doc("string", "6.2.0", "O(1)", "Returns the string stored at a key and changes its expiry."),
     Command::new("mget", -2, mget)
         .flags(flag::READONLY | flag::FAST)
