@@ -277,47 +277,53 @@ unsafe fn unlink(list: &mut *mut Page, page: *mut Page) {
 pub fn alloc(size: usize) -> *mut u8 {
     SLAB.locked(|state| {
         let class = class_of(size);
-        if state
-            .with_room
-            .get(class)
-            .is_some_and(|list| list.is_null())
-        {
-            let page = new_page(state);
-            if page.is_null() {
-                return null_mut();
-            }
-            if let Some(list) = state.with_room.get_mut(class) {
-                // SAFETY: a fresh page, in no list; the lock is held.
-                unsafe { push_front(list, page) };
-            }
-        }
-        let Some(list) = state.with_room.get_mut(class) else {
-            return null_mut();
-        };
-        let page = *list;
-        if page.is_null() {
-            return null_mut();
-        }
-        // SAFETY: the lock is held and `page` is a live page of this class
-        // with room: a freed slot, or at least `size` bytes past `bump`
-        // inside the page (a page leaves its list when neither is left).
-        unsafe {
-            let slot = if (*page).free.is_null() {
-                let slot = page.cast::<u8>().add((*page).bump);
-                (*page).bump += size;
-                slot
-            } else {
-                let slot = (*page).free;
-                (*page).free = (*slot).next;
-                slot.cast::<u8>()
-            };
-            (*page).used += 1;
-            if (*page).free.is_null() && (*page).bump + size > PAGE {
-                unlink(list, page);
-            }
-            slot
+        let page = page_with_room(state, class);
+        match state.with_room.get_mut(class) {
+            // SAFETY: the lock is held and `page` heads this class's list.
+            Some(list) if !page.is_null() => unsafe { take_slot(list, page, size) },
+            _ => null_mut(),
         }
     })
+}
+
+/// The first page of `class` with room, a new one put at the head of its
+/// list when it has none; null when the system has no memory.
+fn page_with_room(state: &mut State, class: usize) -> *mut Page {
+    let Some(&head) = state.with_room.get(class) else {
+        return null_mut();
+    };
+    if !head.is_null() {
+        return head;
+    }
+    let page = new_page(state);
+    if let (false, Some(list)) = (page.is_null(), state.with_room.get_mut(class)) {
+        // SAFETY: a fresh page, in no list; the lock is held.
+        unsafe { push_front(list, page) };
+    }
+    page
+}
+
+/// Hands out a slot of `page`: a freed one, else the next never used;
+/// the page leaves `list` when it has no room left.
+///
+/// # Safety
+/// The lock is held and `page` is a page of `list` (so it has room: a
+/// freed slot, or at least `size` bytes past `bump` inside the page).
+unsafe fn take_slot(list: &mut *mut Page, page: *mut Page, size: usize) -> *mut u8 {
+    let slot = if (*page).free.is_null() {
+        let slot = page.cast::<u8>().add((*page).bump);
+        (*page).bump += size;
+        slot
+    } else {
+        let slot = (*page).free;
+        (*page).free = (*slot).next;
+        slot.cast::<u8>()
+    };
+    (*page).used += 1;
+    if (*page).free.is_null() && (*page).bump + size > PAGE {
+        unlink(list, page);
+    }
+    slot
 }
 
 /// Gives back a block [`alloc`] returned for the same `size`.
